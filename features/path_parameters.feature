@@ -1,0 +1,76 @@
+Feature: The path parameters project_id, cluster_id and action_id
+  The page: all three are mandatory strings. It states no format; the vendor's examples are
+  32 lowercase hex characters (project_id) and lowercase UUIDs (cluster_id, action_id).
+  A malformed or unknown ID is never accepted, and is rejected with a documented status:
+  400, or 403 with an error code the vendor's table gives for it (CSS.0015 for a resource
+  that is not found).
+
+  ID cells are JSON strings in wire form: "%2F" goes out as %2F; a space or a non-ASCII
+  character is percent-encoded on the way out. (A segment that is exactly ".." cannot be
+  sent: URL libraries resolve it, as the servers in front of the API would.)
+
+  @RUT-PATH-01 @RUT-PATH-02
+  Scenario Outline: A malformed <param> is rejected (<case>)
+    Given an unknown upgrade task
+    When I retry it with the <param> set to <value>
+    Then the request is rejected
+
+    Examples: action_id
+      | param     | case                     | value                                   |
+      | action_id | empty-looking: a space   | " "                                     |
+      | action_id | empty-looking: a tab     | "%09"                                   |
+      | action_id | 65 characters            | "a" * 65                                |
+      | action_id | 10,000 characters        | "a" * 10000                             |
+      | action_id | upper case               | "BCDB711C-A7F0-4007-B8EE-9F13C05F8326"  |
+      | action_id | an encoded slash         | "bcdb711c%2Fa7f0-4007-b8ee-9f13c05f8326" |
+      | action_id | dot segments, encoded    | "..%2F..%2Fbcdb711c"                    |
+      | action_id | dots inside              | "bcdb711c..a7f0-4007-b8ee-9f13c05f8326" |
+      | action_id | spaces inside            | "bcdb711c a7f0 4007 b8ee 9f13c05f8326"  |
+      | action_id | non-ASCII                | "bcdb711c-ä7f0-4007-b8ee-9f13c05f8326"  |
+      | action_id | an encoded NUL           | "bcdb711c%00"                           |
+
+    Examples: cluster_id
+      | param      | case                   | value                                   |
+      | cluster_id | empty-looking: a space | " "                                     |
+      | cluster_id | 65 characters          | "e" * 65                                |
+      | cluster_id | 10,000 characters      | "e" * 10000                             |
+      | cluster_id | upper case             | "EA244205-D641-45D9-9DCB-AB2236BCD07E"  |
+      | cluster_id | an encoded slash       | "ea244205%2Fd641-45d9-9dcb-ab2236bcd07e" |
+      | cluster_id | dot segments, encoded  | "..%2Fea244205"                         |
+      | cluster_id | spaces inside          | "ea244205 d641"                         |
+      | cluster_id | non-ASCII              | "ea244205-d641-45d9-9dcb-ab2236bcdöüé"  |
+
+    Examples: project_id
+      | param      | case                   | value                                |
+      | project_id | empty-looking: a space | " "                                  |
+      | project_id | 65 characters          | "6" * 65                             |
+      | project_id | 10,000 characters      | "6" * 10000                          |
+      | project_id | upper case             | "6204A5BD270343B5885144CF9C8C158D"   |
+      | project_id | an encoded slash       | "6204a5bd%2F270343b5885144cf9c8c158d" |
+      | project_id | dot segments, encoded  | "..%2F6204a5bd"                      |
+      | project_id | spaces inside          | "6204a5bd 270343b5"                  |
+      | project_id | non-ASCII              | "6204a5bd27034３b5885144cf9c8c158d"  |
+
+  @RUT-PATH-03
+  Scenario: A well-formed but unknown cluster_id is rejected
+    Given an upgrade task of an unknown cluster
+    When I retry it
+    Then the request is rejected
+
+  @RUT-PATH-03
+  Scenario: An abort on a well-formed but unknown cluster_id is rejected
+    Given an upgrade task of an unknown cluster
+    When I abort it
+    Then the request is rejected
+
+  @RUT-PATH-04
+  Scenario: A well-formed but unknown action_id is rejected
+    Given an unknown upgrade task
+    When I retry it
+    Then the request is rejected
+
+  @RUT-PATH-04
+  Scenario: An abort of a well-formed but unknown action_id is rejected
+    Given an unknown upgrade task
+    When I abort it
+    Then the request is rejected

@@ -1,0 +1,142 @@
+//! A case: one request to send, and what kind of request it is. Features and (later) the
+//! fuzzer build cases; the target sends them; the oracle judges the answer by the kind.
+
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::spec::{Kind, Spec};
+
+/// How a request presents credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// The target's configured credentials.
+    Valid,
+    /// None at all.
+    Missing,
+    /// Credentials of the right shape that the target must not accept.
+    Wrong,
+}
+
+/// One request of the operation. Path segments are given in their wire form: `%2F` stays
+/// `%2F`; characters a URL path cannot carry (space, non-ASCII, `/`, `?`, `#`) are
+/// percent-encoded when the request is rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub project_id: String,
+    pub cluster_id: String,
+    pub action_id: String,
+    /// The values of `retry_mode`, in order: empty when absent, more than one when repeated.
+    pub retry_mode: Vec<String>,
+    pub credentials: Credentials,
+}
+
+/// A request together with the kind the oracle judges it as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub kind: Kind,
+    pub request: Request,
+}
+
+/// What a path segment must encode: controls, space, the URL delimiters, and `/` so that an
+/// ID never splits into two segments. `%` is kept, so wire-form escapes pass through.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+/// The query encodes everything but the unreserved characters, as the vendor's SDK signs it.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+impl Request {
+    /// The path and query as they go on the wire, from the spec's path template.
+    pub fn path_and_query(&self, spec: &Spec) -> String {
+        let mut path = spec.operation.path.clone();
+        for (name, value) in [
+            ("project_id", &self.project_id),
+            ("cluster_id", &self.cluster_id),
+            ("action_id", &self.action_id),
+        ] {
+            let encoded = utf8_percent_encode(value, SEGMENT).to_string();
+            path = path.replace(&format!("{{{name}}}"), &encoded);
+        }
+        let name = &spec.retry_mode().name;
+        let query: Vec<String> = self
+            .retry_mode
+            .iter()
+            .map(|v| format!("{name}={}", utf8_percent_encode(v, QUERY_VALUE)))
+            .collect();
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", query.join("&"))
+        }
+    }
+
+    /// The kind a request with these `retry_mode` values is, for a failed task.
+    pub fn retry_mode_kind(&self, spec: &Spec) -> Kind {
+        let allowed = &spec.retry_mode().allowed_values;
+        match self.retry_mode.as_slice() {
+            [] => Kind::Retry,
+            [one] if allowed.iter().any(|a| a == one) => Kind::Abort,
+            [_] => Kind::InvalidRetryMode,
+            _ => Kind::RepeatedRetryMode,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(action: &str, modes: &[&str]) -> Request {
+        Request {
+            project_id: "p".into(),
+            cluster_id: "c".into(),
+            action_id: action.into(),
+            retry_mode: modes.iter().map(|s| s.to_string()).collect(),
+            credentials: Credentials::Valid,
+        }
+    }
+
+    #[test]
+    fn renders_the_template_with_encoded_segments_and_query() {
+        let spec = Spec::embedded();
+        let r = request("a b/%2Fé", &[" abort", "x&y"]);
+        assert_eq!(
+            r.path_and_query(&spec),
+            "/v1.0/p/clusters/c/upgrade/a%20b%2F%2F%C3%A9/retry?retry_mode=%20abort&retry_mode=x%26y"
+        );
+    }
+
+    #[test]
+    fn classifies_retry_mode_values() {
+        let spec = Spec::embedded();
+        assert_eq!(request("a", &[]).retry_mode_kind(&spec), Kind::Retry);
+        assert_eq!(request("a", &["abort"]).retry_mode_kind(&spec), Kind::Abort);
+        assert_eq!(
+            request("a", &["ABORT"]).retry_mode_kind(&spec),
+            Kind::InvalidRetryMode
+        );
+        assert_eq!(
+            request("a", &[""]).retry_mode_kind(&spec),
+            Kind::InvalidRetryMode
+        );
+        assert_eq!(
+            request("a", &["abort", "abort"]).retry_mode_kind(&spec),
+            Kind::RepeatedRetryMode
+        );
+    }
+}

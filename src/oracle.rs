@@ -1,0 +1,297 @@
+//! The oracle: the one place where expectations are applied. Given the kind of request that was
+//! sent and the answer that came back, it returns a verdict naming every violated clause of the
+//! spec with its evidence. It knows no clause IDs of its own: the spec's `rules` and
+//! `expectations` name them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{Kind, Level, Spec};
+
+/// An answer as the oracle sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// What the answer showed, kept with each violation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub status: u16,
+    pub error_code: Option<String>,
+    pub body_excerpt: String,
+}
+
+/// One clause the answer broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub clause: String,
+    pub level: Level,
+    pub expected: String,
+    pub evidence: Evidence,
+}
+
+/// The oracle's judgement of one exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub kind: Kind,
+    /// Every clause this exchange exercised, violated or not.
+    pub checked: BTreeSet<String>,
+    pub violations: Vec<Violation>,
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    pub fn violates(&self, clause: &str) -> bool {
+        self.violations.iter().any(|v| v.clause == clause)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.passed() {
+            return write!(f, "{} request: conforms", self.kind);
+        }
+        write!(
+            f,
+            "{} request: {} violation(s)",
+            self.kind,
+            self.violations.len()
+        )?;
+        for v in &self.violations {
+            write!(f, "\n  {v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} [{}] expected {}; got {}",
+            self.clause, self.level, self.expected, self.evidence
+        )
+    }
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "status {}", self.status)?;
+        if let Some(code) = &self.error_code {
+            write!(f, ", error_code {code}")?;
+        }
+        if self.body_excerpt.is_empty() {
+            write!(f, ", no body")
+        } else {
+            write!(f, ", body {:?}", self.body_excerpt)
+        }
+    }
+}
+
+/// How much of a body a verdict quotes.
+const EXCERPT_CHARS: usize = 200;
+
+/// The error body the vendor documents.
+#[derive(Deserialize)]
+struct ErrorFields {
+    error_code: String,
+    #[allow(dead_code)] // its presence and type are the check
+    error_msg: String,
+}
+
+/// Judges `response` as the answer to a request of `kind`.
+pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
+    let status = response.status;
+    let error: Option<ErrorFields> = serde_json::from_slice(&response.body).ok();
+    let evidence = Evidence {
+        status,
+        error_code: error.as_ref().map(|e| e.error_code.clone()),
+        body_excerpt: excerpt(&response.body),
+    };
+    let mut verdict = Verdict {
+        kind,
+        checked: BTreeSet::new(),
+        violations: Vec::new(),
+    };
+    let mut check = |clause: &str, holds: bool, expected: String| {
+        verdict.checked.insert(clause.to_owned());
+        if !holds {
+            let level = spec.clause(clause).map_or(Level::Must, |c| c.level);
+            verdict.violations.push(Violation {
+                clause: clause.to_owned(),
+                level,
+                expected,
+                evidence: evidence.clone(),
+            });
+        }
+    };
+
+    let rules = &spec.rules;
+    let documented: Vec<String> = spec
+        .status_codes
+        .iter()
+        .map(|s| s.code.to_string())
+        .collect();
+    check(
+        &rules.documented_status,
+        spec.is_documented_status(status),
+        format!("a documented status ({})", documented.join(", ")),
+    );
+    check(
+        &rules.no_server_error,
+        !(500..600).contains(&status),
+        "no 5xx server error".to_owned(),
+    );
+    if status == 200 {
+        check(
+            &rules.empty_success_body,
+            response.body.is_empty(),
+            "a 200 without a body".to_owned(),
+        );
+    }
+    if status == 400 || status == 403 {
+        check(
+            &rules.error_body,
+            error.is_some(),
+            "a JSON body with string error_code and error_msg".to_owned(),
+        );
+        if let Some(e) = &error {
+            let form = Regex::new(&spec.error_body.code_pattern)
+                .unwrap_or_else(|_| unreachable!("validated when the spec loaded"));
+            check(
+                &rules.error_code_form,
+                form.is_match(&e.error_code),
+                format!("an error_code matching {}", spec.error_body.code_pattern),
+            );
+        }
+    }
+
+    let expectation = spec.expectation(kind);
+    let wanted = describe_outcomes(expectation);
+    if let Some(refused_by) = &expectation.refused_by {
+        check(
+            refused_by,
+            expectation.accepts() || status != 200,
+            format!("{kind} not accepted with 200"),
+        );
+    }
+    check(
+        &expectation.answered_by,
+        expectation.allows(status, evidence.error_code.as_deref()),
+        wanted,
+    );
+    verdict
+}
+
+fn describe_outcomes(expectation: &crate::spec::Expectation) -> String {
+    let each: Vec<String> = expectation
+        .outcomes
+        .iter()
+        .map(|o| {
+            if o.error_codes.is_empty() {
+                o.status.to_string()
+            } else {
+                format!("{} ({})", o.status, o.error_codes.join(" | "))
+            }
+        })
+        .collect();
+    each.join(" or ")
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if text.chars().count() > EXCERPT_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            content_type: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const ERR400: &str = r#"{"error_code":"CSS.0001","error_msg":"Incorrect parameters"}"#;
+    const ERR403: &str = r#"{"error_code":"CSS.0010","error_msg":"not authorized"}"#;
+
+    fn violated(kind: Kind, response: Response) -> Vec<String> {
+        let v = judge(&Spec::embedded(), kind, &response);
+        v.violations.into_iter().map(|v| v.clause).collect()
+    }
+
+    #[test]
+    fn a_bodyless_200_for_a_retry_conforms() {
+        assert!(violated(Kind::Retry, answer(200, "")).is_empty());
+    }
+
+    #[test]
+    fn a_200_with_a_body_violates_the_empty_body_clause() {
+        assert_eq!(violated(Kind::Retry, answer(200, "{}")), ["RUT-RESP-01"]);
+    }
+
+    #[test]
+    fn an_invalid_retry_mode_accepted_with_200_violates_must_and_should() {
+        assert_eq!(
+            violated(Kind::InvalidRetryMode, answer(200, "")),
+            ["RUT-QUERY-03", "RUT-QUERY-04"]
+        );
+        assert!(violated(Kind::InvalidRetryMode, answer(400, ERR400)).is_empty());
+    }
+
+    #[test]
+    fn a_500_violates_the_status_clauses() {
+        let v = violated(Kind::MalformedId, answer(500, ""));
+        assert!(v.contains(&"RUT-STATUS-01".to_owned()));
+        assert!(v.contains(&"RUT-STATUS-02".to_owned()));
+        assert!(v.contains(&"RUT-PATH-02".to_owned()));
+    }
+
+    #[test]
+    fn an_unknown_cluster_may_be_400_or_403_with_the_listed_code() {
+        let css0015 = r#"{"error_code":"CSS.0015","error_msg":"denied"}"#;
+        assert!(violated(Kind::UnknownCluster, answer(403, css0015)).is_empty());
+        assert_eq!(
+            violated(Kind::UnknownCluster, answer(403, ERR403)),
+            ["RUT-PATH-03"]
+        );
+    }
+
+    #[test]
+    fn a_401_for_missing_credentials_is_undocumented_and_wrong() {
+        assert_eq!(
+            violated(Kind::MissingCredentials, answer(401, ERR403)),
+            ["RUT-STATUS-01", "RUT-AUTH-01"]
+        );
+        assert!(violated(Kind::MissingCredentials, answer(403, ERR403)).is_empty());
+    }
+
+    #[test]
+    fn an_error_without_the_documented_body_violates_the_error_body_clause() {
+        assert_eq!(
+            violated(Kind::InvalidRetryMode, answer(400, "bad request")),
+            ["RUT-ERR-01", "RUT-QUERY-04"]
+        );
+        let odd = r#"{"error_code":"E1","error_msg":"x"}"#;
+        assert_eq!(
+            violated(Kind::InvalidRetryMode, answer(400, odd)),
+            ["RUT-ERR-02"]
+        );
+    }
+}

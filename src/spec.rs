@@ -1,0 +1,577 @@
+//! The contract as data: the typed model of `spec/retry_upgrade_task.yaml`, its loading and
+//! its validation. Everything else (oracle, stub, coverage, features) reads it from here.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+/// The contract shipped with the tool, embedded so an installed binary needs no source tree.
+pub const EMBEDDED: &str = include_str!("../spec/retry_upgrade_task.yaml");
+/// The name the embedded contract is reported under.
+pub const EMBEDDED_NAME: &str = "spec/retry_upgrade_task.yaml";
+
+/// A contract that failed to load, with where it went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}:{line}: key `{key}`: {message}")]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+/// The whole contract of the operation.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub operation: Operation,
+    pub path_parameters: Vec<PathParameter>,
+    pub query_parameters: Vec<QueryParameter>,
+    pub request_body: Body,
+    pub response_body: ResponseBody,
+    pub status_codes: Vec<StatusCode>,
+    pub error_body: ErrorBody,
+    pub error_codes: Vec<ErrorCode>,
+    pub rules: Rules,
+    pub expectations: Vec<Expectation>,
+    pub clauses: Vec<Clause>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub method: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathParameter {
+    pub name: String,
+    pub mandatory: bool,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    pub description: String,
+    pub example: String,
+    /// The format the vendor's examples show; the page itself states none.
+    pub observed_format: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryParameter {
+    pub name: String,
+    pub mandatory: bool,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    pub description: String,
+    pub allowed_values: Vec<String>,
+    pub when_absent: String,
+    pub when_value: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Body {
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseBody {
+    #[serde(rename = "200")]
+    pub ok: Body,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusCode {
+    pub code: u16,
+    pub meaning: String,
+    pub client_may_repeat: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    pub content_type: String,
+    pub fields: Vec<String>,
+    pub code_pattern: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCode {
+    pub code: String,
+    pub status: u16,
+    pub meaning: String,
+}
+
+/// The rules that hold for every answer, each naming the clause it judges.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    pub documented_status: String,
+    pub no_server_error: String,
+    pub empty_success_body: String,
+    pub error_body: String,
+    pub error_code_form: String,
+}
+
+impl Rules {
+    fn clauses(&self) -> [(&'static str, &str); 5] {
+        [
+            ("documented_status", &self.documented_status),
+            ("no_server_error", &self.no_server_error),
+            ("empty_success_body", &self.empty_success_body),
+            ("error_body", &self.error_body),
+            ("error_code_form", &self.error_code_form),
+        ]
+    }
+}
+
+/// What kind of request a case is; the oracle judges by it and the stub classifies into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Retry,
+    Abort,
+    InvalidRetryMode,
+    RepeatedRetryMode,
+    MalformedId,
+    UnknownCluster,
+    UnknownTask,
+    MissingCredentials,
+    InvalidCredentials,
+    ForeignProject,
+    TaskNotFailed,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::Retry,
+        Kind::Abort,
+        Kind::InvalidRetryMode,
+        Kind::RepeatedRetryMode,
+        Kind::MalformedId,
+        Kind::UnknownCluster,
+        Kind::UnknownTask,
+        Kind::MissingCredentials,
+        Kind::InvalidCredentials,
+        Kind::ForeignProject,
+        Kind::TaskNotFailed,
+    ];
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = serde_yaml::to_string(self).unwrap_or_default();
+        f.write_str(name.trim())
+    }
+}
+
+/// What a conforming server answers for one kind of request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub kind: Kind,
+    /// The vendor's error code for this rejection; what the built-in stub answers with.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    pub outcomes: Vec<Outcome>,
+    /// The clause a 200 violates when 200 is not an expected outcome.
+    #[serde(default)]
+    pub refused_by: Option<String>,
+    /// The clause any other unexpected answer violates.
+    pub answered_by: String,
+}
+
+impl Expectation {
+    /// Whether a conforming server accepts this kind of request with 200.
+    pub fn accepts(&self) -> bool {
+        self.outcomes.iter().any(|o| o.status == 200)
+    }
+
+    /// Whether `status` (with `error_code` if the body had one) is one of the outcomes.
+    pub fn allows(&self, status: u16, error_code: Option<&str>) -> bool {
+        self.outcomes.iter().any(|o| {
+            o.status == status
+                && (o.error_codes.is_empty()
+                    || error_code.is_some_and(|c| o.error_codes.iter().any(|e| e == c)))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub status: u16,
+    #[serde(default)]
+    pub error_codes: Vec<String>,
+}
+
+/// One numbered requirement, in our words, tied to the section of the page it comes from.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clause {
+    pub id: String,
+    pub level: Level,
+    pub section: String,
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "EXTENDED")]
+    Extended,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::Extended => "EXTENDED",
+        })
+    }
+}
+
+/// Clause IDs look like `RUT-QUERY-02`.
+pub const CLAUSE_ID_PATTERN: &str = "^RUT-[A-Z]+-[0-9]{2}$";
+
+impl Spec {
+    /// The contract shipped with the tool.
+    pub fn embedded() -> Spec {
+        Spec::parse(EMBEDDED, Path::new(EMBEDDED_NAME))
+            .unwrap_or_else(|e| unreachable!("the embedded spec is checked by tests: {e}"))
+    }
+
+    /// Loads and validates a contract file.
+    pub fn load(file: &Path) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(file).map_err(|source| SpecError::Read {
+            file: file.to_owned(),
+            source,
+        })?;
+        Spec::parse(&text, file)
+    }
+
+    /// Parses and validates contract text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
+        let spec: Spec = serde_yaml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((0, 0));
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) => message[..i].to_owned(),
+                None => message,
+            };
+            SpecError::Syntax {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            }
+        })?;
+        spec.validate(text, file)?;
+        Ok(spec)
+    }
+
+    fn validate(&self, text: &str, file: &Path) -> Result<(), SpecError> {
+        let invalid = |key: &str, needle: &str, nth: usize, message: String| SpecError::Invalid {
+            file: file.to_owned(),
+            line: line_of(text, needle, nth),
+            key: key.to_owned(),
+            message,
+        };
+
+        let declared: BTreeSet<&str> = self
+            .path_parameters
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let placeholder = Regex::new(r"\{([^}]*)\}").expect("static regex");
+        let mut used = BTreeSet::new();
+        for cap in placeholder.captures_iter(&self.operation.path) {
+            let name = cap.get(1).map_or("", |m| m.as_str());
+            if !declared.contains(name) {
+                return Err(invalid(
+                    "operation.path",
+                    "path:",
+                    0,
+                    format!("`{{{name}}}` is not a declared path parameter"),
+                ));
+            }
+            used.insert(name);
+        }
+        for p in &self.path_parameters {
+            if !used.contains(p.name.as_str()) {
+                return Err(invalid(
+                    "path_parameters.name",
+                    &format!("name: {}", p.name),
+                    0,
+                    format!("`{}` does not appear in the path template", p.name),
+                ));
+            }
+            if let Err(e) = Regex::new(&p.observed_format) {
+                return Err(invalid(
+                    "path_parameters.observed_format",
+                    &p.observed_format,
+                    0,
+                    format!("not a regular expression: {e}"),
+                ));
+            }
+        }
+        if let Err(e) = Regex::new(&self.error_body.code_pattern) {
+            return Err(invalid(
+                "error_body.code_pattern",
+                "code_pattern",
+                0,
+                format!("not a regular expression: {e}"),
+            ));
+        }
+
+        let id_form = Regex::new(CLAUSE_ID_PATTERN).expect("static regex");
+        let mut ids = BTreeSet::new();
+        for c in &self.clauses {
+            if !id_form.is_match(&c.id) {
+                return Err(invalid(
+                    "clauses.id",
+                    &format!("id: {}", c.id),
+                    0,
+                    format!("`{}` is not of the form RUT-AREA-NN", c.id),
+                ));
+            }
+            if !ids.insert(c.id.as_str()) {
+                return Err(invalid(
+                    "clauses.id",
+                    &format!("id: {}", c.id),
+                    1,
+                    format!("clause `{}` is declared twice", c.id),
+                ));
+            }
+        }
+
+        let mut judged = BTreeSet::new();
+        for (rule, clause) in self.rules.clauses() {
+            if !ids.contains(clause) {
+                return Err(invalid(
+                    &format!("rules.{rule}"),
+                    &format!("{rule}:"),
+                    0,
+                    format!("names clause `{clause}`, which is not declared"),
+                ));
+            }
+            judged.insert(clause.to_owned());
+        }
+
+        let documented: BTreeSet<u16> = self.status_codes.iter().map(|s| s.code).collect();
+        let mut kinds = BTreeSet::new();
+        for e in &self.expectations {
+            let needle = format!("kind: {}", e.kind);
+            if !kinds.insert(e.kind) {
+                return Err(invalid(
+                    "expectations.kind",
+                    &needle,
+                    1,
+                    format!("kind `{}` has two expectations", e.kind),
+                ));
+            }
+            for clause in e.refused_by.iter().chain([&e.answered_by]) {
+                judged.insert(clause.clone());
+                if !ids.contains(clause.as_str()) {
+                    return Err(invalid(
+                        "expectations",
+                        &needle,
+                        0,
+                        format!("names clause `{clause}`, which is not declared"),
+                    ));
+                }
+            }
+            if e.outcomes.is_empty() {
+                return Err(invalid(
+                    "expectations.outcomes",
+                    &needle,
+                    0,
+                    "is empty".into(),
+                ));
+            }
+            for o in &e.outcomes {
+                if !documented.contains(&o.status) {
+                    return Err(invalid(
+                        "expectations.outcomes.status",
+                        &needle,
+                        0,
+                        format!("{} is not a documented status code", o.status),
+                    ));
+                }
+                for code in &o.error_codes {
+                    if !self
+                        .error_codes
+                        .iter()
+                        .any(|c| &c.code == code && c.status == o.status)
+                    {
+                        return Err(invalid(
+                            "expectations.outcomes.error_codes",
+                            &needle,
+                            0,
+                            format!("{code} is not in error_codes with status {}", o.status),
+                        ));
+                    }
+                }
+            }
+            match (&e.error_code, e.accepts()) {
+                (Some(code), false) => {
+                    let status = e.outcomes[0].status;
+                    if !self
+                        .error_codes
+                        .iter()
+                        .any(|c| &c.code == code && c.status == status)
+                    {
+                        return Err(invalid(
+                            "expectations.error_code",
+                            &needle,
+                            0,
+                            format!("{code} is not in error_codes with status {status}"),
+                        ));
+                    }
+                }
+                (None, false) => {
+                    return Err(invalid(
+                        "expectations.error_code",
+                        &needle,
+                        0,
+                        "a rejected kind needs the vendor's error code for it".into(),
+                    ));
+                }
+                (Some(_), true) => {
+                    return Err(invalid(
+                        "expectations.error_code",
+                        &needle,
+                        0,
+                        "an accepted kind has no error code".into(),
+                    ));
+                }
+                (None, true) => {}
+            }
+            if !e.accepts() && e.refused_by.is_none() {
+                return Err(invalid(
+                    "expectations.refused_by",
+                    &needle,
+                    0,
+                    "a kind that is never accepted needs the clause a 200 violates".into(),
+                ));
+            }
+        }
+        if let Some(missing) = Kind::ALL.iter().find(|k| !kinds.contains(k)) {
+            return Err(invalid(
+                "expectations",
+                "expectations:",
+                0,
+                format!("kind `{missing}` has no expectation"),
+            ));
+        }
+        if let Some(c) = self.clauses.iter().find(|c| !judged.contains(&c.id)) {
+            return Err(invalid(
+                "clauses.id",
+                &format!("id: {}", c.id),
+                0,
+                format!(
+                    "clause `{}` is named by no rule and no expectation, so nothing judges it",
+                    c.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn clause(&self, id: &str) -> Option<&Clause> {
+        self.clauses.iter().find(|c| c.id == id)
+    }
+
+    pub fn expectation(&self, kind: Kind) -> &Expectation {
+        self.expectations
+            .iter()
+            .find(|e| e.kind == kind)
+            .unwrap_or_else(|| unreachable!("validation ensures every kind has an expectation"))
+    }
+
+    pub fn path_parameter(&self, name: &str) -> Option<&PathParameter> {
+        self.path_parameters.iter().find(|p| p.name == name)
+    }
+
+    /// The one query parameter this operation has.
+    pub fn retry_mode(&self) -> &QueryParameter {
+        &self.query_parameters[0]
+    }
+
+    pub fn is_documented_status(&self, status: u16) -> bool {
+        self.status_codes.iter().any(|s| s.code == status)
+    }
+
+    pub fn error_code(&self, code: &str) -> Option<&ErrorCode> {
+        self.error_codes.iter().find(|c| c.code == code)
+    }
+}
+
+/// The 1-based line of the `nth` (0-based) occurrence of `needle`, or of its first when there
+/// are fewer; 0 when it does not occur. serde gives no spans for values that parsed, so
+/// semantic errors point at the text that carries the offending value.
+fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
+    hits.get(nth).or(hits.first()).copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_spec_loads() {
+        let spec = Spec::embedded();
+        assert_eq!(spec.operation.method, "PUT");
+        assert_eq!(spec.path_parameters.len(), 3);
+        assert!(spec.clause("RUT-QUERY-02").is_some());
+    }
+
+    #[test]
+    fn kinds_print_as_in_the_yaml() {
+        assert_eq!(Kind::InvalidRetryMode.to_string(), "invalid_retry_mode");
+    }
+}

@@ -1,0 +1,368 @@
+//! The step definitions, in the domain's words. A scenario builds one case at a time (Given:
+//! which task, which credentials; When: how it is retried), sends it to the run's target, has
+//! the oracle judge the answer, and its Then steps fail with the oracle's verdict. The
+//! contract itself is not written here: a Then step only checks that its wording agrees with
+//! the spec's expectation for the case, then asks the oracle.
+
+use std::fmt;
+use std::sync::Arc;
+
+use cucumber::{given, then, when};
+
+use crate::case::{Credentials, Request};
+use crate::oracle::{self, Verdict};
+use crate::spec::Kind;
+use crate::suite::{self, Judgement, Session};
+
+/// The state of one scenario.
+#[derive(cucumber::World)]
+#[world(init = Self::new)]
+pub struct Conformance {
+    session: Arc<Session>,
+    request: Option<Request>,
+    /// What the Given steps set up, before the When step's choices.
+    base: Kind,
+    /// A malformed path parameter the When step put in.
+    malformed: bool,
+    /// The failed task was retried or aborted successfully, so it is failed no more.
+    consumed: bool,
+    judgements: Vec<Judgement>,
+    /// Why the scenario cannot run against this target, if it cannot.
+    skipped: Option<String>,
+}
+
+/// The steps were run by something other than `suite::run`.
+#[derive(Debug, thiserror::Error)]
+#[error("the steps run only inside css_conformance::suite::run")]
+pub struct OutsideRun;
+
+impl fmt::Debug for Conformance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conformance")
+            .field("target", &self.session.target.name())
+            .field("request", &self.request)
+            .field("base", &self.base)
+            .field("judgements", &self.judgements.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Conformance {
+    async fn new() -> Result<Self, OutsideRun> {
+        let session = suite::current().ok_or(OutsideRun)?;
+        Ok(Conformance {
+            session,
+            request: None,
+            base: Kind::Retry,
+            malformed: false,
+            consumed: false,
+            judgements: Vec::new(),
+            skipped: None,
+        })
+    }
+
+    /// What the scenario has recorded, taken out for the run's ledger.
+    pub(crate) fn take_record(&mut self) -> (Vec<Judgement>, Option<String>) {
+        (std::mem::take(&mut self.judgements), self.skipped.take())
+    }
+
+    fn set_up(&mut self, base: Kind, project: String, cluster: String, action: String) {
+        self.base = base;
+        self.request = Some(Request {
+            project_id: project,
+            cluster_id: cluster,
+            action_id: action,
+            retry_mode: Vec::new(),
+            credentials: Credentials::Valid,
+        });
+    }
+
+    fn request_mut(&mut self) -> &mut Request {
+        self.request
+            .as_mut()
+            .expect("a Given step sets up the request before a When step changes it")
+    }
+
+    /// The kind of the request as it stands; one fault at a time, credentials first.
+    fn kind(&self, request: &Request) -> Kind {
+        let spec = &self.session.spec;
+        match request.credentials {
+            Credentials::Missing => return Kind::MissingCredentials,
+            Credentials::Wrong => return Kind::InvalidCredentials,
+            Credentials::Valid => {}
+        }
+        if self.malformed {
+            return Kind::MalformedId;
+        }
+        match (request.retry_mode_kind(spec), self.base) {
+            (k @ (Kind::InvalidRetryMode | Kind::RepeatedRetryMode), _) => k,
+            (_, Kind::Retry) if self.consumed => Kind::TaskNotFailed,
+            (k, Kind::Retry) => k,
+            (_, base) => base,
+        }
+    }
+
+    async fn send(&mut self, retry_mode: Vec<String>) {
+        if self.skipped.is_some() {
+            return;
+        }
+        self.request_mut().retry_mode = retry_mode;
+        let request = self.request.clone().expect("set above");
+        let kind = self.kind(&request);
+        let session = Arc::clone(&self.session);
+        let url = session.target.url(&session.spec, &request);
+        let response = match session.target.send(&session.spec, &request).await {
+            Ok(r) => r,
+            Err(e) => panic!("no answer to {kind} request: {e}"),
+        };
+        let verdict = oracle::judge(&session.spec, kind, &response);
+        if matches!(kind, Kind::Retry | Kind::Abort) && response.status == 200 {
+            self.consumed = true;
+        }
+        self.judgements.push(Judgement {
+            method: session.spec.operation.method.clone(),
+            url,
+            verdict,
+        });
+    }
+
+    /// The last judgement, after checking that `wording` agrees with the spec for its kind.
+    fn judged(
+        &self,
+        wording: &str,
+        agrees: impl Fn(&crate::spec::Expectation) -> bool,
+    ) -> Option<&Verdict> {
+        if self.skipped.is_some() {
+            return None;
+        }
+        let judgement = self
+            .judgements
+            .last()
+            .expect("a When step sends a request before a Then step judges it");
+        let verdict = &judgement.verdict;
+        let expectation = self.session.spec.expectation(verdict.kind);
+        assert!(
+            agrees(expectation),
+            "the feature says \"{wording}\" but the spec expects {:?} for a {} request",
+            expectation.outcomes,
+            verdict.kind
+        );
+        assert!(
+            verdict.passed(),
+            "{} {}\n{verdict}",
+            judgement.method,
+            crate::report::shorten(&judgement.url)
+        );
+        Some(verdict)
+    }
+
+    fn skip(&mut self, reason: impl Into<String>) {
+        self.skipped.get_or_insert(reason.into());
+    }
+}
+
+/// Reads a value cell of an Examples table: a JSON string (`" abort"`, `"\u0430bort"`),
+/// optionally repeated (`"ab" * 5000`); for retry_mode also `absent` or a JSON array of
+/// strings (the parameter given once per element). Gherkin trims cells, hence the quotes.
+pub fn parse_values(cell: &str) -> Result<Vec<String>, String> {
+    let cell = cell.trim();
+    if cell == "absent" {
+        return Ok(Vec::new());
+    }
+    if cell.starts_with('[') {
+        return serde_json::from_str(cell).map_err(|e| format!("{cell}: {e}"));
+    }
+    let (literal, times) = match cell.rsplit_once(" * ") {
+        Some((l, n)) => (
+            l,
+            n.trim()
+                .parse::<usize>()
+                .map_err(|e| format!("{cell}: repeat count: {e}"))?,
+        ),
+        None => (cell, 1),
+    };
+    let value: String = serde_json::from_str(literal).map_err(|e| format!("{cell}: {e}"))?;
+    Ok(vec![value.repeat(times)])
+}
+
+fn one_value(cell: &str) -> String {
+    match parse_values(cell) {
+        Ok(mut v) if v.len() == 1 => v.remove(0),
+        Ok(_) => panic!("{cell}: an ID cell holds exactly one JSON string"),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[given("a failed upgrade task")]
+fn a_failed_task(w: &mut Conformance) {
+    let f = &w.session.target.fixtures;
+    let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
+    match w.session.target.take_failed_task() {
+        Some(task) => w.set_up(Kind::Retry, project, cluster, task),
+        None => w.skip("no failed upgrade task left to consume"),
+    }
+}
+
+#[given("an upgrade task that is not failed")]
+fn a_task_not_failed(w: &mut Conformance) {
+    let f = &w.session.target.fixtures;
+    match f.not_failed_action_id.clone() {
+        Some(task) => {
+            let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
+            w.set_up(Kind::TaskNotFailed, project, cluster, task);
+        }
+        None => w.skip("no task that is not failed is configured"),
+    }
+}
+
+#[given("an unknown upgrade task")]
+fn an_unknown_task(w: &mut Conformance) {
+    let f = &w.session.target.fixtures;
+    let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
+    let task = w.session.synthetic_id();
+    w.set_up(Kind::UnknownTask, project, cluster, task);
+}
+
+#[given("an upgrade task of an unknown cluster")]
+fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
+    let project = w.session.target.fixtures.project_id.clone();
+    let (cluster, task) = (w.session.synthetic_id(), w.session.synthetic_id());
+    w.set_up(Kind::UnknownCluster, project, cluster, task);
+}
+
+#[given("an upgrade task in the project of another account")]
+fn a_task_of_another_account(w: &mut Conformance) {
+    let f = &w.session.target.fixtures;
+    match f.foreign_project_id.clone() {
+        Some(project) => {
+            let cluster = f.cluster_id.clone();
+            let task = w.session.synthetic_id();
+            w.set_up(Kind::ForeignProject, project, cluster, task);
+        }
+        None => w.skip("no project of another account is configured"),
+    }
+}
+
+#[given("I send no credentials")]
+fn no_credentials(w: &mut Conformance) {
+    if w.skipped.is_none() {
+        w.request_mut().credentials = Credentials::Missing;
+    }
+}
+
+#[given("I send wrong credentials")]
+fn wrong_credentials(w: &mut Conformance) {
+    if w.skipped.is_none() {
+        w.request_mut().credentials = Credentials::Wrong;
+    }
+}
+
+#[when("I retry it")]
+async fn retry(w: &mut Conformance) {
+    w.send(Vec::new()).await;
+}
+
+#[when("I retry it again")]
+async fn retry_again(w: &mut Conformance) {
+    w.send(Vec::new()).await;
+}
+
+#[when("I abort it")]
+async fn abort(w: &mut Conformance) {
+    w.send(vec!["abort".to_owned()]).await;
+}
+
+#[when(regex = r"^I retry it with retry_mode (.+)$")]
+async fn retry_with_mode(w: &mut Conformance, cell: String) {
+    let values = parse_values(&cell).unwrap_or_else(|e| panic!("{e}"));
+    w.send(values).await;
+}
+
+#[when(regex = r"^I retry it with the (project_id|cluster_id|action_id) set to (.+)$")]
+async fn retry_with_id(w: &mut Conformance, param: String, cell: String) {
+    if w.skipped.is_none() {
+        let value = one_value(&cell);
+        let request = w.request_mut();
+        match param.as_str() {
+            "project_id" => request.project_id = value,
+            "cluster_id" => request.cluster_id = value,
+            _ => request.action_id = value,
+        }
+        w.malformed = true;
+    }
+    w.send(Vec::new()).await;
+}
+
+#[then("the task is retried")]
+fn task_retried(w: &mut Conformance) {
+    w.judged("the task is retried", |e| {
+        e.kind == Kind::Retry && e.accepts()
+    });
+}
+
+#[then("the task is aborted")]
+fn task_aborted(w: &mut Conformance) {
+    w.judged("the task is aborted", |e| {
+        e.kind == Kind::Abort && e.accepts()
+    });
+}
+
+#[then("the request is rejected as invalid")]
+fn rejected_as_invalid(w: &mut Conformance) {
+    w.judged("the request is rejected as invalid", |e| {
+        !e.accepts() && e.outcomes[0].status == 400
+    });
+}
+
+#[then("the request is rejected")]
+fn rejected(w: &mut Conformance) {
+    w.judged("the request is rejected", |e| !e.accepts());
+}
+
+#[then("the request is refused")]
+fn refused(w: &mut Conformance) {
+    w.judged("the request is refused", |e| {
+        e.outcomes.iter().all(|o| o.status == 403)
+    });
+}
+
+#[then("the response has no body")]
+fn no_body(w: &mut Conformance) {
+    let clause = w.session.spec.rules.empty_success_body.clone();
+    if let Some(v) = w.judged("the response has no body", |e| e.accepts()) {
+        assert!(v.checked.contains(&clause), "{clause} was not exercised");
+    }
+}
+
+#[then("the response carries the error body")]
+fn error_body(w: &mut Conformance) {
+    let clause = w.session.spec.rules.error_body.clone();
+    if let Some(v) = w.judged("the response carries the error body", |e| !e.accepts()) {
+        assert!(v.checked.contains(&clause), "{clause} was not exercised");
+    }
+}
+
+#[then("the answer has a documented status")]
+fn documented_status(w: &mut Conformance) {
+    w.judged("the answer has a documented status", |_| true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_value_cells() {
+        assert_eq!(parse_values("absent").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_values(r#"" abort""#).unwrap(), [" abort"]);
+        assert_eq!(parse_values(r#""""#).unwrap(), [""]);
+        assert_eq!(parse_values(r#""\u0430bort""#).unwrap(), ["аbort"]);
+        assert_eq!(
+            parse_values(r#"["abort", "abort"]"#).unwrap(),
+            ["abort", "abort"]
+        );
+        assert_eq!(parse_values(r#""ab" * 3"#).unwrap(), ["ababab"]);
+        assert!(parse_values("abort").is_err());
+        assert!(parse_values(r#""a" * x"#).is_err());
+    }
+}

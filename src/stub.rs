@@ -1,0 +1,283 @@
+//! The built-in stub: an in-process httpmock server that answers the operation as the vendor's
+//! page says, from the spec and a set of fixtures. One `respond_with` handler classifies each
+//! request into a kind and answers with the spec's expectation for that kind. A `Deviation`
+//! makes it answer wrongly on purpose, so the harness can prove it catches that.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
+use percent_encoding::percent_decode_str;
+use regex::Regex;
+
+use crate::fixtures::Fixtures;
+use crate::spec::{Kind, Spec};
+
+/// A deliberate departure from the contract, one per way a careless server goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Deviation {
+    /// Any `retry_mode` value, or several, is taken as a valid one.
+    AcceptsAnyRetryMode,
+    /// `retry_mode` is compared without regard to case, so `ABORT` aborts.
+    AcceptsUpperCaseAbort,
+    /// A 200 carries a JSON body.
+    BodyOnSuccess,
+    /// Missing or wrong credentials get 401 instead of 403.
+    Unauthorized401,
+    /// An ID longer than 64 characters makes it fail with 500.
+    ServerErrorOnLongId,
+    /// A request without credentials is served as if it had valid ones.
+    IgnoresMissingCredentials,
+}
+
+impl Deviation {
+    pub const ALL: [Deviation; 6] = [
+        Deviation::AcceptsAnyRetryMode,
+        Deviation::AcceptsUpperCaseAbort,
+        Deviation::BodyOnSuccess,
+        Deviation::Unauthorized401,
+        Deviation::ServerErrorOnLongId,
+        Deviation::IgnoresMissingCredentials,
+    ];
+}
+
+/// The state of the stub's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TaskState {
+    Failed,
+    Retrying,
+    Aborted,
+    Running,
+}
+
+/// What the handler works from; shared with the server's threads.
+struct State {
+    spec: Arc<Spec>,
+    fixtures: Fixtures,
+    token: String,
+    deviation: Option<Deviation>,
+    formats: BTreeMap<String, Regex>,
+    tasks: Mutex<BTreeMap<String, TaskState>>,
+}
+
+/// A running built-in stub. Dropping it returns the server to httpmock's pool.
+pub struct Stub {
+    server: MockServer,
+    mock_id: usize,
+}
+
+impl Stub {
+    /// Starts a stub that accepts `token` and serves `fixtures`, conforming unless `deviation`.
+    pub async fn start(
+        spec: Arc<Spec>,
+        fixtures: &Fixtures,
+        token: &str,
+        deviation: Option<Deviation>,
+    ) -> Stub {
+        let mut tasks: BTreeMap<String, TaskState> = fixtures
+            .failed_action_ids
+            .iter()
+            .map(|id| (id.clone(), TaskState::Failed))
+            .collect();
+        if let Some(id) = &fixtures.not_failed_action_id {
+            tasks.insert(id.clone(), TaskState::Running);
+        }
+        let formats = spec
+            .path_parameters
+            .iter()
+            .map(|p| {
+                let re = Regex::new(&p.observed_format)
+                    .unwrap_or_else(|_| unreachable!("validated when the spec loaded"));
+                (p.name.clone(), re)
+            })
+            .collect();
+        let state = Arc::new(State {
+            spec,
+            fixtures: fixtures.clone(),
+            token: token.to_owned(),
+            deviation,
+            formats,
+            tasks: Mutex::new(tasks),
+        });
+        let server = MockServer::start_async().await;
+        let mock_id = server
+            .mock_async(|_when, then| {
+                then.respond_with(move |req| state.answer(req));
+            })
+            .await
+            .id();
+        Stub { server, mock_id }
+    }
+
+    /// The base URL to send requests to, e.g. `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The httpmock ID of the one mock that answers everything.
+    pub fn mock_id(&self) -> usize {
+        self.mock_id
+    }
+}
+
+/// A request taken apart into what the stub decides on.
+struct Parsed {
+    ids: [(String, String); 3],
+    retry_mode: Vec<String>,
+}
+
+impl State {
+    fn answer(&self, req: &HttpMockRequest) -> HttpMockResponse {
+        let uri = req.uri_str();
+        // The request target may come in absolute form; keep the path and query.
+        let uri = match uri.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => uri,
+        };
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let Some(ids) = self.route(path) else {
+            return plain(404, "no such resource");
+        };
+        if req.method_str() != self.spec.operation.method {
+            return plain(405, "method not allowed");
+        }
+        let retry_name = &self.spec.retry_mode().name;
+        let retry_mode = query
+            .split('&')
+            .filter_map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(name) == *retry_name).then(|| decode(value))
+            })
+            .collect();
+        let token = req
+            .headers_vec()
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("x-auth-token"))
+            .map(|(_, v)| v.clone());
+        let parsed = Parsed { ids, retry_mode };
+
+        if self.deviation == Some(Deviation::ServerErrorOnLongId)
+            && parsed.ids.iter().any(|(_, v)| v.chars().count() > 64)
+        {
+            return plain(500, "internal server error");
+        }
+        let kind = self.classify(&parsed, token.as_deref());
+        self.respond(kind)
+    }
+
+    /// The decoded path parameters if `path` is this operation's path.
+    fn route(&self, path: &str) -> Option<[(String, String); 3]> {
+        let template: Vec<&str> = self.spec.operation.path.split('/').collect();
+        let actual: Vec<&str> = path.split('/').collect();
+        if template.len() != actual.len() {
+            return None;
+        }
+        let mut ids = Vec::with_capacity(3);
+        for (t, a) in template.iter().zip(&actual) {
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) => ids.push((name.to_owned(), decode(a))),
+                None if t == a => {}
+                None => return None,
+            }
+        }
+        ids.try_into().ok()
+    }
+
+    fn classify(&self, req: &Parsed, token: Option<&str>) -> Kind {
+        let deviation = self.deviation;
+        match token {
+            None if deviation != Some(Deviation::IgnoresMissingCredentials) => {
+                return Kind::MissingCredentials;
+            }
+            Some(t) if t != self.token => return Kind::InvalidCredentials,
+            _ => {}
+        }
+        if req
+            .ids
+            .iter()
+            .any(|(name, value)| !self.formats.get(name).is_some_and(|re| re.is_match(value)))
+        {
+            return Kind::MalformedId;
+        }
+        let allowed = &self.spec.retry_mode().allowed_values;
+        let valid_mode = |v: &String| match deviation {
+            Some(Deviation::AcceptsAnyRetryMode) => true,
+            Some(Deviation::AcceptsUpperCaseAbort) => {
+                allowed.iter().any(|a| a.eq_ignore_ascii_case(v))
+            }
+            _ => allowed.contains(v),
+        };
+        let abort = match req.retry_mode.as_slice() {
+            [] => false,
+            [one] if valid_mode(one) => true,
+            [_] => return Kind::InvalidRetryMode,
+            _ if deviation == Some(Deviation::AcceptsAnyRetryMode) => true,
+            _ => return Kind::RepeatedRetryMode,
+        };
+        let [(_, project), (_, cluster), (_, action)] = &req.ids;
+        if *project != self.fixtures.project_id {
+            return Kind::ForeignProject;
+        }
+        if *cluster != self.fixtures.cluster_id {
+            return Kind::UnknownCluster;
+        }
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        match tasks.get_mut(action) {
+            None => Kind::UnknownTask,
+            Some(state) if *state != TaskState::Failed => Kind::TaskNotFailed,
+            Some(state) => {
+                *state = if abort {
+                    TaskState::Aborted
+                } else {
+                    TaskState::Retrying
+                };
+                if abort { Kind::Abort } else { Kind::Retry }
+            }
+        }
+    }
+
+    fn respond(&self, kind: Kind) -> HttpMockResponse {
+        let expectation = self.spec.expectation(kind);
+        let status = expectation.outcomes[0].status;
+        let status = match (self.deviation, kind) {
+            (
+                Some(Deviation::Unauthorized401),
+                Kind::MissingCredentials | Kind::InvalidCredentials,
+            ) => 401,
+            _ => status,
+        };
+        let Some(code) = &expectation.error_code else {
+            return if self.deviation == Some(Deviation::BodyOnSuccess) {
+                json(status, r#"{"result":"success"}"#.to_owned())
+            } else {
+                HttpMockResponse::builder().status(status).build()
+            };
+        };
+        let meaning = self
+            .spec
+            .error_code(code)
+            .map_or("", |c| c.meaning.as_str());
+        let body = serde_json::json!({ "error_code": code, "error_msg": meaning });
+        json(status, body.to_string())
+    }
+}
+
+fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+fn json(status: u16, body: String) -> HttpMockResponse {
+    HttpMockResponse::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body)
+        .build()
+}
+
+fn plain(status: u16, body: &str) -> HttpMockResponse {
+    HttpMockResponse::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(body.to_owned())
+        .build()
+}

@@ -1,0 +1,259 @@
+//! Running the features against a target: one cucumber run with the step definitions of
+//! `steps`, whose scenarios reach the run's `Session` (spec, target, ledger) through a task-local,
+//! so several runs against different targets can share a process.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cucumber::event::ScenarioFinished;
+use cucumber::writer::{self, Coloring, Stats as _, Verbosity};
+use cucumber::{World as _, WriterExt as _, gherkin};
+use futures::FutureExt as _;
+use serde::Serialize;
+
+use crate::coverage;
+use crate::features::InMemory;
+use crate::oracle::Verdict;
+use crate::spec::Spec;
+use crate::steps::Conformance;
+use crate::target::Target;
+
+tokio::task_local! {
+    static SESSION: Arc<Session>;
+}
+
+/// What the scenarios of one run share.
+#[derive(Debug)]
+pub struct Session {
+    pub spec: Arc<Spec>,
+    pub target: Target,
+    records: Mutex<Vec<ScenarioRecord>>,
+    next_id: AtomicU64,
+}
+
+impl Session {
+    pub fn new(spec: Arc<Spec>, target: Target) -> Session {
+        Session {
+            spec,
+            target,
+            records: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// A well-formed UUID that names nothing on the target.
+    pub fn synthetic_id(&self) -> String {
+        loop {
+            let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let id = format!("{:08x}-5e57-4000-8000-{n:012x}", n & 0xffff_ffff);
+            if !self.target.fixtures.knows(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn record(&self, record: ScenarioRecord) {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
+    }
+}
+
+/// The session of the run the calling step belongs to.
+pub fn current() -> Option<Arc<Session>> {
+    SESSION.try_with(Arc::clone).ok()
+}
+
+/// One request and the oracle's verdict on its answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judgement {
+    pub method: String,
+    pub url: String,
+    pub verdict: Verdict,
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ScenarioOutcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+/// One scenario of a run, with every judgement it made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRecord {
+    pub feature: String,
+    pub scenario: String,
+    /// `file:line` of the scenario (the Examples row for an outline).
+    pub location: String,
+    pub clauses: Vec<String>,
+    pub outcome: ScenarioOutcome,
+    pub judgements: Vec<Judgement>,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Scenarios in flight at once.
+    pub concurrency: usize,
+    /// Where to write a JUnit XML report, if anywhere.
+    pub junit: Option<PathBuf>,
+    /// Print cucumber's own step-by-step output to stdout.
+    pub console: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            concurrency: 8,
+            junit: None,
+            console: false,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Run {
+    /// What the target is called in reports.
+    pub target: String,
+    pub records: Vec<ScenarioRecord>,
+    /// Whether cucumber counted any failed, undefined or skipped step, or a parse error.
+    pub execution_failed: bool,
+}
+
+/// A run that could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("{path}: cannot write the JUnit report: {source}")]
+    Junit { path: PathBuf, source: io::Error },
+}
+
+/// Runs `features` against the session's target; every step of every scenario must match a
+/// definition (a step without one fails the run).
+pub async fn run(
+    session: Arc<Session>,
+    features: Vec<gherkin::Feature>,
+    options: &Options,
+) -> Result<Run, SuiteError> {
+    let console: Box<dyn io::Write> = if options.console {
+        Box::new(io::stdout())
+    } else {
+        Box::new(io::sink())
+    };
+    let junit: Box<dyn io::Write> = match &options.junit {
+        Some(path) => {
+            let fail = |source| SuiteError::Junit {
+                path: path.clone(),
+                source,
+            };
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(fail)?;
+            }
+            Box::new(std::fs::File::create(path).map_err(fail)?)
+        }
+        None => Box::new(io::sink()),
+    };
+    let coloring = if options.console && std::env::var_os("NO_COLOR").is_none() {
+        Coloring::Auto
+    } else {
+        Coloring::Never
+    };
+    let writer = writer::Basic::raw(console, coloring, Verbosity::Default)
+        .summarized()
+        .tee::<Conformance, _>(writer::JUnit::for_tee(junit, Verbosity::Default))
+        .normalized();
+    let runner = cucumber::runner::Basic::default()
+        .steps(Conformance::collection())
+        .max_concurrent_scenarios(options.concurrency.max(1))
+        .after(|feature, rule, scenario, finished, world| {
+            record_scenario(feature, rule, scenario, finished, world).boxed_local()
+        });
+    let cucumber =
+        cucumber::Cucumber::<_, _, _, _, _, cucumber::cli::Empty>::custom(InMemory, runner, writer)
+            .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+            .fail_on_skipped();
+    let writer = SESSION
+        .scope(Arc::clone(&session), cucumber.run(features))
+        .await;
+    let execution_failed = writer.execution_has_failed();
+    let records = std::mem::take(&mut *session.records.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(Run {
+        target: session.target.name().to_owned(),
+        records,
+        execution_failed,
+    })
+}
+
+async fn record_scenario(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+    finished: &ScenarioFinished,
+    world: Option<&mut Conformance>,
+) {
+    let Some(session) = current() else { return };
+    let (judgements, skipped) = world.map(|w| w.take_record()).unwrap_or_default();
+    let outcome = match finished {
+        ScenarioFinished::StepPassed => match skipped {
+            Some(reason) => ScenarioOutcome::Skipped(reason),
+            None => ScenarioOutcome::Passed,
+        },
+        ScenarioFinished::StepSkipped => {
+            ScenarioOutcome::Failed("a step matches no step definition".to_owned())
+        }
+        ScenarioFinished::StepFailed(_, _, err) => ScenarioOutcome::Failed(match err {
+            cucumber::event::StepError::Panic(info) => panic_message(info),
+            other => other.to_string(),
+        }),
+        ScenarioFinished::BeforeHookFailed(info) => ScenarioOutcome::Failed(panic_message(info)),
+    };
+    session.record(ScenarioRecord {
+        feature: feature.name.clone(),
+        scenario: scenario.name.clone(),
+        location: coverage::location(feature, scenario),
+        clauses: coverage::clause_tags(feature, rule, scenario)
+            .map(str::to_owned)
+            .collect(),
+        outcome,
+        judgements,
+    });
+}
+
+fn panic_message(info: &cucumber::event::Info) -> String {
+    if let Some(s) = info.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = info.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "a step panicked".to_owned()
+    }
+}
+
+/// The token the built-in stub accepts; it guards nothing, so it may be printed.
+pub const STUB_TOKEN: &str = "css-conformance-stub-token";
+
+/// Runs `features` against a fresh built-in stub (conforming unless `deviation`).
+pub async fn run_against_stub(
+    spec: Arc<Spec>,
+    deviation: Option<crate::stub::Deviation>,
+    features: Vec<gherkin::Feature>,
+    options: &Options,
+) -> Result<Run, SuiteError> {
+    let fixtures = crate::fixtures::Fixtures::builtin();
+    let stub = crate::stub::Stub::start(Arc::clone(&spec), &fixtures, STUB_TOKEN, deviation).await;
+    let name = match deviation {
+        None => "built-in stub".to_owned(),
+        Some(d) => format!("built-in stub, deviating: {d:?}"),
+    };
+    let auth = crate::target::Auth::Token(crate::target::Secret::new(STUB_TOKEN));
+    let target = Target::new(name, &stub.base_url(), auth, fixtures)
+        .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"));
+    let run = run(Arc::new(Session::new(spec, target)), features, options).await;
+    drop(stub);
+    run
+}
