@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use css_conformance::report::Report;
 use css_conformance::spec::Spec;
@@ -68,30 +68,7 @@ struct CheckArgs {
     /// Run against a built-in stub that deviates from the contract on purpose, to see what a
     /// finding looks like.
     #[arg(long, value_enum, value_name = "DEVIATION")]
-    stub_deviation: Option<DeviationArg>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum DeviationArg {
-    AcceptsAnyRetryMode,
-    AcceptsUpperCaseAbort,
-    BodyOnSuccess,
-    Unauthorized401,
-    ServerErrorOnLongId,
-    IgnoresMissingCredentials,
-}
-
-impl From<DeviationArg> for Deviation {
-    fn from(d: DeviationArg) -> Deviation {
-        match d {
-            DeviationArg::AcceptsAnyRetryMode => Deviation::AcceptsAnyRetryMode,
-            DeviationArg::AcceptsUpperCaseAbort => Deviation::AcceptsUpperCaseAbort,
-            DeviationArg::BodyOnSuccess => Deviation::BodyOnSuccess,
-            DeviationArg::Unauthorized401 => Deviation::Unauthorized401,
-            DeviationArg::ServerErrorOnLongId => Deviation::ServerErrorOnLongId,
-            DeviationArg::IgnoresMissingCredentials => Deviation::IgnoresMissingCredentials,
-        }
-    }
+    stub_deviation: Option<Deviation>,
 }
 
 fn main() -> ExitCode {
@@ -150,7 +127,6 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             suite::run(session, features, &options).await?
         }
         (None, deviation) => {
-            let deviation = deviation.map(Deviation::from);
             suite::run_against_stub(Arc::clone(&spec), deviation, features, &options).await?
         }
     };

@@ -195,14 +195,16 @@ fn grade(id: &str, level: Level, statement: &str, records: &[ScenarioRecord]) ->
     }
 }
 
-/// A URL cut to a readable length, saying how long it was.
+/// A URL cut in the middle to a readable length, saying how long it was; the start (host,
+/// route) and the end (last segment, query) stay visible.
 pub fn shorten(url: &str) -> String {
-    const MAX: usize = 160;
-    let len = url.chars().count();
-    if len <= MAX {
-        url.to_owned()
-    } else {
-        let head: String = url.chars().take(MAX).collect();
-        format!("{head}… ({len} characters)")
+    const HEAD: usize = 110;
+    const TAIL: usize = 60;
+    let chars: Vec<char> = url.chars().collect();
+    if chars.len() <= HEAD + TAIL {
+        return url.to_owned();
     }
+    let head: String = chars[..HEAD].iter().collect();
+    let tail: String = chars[chars.len() - TAIL..].iter().collect();
+    format!("{head}…[{} characters]…{tail}", chars.len())
 }

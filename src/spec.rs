@@ -16,10 +16,10 @@ pub const EMBEDDED_NAME: &str = "spec/retry_upgrade_task.yaml";
 /// A contract that failed to load, with where it went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read: {reason}")]
     Read {
         file: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{file}:{line}:{column}: {message}")]
     Syntax {
@@ -278,9 +278,9 @@ impl Spec {
 
     /// Loads and validates a contract file.
     pub fn load(file: &Path) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(file).map_err(|source| SpecError::Read {
+        let text = std::fs::read_to_string(file).map_err(|reason| SpecError::Read {
             file: file.to_owned(),
-            source,
+            reason,
         })?;
         Spec::parse(&text, file)
     }

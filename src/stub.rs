@@ -14,7 +14,7 @@ use crate::fixtures::Fixtures;
 use crate::spec::{Kind, Spec};
 
 /// A deliberate departure from the contract, one per way a careless server goes wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Deviation {
     /// Any `retry_mode` value, or several, is taken as a valid one.
     AcceptsAnyRetryMode,
@@ -23,6 +23,7 @@ pub enum Deviation {
     /// A 200 carries a JSON body.
     BodyOnSuccess,
     /// Missing or wrong credentials get 401 instead of 403.
+    #[value(name = "unauthorized-401")]
     Unauthorized401,
     /// An ID longer than 64 characters makes it fail with 500.
     ServerErrorOnLongId,

@@ -129,8 +129,8 @@ pub struct Run {
 /// A run that could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    #[error("{path}: cannot write the JUnit report: {source}")]
-    Junit { path: PathBuf, source: io::Error },
+    #[error("{path}: cannot write the JUnit report: {reason}")]
+    Junit { path: PathBuf, reason: io::Error },
 }
 
 /// Runs `features` against the session's target; every step of every scenario must match a
@@ -147,9 +147,9 @@ pub async fn run(
     };
     let junit: Box<dyn io::Write> = match &options.junit {
         Some(path) => {
-            let fail = |source| SuiteError::Junit {
+            let fail = |reason| SuiteError::Junit {
                 path: path.clone(),
-                source,
+                reason,
             };
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(fail)?;
