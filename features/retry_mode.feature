@@ -61,3 +61,15 @@ Feature: retry_mode, the one query parameter
       | abort, then another   | ["abort", "restart"] |
       | another, then abort   | ["x", "abort"]       |
       | empty, then abort     | ["", "abort"]        |
+
+  @RUT-QUERY-06
+  Scenario Outline: A query parameter the page does not define is ignored or rejected (<name>)
+    Given a failed upgrade task
+    When I retry it with the unknown query parameter <name>=<value>
+    Then the unknown parameter is ignored or the request rejected as invalid
+
+    Examples:
+      | name          | value     |
+      | "dry_run"     | "true"    |
+      | "retry_mode2" | "abort"   |
+      | "Retry_Mode"  | "abort"   |

@@ -26,6 +26,8 @@ pub struct Request {
     pub action_id: String,
     /// The values of `retry_mode`, in order: empty when absent, more than one when repeated.
     pub retry_mode: Vec<String>,
+    /// Query parameters the page does not define, sent after `retry_mode`.
+    pub extra_query: Vec<(String, String)>,
     pub credentials: Credentials,
 }
 
@@ -76,7 +78,19 @@ impl Request {
         let query: Vec<String> = self
             .retry_mode
             .iter()
-            .map(|v| format!("{name}={}", utf8_percent_encode(v, QUERY_VALUE)))
+            .map(|v| (name.as_str(), v.as_str()))
+            .chain(
+                self.extra_query
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            )
+            .map(|(n, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(n, QUERY_VALUE),
+                    utf8_percent_encode(v, QUERY_VALUE)
+                )
+            })
             .collect();
         if query.is_empty() {
             path
@@ -107,6 +121,7 @@ mod tests {
             cluster_id: "c".into(),
             action_id: action.into(),
             retry_mode: modes.iter().map(|s| s.to_string()).collect(),
+            extra_query: Vec::new(),
             credentials: Credentials::Valid,
         }
     }
@@ -114,10 +129,11 @@ mod tests {
     #[test]
     fn renders_the_template_with_encoded_segments_and_query() {
         let spec = Spec::embedded();
-        let r = request("a b/%2Fé", &[" abort", "x&y"]);
+        let mut r = request("a b/%2Fé", &[" abort", "x&y"]);
+        r.extra_query.push(("dry run".into(), "1".into()));
         assert_eq!(
             r.path_and_query(&spec),
-            "/v1.0/p/clusters/c/upgrade/a%20b%2F%2F%C3%A9/retry?retry_mode=%20abort&retry_mode=x%26y"
+            "/v1.0/p/clusters/c/upgrade/a%20b%2F%2F%C3%A9/retry?retry_mode=%20abort&retry_mode=x%26y&dry%20run=1"
         );
     }
 

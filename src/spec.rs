@@ -170,11 +170,12 @@ pub enum Kind {
     MissingCredentials,
     InvalidCredentials,
     ForeignProject,
+    ExtraParameter,
     TaskNotFailed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Retry,
         Kind::Abort,
         Kind::InvalidRetryMode,
@@ -185,6 +186,7 @@ impl Kind {
         Kind::MissingCredentials,
         Kind::InvalidCredentials,
         Kind::ForeignProject,
+        Kind::ExtraParameter,
         Kind::TaskNotFailed,
     ];
 }

@@ -73,6 +73,7 @@ impl Conformance {
             cluster_id: cluster,
             action_id: action,
             retry_mode: Vec::new(),
+            extra_query: Vec::new(),
             credentials: Credentials::Valid,
         });
     }
@@ -97,6 +98,7 @@ impl Conformance {
         match (request.retry_mode_kind(spec), self.base) {
             (k @ (Kind::InvalidRetryMode | Kind::RepeatedRetryMode), _) => k,
             (_, Kind::Retry) if self.consumed => Kind::TaskNotFailed,
+            (_, Kind::Retry) if !request.extra_query.is_empty() => Kind::ExtraParameter,
             (k, Kind::Retry) => k,
             (_, base) => base,
         }
@@ -291,6 +293,24 @@ async fn retry_with_id(w: &mut Conformance, param: String, cell: String) {
         w.malformed = true;
     }
     w.send(Vec::new()).await;
+}
+
+#[when(regex = r"^I retry it with the unknown query parameter (.+)=(.+)$")]
+async fn retry_with_extra(w: &mut Conformance, name: String, value: String) {
+    if w.skipped.is_none() {
+        w.request_mut()
+            .extra_query
+            .push((one_value(&name), one_value(&value)));
+    }
+    w.send(Vec::new()).await;
+}
+
+#[then("the unknown parameter is ignored or the request rejected as invalid")]
+fn extra_ignored_or_rejected(w: &mut Conformance) {
+    w.judged(
+        "the unknown parameter is ignored or the request rejected as invalid",
+        |e| e.kind == Kind::ExtraParameter,
+    );
 }
 
 #[then("the task is retried")]
