@@ -2,11 +2,14 @@
 //! fuzzer build cases; the target sends them; the oracle judges the answer by the kind.
 
 use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
 
 use crate::spec::{Kind, Spec};
+use crate::target::Target;
 
 /// How a request presents credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Credentials {
     /// The target's configured credentials.
     Valid,
@@ -36,6 +39,70 @@ pub struct Request {
 pub struct Case {
     pub kind: Kind,
     pub request: Request,
+}
+
+/// Where a path parameter's value comes from, decided when the case is sent: the fuzzer's
+/// cases name the role of an ID, so the same case means the same thing on any target and
+/// when it is replayed (a failed task is consumed once; a replay takes a fresh one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    /// The target's own project or cluster.
+    Own,
+    /// A failed task taken from the target's pool (action_id only).
+    FailedTask,
+    /// A well-formed ID that names nothing on the target.
+    Unknown,
+    /// This exact value, in wire form.
+    Literal(String),
+}
+
+/// A case before its IDs are chosen: what the fuzzer generates, shrinks and stores.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Draft {
+    pub kind: Kind,
+    pub project_id: Slot,
+    pub cluster_id: Slot,
+    pub action_id: Slot,
+    pub retry_mode: Vec<String>,
+    #[serde(default)]
+    pub extra_query: Vec<(String, String)>,
+    pub credentials: Credentials,
+}
+
+/// A project ID and a UUID of the observed formats that no target holds.
+pub const UNKNOWN_PROJECT_ID: &str = "00000000000040008000000000005e57";
+pub const UNKNOWN_UUID: &str = "00000000-5e57-4000-8000-000000000000";
+
+impl Draft {
+    /// The concrete case for `target`, or `None` when it needs a failed task and none is left.
+    pub fn resolve(&self, target: &Target) -> Option<Case> {
+        let f = &target.fixtures;
+        let pick = |slot: &Slot, own: &str, unknown: &str| -> Option<String> {
+            Some(match slot {
+                Slot::Own => own.to_owned(),
+                Slot::FailedTask => target.take_failed_task()?,
+                Slot::Unknown => unknown.to_owned(),
+                Slot::Literal(v) => v.clone(),
+            })
+        };
+        Some(Case {
+            kind: self.kind,
+            request: Request {
+                project_id: pick(&self.project_id, &f.project_id, UNKNOWN_PROJECT_ID)?,
+                cluster_id: pick(&self.cluster_id, &f.cluster_id, UNKNOWN_UUID)?,
+                action_id: pick(&self.action_id, UNKNOWN_UUID, UNKNOWN_UUID)?,
+                retry_mode: self.retry_mode.clone(),
+                extra_query: self.extra_query.clone(),
+                credentials: self.credentials,
+            },
+        })
+    }
+
+    /// Whether sending it may change a task on a target that does not conform.
+    pub fn mutates(&self) -> bool {
+        self.action_id == Slot::FailedTask
+    }
 }
 
 /// What a path segment must encode: controls, space, the URL delimiters, and `/` so that an

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// IDs known to exist on the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,29 @@ pub struct Fixtures {
     pub not_failed_action_id: Option<String>,
     /// A project the credentials may not act on.
     pub foreign_project_id: Option<String>,
+    /// Whether the target also holds the generated family of failed tasks (the built-in stub
+    /// does), so that fuzzing can spend as many failed tasks as it has cases.
+    pub generated_failed_tasks: bool,
+}
+
+/// How many generated failed tasks the built-in stub holds.
+pub const GENERATED_FAILED_TASKS: u64 = 1 << 22;
+const GENERATED_PREFIX: &str = "fa11ed00-0000-4000-8000-";
+
+/// The `n`th generated failed task.
+pub fn generated_failed_task(n: u64) -> String {
+    format!("{GENERATED_PREFIX}{n:012x}")
+}
+
+/// The index of a generated failed task, if `id` is one.
+pub fn generated_failed_task_index(id: &str) -> Option<u64> {
+    let hex = id.strip_prefix(GENERATED_PREFIX)?;
+    if hex.len() != 12 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    u64::from_str_radix(hex, 16)
+        .ok()
+        .filter(|n| *n < GENERATED_FAILED_TASKS)
 }
 
 impl Fixtures {
@@ -29,6 +53,7 @@ impl Fixtures {
             failed_action_ids: failed,
             not_failed_action_id: Some("5ba5e5c1-0000-4000-8000-00000000d0e5".to_owned()),
             foreign_project_id: Some("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f".to_owned()),
+            generated_failed_tasks: true,
         }
     }
 
@@ -37,28 +62,38 @@ impl Fixtures {
         id == self.cluster_id
             || self.failed_action_ids.iter().any(|a| a == id)
             || self.not_failed_action_id.as_deref() == Some(id)
+            || (self.generated_failed_tasks && generated_failed_task_index(id).is_some())
     }
 }
 
-/// The failed tasks not yet consumed in this run; a task is handed out once.
+/// The failed tasks not yet consumed in this run; a task is handed out once. The listed
+/// tasks come first, then (where the target holds them) the generated family.
 #[derive(Debug, Default)]
 pub struct TaskPool {
     tasks: Mutex<VecDeque<String>>,
+    generated: Option<AtomicU64>,
 }
 
 impl TaskPool {
-    pub fn new(tasks: &[String]) -> TaskPool {
+    pub fn new(fixtures: &Fixtures) -> TaskPool {
         TaskPool {
-            tasks: Mutex::new(tasks.iter().cloned().collect()),
+            tasks: Mutex::new(fixtures.failed_action_ids.iter().cloned().collect()),
+            generated: fixtures.generated_failed_tasks.then(|| AtomicU64::new(0)),
         }
     }
 
     /// The next unconsumed failed task, or `None` when the pool is empty.
     pub fn take(&self) -> Option<String> {
-        self.tasks
+        let listed = self
+            .tasks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .pop_front()
+            .pop_front();
+        if listed.is_some() {
+            return listed;
+        }
+        let n = self.generated.as_ref()?.fetch_add(1, Ordering::Relaxed);
+        (n < GENERATED_FAILED_TASKS).then(|| generated_failed_task(n))
     }
 }
 
@@ -68,10 +103,28 @@ mod tests {
 
     #[test]
     fn pool_hands_out_each_task_once() {
-        let pool = TaskPool::new(&["a".to_owned(), "b".to_owned()]);
+        let mut f = Fixtures::builtin();
+        f.failed_action_ids = vec!["a".to_owned(), "b".to_owned()];
+        f.generated_failed_tasks = false;
+        let pool = TaskPool::new(&f);
         assert_eq!(pool.take().as_deref(), Some("a"));
         assert_eq!(pool.take().as_deref(), Some("b"));
         assert_eq!(pool.take(), None);
+    }
+
+    #[test]
+    fn the_generated_family_follows_the_listed_tasks() {
+        let mut f = Fixtures::builtin();
+        f.failed_action_ids = vec!["a".to_owned()];
+        let pool = TaskPool::new(&f);
+        assert_eq!(pool.take().as_deref(), Some("a"));
+        let first = pool.take().unwrap();
+        assert_eq!(generated_failed_task_index(&first), Some(0));
+        assert_eq!(generated_failed_task_index(&pool.take().unwrap()), Some(1));
+        assert_eq!(
+            generated_failed_task_index("fa11ed00-0000-4000-8000-00000000000G"),
+            None
+        );
     }
 
     #[test]

@@ -29,16 +29,19 @@ pub enum Deviation {
     ServerErrorOnLongId,
     /// A request without credentials is served as if it had valid ones.
     IgnoresMissingCredentials,
+    /// A percent-encoded character in an ID makes it fail with 500.
+    ServerErrorOnEncodedId,
 }
 
 impl Deviation {
-    pub const ALL: [Deviation; 6] = [
+    pub const ALL: [Deviation; 7] = [
         Deviation::AcceptsAnyRetryMode,
         Deviation::AcceptsUpperCaseAbort,
         Deviation::BodyOnSuccess,
         Deviation::Unauthorized401,
         Deviation::ServerErrorOnLongId,
         Deviation::IgnoresMissingCredentials,
+        Deviation::ServerErrorOnEncodedId,
     ];
 }
 
@@ -58,7 +61,14 @@ struct State {
     token: String,
     deviation: Option<Deviation>,
     formats: BTreeMap<String, Regex>,
-    tasks: Mutex<BTreeMap<String, TaskState>>,
+    tasks: Mutex<Tasks>,
+}
+
+/// The listed tasks by state, and which generated failed tasks have been spent (a bit each,
+/// so the stub's memory does not grow with the number of requests).
+struct Tasks {
+    listed: BTreeMap<String, TaskState>,
+    generated_spent: Vec<u64>,
 }
 
 /// A running built-in stub. Dropping it returns the server to httpmock's pool.
@@ -98,7 +108,14 @@ impl Stub {
             token: token.to_owned(),
             deviation,
             formats,
-            tasks: Mutex::new(tasks),
+            tasks: Mutex::new(Tasks {
+                listed: tasks,
+                generated_spent: if fixtures.generated_failed_tasks {
+                    vec![0; (crate::fixtures::GENERATED_FAILED_TASKS / 64) as usize]
+                } else {
+                    Vec::new()
+                },
+            }),
         });
         let server = MockServer::start_async().await;
         let mock_id = server
@@ -125,6 +142,37 @@ impl Stub {
 struct Parsed {
     ids: [(String, String); 3],
     retry_mode: Vec<String>,
+}
+
+impl Tasks {
+    /// The state of `id`, if the stub holds such a task.
+    fn state(&self, id: &str) -> Option<TaskState> {
+        if let Some(state) = self.listed.get(id) {
+            return Some(*state);
+        }
+        let n = crate::fixtures::generated_failed_task_index(id)?;
+        let word = self.generated_spent.get((n / 64) as usize)?;
+        Some(if word & (1 << (n % 64)) == 0 {
+            TaskState::Failed
+        } else {
+            TaskState::Retrying
+        })
+    }
+
+    /// Takes a failed task out of the failed state.
+    fn spend(&mut self, id: &str, abort: bool) {
+        if let Some(state) = self.listed.get_mut(id) {
+            *state = if abort {
+                TaskState::Aborted
+            } else {
+                TaskState::Retrying
+            };
+        } else if let Some(n) = crate::fixtures::generated_failed_task_index(id)
+            && let Some(word) = self.generated_spent.get_mut((n / 64) as usize)
+        {
+            *word |= 1 << (n % 64);
+        }
+    }
 }
 
 impl State {
@@ -159,6 +207,11 @@ impl State {
 
         if self.deviation == Some(Deviation::ServerErrorOnLongId)
             && parsed.ids.iter().any(|(_, v)| v.chars().count() > 64)
+        {
+            return plain(500, "internal server error");
+        }
+        if self.deviation == Some(Deviation::ServerErrorOnEncodedId)
+            && path.split('/').any(|segment| segment.contains('%'))
         {
             return plain(500, "internal server error");
         }
@@ -223,17 +276,13 @@ impl State {
             return Kind::UnknownCluster;
         }
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        match tasks.get_mut(action) {
+        match tasks.state(action) {
             None => Kind::UnknownTask,
-            Some(state) if *state != TaskState::Failed => Kind::TaskNotFailed,
-            Some(state) => {
-                *state = if abort {
-                    TaskState::Aborted
-                } else {
-                    TaskState::Retrying
-                };
+            Some(TaskState::Failed) => {
+                tasks.spend(action, abort);
                 if abort { Kind::Abort } else { Kind::Retry }
             }
+            Some(_) => Kind::TaskNotFailed,
         }
     }
 

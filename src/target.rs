@@ -2,7 +2,7 @@
 //! IDs exist there. Steps and the fuzzer talk to a `Target`; whether the built-in stub or a
 //! live endpoint is behind it, they cannot tell.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use crate::case::{Credentials, Request};
@@ -111,7 +111,7 @@ impl Target {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| TargetError::Client(e.to_string()))?;
-        let pool = TaskPool::new(&fixtures.failed_action_ids);
+        let pool = TaskPool::new(&fixtures);
         Ok(Target {
             name: name.into(),
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -148,6 +148,7 @@ impl Target {
                 .unwrap_or_default(),
             not_failed_action_id: env_var(ENV_NOT_FAILED_ACTION_ID)?,
             foreign_project_id: env_var(ENV_FOREIGN_PROJECT_ID)?,
+            generated_failed_tasks: false,
         };
         let auth = match env_var(ENV_TOKEN)? {
             Some(token) => Auth::Token(Secret::new(token)),
@@ -185,14 +186,8 @@ impl Target {
         let method = reqwest::Method::from_bytes(spec.operation.method.as_bytes())
             .unwrap_or(reqwest::Method::PUT);
         let mut builder = self.client.request(method, &url);
-        match (&self.auth, request.credentials) {
-            (_, Credentials::Missing) | (Auth::None, Credentials::Valid) => {}
-            (Auth::Token(token), Credentials::Valid) => {
-                builder = builder.header("X-Auth-Token", token.expose());
-            }
-            (_, Credentials::Wrong) => {
-                builder = builder.header("X-Auth-Token", WRONG_TOKEN);
-            }
+        if let Some((name, value)) = self.auth_header(request.credentials) {
+            builder = builder.header(name, value.expose());
         }
         let response = builder.send().await.map_err(fail)?;
         let status = response.status().as_u16();
@@ -207,6 +202,34 @@ impl Target {
             content_type,
             body,
         })
+    }
+}
+
+impl Target {
+    /// The credential header a request carries, if any.
+    fn auth_header(&self, credentials: Credentials) -> Option<(&'static str, Secret)> {
+        match (&self.auth, credentials) {
+            (_, Credentials::Missing) | (Auth::None, Credentials::Valid) => None,
+            (Auth::Token(token), Credentials::Valid) => Some(("X-Auth-Token", token.clone())),
+            (_, Credentials::Wrong) => Some(("X-Auth-Token", Secret::new(WRONG_TOKEN))),
+        }
+    }
+
+    /// A one-line cURL command that sends `request` as `send` does, with the credential
+    /// replaced by a shell variable: `$CSS_CONFORMANCE_TOKEN`.
+    pub fn curl(&self, spec: &Spec, request: &Request) -> String {
+        let url = self.url(spec, request).replace('\'', "'\\''");
+        let mut line = format!("curl -sS -i -X {} '{url}'", spec.operation.method);
+        match (self.auth_header(request.credentials), request.credentials) {
+            (Some((name, _)), Credentials::Valid) => {
+                let _ = write!(line, " -H \"{name}: ${ENV_TOKEN}\"");
+            }
+            (Some((name, value)), _) => {
+                let _ = write!(line, " -H '{name}: {}'", value.expose());
+            }
+            (None, _) => {}
+        }
+        line
     }
 }
 

@@ -1,0 +1,371 @@
+//! The fuzzer: seeded generation of drafts from `strategy`, sent with bounded concurrency,
+//! judged by the oracle; each violated clause's first failing case is then shrunk, one
+//! request at a time, to a minimal case that still violates it, and becomes a `Finding` that
+//! `replay` can re-send.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde::{Deserialize, Serialize};
+
+use crate::case::Draft;
+use crate::oracle::{self, Verdict};
+use crate::spec::{Kind, Level, Spec};
+use crate::strategy::{self, Scope};
+use crate::target::Target;
+
+/// How to fuzz.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub cases: u64,
+    pub seed: u64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Whether cases may use the target's failed tasks.
+    pub mutations: bool,
+    /// The most requests spent shrinking one finding.
+    pub max_shrink_steps: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cases: 300,
+            seed: 0,
+            concurrency: 16,
+            mutations: true,
+            max_shrink_steps: 256,
+        }
+    }
+}
+
+/// A minimal case that violates a clause, with all it takes to replay it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The tool that found it, e.g. `css-conformance 0.1.0`.
+    pub tool: String,
+    pub clause: String,
+    pub level: Level,
+    pub seed: u64,
+    /// The generated case's position in the seeded sequence, before shrinking.
+    pub case_index: u64,
+    pub shrink_steps: u32,
+    /// The shrunk case, by role: replay resolves it against the target anew.
+    pub draft: Draft,
+    pub target: String,
+    pub method: String,
+    pub url: String,
+    pub curl: String,
+    pub verdict: Verdict,
+}
+
+impl Finding {
+    /// Reads a finding file.
+    pub fn load(file: &Path) -> Result<Finding, FindingError> {
+        let text = std::fs::read_to_string(file).map_err(|e| FindingError {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| FindingError {
+            file: file.to_owned(),
+            message: format!(
+                "line {} column {}: not a finding: {e}",
+                e.line(),
+                e.column()
+            ),
+        })
+    }
+
+    /// Writes it as pretty JSON into `dir`, returning the file's path.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, FindingError> {
+        let file = dir.join(format!(
+            "{}-seed{}-case{}.json",
+            self.clause, self.seed, self.case_index
+        ));
+        let fail = |e: &dyn std::fmt::Display| FindingError {
+            file: file.clone(),
+            message: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| fail(&e))?;
+        std::fs::write(&file, json + "\n").map_err(|e| fail(&e))?;
+        Ok(file)
+    }
+}
+
+/// A finding file that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct FindingError {
+    pub file: PathBuf,
+    pub message: String,
+}
+
+/// What a fuzz run did and found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub seed: u64,
+    pub cases: u64,
+    /// Cases judged (sent and answered).
+    pub judged: u64,
+    /// Cases not sent because no failed task was left.
+    pub without_task: u64,
+    pub transport_errors: u64,
+    pub first_transport_error: Option<String>,
+    #[serde(with = "seconds")]
+    pub elapsed: Duration,
+    pub per_kind: BTreeMap<Kind, u64>,
+    /// How many cases violated each clause.
+    pub violations: BTreeMap<String, u64>,
+    pub findings: Vec<Finding>,
+}
+
+mod seconds {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+impl Summary {
+    pub fn cases_per_second(&self) -> f64 {
+        self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The console rendering: totals, then each finding with its replay commands.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Fuzz: {} cases, seed {}, {:.2} s ({:.0} cases/s); {} judged, {} without a failed task, {} transport errors; {} finding(s)",
+            self.cases,
+            self.seed,
+            self.elapsed.as_secs_f64(),
+            self.cases_per_second(),
+            self.judged,
+            self.without_task,
+            self.transport_errors,
+            self.findings.len()
+        );
+        if let Some(e) = &self.first_transport_error {
+            let _ = writeln!(out, "  first transport error: {e}");
+        }
+        for f in &self.findings {
+            let n = self.violations.get(&f.clause).copied().unwrap_or(1);
+            let _ = writeln!(
+                out,
+                "FINDING {} [{}]: {} case(s); minimal case (seed {}, case {}, {} shrink steps):",
+                f.clause, f.level, n, f.seed, f.case_index, f.shrink_steps
+            );
+            for v in f.verdict.violations.iter().filter(|v| v.clause == f.clause) {
+                let _ = writeln!(out, "  expected {}; got {}", v.expected, v.evidence);
+            }
+            let _ = writeln!(out, "  {} {}", f.method, crate::report::shorten(&f.url));
+            let _ = writeln!(out, "  {}", f.curl);
+        }
+        out
+    }
+}
+
+/// A test runner whose random sequence is fixed by `seed`.
+pub fn runner_for(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
+}
+
+/// The first `n` drafts of the sequence `seed` gives (the same seed, the same cases).
+pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: usize) -> Vec<Draft> {
+    let strategy = strategy::arb_draft(spec, scope);
+    let mut runner = runner_for(seed);
+    (0..n)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .unwrap_or_else(|e| unreachable!("the strategies do not reject wholesale: {e}"))
+                .current()
+        })
+        .collect()
+}
+
+/// What came of sending one draft.
+enum Sent {
+    Judged { url: String, verdict: Verdict },
+    NoTask,
+    Transport(String),
+}
+
+async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Sent {
+    let Some(case) = draft.resolve(target) else {
+        return Sent::NoTask;
+    };
+    match target.send(spec, &case.request).await {
+        Ok(response) => Sent::Judged {
+            url: target.url(spec, &case.request),
+            verdict: oracle::judge(spec, case.kind, &response),
+        },
+        Err(e) => Sent::Transport(e.to_string()),
+    }
+}
+
+type Tree = Box<dyn ValueTree<Value = Draft>>;
+
+/// Fuzzes `target` and returns the summary with a shrunk finding per violated clause.
+pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
+    let started = Instant::now();
+    let scope = Scope {
+        mutations: options.mutations,
+    };
+    let strategy = strategy::arb_draft(spec, scope);
+    let mut runner = runner_for(options.seed);
+    let mut summary = Summary {
+        seed: options.seed,
+        cases: options.cases,
+        judged: 0,
+        without_task: 0,
+        transport_errors: 0,
+        first_transport_error: None,
+        elapsed: Duration::ZERO,
+        per_kind: BTreeMap::new(),
+        violations: BTreeMap::new(),
+        findings: Vec::new(),
+    };
+    // The first failing case of each clause, kept to shrink once the sending is done.
+    let mut first_failure: BTreeMap<String, (u64, Tree)> = BTreeMap::new();
+
+    let mut results = futures::stream::iter(0..options.cases)
+        .map(|index| {
+            let tree: Tree = strategy
+                .new_tree(&mut runner)
+                .unwrap_or_else(|e| unreachable!("the strategies do not reject wholesale: {e}"));
+            async move {
+                let sent = send(spec, target, &tree.current()).await;
+                (index, tree, sent)
+            }
+        })
+        .buffer_unordered(options.concurrency.max(1));
+    while let Some((index, tree, sent)) = results.next().await {
+        *summary.per_kind.entry(tree.current().kind).or_default() += 1;
+        match sent {
+            Sent::NoTask => summary.without_task += 1,
+            Sent::Transport(e) => {
+                summary.transport_errors += 1;
+                summary.first_transport_error.get_or_insert(e);
+            }
+            Sent::Judged { verdict, .. } => {
+                summary.judged += 1;
+                for v in &verdict.violations {
+                    *summary.violations.entry(v.clause.clone()).or_default() += 1;
+                }
+                if let Some(v) = verdict
+                    .violations
+                    .into_iter()
+                    .find(|v| !first_failure.contains_key(&v.clause))
+                {
+                    first_failure.insert(v.clause, (index, tree));
+                }
+            }
+        }
+    }
+    drop(results);
+
+    for (clause, (index, tree)) in first_failure {
+        if let Some(finding) = shrink(spec, target, options, &clause, index, tree).await {
+            summary.findings.push(finding);
+        }
+    }
+    summary.elapsed = started.elapsed();
+    summary
+}
+
+/// Shrinks `tree` to the simplest draft that still violates `clause`, one request at a time.
+async fn shrink(
+    spec: &Spec,
+    target: &Target,
+    options: &Options,
+    clause: &str,
+    index: u64,
+    mut tree: Tree,
+) -> Option<Finding> {
+    let violates =
+        |sent: &Sent| matches!(sent, Sent::Judged { verdict, .. } if verdict.violates(clause));
+    let mut best = (tree.current(), send(spec, target, &tree.current()).await);
+    if !violates(&best.1) {
+        // It does not fail again (a flaky target, or a task state that changed): report it
+        // as first seen would need the first answer; re-sending is the honest evidence.
+        return None;
+    }
+    let mut steps = 0;
+    if tree.simplify() {
+        while steps < options.max_shrink_steps {
+            steps += 1;
+            let draft = tree.current();
+            let sent = send(spec, target, &draft).await;
+            if violates(&sent) {
+                best = (draft, sent);
+                if !tree.simplify() {
+                    break;
+                }
+            } else if !tree.complicate() {
+                break;
+            }
+        }
+    }
+    let (draft, Sent::Judged { url, verdict }) = best else {
+        unreachable!("best always holds a judged, violating answer")
+    };
+    let level = spec.clause(clause).map_or(Level::Must, |c| c.level);
+    let curl = match draft.resolve(target) {
+        Some(case) => target.curl(spec, &case.request),
+        None => format!("curl -sS -i -X {} '{url}'", spec.operation.method),
+    };
+    Some(Finding {
+        tool: format!("css-conformance {}", env!("CARGO_PKG_VERSION")),
+        clause: clause.to_owned(),
+        level,
+        seed: options.seed,
+        case_index: index,
+        shrink_steps: steps,
+        draft,
+        target: target.name().to_owned(),
+        method: spec.operation.method.clone(),
+        url,
+        curl,
+        verdict,
+    })
+}
+
+/// What a replay showed.
+#[derive(Debug, Clone)]
+pub enum Replay {
+    /// The answer, judged anew.
+    Judged { url: String, verdict: Verdict },
+    /// The case needs a failed task and the target has none left.
+    NoTask,
+}
+
+/// Re-sends a finding's case to `target` and judges the answer anew.
+pub async fn replay(
+    spec: &Spec,
+    target: &Target,
+    finding: &Finding,
+) -> Result<Replay, crate::target::TransportError> {
+    let Some(case) = finding.draft.resolve(target) else {
+        return Ok(Replay::NoTask);
+    };
+    let response = target.send(spec, &case.request).await?;
+    Ok(Replay::Judged {
+        url: target.url(spec, &case.request),
+        verdict: oracle::judge(spec, case.kind, &response),
+    })
+}

@@ -1,0 +1,399 @@
+//! proptest strategies for the cases nobody wrote down, derived from the spec: valid IDs from
+//! the observed formats, malformed IDs in the families careless servers trip over, retry_mode
+//! values that are not exactly the one allowed value. Every generated `Draft` carries exactly
+//! one fault, so it has exactly one kind for the oracle to judge it by.
+
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::string::string_regex;
+
+use crate::case::{Credentials, Draft, Slot};
+use crate::spec::{Kind, Spec};
+
+/// Where the generated cases may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// Whether cases may use real failed tasks (retries, aborts, invalid retry_modes against a
+    /// real task). Off against live targets unless mutations are allowed.
+    pub mutations: bool,
+}
+
+/// A value of the format the vendor's examples show for a path parameter.
+pub fn arb_valid_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
+    let format = spec
+        .path_parameter(param)
+        .map(|p| p.observed_format.clone())
+        .unwrap_or_else(|| unreachable!("{param} is a path parameter of the spec"));
+    let pattern = format.trim_start_matches('^').trim_end_matches('$');
+    string_regex(pattern)
+        .unwrap_or_else(|e| unreachable!("the observed format is a plain regex: {e}"))
+        .boxed()
+}
+
+/// Look-alikes of ASCII letters and digits, and other non-ASCII characters.
+const LOOK_ALIKES: &[char] = &[
+    'а', 'о', 'е', 'с', 'ο', 'ɑ', '０', '１', 'ａ', 'é', 'ß', '\u{200b}', '\u{00a0}', '🙂',
+];
+/// Characters a shell, SQL or template engine gives meaning to.
+const METACHARACTERS: &[&str] = &[
+    "'",
+    "\"",
+    ";",
+    "|",
+    "&",
+    "$(id)",
+    "`id`",
+    "' OR '1'='1",
+    "--",
+    "<script>",
+    "${jndi:x}",
+    "*",
+    "\\",
+    "{{7*7}}",
+];
+
+/// A value of `param` that is not of the observed format, in wire form, from one family:
+/// empty-looking, padded, upper case, without hyphens, in braces, very long, with encoded
+/// separators or control characters, with dot segments, non-ASCII, or with metacharacters.
+pub fn arb_malformed_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
+    let valid = arb_valid_id(spec, param);
+    let insert = |v: &str, at: usize, what: &str| {
+        let mut chars: Vec<char> = v.chars().collect();
+        let at = at % (chars.len() + 1);
+        let tail: Vec<char> = chars.split_off(at);
+        format!(
+            "{}{what}{}",
+            chars.iter().collect::<String>(),
+            tail.iter().collect::<String>()
+        )
+    };
+    let mut families: Vec<BoxedStrategy<String>> = vec![
+        select(vec!["%20", "%09", "%20%20", "%0A", "%C2%A0", "+"])
+            .prop_map(str::to_owned)
+            .boxed(),
+        (valid.clone(), select(vec![" ", "\t", "%20"]), any::<bool>())
+            .prop_map(|(v, pad, front)| {
+                if front {
+                    format!("{pad}{v}")
+                } else {
+                    format!("{v}{pad}")
+                }
+            })
+            .boxed(),
+        valid
+            .clone()
+            .prop_map(|v| v.to_uppercase())
+            .prop_filter("has a letter to raise", |v| {
+                v.chars().any(|c| c.is_ascii_uppercase())
+            })
+            .boxed(),
+        valid.clone().prop_map(|v| format!("{{{v}}}")).boxed(),
+        string_regex("[0-9a-f]{65,10000}")
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+            .boxed(),
+        (
+            valid.clone(),
+            any::<usize>(),
+            select(vec![
+                "%2F", "%2f", "%2E", "%00", "%5C", "%2e%2e", "%25", "%3F", "%23",
+            ]),
+        )
+            .prop_map(move |(v, at, what)| insert(&v, at, what))
+            .boxed(),
+        (valid.clone(), any::<usize>(), 1u8..0x20)
+            .prop_map(move |(v, at, c)| insert(&v, at, &char::from(c).to_string()))
+            .boxed(),
+        (
+            valid.clone(),
+            select(vec!["..%2F", "%2F..", "..%5C", "./", "%2E%2E%2F"]),
+            any::<bool>(),
+        )
+            .prop_map(|(v, dots, front)| {
+                if front {
+                    format!("{dots}{v}")
+                } else {
+                    format!("{v}{dots}")
+                }
+            })
+            .boxed(),
+        (valid.clone(), any::<usize>(), select(LOOK_ALIKES.to_vec()))
+            .prop_map(|(v, at, c)| {
+                let mut chars: Vec<char> = v.chars().collect();
+                let at = at % chars.len();
+                chars[at] = c;
+                chars.into_iter().collect()
+            })
+            .boxed(),
+        (valid.clone(), select(METACHARACTERS.to_vec()))
+            .prop_map(|(v, m)| format!("{v}{m}"))
+            .boxed(),
+    ];
+    let observed = spec
+        .path_parameter(param)
+        .map_or("", |p| p.observed_format.as_str());
+    if observed.contains('-') {
+        families.push(valid.prop_map(|v| v.replace('-', "")).boxed());
+    }
+    let format = spec
+        .path_parameter(param)
+        .map(|p| regex::Regex::new(&p.observed_format))
+        .and_then(Result::ok)
+        .unwrap_or_else(|| unreachable!("validated when the spec loaded"));
+    proptest::strategy::Union::new(families)
+        .prop_filter("not of the observed format once decoded", move |v| {
+            !format.is_match(&percent_encoding::percent_decode_str(v).decode_utf8_lossy())
+        })
+        .boxed()
+}
+
+/// A single `retry_mode` value that is not exactly an allowed one: another case, padded,
+/// empty, another word, a look-alike, with control or encoded characters, or long.
+pub fn arb_invalid_retry_mode(spec: &Spec) -> BoxedStrategy<String> {
+    let allowed = spec.retry_mode().allowed_values.clone();
+    let value = allowed
+        .first()
+        .cloned()
+        .unwrap_or_else(|| unreachable!("retry_mode has an allowed value"));
+    let v = value.clone();
+    let case_variant =
+        proptest::collection::vec(any::<bool>(), value.chars().count()).prop_map(move |flips| {
+            v.chars()
+                .zip(flips)
+                .map(|(c, up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect::<String>()
+        });
+    let v = value.clone();
+    let padded = (
+        select(vec!["", " ", "\t", "\n", "\u{00a0}"]),
+        select(vec!["", " ", "\t", "\r\n", "\u{3000}"]),
+    )
+        .prop_filter("padded on some side", |(a, b)| {
+            !a.is_empty() || !b.is_empty()
+        })
+        .prop_map(move |(a, b)| format!("{a}{v}{b}"));
+    let v = value.clone();
+    let look_alike = (any::<usize>(), select(LOOK_ALIKES.to_vec())).prop_map(move |(at, c)| {
+        let mut chars: Vec<char> = v.chars().collect();
+        let at = at % chars.len();
+        chars[at] = c;
+        chars.into_iter().collect::<String>()
+    });
+    let v = value.clone();
+    let with_suffix = select(vec![
+        "\0", "%00", "%2F", "\u{7f}", ";", ",", "x", " abort", "&", "=",
+    ])
+    .prop_map(move |s| format!("{v}{s}"));
+    let v = value.clone();
+    let long = (1usize..2000).prop_map(move |n| v.repeat(n + 1));
+    prop_oneof![
+        case_variant,
+        padded,
+        Just(String::new()),
+        string_regex("[a-z]{1,12}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
+        look_alike,
+        with_suffix,
+        long,
+        string_regex("[ -~]{65,300}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
+    ]
+    .prop_filter("not an allowed value", move |v| !allowed.contains(v))
+    .boxed()
+}
+
+/// Every family of cases; `scope` decides whether real failed tasks may be used.
+pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
+    let task = if scope.mutations {
+        Slot::FailedTask
+    } else {
+        Slot::Unknown
+    };
+    let base = Draft {
+        kind: Kind::UnknownTask,
+        project_id: Slot::Own,
+        cluster_id: Slot::Own,
+        action_id: Slot::Unknown,
+        retry_mode: Vec::new(),
+        extra_query: Vec::new(),
+        credentials: Credentials::Valid,
+    };
+    let allowed = spec.retry_mode().allowed_values.clone();
+    let any_mode = prop_oneof![Just(Vec::<String>::new()), Just(allowed.clone())];
+
+    let with = {
+        let base = base.clone();
+        move |f: &dyn Fn(&mut Draft)| {
+            let mut d = base.clone();
+            f(&mut d);
+            d
+        }
+    };
+
+    let b = base.clone();
+    let t = task.clone();
+    let invalid_mode = arb_invalid_retry_mode(spec).prop_map(move |v| Draft {
+        kind: Kind::InvalidRetryMode,
+        action_id: t.clone(),
+        retry_mode: vec![v],
+        ..b.clone()
+    });
+    let b = base.clone();
+    let t = task.clone();
+    let repeated = proptest::collection::vec(
+        prop_oneof![
+            Just(allowed.first().cloned().unwrap_or_default()),
+            arb_invalid_retry_mode(spec)
+        ],
+        2..4,
+    )
+    .prop_map(move |modes| Draft {
+        kind: Kind::RepeatedRetryMode,
+        action_id: t.clone(),
+        retry_mode: modes,
+        ..b.clone()
+    });
+    let malformed = |param: &'static str| {
+        let b = base.clone();
+        (arb_malformed_id(spec, param), any_mode.clone()).prop_map(move |(v, modes)| {
+            let mut d = Draft {
+                kind: Kind::MalformedId,
+                retry_mode: modes,
+                ..b.clone()
+            };
+            match param {
+                "project_id" => d.project_id = Slot::Literal(v),
+                "cluster_id" => d.cluster_id = Slot::Literal(v),
+                _ => d.action_id = Slot::Literal(v),
+            }
+            d
+        })
+    };
+    let simple = |kind: Kind, f: fn(&mut Draft)| {
+        let b = base.clone();
+        any_mode.clone().prop_map(move |modes| {
+            let mut d = Draft {
+                kind,
+                retry_mode: modes,
+                ..b.clone()
+            };
+            f(&mut d);
+            d
+        })
+    };
+    let b = base.clone();
+    let extra = (
+        string_regex("[a-z_]{1,16}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
+        string_regex("[ -~]{0,16}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
+    )
+        .prop_filter("not retry_mode", |(n, _)| n != "retry_mode")
+        .prop_map(move |(n, v)| Draft {
+            kind: if scope.mutations {
+                Kind::ExtraParameter
+            } else {
+                Kind::UnknownTask
+            },
+            action_id: if scope.mutations {
+                Slot::FailedTask
+            } else {
+                Slot::Unknown
+            },
+            extra_query: vec![(n, v)],
+            ..b.clone()
+        });
+
+    let mut families: Vec<(u32, BoxedStrategy<Draft>)> = vec![
+        (3, invalid_mode.boxed()),
+        (2, repeated.boxed()),
+        (2, malformed("project_id").boxed()),
+        (2, malformed("cluster_id").boxed()),
+        (3, malformed("action_id").boxed()),
+        (
+            1,
+            simple(Kind::UnknownCluster, |d| d.cluster_id = Slot::Unknown).boxed(),
+        ),
+        (1, simple(Kind::UnknownTask, |_| {}).boxed()),
+        (
+            1,
+            simple(Kind::MissingCredentials, |d| {
+                d.credentials = Credentials::Missing
+            })
+            .boxed(),
+        ),
+        (
+            1,
+            simple(Kind::InvalidCredentials, |d| {
+                d.credentials = Credentials::Wrong
+            })
+            .boxed(),
+        ),
+        (
+            1,
+            simple(Kind::ForeignProject, |d| d.project_id = Slot::Unknown).boxed(),
+        ),
+        (1, extra.boxed()),
+    ];
+    if scope.mutations {
+        families.push((
+            1,
+            Just(with(&|d| {
+                d.kind = Kind::Retry;
+                d.action_id = Slot::FailedTask;
+            }))
+            .boxed(),
+        ));
+        families.push((
+            1,
+            Just(with(&|d| {
+                d.kind = Kind::Abort;
+                d.action_id = Slot::FailedTask;
+                d.retry_mode = allowed.clone();
+            }))
+            .boxed(),
+        ));
+    }
+    proptest::strategy::Union::new_weighted(families).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn valid_ids_match_the_observed_format() {
+        let spec = Spec::embedded();
+        let mut runner = TestRunner::deterministic();
+        for param in ["project_id", "cluster_id", "action_id"] {
+            let re =
+                regex::Regex::new(&spec.path_parameter(param).unwrap().observed_format).unwrap();
+            let s = arb_valid_id(&spec, param);
+            for _ in 0..100 {
+                let v = s.new_tree(&mut runner).unwrap().current();
+                assert!(re.is_match(&v), "{param}: {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_retry_modes_are_never_the_allowed_value() {
+        let spec = Spec::embedded();
+        let mut runner = TestRunner::deterministic();
+        let s = arb_invalid_retry_mode(&spec);
+        for _ in 0..500 {
+            assert_ne!(s.new_tree(&mut runner).unwrap().current(), "abort");
+        }
+    }
+
+    #[test]
+    fn without_mutations_no_case_uses_a_failed_task() {
+        let spec = Spec::embedded();
+        let mut runner = TestRunner::deterministic();
+        let s = arb_draft(&spec, Scope { mutations: false });
+        for _ in 0..2000 {
+            let d = s.new_tree(&mut runner).unwrap().current();
+            assert!(!d.mutates(), "{d:?}");
+            assert!(!matches!(
+                d.kind,
+                Kind::Retry | Kind::Abort | Kind::ExtraParameter
+            ));
+        }
+    }
+}

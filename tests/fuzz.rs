@@ -1,0 +1,192 @@
+//! Property-based fuzzing against the built-in stub: every generated case is judged
+//! conforming on the conforming stub, and a deviant stub is caught, shrunk, and reported with
+//! a seed, a cURL line and a finding that `replay` reproduces.
+
+use std::sync::Arc;
+
+use proptest::prop_assert;
+use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+
+use css_conformance::fixtures::Fixtures;
+use css_conformance::fuzz::{self, Finding, Replay};
+use css_conformance::oracle;
+use css_conformance::spec::Spec;
+use css_conformance::strategy::{Scope, arb_draft};
+use css_conformance::stub::{Deviation, Stub};
+use css_conformance::suite::STUB_TOKEN;
+use css_conformance::target::{Auth, Secret, Target};
+
+async fn stub_target(spec: &Arc<Spec>, deviation: Option<Deviation>) -> (Stub, Target) {
+    let fixtures = Fixtures::builtin();
+    let stub = Stub::start(Arc::clone(spec), &fixtures, STUB_TOKEN, deviation).await;
+    let auth = Auth::Token(Secret::new(STUB_TOKEN));
+    let target = Target::new("built-in stub", &stub.base_url(), auth, fixtures).unwrap();
+    (stub, target)
+}
+
+/// The property: on a conforming server, no generated case violates any clause.
+/// 256 cases by default; PROPTEST_CASES raises it. Failures persist in tests/fuzz.regressions.
+#[test]
+fn every_generated_case_conforms_on_the_stub() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let spec = Arc::new(Spec::embedded());
+    let (_stub, target) = rt.block_on(stub_target(&spec, None));
+    let mut runner = TestRunner::new(Config {
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        source_file: Some(file!()),
+        ..Config::default()
+    });
+    let result = runner.run(&arb_draft(&spec, Scope { mutations: true }), |draft| {
+        let case = draft
+            .resolve(&target)
+            .expect("the stub has failed tasks to spare");
+        let response = rt
+            .block_on(target.send(&spec, &case.request))
+            .expect("the stub answers");
+        let verdict = oracle::judge(&spec, case.kind, &response);
+        prop_assert!(
+            verdict.passed(),
+            "{}\n{verdict}",
+            target.url(&spec, &case.request)
+        );
+        Ok(())
+    });
+    result.unwrap();
+}
+
+#[test]
+fn the_same_seed_gives_the_same_cases() {
+    let spec = Spec::embedded();
+    let scope = Scope { mutations: true };
+    let a = fuzz::drafts(&spec, scope, 42, 300);
+    assert_eq!(a, fuzz::drafts(&spec, scope, 42, 300));
+    assert_ne!(a, fuzz::drafts(&spec, scope, 43, 300));
+}
+
+#[test]
+fn every_family_shows_up() {
+    let spec = Spec::embedded();
+    let drafts = fuzz::drafts(&spec, Scope { mutations: true }, 7, 3000);
+    let mut kinds = std::collections::BTreeMap::new();
+    for d in &drafts {
+        *kinds.entry(d.kind).or_insert(0) += 1;
+    }
+    for kind in css_conformance::spec::Kind::ALL {
+        if kind == css_conformance::spec::Kind::TaskNotFailed {
+            continue; // a fixture, not something to generate
+        }
+        assert!(
+            kinds.get(&kind).copied().unwrap_or(0) >= 50,
+            "{kind}: {kinds:?}"
+        );
+    }
+}
+
+async fn fuzz_deviant(deviation: Deviation, seed: u64) -> (Arc<Spec>, Stub, Target, fuzz::Summary) {
+    let spec = Arc::new(Spec::embedded());
+    let (stub, target) = stub_target(&spec, Some(deviation)).await;
+    let options = fuzz::Options {
+        cases: 500,
+        seed,
+        ..fuzz::Options::default()
+    };
+    let summary = fuzz::run(&spec, &target, &options).await;
+    (spec, stub, target, summary)
+}
+
+fn finding<'a>(summary: &'a fuzz::Summary, clause: &str) -> &'a Finding {
+    summary
+        .findings
+        .iter()
+        .find(|f| f.clause == clause)
+        .unwrap_or_else(|| panic!("no finding for {clause}:\n{}", summary.render()))
+}
+
+#[tokio::test]
+async fn a_500_on_an_encoded_id_is_caught_shrunk_and_replayable() {
+    let (spec, _stub, target, summary) = fuzz_deviant(Deviation::ServerErrorOnEncodedId, 11).await;
+    let f = finding(&summary, "RUT-STATUS-02");
+    assert_eq!(f.seed, 11);
+    assert!(f.verdict.violates("RUT-STATUS-02"));
+    assert_eq!(f.verdict.violations[0].evidence.status, 500);
+    // Shrunk: a short URL whose one odd segment holds a percent-encoded character.
+    assert!(f.url.len() < 200, "not shrunk: {}", f.url);
+    assert!(f.url.contains('%'), "{}", f.url);
+    assert!(f.curl.starts_with("curl -sS -i -X PUT '"), "{}", f.curl);
+    assert!(f.curl.contains(&f.url), "{}", f.curl);
+    assert!(
+        !f.curl.contains(STUB_TOKEN),
+        "the cURL line carries a placeholder, not the token"
+    );
+    let rendered = summary.render();
+    assert!(
+        rendered.contains("seed 11") && rendered.contains(&f.curl),
+        "{rendered}"
+    );
+
+    // The finding survives a round trip through its file, and replays.
+    let dir = std::env::temp_dir().join(format!("css-conformance-findings-{}", std::process::id()));
+    let file = f.save(&dir).unwrap();
+    let loaded = Finding::load(&file).unwrap();
+    assert_eq!(&loaded, f);
+    let Replay::Judged { verdict, .. } = fuzz::replay(&spec, &target, &loaded).await.unwrap()
+    else {
+        panic!("the case needs no failed task")
+    };
+    assert!(
+        verdict.violates("RUT-STATUS-02"),
+        "replay reproduces it: {verdict}"
+    );
+
+    // Against a conforming server the same case conforms.
+    let (_ok_stub, ok_target) = stub_target(&spec, None).await;
+    let Replay::Judged { verdict, .. } = fuzz::replay(&spec, &ok_target, &loaded).await.unwrap()
+    else {
+        panic!("the case needs no failed task")
+    };
+    assert!(verdict.passed(), "{verdict}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_200_for_a_repeated_retry_mode_is_caught_and_shrunk() {
+    let (_spec, _stub, _target, summary) = fuzz_deviant(Deviation::AcceptsAnyRetryMode, 5).await;
+    let f = finding(&summary, "RUT-QUERY-05");
+    assert_eq!(
+        f.draft.retry_mode.len(),
+        2,
+        "shrunk to two values: {:?}",
+        f.draft.retry_mode
+    );
+    assert!(
+        f.url.contains("retry_mode=") && f.url.matches("retry_mode=").count() == 2,
+        "{}",
+        f.url
+    );
+    assert_eq!(f.verdict.violations[0].evidence.status, 200);
+    assert!(finding(&summary, "RUT-QUERY-03").draft.retry_mode.len() == 1);
+}
+
+#[tokio::test]
+async fn a_conforming_stub_gives_no_findings() {
+    let spec = Arc::new(Spec::embedded());
+    let (_stub, target) = stub_target(&spec, None).await;
+    let options = fuzz::Options {
+        cases: 1000,
+        seed: 3,
+        ..fuzz::Options::default()
+    };
+    let summary = fuzz::run(&spec, &target, &options).await;
+    assert!(summary.findings.is_empty(), "{}", summary.render());
+    assert_eq!(summary.judged, 1000);
+}
+
+#[test]
+fn a_file_that_is_not_a_finding_is_named() {
+    let file = std::env::temp_dir().join(format!("not-a-finding-{}.json", std::process::id()));
+    std::fs::write(&file, "{\"clause\": 3}\n").unwrap();
+    let err = Finding::load(&file).unwrap_err().to_string();
+    assert!(err.starts_with(&file.display().to_string()), "{err}");
+    assert!(err.contains("not a finding"), "{err}");
+    std::fs::remove_file(file).ok();
+}
