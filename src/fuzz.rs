@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::{Deserialize, Serialize};
 
@@ -74,9 +74,10 @@ impl Finding {
         serde_json::from_str(&text).map_err(|e| FindingError {
             file: file.to_owned(),
             message: format!(
-                "line {} column {}: not a finding: {e}",
+                "line {} column {}: not a finding: {}",
                 e.line(),
-                e.column()
+                e.column(),
+                strip_location(&e.to_string())
             ),
         })
     }
@@ -96,6 +97,13 @@ impl Finding {
         std::fs::write(&file, json + "\n").map_err(|e| fail(&e))?;
         Ok(file)
     }
+}
+
+/// serde's messages end in " at line L column C", which the caller already says.
+fn strip_location(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
 }
 
 /// A finding file that could not be read or written.
@@ -174,33 +182,39 @@ impl Summary {
     }
 }
 
-/// A test runner whose random sequence is fixed by `seed`.
-pub fn runner_for(seed: u64) -> TestRunner {
+/// The test runner of case `index` of the run seeded with `seed`: every case has a random
+/// stream of its own, so any one case can be made again alone (to shrink or replay it) and
+/// cases can be generated on another thread than the one sending them.
+pub fn runner_for(seed: u64, index: u64) -> TestRunner {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8..16].copy_from_slice(&index.to_le_bytes());
     TestRunner::new_with_rng(
         Config::default(),
         TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
     )
 }
 
-/// The first `n` drafts of the sequence `seed` gives (the same seed, the same cases).
-pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: usize) -> Vec<Draft> {
+fn tree_at(strategy: &BoxedStrategy<Draft>, seed: u64, index: u64) -> Tree {
+    strategy
+        .new_tree(&mut runner_for(seed, index))
+        .unwrap_or_else(|e| unreachable!("the strategies do not reject wholesale: {e}"))
+}
+
+/// The first `n` drafts of the run seeded with `seed` (the same seed, the same cases).
+pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: u64) -> Vec<Draft> {
     let strategy = strategy::arb_draft(spec, scope);
-    let mut runner = runner_for(seed);
     (0..n)
-        .map(|_| {
-            strategy
-                .new_tree(&mut runner)
-                .unwrap_or_else(|e| unreachable!("the strategies do not reject wholesale: {e}"))
-                .current()
-        })
+        .map(|i| tree_at(&strategy, seed, i).current())
         .collect()
 }
 
 /// What came of sending one draft.
 enum Sent {
-    Judged { url: String, verdict: Verdict },
+    Judged {
+        request: crate::case::Request,
+        verdict: Verdict,
+    },
     NoTask,
     Transport(String),
 }
@@ -211,8 +225,8 @@ async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Sent {
     };
     match target.send(spec, &case.request).await {
         Ok(response) => Sent::Judged {
-            url: target.url(spec, &case.request),
             verdict: oracle::judge(spec, case.kind, &response),
+            request: case.request,
         },
         Err(e) => Sent::Transport(e.to_string()),
     }
@@ -226,8 +240,6 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
     let scope = Scope {
         mutations: options.mutations,
     };
-    let strategy = strategy::arb_draft(spec, scope);
-    let mut runner = runner_for(options.seed);
     let mut summary = Summary {
         seed: options.seed,
         cases: options.cases,
@@ -240,22 +252,31 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         violations: BTreeMap::new(),
         findings: Vec::new(),
     };
-    // The first failing case of each clause, kept to shrink once the sending is done.
-    let mut first_failure: BTreeMap<String, (u64, Tree)> = BTreeMap::new();
+    // The first failing case of each clause, shrunk once the sending is done.
+    let mut first_failure: BTreeMap<String, u64> = BTreeMap::new();
 
-    let mut results = futures::stream::iter(0..options.cases)
-        .map(|index| {
-            let tree: Tree = strategy
-                .new_tree(&mut runner)
-                .unwrap_or_else(|e| unreachable!("the strategies do not reject wholesale: {e}"));
-            async move {
-                let sent = send(spec, target, &tree.current()).await;
-                (index, tree, sent)
+    // Generation runs on a thread of its own, a bounded channel ahead of the sending.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Draft)>(1024);
+    let generator = {
+        let (spec, seed, cases) = (spec.clone(), options.seed, options.cases);
+        std::thread::spawn(move || {
+            let strategy = strategy::arb_draft(&spec, scope);
+            for index in 0..cases {
+                let draft = tree_at(&strategy, seed, index).current();
+                if tx.blocking_send((index, draft)).is_err() {
+                    break;
+                }
             }
         })
+    };
+    let mut results = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
+        .map(|(index, draft)| async move {
+            let sent = send(spec, target, &draft).await;
+            (index, draft.kind, sent)
+        })
         .buffer_unordered(options.concurrency.max(1));
-    while let Some((index, tree, sent)) = results.next().await {
-        *summary.per_kind.entry(tree.current().kind).or_default() += 1;
+    while let Some((index, kind, sent)) = results.next().await {
+        *summary.per_kind.entry(kind).or_default() += 1;
         match sent {
             Sent::NoTask => summary.without_task += 1,
             Sent::Transport(e) => {
@@ -264,22 +285,20 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
             }
             Sent::Judged { verdict, .. } => {
                 summary.judged += 1;
-                for v in &verdict.violations {
+                for v in verdict.violations {
                     *summary.violations.entry(v.clause.clone()).or_default() += 1;
-                }
-                if let Some(v) = verdict
-                    .violations
-                    .into_iter()
-                    .find(|v| !first_failure.contains_key(&v.clause))
-                {
-                    first_failure.insert(v.clause, (index, tree));
+                    first_failure.entry(v.clause).or_insert(index);
                 }
             }
         }
     }
     drop(results);
+    // The thread ends once it has generated every case or the channel closed.
+    let _ = generator.join();
 
-    for (clause, (index, tree)) in first_failure {
+    let strategy = strategy::arb_draft(spec, scope);
+    for (clause, index) in first_failure {
+        let tree = tree_at(&strategy, options.seed, index);
         if let Some(finding) = shrink(spec, target, options, &clause, index, tree).await {
             summary.findings.push(finding);
         }
@@ -321,14 +340,14 @@ async fn shrink(
             }
         }
     }
-    let (draft, Sent::Judged { url, verdict }) = best else {
+    let (draft, Sent::Judged { request, verdict }) = best else {
         unreachable!("best always holds a judged, violating answer")
     };
     let level = spec.clause(clause).map_or(Level::Must, |c| c.level);
-    let curl = match draft.resolve(target) {
-        Some(case) => target.curl(spec, &case.request),
-        None => format!("curl -sS -i -X {} '{url}'", spec.operation.method),
-    };
+    // The exact request that was judged; a failed task it used is spent now, so `replay`
+    // (which takes a fresh one) is the way to re-send a case that needs one.
+    let url = target.url(spec, &request);
+    let curl = target.curl(spec, &request);
     Some(Finding {
         tool: format!("css-conformance {}", env!("CARGO_PKG_VERSION")),
         clause: clause.to_owned(),

@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{Kind, Level, Spec};
@@ -165,11 +164,9 @@ pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
             "a JSON body with string error_code and error_msg".to_owned(),
         );
         if let Some(e) = &error {
-            let form = Regex::new(&spec.error_body.code_pattern)
-                .unwrap_or_else(|_| unreachable!("validated when the spec loaded"));
             check(
                 &rules.error_code_form,
-                form.is_match(&e.error_code),
+                spec.error_code_form().is_match(&e.error_code),
                 format!("an error_code matching {}", spec.error_body.code_pattern),
             );
         }

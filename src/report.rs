@@ -53,12 +53,28 @@ pub struct Report {
 const EVIDENCE_SHOWN: usize = 3;
 
 impl Report {
-    /// Grades every clause of `spec` from the scenario records of a run.
-    pub fn build(spec: &Spec, target: &str, records: &[ScenarioRecord]) -> Report {
+    /// Grades every clause of `spec` from the scenario records of a run and, if it fuzzed,
+    /// the fuzzer's violations.
+    pub fn build(
+        spec: &Spec,
+        target: &str,
+        records: &[ScenarioRecord],
+        fuzz: Option<&crate::fuzz::Summary>,
+    ) -> Report {
         let clauses = spec
             .clauses
             .iter()
-            .map(|clause| grade(&clause.id, clause.level, &clause.statement, records))
+            .map(|clause| {
+                let mut result = grade(&clause.id, clause.level, &clause.statement, records);
+                if let Some(evidence) = fuzz.and_then(|f| fuzz_evidence(f, &clause.id)) {
+                    if result.grade != Grade::Fail {
+                        result.evidence.clear();
+                    }
+                    result.grade = Grade::Fail;
+                    result.evidence.push(evidence);
+                }
+                result
+            })
             .collect();
         let count =
             |f: fn(&ScenarioOutcome) -> bool| records.iter().filter(|r| f(&r.outcome)).count();
@@ -136,6 +152,32 @@ impl Report {
         }
         out
     }
+}
+
+/// What the fuzzer showed against a clause, if it violated it.
+fn fuzz_evidence(summary: &crate::fuzz::Summary, id: &str) -> Option<String> {
+    let count = summary.violations.get(id).copied().filter(|n| *n > 0)?;
+    Some(match summary.findings.iter().find(|f| f.clause == id) {
+        Some(f) => {
+            let violation = f
+                .verdict
+                .violations
+                .iter()
+                .find(|v| v.clause == id)
+                .map_or_else(String::new, |v| v.to_string());
+            format!(
+                "fuzz: {count} generated case(s) (seed {}); minimal case: {} {}\n{violation}\n{}",
+                f.seed,
+                f.method,
+                shorten(&f.url),
+                f.curl
+            )
+        }
+        None => format!(
+            "fuzz: {count} generated case(s) (seed {}); the first did not fail again when re-sent",
+            summary.seed
+        ),
+    })
 }
 
 fn grade(id: &str, level: Level, statement: &str, records: &[ScenarioRecord]) -> ClauseResult {

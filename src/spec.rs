@@ -52,6 +52,15 @@ pub struct Spec {
     pub rules: Rules,
     pub expectations: Vec<Expectation>,
     pub clauses: Vec<Clause>,
+    /// The spec's regular expressions, compiled once (validation has proven they compile).
+    #[serde(skip)]
+    compiled: std::sync::OnceLock<Compiled>,
+}
+
+#[derive(Debug, Clone)]
+struct Compiled {
+    error_code_form: Regex,
+    formats: std::collections::BTreeMap<String, Regex>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -516,6 +525,32 @@ impl Spec {
             ));
         }
         Ok(())
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            let compile = |re: &str| {
+                Regex::new(re).unwrap_or_else(|e| unreachable!("validated when loaded: {e}"))
+            };
+            Compiled {
+                error_code_form: compile(&self.error_body.code_pattern),
+                formats: self
+                    .path_parameters
+                    .iter()
+                    .map(|p| (p.name.clone(), compile(&p.observed_format)))
+                    .collect(),
+            }
+        })
+    }
+
+    /// The form an error_code has (`error_body.code_pattern`).
+    pub fn error_code_form(&self) -> &Regex {
+        &self.compiled().error_code_form
+    }
+
+    /// The observed format of a path parameter.
+    pub fn observed_format(&self, param: &str) -> Option<&Regex> {
+        self.compiled().formats.get(param)
     }
 
     pub fn clause(&self, id: &str) -> Option<&Clause> {

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use percent_encoding::percent_decode_str;
-use regex::Regex;
 
 use crate::fixtures::Fixtures;
 use crate::spec::{Kind, Spec};
@@ -60,7 +59,6 @@ struct State {
     fixtures: Fixtures,
     token: String,
     deviation: Option<Deviation>,
-    formats: BTreeMap<String, Regex>,
     tasks: Mutex<Tasks>,
 }
 
@@ -93,21 +91,11 @@ impl Stub {
         if let Some(id) = &fixtures.not_failed_action_id {
             tasks.insert(id.clone(), TaskState::Running);
         }
-        let formats = spec
-            .path_parameters
-            .iter()
-            .map(|p| {
-                let re = Regex::new(&p.observed_format)
-                    .unwrap_or_else(|_| unreachable!("validated when the spec loaded"));
-                (p.name.clone(), re)
-            })
-            .collect();
         let state = Arc::new(State {
             spec,
             fixtures: fixtures.clone(),
             token: token.to_owned(),
             deviation,
-            formats,
             tasks: Mutex::new(Tasks {
                 listed: tasks,
                 generated_spent: if fixtures.generated_failed_tasks {
@@ -246,11 +234,12 @@ impl State {
             Some(t) if t != self.token => return Kind::InvalidCredentials,
             _ => {}
         }
-        if req
-            .ids
-            .iter()
-            .any(|(name, value)| !self.formats.get(name).is_some_and(|re| re.is_match(value)))
-        {
+        if req.ids.iter().any(|(name, value)| {
+            !self
+                .spec
+                .observed_format(name)
+                .is_some_and(|re| re.is_match(value))
+        }) {
             return Kind::MalformedId;
         }
         let allowed = &self.spec.retry_mode().allowed_values;

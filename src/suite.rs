@@ -237,15 +237,14 @@ fn panic_message(info: &cucumber::event::Info) -> String {
 /// The token the built-in stub accepts; it guards nothing, so it may be printed.
 pub const STUB_TOKEN: &str = "css-conformance-stub-token";
 
-/// Runs `features` against a fresh built-in stub (conforming unless `deviation`).
-pub async fn run_against_stub(
+/// A fresh built-in stub (conforming unless `deviation`) and the target that reaches it. The
+/// stub serves for as long as it is kept.
+pub async fn stub_target(
     spec: Arc<Spec>,
     deviation: Option<crate::stub::Deviation>,
-    features: Vec<gherkin::Feature>,
-    options: &Options,
-) -> Result<Run, SuiteError> {
+) -> (crate::stub::Stub, Target) {
     let fixtures = crate::fixtures::Fixtures::builtin();
-    let stub = crate::stub::Stub::start(Arc::clone(&spec), &fixtures, STUB_TOKEN, deviation).await;
+    let stub = crate::stub::Stub::start(spec, &fixtures, STUB_TOKEN, deviation).await;
     let name = match deviation {
         None => "built-in stub".to_owned(),
         Some(d) => format!("built-in stub, deviating: {d:?}"),
@@ -253,6 +252,17 @@ pub async fn run_against_stub(
     let auth = crate::target::Auth::Token(crate::target::Secret::new(STUB_TOKEN));
     let target = Target::new(name, &stub.base_url(), auth, fixtures)
         .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"));
+    (stub, target)
+}
+
+/// Runs `features` against a fresh built-in stub (conforming unless `deviation`).
+pub async fn run_against_stub(
+    spec: Arc<Spec>,
+    deviation: Option<crate::stub::Deviation>,
+    features: Vec<gherkin::Feature>,
+    options: &Options,
+) -> Result<Run, SuiteError> {
+    let (stub, target) = stub_target(Arc::clone(&spec), deviation).await;
     let run = run(Arc::new(Session::new(spec, target)), features, options).await;
     drop(stub);
     run

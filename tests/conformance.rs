@@ -35,7 +35,7 @@ async fn main() -> ExitCode {
         None => suite::run_against_stub(Arc::clone(&spec), None, features, &options).await,
     };
     let run = run.expect("the run starts");
-    let report = Report::build(&spec, &run.target, &run.records);
+    let report = Report::build(&spec, &run.target, &run.records, None);
     println!("\n{}", report.render());
     println!("JUnit report: {}", junit.display());
 

@@ -19,7 +19,7 @@ async fn report_against(deviation: Option<Deviation>) -> Report {
     )
     .await
     .expect("the run starts");
-    Report::build(&spec, &run.target, &run.records)
+    Report::build(&spec, &run.target, &run.records, None)
 }
 
 async fn assert_fails(deviation: Deviation, clauses: &[&str]) {

@@ -7,21 +7,16 @@ use std::sync::Arc;
 use proptest::prop_assert;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 
-use css_conformance::fixtures::Fixtures;
 use css_conformance::fuzz::{self, Finding, Replay};
 use css_conformance::oracle;
 use css_conformance::spec::Spec;
 use css_conformance::strategy::{Scope, arb_draft};
 use css_conformance::stub::{Deviation, Stub};
-use css_conformance::suite::STUB_TOKEN;
-use css_conformance::target::{Auth, Secret, Target};
+use css_conformance::suite::{self, STUB_TOKEN};
+use css_conformance::target::Target;
 
 async fn stub_target(spec: &Arc<Spec>, deviation: Option<Deviation>) -> (Stub, Target) {
-    let fixtures = Fixtures::builtin();
-    let stub = Stub::start(Arc::clone(spec), &fixtures, STUB_TOKEN, deviation).await;
-    let auth = Auth::Token(Secret::new(STUB_TOKEN));
-    let target = Target::new("built-in stub", &stub.base_url(), auth, fixtures).unwrap();
-    (stub, target)
+    suite::stub_target(Arc::clone(spec), deviation).await
 }
 
 /// The property: on a conforming server, no generated case violates any clause.
