@@ -255,21 +255,29 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
     // The first failing case of each clause, shrunk once the sending is done.
     let mut first_failure: BTreeMap<String, u64> = BTreeMap::new();
 
-    // Generation runs on a thread of its own, a bounded channel ahead of the sending.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Draft)>(1024);
+    // Generation runs on a thread of its own, a bounded channel ahead of the sending; cases
+    // travel in batches, since a wake-up per case would cost more than making the case.
+    const BATCH: u64 = 64;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(u64, Draft)>>(2);
     let generator = {
         let (spec, seed, cases) = (spec.clone(), options.seed, options.cases);
         std::thread::spawn(move || {
             let strategy = strategy::arb_draft(&spec, scope);
-            for index in 0..cases {
-                let draft = tree_at(&strategy, seed, index).current();
-                if tx.blocking_send((index, draft)).is_err() {
+            let mut start = 0;
+            while start < cases {
+                let end = (start + BATCH).min(cases);
+                let batch = (start..end)
+                    .map(|index| (index, tree_at(&strategy, seed, index).current()))
+                    .collect();
+                if tx.blocking_send(batch).is_err() {
                     break;
                 }
+                start = end;
             }
         })
     };
     let mut results = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
+        .flat_map(futures::stream::iter)
         .map(|(index, draft)| async move {
             let sent = send(spec, target, &draft).await;
             (index, draft.kind, sent)
