@@ -20,6 +20,7 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod oracle;
 pub mod report;
+pub mod signing;
 pub mod spec;
 pub mod steps;
 pub mod strategy;
