@@ -31,6 +31,18 @@ Feature: Status codes and credentials
       | retry it |
       | abort it |
 
+  @RUT-AUTH-02
+  Scenario Outline: An AK/SK request signed wrongly is refused (<how>)
+    Given an unknown upgrade task
+    And I sign it with <how>
+    When I retry it
+    Then the request is refused
+
+    Examples:
+      | how                   |
+      | a tampered signature  |
+      | a stale X-Sdk-Date    |
+
   @RUT-AUTH-03
   Scenario: A request on the project of another account is refused
     Given an upgrade task in the project of another account

@@ -15,8 +15,23 @@ pub enum Credentials {
     Valid,
     /// None at all.
     Missing,
-    /// Credentials of the right shape that the target must not accept.
+    /// Credentials of the right shape that the target must not accept: a token no IAM
+    /// issued, or an AK/SK signature made with the wrong secret key.
     Wrong,
+    /// AK/SK only: a valid signature with one character changed.
+    TamperedSignature,
+    /// AK/SK only: a valid signature over an `X-Sdk-Date` 20 minutes old.
+    StaleDate,
+}
+
+impl Credentials {
+    /// Whether these credentials exist only for AK/SK signing.
+    pub fn needs_signing(self) -> bool {
+        matches!(
+            self,
+            Credentials::TamperedSignature | Credentials::StaleDate
+        )
+    }
 }
 
 /// One request of the operation. Path segments are given in their wire form: `%2F` stays
@@ -132,6 +147,17 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 impl Request {
     /// The path and query as they go on the wire, from the spec's path template.
     pub fn path_and_query(&self, spec: &Spec) -> String {
+        let path = self.path(spec);
+        let query = self.query_string(spec);
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        }
+    }
+
+    /// The path, from the spec's template, with each ID encoded as a segment.
+    pub fn path(&self, spec: &Spec) -> String {
         let mut path = spec.operation.path.clone();
         for (name, value) in [
             ("project_id", &self.project_id),
@@ -141,16 +167,23 @@ impl Request {
             let encoded = utf8_percent_encode(value, SEGMENT).to_string();
             path = path.replace(&format!("{{{name}}}"), &encoded);
         }
+        path
+    }
+
+    /// The query parameters in order, decoded: `retry_mode` values, then the extra ones.
+    pub fn query_pairs(&self, spec: &Spec) -> Vec<(String, String)> {
         let name = &spec.retry_mode().name;
-        let query: Vec<String> = self
-            .retry_mode
+        self.retry_mode
             .iter()
-            .map(|v| (name.as_str(), v.as_str()))
-            .chain(
-                self.extra_query
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), v.as_str())),
-            )
+            .map(|v| (name.clone(), v.clone()))
+            .chain(self.extra_query.iter().cloned())
+            .collect()
+    }
+
+    /// The query as it goes on the wire (without AK/SK signing, which sorts it).
+    pub fn query_string(&self, spec: &Spec) -> String {
+        self.query_pairs(spec)
+            .iter()
             .map(|(n, v)| {
                 format!(
                     "{}={}",
@@ -158,12 +191,8 @@ impl Request {
                     utf8_percent_encode(v, QUERY_VALUE)
                 )
             })
-            .collect();
-        if query.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", query.join("&"))
-        }
+            .collect::<Vec<_>>()
+            .join("&")
     }
 
     /// The kind a request with these `retry_mode` values is, for a failed task.

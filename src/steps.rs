@@ -89,7 +89,9 @@ impl Conformance {
         let spec = &self.session.spec;
         match request.credentials {
             Credentials::Missing => return Kind::MissingCredentials,
-            Credentials::Wrong => return Kind::InvalidCredentials,
+            Credentials::Wrong | Credentials::TamperedSignature | Credentials::StaleDate => {
+                return Kind::InvalidCredentials;
+            }
             Credentials::Valid => {}
         }
         if self.malformed {
@@ -124,6 +126,7 @@ impl Conformance {
         self.judgements.push(Judgement {
             method: session.spec.operation.method.clone(),
             url,
+            status: response.status,
             verdict,
         });
     }
@@ -256,6 +259,20 @@ fn no_credentials(w: &mut Conformance) {
 fn wrong_credentials(w: &mut Conformance) {
     if w.skipped.is_none() {
         w.request_mut().credentials = Credentials::Wrong;
+    }
+}
+
+#[given(regex = r"^I sign it with (a tampered signature|a stale X-Sdk-Date)$")]
+fn signed_wrongly(w: &mut Conformance, how: String) {
+    if !matches!(w.session.target.auth(), crate::target::Auth::AkSk { .. }) {
+        w.skip("needs AK/SK credentials");
+    }
+    if w.skipped.is_none() {
+        w.request_mut().credentials = if how.contains("tampered") {
+            Credentials::TamperedSignature
+        } else {
+            Credentials::StaleDate
+        };
     }
 }
 

@@ -10,7 +10,9 @@ use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use percent_encoding::percent_decode_str;
 
 use crate::fixtures::Fixtures;
+use crate::signing;
 use crate::spec::{Kind, Spec};
+use crate::target::Secret;
 
 /// A deliberate departure from the contract, one per way a careless server goes wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
@@ -53,11 +55,28 @@ enum TaskState {
     Running,
 }
 
+/// The credentials the stub accepts.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// Accepted as `X-Auth-Token`.
+    pub token: String,
+    /// The access key and secret key AK/SK signatures are verified with.
+    pub access_key: String,
+    pub secret_key: Secret,
+}
+
+/// What a request presented.
+enum Presented {
+    Nothing,
+    Valid,
+    Invalid,
+}
+
 /// What the handler works from; shared with the server's threads.
 struct State {
     spec: Arc<Spec>,
     fixtures: Fixtures,
-    token: String,
+    credentials: Credentials,
     deviation: Option<Deviation>,
     tasks: Mutex<Tasks>,
 }
@@ -76,11 +95,12 @@ pub struct Stub {
 }
 
 impl Stub {
-    /// Starts a stub that accepts `token` and serves `fixtures`, conforming unless `deviation`.
+    /// Starts a stub that accepts `credentials` and serves `fixtures`, conforming unless
+    /// `deviation`.
     pub async fn start(
         spec: Arc<Spec>,
         fixtures: &Fixtures,
-        token: &str,
+        credentials: &Credentials,
         deviation: Option<Deviation>,
     ) -> Stub {
         let mut tasks: BTreeMap<String, TaskState> = fixtures
@@ -94,7 +114,7 @@ impl Stub {
         let state = Arc::new(State {
             spec,
             fixtures: fixtures.clone(),
-            token: token.to_owned(),
+            credentials: credentials.clone(),
             deviation,
             tasks: Mutex::new(Tasks {
                 listed: tasks,
@@ -186,11 +206,7 @@ impl State {
                 (decode(name) == *retry_name).then(|| decode(value))
             })
             .collect();
-        let token = req
-            .headers_vec()
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("x-auth-token"))
-            .map(|(_, v)| v.clone());
+        let presented = self.presented(req, path, query);
         let parsed = Parsed { ids, retry_mode };
 
         if self.deviation == Some(Deviation::ServerErrorOnLongId)
@@ -203,8 +219,48 @@ impl State {
         {
             return plain(500, "internal server error");
         }
-        let kind = self.classify(&parsed, token.as_deref());
+        let kind = self.classify(&parsed, presented);
         self.respond(kind)
+    }
+
+    /// The credentials a request presents: a token, or an AK/SK signature checked as the
+    /// vendor's gateway does (including `X-Sdk-Date` within 15 minutes).
+    fn presented(&self, req: &HttpMockRequest, path: &str, query: &str) -> Presented {
+        let headers: Vec<(String, String)> = req
+            .headers_vec()
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        if header("authorization").is_some() {
+            let pairs: Vec<(String, String)> = query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| {
+                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    (decode(name), decode(value))
+                })
+                .collect();
+            let unsigned = signing::Unsigned {
+                method: req.method_str(),
+                host: header("host").map_or("", |h| h.as_str()),
+                path,
+                query: &pairs,
+                headers: &headers,
+                body: req.body_ref(),
+            };
+            let c = &self.credentials;
+            let sk = |ak: &str| (ak == c.access_key).then(|| c.secret_key.clone());
+            return match signing::verify(&unsigned, time::OffsetDateTime::now_utc(), sk) {
+                Ok(()) => Presented::Valid,
+                Err(_) => Presented::Invalid,
+            };
+        }
+        match header("x-auth-token") {
+            None => Presented::Nothing,
+            Some(t) if *t == self.credentials.token => Presented::Valid,
+            Some(_) => Presented::Invalid,
+        }
     }
 
     /// The decoded path parameters if `path` is this operation's path.
@@ -225,13 +281,13 @@ impl State {
         ids.try_into().ok()
     }
 
-    fn classify(&self, req: &Parsed, token: Option<&str>) -> Kind {
+    fn classify(&self, req: &Parsed, presented: Presented) -> Kind {
         let deviation = self.deviation;
-        match token {
-            None if deviation != Some(Deviation::IgnoresMissingCredentials) => {
+        match presented {
+            Presented::Nothing if deviation != Some(Deviation::IgnoresMissingCredentials) => {
                 return Kind::MissingCredentials;
             }
-            Some(t) if t != self.token => return Kind::InvalidCredentials,
+            Presented::Invalid => return Kind::InvalidCredentials,
             _ => {}
         }
         if req.ids.iter().any(|(name, value)| {

@@ -72,6 +72,8 @@ pub fn current() -> Option<Arc<Session>> {
 pub struct Judgement {
     pub method: String,
     pub url: String,
+    /// The status the target answered with.
+    pub status: u16,
     pub verdict: Verdict,
 }
 
@@ -236,6 +238,26 @@ fn panic_message(info: &cucumber::event::Info) -> String {
 
 /// The token the built-in stub accepts; it guards nothing, so it may be printed.
 pub const STUB_TOKEN: &str = "css-conformance-stub-token";
+/// The AK/SK pair the built-in stub verifies signatures with; they guard nothing either.
+pub const STUB_ACCESS_KEY: &str = "AKSTUBEXAMPLE0000001";
+pub const STUB_SECRET_KEY: &str = "css-conformance-stub-secret-key";
+
+/// The credentials the built-in stub accepts.
+pub fn stub_credentials() -> crate::stub::Credentials {
+    crate::stub::Credentials {
+        token: STUB_TOKEN.to_owned(),
+        access_key: STUB_ACCESS_KEY.to_owned(),
+        secret_key: crate::target::Secret::new(STUB_SECRET_KEY),
+    }
+}
+
+/// How a run authenticates to the built-in stub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StubAuth {
+    #[default]
+    Token,
+    AkSk,
+}
 
 /// A fresh built-in stub (conforming unless `deviation`) and the target that reaches it. The
 /// stub serves for as long as it is kept.
@@ -243,13 +265,31 @@ pub async fn stub_target(
     spec: Arc<Spec>,
     deviation: Option<crate::stub::Deviation>,
 ) -> (crate::stub::Stub, Target) {
+    stub_target_with(spec, deviation, StubAuth::Token).await
+}
+
+/// `stub_target`, authenticating with `auth`.
+pub async fn stub_target_with(
+    spec: Arc<Spec>,
+    deviation: Option<crate::stub::Deviation>,
+    auth: StubAuth,
+) -> (crate::stub::Stub, Target) {
     let fixtures = crate::fixtures::Fixtures::builtin();
-    let stub = crate::stub::Stub::start(spec, &fixtures, STUB_TOKEN, deviation).await;
-    let name = match deviation {
+    let stub = crate::stub::Stub::start(spec, &fixtures, &stub_credentials(), deviation).await;
+    let mut name = match deviation {
         None => "built-in stub".to_owned(),
         Some(d) => format!("built-in stub, deviating: {d:?}"),
     };
-    let auth = crate::target::Auth::Token(crate::target::Secret::new(STUB_TOKEN));
+    if auth == StubAuth::AkSk {
+        name.push_str(", AK/SK signed");
+    }
+    let auth = match auth {
+        StubAuth::Token => crate::target::Auth::Token(crate::target::Secret::new(STUB_TOKEN)),
+        StubAuth::AkSk => crate::target::Auth::AkSk {
+            ak: crate::target::Secret::new(STUB_ACCESS_KEY),
+            sk: crate::target::Secret::new(STUB_SECRET_KEY),
+        },
+    };
     let target = Target::new(name, &stub.base_url(), auth, fixtures)
         .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"));
     (stub, target)

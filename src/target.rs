@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::case::{Credentials, Request};
 use crate::fixtures::{Fixtures, TaskPool};
 use crate::oracle::Response;
+use crate::signing;
 use crate::spec::Spec;
 
 /// A credential that never shows itself: `Debug` and `Display` print a placeholder.
@@ -44,6 +45,19 @@ pub enum Auth {
     None,
     /// An IAM token sent as `X-Auth-Token`.
     Token(Secret),
+    /// AK/SK request signing (`SDK-HMAC-SHA256`).
+    AkSk { ak: Secret, sk: Secret },
+}
+
+impl Auth {
+    /// A name for reports: `none`, `token` or `aksk`.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Auth::None => "none",
+            Auth::Token(_) => "token",
+            Auth::AkSk { .. } => "aksk",
+        }
+    }
 }
 
 /// A target that could not be set up.
@@ -70,6 +84,12 @@ pub struct TransportError {
 pub struct Target {
     name: String,
     base_url: String,
+    /// `scheme://host[:port]` of the base URL.
+    origin: String,
+    /// The base URL's path prefix, without a trailing `/`.
+    prefix: String,
+    /// The Host header value requests carry (and AK/SK signs).
+    host: String,
     auth: Auth,
     pub fixtures: Fixtures,
     pool: TaskPool,
@@ -112,9 +132,17 @@ impl Target {
             .build()
             .map_err(|e| TargetError::Client(e.to_string()))?;
         let pool = TaskPool::new(&fixtures);
+        let host = match (parsed.host_str(), parsed.port()) {
+            (Some(h), Some(port)) => format!("{h}:{port}"),
+            (Some(h), None) => h.to_owned(),
+            (None, _) => return Err(endpoint("the endpoint names no host")),
+        };
         Ok(Target {
             name: name.into(),
             base_url: base_url.trim_end_matches('/').to_owned(),
+            origin: format!("{}://{host}", parsed.scheme()),
+            prefix: parsed.path().trim_end_matches('/').to_owned(),
+            host,
             auth,
             fixtures,
             pool,
@@ -171,9 +199,76 @@ impl Target {
         self.pool.take()
     }
 
-    /// The URL a request goes to.
+    /// The URL a request goes to (AK/SK signing puts the query in canonical order).
     pub fn url(&self, spec: &Spec, request: &Request) -> String {
-        format!("{}{}", self.base_url, request.path_and_query(spec))
+        match &self.auth {
+            Auth::AkSk { .. } => {
+                let path = format!("{}{}", self.prefix, request.path(spec));
+                let query = signing::canonical_query(&request.query_pairs(spec));
+                if query.is_empty() {
+                    format!("{}{path}", self.origin)
+                } else {
+                    format!("{}{path}?{query}", self.origin)
+                }
+            }
+            _ => format!("{}{}", self.base_url, request.path_and_query(spec)),
+        }
+    }
+
+    /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
+    fn auth_headers(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        now: time::OffsetDateTime,
+    ) -> Vec<(String, Secret)> {
+        let token = |t: &Secret| vec![("X-Auth-Token".to_owned(), t.clone())];
+        match (&self.auth, request.credentials) {
+            (_, Credentials::Missing) | (Auth::None, Credentials::Valid) => Vec::new(),
+            (Auth::Token(t), Credentials::Valid) => token(t),
+            (Auth::Token(_) | Auth::None, _) => token(&Secret::new(WRONG_TOKEN)),
+            (Auth::AkSk { ak, sk }, credentials) => {
+                let date = match credentials {
+                    Credentials::StaleDate => now - time::Duration::minutes(20),
+                    _ => now,
+                };
+                let sk = match credentials {
+                    Credentials::Wrong => Secret::new(WRONG_TOKEN),
+                    _ => sk.clone(),
+                };
+                let supplied = vec![
+                    ("Content-Type".to_owned(), "application/json".to_owned()),
+                    ("X-Project-Id".to_owned(), self.fixtures.project_id.clone()),
+                    ("X-Sdk-Date".to_owned(), signing::sdk_date(date)),
+                ];
+                let path = format!("{}{}", self.prefix, request.path(spec));
+                let query = request.query_pairs(spec);
+                let unsigned = signing::Unsigned {
+                    method: &spec.operation.method,
+                    host: &self.host,
+                    path: &path,
+                    query: &query,
+                    headers: &supplied,
+                    body: b"",
+                };
+                let signed = signing::sign(&unsigned, ak, &sk);
+                signed
+                    .headers
+                    .into_iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+                    .map(|(k, v)| {
+                        let v = if credentials == Credentials::TamperedSignature
+                            && k == "Authorization"
+                        {
+                            tamper(&v)
+                        } else {
+                            v
+                        };
+                        (k, Secret::new(v))
+                    })
+                    .collect()
+            }
+        }
     }
 
     /// Sends `request` and returns the answer.
@@ -186,7 +281,7 @@ impl Target {
         let method = reqwest::Method::from_bytes(spec.operation.method.as_bytes())
             .unwrap_or(reqwest::Method::PUT);
         let mut builder = self.client.request(method, &url);
-        if let Some((name, value)) = self.auth_header(request.credentials) {
+        for (name, value) in self.auth_headers(spec, request, time::OffsetDateTime::now_utc()) {
             builder = builder.header(name, value.expose());
         }
         let response = builder.send().await.map_err(fail)?;
@@ -206,31 +301,33 @@ impl Target {
 }
 
 impl Target {
-    /// The credential header a request carries, if any.
-    fn auth_header(&self, credentials: Credentials) -> Option<(&'static str, Secret)> {
-        match (&self.auth, credentials) {
-            (_, Credentials::Missing) | (Auth::None, Credentials::Valid) => None,
-            (Auth::Token(token), Credentials::Valid) => Some(("X-Auth-Token", token.clone())),
-            (_, Credentials::Wrong) => Some(("X-Auth-Token", Secret::new(WRONG_TOKEN))),
-        }
-    }
-
-    /// A one-line cURL command that sends `request` as `send` does, with the credential
-    /// replaced by a shell variable: `$CSS_CONFORMANCE_TOKEN`.
+    /// A one-line cURL command that sends `request` as `send` does, with every credential
+    /// replaced by a shell variable (`$CSS_CONFORMANCE_TOKEN`; for AK/SK the signature, which
+    /// `css-conformance replay` makes anew, by `$CSS_CONFORMANCE_AUTHORIZATION`).
     pub fn curl(&self, spec: &Spec, request: &Request) -> String {
         let url = self.url(spec, request).replace('\'', "'\\''");
         let mut line = format!("curl -sS -i -X {} '{url}'", spec.operation.method);
-        match (self.auth_header(request.credentials), request.credentials) {
-            (Some((name, _)), Credentials::Valid) => {
-                let _ = write!(line, " -H \"{name}: ${ENV_TOKEN}\"");
-            }
-            (Some((name, value)), _) => {
-                let _ = write!(line, " -H '{name}: {}'", value.expose());
-            }
-            (None, _) => {}
+        let now = time::OffsetDateTime::now_utc();
+        for (name, value) in self.auth_headers(spec, request, now) {
+            let shown = match name.as_str() {
+                "X-Auth-Token" if request.credentials == Credentials::Valid => {
+                    format!("\"{name}: ${ENV_TOKEN}\"")
+                }
+                "Authorization" => format!("\"{name}: $CSS_CONFORMANCE_AUTHORIZATION\""),
+                _ => format!("'{name}: {}'", value.expose()),
+            };
+            let _ = write!(line, " -H {shown}");
         }
         line
     }
+}
+
+/// The signature with its last hex digit changed.
+fn tamper(authorization: &str) -> String {
+    let mut v = authorization.to_owned();
+    let last = v.pop();
+    v.push(if last == Some('0') { '1' } else { '0' });
+    v
 }
 
 /// A token of plausible shape that no IAM issued.

@@ -112,3 +112,38 @@ async fn every_deviation_is_caught() {
         assert!(!report.conformant(), "{deviation:?} went unnoticed");
     }
 }
+
+#[tokio::test]
+async fn with_a_wrong_secret_key_every_signed_request_gets_403() {
+    use css_conformance::fixtures::Fixtures;
+    use css_conformance::stub::Stub;
+    use css_conformance::suite::{STUB_ACCESS_KEY, Session, stub_credentials};
+    use css_conformance::target::{Auth, Secret, Target};
+
+    let spec = Arc::new(Spec::embedded());
+    let fixtures = Fixtures::builtin();
+    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_credentials(), None).await;
+    let auth = Auth::AkSk {
+        ak: Secret::new(STUB_ACCESS_KEY),
+        sk: Secret::new("not-the-secret-key"),
+    };
+    let target = Target::new("stub, wrong SK", &stub.base_url(), auth, fixtures).unwrap();
+    let session = Arc::new(Session::new(Arc::clone(&spec), target));
+    let run = suite::run(session, features::embedded(), &Options::default())
+        .await
+        .unwrap();
+    let judgements: Vec<_> = run.records.iter().flat_map(|r| &r.judgements).collect();
+    assert!(judgements.len() > 50);
+    let not_403: Vec<_> = judgements
+        .iter()
+        .filter(|j| j.status != 403 && !j.url.is_empty())
+        .filter(|j| j.verdict.kind != css_conformance::spec::Kind::MissingCredentials)
+        .map(|j| (&j.url, j.status))
+        .collect();
+    assert!(not_403.is_empty(), "{not_403:?}");
+    let report = Report::build(&spec, &run.target, &run.records, None);
+    assert_eq!(report.clause("RUT-QUERY-01").unwrap().grade, Grade::Fail);
+    let evidence = report.clause("RUT-QUERY-01").unwrap().evidence.join("\n");
+    assert!(evidence.contains("got status 403"), "{evidence}");
+    drop(stub);
+}
