@@ -88,7 +88,8 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         // A fresh process each run: the tasks a run spends stay spent in its stub.
         let stub = Standalone::start()?;
         let auth = Auth::Token(Secret::new(STUB_TOKEN));
-        let target = Target::new("standalone stub", &stub.url, auth, Fixtures::builtin())?;
+        let target =
+            Target::new("standalone stub", &stub.url, auth, Fixtures::builtin())?.owned_by_us();
         let summary = fuzz::run(&spec, &target, &options(seed)).await;
         anyhow::ensure!(
             summary.findings.is_empty(),

@@ -73,6 +73,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct TargetArgs {
+    /// Against a live endpoint, let scenarios and generated cases retry and abort the
+    /// configured failed tasks (without it they are skipped and reported as SKIP).
+    #[arg(long)]
+    allow_mutations: bool,
     /// Use a built-in stub that deviates from the contract on purpose, to see what a finding
     /// looks like.
     #[arg(long, value_enum, value_name = "DEVIATION")]
@@ -114,9 +118,6 @@ struct FuzzShared {
     /// The seed of the generated cases; the same seed gives the same cases (default: random).
     #[arg(long)]
     seed: Option<u64>,
-    /// Let generated cases retry and abort the live target's failed tasks.
-    #[arg(long)]
-    allow_mutations: bool,
     /// Where to write findings as JSON.
     #[arg(
         long,
@@ -202,7 +203,10 @@ async fn open_target(
             "--stub-deviation applies to the built-in stub; unset {}",
             target::ENV_ENDPOINT
         ),
-        (Some(target), None) => Ok((None, target)),
+        (Some(target), None) => {
+            let allowed = target.mutations_allowed() || args.allow_mutations;
+            Ok((None, target.allow_mutations(allowed)))
+        }
         (None, deviation) => {
             let (stub, target) = suite::stub_target(Arc::clone(spec), deviation).await;
             Ok((Some(stub), target))
@@ -210,12 +214,17 @@ async fn open_target(
     }
 }
 
-fn fuzz_options(shared: &FuzzShared, cases: u64, concurrency: usize, stub: bool) -> fuzz::Options {
+fn fuzz_options(
+    shared: &FuzzShared,
+    cases: u64,
+    concurrency: usize,
+    target: &Target,
+) -> fuzz::Options {
     fuzz::Options {
         cases,
         seed: shared.seed.unwrap_or_else(random_seed),
         concurrency,
-        mutations: stub || shared.allow_mutations,
+        mutations: target.mutations_allowed(),
         ..fuzz::Options::default()
     }
 }
@@ -269,7 +278,7 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
     let run = suite::run(Arc::clone(&session), features, &options).await?;
     let fuzzed = if args.fuzz_cases > 0 {
-        let opts = fuzz_options(&args.fuzz, args.fuzz_cases, 16, stub.is_some());
+        let opts = fuzz_options(&args.fuzz, args.fuzz_cases, 16, &session.target);
         Some(fuzz::run(&spec, &session.target, &opts).await)
     } else {
         None
@@ -291,12 +300,12 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
 
 async fn fuzz_once(args: FuzzArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
-    let (stub, target) = open_target(&spec, &args.target).await?;
+    let (_stub, target) = open_target(&spec, &args.target).await?;
     let options = fuzz_options(
         &args.fuzz,
         args.cases,
         usize::from(args.concurrency),
-        stub.is_some(),
+        &target,
     );
     println!(
         "Fuzzing {} with {} cases, seed {} (replay this run with --seed {})",

@@ -26,10 +26,15 @@ pub struct Conformance {
     malformed: bool,
     /// The failed task was retried or aborted successfully, so it is failed no more.
     consumed: bool,
+    /// The request's action_id is a real task of the target.
+    uses_real_task: bool,
     judgements: Vec<Judgement>,
     /// Why the scenario cannot run against this target, if it cannot.
     skipped: Option<String>,
 }
+
+/// Why a scenario about signatures did not run against a target without AK/SK.
+pub const NEEDS_AKSK: &str = "needs AK/SK credentials";
 
 /// The steps were run by something other than `suite::run`.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +61,7 @@ impl Conformance {
             base: Kind::Retry,
             malformed: false,
             consumed: false,
+            uses_real_task: false,
             judgements: Vec::new(),
             skipped: None,
         })
@@ -115,6 +121,12 @@ impl Conformance {
         let kind = self.kind(&request);
         let session = Arc::clone(&self.session);
         let url = session.target.url(&session.spec, &request);
+        if self.uses_real_task {
+            let what = format!("{kind} request on a real task");
+            session
+                .target
+                .announce_mutation(&session.spec, &request, &what);
+        }
         let response = match session.target.send(&session.spec, &request).await {
             Ok(r) => r,
             Err(e) => panic!("no answer to {kind} request: {e}"),
@@ -200,21 +212,34 @@ fn one_value(cell: &str) -> String {
 
 #[given("a failed upgrade task")]
 fn a_failed_task(w: &mut Conformance) {
+    if !w.session.target.mutations_allowed() {
+        w.skip(crate::target::MUTATION_SKIP_REASON);
+        return;
+    }
     let f = &w.session.target.fixtures;
     let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
     match w.session.target.take_failed_task() {
-        Some(task) => w.set_up(Kind::Retry, project, cluster, task),
+        Some(task) => {
+            w.set_up(Kind::Retry, project, cluster, task);
+            w.uses_real_task = true;
+        }
         None => w.skip("no failed upgrade task left to consume"),
     }
 }
 
 #[given("an upgrade task that is not failed")]
 fn a_task_not_failed(w: &mut Conformance) {
+    // A server that does not conform might act on a real task, failed or not.
+    if !w.session.target.mutations_allowed() {
+        w.skip(crate::target::MUTATION_SKIP_REASON);
+        return;
+    }
     let f = &w.session.target.fixtures;
     match f.not_failed_action_id.clone() {
         Some(task) => {
             let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
             w.set_up(Kind::TaskNotFailed, project, cluster, task);
+            w.uses_real_task = true;
         }
         None => w.skip("no task that is not failed is configured"),
     }
@@ -265,7 +290,7 @@ fn wrong_credentials(w: &mut Conformance) {
 #[given(regex = r"^I sign it with (a tampered signature|a stale X-Sdk-Date)$")]
 fn signed_wrongly(w: &mut Conformance, how: String) {
     if !matches!(w.session.target.auth(), crate::target::Auth::AkSk { .. }) {
-        w.skip("needs AK/SK credentials");
+        w.skip(NEEDS_AKSK);
     }
     if w.skipped.is_none() {
         w.request_mut().credentials = if how.contains("tampered") {

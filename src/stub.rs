@@ -79,6 +79,8 @@ struct State {
     credentials: Credentials,
     deviation: Option<Deviation>,
     tasks: Mutex<Tasks>,
+    /// Requests that named one of the stub's tasks, whatever came of them.
+    on_tasks: std::sync::atomic::AtomicU64,
 }
 
 /// The listed tasks by state, and which generated failed tasks have been spent (a bit each,
@@ -92,6 +94,7 @@ struct Tasks {
 pub struct Stub {
     server: MockServer,
     mock_id: usize,
+    state: Arc<State>,
 }
 
 impl Stub {
@@ -116,6 +119,7 @@ impl Stub {
             fixtures: fixtures.clone(),
             credentials: credentials.clone(),
             deviation,
+            on_tasks: std::sync::atomic::AtomicU64::new(0),
             tasks: Mutex::new(Tasks {
                 listed: tasks,
                 generated_spent: if fixtures.generated_failed_tasks {
@@ -126,13 +130,26 @@ impl Stub {
             }),
         });
         let server = MockServer::start_async().await;
+        let handler = Arc::clone(&state);
         let mock_id = server
             .mock_async(|_when, then| {
-                then.respond_with(move |req| state.answer(req));
+                then.respond_with(move |req| handler.answer(req));
             })
             .await
             .id();
-        Stub { server, mock_id }
+        Stub {
+            server,
+            mock_id,
+            state,
+        }
+    }
+
+    /// How many requests so far named one of the stub's tasks (failed or not) as action_id:
+    /// the requests that could have changed a task on a server that does not conform.
+    pub fn requests_on_tasks(&self) -> u64 {
+        self.state
+            .on_tasks
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The base URL to send requests to, e.g. `http://127.0.0.1:41234`.
@@ -206,6 +223,17 @@ impl State {
                 (decode(name) == *retry_name).then(|| decode(value))
             })
             .collect();
+        let action = &ids[2].1;
+        if self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .state(action)
+            .is_some()
+        {
+            self.on_tasks
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         let presented = self.presented(req, path, query);
         let parsed = Parsed { ids, retry_mode };
 

@@ -291,7 +291,8 @@ pub async fn stub_target_with(
         },
     };
     let target = Target::new(name, &stub.base_url(), auth, fixtures)
-        .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"));
+        .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"))
+        .owned_by_us();
     (stub, target)
 }
 

@@ -94,7 +94,17 @@ pub struct Target {
     pub fixtures: Fixtures,
     pool: TaskPool,
     client: reqwest::Client,
+    /// Whether requests may use the target's failed tasks (retry, abort, and anything sent
+    /// with a real failed task, which a server that does not conform might act on).
+    mutations_allowed: bool,
+    /// Whether to say what will be sent before the first such request.
+    announce_mutations: bool,
+    announced: std::sync::atomic::AtomicBool,
 }
+
+/// Why a scenario that would use a real failed task did not run.
+pub const MUTATION_SKIP_REASON: &str =
+    "mutating: it names a real task; pass --allow-mutations (and failed_action_ids) to run it";
 
 /// The environment variables that point the features at another server.
 pub const ENV_ENDPOINT: &str = "CSS_CONFORMANCE_ENDPOINT";
@@ -104,6 +114,7 @@ pub const ENV_CLUSTER_ID: &str = "CSS_CONFORMANCE_CLUSTER_ID";
 pub const ENV_FAILED_ACTION_IDS: &str = "CSS_CONFORMANCE_FAILED_ACTION_IDS";
 pub const ENV_NOT_FAILED_ACTION_ID: &str = "CSS_CONFORMANCE_NOT_FAILED_ACTION_ID";
 pub const ENV_FOREIGN_PROJECT_ID: &str = "CSS_CONFORMANCE_FOREIGN_PROJECT_ID";
+pub const ENV_ALLOW_MUTATIONS: &str = "CSS_CONFORMANCE_ALLOW_MUTATIONS";
 
 impl Target {
     /// A target at `base_url` (scheme, host, port and an optional path prefix).
@@ -147,7 +158,42 @@ impl Target {
             fixtures,
             pool,
             client,
+            mutations_allowed: false,
+            announce_mutations: true,
+            announced: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Lets requests use the target's failed tasks.
+    pub fn allow_mutations(mut self, allowed: bool) -> Target {
+        self.mutations_allowed = allowed;
+        self
+    }
+
+    /// A target whose tasks are the tool's own (the built-in stub): mutations allowed, and
+    /// nothing to announce.
+    pub fn owned_by_us(mut self) -> Target {
+        self.mutations_allowed = true;
+        self.announce_mutations = false;
+        self
+    }
+
+    pub fn mutations_allowed(&self) -> bool {
+        self.mutations_allowed
+    }
+
+    /// Before the first request that uses a real failed task, says on stderr what will be
+    /// sent (credentials never shown).
+    pub fn announce_mutation(&self, spec: &Spec, request: &Request, what: &str) {
+        use std::sync::atomic::Ordering;
+        if self.announce_mutations && !self.announced.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "css-conformance: first mutating request to {} ({what}), mutations allowed:\n  {} {}",
+                self.name,
+                spec.operation.method,
+                self.url(spec, request)
+            );
+        }
     }
 
     /// The target the `CSS_CONFORMANCE_*` environment names, or `None` when
@@ -182,7 +228,18 @@ impl Target {
             Some(token) => Auth::Token(Secret::new(token)),
             None => Auth::None,
         };
-        Target::new(endpoint.clone(), &endpoint, auth, fixtures).map(Some)
+        let mutations = match env_var(ENV_ALLOW_MUTATIONS)?.as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(other) => {
+                return Err(TargetError::Env {
+                    var: ENV_ALLOW_MUTATIONS,
+                    message: format!("`{other}` is not one of 1, true, yes, 0, false, no"),
+                });
+            }
+        };
+        Target::new(endpoint.clone(), &endpoint, auth, fixtures)
+            .map(|t| Some(t.allow_mutations(mutations)))
     }
 
     /// What the target is called in reports: the endpoint, or "built-in stub".

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use css_conformance::report::{Grade, Report};
+use css_conformance::steps::NEEDS_AKSK;
 use css_conformance::suite::{self, Options, ScenarioOutcome, Session, StubAuth};
 use css_conformance::target::Target;
 use css_conformance::{coverage, features, spec::Spec};
@@ -60,7 +61,7 @@ async fn main() -> ExitCode {
             match &r.outcome {
                 ScenarioOutcome::Passed => passed += 1,
                 // Token runs cannot sign; those scenarios run in the AK/SK run.
-                ScenarioOutcome::Skipped(why) if why == "needs AK/SK credentials" => {}
+                ScenarioOutcome::Skipped(why) if why == NEEDS_AKSK => {}
                 other => {
                     failed += 1;
                     eprintln!("{}: {} ({other:?})", r.location, r.scenario);

@@ -127,7 +127,9 @@ async fn with_a_wrong_secret_key_every_signed_request_gets_403() {
         ak: Secret::new(STUB_ACCESS_KEY),
         sk: Secret::new("not-the-secret-key"),
     };
-    let target = Target::new("stub, wrong SK", &stub.base_url(), auth, fixtures).unwrap();
+    let target = Target::new("stub, wrong SK", &stub.base_url(), auth, fixtures)
+        .unwrap()
+        .owned_by_us();
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
     let run = suite::run(session, features::embedded(), &Options::default())
         .await
