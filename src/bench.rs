@@ -143,9 +143,14 @@ fn load_tool_rate(url: &str, connections: u16) -> anyhow::Result<Option<(&'stati
     let header = format!("X-Auth-Token: {STUB_TOKEN}");
     let script =
         std::env::temp_dir().join(format!("css-conformance-wrk-{}.lua", std::process::id()));
+    let tool = match (which("wrk"), which("oha")) {
+        (true, _) => "wrk",
+        (false, true) => "oha",
+        (false, false) => return Ok(None),
+    };
     let mut runs = Vec::new();
     for _ in 0..3 {
-        let output = if which("wrk") {
+        let output = if tool == "wrk" {
             std::fs::write(
                 &script,
                 format!("wrk.method = \"PUT\"\nwrk.headers[\"X-Auth-Token\"] = \"{STUB_TOKEN}\"\n"),
@@ -160,7 +165,7 @@ fn load_tool_rate(url: &str, connections: u16) -> anyhow::Result<Option<(&'stati
                 .arg(&script)
                 .arg(url)
                 .output()?
-        } else if which("oha") {
+        } else {
             Command::new("oha")
                 .args([
                     "--no-tui",
@@ -171,8 +176,6 @@ fn load_tool_rate(url: &str, connections: u16) -> anyhow::Result<Option<(&'stati
                 ])
                 .args(["-m", "PUT", "-H", &header, url])
                 .output()?
-        } else {
-            return Ok(None);
         };
         let text = String::from_utf8_lossy(&output.stdout);
         let rate = text
@@ -184,7 +187,6 @@ fn load_tool_rate(url: &str, connections: u16) -> anyhow::Result<Option<(&'stati
         std::thread::sleep(Duration::from_millis(200));
     }
     let _ = std::fs::remove_file(&script);
-    let tool = if which("wrk") { "wrk" } else { "oha" };
     Ok(Some((tool, median(runs))))
 }
 

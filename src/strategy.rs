@@ -233,15 +233,6 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
     let allowed = spec.retry_mode().allowed_values.clone();
     let any_mode = prop_oneof![Just(Vec::<String>::new()), Just(allowed.clone())];
 
-    let with = {
-        let base = base.clone();
-        move |f: &dyn Fn(&mut Draft)| {
-            let mut d = base.clone();
-            f(&mut d);
-            d
-        }
-    };
-
     let b = base.clone();
     let t = task.clone();
     let invalid_mode = arb_invalid_retry_mode(spec).prop_map(move |v| Draft {
@@ -294,6 +285,7 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
         })
     };
     let b = base.clone();
+    let t = task.clone();
     let extra = (
         string_regex("[a-z_]{1,16}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
         string_regex("[ -~]{0,16}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
@@ -305,11 +297,7 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
             } else {
                 Kind::UnknownTask
             },
-            action_id: if scope.mutations {
-                Slot::FailedTask
-            } else {
-                Slot::Unknown
-            },
+            action_id: t.clone(),
             extra_query: vec![(n, v)],
             ..b.clone()
         });
@@ -346,23 +334,15 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
         (1, extra.boxed()),
     ];
     if scope.mutations {
-        families.push((
-            1,
-            Just(with(&|d| {
-                d.kind = Kind::Retry;
-                d.action_id = Slot::FailedTask;
-            }))
-            .boxed(),
-        ));
-        families.push((
-            1,
-            Just(with(&|d| {
-                d.kind = Kind::Abort;
-                d.action_id = Slot::FailedTask;
-                d.retry_mode = allowed.clone();
-            }))
-            .boxed(),
-        ));
+        for (kind, retry_mode) in [(Kind::Retry, Vec::new()), (Kind::Abort, allowed)] {
+            let draft = Draft {
+                kind,
+                action_id: Slot::FailedTask,
+                retry_mode,
+                ..base.clone()
+            };
+            families.push((1, Just(draft).boxed()));
+        }
     }
     proptest::strategy::Union::new_weighted(families).boxed()
 }

@@ -260,7 +260,7 @@ impl Target {
     pub fn url(&self, spec: &Spec, request: &Request) -> String {
         match &self.auth {
             Auth::AkSk { .. } => {
-                let path = format!("{}{}", self.prefix, request.path(spec));
+                let path = self.wire_path(spec, request);
                 let query = signing::canonical_query(&request.query_pairs(spec));
                 if query.is_empty() {
                     format!("{}{path}", self.origin)
@@ -270,6 +270,11 @@ impl Target {
             }
             _ => format!("{}{}", self.base_url, request.path_and_query(spec)),
         }
+    }
+
+    /// The request's path on the wire, behind the endpoint's path prefix.
+    fn wire_path(&self, spec: &Spec, request: &Request) -> String {
+        format!("{}{}", self.prefix, request.path(spec))
     }
 
     /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
@@ -298,7 +303,7 @@ impl Target {
                     ("X-Project-Id".to_owned(), self.fixtures.project_id.clone()),
                     ("X-Sdk-Date".to_owned(), signing::sdk_date(date)),
                 ];
-                let path = format!("{}{}", self.prefix, request.path(spec));
+                let path = self.wire_path(spec, request);
                 let query = request.query_pairs(spec);
                 let unsigned = signing::Unsigned {
                     method: &spec.operation.method,

@@ -15,17 +15,13 @@ use css_conformance::stub::{Deviation, Stub};
 use css_conformance::suite::{self, STUB_TOKEN};
 use css_conformance::target::Target;
 
-async fn stub_target(spec: &Arc<Spec>, deviation: Option<Deviation>) -> (Stub, Target) {
-    suite::stub_target(Arc::clone(spec), deviation).await
-}
-
 /// The property: on a conforming server, no generated case violates any clause.
 /// 256 cases by default; PROPTEST_CASES raises it. Failures persist in tests/fuzz.regressions.
 #[test]
 fn every_generated_case_conforms_on_the_stub() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let spec = Arc::new(Spec::embedded());
-    let (_stub, target) = rt.block_on(stub_target(&spec, None));
+    let (_stub, target) = rt.block_on(suite::stub_target(Arc::clone(&spec), None));
     let mut runner = TestRunner::new(Config {
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
         source_file: Some(file!()),
@@ -79,7 +75,7 @@ fn every_family_shows_up() {
 
 async fn fuzz_deviant(deviation: Deviation, seed: u64) -> (Arc<Spec>, Stub, Target, fuzz::Summary) {
     let spec = Arc::new(Spec::embedded());
-    let (stub, target) = stub_target(&spec, Some(deviation)).await;
+    let (stub, target) = suite::stub_target(Arc::clone(&spec), Some(deviation)).await;
     let options = fuzz::Options {
         cases: 500,
         seed,
@@ -134,7 +130,7 @@ async fn a_500_on_an_encoded_id_is_caught_shrunk_and_replayable() {
     );
 
     // Against a conforming server the same case conforms.
-    let (_ok_stub, ok_target) = stub_target(&spec, None).await;
+    let (_ok_stub, ok_target) = suite::stub_target(Arc::clone(&spec), None).await;
     let Replay::Judged { verdict, .. } = fuzz::replay(&spec, &ok_target, &loaded).await.unwrap()
     else {
         panic!("the case needs no failed task")
@@ -165,7 +161,7 @@ async fn a_200_for_a_repeated_retry_mode_is_caught_and_shrunk() {
 #[tokio::test]
 async fn a_conforming_stub_gives_no_findings() {
     let spec = Arc::new(Spec::embedded());
-    let (_stub, target) = stub_target(&spec, None).await;
+    let (_stub, target) = suite::stub_target(Arc::clone(&spec), None).await;
     let options = fuzz::Options {
         cases: 1000,
         seed: 3,
