@@ -130,6 +130,9 @@ pub struct Summary {
     pub per_kind: BTreeMap<Kind, u64>,
     /// How many cases violated each clause.
     pub violations: BTreeMap<String, u64>,
+    /// The same, by what was observed: (clause, status, error code) -> cases.
+    #[serde(skip)]
+    pub observed: BTreeMap<(String, u16, Option<String>), u64>,
     pub findings: Vec<Finding>,
 }
 
@@ -250,6 +253,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         elapsed: Duration::ZERO,
         per_kind: BTreeMap::new(),
         violations: BTreeMap::new(),
+        observed: BTreeMap::new(),
         findings: Vec::new(),
     };
     // The first failing case of each clause, shrunk once the sending is done.
@@ -295,6 +299,8 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
                 summary.judged += 1;
                 for v in verdict.violations {
                     *summary.violations.entry(v.clause.clone()).or_default() += 1;
+                    let seen = (v.clause.clone(), v.evidence.status, v.evidence.error_code);
+                    *summary.observed.entry(seen).or_default() += 1;
                     first_failure.entry(v.clause).or_insert(index);
                 }
             }

@@ -19,6 +19,7 @@ pub mod features;
 pub mod fixtures;
 pub mod fuzz;
 pub mod oracle;
+pub mod profile;
 pub mod report;
 pub mod signing;
 pub mod spec;

@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use css_conformance::fuzz::{self, Finding, Replay};
+use css_conformance::profile::{AuthMethod, Origins, Profile};
 use css_conformance::report::Report;
 use css_conformance::spec::Spec;
 use css_conformance::stub::{Deviation, Stub};
-use css_conformance::suite::{self, Options, Session};
-use css_conformance::target::{self, Target};
+use css_conformance::suite::{self, Options, Session, StubAuth};
+use css_conformance::target::Target;
 use css_conformance::{coverage, features};
 
 /// Exit codes, as the README documents them.
@@ -38,11 +38,12 @@ struct Cli {
 enum Command {
     /// Run every feature, then a fuzz budget, against the target; print a clause-by-clause result.
     ///
-    /// The target is the built-in stub unless CSS_CONFORMANCE_ENDPOINT is set (with
-    /// CSS_CONFORMANCE_TOKEN, CSS_CONFORMANCE_PROJECT_ID, CSS_CONFORMANCE_CLUSTER_ID and
-    /// CSS_CONFORMANCE_FAILED_ACTION_IDS).
+    /// The target is the built-in stub unless a profile, CSS_CONFORMANCE_ENDPOINT or
+    /// --endpoint names an endpoint.
     ///
-    /// Example: css-conformance check --fuzz-cases 1000 --seed 42
+    /// Examples:
+    ///   css-conformance check --fuzz-cases 1000 --seed 42
+    ///   CSS_AUTH_TOKEN=... css-conformance check --profile profiles/otc-eu-de.yaml
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
     /// Generate cases from the spec, send them, and shrink every violation to a minimal finding.
@@ -73,14 +74,82 @@ enum Command {
 
 #[derive(clap::Args)]
 struct TargetArgs {
+    /// A target profile (YAML): endpoint, project_id, auth, fixtures, safety, timeouts, tls,
+    /// retries, expected_deviations. Without one (and without CSS_CONFORMANCE_ENDPOINT) the
+    /// target is the built-in stub.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// The endpoint to check (wins over the profile and CSS_CONFORMANCE_ENDPOINT).
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// The project the credentials act on.
+    #[arg(long, value_name = "ID")]
+    project_id: Option<String>,
+    /// How requests authenticate (secrets come from the variables the profile names).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    auth: Option<AuthMethod>,
     /// Against a live endpoint, let scenarios and generated cases retry and abort the
     /// configured failed tasks (without it they are skipped and reported as SKIP).
     #[arg(long)]
     allow_mutations: bool,
+    /// The most requests per second to a live endpoint (0: no limit; default 5).
+    #[arg(long, value_name = "N")]
+    max_requests_per_second: Option<f64>,
+    /// PEM certificates to trust besides the system's.
+    #[arg(long, value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
+    /// Do not verify TLS certificates (test servers only; a warning is printed).
+    #[arg(long)]
+    insecure: bool,
+    /// Set any profile key, e.g. --set timeouts.request_ms=30000 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// Use a built-in stub that deviates from the contract on purpose, to see what a finding
     /// looks like.
     #[arg(long, value_enum, value_name = "DEVIATION")]
     stub_deviation: Option<Deviation>,
+}
+
+impl TargetArgs {
+    /// The profile keys the flags set, as (flag, key, value); flags win over everything.
+    fn overrides(&self) -> anyhow::Result<Vec<(String, String, String)>> {
+        let mut out = Vec::new();
+        let mut flag = |flag: &str, key: &str, value: String| {
+            out.push((flag.to_owned(), key.to_owned(), value));
+        };
+        if let Some(v) = &self.endpoint {
+            flag("--endpoint", "endpoint", v.clone());
+        }
+        if let Some(v) = &self.project_id {
+            flag("--project-id", "project_id", v.clone());
+        }
+        if let Some(v) = self.auth {
+            flag("--auth", "auth.method", v.name().to_owned());
+        }
+        if self.allow_mutations {
+            flag("--allow-mutations", "safety.allow_mutations", "true".into());
+        }
+        if let Some(v) = self.max_requests_per_second {
+            flag(
+                "--max-requests-per-second",
+                "safety.max_requests_per_second",
+                v.to_string(),
+            );
+        }
+        if let Some(v) = &self.ca_bundle {
+            flag("--ca-bundle", "tls.ca_bundle", v.display().to_string());
+        }
+        if self.insecure {
+            flag("--insecure", "tls.insecure", "true".into());
+        }
+        for set in &self.set {
+            let Some((key, value)) = set.split_once('=') else {
+                anyhow::bail!("--set {set}: expected KEY=VALUE, e.g. --set retries.max=0");
+            };
+            flag(&format!("--set {key}"), key.trim(), value.trim().to_owned());
+        }
+        Ok(out)
+    }
 }
 
 #[derive(clap::Args)]
@@ -192,26 +261,57 @@ fn main() -> ExitCode {
     }
 }
 
-/// The target the environment names, or a fresh built-in stub (kept alive by the caller).
-async fn open_target(
-    spec: &Arc<Spec>,
-    args: &TargetArgs,
-) -> anyhow::Result<(Option<Stub>, Target)> {
-    let live = Target::from_env().context("the CSS_CONFORMANCE_* environment")?;
-    match (live, args.stub_deviation) {
-        (Some(_), Some(_)) => anyhow::bail!(
-            "--stub-deviation applies to the built-in stub; unset {}",
-            target::ENV_ENDPOINT
-        ),
-        (Some(target), None) => {
-            let allowed = target.mutations_allowed() || args.allow_mutations;
-            Ok((None, target.allow_mutations(allowed)))
-        }
-        (None, deviation) => {
-            let (stub, target) = suite::stub_target(Arc::clone(spec), deviation).await;
-            Ok((Some(stub), target))
-        }
+/// A target to run against, with the profile it came from.
+struct Opened {
+    /// The built-in stub, when it is the target; it serves while this is kept.
+    stub: Option<Stub>,
+    target: Target,
+    profile: Profile,
+}
+
+/// The target the profile, the environment and the flags name (flags win), or a fresh
+/// built-in stub when none names an endpoint.
+async fn open_target(spec: &Arc<Spec>, args: &TargetArgs) -> anyhow::Result<Opened> {
+    let (mut profile, mut origins) = match &args.profile {
+        Some(file) => Profile::load(file)?,
+        None => (Profile::default(), Origins::default()),
+    };
+    profile.apply_env(&mut origins)?;
+    for (flag, key, value) in args.overrides()? {
+        profile.apply_flag(&mut origins, &key, &value, &flag)?;
     }
+    profile.check_against(spec, &origins)?;
+    if profile.tls.insecure {
+        eprintln!(
+            "warning: TLS certificates are NOT verified ({}); use only against a test server",
+            origins.of("tls.insecure")
+        );
+    }
+    if profile.is_live() {
+        if args.stub_deviation.is_some() {
+            anyhow::bail!(
+                "--stub-deviation applies to the built-in stub, but an endpoint is set ({})",
+                origins.of("endpoint")
+            );
+        }
+        let target = profile.live_target(&origins)?;
+        return Ok(Opened {
+            stub: None,
+            target,
+            profile,
+        });
+    }
+    let auth = match profile.auth.method {
+        AuthMethod::Token => StubAuth::Token,
+        AuthMethod::Aksk => StubAuth::AkSk,
+        AuthMethod::None => StubAuth::None,
+    };
+    let (stub, target) = suite::stub_target_with(Arc::clone(spec), args.stub_deviation, auth).await;
+    Ok(Opened {
+        stub: Some(stub),
+        target,
+        profile,
+    })
 }
 
 fn fuzz_options(
@@ -274,7 +374,11 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         junit: Some(args.junit.clone()),
         console: args.verbose,
     };
-    let (stub, target) = open_target(&spec, &args.target).await?;
+    let Opened {
+        stub,
+        target,
+        profile,
+    } = open_target(&spec, &args.target).await?;
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
     let run = suite::run(Arc::clone(&session), features, &options).await?;
     let fuzzed = if args.fuzz_cases > 0 {
@@ -284,8 +388,28 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         None
     };
     drop(stub);
-    let report = Report::build(&spec, &run.target, &run.records, fuzzed.as_ref());
+    let report = Report::build(
+        &spec,
+        &run.target,
+        &run.records,
+        fuzzed.as_ref(),
+        &profile.expected_deviations,
+    );
     print!("{}", report.render());
+    let traffic = session.target.traffic();
+    if traffic.retried + traffic.throttled + traffic.not_resent > 0 {
+        println!(
+            "Traffic: {} requests sent; {} retried after a network error or 5xx{}; {} waits for 429; {} not re-sent after a 400/403",
+            traffic.sent,
+            traffic.retried,
+            traffic
+                .first_retry
+                .as_deref()
+                .map_or(String::new(), |f| format!(" (first: {f})")),
+            traffic.throttled,
+            traffic.not_resent
+        );
+    }
     if let Some(summary) = &fuzzed {
         print!("{}", summary.render());
         save_findings(summary, &args.fuzz.findings_dir)?;
@@ -300,7 +424,11 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
 
 async fn fuzz_once(args: FuzzArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
-    let (_stub, target) = open_target(&spec, &args.target).await?;
+    let Opened {
+        stub: _stub,
+        target,
+        ..
+    } = open_target(&spec, &args.target).await?;
     let options = fuzz_options(
         &args.fuzz,
         args.cases,
@@ -327,7 +455,11 @@ async fn fuzz_once(args: FuzzArgs) -> anyhow::Result<u8> {
 async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
     let finding = Finding::load(&args.finding)?;
-    let (_stub, target) = open_target(&spec, &args.target).await?;
+    let Opened {
+        stub: _stub,
+        target,
+        ..
+    } = open_target(&spec, &args.target).await?;
     println!(
         "Replaying {} [{}] (seed {}, case {}) against {}",
         finding.clause,

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::profile::ExpectedDeviation;
 use crate::spec::{Level, Spec};
 use crate::suite::{ScenarioOutcome, ScenarioRecord};
 
@@ -13,6 +14,10 @@ use crate::suite::{ScenarioOutcome, ScenarioRecord};
 pub enum Grade {
     Pass,
     Fail,
+    /// Failed exactly as an expected deviation of the profile says.
+    Xfail,
+    /// Passed, though the profile expects it to fail: the expected deviation is gone.
+    Xpass,
     Skip,
 }
 
@@ -21,9 +26,19 @@ impl Grade {
         match self {
             Grade::Pass => "PASS",
             Grade::Fail => "FAIL",
+            Grade::Xfail => "XFAIL",
+            Grade::Xpass => "XPASS",
             Grade::Skip => "SKIP",
         }
     }
+
+    pub const ALL: [Grade; 5] = [
+        Grade::Pass,
+        Grade::Fail,
+        Grade::Xfail,
+        Grade::Xpass,
+        Grade::Skip,
+    ];
 }
 
 /// One clause's result.
@@ -54,26 +69,35 @@ const EVIDENCE_SHOWN: usize = 3;
 
 impl Report {
     /// Grades every clause of `spec` from the scenario records of a run and, if it fuzzed,
-    /// the fuzzer's violations.
+    /// the fuzzer's violations; failures an expected deviation describes become XFAIL, and
+    /// expected deviations that did not show make their clause XPASS.
     pub fn build(
         spec: &Spec,
         target: &str,
         records: &[ScenarioRecord],
         fuzz: Option<&crate::fuzz::Summary>,
+        expected: &[ExpectedDeviation],
     ) -> Report {
         let clauses = spec
             .clauses
             .iter()
             .map(|clause| {
-                let mut result = grade(&clause.id, clause.level, &clause.statement, records);
-                if let Some(evidence) = fuzz.and_then(|f| fuzz_evidence(f, &clause.id)) {
-                    if result.grade != Grade::Fail {
-                        result.evidence.clear();
-                    }
-                    result.grade = Grade::Fail;
-                    result.evidence.push(evidence);
+                let mut evidence = Evidence::default();
+                evidence.gather(&clause.id, records);
+                if let Some(f) = fuzz {
+                    evidence.gather_fuzz(f, &clause.id);
                 }
-                result
+                let entries: Vec<&ExpectedDeviation> =
+                    expected.iter().filter(|e| e.clause == clause.id).collect();
+                let (grade, shown) = evidence.grade(&entries);
+                ClauseResult {
+                    id: clause.id.clone(),
+                    level: clause.level,
+                    statement: clause.statement.clone(),
+                    grade,
+                    evidence: shown,
+                    scenarios: evidence.scenarios,
+                }
             })
             .collect();
         let count =
@@ -91,16 +115,16 @@ impl Report {
         self.clauses.iter().find(|c| c.id == id)
     }
 
-    /// The MUST clauses that did not pass.
+    /// The MUST clauses that failed (an XFAIL is expected, a SKIP was not judged).
     pub fn must_failures(&self) -> Vec<&str> {
         self.clauses
             .iter()
-            .filter(|c| c.level == Level::Must && c.grade != Grade::Pass)
+            .filter(|c| c.level == Level::Must && c.grade == Grade::Fail)
             .map(|c| c.id.as_str())
             .collect()
     }
 
-    /// Conformant: every MUST clause passed.
+    /// Conformant: no MUST clause failed.
     pub fn conformant(&self) -> bool {
         self.must_failures().is_empty()
     }
@@ -118,7 +142,7 @@ impl Report {
                 c.grade.label(),
                 c.statement
             );
-            if c.grade != Grade::Pass {
+            if !c.evidence.is_empty() && c.grade != Grade::Pass {
                 for e in c.evidence.iter().take(EVIDENCE_SHOWN) {
                     let _ = writeln!(out, "      {}", e.replace('\n', "\n      "));
                 }
@@ -128,30 +152,180 @@ impl Report {
             }
         }
         let n = |g: Grade| self.clauses.iter().filter(|c| c.grade == g).count();
+        let grades: Vec<String> = Grade::ALL
+            .iter()
+            .filter(|g| matches!(g, Grade::Pass | Grade::Fail | Grade::Skip) || n(**g) > 0)
+            .map(|g| format!("{} {}", n(*g), g.label()))
+            .collect();
         let _ = writeln!(
             out,
-            "\n{} clauses: {} PASS, {} FAIL, {} SKIP; {} scenarios: {} passed, {} failed, {} skipped",
+            "\n{} clauses: {}; {} scenarios: {} passed, {} failed, {} skipped",
             self.clauses.len(),
-            n(Grade::Pass),
-            n(Grade::Fail),
-            n(Grade::Skip),
+            grades.join(", "),
             self.scenarios_passed + self.scenarios_failed + self.scenarios_skipped,
             self.scenarios_passed,
             self.scenarios_failed,
             self.scenarios_skipped,
         );
         let must = self.must_failures();
-        if must.is_empty() {
-            let _ = writeln!(out, "Conformant: every MUST clause passed.");
-        } else {
+        let unjudged = self
+            .clauses
+            .iter()
+            .filter(|c| c.level == Level::Must && c.grade == Grade::Skip)
+            .count();
+        if !must.is_empty() {
             let _ = writeln!(
                 out,
-                "NOT conformant: MUST clauses not passed: {}",
+                "NOT conformant: MUST clauses failed: {}",
                 must.join(", ")
+            );
+        } else if unjudged > 0 {
+            let _ = writeln!(
+                out,
+                "No MUST clause failed; {unjudged} MUST clause(s) were not judged (SKIP)."
+            );
+        } else {
+            let _ = writeln!(out, "Conformant: every MUST clause passed.");
+        }
+        if n(Grade::Xpass) > 0 {
+            let _ = writeln!(
+                out,
+                "XPASS: expected deviations no longer observed; remove them from the profile."
             );
         }
         out
     }
+}
+
+/// What an answer showed: its status and error code (none when no answer was judged).
+type Observed = Option<(u16, Option<String>)>;
+
+/// What a run showed about one clause.
+#[derive(Default)]
+struct Evidence {
+    /// Each failure with what was observed, where an answer was judged.
+    failures: Vec<(Observed, String)>,
+    skips: Vec<String>,
+    checked: bool,
+    scenarios: Vec<String>,
+}
+
+impl Evidence {
+    fn gather(&mut self, id: &str, records: &[ScenarioRecord]) {
+        for r in records {
+            let tagged = r.clauses.iter().any(|c| c == id);
+            if tagged {
+                self.scenarios.push(r.location.clone());
+            }
+            for j in &r.judgements {
+                for v in j.verdict.violations.iter().filter(|v| v.clause == id) {
+                    let seen = (v.evidence.status, v.evidence.error_code.clone());
+                    self.failures.push((
+                        Some(seen),
+                        format!("{}: {} {}\n{v}", r.location, j.method, shorten(&j.url)),
+                    ));
+                }
+                self.checked |= j.verdict.checked.contains(id);
+            }
+            let judged_failure = r.judgements.iter().any(|j| !j.verdict.passed());
+            match &r.outcome {
+                ScenarioOutcome::Failed(why) if tagged && !judged_failure => {
+                    self.failures.push((
+                        None,
+                        format!("{}: the scenario did not complete: {why}", r.location),
+                    ));
+                }
+                ScenarioOutcome::Skipped(why) if tagged => {
+                    self.skips.push(format!("{}: skipped: {why}", r.location));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn gather_fuzz(&mut self, summary: &crate::fuzz::Summary, id: &str) {
+        let Some(text) = fuzz_evidence(summary, id) else {
+            return;
+        };
+        let seen: Vec<_> = summary
+            .observed
+            .keys()
+            .filter(|(clause, ..)| clause == id)
+            .map(|(_, status, code)| (*status, code.clone()))
+            .collect();
+        // One line of evidence for the fuzzer, tied to every distinct answer it saw.
+        for (i, s) in seen.into_iter().enumerate() {
+            let shown = if i == 0 { text.clone() } else { String::new() };
+            self.failures.push((Some(s), shown));
+        }
+    }
+
+    /// The grade and the evidence to show, with the expected deviations of the clause.
+    fn grade(&self, expected: &[&ExpectedDeviation]) -> (Grade, Vec<String>) {
+        let matches = |seen: &Observed, e: &ExpectedDeviation| {
+            seen.as_ref()
+                .is_some_and(|(status, code)| e.matches(&e.clause, *status, code.as_deref()))
+        };
+        let unexpected: Vec<String> = self
+            .failures
+            .iter()
+            .filter(|(seen, _)| !expected.iter().any(|e| matches(seen, e)))
+            .map(|(_, text)| text.clone())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let gone: Vec<String> = expected
+            .iter()
+            .filter(|e| !self.failures.iter().any(|(seen, _)| matches(seen, e)))
+            .map(|e| format!("expected deviation not observed: {}", describe(e)))
+            .collect();
+        let any_unexpected = self
+            .failures
+            .iter()
+            .any(|(seen, _)| !expected.iter().any(|e| matches(seen, e)));
+        if any_unexpected {
+            (Grade::Fail, [unexpected, gone].concat())
+        } else if !self.failures.is_empty() {
+            let mut shown: Vec<String> = expected
+                .iter()
+                .filter(|e| self.failures.iter().any(|(seen, _)| matches(seen, e)))
+                .map(|e| format!("expected deviation: {}", describe(e)))
+                .collect();
+            shown.extend(
+                self.failures
+                    .iter()
+                    .map(|(_, t)| t.clone())
+                    .filter(|t| !t.is_empty()),
+            );
+            shown.extend(gone);
+            (Grade::Xfail, shown)
+        } else if !gone.is_empty() && self.checked {
+            (Grade::Xpass, gone)
+        } else if self.checked {
+            (Grade::Pass, Vec::new())
+        } else if self.skips.is_empty() {
+            (
+                Grade::Skip,
+                vec!["no scenario of this run exercised it".to_owned()],
+            )
+        } else {
+            (Grade::Skip, self.skips.clone())
+        }
+    }
+}
+
+/// An expected deviation in a line.
+fn describe(e: &ExpectedDeviation) -> String {
+    let mut seen = Vec::new();
+    if let Some(s) = e.status {
+        seen.push(format!("status {s}"));
+    }
+    if let Some(c) = &e.error_code {
+        seen.push(format!("error_code {c}"));
+    }
+    if seen.is_empty() {
+        seen.push("any answer".to_owned());
+    }
+    format!("{} ({}): {}", e.clause, seen.join(", "), e.reason)
 }
 
 /// What the fuzzer showed against a clause, if it violated it.
@@ -178,63 +352,6 @@ fn fuzz_evidence(summary: &crate::fuzz::Summary, id: &str) -> Option<String> {
             summary.seed
         ),
     })
-}
-
-fn grade(id: &str, level: Level, statement: &str, records: &[ScenarioRecord]) -> ClauseResult {
-    let mut failures = Vec::new();
-    let mut skips = Vec::new();
-    let mut checked = false;
-    let mut scenarios = Vec::new();
-    for r in records {
-        let tagged = r.clauses.iter().any(|c| c == id);
-        if tagged {
-            scenarios.push(r.location.clone());
-        }
-        for j in &r.judgements {
-            for v in j.verdict.violations.iter().filter(|v| v.clause == id) {
-                failures.push(format!(
-                    "{}: {} {}\n{v}",
-                    r.location,
-                    j.method,
-                    shorten(&j.url)
-                ));
-            }
-            checked |= j.verdict.checked.contains(id);
-        }
-        let judged_failure = r.judgements.iter().any(|j| !j.verdict.passed());
-        match &r.outcome {
-            ScenarioOutcome::Failed(why) if tagged && !judged_failure => {
-                failures.push(format!(
-                    "{}: the scenario did not complete: {why}",
-                    r.location
-                ));
-            }
-            ScenarioOutcome::Skipped(why) if tagged => {
-                skips.push(format!("{}: skipped: {why}", r.location));
-            }
-            _ => {}
-        }
-    }
-    let (grade, evidence) = if !failures.is_empty() {
-        (Grade::Fail, failures)
-    } else if checked {
-        (Grade::Pass, Vec::new())
-    } else if skips.is_empty() {
-        (
-            Grade::Skip,
-            vec!["no scenario of this run exercised it".to_owned()],
-        )
-    } else {
-        (Grade::Skip, skips)
-    };
-    ClauseResult {
-        id: id.to_owned(),
-        level,
-        statement: statement.to_owned(),
-        grade,
-        evidence,
-        scenarios,
-    }
 }
 
 /// A URL cut in the middle to a readable length, saying how long it was; the start (host,

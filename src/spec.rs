@@ -200,10 +200,29 @@ impl Kind {
     ];
 }
 
+impl Kind {
+    /// The name the YAML uses (`invalid_retry_mode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Retry => "retry",
+            Kind::Abort => "abort",
+            Kind::InvalidRetryMode => "invalid_retry_mode",
+            Kind::RepeatedRetryMode => "repeated_retry_mode",
+            Kind::MalformedId => "malformed_id",
+            Kind::UnknownCluster => "unknown_cluster",
+            Kind::UnknownTask => "unknown_task",
+            Kind::MissingCredentials => "missing_credentials",
+            Kind::InvalidCredentials => "invalid_credentials",
+            Kind::ForeignProject => "foreign_project",
+            Kind::ExtraParameter => "extra_parameter",
+            Kind::TaskNotFailed => "task_not_failed",
+        }
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = serde_yaml::to_string(self).unwrap_or_default();
-        f.write_str(name.trim())
+        f.write_str(self.name())
     }
 }
 
@@ -299,15 +318,7 @@ impl Spec {
     /// Parses and validates contract text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
         let spec: Spec = serde_yaml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((0, 0));
-            let message = e.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(i) => message[..i].to_owned(),
-                None => message,
-            };
+            let (line, column, message) = yaml_error(&e);
             SpecError::Syntax {
                 file: file.to_owned(),
                 line,
@@ -582,10 +593,25 @@ impl Spec {
     }
 }
 
+/// Line, column and message of a YAML error (the message without serde's " at line L column
+/// C", which the caller puts in front); 0, 0 when serde knows no location.
+pub(crate) fn yaml_error(e: &serde_yaml::Error) -> (usize, usize, String) {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let message = e.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    (line, column, message)
+}
+
 /// The 1-based line of the `nth` (0-based) occurrence of `needle`, or of its first when there
 /// are fewer; 0 when it does not occur. serde gives no spans for values that parsed, so
 /// semantic errors point at the text that carries the offending value.
-fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+pub(crate) fn line_of(text: &str, needle: &str, nth: usize) -> usize {
     let hits: Vec<usize> = text
         .lines()
         .enumerate()
@@ -609,6 +635,9 @@ mod tests {
 
     #[test]
     fn kinds_print_as_in_the_yaml() {
-        assert_eq!(Kind::InvalidRetryMode.to_string(), "invalid_retry_mode");
+        for kind in Kind::ALL {
+            let yaml = serde_yaml::to_string(&kind).unwrap();
+            assert_eq!(kind.to_string(), yaml.trim());
+        }
     }
 }

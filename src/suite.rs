@@ -257,6 +257,8 @@ pub enum StubAuth {
     #[default]
     Token,
     AkSk,
+    /// No credentials at all.
+    None,
 }
 
 /// A fresh built-in stub (conforming unless `deviation`) and the target that reaches it. The
@@ -280,8 +282,10 @@ pub async fn stub_target_with(
         None => "built-in stub".to_owned(),
         Some(d) => format!("built-in stub, deviating: {d:?}"),
     };
-    if auth == StubAuth::AkSk {
-        name.push_str(", AK/SK signed");
+    match auth {
+        StubAuth::Token => {}
+        StubAuth::AkSk => name.push_str(", AK/SK signed"),
+        StubAuth::None => name.push_str(", without credentials"),
     }
     let auth = match auth {
         StubAuth::Token => crate::target::Auth::Token(crate::target::Secret::new(STUB_TOKEN)),
@@ -289,6 +293,7 @@ pub async fn stub_target_with(
             ak: crate::target::Secret::new(STUB_ACCESS_KEY),
             sk: crate::target::Secret::new(STUB_SECRET_KEY),
         },
+        StubAuth::None => crate::target::Auth::None,
     };
     let target = Target::new(name, &stub.base_url(), auth, fixtures)
         .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"))

@@ -2,7 +2,12 @@
 //! IDs exist there. Steps and the fuzzer talk to a `Target`; whether the built-in stub or a
 //! live endpoint is behind it, they cannot tell.
 
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
+use std::hash::{Hash as _, Hasher as _};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::case::{Credentials, Request};
@@ -99,30 +104,106 @@ pub struct Target {
     mutations_allowed: bool,
     /// Whether to say what will be sent before the first such request.
     announce_mutations: bool,
-    announced: std::sync::atomic::AtomicBool,
+    announced: AtomicBool,
+    politeness: Politeness,
+    limiter: Option<governor::DefaultDirectRateLimiter>,
+    /// Answers of 400 and 403 by request, so that the same request is never sent again
+    /// (the page says a client should not repeat it); off for the built-in stub.
+    refusals: Option<Mutex<HashMap<u64, Response>>>,
+    traffic: Counters,
+    /// The variable the token comes from, named in cURL reproductions.
+    token_env: String,
+}
+
+/// How to connect to a target.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// PEM certificates to trust besides the system's.
+    pub ca_bundle: Option<Vec<u8>>,
+    /// Accept any certificate (test servers only).
+    pub insecure: bool,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport {
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(15),
+            ca_bundle: None,
+            insecure: false,
+        }
+    }
+}
+
+/// How politely requests go out: a rate limit, and retries of what may be retried.
+#[derive(Debug, Clone, Default)]
+pub struct Politeness {
+    /// The most requests per second; `None`: as fast as answers come (the built-in stub).
+    pub max_requests_per_second: Option<f64>,
+    /// How often a network error or a 5xx is retried (never for a request naming a real
+    /// task, which the server may have acted on, unless the connection was never made).
+    pub retries: u32,
+    /// The first wait before a retry; it doubles with each.
+    pub backoff: Duration,
+    /// The longest `Retry-After` waited for; a longer one makes the request a transport error.
+    pub max_retry_after: Duration,
+}
+
+/// How many times a request may meet 429 before it is given up.
+const MAX_THROTTLED: u32 = 5;
+
+/// What the politeness layer did in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Traffic {
+    /// Requests that went on the wire, retries included.
+    pub sent: u64,
+    /// Retries after a network error or a 5xx.
+    pub retried: u64,
+    /// Waits after a 429.
+    pub throttled: u64,
+    /// Requests not sent because the same request had been refused with 400 or 403.
+    pub not_resent: u64,
+    /// What the first retry was for.
+    pub first_retry: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    sent: AtomicU64,
+    retried: AtomicU64,
+    throttled: AtomicU64,
+    not_resent: AtomicU64,
+    first_retry: Mutex<Option<String>>,
 }
 
 /// Why a scenario that would use a real failed task did not run.
 pub const MUTATION_SKIP_REASON: &str =
     "mutating: it names a real task; pass --allow-mutations (and failed_action_ids) to run it";
 
-/// The environment variables that point the features at another server.
-pub const ENV_ENDPOINT: &str = "CSS_CONFORMANCE_ENDPOINT";
-pub const ENV_TOKEN: &str = "CSS_CONFORMANCE_TOKEN";
-pub const ENV_PROJECT_ID: &str = "CSS_CONFORMANCE_PROJECT_ID";
-pub const ENV_CLUSTER_ID: &str = "CSS_CONFORMANCE_CLUSTER_ID";
-pub const ENV_FAILED_ACTION_IDS: &str = "CSS_CONFORMANCE_FAILED_ACTION_IDS";
-pub const ENV_NOT_FAILED_ACTION_ID: &str = "CSS_CONFORMANCE_NOT_FAILED_ACTION_ID";
-pub const ENV_FOREIGN_PROJECT_ID: &str = "CSS_CONFORMANCE_FOREIGN_PROJECT_ID";
-pub const ENV_ALLOW_MUTATIONS: &str = "CSS_CONFORMANCE_ALLOW_MUTATIONS";
+/// The variable a token is read from unless a profile names another.
+pub const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
 
 impl Target {
-    /// A target at `base_url` (scheme, host, port and an optional path prefix).
+    /// A target at `base_url` (scheme, host, port and an optional path prefix), connected
+    /// with the default transport and no politeness (as the built-in stub needs).
     pub fn new(
         name: impl Into<String>,
         base_url: &str,
         auth: Auth,
         fixtures: Fixtures,
+    ) -> Result<Target, TargetError> {
+        Target::with_transport(name, base_url, auth, fixtures, &Transport::default())
+    }
+
+    /// `new`, connecting as `transport` says.
+    pub fn with_transport(
+        name: impl Into<String>,
+        base_url: &str,
+        auth: Auth,
+        fixtures: Fixtures,
+        transport: &Transport,
     ) -> Result<Target, TargetError> {
         let endpoint = |message: &str| TargetError::Endpoint {
             url: base_url.to_owned(),
@@ -136,12 +217,24 @@ impl Target {
             return Err(endpoint("an endpoint has no query or fragment"));
         }
         install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(15))
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(transport.connect_timeout)
+            .timeout(transport.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .tls_danger_accept_invalid_certs(transport.insecure);
+        if let Some(pem) = &transport.ca_bundle {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| TargetError::Client(format!("the CA bundle: {}", error_chain(&e))))?;
+            if certs.is_empty() {
+                return Err(TargetError::Client(
+                    "the CA bundle holds no PEM certificate".to_owned(),
+                ));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
             .build()
-            .map_err(|e| TargetError::Client(e.to_string()))?;
+            .map_err(|e| TargetError::Client(error_chain(&e)))?;
         let pool = TaskPool::new(&fixtures);
         let host = match (parsed.host_str(), parsed.port()) {
             (Some(h), Some(port)) => format!("{h}:{port}"),
@@ -160,8 +253,42 @@ impl Target {
             client,
             mutations_allowed: false,
             announce_mutations: true,
-            announced: std::sync::atomic::AtomicBool::new(false),
+            announced: AtomicBool::new(false),
+            politeness: Politeness::default(),
+            limiter: None,
+            refusals: Some(Mutex::new(HashMap::new())),
+            traffic: Counters::default(),
+            token_env: DEFAULT_TOKEN_ENV.to_owned(),
         })
+    }
+
+    /// Sends as `politeness` says.
+    pub fn with_politeness(mut self, politeness: Politeness) -> Target {
+        self.limiter = politeness
+            .max_requests_per_second
+            .filter(|r| *r > 0.0)
+            .and_then(|rps| governor::Quota::with_period(Duration::from_secs_f64(1.0 / rps)))
+            .map(|quota| governor::RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
+        self.politeness = politeness;
+        self
+    }
+
+    /// Names the variable the token comes from in cURL reproductions.
+    pub fn with_token_env(mut self, var: &str) -> Target {
+        var.clone_into(&mut self.token_env);
+        self
+    }
+
+    /// What the politeness layer did so far.
+    pub fn traffic(&self) -> Traffic {
+        let c = &self.traffic;
+        Traffic {
+            sent: c.sent.load(Ordering::Relaxed),
+            retried: c.retried.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            not_resent: c.not_resent.load(Ordering::Relaxed),
+            first_retry: c.first_retry.lock().ok().and_then(|f| f.clone()),
+        }
     }
 
     /// Lets requests use the target's failed tasks.
@@ -175,6 +302,7 @@ impl Target {
     pub fn owned_by_us(mut self) -> Target {
         self.mutations_allowed = true;
         self.announce_mutations = false;
+        self.refusals = None;
         self
     }
 
@@ -185,7 +313,6 @@ impl Target {
     /// Before the first request that uses a real failed task, says on stderr what will be
     /// sent (credentials never shown).
     pub fn announce_mutation(&self, spec: &Spec, request: &Request, what: &str) {
-        use std::sync::atomic::Ordering;
         if self.announce_mutations && !self.announced.swap(true, Ordering::SeqCst) {
             eprintln!(
                 "css-conformance: first mutating request to {} ({what}), mutations allowed:\n  {} {}",
@@ -194,52 +321,6 @@ impl Target {
                 self.url(spec, request)
             );
         }
-    }
-
-    /// The target the `CSS_CONFORMANCE_*` environment names, or `None` when
-    /// `CSS_CONFORMANCE_ENDPOINT` is unset.
-    pub fn from_env() -> Result<Option<Target>, TargetError> {
-        let Some(endpoint) = env_var(ENV_ENDPOINT)? else {
-            return Ok(None);
-        };
-        let required = |var: &'static str| {
-            env_var(var)?.ok_or(TargetError::Env {
-                var,
-                message: format!("must be set when {ENV_ENDPOINT} is"),
-            })
-        };
-        let fixtures = Fixtures {
-            project_id: required(ENV_PROJECT_ID)?,
-            cluster_id: required(ENV_CLUSTER_ID)?,
-            failed_action_ids: env_var(ENV_FAILED_ACTION_IDS)?
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            not_failed_action_id: env_var(ENV_NOT_FAILED_ACTION_ID)?,
-            foreign_project_id: env_var(ENV_FOREIGN_PROJECT_ID)?,
-            generated_failed_tasks: false,
-        };
-        let auth = match env_var(ENV_TOKEN)? {
-            Some(token) => Auth::Token(Secret::new(token)),
-            None => Auth::None,
-        };
-        let mutations = match env_var(ENV_ALLOW_MUTATIONS)?.as_deref() {
-            None | Some("0" | "false" | "no") => false,
-            Some("1" | "true" | "yes") => true,
-            Some(other) => {
-                return Err(TargetError::Env {
-                    var: ENV_ALLOW_MUTATIONS,
-                    message: format!("`{other}` is not one of 1, true, yes, 0, false, no"),
-                });
-            }
-        };
-        Target::new(endpoint.clone(), &endpoint, auth, fixtures)
-            .map(|t| Some(t.allow_mutations(mutations)))
     }
 
     /// What the target is called in reports: the endpoint, or "built-in stub".
@@ -333,33 +414,153 @@ impl Target {
         }
     }
 
-    /// Sends `request` and returns the answer.
+    /// Sends `request` and returns the answer, politely: within the rate limit, waiting out
+    /// 429s, retrying network errors and 5xx a bounded number of times, and never sending
+    /// again a request that was refused with 400 or 403 (its answer stands).
     pub async fn send(&self, spec: &Spec, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(spec, request);
-        let fail = |e: reqwest::Error| TransportError {
-            url: url.clone(),
-            message: error_chain(&e),
+        let fingerprint = self.refusals.as_ref().map(|_| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&url, request.credentials).hash(&mut h);
+            h.finish()
+        });
+        if let (Some(refusals), Some(fp)) = (&self.refusals, fingerprint)
+            && let Some(answer) = refusals.lock().ok().and_then(|r| r.get(&fp).cloned())
+        {
+            self.traffic.not_resent.fetch_add(1, Ordering::Relaxed);
+            return Ok(answer);
+        }
+        // A request naming a real task may have been acted on even if no answer came.
+        let names_a_task = self.fixtures.knows(&request.action_id);
+        let (mut retries, mut throttled) = (0, 0);
+        let response = loop {
+            self.pace().await;
+            self.traffic.sent.fetch_add(1, Ordering::Relaxed);
+            let attempt = self.send_once(spec, request, &url).await;
+            let wait = match &attempt {
+                Ok((r, retry_after)) if r.status == 429 => {
+                    throttled += 1;
+                    let wait = retry_after.unwrap_or_else(|| self.backoff(throttled - 1));
+                    if throttled > MAX_THROTTLED || wait > self.politeness.max_retry_after {
+                        return Err(TransportError {
+                            url,
+                            message: format!(
+                                "throttled: 429 {throttled} time(s), asked to wait {} s",
+                                wait.as_secs()
+                            ),
+                        });
+                    }
+                    self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
+                    Some(wait)
+                }
+                Ok((r, _))
+                    if r.status >= 500 && !names_a_task && retries < self.politeness.retries =>
+                {
+                    self.note_retry(format!("status {} for {}", r.status, url));
+                    retries += 1;
+                    Some(self.backoff(retries - 1))
+                }
+                Err((e, connect))
+                    if (*connect || !names_a_task) && retries < self.politeness.retries =>
+                {
+                    self.note_retry(e.to_string());
+                    retries += 1;
+                    Some(self.backoff(retries - 1))
+                }
+                _ => None,
+            };
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => break attempt.map(|(r, _)| r).map_err(|(e, _)| e)?,
+            }
+        };
+        if let (Some(refusals), Some(fp)) = (&self.refusals, fingerprint)
+            && matches!(response.status, 400 | 403)
+            && let Ok(mut refusals) = refusals.lock()
+        {
+            refusals.insert(fp, response.clone());
+        }
+        Ok(response)
+    }
+
+    /// Waits for the rate limit, if there is one.
+    async fn pace(&self) {
+        use governor::clock::{Clock as _, DefaultClock};
+        let Some(limiter) = &self.limiter else {
+            return;
+        };
+        while let Err(not_until) = limiter.check() {
+            tokio::time::sleep(not_until.wait_time_from(DefaultClock::default().now())).await;
+        }
+    }
+
+    /// The wait before retry `n` (from 0): the backoff, doubled each time, at most 30 s.
+    fn backoff(&self, n: u32) -> Duration {
+        (self.politeness.backoff * 2u32.saturating_pow(n)).min(Duration::from_secs(30))
+    }
+
+    fn note_retry(&self, what: String) {
+        self.traffic.retried.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut first) = self.traffic.first_retry.lock() {
+            first.get_or_insert(what);
+        }
+    }
+
+    /// One exchange: the answer and its `Retry-After`, or the error and whether it happened
+    /// before a connection was made.
+    async fn send_once(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        url: &str,
+    ) -> Result<(Response, Option<Duration>), (TransportError, bool)> {
+        let fail = |e: reqwest::Error| {
+            let connect = e.is_connect();
+            let error = TransportError {
+                url: url.to_owned(),
+                message: error_chain(&e),
+            };
+            (error, connect)
         };
         let method = reqwest::Method::from_bytes(spec.operation.method.as_bytes())
             .unwrap_or(reqwest::Method::PUT);
-        let mut builder = self.client.request(method, &url);
+        let mut builder = self.client.request(method, url);
         for (name, value) in self.auth_headers(spec, request, time::OffsetDateTime::now_utc()) {
             builder = builder.header(name, value.expose());
         }
         let response = builder.send().await.map_err(fail)?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
         let body = response.bytes().await.map_err(fail)?.to_vec();
-        Ok(Response {
-            status,
-            content_type,
-            body,
-        })
+        Ok((
+            Response {
+                status,
+                content_type,
+                body,
+            },
+            retry_after,
+        ))
     }
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date (a date in the past: no wait).
+fn retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 impl Target {
@@ -373,7 +574,7 @@ impl Target {
         for (name, value) in self.auth_headers(spec, request, now) {
             let shown = match name.as_str() {
                 "X-Auth-Token" if request.credentials == Credentials::Valid => {
-                    format!("\"{name}: ${ENV_TOKEN}\"")
+                    format!("\"{name}: ${}\"", self.token_env)
                 }
                 "Authorization" => format!("\"{name}: $CSS_CONFORMANCE_AUTHORIZATION\""),
                 _ => format!("'{name}: {}'", value.expose()),
@@ -394,18 +595,6 @@ fn tamper(authorization: &str) -> String {
 
 /// A token of plausible shape that no IAM issued.
 const WRONG_TOKEN: &str = "MIIwrongTOKENcss-conformance-0000000000000000";
-
-fn env_var(var: &'static str) -> Result<Option<String>, TargetError> {
-    match std::env::var(var) {
-        Ok(v) if v.trim().is_empty() => Ok(None),
-        Ok(v) => Ok(Some(v.trim().to_owned())),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(TargetError::Env {
-            var,
-            message: "is not valid UTF-8".into(),
-        }),
-    }
-}
 
 /// reqwest's error with its causes, which say what actually went wrong (refused, TLS, ...).
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -19,7 +19,7 @@ async fn report_against(deviation: Option<Deviation>) -> Report {
     )
     .await
     .expect("the run starts");
-    Report::build(&spec, &run.target, &run.records, None)
+    Report::build(&spec, &run.target, &run.records, None, &[])
 }
 
 async fn assert_fails(deviation: Deviation, clauses: &[&str]) {
@@ -143,7 +143,7 @@ async fn with_a_wrong_secret_key_every_signed_request_gets_403() {
         .map(|j| (&j.url, j.status))
         .collect();
     assert!(not_403.is_empty(), "{not_403:?}");
-    let report = Report::build(&spec, &run.target, &run.records, None);
+    let report = Report::build(&spec, &run.target, &run.records, None, &[]);
     assert_eq!(report.clause("RUT-QUERY-01").unwrap().grade, Grade::Fail);
     let evidence = report.clause("RUT-QUERY-01").unwrap().evidence.join("\n");
     assert!(evidence.contains("got status 403"), "{evidence}");

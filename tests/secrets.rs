@@ -1,5 +1,6 @@
-//! Credentials never leak: a whole `check` and `fuzz` run against a server that accepts a
-//! canary token, with findings to report, and the canary appears in no output and no file.
+//! Credentials never leak: whole `check` and `fuzz` runs against a server that accepts canary
+//! credentials (a token, then an AK/SK pair), with findings to report; no canary secret
+//! appears in any output or file.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,6 +13,7 @@ use css_conformance::target::Secret;
 
 const CANARY_TOKEN: &str = "canary-token-7f3a9c1e5b";
 const CANARY_SK: &str = "canary-sk-0d4e8b2a61";
+const CANARY_AK: &str = "AKCANARY00000000";
 
 fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -28,92 +30,127 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// How the binary is told to authenticate, and the placeholder its cURL lines must show.
+struct Auth {
+    env: Vec<(&'static str, String)>,
+    placeholder: &'static str,
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn canary_credentials_appear_in_no_output() {
     let spec = Arc::new(Spec::embedded());
     let fixtures = Fixtures::builtin();
     let credentials = Credentials {
         token: CANARY_TOKEN.to_owned(),
-        access_key: "AKCANARY".to_owned(),
+        access_key: CANARY_AK.to_owned(),
         secret_key: Secret::new(CANARY_SK),
     };
-    // A deviant server, so that findings, evidence and cURL lines are printed too.
-    let stub = Stub::start(
-        Arc::clone(&spec),
-        &fixtures,
-        &credentials,
-        Some(Deviation::AcceptsAnyRetryMode),
-    )
-    .await;
     let out_dir =
         std::env::temp_dir().join(format!("css-conformance-canary-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).unwrap();
+    // The AK/SK run reads its keys from the variables a profile names.
+    let profile = out_dir.join("canary.yaml");
+    std::fs::write(
+        &profile,
+        "auth: { method: aksk, ak_env: CANARY_AK, sk_env: CANARY_SK }\n\
+         safety: { max_requests_per_second: 0 }\n",
+    )
+    .unwrap();
+    let methods = [
+        Auth {
+            env: vec![("CSS_CONFORMANCE_TOKEN", CANARY_TOKEN.to_owned())],
+            placeholder: "$CSS_CONFORMANCE_TOKEN",
+        },
+        Auth {
+            env: vec![
+                ("CANARY_AK", CANARY_AK.to_owned()),
+                ("CANARY_SK", CANARY_SK.to_owned()),
+            ],
+            placeholder: "$CSS_CONFORMANCE_AUTHORIZATION",
+        },
+    ];
     let exe = env!("CARGO_BIN_EXE_css-conformance");
     let mut all = String::new();
-    for args in [
-        vec!["check", "--allow-mutations", "--verbose", "--seed", "5"],
-        vec!["fuzz", "--allow-mutations", "--cases", "300", "--seed", "5"],
-    ] {
-        let output = Command::new(exe)
-            .args(&args)
-            .args(["--findings-dir", out_dir.join("findings").to_str().unwrap()])
-            .args(if args[0] == "check" {
-                vec!["--junit", out_dir.join("junit.xml").to_str().unwrap()]
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            } else {
-                Vec::new()
-            })
-            .env("CSS_CONFORMANCE_ENDPOINT", stub.base_url())
-            .env("CSS_CONFORMANCE_TOKEN", CANARY_TOKEN)
-            .env("CSS_CONFORMANCE_PROJECT_ID", &fixtures.project_id)
-            .env("CSS_CONFORMANCE_CLUSTER_ID", &fixtures.cluster_id)
-            .env(
-                "CSS_CONFORMANCE_FAILED_ACTION_IDS",
-                fixtures.failed_action_ids.join(","),
-            )
-            .env("RUST_LOG", "trace")
-            .env("RUST_BACKTRACE", "1")
-            .output()
-            .expect("the binary runs");
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "the deviation is found: {args:?}"
+    for (i, auth) in methods.iter().enumerate() {
+        // A deviant server, so that findings, evidence and cURL lines are printed too.
+        let stub = Stub::start(
+            Arc::clone(&spec),
+            &fixtures,
+            &credentials,
+            Some(Deviation::AcceptsAnyRetryMode),
+        )
+        .await;
+        let run_dir = out_dir.join(format!("run{i}"));
+        let mut console = String::new();
+        for args in [
+            vec!["check", "--allow-mutations", "--verbose", "--seed", "5"],
+            vec!["fuzz", "--allow-mutations", "--cases", "300", "--seed", "5"],
+        ] {
+            let mut command = Command::new(exe);
+            command
+                .args(&args)
+                .args(["--findings-dir", run_dir.join("findings").to_str().unwrap()]);
+            if args[0] == "check" {
+                command.args(["--junit", run_dir.join("junit.xml").to_str().unwrap()]);
+            }
+            if i == 1 {
+                command.arg("--profile").arg(&profile);
+            }
+            let output = command
+                .env("CSS_CONFORMANCE_ENDPOINT", stub.base_url())
+                .env("CSS_CONFORMANCE_PROJECT_ID", &fixtures.project_id)
+                .env("CSS_CONFORMANCE_FIXTURES_CLUSTER_ID", &fixtures.cluster_id)
+                .env(
+                    "CSS_CONFORMANCE_FIXTURES_FAILED_ACTION_IDS",
+                    fixtures.failed_action_ids.join(","),
+                )
+                .env("CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND", "0")
+                .envs(auth.env.iter().map(|(k, v)| (*k, v.as_str())))
+                .env("RUST_LOG", "trace")
+                .env("RUST_BACKTRACE", "1")
+                .output()
+                .expect("the binary runs");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "the deviation is found: {args:?}\n{text}"
+            );
+            console.push_str(&text);
+        }
+        assert!(
+            console.contains("FINDING RUT-QUERY-03"),
+            "findings were reported:\n{console}"
         );
-        all.push_str(&String::from_utf8_lossy(&output.stdout));
-        all.push_str(&String::from_utf8_lossy(&output.stderr));
+        assert!(
+            console.contains(auth.placeholder),
+            "cURL lines use the placeholder {}:\n{console}",
+            auth.placeholder
+        );
+        all.push_str(&console);
     }
-    assert!(
-        all.contains("FINDING RUT-QUERY-03"),
-        "findings were reported:\n{all}"
-    );
-    assert!(
-        all.contains("$CSS_CONFORMANCE_TOKEN"),
-        "cURL lines use the placeholder"
-    );
-    assert!(
-        !all.contains(CANARY_TOKEN),
-        "the token leaked to the console"
-    );
+    for canary in [CANARY_TOKEN, CANARY_SK] {
+        assert!(!all.contains(canary), "a secret leaked to the console");
+    }
     let files = files_under(&out_dir);
     assert!(
-        files.len() >= 2,
+        files.len() >= 4,
         "reports and findings were written: {files:?}"
     );
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        assert!(
-            !text.contains(CANARY_TOKEN),
-            "the token leaked into {}",
-            file.display()
-        );
-        assert!(
-            !text.contains(CANARY_SK),
-            "the SK leaked into {}",
-            file.display()
-        );
+    for file in files.iter().filter(|f| **f != profile) {
+        let text = std::fs::read_to_string(file).unwrap();
+        for canary in [CANARY_TOKEN, CANARY_SK] {
+            assert!(
+                !text.contains(canary),
+                "a secret leaked into {}",
+                file.display()
+            );
+        }
     }
     std::fs::remove_dir_all(&out_dir).ok();
 }

@@ -1,0 +1,653 @@
+//! Target profiles: which endpoint to check, as whom, with which fixture IDs, and how politely.
+//! A profile is YAML (`--profile FILE`); every key can also be set by an environment variable
+//! named after it (`safety.max_requests_per_second` -> `CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND`)
+//! and by `--set KEY=VALUE`; flags win over the environment, which wins over the file.
+//! Secrets never live in a profile: it names the environment variables that hold them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_yaml::Value;
+
+use crate::fixtures::Fixtures;
+use crate::spec::{self, Spec};
+use crate::target::{Auth, Politeness, Secret, Target, TargetError, Transport};
+
+/// A target profile, as read from YAML and overridden by the environment and flags.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The base URL of the service; absent: the built-in stub.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The project the credentials act on.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub auth: AuthSettings,
+    #[serde(default)]
+    pub fixtures: FixtureSettings,
+    #[serde(default)]
+    pub safety: Safety,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    #[serde(default)]
+    pub tls: Tls,
+    #[serde(default)]
+    pub retries: Retries,
+    /// Deviations the target is known to have: reported as XFAIL, or XPASS once gone.
+    #[serde(default)]
+    pub expected_deviations: Vec<ExpectedDeviation>,
+}
+
+/// How requests authenticate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// An IAM token in `X-Auth-Token`, read from the variable `token_env` names.
+    #[default]
+    Token,
+    /// AK/SK request signing (SDK-HMAC-SHA256), keys read from `ak_env` and `sk_env`.
+    Aksk,
+    /// No credentials at all.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    pub method: AuthMethod,
+    /// The environment variable holding the token.
+    pub token_env: String,
+    /// The environment variables holding the access key and the secret key.
+    pub ak_env: String,
+    pub sk_env: String,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            method: AuthMethod::Token,
+            token_env: "CSS_CONFORMANCE_TOKEN".to_owned(),
+            ak_env: "CLOUD_SDK_AK".to_owned(),
+            sk_env: "CLOUD_SDK_SK".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FixtureSettings {
+    pub cluster_id: Option<String>,
+    /// Tasks in the FAILED state that mutating scenarios may consume, one each.
+    pub failed_action_ids: Vec<String>,
+    /// A task that exists and is not failed (EXTENDED clauses).
+    pub not_failed_action_id: Option<String>,
+    /// A project these credentials may not act on.
+    pub foreign_project_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Safety {
+    /// Whether scenarios and fuzz cases may retry and abort the listed failed tasks.
+    pub allow_mutations: bool,
+    /// The most requests per second sent to a live endpoint (0: no limit).
+    pub max_requests_per_second: f64,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Safety {
+            allow_mutations: false,
+            max_requests_per_second: 5.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    pub connect_ms: u64,
+    pub request_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect_ms: 3_000,
+            request_ms: 15_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    /// PEM certificates to trust besides the system's (relative paths: from the profile).
+    pub ca_bundle: Option<PathBuf>,
+    /// Accept any certificate. Only for test servers; the tool warns when it is on.
+    pub insecure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retries {
+    /// How often a request that met a network error or a 5xx is sent again.
+    pub max: u32,
+    /// The first wait before a retry; it doubles with each.
+    pub backoff_ms: u64,
+    /// The longest `Retry-After` of a 429 that is waited for (longer: the 429 stands).
+    pub max_retry_after_s: u64,
+}
+
+impl Default for Retries {
+    fn default() -> Self {
+        Retries {
+            max: 2,
+            backoff_ms: 500,
+            max_retry_after_s: 60,
+        }
+    }
+}
+
+/// A deviation the target is known to have.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedDeviation {
+    /// The clause the target violates.
+    pub clause: String,
+    /// The status it answers with, if the entry is that specific.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The error code it answers with, if the entry is that specific.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Why it is accepted for now (a ticket, a vendor statement).
+    pub reason: String,
+}
+
+impl ExpectedDeviation {
+    /// Whether a violation of `clause` with this status and error code is this deviation.
+    pub fn matches(&self, clause: &str, status: u16, error_code: Option<&str>) -> bool {
+        self.clause == clause
+            && self.status.is_none_or(|s| s == status)
+            && self
+                .error_code
+                .as_deref()
+                .is_none_or(|c| Some(c) == error_code)
+    }
+}
+
+/// The type of a key's value, as set from a string in the environment or a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Text,
+    /// Comma-separated.
+    List,
+    Bool,
+    Number,
+    /// YAML text (flow style fits on a line: `[{clause: RUT-ERR-02, reason: ...}]`).
+    Yaml,
+}
+
+/// A profile key that the environment and `--set` can override.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// Dotted path, e.g. `safety.allow_mutations`.
+    pub path: &'static str,
+    pub value: KeyType,
+}
+
+/// Every key of a profile (the README documents each; a test keeps the two in step).
+pub const KEYS: &[Key] = &[
+    key("endpoint", KeyType::Text),
+    key("project_id", KeyType::Text),
+    key("auth.method", KeyType::Text),
+    key("auth.token_env", KeyType::Text),
+    key("auth.ak_env", KeyType::Text),
+    key("auth.sk_env", KeyType::Text),
+    key("fixtures.cluster_id", KeyType::Text),
+    key("fixtures.failed_action_ids", KeyType::List),
+    key("fixtures.not_failed_action_id", KeyType::Text),
+    key("fixtures.foreign_project_id", KeyType::Text),
+    key("safety.allow_mutations", KeyType::Bool),
+    key("safety.max_requests_per_second", KeyType::Number),
+    key("timeouts.connect_ms", KeyType::Number),
+    key("timeouts.request_ms", KeyType::Number),
+    key("tls.ca_bundle", KeyType::Text),
+    key("tls.insecure", KeyType::Bool),
+    key("retries.max", KeyType::Number),
+    key("retries.backoff_ms", KeyType::Number),
+    key("retries.max_retry_after_s", KeyType::Number),
+    key("expected_deviations", KeyType::Yaml),
+];
+
+const fn key(path: &'static str, value: KeyType) -> Key {
+    Key { path, value }
+}
+
+impl Key {
+    /// The environment variable that sets it: `CSS_CONFORMANCE_` and the path in capitals.
+    pub fn env_var(&self) -> String {
+        format!(
+            "CSS_CONFORMANCE_{}",
+            self.path.replace('.', "_").to_ascii_uppercase()
+        )
+    }
+}
+
+/// A profile that cannot be used, with where the fault is.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{file}: cannot read: {reason}")]
+    Read {
+        file: PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A bad value for a key; `origin` says where it was set (`file:line`, an environment
+    /// variable, or a flag).
+    #[error("{origin}: key `{key}`: {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+    #[error("{origin}: key `{key}`: {source}")]
+    Target {
+        origin: String,
+        key: String,
+        source: TargetError,
+    },
+}
+
+/// Where each key's value came from, to name it in errors.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    file: Option<(PathBuf, String)>,
+    overridden: BTreeMap<String, String>,
+}
+
+impl Origins {
+    /// `file:line` of the key in the profile, or the variable or flag that set it.
+    pub fn of(&self, key: &str) -> String {
+        if let Some(o) = self.overridden.get(key) {
+            return o.clone();
+        }
+        match &self.file {
+            Some((file, text)) => {
+                let leaf = key.rsplit('.').next().unwrap_or(key);
+                let line = spec::line_of(text, &format!("{leaf}:"), 0);
+                if line == 0 {
+                    format!("{} (not set there)", file.display())
+                } else {
+                    format!("{}:{line}", file.display())
+                }
+            }
+            None => "defaults (no --profile)".to_owned(),
+        }
+    }
+}
+
+impl Profile {
+    /// Reads a profile file.
+    pub fn load(file: &Path) -> Result<(Profile, Origins), ProfileError> {
+        let text = std::fs::read_to_string(file).map_err(|reason| ProfileError::Read {
+            file: file.to_owned(),
+            reason,
+        })?;
+        let mut profile: Profile = if text.trim().is_empty() {
+            Profile::default()
+        } else {
+            serde_yaml::from_str(&text).map_err(|e| {
+                let (line, column, message) = spec::yaml_error(&e);
+                ProfileError::Syntax {
+                    file: file.to_owned(),
+                    line,
+                    column,
+                    message,
+                }
+            })?
+        };
+        // A CA bundle is found beside the profile that names it.
+        if let (Some(bundle), Some(dir)) = (&profile.tls.ca_bundle, file.parent())
+            && bundle.is_relative()
+        {
+            profile.tls.ca_bundle = Some(dir.join(bundle));
+        }
+        let origins = Origins {
+            file: Some((file.to_owned(), text)),
+            overridden: BTreeMap::new(),
+        };
+        Ok((profile, origins))
+    }
+
+    /// The defaults with the environment applied: the profile of a run without `--profile`.
+    pub fn from_env() -> Result<(Profile, Origins), ProfileError> {
+        let mut profile = Profile::default();
+        let mut origins = Origins::default();
+        profile.apply_env(&mut origins)?;
+        Ok((profile, origins))
+    }
+
+    /// Applies every `CSS_CONFORMANCE_<KEY>` variable that is set.
+    pub fn apply_env(&mut self, origins: &mut Origins) -> Result<(), ProfileError> {
+        for key in KEYS {
+            let var = key.env_var();
+            match std::env::var(&var) {
+                Ok(value) if !value.trim().is_empty() => {
+                    self.set(key, value.trim(), &format!("environment variable {var}"))?;
+                    origins
+                        .overridden
+                        .insert(key.path.to_owned(), format!("environment variable {var}"));
+                }
+                Ok(_) | Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(ProfileError::Invalid {
+                        origin: format!("environment variable {var}"),
+                        key: key.path.to_owned(),
+                        message: "is not valid UTF-8".to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies `KEY=VALUE` as given to `--set` (or to a flag named `flag`).
+    pub fn apply_flag(
+        &mut self,
+        origins: &mut Origins,
+        path: &str,
+        value: &str,
+        flag: &str,
+    ) -> Result<(), ProfileError> {
+        let Some(key) = KEYS.iter().find(|k| k.path == path) else {
+            return Err(ProfileError::Invalid {
+                origin: flag.to_owned(),
+                key: path.to_owned(),
+                message: format!(
+                    "no such key; the keys are: {}",
+                    KEYS.iter().map(|k| k.path).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        };
+        self.set(key, value, flag)?;
+        origins
+            .overridden
+            .insert(key.path.to_owned(), flag.to_owned());
+        Ok(())
+    }
+
+    /// Sets one key from its string form, through the same typed model as the file.
+    fn set(&mut self, key: &Key, value: &str, origin: &str) -> Result<(), ProfileError> {
+        let invalid = |message: String| ProfileError::Invalid {
+            origin: origin.to_owned(),
+            key: key.path.to_owned(),
+            message,
+        };
+        let typed = match key.value {
+            KeyType::Text => Value::String(value.to_owned()),
+            KeyType::List => Value::Sequence(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_owned()))
+                    .collect(),
+            ),
+            KeyType::Bool => Value::Bool(match value.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(invalid(format!(
+                        "`{value}` is not one of true, false, 1, 0, yes, no"
+                    )));
+                }
+            }),
+            KeyType::Number => {
+                let n: f64 = value
+                    .parse()
+                    .map_err(|_| invalid(format!("`{value}` is not a number")))?;
+                if n.fract() == 0.0 && n >= 0.0 && n < u64::MAX as f64 {
+                    Value::Number((n as u64).into())
+                } else {
+                    Value::Number(n.into())
+                }
+            }
+            KeyType::Yaml => {
+                serde_yaml::from_str(value).map_err(|e| invalid(spec::yaml_error(&e).2))?
+            }
+        };
+        let mut tree = serde_yaml::to_value(&*self).map_err(|e| invalid(e.to_string()))?;
+        let mut node = &mut tree;
+        for part in key.path.split('.') {
+            let Value::Mapping(map) = node else {
+                unreachable!("profile keys nest in mappings")
+            };
+            node = map
+                .entry(Value::String(part.to_owned()))
+                .or_insert(Value::Null);
+        }
+        *node = typed;
+        *self = serde_yaml::from_value(tree).map_err(|e| invalid(spec::yaml_error(&e).2))?;
+        Ok(())
+    }
+
+    /// The profile as YAML, for reports: it holds no secrets, only the names of variables.
+    pub fn to_yaml(&self) -> String {
+        serde_yaml::to_string(self).unwrap_or_default()
+    }
+
+    /// Whether it names a live endpoint (otherwise the built-in stub is the target).
+    pub fn is_live(&self) -> bool {
+        self.endpoint.is_some()
+    }
+
+    /// The live target it describes. Secrets are read from the variables it names.
+    pub fn live_target(&self, origins: &Origins) -> Result<Target, ProfileError> {
+        let invalid = |key: &str, message: String| ProfileError::Invalid {
+            origin: origins.of(key),
+            key: key.to_owned(),
+            message,
+        };
+        let required = |key: &str, value: &Option<String>| {
+            value
+                .clone()
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| invalid(key, "is required when `endpoint` is set".to_owned()))
+        };
+        let endpoint = required("endpoint", &self.endpoint)?;
+        let fixtures = Fixtures {
+            project_id: required("project_id", &self.project_id)?,
+            cluster_id: required("fixtures.cluster_id", &self.fixtures.cluster_id)?,
+            failed_action_ids: self.fixtures.failed_action_ids.clone(),
+            not_failed_action_id: self.fixtures.not_failed_action_id.clone(),
+            foreign_project_id: self.fixtures.foreign_project_id.clone(),
+            generated_failed_tasks: false,
+        };
+        let auth = self.auth(origins)?;
+        self.validate(origins)?;
+        let transport = self.transport(origins)?;
+        let target = Target::with_transport(&endpoint, &endpoint, auth, fixtures, &transport)
+            .map_err(|source| ProfileError::Target {
+                origin: origins.of("endpoint"),
+                key: "endpoint".to_owned(),
+                source,
+            })?;
+        Ok(target
+            .allow_mutations(self.safety.allow_mutations)
+            .with_politeness(self.politeness())
+            .with_token_env(&self.auth.token_env))
+    }
+
+    /// The credentials, read from the environment variables the profile names.
+    pub fn auth(&self, origins: &Origins) -> Result<Auth, ProfileError> {
+        let read = |key: &str, var: &str| match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+            _ => Err(ProfileError::Invalid {
+                origin: origins.of(key),
+                key: key.to_owned(),
+                message: format!(
+                    "names the environment variable {var}, which is unset or empty (auth.method is {})",
+                    self.auth.method.name()
+                ),
+            }),
+        };
+        Ok(match self.auth.method {
+            AuthMethod::None => Auth::None,
+            AuthMethod::Token => Auth::Token(read("auth.token_env", &self.auth.token_env)?),
+            AuthMethod::Aksk => Auth::AkSk {
+                ak: read("auth.ak_env", &self.auth.ak_env)?,
+                sk: read("auth.sk_env", &self.auth.sk_env)?,
+            },
+        })
+    }
+
+    fn validate(&self, origins: &Origins) -> Result<(), ProfileError> {
+        let invalid = |key: &str, message: &str| ProfileError::Invalid {
+            origin: origins.of(key),
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        let rps = self.safety.max_requests_per_second;
+        if !rps.is_finite() || rps < 0.0 {
+            return Err(invalid(
+                "safety.max_requests_per_second",
+                "must be 0 (no limit) or a positive number",
+            ));
+        }
+        if self.timeouts.connect_ms == 0 || self.timeouts.request_ms == 0 {
+            let key = if self.timeouts.connect_ms == 0 {
+                "timeouts.connect_ms"
+            } else {
+                "timeouts.request_ms"
+            };
+            return Err(invalid(key, "must be more than 0"));
+        }
+        Ok(())
+    }
+
+    /// Expected deviations must name clauses of the spec.
+    pub fn check_against(&self, spec: &Spec, origins: &Origins) -> Result<(), ProfileError> {
+        for d in &self.expected_deviations {
+            if spec.clause(&d.clause).is_none() {
+                return Err(ProfileError::Invalid {
+                    origin: origins.of("expected_deviations"),
+                    key: "expected_deviations".to_owned(),
+                    message: format!("`{}` is not a clause of the spec", d.clause),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// How to connect: timeouts and TLS.
+    pub fn transport(&self, origins: &Origins) -> Result<Transport, ProfileError> {
+        let ca_bundle = match &self.tls.ca_bundle {
+            None => None,
+            Some(file) => Some(std::fs::read(file).map_err(|e| ProfileError::Invalid {
+                origin: origins.of("tls.ca_bundle"),
+                key: "tls.ca_bundle".to_owned(),
+                message: format!("{}: {e}", file.display()),
+            })?),
+        };
+        Ok(Transport {
+            connect_timeout: Duration::from_millis(self.timeouts.connect_ms),
+            request_timeout: Duration::from_millis(self.timeouts.request_ms),
+            ca_bundle,
+            insecure: self.tls.insecure,
+        })
+    }
+
+    /// How politely to send.
+    pub fn politeness(&self) -> Politeness {
+        let rps = self.safety.max_requests_per_second;
+        Politeness {
+            max_requests_per_second: (rps > 0.0).then_some(rps),
+            retries: self.retries.max,
+            backoff: Duration::from_millis(self.retries.backoff_ms),
+            max_retry_after: Duration::from_secs(self.retries.max_retry_after_s),
+        }
+    }
+}
+
+impl AuthMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::Token => "token",
+            AuthMethod::Aksk => "aksk",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_round_trips_through_the_model() {
+        let mut profile = Profile::default();
+        let mut origins = Origins::default();
+        for key in KEYS {
+            let value = match key.value {
+                KeyType::Text if key.path == "auth.method" => "aksk",
+                KeyType::Text => "x",
+                KeyType::List => "a, b",
+                KeyType::Bool => "true",
+                KeyType::Number => "7",
+                KeyType::Yaml => "[{clause: RUT-ERR-02, reason: known}]",
+            };
+            profile
+                .apply_flag(&mut origins, key.path, value, "--set")
+                .unwrap_or_else(|e| panic!("{}: {e}", key.path));
+        }
+        assert_eq!(profile.auth.method, AuthMethod::Aksk);
+        assert_eq!(profile.fixtures.failed_action_ids, ["a", "b"]);
+        assert_eq!(profile.safety.max_requests_per_second, 7.0);
+        assert_eq!(profile.expected_deviations[0].clause, "RUT-ERR-02");
+    }
+
+    #[test]
+    fn a_wrongly_typed_override_names_its_origin_and_key() {
+        let mut profile = Profile::default();
+        let err = profile
+            .apply_flag(
+                &mut Origins::default(),
+                "timeouts.connect_ms",
+                "soon",
+                "--set",
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--set: key `timeouts.connect_ms`: `soon` is not a number"
+        );
+        let err = profile
+            .apply_flag(&mut Origins::default(), "safety.allow", "1", "--set")
+            .unwrap_err();
+        assert!(err.to_string().contains("no such key"), "{err}");
+    }
+
+    #[test]
+    fn env_names_follow_the_key_path() {
+        let key = KEYS
+            .iter()
+            .find(|k| k.path == "safety.max_requests_per_second")
+            .unwrap();
+        assert_eq!(
+            key.env_var(),
+            "CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND"
+        );
+    }
+}
