@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::hash::{Hash as _, Hasher as _};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::case::{Credentials, Request};
@@ -109,11 +109,14 @@ pub struct Target {
     limiter: Option<governor::DefaultDirectRateLimiter>,
     /// Answers of 400 and 403 by request, so that the same request is never sent again
     /// (the page says a client should not repeat it); off for the built-in stub.
-    refusals: Option<Mutex<HashMap<u64, Response>>>,
+    refusals: Option<Mutex<HashMap<u64, RefusalSlot>>>,
     traffic: Counters,
     /// The variable the token comes from, named in cURL reproductions.
     token_env: String,
 }
+
+/// The turn of identical requests, holding the refusal once one came.
+type RefusalSlot = Arc<tokio::sync::Mutex<Option<Response>>>;
 
 /// How to connect to a target.
 #[derive(Debug, Clone)]
@@ -419,21 +422,59 @@ impl Target {
     /// again a request that was refused with 400 or 403 (its answer stands).
     pub async fn send(&self, spec: &Spec, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(spec, request);
-        let fingerprint = self.refusals.as_ref().map(|_| {
+        // Identical requests take turns, so that one refused while another was in flight is
+        // not sent again either.
+        let turn = self.refusals.as_ref().and_then(|refusals| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (&url, request.credentials).hash(&mut h);
-            h.finish()
+            let fingerprint = h.finish();
+            let slot = refusals
+                .lock()
+                .ok()?
+                .entry(fingerprint)
+                .or_default()
+                .clone();
+            Some((fingerprint, slot))
         });
-        if let (Some(refusals), Some(fp)) = (&self.refusals, fingerprint)
-            && let Some(answer) = refusals.lock().ok().and_then(|r| r.get(&fp).cloned())
-        {
+        let mut refused = match &turn {
+            Some((_, slot)) => Some(slot.lock().await),
+            None => None,
+        };
+        if let Some(answer) = refused.as_deref().and_then(Option::as_ref) {
             self.traffic.not_resent.fetch_add(1, Ordering::Relaxed);
-            return Ok(answer);
+            return Ok(answer.clone());
         }
+        let response = self.send_politely(spec, request, url).await;
+        if let (Some((fingerprint, slot)), Some(refusals)) = (&turn, &self.refusals)
+            && let Ok(mut refusals) = refusals.lock()
+        {
+            match &response {
+                Ok(r) if matches!(r.status, 400 | 403) => {
+                    if let Some(answer) = refused.as_deref_mut() {
+                        *answer = Some(r.clone());
+                    }
+                    refusals.insert(*fingerprint, Arc::clone(slot));
+                }
+                // Only refusals are remembered; other answers may change when sent again.
+                _ => {
+                    refusals.remove(fingerprint);
+                }
+            }
+        }
+        response
+    }
+
+    /// Sends within the rate limit, waiting out 429s and retrying what may be retried.
+    async fn send_politely(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        url: String,
+    ) -> Result<Response, TransportError> {
         // A request naming a real task may have been acted on even if no answer came.
         let names_a_task = self.fixtures.knows(&request.action_id);
         let (mut retries, mut throttled) = (0, 0);
-        let response = loop {
+        loop {
             self.pace().await;
             self.traffic.sent.fetch_add(1, Ordering::Relaxed);
             let attempt = self.send_once(spec, request, &url).await;
@@ -471,16 +512,9 @@ impl Target {
             };
             match wait {
                 Some(wait) => tokio::time::sleep(wait).await,
-                None => break attempt.map(|(r, _)| r).map_err(|(e, _)| e)?,
+                None => return attempt.map(|(r, _)| r).map_err(|(e, _)| e),
             }
-        };
-        if let (Some(refusals), Some(fp)) = (&self.refusals, fingerprint)
-            && matches!(response.status, 400 | 403)
-            && let Ok(mut refusals) = refusals.lock()
-        {
-            refusals.insert(fp, response.clone());
         }
-        Ok(response)
     }
 
     /// Waits for the rate limit, if there is one.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use css_conformance::features;
+use css_conformance::profile::ExpectedDeviation;
 use css_conformance::report::{Grade, Report};
 use css_conformance::spec::Spec;
 use css_conformance::stub::Deviation;
@@ -113,39 +114,68 @@ async fn every_deviation_is_caught() {
     }
 }
 
-#[tokio::test]
-async fn with_a_wrong_secret_key_every_signed_request_gets_403() {
-    use css_conformance::fixtures::Fixtures;
-    use css_conformance::stub::Stub;
-    use css_conformance::suite::{STUB_ACCESS_KEY, Session, stub_credentials};
-    use css_conformance::target::{Auth, Secret, Target};
+fn expected(clause: &str, status: u16) -> ExpectedDeviation {
+    ExpectedDeviation {
+        clause: clause.to_owned(),
+        status: Some(status),
+        error_code: None,
+        reason: "known to the vendor".to_owned(),
+    }
+}
 
+#[tokio::test]
+async fn a_known_deviation_is_xfail_and_one_no_longer_seen_is_xpass() {
     let spec = Arc::new(Spec::embedded());
-    let fixtures = Fixtures::builtin();
-    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_credentials(), None).await;
-    let auth = Auth::AkSk {
-        ak: Secret::new(STUB_ACCESS_KEY),
-        sk: Secret::new("not-the-secret-key"),
-    };
-    let target = Target::new("stub, wrong SK", &stub.base_url(), auth, fixtures)
-        .unwrap()
-        .owned_by_us();
-    let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = suite::run(session, features::embedded(), &Options::default())
+    let options = Options::default();
+    let deviant = suite::run_against_stub(
+        Arc::clone(&spec),
+        Some(Deviation::Unauthorized401),
+        features::embedded(),
+        &options,
+    )
+    .await
+    .unwrap();
+    let known: Vec<ExpectedDeviation> = ["RUT-AUTH-01", "RUT-AUTH-02", "RUT-STATUS-01"]
+        .iter()
+        .map(|c| expected(c, 401))
+        .collect();
+    let report = Report::build(&spec, &deviant.target, &deviant.records, None, &known);
+    for id in ["RUT-AUTH-01", "RUT-AUTH-02", "RUT-STATUS-01"] {
+        let c = report.clause(id).unwrap();
+        assert_eq!(c.grade, Grade::Xfail, "{id}:\n{}", report.render());
+        assert!(
+            c.evidence[0].contains("known to the vendor"),
+            "{:?}",
+            c.evidence
+        );
+    }
+    assert!(report.conformant(), "{}", report.render());
+
+    // An entry that does not describe what is observed excuses nothing.
+    let wrong = [expected("RUT-AUTH-01", 400)];
+    let report = Report::build(&spec, &deviant.target, &deviant.records, None, &wrong);
+    let c = report.clause("RUT-AUTH-01").unwrap();
+    assert_eq!(c.grade, Grade::Fail);
+    assert!(
+        c.evidence
+            .iter()
+            .any(|e| e.starts_with("expected deviation not observed")),
+        "{:?}",
+        c.evidence
+    );
+    assert!(!report.conformant());
+
+    // The deviation is fixed: the entries show as XPASS, so the list does not rot.
+    let fixed = suite::run_against_stub(Arc::clone(&spec), None, features::embedded(), &options)
         .await
         .unwrap();
-    let judgements: Vec<_> = run.records.iter().flat_map(|r| &r.judgements).collect();
-    assert!(judgements.len() > 50);
-    let not_403: Vec<_> = judgements
-        .iter()
-        .filter(|j| j.status != 403 && !j.url.is_empty())
-        .filter(|j| j.verdict.kind != css_conformance::spec::Kind::MissingCredentials)
-        .map(|j| (&j.url, j.status))
-        .collect();
-    assert!(not_403.is_empty(), "{not_403:?}");
-    let report = Report::build(&spec, &run.target, &run.records, None, &[]);
-    assert_eq!(report.clause("RUT-QUERY-01").unwrap().grade, Grade::Fail);
-    let evidence = report.clause("RUT-QUERY-01").unwrap().evidence.join("\n");
-    assert!(evidence.contains("got status 403"), "{evidence}");
-    drop(stub);
+    let report = Report::build(&spec, &fixed.target, &fixed.records, None, &known);
+    for id in ["RUT-AUTH-01", "RUT-AUTH-02", "RUT-STATUS-01"] {
+        assert_eq!(report.clause(id).unwrap().grade, Grade::Xpass, "{id}");
+    }
+    assert!(
+        report
+            .render()
+            .contains("XPASS: expected deviations no longer observed")
+    );
 }

@@ -1,0 +1,280 @@
+//! Politeness toward a live target: the rate limit holds, 429 is waited out as `Retry-After`
+//! says, network errors and 5xx are retried a bounded number of times (never for a request
+//! naming a real task), and a request refused with 400 or 403 is never sent again unchanged.
+//! Each test runs a small server that records what reached it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
+
+use css_conformance::case::{Credentials, Request, UNKNOWN_UUID};
+use css_conformance::fixtures::Fixtures;
+use css_conformance::spec::Spec;
+use css_conformance::suite::{self, Options, Session};
+use css_conformance::target::{Auth, Politeness, Secret, Target};
+use css_conformance::{features, fuzz};
+
+/// What reached the server: when, and the request line with its token.
+type Arrivals = Arc<Mutex<Vec<(Instant, String)>>>;
+
+/// A server that answers each request with `answer(n)`, n counting from 0.
+async fn recording_server(
+    answer: impl Fn(usize) -> HttpMockResponse + Send + Sync + 'static,
+) -> (MockServer, Arrivals) {
+    let arrivals: Arrivals = Arc::default();
+    let seen = Arc::clone(&arrivals);
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(move |_when, then| {
+            then.respond_with(move |req: &HttpMockRequest| {
+                let token = req
+                    .headers()
+                    .get("x-auth-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let mut seen = seen.lock().unwrap();
+                let n = seen.len();
+                seen.push((
+                    Instant::now(),
+                    format!("{} {} {token}", req.method(), req.uri_str()),
+                ));
+                answer(n)
+            });
+        })
+        .await;
+    (server, arrivals)
+}
+
+fn status(code: u16) -> HttpMockResponse {
+    HttpMockResponse::builder().status(code).build()
+}
+
+fn error(code: u16) -> HttpMockResponse {
+    HttpMockResponse::builder()
+        .status(code)
+        .header("content-type", "application/json")
+        .body(r#"{"error_code":"CSS.0015","error_msg":"No permission"}"#)
+        .build()
+}
+
+fn live(server: &MockServer, politeness: Politeness) -> Target {
+    Target::new(
+        "test server",
+        &server.base_url(),
+        Auth::Token(Secret::new("test-token")),
+        Fixtures::builtin(),
+    )
+    .unwrap()
+    .with_politeness(politeness)
+}
+
+fn unknown_task() -> Request {
+    let f = Fixtures::builtin();
+    Request {
+        project_id: f.project_id,
+        cluster_id: f.cluster_id,
+        action_id: UNKNOWN_UUID.to_owned(),
+        retry_mode: Vec::new(),
+        extra_query: Vec::new(),
+        credentials: Credentials::Valid,
+    }
+}
+
+fn fast_retries(retries: u32) -> Politeness {
+    Politeness {
+        max_requests_per_second: None,
+        retries,
+        backoff: Duration::from_millis(20),
+        max_retry_after: Duration::from_secs(5),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rate_limit_holds_within_ten_percent_with_requests_in_flight_together() {
+    let spec = Arc::new(Spec::embedded());
+    let (server, arrivals) = recording_server(|_| status(200)).await;
+    let rate = 20.0;
+    let target = Arc::new(live(
+        &server,
+        Politeness {
+            max_requests_per_second: Some(rate),
+            ..fast_retries(0)
+        },
+    ));
+    // 41 requests, 8 at a time: only the limiter keeps them apart.
+    let requests = (0..41).map(|i| {
+        let (spec, target) = (Arc::clone(&spec), Arc::clone(&target));
+        let mut r = unknown_task();
+        r.retry_mode = vec![format!("x{i}")];
+        async move { target.send(&spec, &r).await.unwrap() }
+    });
+    futures::stream::iter(requests)
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    let times: Vec<Instant> = arrivals.lock().unwrap().iter().map(|a| a.0).collect();
+    assert_eq!(times.len(), 41);
+    let span = times
+        .iter()
+        .max()
+        .unwrap()
+        .duration_since(*times.iter().min().unwrap());
+    let measured = 40.0 / span.as_secs_f64();
+    assert!(
+        (rate * 0.9..=rate * 1.1).contains(&measured),
+        "{measured:.2} requests/s against a limit of {rate}"
+    );
+}
+
+use futures::StreamExt as _;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_is_waited_out_as_retry_after_says() {
+    let spec = Spec::embedded();
+    let (server, arrivals) = recording_server(|n| match n {
+        0 => HttpMockResponse::builder()
+            .status(429)
+            .header("retry-after", "1")
+            .build(),
+        _ => error(403),
+    })
+    .await;
+    let target = live(&server, fast_retries(0));
+    let answer = target.send(&spec, &unknown_task()).await.unwrap();
+    assert_eq!(
+        answer.status, 403,
+        "the answer after the wait is the one judged"
+    );
+    let times: Vec<Instant> = arrivals.lock().unwrap().iter().map(|a| a.0).collect();
+    assert_eq!(times.len(), 2);
+    let waited = times[1].duration_since(times[0]);
+    assert!(
+        waited >= Duration::from_millis(950),
+        "waited only {waited:?}"
+    );
+    assert_eq!(target.traffic().throttled, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_without_retry_after_backs_off_and_a_long_one_gives_up() {
+    let spec = Spec::embedded();
+    let (server, arrivals) = recording_server(|n| match n {
+        0 | 1 => status(429),
+        _ => error(400),
+    })
+    .await;
+    let target = live(&server, fast_retries(0));
+    assert_eq!(
+        target.send(&spec, &unknown_task()).await.unwrap().status,
+        400
+    );
+    let times: Vec<Instant> = arrivals.lock().unwrap().iter().map(|a| a.0).collect();
+    assert_eq!(times.len(), 3);
+    assert!(times[1].duration_since(times[0]) >= Duration::from_millis(20));
+    assert!(times[2].duration_since(times[1]) >= Duration::from_millis(40));
+
+    // A Retry-After beyond the longest wait allowed: a transport fault, not an answer.
+    let (server, arrivals) = recording_server(|_| {
+        HttpMockResponse::builder()
+            .status(429)
+            .header("retry-after", "3600")
+            .build()
+    })
+    .await;
+    let target = live(&server, fast_retries(0));
+    let err = target.send(&spec, &unknown_task()).await.unwrap_err();
+    assert!(err.message.contains("throttled"), "{err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_5xx_is_retried_a_bounded_number_of_times_but_not_for_a_real_task() {
+    let spec = Spec::embedded();
+    let (server, arrivals) = recording_server(|_| status(503)).await;
+    let target = live(&server, fast_retries(2));
+    assert_eq!(
+        target.send(&spec, &unknown_task()).await.unwrap().status,
+        503
+    );
+    assert_eq!(arrivals.lock().unwrap().len(), 3, "one try and two retries");
+    let traffic = target.traffic();
+    assert_eq!(traffic.retried, 2);
+    assert!(traffic.first_retry.unwrap().contains("503"));
+
+    // A retry of a real failed task may have been acted on: it is not sent twice.
+    let mut real = unknown_task();
+    real.action_id = Fixtures::builtin().failed_action_ids[0].clone();
+    assert_eq!(target.send(&spec, &real).await.unwrap().status, 503);
+    assert_eq!(arrivals.lock().unwrap().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_connection_is_retried_then_reported() {
+    let spec = Spec::embedded();
+    // A port that was free a moment ago and has no listener now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = Target::new(
+        "nobody",
+        &format!("http://127.0.0.1:{port}"),
+        Auth::None,
+        Fixtures::builtin(),
+    )
+    .unwrap()
+    .with_politeness(fast_retries(2));
+    let err = target.send(&spec, &unknown_task()).await.unwrap_err();
+    assert!(err.message.to_lowercase().contains("connect"), "{err}");
+    assert_eq!(target.traffic().retried, 2);
+    assert_eq!(target.traffic().sent, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
+    let spec = Arc::new(Spec::embedded());
+    let (server, arrivals) = recording_server(|n| error(if n % 2 == 0 { 400 } else { 403 })).await;
+    let target = live(&server, fast_retries(2));
+    for _ in 0..3 {
+        target.send(&spec, &unknown_task()).await.unwrap();
+    }
+    assert_eq!(arrivals.lock().unwrap().len(), 1);
+    assert_eq!(target.traffic().not_resent, 2);
+
+    // The whole feature set and a fuzz run (whose shrinking re-judges failing cases) against
+    // a server that refuses everything: no request reaches it twice.
+    let session = Arc::new(Session::new(Arc::clone(&spec), target));
+    let options = Options {
+        concurrency: 4,
+        junit: None,
+        console: false,
+    };
+    suite::run(Arc::clone(&session), features::embedded(), &options)
+        .await
+        .unwrap();
+    let summary = fuzz::run(
+        &spec,
+        &session.target,
+        &fuzz::Options {
+            cases: 200,
+            seed: 3,
+            mutations: false,
+            ..fuzz::Options::default()
+        },
+    )
+    .await;
+    assert!(
+        !summary.findings.is_empty(),
+        "refusing everything violates clauses"
+    );
+    let seen = arrivals.lock().unwrap();
+    let mut lines: Vec<&str> = seen.iter().map(|a| a.1.as_str()).collect();
+    let sent = lines.len();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), sent, "some request was sent twice");
+    assert!(sent > 100, "the run reached the server: {sent}");
+}
