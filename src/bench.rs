@@ -105,7 +105,7 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         "{}/v1.0/{}/clusters/{}/upgrade/{UNKNOWN_UUID}/retry",
         stub.url, fixtures.project_id, fixtures.cluster_id
     );
-    let load = load_tool_rate(&url, concurrency)?;
+    let load = load_tool_rates(&url, concurrency)?;
     drop(stub);
 
     let (b, s) = (median(builtin), median(standalone));
@@ -118,76 +118,75 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         "{:<44} {:>12.0}",
         "fuzz cases, standalone stub (loopback)", s
     );
-    match load {
-        Some((tool, rate)) => {
-            println!(
-                "{:<44} {:>12.0}",
-                format!("{tool} raw requests, standalone stub"),
-                rate
-            );
-            println!(
-                "{:<44} {:>11.0}%",
-                format!("ratio fuzz / {tool}, standalone stub"),
-                100.0 * s / rate
-            );
-        }
-        None => println!(
+    for (tool, rate) in &load {
+        println!(
+            "{:<44} {:>12.0}",
+            format!("{tool} raw requests, standalone stub"),
+            rate
+        );
+        println!(
+            "{:<44} {:>11.0}%",
+            format!("ratio fuzz / {tool}, standalone stub"),
+            100.0 * s / rate
+        );
+    }
+    if load.is_empty() {
+        println!(
             "no load tool found: install wrk (apt-get install wrk) or oha (cargo install oha)"
-        ),
+        );
     }
     Ok(0)
 }
 
-/// The median raw request rate of `wrk` or `oha` (whichever is installed) for one PUT.
-fn load_tool_rate(url: &str, connections: u16) -> anyhow::Result<Option<(&'static str, f64)>> {
+/// The median raw request rate of each installed load tool (`wrk`, `oha`) for one PUT.
+fn load_tool_rates(url: &str, connections: u16) -> anyhow::Result<Vec<(&'static str, f64)>> {
     let header = format!("X-Auth-Token: {STUB_TOKEN}");
     let script =
         std::env::temp_dir().join(format!("css-conformance-wrk-{}.lua", std::process::id()));
-    let tool = match (which("wrk"), which("oha")) {
-        (true, _) => "wrk",
-        (false, true) => "oha",
-        (false, false) => return Ok(None),
-    };
-    let mut runs = Vec::new();
-    for _ in 0..3 {
-        let output = if tool == "wrk" {
-            std::fs::write(
-                &script,
-                format!("wrk.method = \"PUT\"\nwrk.headers[\"X-Auth-Token\"] = \"{STUB_TOKEN}\"\n"),
-            )?;
-            Command::new("wrk")
-                .args([
-                    "-t1",
-                    &format!("-c{connections}"),
-                    &format!("-d{LOAD_SECONDS}s"),
-                    "-s",
-                ])
-                .arg(&script)
-                .arg(url)
-                .output()?
-        } else {
-            Command::new("oha")
-                .args([
-                    "--no-tui",
-                    "-z",
-                    &format!("{LOAD_SECONDS}s"),
-                    "-c",
-                    &connections.to_string(),
-                ])
-                .args(["-m", "PUT", "-H", &header, url])
-                .output()?
-        };
-        let text = String::from_utf8_lossy(&output.stdout);
-        let rate = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .with_context(|| format!("no Requests/sec in the load tool's output:\n{text}"))?;
-        runs.push(rate);
-        std::thread::sleep(Duration::from_millis(200));
+    std::fs::write(
+        &script,
+        format!("wrk.method = \"PUT\"\nwrk.headers[\"X-Auth-Token\"] = \"{STUB_TOKEN}\"\n"),
+    )?;
+    let mut rates = Vec::new();
+    for tool in ["wrk", "oha"].into_iter().filter(|t| which(t)) {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let output = if tool == "wrk" {
+                Command::new("wrk")
+                    .args([
+                        "-t1",
+                        &format!("-c{connections}"),
+                        &format!("-d{LOAD_SECONDS}s"),
+                        "-s",
+                    ])
+                    .arg(&script)
+                    .arg(url)
+                    .output()?
+            } else {
+                Command::new("oha")
+                    .args([
+                        "--no-tui",
+                        "-z",
+                        &format!("{LOAD_SECONDS}s"),
+                        "-c",
+                        &connections.to_string(),
+                    ])
+                    .args(["-m", "PUT", "-H", &header, url])
+                    .output()?
+            };
+            let text = String::from_utf8_lossy(&output.stdout);
+            let rate = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .with_context(|| format!("no Requests/sec in {tool}'s output:\n{text}"))?;
+            runs.push(rate);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        rates.push((tool, median(runs)));
     }
     let _ = std::fs::remove_file(&script);
-    Ok(Some((tool, median(runs))))
+    Ok(rates)
 }
 
 fn which(tool: &str) -> bool {
