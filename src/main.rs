@@ -21,6 +21,7 @@ use css_conformance::{coverage, features};
 const CONFORMANT: u8 = 0;
 const NOT_CONFORMANT: u8 = 1;
 const USAGE_ERROR: u8 = 2;
+const TARGET_FAULT: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -70,6 +71,52 @@ enum Command {
     /// Example: css-conformance stub --serve-for 60
     #[command(verbatim_doc_comment)]
     Stub(StubArgs),
+    /// Check the contract (spec/) or export it.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+}
+
+#[derive(Subcommand)]
+enum SpecCommand {
+    /// Validate a contract file and check that the features cover every clause of it.
+    ///
+    /// Exit 0 when it holds, 2 with each problem (file:line and key) when not.
+    ///
+    /// Example: css-conformance spec lint --spec my-spec.yaml --features features/
+    #[command(verbatim_doc_comment)]
+    Lint(SpecSource),
+    /// Write the OpenAPI 3.0 document of the operation, generated from the spec.
+    ///
+    /// Examples:
+    ///   css-conformance spec openapi > retry-upgrade-task.openapi.json
+    ///   schemathesis run retry-upgrade-task.openapi.json --url https://css.eu-de.otc.t-systems.com
+    #[command(verbatim_doc_comment)]
+    Openapi {
+        #[command(flatten)]
+        source: SpecSource,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct SpecSource {
+    /// A contract file to use instead of the embedded spec/retry_upgrade_task.yaml.
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
+    /// A folder of .feature files to check coverage against instead of the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    features: Option<PathBuf>,
+}
+
+impl SpecSource {
+    fn load(&self) -> anyhow::Result<Spec> {
+        Ok(match &self.spec {
+            Some(file) => Spec::load(file)?,
+            None => Spec::embedded(),
+        })
+    }
 }
 
 #[derive(clap::Args)]
@@ -250,6 +297,10 @@ fn main() -> ExitCode {
             Command::Fuzz(args) => fuzz_once(args).await,
             Command::Replay(args) => replay(args).await,
             Command::Stub(args) => stub(args).await,
+            Command::Spec(SpecCommand::Lint(source)) => spec_lint(&source),
+            Command::Spec(SpecCommand::Openapi { source, output }) => {
+                spec_openapi(&source, output.as_deref())
+            }
         }
     });
     match result {
@@ -415,6 +466,13 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         save_findings(summary, &args.fuzz.findings_dir)?;
     }
     println!("JUnit report: {}", args.junit.display());
+    if traffic.answered == 0 && traffic.faults > 0 {
+        eprintln!(
+            "error: the target could not be judged: it answered none of {} request(s)",
+            traffic.faults
+        );
+        return Ok(TARGET_FAULT);
+    }
     Ok(if report.conformant() {
         CONFORMANT
     } else {
@@ -497,6 +555,44 @@ async fn stub(args: StubArgs) -> anyhow::Result<u8> {
     match args.serve_for {
         Some(secs) => tokio::time::sleep(std::time::Duration::from_secs(secs)).await,
         None => std::future::pending::<()>().await,
+    }
+    Ok(CONFORMANT)
+}
+
+fn spec_lint(source: &SpecSource) -> anyhow::Result<u8> {
+    let spec = source.load()?;
+    let features = match &source.features {
+        Some(dir) => features::load_dir(dir)?,
+        None => features::embedded(),
+    };
+    let gaps = coverage::gaps(&spec, &features);
+    for gap in &gaps {
+        eprintln!("coverage: {gap}");
+    }
+    if !gaps.is_empty() {
+        anyhow::bail!("the features do not cover the spec ({} gaps)", gaps.len());
+    }
+    let scenarios: usize = features
+        .iter()
+        .map(|f| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
+        .sum();
+    println!(
+        "spec OK: {} clauses, {} kinds of request, {} error codes; {} scenarios cover every clause",
+        spec.clauses.len(),
+        spec.expectations.len(),
+        spec.error_codes.len(),
+        scenarios
+    );
+    Ok(CONFORMANT)
+}
+
+fn spec_openapi(source: &SpecSource, output: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    let spec = source.load()?;
+    let text = serde_json::to_string_pretty(&css_conformance::openapi::document(&spec))? + "\n";
+    match output {
+        Some(file) => std::fs::write(file, text)
+            .map_err(|e| anyhow::anyhow!("--output {}: {e}", file.display()))?,
+        None => print!("{text}"),
     }
     Ok(CONFORMANT)
 }

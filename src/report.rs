@@ -229,6 +229,11 @@ impl Evidence {
             }
             let judged_failure = r.judgements.iter().any(|j| !j.verdict.passed());
             match &r.outcome {
+                // No answer judges nothing: the clause is not judged, not failed.
+                ScenarioOutcome::Failed(why) if tagged && why.contains(crate::steps::NO_ANSWER) => {
+                    self.skips
+                        .push(format!("{}: not judged: {why}", r.location));
+                }
                 ScenarioOutcome::Failed(why) if tagged && !judged_failure => {
                     self.failures.push((
                         None,

@@ -34,6 +34,9 @@ pub struct Conformance {
 }
 
 /// Why a scenario about signatures did not run against a target without AK/SK.
+/// How a scenario that got no answer fails: a target fault, not a judgement.
+pub const NO_ANSWER: &str = "target fault: no answer to";
+
 pub const NEEDS_AKSK: &str = "needs AK/SK credentials";
 
 /// The steps were run by something other than `suite::run`.
@@ -129,7 +132,7 @@ impl Conformance {
         }
         let response = match session.target.send(&session.spec, &request).await {
             Ok(r) => r,
-            Err(e) => panic!("no answer to {kind} request: {e}"),
+            Err(e) => panic!("{NO_ANSWER} {kind} request: {e}"),
         };
         let verdict = oracle::judge(&session.spec, kind, &response);
         if matches!(kind, Kind::Retry | Kind::Abort) && response.status == 200 {

@@ -154,6 +154,9 @@ pub struct Politeness {
     pub max_retry_after: Duration,
 }
 
+/// A target that answered none of this many requests is not sent more: it cannot be judged.
+const GIVE_UP_AFTER: u64 = 3;
+
 /// How many times a request may meet 429 before it is given up.
 const MAX_THROTTLED: u32 = 5;
 
@@ -170,10 +173,16 @@ pub struct Traffic {
     pub not_resent: u64,
     /// What the first retry was for.
     pub first_retry: Option<String>,
+    /// Requests answered, and requests that got no answer.
+    pub answered: u64,
+    pub faults: u64,
 }
 
 #[derive(Debug, Default)]
 struct Counters {
+    /// Requests that got an answer, and requests that got none (after retries).
+    answered: AtomicU64,
+    faults: AtomicU64,
     sent: AtomicU64,
     retried: AtomicU64,
     throttled: AtomicU64,
@@ -291,6 +300,8 @@ impl Target {
             throttled: c.throttled.load(Ordering::Relaxed),
             not_resent: c.not_resent.load(Ordering::Relaxed),
             first_retry: c.first_retry.lock().ok().and_then(|f| f.clone()),
+            answered: c.answered.load(Ordering::Relaxed),
+            faults: c.faults.load(Ordering::Relaxed),
         }
     }
 
@@ -436,6 +447,16 @@ impl Target {
                 .clone();
             Some((fingerprint, slot))
         });
+        if self.traffic.answered.load(Ordering::Relaxed) == 0
+            && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
+        {
+            return Err(TransportError {
+                url,
+                message: format!(
+                    "not sent: the target answered none of the first {GIVE_UP_AFTER} requests"
+                ),
+            });
+        }
         let mut refused = match &turn {
             Some((_, slot)) => Some(slot.lock().await),
             None => None,
@@ -445,6 +466,11 @@ impl Target {
             return Ok(answer.clone());
         }
         let response = self.send_politely(spec, request, url).await;
+        let counter = match &response {
+            Ok(_) => &self.traffic.answered,
+            Err(_) => &self.traffic.faults,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         if let (Some((fingerprint, slot)), Some(refusals)) = (&turn, &self.refusals)
             && let Ok(mut refusals) = refusals.lock()
         {

@@ -1,0 +1,53 @@
+//! Faulty targets: what cannot be judged is reported as a target fault (exit 3), never as
+//! non-conformance, and the run ends soon.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use css_conformance::fixtures::Fixtures;
+
+#[test]
+fn a_refused_connection_is_a_target_fault_with_exit_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let f = Fixtures::builtin();
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["check", "--auth", "none", "--endpoint"])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .args(["--project-id", &f.project_id])
+        .args(["--set", &format!("fixtures.cluster_id={}", f.cluster_id)])
+        .args([
+            "--set",
+            "retries.backoff_ms=10",
+            "--max-requests-per-second",
+            "0",
+        ])
+        .args(["--junit"])
+        .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("refused.junit.xml"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("the target could not be judged"), "{text}");
+    assert!(
+        text.contains("0 FAIL"),
+        "nothing is judged non-conformant: {text}"
+    );
+    assert!(
+        !text.contains("NOT conformant") && !text.contains("panicked"),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
