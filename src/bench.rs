@@ -2,8 +2,7 @@
 //! separate process on a loopback port, beside a standard load tool's raw request rate against
 //! that same standalone stub; medians of several runs, side by side, in one run.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,44 +12,17 @@ use css_conformance::case::UNKNOWN_UUID;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::fuzz;
 use css_conformance::spec::Spec;
+use css_conformance::stub::Standalone;
 use css_conformance::suite::{self, STUB_TOKEN};
 use css_conformance::target::{Auth, Secret, Target};
 
 const RUNS: usize = 5;
 const LOAD_SECONDS: u64 = 5;
 
-/// A standalone stub process, killed when dropped.
-struct Standalone {
-    child: Child,
-    url: String,
-}
-
-impl Standalone {
-    fn start() -> anyhow::Result<Standalone> {
-        let exe = std::env::current_exe().context("locating css-conformance itself")?;
-        let mut child = Command::new(exe)
-            .args(["stub", "--serve-for", "600"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting the standalone stub")?;
-        let stdout = child.stdout.take().context("the stub's stdout")?;
-        let mut url = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut url)
-            .context("reading the stub's URL")?;
-        Ok(Standalone {
-            child,
-            url: url.trim().to_owned(),
-        })
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `css-conformance stub` in its own process: this very binary.
+fn start_standalone() -> anyhow::Result<Standalone> {
+    let exe = std::env::current_exe().context("locating css-conformance itself")?;
+    Standalone::start(&exe, 600).context("starting the standalone stub")
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -86,10 +58,10 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
     let mut standalone = Vec::new();
     for seed in 0..RUNS as u64 {
         // A fresh process each run: the tasks a run spends stay spent in its stub.
-        let stub = Standalone::start()?;
+        let stub = start_standalone()?;
         let auth = Auth::Token(Secret::new(STUB_TOKEN));
         let target =
-            Target::new("standalone stub", &stub.url, auth, Fixtures::builtin())?.owned_by_us();
+            Target::new("standalone stub", stub.url(), auth, Fixtures::builtin())?.owned_by_us();
         let summary = fuzz::run(&spec, &target, &options(seed)).await;
         anyhow::ensure!(
             summary.findings.is_empty(),
@@ -99,11 +71,13 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         standalone.push(summary.cases_per_second());
     }
 
-    let stub = Standalone::start()?;
+    let stub = start_standalone()?;
     let fixtures = Fixtures::builtin();
     let url = format!(
         "{}/v1.0/{}/clusters/{}/upgrade/{UNKNOWN_UUID}/retry",
-        stub.url, fixtures.project_id, fixtures.cluster_id
+        stub.url(),
+        fixtures.project_id,
+        fixtures.cluster_id
     );
     let load = load_tool_rates(&url, concurrency)?;
     drop(stub);

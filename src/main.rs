@@ -105,17 +105,30 @@ struct SpecSource {
     /// A contract file to use instead of the embedded spec/retry_upgrade_task.yaml.
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
-    /// A folder of .feature files to check coverage against instead of the embedded ones.
+    /// A folder of .feature files to use instead of the embedded ones (they must cover the spec).
     #[arg(long, value_name = "DIR")]
     features: Option<PathBuf>,
 }
 
 impl SpecSource {
-    fn load(&self) -> anyhow::Result<Spec> {
-        Ok(match &self.spec {
+    /// The spec and the features, which must cover every clause of it.
+    fn load(&self) -> anyhow::Result<(Spec, Vec<cucumber::gherkin::Feature>)> {
+        let spec = match &self.spec {
             Some(file) => Spec::load(file)?,
             None => Spec::embedded(),
-        })
+        };
+        let features = match &self.features {
+            Some(dir) => features::load_dir(dir)?,
+            None => features::embedded(),
+        };
+        let gaps = coverage::gaps(&spec, &features);
+        for gap in &gaps {
+            eprintln!("coverage: {gap}");
+        }
+        if !gaps.is_empty() {
+            anyhow::bail!("the features do not cover the spec ({} gaps)", gaps.len());
+        }
+        Ok((spec, features))
     }
 }
 
@@ -201,12 +214,8 @@ impl TargetArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// A contract file to use instead of the embedded spec/retry_upgrade_task.yaml.
-    #[arg(long, value_name = "FILE")]
-    spec: Option<PathBuf>,
-    /// A folder of .feature files to run instead of the embedded features.
-    #[arg(long, value_name = "DIR")]
-    features: Option<PathBuf>,
+    #[command(flatten)]
+    source: SpecSource,
     /// Where to write the JUnit XML report.
     #[arg(
         long,
@@ -405,21 +414,8 @@ fn save_findings(summary: &fuzz::Summary, dir: &std::path::Path) -> anyhow::Resu
 }
 
 async fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let spec = Arc::new(match &args.spec {
-        Some(file) => Spec::load(file)?,
-        None => Spec::embedded(),
-    });
-    let features = match &args.features {
-        Some(dir) => features::load_dir(dir)?,
-        None => features::embedded(),
-    };
-    let gaps = coverage::gaps(&spec, &features);
-    if !gaps.is_empty() {
-        for gap in &gaps {
-            eprintln!("coverage: {gap}");
-        }
-        anyhow::bail!("the features do not cover the spec ({} gaps)", gaps.len());
-    }
+    let (spec, features) = args.source.load()?;
+    let spec = Arc::new(spec);
     let options = Options {
         concurrency: usize::from(args.concurrency),
         junit: Some(args.junit.clone()),
@@ -560,18 +556,7 @@ async fn stub(args: StubArgs) -> anyhow::Result<u8> {
 }
 
 fn spec_lint(source: &SpecSource) -> anyhow::Result<u8> {
-    let spec = source.load()?;
-    let features = match &source.features {
-        Some(dir) => features::load_dir(dir)?,
-        None => features::embedded(),
-    };
-    let gaps = coverage::gaps(&spec, &features);
-    for gap in &gaps {
-        eprintln!("coverage: {gap}");
-    }
-    if !gaps.is_empty() {
-        anyhow::bail!("the features do not cover the spec ({} gaps)", gaps.len());
-    }
+    let (spec, features) = source.load()?;
     let scenarios: usize = features
         .iter()
         .map(|f| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
@@ -587,7 +572,7 @@ fn spec_lint(source: &SpecSource) -> anyhow::Result<u8> {
 }
 
 fn spec_openapi(source: &SpecSource, output: Option<&std::path::Path>) -> anyhow::Result<u8> {
-    let spec = source.load()?;
+    let (spec, _) = source.load()?;
     let text = serde_json::to_string_pretty(&css_conformance::openapi::document(&spec))? + "\n";
     match output {
         Some(file) => std::fs::write(file, text)

@@ -89,7 +89,7 @@ impl Report {
                 }
                 let entries: Vec<&ExpectedDeviation> =
                     expected.iter().filter(|e| e.clause == clause.id).collect();
-                let (grade, shown) = evidence.grade(&entries);
+                let (grade, shown) = evidence.grade(&clause.id, &entries);
                 ClauseResult {
                     id: clause.id.clone(),
                     level: clause.level,
@@ -197,14 +197,20 @@ impl Report {
     }
 }
 
-/// What an answer showed: its status and error code (none when no answer was judged).
-type Observed = Option<(u16, Option<String>)>;
+/// What an answer showed: its status and error code.
+type Observed = (u16, Option<String>);
+
+/// One failure of a clause: the evidence to show, and the answers it stands for (none when
+/// the scenario did not get as far as a judged answer).
+struct Failure {
+    seen: Vec<Observed>,
+    text: String,
+}
 
 /// What a run showed about one clause.
 #[derive(Default)]
 struct Evidence {
-    /// Each failure with what was observed, where an answer was judged.
-    failures: Vec<(Observed, String)>,
+    failures: Vec<Failure>,
     skips: Vec<String>,
     checked: bool,
     scenarios: Vec<String>,
@@ -219,11 +225,10 @@ impl Evidence {
             }
             for j in &r.judgements {
                 for v in j.verdict.violations.iter().filter(|v| v.clause == id) {
-                    let seen = (v.evidence.status, v.evidence.error_code.clone());
-                    self.failures.push((
-                        Some(seen),
-                        format!("{}: {} {}\n{v}", r.location, j.method, shorten(&j.url)),
-                    ));
+                    self.failures.push(Failure {
+                        seen: vec![(v.evidence.status, v.evidence.error_code.clone())],
+                        text: format!("{}: {} {}\n{v}", r.location, j.method, shorten(&j.url)),
+                    });
                 }
                 self.checked |= j.verdict.checked.contains(id);
             }
@@ -235,10 +240,10 @@ impl Evidence {
                         .push(format!("{}: not judged: {why}", r.location));
                 }
                 ScenarioOutcome::Failed(why) if tagged && !judged_failure => {
-                    self.failures.push((
-                        None,
-                        format!("{}: the scenario did not complete: {why}", r.location),
-                    ));
+                    self.failures.push(Failure {
+                        seen: Vec::new(),
+                        text: format!("{}: the scenario did not complete: {why}", r.location),
+                    });
                 }
                 ScenarioOutcome::Skipped(why) if tagged => {
                     self.skips.push(format!("{}: skipped: {why}", r.location));
@@ -248,63 +253,59 @@ impl Evidence {
         }
     }
 
+    /// The fuzzer's violations of the clause: one failure for every answer it saw.
     fn gather_fuzz(&mut self, summary: &crate::fuzz::Summary, id: &str) {
         let Some(text) = fuzz_evidence(summary, id) else {
             return;
         };
-        let seen: Vec<_> = summary
+        let seen = summary
             .observed
             .keys()
             .filter(|(clause, ..)| clause == id)
             .map(|(_, status, code)| (*status, code.clone()))
             .collect();
-        // One line of evidence for the fuzzer, tied to every distinct answer it saw.
-        for (i, s) in seen.into_iter().enumerate() {
-            let shown = if i == 0 { text.clone() } else { String::new() };
-            self.failures.push((Some(s), shown));
-        }
+        self.failures.push(Failure { seen, text });
     }
 
-    /// The grade and the evidence to show, with the expected deviations of the clause.
-    fn grade(&self, expected: &[&ExpectedDeviation]) -> (Grade, Vec<String>) {
-        let matches = |seen: &Observed, e: &ExpectedDeviation| {
-            seen.as_ref()
-                .is_some_and(|(status, code)| e.matches(&e.clause, *status, code.as_deref()))
-        };
-        let unexpected: Vec<String> = self
-            .failures
-            .iter()
-            .filter(|(seen, _)| !expected.iter().any(|e| matches(seen, e)))
-            .map(|(_, text)| text.clone())
-            .filter(|t| !t.is_empty())
-            .collect();
-        let gone: Vec<String> = expected
-            .iter()
-            .filter(|e| !self.failures.iter().any(|(seen, _)| matches(seen, e)))
-            .map(|e| format!("expected deviation not observed: {}", describe(e)))
-            .collect();
-        let any_unexpected = self
-            .failures
-            .iter()
-            .any(|(seen, _)| !expected.iter().any(|e| matches(seen, e)));
-        if any_unexpected {
-            (Grade::Fail, [unexpected, gone].concat())
-        } else if !self.failures.is_empty() {
-            let mut shown: Vec<String> = expected
+    /// The grade of clause `id` and the evidence to show, with its expected deviations: a
+    /// failure whose every answer an entry describes is excused (XFAIL); an entry no answer
+    /// matched is gone (XPASS when nothing else failed).
+    fn grade(&self, id: &str, expected: &[&ExpectedDeviation]) -> (Grade, Vec<String>) {
+        let matches = |s: &Observed, e: &ExpectedDeviation| e.matches(id, s.0, s.1.as_deref());
+        let observed = |e: &ExpectedDeviation| {
+            self.failures
                 .iter()
-                .filter(|e| self.failures.iter().any(|(seen, _)| matches(seen, e)))
+                .flat_map(|f| &f.seen)
+                .any(|s| matches(s, e))
+        };
+        let (excused, unexpected): (Vec<&Failure>, Vec<&Failure>) =
+            self.failures.iter().partition(|f| {
+                !f.seen.is_empty()
+                    && f.seen
+                        .iter()
+                        .all(|s| expected.iter().any(|e| matches(s, e)))
+            });
+        let gone = expected
+            .iter()
+            .filter(|e| !observed(e))
+            .map(|e| format!("expected deviation not observed: {}", describe(e)));
+        let texts = |fs: &[&Failure]| fs.iter().map(|f| f.text.clone()).collect::<Vec<_>>();
+        if !unexpected.is_empty() {
+            (
+                Grade::Fail,
+                texts(&unexpected).into_iter().chain(gone).collect(),
+            )
+        } else if !excused.is_empty() {
+            let shown = expected
+                .iter()
+                .filter(|e| observed(e))
                 .map(|e| format!("expected deviation: {}", describe(e)))
+                .chain(texts(&excused))
+                .chain(gone)
                 .collect();
-            shown.extend(
-                self.failures
-                    .iter()
-                    .map(|(_, t)| t.clone())
-                    .filter(|t| !t.is_empty()),
-            );
-            shown.extend(gone);
             (Grade::Xfail, shown)
-        } else if !gone.is_empty() && self.checked {
-            (Grade::Xpass, gone)
+        } else if self.checked && !expected.is_empty() {
+            (Grade::Xpass, gone.collect())
         } else if self.checked {
             (Grade::Pass, Vec::new())
         } else if self.skips.is_empty() {

@@ -68,8 +68,6 @@ impl Auth {
 /// A target that could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("environment variable {var}: {message}")]
-    Env { var: &'static str, message: String },
     #[error("endpoint `{url}`: {message}")]
     Endpoint { url: String, message: String },
     #[error("cannot build the HTTP client: {0}")]
@@ -433,6 +431,16 @@ impl Target {
     /// again a request that was refused with 400 or 403 (its answer stands).
     pub async fn send(&self, spec: &Spec, request: &Request) -> Result<Response, TransportError> {
         let url = self.url(spec, request);
+        if self.traffic.answered.load(Ordering::Relaxed) == 0
+            && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
+        {
+            return Err(TransportError {
+                url,
+                message: format!(
+                    "not sent: the target answered none of the first {GIVE_UP_AFTER} requests"
+                ),
+            });
+        }
         // Identical requests take turns, so that one refused while another was in flight is
         // not sent again either.
         let turn = self.refusals.as_ref().and_then(|refusals| {
@@ -447,16 +455,6 @@ impl Target {
                 .clone();
             Some((fingerprint, slot))
         });
-        if self.traffic.answered.load(Ordering::Relaxed) == 0
-            && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
-        {
-            return Err(TransportError {
-                url,
-                message: format!(
-                    "not sent: the target answered none of the first {GIVE_UP_AFTER} requests"
-                ),
-            });
-        }
         let mut refused = match &turn {
             Some((_, slot)) => Some(slot.lock().await),
             None => None,

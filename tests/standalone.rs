@@ -2,59 +2,28 @@
 //! port (`css-conformance stub`), as a live target: with token auth, with AK/SK signing, and
 //! with a wrong secret key, where every authenticated scenario reports the 403 it got.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 
 use css_conformance::features;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::report::{Grade, Report};
 use css_conformance::spec::{Kind, Spec};
+use css_conformance::stub::Standalone;
 use css_conformance::suite::{
     self, Options, Run, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, ScenarioOutcome, Session,
 };
 use css_conformance::target::{Auth, Secret, Target};
 
-/// `css-conformance stub` in its own process, killed when dropped.
-struct Standalone {
-    child: Child,
-    url: String,
-}
-
-impl Standalone {
-    fn start() -> Standalone {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
-            .args(["stub", "--serve-for", "120"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the stub starts");
-        let mut url = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut url)
-            .expect("the stub prints its URL");
-        Standalone {
-            child,
-            url: url.trim().to_owned(),
-        }
-    }
-}
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs every feature against a fresh standalone stub, as against a live endpoint (mutations
 /// allowed, the stub's fixtures configured).
 async fn run_standalone(auth: Auth) -> (Arc<Spec>, Run) {
     let spec = Arc::new(Spec::embedded());
-    let stub = Standalone::start();
+    let stub = Standalone::start(Path::new(env!("CARGO_BIN_EXE_css-conformance")), 120)
+        .expect("the stub starts");
     let target = Target::new(
         format!("standalone stub ({})", auth.method()),
-        &stub.url,
+        stub.url(),
         auth,
         Fixtures::builtin(),
     )
