@@ -17,7 +17,7 @@ use css_conformance::suite::{self, STUB_TOKEN};
 use css_conformance::target::{Auth, Secret, Target};
 
 const RUNS: usize = 5;
-const LOAD_SECONDS: u64 = 5;
+const LOAD_SECONDS: u64 = 3;
 
 /// `css-conformance stub` in its own process: this very binary.
 fn start_standalone() -> anyhow::Result<Standalone> {
@@ -30,7 +30,16 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// One measured series: its label and a rate per round.
+struct Series {
+    label: String,
+    rates: Vec<f64>,
+}
+
 /// Runs the benchmark and prints its table; exit code 0.
+///
+/// The measurements are interleaved, one of each per round, so that the drift of a shared
+/// machine falls on every series alike; ratios are taken within a round, then the median.
 pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
     let options = |seed| fuzz::Options {
@@ -40,71 +49,93 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         ..fuzz::Options::default()
     };
     println!(
-        "fuzz --bench: {cases} cases per run, concurrency {concurrency}, median of {RUNS} runs"
+        "fuzz --bench: {cases} cases per run, concurrency {concurrency}; {RUNS} interleaved rounds \
+         (each: fuzz in-process, fuzz standalone, {LOAD_SECONDS} s of each load tool load)"
     );
-
-    let mut builtin = Vec::new();
-    for seed in 0..RUNS as u64 {
+    let mut builtin = Series {
+        label: "fuzz cases, built-in stub (in-process)".to_owned(),
+        rates: Vec::new(),
+    };
+    let mut standalone = Series {
+        label: "fuzz cases, standalone stub (loopback)".to_owned(),
+        rates: Vec::new(),
+    };
+    let mut loads: Vec<Series> = Vec::new();
+    for round in 0..RUNS as u64 {
         let (_stub, target) = suite::stub_target(Arc::clone(&spec), None).await;
-        let summary = fuzz::run(&spec, &target, &options(seed)).await;
+        let summary = fuzz::run(&spec, &target, &options(round)).await;
         anyhow::ensure!(
             summary.findings.is_empty(),
             "the stub conforms:\n{}",
             summary.render()
         );
-        builtin.push(summary.cases_per_second());
-    }
+        builtin.rates.push(summary.cases_per_second());
 
-    let mut standalone = Vec::new();
-    for seed in 0..RUNS as u64 {
         // A fresh process each run: the tasks a run spends stay spent in its stub.
         let stub = start_standalone()?;
-        let auth = Auth::Token(Secret::new(STUB_TOKEN));
-        let target =
-            Target::new("standalone stub", stub.url(), auth, Fixtures::builtin())?.owned_by_us();
-        let summary = fuzz::run(&spec, &target, &options(seed)).await;
+        let target = standalone_target(stub.url())?;
+        let summary = fuzz::run(&spec, &target, &options(round)).await;
         anyhow::ensure!(
             summary.findings.is_empty(),
             "the stub conforms:\n{}",
             summary.render()
         );
-        standalone.push(summary.cases_per_second());
+        standalone.rates.push(summary.cases_per_second());
+        drop(stub);
+
+        let stub = start_standalone()?;
+        let fixtures = Fixtures::builtin();
+        let url = format!(
+            "{}/v1.0/{}/clusters/{}/upgrade/{UNKNOWN_UUID}/retry",
+            stub.url(),
+            fixtures.project_id,
+            fixtures.cluster_id
+        );
+        let mix = case_mix(&spec, &standalone_target(stub.url())?, MIX_CASES.min(cases));
+        for rate in load_tool_rates(stub.url(), &url, &mix, concurrency)? {
+            let label = format!("{} ({})", rate.tool, rate.requests);
+            match loads.iter_mut().find(|l| l.label == label) {
+                Some(series) => series.rates.push(rate.per_second),
+                None => loads.push(Series {
+                    label,
+                    rates: vec![rate.per_second],
+                }),
+            }
+        }
     }
 
-    let stub = start_standalone()?;
-    let fixtures = Fixtures::builtin();
-    let url = format!(
-        "{}/v1.0/{}/clusters/{}/upgrade/{UNKNOWN_UUID}/retry",
-        stub.url(),
-        fixtures.project_id,
-        fixtures.cluster_id
-    );
-    let load = load_tool_rates(&url, concurrency)?;
-    drop(stub);
-
-    let (b, s) = (median(builtin), median(standalone));
-    println!("{:<44} {:>12}", "", "median /s");
-    println!(
-        "{:<44} {:>12.0}",
-        "fuzz cases, built-in stub (in-process)", b
-    );
-    println!(
-        "{:<44} {:>12.0}",
-        "fuzz cases, standalone stub (loopback)", s
-    );
-    for (tool, rate) in &load {
+    println!("{:<52} {:>12}", "", "median /s");
+    for series in [&builtin, &standalone] {
         println!(
-            "{:<44} {:>12.0}",
-            format!("{tool} raw requests, standalone stub"),
-            rate
-        );
-        println!(
-            "{:<44} {:>11.0}%",
-            format!("ratio fuzz / {tool}, standalone stub"),
-            100.0 * s / rate
+            "{:<52} {:>12.0}",
+            series.label,
+            median(series.rates.clone())
         );
     }
-    if load.is_empty() {
+    for load in &loads {
+        println!(
+            "{:<52} {:>12.0}",
+            format!("{} raw requests, standalone stub", load.label),
+            median(load.rates.clone())
+        );
+        let ratios = standalone
+            .rates
+            .iter()
+            .zip(&load.rates)
+            .map(|(fuzz, raw)| 100.0 * fuzz / raw)
+            .collect::<Vec<_>>();
+        println!(
+            "{:<52} {:>11.0}%   (rounds: {})",
+            format!("  ratio fuzz standalone / {}", load.label),
+            median(ratios.clone()),
+            ratios
+                .iter()
+                .map(|r| format!("{r:.0}%"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    if loads.is_empty() {
         println!(
             "no load tool found: install wrk (apt-get install wrk) or oha (cargo install oha)"
         );
@@ -112,54 +143,158 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// The median raw request rate of each installed load tool (`wrk`, `oha`) for one PUT.
-fn load_tool_rates(url: &str, connections: u16) -> anyhow::Result<Vec<(&'static str, f64)>> {
+/// The standalone stub at `url`, as a target of ours (its tasks may be spent).
+fn standalone_target(url: &str) -> anyhow::Result<Target> {
+    let auth = Auth::Token(Secret::new(STUB_TOKEN));
+    Ok(Target::new("standalone stub", url, auth, Fixtures::builtin())?.owned_by_us())
+}
+
+/// How many of the fuzzer's requests the load tool replays, round and round.
+const MIX_CASES: u64 = 2_000;
+
+/// One load tool's rate for one kind of load.
+struct LoadRate {
+    tool: &'static str,
+    /// `one request` (the same PUT over and over) or `fuzz case mix`.
+    requests: &'static str,
+    per_second: f64,
+}
+
+/// The first `n` requests of the fuzz run with seed 0, as path and headers on the wire: the
+/// same requests the fuzzer sends, so the load tool's rate for them is the rate the stub can
+/// answer them at, and the ratio is what generating, sending and judging costs on top.
+fn case_mix(spec: &Spec, target: &Target, n: u64) -> Vec<(String, Vec<(String, String)>)> {
+    let scope = css_conformance::strategy::Scope { mutations: true };
+    let now = time::OffsetDateTime::now_utc();
+    fuzz::drafts(spec, scope, 0, n)
+        .iter()
+        .filter_map(|draft| draft.resolve(target))
+        .map(|case| {
+            let headers = target
+                .auth_headers(spec, &case.request, now)
+                .into_iter()
+                .map(|(k, v)| (k, v.expose().to_owned()))
+                .collect();
+            (case.request.path_and_query(spec), headers)
+        })
+        .collect()
+}
+
+/// A Lua string literal of `text`, byte by byte.
+fn lua_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for b in text.bytes() {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\{b:03}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A wrk script that sends `mix` round and round, each request pre-formatted once.
+fn wrk_mix_script(method: &str, mix: &[(String, Vec<(String, String)>)]) -> String {
+    let mut lua = String::from("local mix = {\n");
+    for (path, headers) in mix {
+        let headers: Vec<String> = headers
+            .iter()
+            .map(|(k, v)| format!("[{}] = {}", lua_string(k), lua_string(v)))
+            .collect();
+        lua.push_str(&format!(
+            "  {{ {}, {{ {} }} }},\n",
+            lua_string(path),
+            headers.join(", ")
+        ));
+    }
+    lua.push_str(&format!(
+        "}}\nlocal ready, i = {{}}, 0\n\
+         init = function(args)\n\
+           for n, r in ipairs(mix) do ready[n] = wrk.format({}, r[1], r[2]) end\n\
+         end\n\
+         request = function()\n\
+           i = i % #ready + 1\n\
+           return ready[i]\n\
+         end\n",
+        lua_string(method)
+    ));
+    lua
+}
+
+/// The raw request rate of each installed load tool (`wrk`, `oha`): for one PUT over
+/// and over, and (wrk, which can script requests) for the fuzzer's own case mix.
+fn load_tool_rates(
+    base: &str,
+    url: &str,
+    mix: &[(String, Vec<(String, String)>)],
+    connections: u16,
+) -> anyhow::Result<Vec<LoadRate>> {
     let header = format!("X-Auth-Token: {STUB_TOKEN}");
-    let script =
-        std::env::temp_dir().join(format!("css-conformance-wrk-{}.lua", std::process::id()));
+    let dir = std::env::temp_dir();
+    let one = dir.join(format!("css-conformance-wrk-{}.lua", std::process::id()));
+    let many = dir.join(format!(
+        "css-conformance-wrk-mix-{}.lua",
+        std::process::id()
+    ));
     std::fs::write(
-        &script,
+        &one,
         format!("wrk.method = \"PUT\"\nwrk.headers[\"X-Auth-Token\"] = \"{STUB_TOKEN}\"\n"),
     )?;
+    std::fs::write(&many, wrk_mix_script("PUT", mix))?;
+    let wrk = |script: &std::path::Path, url: &str| {
+        let mut c = Command::new("wrk");
+        c.args([
+            "-t1",
+            &format!("-c{connections}"),
+            &format!("-d{LOAD_SECONDS}s"),
+            "-s",
+        ])
+        .arg(script)
+        .arg(url);
+        c
+    };
+    let mut oha = Command::new("oha");
+    oha.args([
+        "--no-tui",
+        "-z",
+        &format!("{LOAD_SECONDS}s"),
+        "-c",
+        &connections.to_string(),
+    ])
+    .args(["-m", "PUT", "-H", &header, url]);
+    let loads = [
+        ("wrk", "one request", wrk(&one, url)),
+        ("wrk", "fuzz case mix", wrk(&many, base)),
+        ("oha", "one request", oha),
+    ];
     let mut rates = Vec::new();
-    for tool in ["wrk", "oha"].into_iter().filter(|t| which(t)) {
-        let mut runs = Vec::new();
-        for _ in 0..3 {
-            let output = if tool == "wrk" {
-                Command::new("wrk")
-                    .args([
-                        "-t1",
-                        &format!("-c{connections}"),
-                        &format!("-d{LOAD_SECONDS}s"),
-                        "-s",
-                    ])
-                    .arg(&script)
-                    .arg(url)
-                    .output()?
-            } else {
-                Command::new("oha")
-                    .args([
-                        "--no-tui",
-                        "-z",
-                        &format!("{LOAD_SECONDS}s"),
-                        "-c",
-                        &connections.to_string(),
-                    ])
-                    .args(["-m", "PUT", "-H", &header, url])
-                    .output()?
-            };
-            let text = String::from_utf8_lossy(&output.stdout);
-            let rate = text
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .with_context(|| format!("no Requests/sec in {tool}'s output:\n{text}"))?;
-            runs.push(rate);
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        rates.push((tool, median(runs)));
+    for (tool, requests, mut command) in loads.into_iter().filter(|(t, ..)| which(t)) {
+        let output = command.output()?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let per_second = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .with_context(|| {
+                format!(
+                    "no Requests/sec in {tool}'s output:\n{text}{}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })?;
+        rates.push(LoadRate {
+            tool,
+            requests,
+            per_second,
+        });
+        std::thread::sleep(Duration::from_millis(200));
     }
-    let _ = std::fs::remove_file(&script);
+    let _ = std::fs::remove_file(&one);
+    let _ = std::fs::remove_file(&many);
     Ok(rates)
 }
 

@@ -158,15 +158,29 @@ impl Request {
 
     /// The path, from the spec's template, with each ID encoded as a segment.
     pub fn path(&self, spec: &Spec) -> String {
-        let mut path = spec.operation.path.clone();
-        for (name, value) in [
-            ("project_id", &self.project_id),
-            ("cluster_id", &self.cluster_id),
-            ("action_id", &self.action_id),
-        ] {
-            let encoded = utf8_percent_encode(value, SEGMENT).to_string();
-            path = path.replace(&format!("{{{name}}}"), &encoded);
+        let template = spec.operation.path.as_str();
+        let mut path = String::with_capacity(template.len() + self.action_id.len() + 64);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+                break;
+            };
+            path.push_str(&rest[..open]);
+            let value = match &rest[open + 1..close] {
+                "project_id" => &self.project_id,
+                "cluster_id" => &self.cluster_id,
+                "action_id" => &self.action_id,
+                _ => {
+                    // Not a parameter of this operation: the template text stays.
+                    path.push_str(&rest[open..=close]);
+                    rest = &rest[close + 1..];
+                    continue;
+                }
+            };
+            path.extend(utf8_percent_encode(value, SEGMENT));
+            rest = &rest[close + 1..];
         }
+        path.push_str(rest);
         path
     }
 
@@ -182,17 +196,22 @@ impl Request {
 
     /// The query as it goes on the wire (without AK/SK signing, which sorts it).
     pub fn query_string(&self, spec: &Spec) -> String {
-        self.query_pairs(spec)
-            .iter()
-            .map(|(n, v)| {
-                format!(
-                    "{}={}",
-                    utf8_percent_encode(n, QUERY_VALUE),
-                    utf8_percent_encode(v, QUERY_VALUE)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("&")
+        let name = spec.retry_mode().name.as_str();
+        let pairs = self.retry_mode.iter().map(|v| (name, v.as_str())).chain(
+            self.extra_query
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        );
+        let mut query = String::new();
+        for (n, v) in pairs {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.extend(utf8_percent_encode(n, QUERY_VALUE));
+            query.push('=');
+            query.extend(utf8_percent_encode(v, QUERY_VALUE));
+        }
+        query
     }
 
     /// The kind a request with these `retry_mode` values is, for a failed task.

@@ -18,6 +18,7 @@ pub mod coverage;
 pub mod features;
 pub mod fixtures;
 pub mod fuzz;
+pub mod loopback;
 pub mod openapi;
 pub mod oracle;
 pub mod profile;

@@ -86,7 +86,6 @@ pub struct TransportError {
 #[derive(Debug)]
 pub struct Target {
     name: String,
-    base_url: String,
     /// `scheme://host[:port]` of the base URL.
     origin: String,
     /// The base URL's path prefix, without a trailing `/`.
@@ -97,6 +96,9 @@ pub struct Target {
     pub fixtures: Fixtures,
     pool: TaskPool,
     client: reqwest::Client,
+    /// The lean client for a plain-http endpoint on this machine, where nothing stands
+    /// between (no TLS, no proxy).
+    loopback: Option<crate::loopback::Client>,
     /// Whether requests may use the target's failed tasks (retry, abort, and anything sent
     /// with a real failed task, which a server that does not conform might act on).
     mutations_allowed: bool,
@@ -251,9 +253,17 @@ impl Target {
             (Some(h), None) => h.to_owned(),
             (None, _) => return Err(endpoint("the endpoint names no host")),
         };
+        let loopback = (parsed.scheme() == "http"
+            && parsed.host_str().is_some_and(crate::loopback::is_loopback))
+        .then(|| {
+            crate::loopback::Client::new(
+                host.clone(),
+                transport.connect_timeout,
+                transport.request_timeout,
+            )
+        });
         Ok(Target {
             name: name.into(),
-            base_url: base_url.trim_end_matches('/').to_owned(),
             origin: format!("{}://{host}", parsed.scheme()),
             prefix: parsed.path().trim_end_matches('/').to_owned(),
             host,
@@ -261,6 +271,7 @@ impl Target {
             fixtures,
             pool,
             client,
+            loopback,
             mutations_allowed: false,
             announce_mutations: true,
             announced: AtomicBool::new(false),
@@ -351,18 +362,21 @@ impl Target {
 
     /// The URL a request goes to (AK/SK signing puts the query in canonical order).
     pub fn url(&self, spec: &Spec, request: &Request) -> String {
-        match &self.auth {
-            Auth::AkSk { .. } => {
-                let path = self.wire_path(spec, request);
-                let query = signing::canonical_query(&request.query_pairs(spec));
-                if query.is_empty() {
-                    format!("{}{path}", self.origin)
-                } else {
-                    format!("{}{path}?{query}", self.origin)
-                }
-            }
-            _ => format!("{}{}", self.base_url, request.path_and_query(spec)),
+        format!("{}{}", self.origin, self.request_target(spec, request))
+    }
+
+    /// The path and query as they go on the wire, behind the endpoint's path prefix.
+    fn request_target(&self, spec: &Spec, request: &Request) -> String {
+        let mut target = self.wire_path(spec, request);
+        let query = match &self.auth {
+            Auth::AkSk { .. } => signing::canonical_query(&request.query_pairs(spec)),
+            _ => request.query_string(spec),
+        };
+        if !query.is_empty() {
+            target.push('?');
+            target.push_str(&query);
         }
+        target
     }
 
     /// The request's path on the wire, behind the endpoint's path prefix.
@@ -371,7 +385,7 @@ impl Target {
     }
 
     /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
-    fn auth_headers(
+    pub fn auth_headers(
         &self,
         spec: &Spec,
         request: &Request,
@@ -495,8 +509,9 @@ impl Target {
         request: &Request,
         url: String,
     ) -> Result<Response, TransportError> {
-        // A request naming a real task may have been acted on even if no answer came.
-        let names_a_task = self.fixtures.knows(&request.action_id);
+        // A request naming a real task may have been acted on even if no answer came (asked
+        // only when a retry is in question).
+        let names_a_task = || self.fixtures.knows(&request.action_id);
         let (mut retries, mut throttled) = (0, 0);
         loop {
             self.pace().await;
@@ -519,14 +534,14 @@ impl Target {
                     Some(wait)
                 }
                 Ok((r, _))
-                    if r.status >= 500 && !names_a_task && retries < self.politeness.retries =>
+                    if r.status >= 500 && retries < self.politeness.retries && !names_a_task() =>
                 {
                     self.note_retry(format!("status {} for {}", r.status, url));
                     retries += 1;
                     Some(self.backoff(retries - 1))
                 }
                 Err((e, connect))
-                    if (*connect || !names_a_task) && retries < self.politeness.retries =>
+                    if retries < self.politeness.retries && (*connect || !names_a_task()) =>
                 {
                     self.note_retry(e.to_string());
                     retries += 1;
@@ -572,6 +587,35 @@ impl Target {
         request: &Request,
         url: &str,
     ) -> Result<(Response, Option<Duration>), (TransportError, bool)> {
+        if let Some(client) = &self.loopback {
+            let headers = self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
+            let headers: Vec<(String, &str)> = headers
+                .iter()
+                .map(|(name, value)| (name.clone(), value.expose()))
+                .collect();
+            // `url` is the origin followed by the request target.
+            let request_target = url.get(self.origin.len()..).unwrap_or("/");
+            return match client
+                .send(&spec.operation.method, request_target, &headers)
+                .await
+            {
+                Ok(answer) => Ok((
+                    Response {
+                        status: answer.status,
+                        content_type: answer.content_type,
+                        body: answer.body,
+                    },
+                    answer.retry_after.as_deref().and_then(retry_after),
+                )),
+                Err(failure) => Err((
+                    TransportError {
+                        url: url.to_owned(),
+                        message: failure.message,
+                    },
+                    failure.connect,
+                )),
+            };
+        }
         let fail = |e: reqwest::Error| {
             let connect = e.is_connect();
             let error = TransportError {
@@ -597,7 +641,16 @@ impl Target {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
-        let body = response.bytes().await.map_err(fail)?.to_vec();
+        let mut response = response;
+        let mut body = Vec::new();
+        // At most `loopback::MAX_BODY` bytes are read; the answer is judged on those.
+        while let Some(chunk) = response.chunk().await.map_err(fail)? {
+            let room = crate::loopback::MAX_BODY - body.len();
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if chunk.len() >= room {
+                break;
+            }
+        }
         Ok((
             Response {
                 status,
@@ -655,7 +708,7 @@ fn tamper(authorization: &str) -> String {
 const WRONG_TOKEN: &str = "MIIwrongTOKENcss-conformance-0000000000000000";
 
 /// reqwest's error with its causes, which say what actually went wrong (refused, TLS, ...).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

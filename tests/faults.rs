@@ -51,3 +51,48 @@ fn a_refused_connection_is_a_target_fault_with_exit_3() {
         started.elapsed()
     );
 }
+
+/// A target at a fresh loopback `server`, as a live one (no stub shortcuts).
+fn target_at(server: &httpmock::MockServer) -> css_conformance::target::Target {
+    css_conformance::target::Target::new(
+        "faulty",
+        &server.base_url(),
+        css_conformance::target::Auth::None,
+        Fixtures::builtin(),
+    )
+    .unwrap()
+}
+
+fn unknown_task_request() -> css_conformance::case::Request {
+    let f = Fixtures::builtin();
+    css_conformance::case::Request {
+        project_id: f.project_id,
+        cluster_id: f.cluster_id,
+        action_id: css_conformance::case::UNKNOWN_UUID.to_owned(),
+        retry_mode: Vec::new(),
+        extra_query: Vec::new(),
+        credentials: css_conformance::case::Credentials::Valid,
+    }
+}
+
+#[tokio::test]
+async fn a_body_of_many_megabytes_is_read_up_to_the_cap_and_judged() {
+    let server = httpmock::MockServer::start_async().await;
+    server
+        .mock_async(|_, then| {
+            then.status(200).body(vec![b'x'; 5 << 20]);
+        })
+        .await;
+    let spec = css_conformance::spec::Spec::embedded();
+    let started = Instant::now();
+    let response = target_at(&server)
+        .send(&spec, &unknown_task_request())
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body.len(), css_conformance::loopback::MAX_BODY);
+    let verdict =
+        css_conformance::oracle::judge(&spec, css_conformance::spec::Kind::UnknownTask, &response);
+    assert!(verdict.violates("RUT-RESP-01"), "{verdict}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
