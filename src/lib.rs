@@ -15,6 +15,7 @@
 
 pub mod case;
 pub mod coverage;
+pub mod document;
 pub mod features;
 pub mod fixtures;
 pub mod fuzz;

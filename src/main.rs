@@ -216,13 +216,18 @@ impl TargetArgs {
 struct CheckArgs {
     #[command(flatten)]
     source: SpecSource,
-    /// Where to write the JUnit XML report.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "target/css-conformance/junit.xml"
-    )]
-    junit: PathBuf,
+    /// Where to write the reports: junit.xml, report.json, report.md, report.html.
+    #[arg(long, value_name = "DIR", default_value = "target/css-conformance")]
+    report_dir: PathBuf,
+    /// Write the JUnit XML report here instead of DIR/junit.xml.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Count SHOULD and EXTENDED failures (NON-STRICT) and XPASS against conformance.
+    #[arg(long)]
+    strict: bool,
+    /// Print only the summary lines and failures, not every clause.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    quiet: bool,
     /// Scenarios in flight at once (1 to 24).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=24))]
     concurrency: u8,
@@ -414,11 +419,18 @@ fn save_findings(summary: &fuzz::Summary, dir: &std::path::Path) -> anyhow::Resu
 }
 
 async fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     let (spec, features) = args.source.load()?;
     let spec = Arc::new(spec);
+    let junit = args
+        .junit
+        .clone()
+        .unwrap_or_else(|| args.report_dir.join("junit.xml"));
+    std::fs::create_dir_all(&args.report_dir)
+        .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", args.report_dir.display()))?;
     let options = Options {
         concurrency: usize::from(args.concurrency),
-        junit: Some(args.junit.clone()),
+        junit: Some(junit.clone()),
         console: args.verbose,
     };
     let Opened {
@@ -441,8 +453,17 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         &run.records,
         fuzzed.as_ref(),
         &profile.expected_deviations,
-    );
-    print!("{}", report.render());
+    )
+    .strict(args.strict);
+    let rendered = report.render();
+    if args.quiet {
+        // The summary and anything that did not pass, without the passing clauses.
+        for line in rendered.lines().filter(|l| !is_passing_clause_line(l)) {
+            println!("{line}");
+        }
+    } else {
+        print!("{rendered}");
+    }
     let traffic = session.target.traffic();
     if traffic.retried + traffic.throttled + traffic.not_resent > 0 {
         println!(
@@ -461,7 +482,19 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         print!("{}", summary.render());
         save_findings(summary, &args.fuzz.findings_dir)?;
     }
-    println!("JUnit report: {}", args.junit.display());
+    let document = css_conformance::document::Document::new(
+        &report,
+        serde_json::to_value(&profile)?,
+        fuzzed.as_ref(),
+        started.0,
+        started.1.elapsed(),
+    );
+    document.write(&args.report_dir)?;
+    println!(
+        "Reports: {} (JUnit), {}/report.{{json,md,html}}",
+        junit.display(),
+        args.report_dir.display()
+    );
     if traffic.answered == 0 && traffic.faults > 0 {
         eprintln!(
             "error: the target could not be judged: it answered none of {} request(s)",
@@ -553,6 +586,11 @@ async fn stub(args: StubArgs) -> anyhow::Result<u8> {
         None => std::future::pending::<()>().await,
     }
     Ok(CONFORMANT)
+}
+
+/// A console line of a clause that passed: `RUT-...  LEVEL  PASS  ...`.
+fn is_passing_clause_line(line: &str) -> bool {
+    line.starts_with("RUT-") && line.split_whitespace().nth(2) == Some("PASS")
 }
 
 fn spec_lint(source: &SpecSource) -> anyhow::Result<u8> {

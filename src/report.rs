@@ -11,9 +11,13 @@ use crate::suite::{ScenarioOutcome, ScenarioRecord};
 
 /// A clause's grade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
 pub enum Grade {
     Pass,
     Fail,
+    /// A SHOULD or EXTENDED clause failed: reported, not counted against conformance unless
+    /// the run is strict (then it is a FAIL).
+    NonStrict,
     /// Failed exactly as an expected deviation of the profile says.
     Xfail,
     /// Passed, though the profile expects it to fail: the expected deviation is gone.
@@ -26,15 +30,17 @@ impl Grade {
         match self {
             Grade::Pass => "PASS",
             Grade::Fail => "FAIL",
+            Grade::NonStrict => "NON-STRICT",
             Grade::Xfail => "XFAIL",
             Grade::Xpass => "XPASS",
             Grade::Skip => "SKIP",
         }
     }
 
-    pub const ALL: [Grade; 5] = [
+    pub const ALL: [Grade; 6] = [
         Grade::Pass,
         Grade::Fail,
+        Grade::NonStrict,
         Grade::Xfail,
         Grade::Xpass,
         Grade::Skip,
@@ -47,6 +53,7 @@ pub struct ClauseResult {
     pub id: String,
     pub level: Level,
     pub statement: String,
+    #[serde(rename = "verdict")]
     pub grade: Grade,
     /// For a FAIL, what showed it (where, what was sent, what came back); for a SKIP, why.
     pub evidence: Vec<String>,
@@ -58,6 +65,8 @@ pub struct ClauseResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub target: String,
+    /// Whether SHOULD and EXTENDED failures, and XPASS, count against conformance.
+    pub strict: bool,
     pub clauses: Vec<ClauseResult>,
     pub scenarios_passed: usize,
     pub scenarios_failed: usize,
@@ -89,7 +98,10 @@ impl Report {
                 }
                 let entries: Vec<&ExpectedDeviation> =
                     expected.iter().filter(|e| e.clause == clause.id).collect();
-                let (grade, shown) = evidence.grade(&clause.id, &entries);
+                let (mut grade, shown) = evidence.grade(&clause.id, &entries);
+                if grade == Grade::Fail && clause.level != Level::Must {
+                    grade = Grade::NonStrict;
+                }
                 ClauseResult {
                     id: clause.id.clone(),
                     level: clause.level,
@@ -104,6 +116,7 @@ impl Report {
             |f: fn(&ScenarioOutcome) -> bool| records.iter().filter(|r| f(&r.outcome)).count();
         Report {
             target: target.to_owned(),
+            strict: false,
             clauses,
             scenarios_passed: count(|o| *o == ScenarioOutcome::Passed),
             scenarios_failed: count(|o| matches!(o, ScenarioOutcome::Failed(_))),
@@ -115,16 +128,31 @@ impl Report {
         self.clauses.iter().find(|c| c.id == id)
     }
 
-    /// The MUST clauses that failed (an XFAIL is expected, a SKIP was not judged).
+    /// Grades as `--strict` says: SHOULD and EXTENDED failures become FAIL, and an XPASS
+    /// (an expected deviation that is gone) counts against conformance too.
+    pub fn strict(mut self, strict: bool) -> Report {
+        self.strict = strict;
+        for c in &mut self.clauses {
+            match c.grade {
+                Grade::NonStrict if strict => c.grade = Grade::Fail,
+                Grade::Fail if !strict && c.level != Level::Must => c.grade = Grade::NonStrict,
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// The clauses that count against conformance: every FAIL (an XFAIL is expected, a
+    /// NON-STRICT is a SHOULD, a SKIP was not judged), and in strict runs every XPASS.
     pub fn must_failures(&self) -> Vec<&str> {
         self.clauses
             .iter()
-            .filter(|c| c.level == Level::Must && c.grade == Grade::Fail)
+            .filter(|c| c.grade == Grade::Fail || (self.strict && c.grade == Grade::Xpass))
             .map(|c| c.id.as_str())
             .collect()
     }
 
-    /// Conformant: no MUST clause failed.
+    /// Conformant: no clause counts against it.
     pub fn conformant(&self) -> bool {
         self.must_failures().is_empty()
     }
@@ -174,11 +202,12 @@ impl Report {
             .filter(|c| c.level == Level::Must && c.grade == Grade::Skip)
             .count();
         if !must.is_empty() {
-            let _ = writeln!(
-                out,
-                "NOT conformant: MUST clauses failed: {}",
-                must.join(", ")
-            );
+            let what = if self.strict {
+                "clauses failed (strict)"
+            } else {
+                "MUST clauses failed"
+            };
+            let _ = writeln!(out, "NOT conformant: {what}: {}", must.join(", "));
         } else if unjudged > 0 {
             let _ = writeln!(
                 out,
@@ -186,6 +215,12 @@ impl Report {
             );
         } else {
             let _ = writeln!(out, "Conformant: every MUST clause passed.");
+        }
+        if n(Grade::NonStrict) > 0 && !self.strict {
+            let _ = writeln!(
+                out,
+                "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
+            );
         }
         if n(Grade::Xpass) > 0 {
             let _ = writeln!(

@@ -1,0 +1,282 @@
+//! The report documents: golden files for the console, Markdown and HTML renderings (of a
+//! report built by hand, so nothing in them is volatile), `report.json` of a real run read
+//! back through the schema the README documents, and `--strict` grading.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+
+use css_conformance::document::{Document, SCHEMA};
+use css_conformance::report::{ClauseResult, Grade, Report};
+use css_conformance::spec::Level;
+
+fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResult {
+    ClauseResult {
+        id: id.to_owned(),
+        level,
+        statement: format!("The statement of {id} <with markup & \"quotes\">."),
+        grade,
+        evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
+        scenarios: vec![format!("features/x.feature:{}", id.len())],
+    }
+}
+
+/// One clause of every verdict, with evidence where a reader needs it.
+fn sample() -> Report {
+    Report {
+        target: "http://127.0.0.1:8080".to_owned(),
+        strict: false,
+        clauses: vec![
+            clause("RUT-QUERY-01", Level::Must, Grade::Pass, &[]),
+            clause(
+                "RUT-QUERY-03",
+                Level::Must,
+                Grade::Fail,
+                &[
+                    "features/retry_mode.feature:41: PUT http://127.0.0.1:8080/v1.0/p/clusters/c/upgrade/a/retry?retry_mode=ABORT\nRUT-QUERY-03 [MUST] expected invalid_retry_mode not accepted with 200; got status 200, no body",
+                    "fuzz: 3 generated case(s) (seed 7); minimal case: PUT http://127.0.0.1:8080/x?retry_mode=aBort\ncurl -sS -i -X PUT 'http://127.0.0.1:8080/x?retry_mode=aBort' -H \"X-Auth-Token: $CSS_CONFORMANCE_TOKEN\"",
+                ],
+            ),
+            clause(
+                "RUT-QUERY-04",
+                Level::Should,
+                Grade::NonStrict,
+                &["features/retry_mode.feature:41: expected 400; got status 200, no body"],
+            ),
+            clause(
+                "RUT-AUTH-01",
+                Level::Must,
+                Grade::Xfail,
+                &["expected deviation: RUT-AUTH-01 (status 401): the gateway answers 401"],
+            ),
+            clause(
+                "RUT-EXT-01",
+                Level::Extended,
+                Grade::Skip,
+                &["features/task_state.feature:9: skipped: mutating"],
+            ),
+        ],
+        scenarios_passed: 7,
+        scenarios_failed: 2,
+        scenarios_skipped: 1,
+    }
+}
+
+fn sample_document(report: &Report) -> Document {
+    let started = time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+    Document::new(
+        report,
+        serde_json::json!({ "endpoint": "http://user:secret@127.0.0.1:8080", "project_id": "p" }),
+        None,
+        started,
+        std::time::Duration::from_millis(1234),
+    )
+}
+
+/// Compares `actual` with the golden file `name`; `UPDATE_GOLDEN=1` rewrites it instead.
+fn golden(name: &str, actual: &str) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", file.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file (UPDATE_GOLDEN=1 cargo test --test reports rewrites it):\n{actual}"
+    );
+}
+
+#[test]
+fn the_console_rendering_matches_its_golden_file() {
+    golden("console.txt", &sample().render());
+}
+
+#[test]
+fn the_markdown_report_matches_its_golden_file() {
+    golden("report.md", &sample_document(&sample()).markdown());
+}
+
+#[test]
+fn the_html_report_matches_its_golden_file_and_is_self_contained() {
+    let html = sample_document(&sample()).html();
+    golden("report.html", &html);
+    for outside in ["<script", "http-equiv", "<link", "src=", "@import", "url("] {
+        assert!(
+            !html.contains(outside),
+            "the page reaches out with {outside}"
+        );
+    }
+    assert!(html.contains("&lt;with markup &amp; &quot;quotes&quot;&gt;"));
+}
+
+#[test]
+fn the_report_never_shows_an_endpoints_password() {
+    let json = sample_document(&sample()).json();
+    assert!(!json.contains("secret"), "{json}");
+    assert!(json.contains("http://127.0.0.1:8080"), "{json}");
+}
+
+#[test]
+fn strict_counts_should_failures_and_xpass_against_conformance() {
+    let lenient = sample();
+    assert_eq!(lenient.must_failures(), vec!["RUT-QUERY-03"]);
+    let strict = sample().strict(true);
+    assert_eq!(strict.clause("RUT-QUERY-04").unwrap().grade, Grade::Fail);
+    assert_eq!(strict.must_failures(), vec!["RUT-QUERY-03", "RUT-QUERY-04"]);
+    // Back to lenient: the SHOULD failure is NON-STRICT again.
+    assert_eq!(
+        strict.strict(false).clause("RUT-QUERY-04").unwrap().grade,
+        Grade::NonStrict
+    );
+
+    let mut only_should = sample();
+    only_should.clauses.retain(|c| c.id != "RUT-QUERY-03");
+    assert!(only_should.conformant());
+    assert!(!only_should.clone().strict(true).conformant());
+
+    let mut xpass = sample();
+    xpass.clauses = vec![clause("RUT-AUTH-01", Level::Must, Grade::Xpass, &[])];
+    assert!(xpass.conformant());
+    assert!(!xpass.strict(true).conformant());
+}
+
+// The schema of report.json as the README documents it; unknown fields are errors, so a
+// field added to the report and not to the README (and here) fails this test.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the fields are read by serde: their presence and types are the check
+struct ReportJson {
+    schema: String,
+    tool: ToolJson,
+    target: String,
+    profile: BTreeMap<String, serde_json::Value>,
+    seed: Option<u64>,
+    started: String,
+    duration_s: f64,
+    strict: bool,
+    conformant: bool,
+    summary: SummaryJson,
+    clauses: Vec<ClauseJson>,
+    fuzz: Option<FuzzJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ToolJson {
+    name: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SummaryJson {
+    clauses: BTreeMap<String, usize>,
+    scenarios_passed: usize,
+    scenarios_failed: usize,
+    scenarios_skipped: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ClauseJson {
+    id: String,
+    level: String,
+    statement: String,
+    verdict: String,
+    evidence: Vec<String>,
+    scenarios: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FuzzJson {
+    seed: u64,
+    cases: u64,
+    judged: u64,
+    without_task: u64,
+    transport_errors: u64,
+    first_transport_error: Option<String>,
+    elapsed: f64,
+    per_kind: BTreeMap<String, u64>,
+    violations: BTreeMap<String, u64>,
+    findings: Vec<serde_json::Value>,
+}
+
+const VERDICTS: [&str; 6] = ["PASS", "FAIL", "NON-STRICT", "XFAIL", "XPASS", "SKIP"];
+
+fn check_run(dir: &Path, extra: &[&str]) -> (Option<i32>, ReportJson) {
+    let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["check", "--fuzz-cases", "50", "--seed", "3", "--report-dir"])
+        .arg(dir)
+        .args(["--findings-dir"])
+        .arg(dir.join("findings"))
+        .args(extra)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(dir.join("report.json")).unwrap_or_else(|e| {
+        panic!(
+            "no report.json: {e}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let report: ReportJson = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("report.json does not follow its schema: {e}\n{text}"));
+    (output.status.code(), report)
+}
+
+#[test]
+fn report_json_of_a_real_run_follows_its_documented_schema() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reports-schema");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (code, report) = check_run(&dir, &["--stub-deviation", "accepts-any-retry-mode"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report.schema, SCHEMA);
+    assert_eq!(report.seed, Some(3));
+    assert!(!report.conformant);
+    assert_eq!(report.clauses.len(), 19);
+    for c in &report.clauses {
+        assert!(VERDICTS.contains(&c.verdict.as_str()), "{}", c.verdict);
+        assert!(["MUST", "SHOULD", "EXTENDED"].contains(&c.level.as_str()));
+        assert!(!c.scenarios.is_empty(), "{} names its scenarios", c.id);
+    }
+    let verdict = |id: &str| {
+        report
+            .clauses
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.verdict.clone())
+    };
+    assert_eq!(verdict("RUT-QUERY-03").as_deref(), Some("FAIL"));
+    assert_eq!(verdict("RUT-QUERY-04").as_deref(), Some("NON-STRICT"));
+    assert_eq!(report.fuzz.as_ref().map(|f| f.cases), Some(50));
+    assert!(report.started.ends_with('Z') && report.duration_s > 0.0);
+    for name in ["junit.xml", "report.md", "report.html"] {
+        assert!(dir.join(name).is_file(), "{name} written");
+    }
+}
+
+#[test]
+fn an_unwritable_report_dir_is_exit_2_naming_the_flag() {
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reports-not-a-dir");
+    std::fs::write(&file, "a file, not a folder").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["check", "--fuzz-cases", "0", "--report-dir"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--report-dir"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
