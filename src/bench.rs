@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use css_conformance::case::UNKNOWN_UUID;
+use css_conformance::case::{Credentials, Request, UNKNOWN_UUID};
 use css_conformance::fixtures::Fixtures;
 use css_conformance::fuzz;
 use css_conformance::spec::Spec;
@@ -61,38 +61,27 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         rates: Vec::new(),
     };
     let mut loads: Vec<Series> = Vec::new();
+    // The load tools' requests, rendered once: a target of the stub's fixtures only renders
+    // them (wire paths carry no host), nothing is sent to it.
+    let renderer = standalone_target("http://127.0.0.1:9")?;
+    let one = one_request_path(&spec);
+    let mix = case_mix(&spec, &renderer, MIX_CASES.min(cases));
     for round in 0..RUNS as u64 {
         let (_stub, target) = suite::stub_target(Arc::clone(&spec), None).await;
-        let summary = fuzz::run(&spec, &target, &options(round)).await;
-        anyhow::ensure!(
-            summary.findings.is_empty(),
-            "the stub conforms:\n{}",
-            summary.render()
-        );
-        builtin.rates.push(summary.cases_per_second());
+        builtin
+            .rates
+            .push(fuzz_rate(&spec, &target, &options(round)).await?);
 
         // A fresh process each run: the tasks a run spends stay spent in its stub.
         let stub = start_standalone()?;
         let target = standalone_target(stub.url())?;
-        let summary = fuzz::run(&spec, &target, &options(round)).await;
-        anyhow::ensure!(
-            summary.findings.is_empty(),
-            "the stub conforms:\n{}",
-            summary.render()
-        );
-        standalone.rates.push(summary.cases_per_second());
+        standalone
+            .rates
+            .push(fuzz_rate(&spec, &target, &options(round)).await?);
         drop(stub);
 
         let stub = start_standalone()?;
-        let fixtures = Fixtures::builtin();
-        let url = format!(
-            "{}/v1.0/{}/clusters/{}/upgrade/{UNKNOWN_UUID}/retry",
-            stub.url(),
-            fixtures.project_id,
-            fixtures.cluster_id
-        );
-        let mix = case_mix(&spec, &standalone_target(stub.url())?, MIX_CASES.min(cases));
-        for rate in load_tool_rates(stub.url(), &url, &mix, concurrency)? {
+        for rate in load_tool_rates(stub.url(), &one, &mix, concurrency)? {
             let label = format!("{} ({})", rate.tool, rate.requests);
             match loads.iter_mut().find(|l| l.label == label) {
                 Some(series) => series.rates.push(rate.per_second),
@@ -141,6 +130,31 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// Fuzzes `target` once and returns its cases/s; the stubs conform, so a finding is an error.
+async fn fuzz_rate(spec: &Spec, target: &Target, options: &fuzz::Options) -> anyhow::Result<f64> {
+    let summary = fuzz::run(spec, target, options).await;
+    anyhow::ensure!(
+        summary.findings.is_empty(),
+        "the stub conforms:\n{}",
+        summary.render()
+    );
+    Ok(summary.cases_per_second())
+}
+
+/// The wire path of the one request the load tools repeat: a retry of an unknown task.
+fn one_request_path(spec: &Spec) -> String {
+    let fixtures = Fixtures::builtin();
+    Request {
+        project_id: fixtures.project_id,
+        cluster_id: fixtures.cluster_id,
+        action_id: UNKNOWN_UUID.to_owned(),
+        retry_mode: Vec::new(),
+        extra_query: Vec::new(),
+        credentials: Credentials::Valid,
+    }
+    .path_and_query(spec)
 }
 
 /// The standalone stub at `url`, as a target of ours (its tasks may be spent).
@@ -230,10 +244,11 @@ fn wrk_mix_script(method: &str, mix: &[(String, Vec<(String, String)>)]) -> Stri
 /// and over, and (wrk, which can script requests) for the fuzzer's own case mix.
 fn load_tool_rates(
     base: &str,
-    url: &str,
+    one: &str,
     mix: &[(String, Vec<(String, String)>)],
     connections: u16,
 ) -> anyhow::Result<Vec<LoadRate>> {
+    let url = &format!("{base}{one}");
     let header = format!("X-Auth-Token: {STUB_TOKEN}");
     let dir = std::env::temp_dir();
     let one = dir.join(format!("css-conformance-wrk-{}.lua", std::process::id()));

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
-use crate::target::error_chain;
+use crate::target::{Secret, error_chain};
 
 /// The most of a response body that is read (by this client and by reqwest's path alike); a
 /// longer body is cut there and judged as it is (its connection is closed, not reused).
@@ -86,14 +86,14 @@ impl Client {
         &self,
         method: &str,
         request_target: &str,
-        headers: &[(String, &str)],
+        headers: &[(String, Secret)],
     ) -> Result<Answer, Failure> {
         let mut request = hyper::Request::builder()
             .method(method)
             .uri(request_target)
             .header(hyper::header::HOST, &self.authority);
         for (name, value) in headers {
-            request = request.header(name.as_str(), *value);
+            request = request.header(name.as_str(), value.expose());
         }
         let request = request
             .body(Empty::<Bytes>::new())

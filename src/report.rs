@@ -159,9 +159,22 @@ impl Report {
 
     /// The console rendering: one line per clause, evidence under failures, a summary.
     pub fn render(&self) -> String {
+        self.render_clauses(true)
+    }
+
+    /// `render` without the clauses that passed (`--quiet`).
+    pub fn render_quiet(&self) -> String {
+        self.render_clauses(false)
+    }
+
+    fn render_clauses(&self, passed_too: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "Target: {}", self.target);
-        for c in &self.clauses {
+        for c in self
+            .clauses
+            .iter()
+            .filter(|c| passed_too || c.grade != Grade::Pass)
+        {
             let _ = writeln!(
                 out,
                 "{:<13} {:<8} {}  {}",

@@ -589,10 +589,6 @@ impl Target {
     ) -> Result<(Response, Option<Duration>), (TransportError, bool)> {
         if let Some(client) = &self.loopback {
             let headers = self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
-            let headers: Vec<(String, &str)> = headers
-                .iter()
-                .map(|(name, value)| (name.clone(), value.expose()))
-                .collect();
             // `url` is the origin followed by the request target.
             let request_target = url.get(self.origin.len()..).unwrap_or("/");
             return match client
