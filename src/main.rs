@@ -293,6 +293,13 @@ struct StubArgs {
 }
 
 fn main() -> ExitCode {
+    // A closed pipe (`css-conformance check | head`) ends the program quietly, as it does
+    // any Unix tool, instead of a panic in `println!`.
+    // SAFETY: restoring a signal's default disposition before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -96,3 +96,20 @@ async fn a_body_of_many_megabytes_is_read_up_to_the_cap_and_judged() {
     assert!(verdict.violates("RUT-RESP-01"), "{verdict}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn a_closed_stdout_ends_the_run_without_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["check", "--fuzz-cases", "50", "--report-dir"])
+        .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("closed-stdout"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the report is printed, as `| head -1` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("stack backtrace"), "{stderr}");
+}
