@@ -19,6 +19,7 @@ pub mod document;
 pub mod features;
 pub mod fixtures;
 pub mod fuzz;
+pub mod junit;
 pub mod loopback;
 pub mod openapi;
 pub mod oracle;

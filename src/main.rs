@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use cucumber::gherkin::tagexpr::TagOperation;
 
 use css_conformance::fuzz::{self, Finding, Replay};
 use css_conformance::profile::{AuthMethod, Origins, Profile};
@@ -216,7 +217,7 @@ impl TargetArgs {
 struct CheckArgs {
     #[command(flatten)]
     source: SpecSource,
-    /// Where to write the reports: junit.xml, report.json, report.md, report.html.
+    /// Where to write the reports: junit.xml, cucumber.json, report.json, report.md, report.html.
     #[arg(long, value_name = "DIR", default_value = "target/css-conformance")]
     report_dir: PathBuf,
     /// Write the JUnit XML report here instead of DIR/junit.xml.
@@ -234,9 +235,14 @@ struct CheckArgs {
     /// Print each scenario's steps as cucumber runs them.
     #[arg(long)]
     verbose: bool,
-    /// Generated cases to send after the features (0: none).
-    #[arg(long, default_value_t = 300, value_name = "N")]
-    fuzz_cases: u64,
+    /// Run only the scenarios whose tags match, e.g. '@RUT-QUERY-03 or @RUT-RESP-01' or
+    /// 'not @RUT-AUTH-03' (every clause ID is a tag). Clauses no selected scenario checks are
+    /// SKIP; the fuzz budget is 0 unless --fuzz-cases is given.
+    #[arg(long, value_name = "EXPR", value_parser = parse_tags)]
+    tags: Option<TagOperation>,
+    /// Generated cases to send after the features (0: none; default 300, or 0 with --tags).
+    #[arg(long, value_name = "N")]
+    fuzz_cases: Option<u64>,
     #[command(flatten)]
     fuzz: FuzzShared,
     #[command(flatten)]
@@ -425,6 +431,16 @@ fn save_findings(summary: &fuzz::Summary, dir: &std::path::Path) -> anyhow::Resu
     Ok(())
 }
 
+/// A tag expression as cucumber reads it: `@a and not (@b or @c)`.
+fn parse_tags(expr: &str) -> Result<TagOperation, String> {
+    expr.parse::<TagOperation>().map_err(|e| {
+        format!(
+            "not a tag expression (column {}: expected {}); e.g. '@RUT-QUERY-03 or not @RUT-AUTH-03'",
+            e.location.column, e.expected
+        )
+    })
+}
+
 async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     let (spec, features) = args.source.load()?;
@@ -437,8 +453,9 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", args.report_dir.display()))?;
     let options = Options {
         concurrency: usize::from(args.concurrency),
-        junit: Some(junit.clone()),
+        cucumber_json: Some(args.report_dir.join("cucumber.json")),
         console: args.verbose,
+        tags: args.tags.clone(),
     };
     let Opened {
         stub,
@@ -447,8 +464,11 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     } = open_target(&spec, &args.target).await?;
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
     let run = suite::run(Arc::clone(&session), features, &options).await?;
-    let fuzzed = if args.fuzz_cases > 0 {
-        let opts = fuzz_options(&args.fuzz, args.fuzz_cases, 16, &session.target);
+    let fuzz_cases = args
+        .fuzz_cases
+        .unwrap_or(if args.tags.is_some() { 0 } else { 300 });
+    let fuzzed = if fuzz_cases > 0 {
+        let opts = fuzz_options(&args.fuzz, fuzz_cases, 16, &session.target);
         Some(fuzz::run(&spec, &session.target, &opts).await)
     } else {
         None
@@ -493,8 +513,17 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         started.1.elapsed(),
     );
     document.write(&args.report_dir)?;
+    let suites = css_conformance::junit::suites(&report, &run.records, fuzzed.as_ref(), started.0);
+    std::fs::write(&junit, css_conformance::junit::xml(suites)).map_err(|e| {
+        let flag = if args.junit.is_some() {
+            "--junit"
+        } else {
+            "--report-dir"
+        };
+        anyhow::anyhow!("{flag} {}: {e}", junit.display())
+    })?;
     println!(
-        "Reports: {} (JUnit), {}/report.{{json,md,html}}",
+        "Reports: {} (JUnit), {}/{{cucumber.json,report.json,report.md,report.html}}",
         junit.display(),
         args.report_dir.display()
     );

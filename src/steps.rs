@@ -31,6 +31,8 @@ pub struct Conformance {
     judgements: Vec<Judgement>,
     /// Why the scenario cannot run against this target, if it cannot.
     skipped: Option<String>,
+    /// When the scenario's world was made: its start, for the reports' durations.
+    started: std::time::Instant,
 }
 
 /// Why a scenario about signatures did not run against a target without AK/SK.
@@ -67,12 +69,18 @@ impl Conformance {
             uses_real_task: false,
             judgements: Vec::new(),
             skipped: None,
+            started: std::time::Instant::now(),
         })
     }
 
     /// What the scenario has recorded, taken out for the run's ledger.
-    pub(crate) fn take_record(&mut self) -> (Vec<Judgement>, Option<String>) {
-        (std::mem::take(&mut self.judgements), self.skipped.take())
+    /// What the scenario judged, why it skipped (if it did) and how long it took.
+    pub(crate) fn take_record(&mut self) -> (Vec<Judgement>, Option<String>, std::time::Duration) {
+        (
+            std::mem::take(&mut self.judgements),
+            self.skipped.take(),
+            self.started.elapsed(),
+        )
     }
 
     fn set_up(&mut self, base: Kind, project: String, cluster: String, action: String) {
@@ -141,6 +149,7 @@ impl Conformance {
         self.judgements.push(Judgement {
             method: session.spec.operation.method.clone(),
             url,
+            curl: session.target.curl(&session.spec, &request),
             status: response.status,
             verdict,
         });

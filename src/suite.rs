@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cucumber::event::ScenarioFinished;
+use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Coloring, Stats as _, Verbosity};
 use cucumber::{World as _, WriterExt as _, gherkin};
 use futures::FutureExt as _;
@@ -72,6 +73,8 @@ pub fn current() -> Option<Arc<Session>> {
 pub struct Judgement {
     pub method: String,
     pub url: String,
+    /// A cURL line that re-sends the request, credentials replaced by placeholders.
+    pub curl: String,
     /// The status the target answered with.
     pub status: u16,
     pub verdict: Verdict,
@@ -95,6 +98,9 @@ pub struct ScenarioRecord {
     pub clauses: Vec<String>,
     pub outcome: ScenarioOutcome,
     pub judgements: Vec<Judgement>,
+    /// From the scenario's start to its end.
+    #[serde(skip)]
+    pub duration: std::time::Duration,
 }
 
 /// How to run.
@@ -102,18 +108,21 @@ pub struct ScenarioRecord {
 pub struct Options {
     /// Scenarios in flight at once.
     pub concurrency: usize,
-    /// Where to write a JUnit XML report, if anywhere.
-    pub junit: Option<PathBuf>,
+    /// Where to write cucumber's JSON report (the Cucumber JSON format), if anywhere.
+    pub cucumber_json: Option<PathBuf>,
     /// Print cucumber's own step-by-step output to stdout.
     pub console: bool,
+    /// Run only the scenarios whose tags (with their feature's and rule's) match.
+    pub tags: Option<gherkin::tagexpr::TagOperation>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             concurrency: 8,
-            junit: None,
+            cucumber_json: None,
             console: false,
+            tags: None,
         }
     }
 }
@@ -131,8 +140,8 @@ pub struct Run {
 /// A run that could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    #[error("{path}: cannot write the JUnit report: {reason}")]
-    Junit { path: PathBuf, reason: io::Error },
+    #[error("{path}: cannot write the Cucumber JSON report: {reason}")]
+    CucumberJson { path: PathBuf, reason: io::Error },
 }
 
 /// Runs `features` against the session's target; every step of every scenario must match a
@@ -147,9 +156,9 @@ pub async fn run(
     } else {
         Box::new(io::sink())
     };
-    let junit: Box<dyn io::Write> = match &options.junit {
+    let json: Box<dyn io::Write> = match &options.cucumber_json {
         Some(path) => {
-            let fail = |reason| SuiteError::Junit {
+            let fail = |reason| SuiteError::CucumberJson {
                 path: path.clone(),
                 reason,
             };
@@ -167,7 +176,7 @@ pub async fn run(
     };
     let writer = writer::Basic::raw(console, coloring, Verbosity::Default)
         .summarized()
-        .tee::<Conformance, _>(writer::JUnit::for_tee(junit, Verbosity::Default))
+        .tee::<Conformance, _>(writer::Json::for_tee(json))
         .normalized();
     let runner = cucumber::runner::Basic::default()
         .steps(Conformance::collection())
@@ -179,8 +188,25 @@ pub async fn run(
         cucumber::Cucumber::<_, _, _, _, _, cucumber::cli::Empty>::custom(InMemory, runner, writer)
             .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
             .fail_on_skipped();
+    let tags = options.tags.clone();
+    let selected = move |feature: &gherkin::Feature,
+                         rule: Option<&gherkin::Rule>,
+                         scenario: &gherkin::Scenario| {
+        tags.as_ref().is_none_or(|tags| {
+            tags.eval(
+                feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| &r.tags))
+                    .chain(&scenario.tags),
+            )
+        })
+    };
     let writer = SESSION
-        .scope(Arc::clone(&session), cucumber.run(features))
+        .scope(
+            Arc::clone(&session),
+            cucumber.filter_run(features, selected),
+        )
         .await;
     let execution_failed = writer.execution_has_failed();
     let records = std::mem::take(&mut *session.records.lock().unwrap_or_else(|e| e.into_inner()));
@@ -199,7 +225,7 @@ async fn record_scenario(
     world: Option<&mut Conformance>,
 ) {
     let Some(session) = current() else { return };
-    let (judgements, skipped) = world.map(|w| w.take_record()).unwrap_or_default();
+    let (judgements, skipped, duration) = world.map(|w| w.take_record()).unwrap_or_default();
     let outcome = match finished {
         ScenarioFinished::StepPassed => match skipped {
             Some(reason) => ScenarioOutcome::Skipped(reason),
@@ -223,6 +249,7 @@ async fn record_scenario(
             .collect(),
         outcome,
         judgements,
+        duration,
     });
 }
 

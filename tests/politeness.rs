@@ -249,8 +249,7 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
     let options = Options {
         concurrency: 4,
-        junit: None,
-        console: false,
+        ..Options::default()
     };
     suite::run(Arc::clone(&session), features::embedded(), &options)
         .await

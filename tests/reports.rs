@@ -280,3 +280,162 @@ fn an_unwritable_report_dir_is_exit_2_naming_the_flag() {
     assert!(stderr.contains("--report-dir"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// The report directory of one check run of a deviant stub, made once for the tests that read
+/// it; one scenario at a time, so its synthetic IDs come in one order.
+fn deviant_run() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reports-deviant");
+        let _ = std::fs::remove_dir_all(&dir);
+        let (code, _) = check_run(
+            &dir,
+            &[
+                "--stub-deviation",
+                "accepts-any-retry-mode",
+                "--concurrency",
+                "1",
+            ],
+        );
+        assert_eq!(code, Some(1));
+        dir
+    })
+}
+
+/// The JUnit XSD published with Jenkins (dtkit junit-4.xsd), as the `junit-report` crate ships
+/// it in its package: found through `cargo metadata`, so it comes from the registry, not from
+/// a copy in this repository.
+fn published_junit_xsd() -> String {
+    let rustc = Command::new("rustc").arg("-vV").output().unwrap();
+    let host = String::from_utf8(rustc.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .expect("rustc -vV names the host");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // For this platform only: other platforms' crates need not be downloaded.
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &host])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let package = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "junit-report")
+        .expect("junit-report is a dependency");
+    let manifest = Path::new(package["manifest_path"].as_str().unwrap());
+    let xsd = manifest.parent().unwrap().join("tests/JUnit.xsd");
+    std::fs::read_to_string(&xsd).unwrap_or_else(|e| panic!("{}: {e}", xsd.display()))
+}
+
+fn junit_violations(xsd: &str, xml: &str) -> Vec<String> {
+    let schema = xmlschema::parse_schema(xsd).expect("the XSD parses");
+    let doc = oxml::parse(xml).expect("the JUnit report is well-formed XML");
+    xmlschema::validate(&doc, &schema)
+        .violations
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn junit_xml_of_a_real_run_validates_against_the_published_xsd() {
+    let xsd = published_junit_xsd();
+    // The validator enforces every construct of this XSD but one: it does not tell mixed
+    // content (text beside elements, which <failure> and <error> allow) from element-only
+    // content, so stray text between elements would pass. Nothing else is skipped.
+    let unsupported = xmlschema::support::unsupported(&oxml::parse(&xsd).unwrap());
+    assert!(
+        unsupported
+            .iter()
+            .all(|u| u.construct == "@mixed on xs:complexType"),
+        "{unsupported:?}"
+    );
+
+    let dir = deviant_run();
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let violations = junit_violations(&xsd, &xml);
+    assert!(violations.is_empty(), "{violations:#?}\n{xml}");
+    // One testcase per scenario and one per fuzz-violated clause, named with clause IDs; the
+    // failures carry their evidence and a cURL line.
+    let report: ReportJson =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let scenarios = report.summary.scenarios_passed
+        + report.summary.scenarios_failed
+        + report.summary.scenarios_skipped;
+    let fuzz_cases = report
+        .fuzz
+        .as_ref()
+        .map_or(0, |f| f.violations.len().max(1));
+    assert_eq!(xml.matches("<testcase ").count(), scenarios + fuzz_cases);
+    assert!(
+        xml.contains(r#"<testcase name="[RUT-QUERY-03 RUT-QUERY-04] "#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"type="non-conformance""#) && xml.contains("curl -sS -i -X PUT"));
+
+    // And the validator does reject what the XSD forbids: a testcase without a name, a
+    // failure outside a testcase.
+    for broken in [
+        xml.replacen("<testcase name=", "<testcase label=", 1),
+        xml.replacen("<testcase ", "<failure/><testcase ", 1),
+    ] {
+        assert!(!junit_violations(&xsd, &broken).is_empty(), "{broken}");
+    }
+}
+
+#[test]
+fn junit_xml_matches_its_golden_file_with_times_and_ports_masked() {
+    let dir = deviant_run();
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let mut masked = xml.replace("><", ">\n<");
+    for (pattern, with) in [
+        (r#" time="[^"]*""#, r#" time="T""#),
+        (r#" timestamp="[^"]*""#, r#" timestamp="TIMESTAMP""#),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+    ] {
+        masked = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&masked, with)
+            .into_owned();
+    }
+    golden("junit.xml", &masked);
+}
+
+#[test]
+fn cucumber_json_lists_every_scenario_with_its_clause_tags() {
+    let dir = deviant_run();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cucumber.json")).unwrap())
+            .expect("cucumber.json is JSON");
+    let features = json.as_array().expect("an array of features");
+    assert_eq!(features.len(), 5);
+    let elements: Vec<&serde_json::Value> = features
+        .iter()
+        .flat_map(|f| f["elements"].as_array().unwrap())
+        .collect();
+    assert!(elements.len() >= 70, "{}", elements.len());
+    let tagged = |tag: &str| {
+        elements.iter().any(|e| {
+            e["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t["name"] == tag))
+        })
+    };
+    assert!(tagged("RUT-QUERY-03") && tagged("RUT-RESP-01"));
+    let failed = elements.iter().any(|e| {
+        e["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["result"]["status"] == "failed"))
+    });
+    assert!(failed, "the deviant stub's failures are in cucumber.json");
+}

@@ -1,0 +1,184 @@
+//! The JUnit XML report: one testsuite per feature, one testcase per scenario named with the
+//! clause IDs it checks, and a `fuzz` testsuite with a testcase per violated clause. What
+//! counts as a failure follows the clause grades of the `Report`, so the JUnit file and the
+//! exit code agree: a violation of a FAIL clause fails its scenario, one of a NON-STRICT or
+//! XFAIL clause is only noted; a scenario that got no answer is an `error` (a target fault),
+//! not a failure. A failure's `message` says what was expected and what came back; the
+//! requests with their cURL lines are in the testcase's `system-out` (the `failure` element
+//! stays empty, as every JUnit consumer reads it).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use junit_report::{TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder};
+
+use crate::fuzz::Summary;
+use crate::report::{Grade, Report};
+use crate::suite::{ScenarioOutcome, ScenarioRecord};
+
+/// The testsuites of one run: its scenarios by feature, then the fuzz budget. Suite names end
+/// with the target's name, so the suites of several runs can share one file.
+pub fn suites(
+    report: &Report,
+    records: &[ScenarioRecord],
+    fuzz: Option<&Summary>,
+    timestamp: time::OffsetDateTime,
+) -> Vec<TestSuite> {
+    // In file order, whatever order the scenarios finished in.
+    let mut records: Vec<&ScenarioRecord> = records.iter().collect();
+    records.sort_by_key(|r| {
+        let (file, line) = r.location.rsplit_once(':').unwrap_or((&r.location, ""));
+        (file.to_owned(), line.parse::<u32>().unwrap_or(0))
+    });
+    let mut by_feature: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
+    for r in records {
+        by_feature
+            .entry(&r.feature)
+            .or_default()
+            .push(testcase(report, r));
+    }
+    let mut suites: Vec<TestSuite> = by_feature
+        .into_iter()
+        .map(|(feature, cases)| {
+            TestSuiteBuilder::new(&format!("{feature} ({})", report.target))
+                .set_timestamp(timestamp)
+                .add_testcases(cases)
+                .build()
+        })
+        .collect();
+    if let Some(summary) = fuzz {
+        suites.push(
+            TestSuiteBuilder::new(&format!("fuzz ({})", report.target))
+                .set_timestamp(timestamp)
+                .add_testcases(fuzz_cases(report, summary))
+                .build(),
+        );
+    }
+    suites
+}
+
+/// The XML document of `suites`.
+pub fn xml(suites: Vec<TestSuite>) -> String {
+    let report = junit_report::ReportBuilder::new()
+        .add_testsuites(suites)
+        .build();
+    let mut out = Vec::new();
+    report
+        .write_xml(&mut out)
+        .unwrap_or_else(|e| unreachable!("writing XML into memory: {e}"));
+    String::from_utf8(out).unwrap_or_else(|e| unreachable!("quick-xml writes UTF-8: {e}"))
+}
+
+/// `[RUT-QUERY-03 RUT-QUERY-04] ABORT is rejected`.
+fn name(clauses: &[String], title: &str) -> String {
+    format!("[{}] {title}", clauses.join(" "))
+}
+
+fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
+    let name = name(&r.clauses, &r.scenario);
+    let time = time::Duration::try_from(r.duration).unwrap_or(time::Duration::ZERO);
+    let grade = |id: &str| report.clause(id).map(|c| c.grade);
+    // Every violation the scenario saw, split by whether its clause counts.
+    let mut counted = String::new();
+    let mut noted = String::new();
+    for j in &r.judgements {
+        for v in &j.verdict.violations {
+            let into = match grade(&v.clause) {
+                Some(Grade::Fail) | None => &mut counted,
+                Some(g) => {
+                    let _ = write!(noted, "{}: ", g.label());
+                    &mut noted
+                }
+            };
+            let _ = writeln!(into, "{} {}\n{v}\n{}\n", j.method, j.url, j.curl);
+        }
+    }
+    let mut case = match &r.outcome {
+        ScenarioOutcome::Passed => TestCaseBuilder::success(&name, time),
+        ScenarioOutcome::Skipped(why) => TestCaseBuilder::skipped_with_cause(&name, "skipped", why),
+        ScenarioOutcome::Failed(why) if why.contains(crate::steps::NO_ANSWER) => {
+            TestCaseBuilder::error(&name, time, "target-fault", why)
+        }
+        ScenarioOutcome::Failed(why) => {
+            let judged = r.judgements.iter().any(|j| !j.verdict.passed());
+            if !judged || !counted.is_empty() {
+                TestCaseBuilder::failure(&name, time, "non-conformance", why)
+            } else {
+                TestCaseBuilder::success(&name, time)
+            }
+        }
+    };
+    case.set_classname(&r.feature).set_filepath(&r.location);
+    let mut out = counted;
+    if !noted.is_empty() {
+        let _ = write!(
+            out,
+            "violations that do not count against conformance:\n{noted}"
+        );
+    }
+    if !out.is_empty() {
+        case.set_system_out(out.trim_end());
+    }
+    case.build()
+}
+
+/// One testcase per clause the fuzzer violated (failing as the clause's grade says), or one
+/// passing testcase when it violated none.
+fn fuzz_cases(report: &Report, summary: &Summary) -> Vec<TestCase> {
+    let time = time::Duration::try_from(summary.elapsed).unwrap_or(time::Duration::ZERO);
+    let title = format!("{} generated cases, seed {}", summary.cases, summary.seed);
+    if summary.violations.is_empty() {
+        let mut case = TestCaseBuilder::success(&name(&[], &title), time);
+        case.set_classname("fuzz");
+        if summary.transport_errors > 0 {
+            case.set_system_out(&format!(
+                "{} transport errors; the first: {}",
+                summary.transport_errors,
+                summary.first_transport_error.as_deref().unwrap_or("")
+            ));
+        }
+        return vec![case.build()];
+    }
+    summary
+        .violations
+        .iter()
+        .map(|(clause, n)| {
+            let name = name(std::slice::from_ref(clause), &title);
+            let finding = summary.findings.iter().find(|f| &f.clause == clause);
+            let evidence = match finding {
+                Some(f) => format!(
+                    "minimal case (case {}, {} shrink steps): {} {}\n{}\n{}",
+                    f.case_index,
+                    f.shrink_steps,
+                    f.method,
+                    f.url,
+                    f.verdict
+                        .violations
+                        .iter()
+                        .filter(|v| &v.clause == clause)
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    f.curl
+                ),
+                None => "the first failing case did not fail again when re-sent".to_owned(),
+            };
+            let message = format!("{n} generated case(s) violated {clause}");
+            let mut case = match report.clause(clause).map(|c| c.grade) {
+                Some(Grade::Fail) | None => {
+                    let mut case =
+                        TestCaseBuilder::failure(&name, time, "non-conformance", &message);
+                    case.set_system_out(&evidence);
+                    case
+                }
+                Some(g) => {
+                    let mut case = TestCaseBuilder::success(&name, time);
+                    case.set_system_out(&format!("{}: {message}\n{evidence}", g.label()));
+                    case
+                }
+            };
+            case.set_classname("fuzz");
+            case.build()
+        })
+        .collect()
+}
