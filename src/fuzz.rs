@@ -30,6 +30,8 @@ pub struct Options {
     pub mutations: bool,
     /// The most requests spent shrinking one finding.
     pub max_shrink_steps: u32,
+    /// Advanced once per case sent (hidden unless the caller shows it).
+    pub progress: indicatif::ProgressBar,
 }
 
 impl Default for Options {
@@ -40,6 +42,7 @@ impl Default for Options {
             concurrency: 16,
             mutations: true,
             max_shrink_steps: 256,
+            progress: indicatif::ProgressBar::hidden(),
         }
     }
 }
@@ -288,6 +291,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         })
         .buffer_unordered(options.concurrency.max(1));
     while let Some((index, kind, sent)) = results.next().await {
+        options.progress.inc(1);
         *summary.per_kind.entry(kind).or_default() += 1;
         match sent {
             Sent::NoTask => summary.without_task += 1,
@@ -307,6 +311,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         }
     }
     drop(results);
+    options.progress.finish_and_clear();
     // The thread ends once it has generated every case or the channel closed.
     let _ = generator.join();
 

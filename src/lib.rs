@@ -24,6 +24,7 @@ pub mod loopback;
 pub mod openapi;
 pub mod oracle;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod signing;
 pub mod spec;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use cucumber::gherkin::tagexpr::TagOperation;
 
+use css_conformance::fixtures::Fixtures;
 use css_conformance::fuzz::{self, Finding, Replay};
 use css_conformance::profile::{AuthMethod, Origins, Profile};
 use css_conformance::report::Report;
@@ -291,11 +292,20 @@ struct ReplayArgs {
 
 #[derive(clap::Args)]
 struct StubArgs {
-    /// Stop after this many seconds (default: serve until killed).
+    /// Listen here, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (default: a free loopback port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// What the stub serves and accepts (YAML; every key optional, see the README):
+    /// project_id, cluster_id, failed_action_ids, not_failed_action_id, token, access_key,
+    /// secret_key.
+    #[arg(long, value_name = "FILE")]
+    fixtures: Option<PathBuf>,
+    /// Stop after this many seconds (default: serve until Ctrl-C or SIGTERM).
     #[arg(long, value_name = "SECONDS")]
     serve_for: Option<u64>,
-    #[command(flatten)]
-    target: TargetArgs,
+    /// Deviate from the contract on purpose, to see how a client copes.
+    #[arg(long, value_enum, value_name = "DEVIATION")]
+    stub_deviation: Option<Deviation>,
 }
 
 fn main() -> ExitCode {
@@ -307,6 +317,15 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    // The stub logs each request it answers; everything else is quiet unless RUST_LOG says.
+    let default_log = match cli.command {
+        Command::Stub(_) => "warn,css_conformance::stub=info",
+        _ => "warn",
+    };
+    if let Err(e) = init_logging(default_log) {
+        eprintln!("error: {e}");
+        return ExitCode::from(USAGE_ERROR);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -337,6 +356,24 @@ fn main() -> ExitCode {
             ExitCode::from(USAGE_ERROR)
         }
     }
+}
+
+/// Logs go to stderr through `tracing`, filtered by RUST_LOG (e.g.
+/// `RUST_LOG=css_conformance=debug` shows every request and its status), coloured only where
+/// stderr is a terminal and NO_COLOR is not set.
+fn init_logging(default: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(value) => EnvFilter::try_new(&value)
+            .map_err(|e| anyhow::anyhow!("RUST_LOG={value}: not a log filter: {e}"))?,
+        Err(_) => EnvFilter::new(default),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(console::colors_enabled_stderr())
+        .init();
+    Ok(())
 }
 
 /// A target to run against, with the profile it came from.
@@ -462,13 +499,17 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         target,
         profile,
     } = open_target(&spec, &args.target).await?;
-    let session = Arc::new(Session::new(Arc::clone(&spec), target));
+    let session = Arc::new(
+        Session::new(Arc::clone(&spec), target)
+            .with_progress(css_conformance::progress::start(None, "scenarios")),
+    );
     let run = suite::run(Arc::clone(&session), features, &options).await?;
     let fuzz_cases = args
         .fuzz_cases
         .unwrap_or(if args.tags.is_some() { 0 } else { 300 });
     let fuzzed = if fuzz_cases > 0 {
-        let opts = fuzz_options(&args.fuzz, fuzz_cases, 16, &session.target);
+        let mut opts = fuzz_options(&args.fuzz, fuzz_cases, 16, &session.target);
+        opts.progress = css_conformance::progress::start(Some(fuzz_cases), "fuzz");
         Some(fuzz::run(&spec, &session.target, &opts).await)
     } else {
         None
@@ -482,11 +523,10 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         &profile.expected_deviations,
     )
     .strict(args.strict);
-    if args.quiet {
-        print!("{}", report.render_quiet());
-    } else {
-        print!("{}", report.render());
-    }
+    print!(
+        "{}",
+        report.render_styled(args.quiet, console::colors_enabled())
+    );
     let traffic = session.target.traffic();
     if traffic.retried + traffic.throttled + traffic.not_resent > 0 {
         println!(
@@ -548,12 +588,13 @@ async fn fuzz_once(args: FuzzArgs) -> anyhow::Result<u8> {
         target,
         ..
     } = open_target(&spec, &args.target).await?;
-    let options = fuzz_options(
+    let mut options = fuzz_options(
         &args.fuzz,
         args.cases,
         usize::from(args.concurrency),
         &target,
     );
+    options.progress = css_conformance::progress::start(Some(args.cases), "fuzz");
     println!(
         "Fuzzing {} with {} cases, seed {} (replay this run with --seed {})",
         target.name(),
@@ -606,18 +647,87 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
 
 async fn stub(args: StubArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
-    let (stub, _target) = suite::stub_target(spec, args.target.stub_deviation).await;
-    println!("{}", stub.base_url());
-    eprintln!(
-        "css-conformance stub: serving on {} (token {}); stop with Ctrl-C",
-        stub.base_url(),
+    let (fixtures, credentials) = (Fixtures::builtin(), suite::stub_credentials());
+    let (fixtures, credentials) = match &args.fixtures {
+        Some(file) => css_conformance::stub::load_fixtures(file, &spec, fixtures, credentials)?,
+        None => (fixtures, credentials),
+    };
+    let stub = Stub::start_watching(
+        Arc::clone(&spec),
+        &fixtures,
+        &credentials,
+        args.stub_deviation,
+        true,
+    )
+    .await;
+    let url = match args.listen {
+        None => stub.base_url(),
+        Some(addr) => {
+            // httpmock picks its own port; a fixed address forwards to it.
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
+            let bound = listener.local_addr()?;
+            tokio::spawn(forward(listener, stub.address()));
+            format!("http://{bound}")
+        }
+    };
+    println!("{url}");
+    // The built-in token guards nothing and the README gives it; one from a file is not shown.
+    let token = if args.fixtures.is_some() {
+        "as in the fixtures file"
+    } else {
         suite::STUB_TOKEN
+    };
+    eprintln!(
+        "css-conformance stub: serving on {url} (project {}, cluster {}, token {token}); each \
+         request is logged with its verdict; stop with Ctrl-C",
+        fixtures.project_id, fixtures.cluster_id
     );
-    match args.serve_for {
-        Some(secs) => tokio::time::sleep(std::time::Duration::from_secs(secs)).await,
-        None => std::future::pending::<()>().await,
+    let stopped_by = tokio::select! {
+        () = async {
+            match args.serve_for {
+                Some(secs) => tokio::time::sleep(std::time::Duration::from_secs(secs)).await,
+                None => std::future::pending().await,
+            }
+        } => "--serve-for",
+        _ = tokio::signal::ctrl_c() => "Ctrl-C",
+        () = terminated() => "SIGTERM",
+    };
+    let summary = stub.client_summary();
+    eprintln!("css-conformance stub: stopped ({stopped_by}): {summary}");
+    Ok(if summary.resent > 0 {
+        NOT_CONFORMANT
+    } else {
+        CONFORMANT
+    })
+}
+
+/// Resolves when the process gets SIGTERM (never elsewhere).
+async fn terminated() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        term.recv().await;
+        return;
     }
-    Ok(CONFORMANT)
+    std::future::pending::<()>().await;
+}
+
+/// Forwards every connection `listener` accepts to `backend`, byte for byte.
+async fn forward(listener: tokio::net::TcpListener, backend: std::net::SocketAddr) {
+    loop {
+        let Ok((mut inbound, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
+    }
 }
 
 fn spec_lint(source: &SpecSource) -> anyhow::Result<u8> {

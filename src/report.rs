@@ -159,15 +159,27 @@ impl Report {
 
     /// The console rendering: one line per clause, evidence under failures, a summary.
     pub fn render(&self) -> String {
-        self.render_clauses(true)
+        self.render_styled(false, false)
     }
 
     /// `render` without the clauses that passed (`--quiet`).
     pub fn render_quiet(&self) -> String {
-        self.render_clauses(false)
+        self.render_styled(true, false)
     }
 
-    fn render_clauses(&self, passed_too: bool) -> String {
+    /// `render` or (`quiet`) `render_quiet`, the verdicts in colour when `colors`.
+    pub fn render_styled(&self, quiet: bool, colors: bool) -> String {
+        let passed_too = !quiet;
+        let paint = |g: Grade| {
+            let style = match g {
+                Grade::Pass => console::Style::new().green(),
+                Grade::Fail => console::Style::new().red().bold(),
+                Grade::NonStrict => console::Style::new().yellow(),
+                Grade::Xfail | Grade::Xpass => console::Style::new().magenta(),
+                Grade::Skip => console::Style::new().dim(),
+            };
+            style.force_styling(colors).apply_to(g.label()).to_string()
+        };
         let mut out = String::new();
         let _ = writeln!(out, "Target: {}", self.target);
         for c in self
@@ -180,7 +192,7 @@ impl Report {
                 "{:<13} {:<8} {}  {}",
                 c.id,
                 c.level.to_string(),
-                c.grade.label(),
+                paint(c.grade),
                 c.statement
             );
             if !c.evidence.is_empty() && c.grade != Grade::Pass {

@@ -81,6 +81,66 @@ struct State {
     tasks: Mutex<Tasks>,
     /// Requests that named one of the stub's tasks, whatever came of them.
     on_tasks: std::sync::atomic::AtomicU64,
+    /// What the stub's clients did, when it watches them (`css-conformance stub`).
+    watch: Option<Mutex<Watch>>,
+}
+
+/// The client side of the contract: a request refused with a status the page says not to
+/// repeat unchanged (400, 403) must not come again unchanged. "Unchanged" is the method, path,
+/// query, body and the identity presented (the token, or the AK of a signature), so a client
+/// that re-signs the same request (a new X-Sdk-Date and signature) still counts as repeating it.
+#[derive(Debug, Default)]
+struct Watch {
+    /// Refused requests by fingerprint, with the status they got.
+    refused: std::collections::HashMap<u64, u16>,
+    requests: u64,
+    by_status: BTreeMap<u16, u64>,
+    resent: u64,
+    /// The first few re-sent requests, described.
+    examples: Vec<String>,
+}
+
+/// What the stub's clients did, for the summary on shutdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSummary {
+    pub requests: u64,
+    pub by_status: BTreeMap<u16, u64>,
+    /// Requests re-sent unchanged after a 400 or 403.
+    pub resent: u64,
+    pub examples: Vec<String>,
+}
+
+impl std::fmt::Display for ClientSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let statuses: Vec<String> = self
+            .by_status
+            .iter()
+            .map(|(status, n)| format!("{n} x {status}"))
+            .collect();
+        write!(
+            f,
+            "{} request(s) answered ({})",
+            self.requests,
+            if statuses.is_empty() {
+                "none".to_owned()
+            } else {
+                statuses.join(", ")
+            }
+        )?;
+        if self.resent == 0 {
+            write!(f, "; no request was re-sent unchanged after a 400 or 403")
+        } else {
+            write!(
+                f,
+                "; CLIENT FAULT: {} request(s) re-sent unchanged after a 400 or 403, which the page says not to repeat:",
+                self.resent
+            )?;
+            for e in &self.examples {
+                write!(f, "\n  {e}")?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The listed tasks by state, and which generated failed tasks have been spent (a bit each,
@@ -106,6 +166,18 @@ impl Stub {
         credentials: &Credentials,
         deviation: Option<Deviation>,
     ) -> Stub {
+        Stub::start_watching(spec, fixtures, credentials, deviation, false).await
+    }
+
+    /// `start`, and when `watch` log each request with the stub's verdict on it and check
+    /// the client side of the contract (see `client_summary`).
+    pub async fn start_watching(
+        spec: Arc<Spec>,
+        fixtures: &Fixtures,
+        credentials: &Credentials,
+        deviation: Option<Deviation>,
+        watch: bool,
+    ) -> Stub {
         let mut tasks: BTreeMap<String, TaskState> = fixtures
             .failed_action_ids
             .iter()
@@ -120,6 +192,7 @@ impl Stub {
             credentials: credentials.clone(),
             deviation,
             on_tasks: std::sync::atomic::AtomicU64::new(0),
+            watch: watch.then(|| Mutex::new(Watch::default())),
             tasks: Mutex::new(Tasks {
                 listed: tasks,
                 generated_spent: if fixtures.generated_failed_tasks {
@@ -152,9 +225,33 @@ impl Stub {
             .load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// What the clients did so far (empty unless started watching).
+    pub fn client_summary(&self) -> ClientSummary {
+        let watch = self.state.watch.as_ref().map(|w| {
+            let w = w.lock().unwrap_or_else(|e| e.into_inner());
+            ClientSummary {
+                requests: w.requests,
+                by_status: w.by_status.clone(),
+                resent: w.resent,
+                examples: w.examples.clone(),
+            }
+        });
+        watch.unwrap_or(ClientSummary {
+            requests: 0,
+            by_status: BTreeMap::new(),
+            resent: 0,
+            examples: Vec::new(),
+        })
+    }
+
     /// The base URL to send requests to, e.g. `http://127.0.0.1:41234`.
     pub fn base_url(&self) -> String {
         self.server.base_url()
+    }
+
+    /// The address it listens on.
+    pub fn address(&self) -> std::net::SocketAddr {
+        *self.server.address()
     }
 
     /// The httpmock ID of the one mock that answers everything.
@@ -202,18 +299,69 @@ impl Tasks {
 
 impl State {
     fn answer(&self, req: &HttpMockRequest) -> HttpMockResponse {
-        let uri = req.uri_str();
-        // The request target may come in absolute form; keep the path and query.
-        let uri = match uri.split_once("://") {
-            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-            None => uri,
+        let (response, kind) = self.decide(req);
+        if let Some(watch) = &self.watch {
+            self.watch_client(watch, req, &response, kind);
+        }
+        response
+    }
+
+    /// Logs the request with the stub's verdict and checks it against the client's duties.
+    fn watch_client(
+        &self,
+        watch: &Mutex<Watch>,
+        req: &HttpMockRequest,
+        response: &HttpMockResponse,
+        kind: Option<Kind>,
+    ) {
+        use std::hash::{Hash as _, Hasher as _};
+        let status = response.status.unwrap_or(200);
+        let uri = path_and_query(req.uri_str());
+        let shown = crate::report::shorten(uri);
+        let verdict = kind.map_or_else(|| "not classified".to_owned(), |k| k.to_string());
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (req.method_str(), uri, req.body_ref(), identity(req)).hash(&mut h);
+        let fingerprint = h.finish();
+        let may_repeat = self
+            .spec
+            .status_codes
+            .iter()
+            .find(|s| s.code == status)
+            .is_none_or(|s| s.client_may_repeat);
+        let mut w = watch.lock().unwrap_or_else(|e| e.into_inner());
+        w.requests += 1;
+        *w.by_status.entry(status).or_default() += 1;
+        let before = if may_repeat {
+            w.refused.remove(&fingerprint)
+        } else {
+            w.refused.insert(fingerprint, status)
         };
+        tracing::info!("{} {shown} -> {status} ({verdict})", req.method_str());
+        if let Some(earlier) = before {
+            w.resent += 1;
+            let what = format!(
+                "{} {shown}: re-sent unchanged after a {earlier}",
+                req.method_str()
+            );
+            tracing::warn!(
+                "client fault: {what}; the page says a {earlier} is not to be repeated unchanged"
+            );
+            if w.examples.len() < 10 {
+                w.examples.push(what);
+            }
+        }
+    }
+
+    /// The stub's answer to `req`, and the kind of request it took it for (none when it is
+    /// not this operation, or a deviation answered before classifying it).
+    fn decide(&self, req: &HttpMockRequest) -> (HttpMockResponse, Option<Kind>) {
+        let uri = path_and_query(req.uri_str());
         let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
         let Some(ids) = self.route(path) else {
-            return plain(404, "no such resource");
+            return (plain(404, "no such resource"), None);
         };
         if req.method_str() != self.spec.operation.method {
-            return plain(405, "method not allowed");
+            return (plain(405, "method not allowed"), None);
         }
         let retry_name = &self.spec.retry_mode().name;
         let retry_mode = query
@@ -237,18 +385,19 @@ impl State {
         let presented = self.presented(req, path, query);
         let parsed = Parsed { ids, retry_mode };
 
+        // A deviating stub fails before it looks at the request any further.
         if self.deviation == Some(Deviation::ServerErrorOnLongId)
             && parsed.ids.iter().any(|(_, v)| v.chars().count() > 64)
         {
-            return plain(500, "internal server error");
+            return (plain(500, "internal server error"), None);
         }
         if self.deviation == Some(Deviation::ServerErrorOnEncodedId)
             && path.split('/').any(|segment| segment.contains('%'))
         {
-            return plain(500, "internal server error");
+            return (plain(500, "internal server error"), None);
         }
         let kind = self.classify(&parsed, presented);
-        self.respond(kind)
+        (self.respond(kind), Some(kind))
     }
 
     /// The credentials a request presents: a token, or an AK/SK signature checked as the
@@ -385,6 +534,29 @@ impl State {
     }
 }
 
+/// The path and query of a request target, which may come in absolute form.
+fn path_and_query(uri: &str) -> &str {
+    match uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => uri,
+    }
+}
+
+/// Who a request says it is: its token or the access key of its signature (not the date or
+/// signature, which change every time a request is signed).
+fn identity(req: &HttpMockRequest) -> Option<String> {
+    req.headers_vec().iter().find_map(|(k, v)| {
+        if k.eq_ignore_ascii_case("x-auth-token") {
+            Some(format!("token {v}"))
+        } else if k.eq_ignore_ascii_case("authorization") {
+            let access = v.split([' ', ',']).find_map(|p| p.strip_prefix("Access="));
+            Some(format!("ak {}", access.unwrap_or(v)))
+        } else {
+            None
+        }
+    })
+}
+
 fn decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
@@ -447,4 +619,116 @@ impl Drop for Standalone {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The fixtures file of `css-conformance stub --fixtures FILE`: what the stub serves and
+/// accepts. Every key is optional; a missing one keeps the built-in stub's value.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixturesFile {
+    project_id: Option<String>,
+    cluster_id: Option<String>,
+    failed_action_ids: Option<Vec<String>>,
+    not_failed_action_id: Option<String>,
+    token: Option<String>,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+}
+
+/// A fixtures file that cannot be used, with where the fault is.
+#[derive(Debug, thiserror::Error)]
+pub enum FixturesError {
+    #[error("{}: cannot read: {reason}", file.display())]
+    Read {
+        file: std::path::PathBuf,
+        reason: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Syntax {
+        file: std::path::PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}:{line}: key `{key}`: {message}", file.display())]
+    Invalid {
+        file: std::path::PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+/// Reads a fixtures file over the built-in stub's fixtures and credentials; every ID must be
+/// of the format the spec observed for its parameter, or the stub would take it as malformed.
+pub fn load_fixtures(
+    file: &std::path::Path,
+    spec: &Spec,
+    mut fixtures: Fixtures,
+    mut credentials: Credentials,
+) -> Result<(Fixtures, Credentials), FixturesError> {
+    let text = std::fs::read_to_string(file).map_err(|reason| FixturesError::Read {
+        file: file.to_owned(),
+        reason,
+    })?;
+    let given: FixturesFile = if text.trim().is_empty() {
+        FixturesFile::default()
+    } else {
+        serde_yaml::from_str(&text).map_err(|e| {
+            let (line, column, message) = crate::spec::yaml_error(&e);
+            FixturesError::Syntax {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            }
+        })?
+    };
+    let check = |key: &str, param: &str, value: &str| {
+        let fits = spec
+            .observed_format(param)
+            .is_some_and(|re| re.is_match(value));
+        if fits {
+            return Ok(());
+        }
+        let format = spec
+            .path_parameter(param)
+            .map_or("", |p| p.observed_format.as_str());
+        Err(FixturesError::Invalid {
+            file: file.to_owned(),
+            line: crate::spec::line_of(&text, value, 0),
+            key: key.to_owned(),
+            message: format!(
+                "`{value}` is not of the format {format}; the stub would take it for a malformed {param}"
+            ),
+        })
+    };
+    if let Some(v) = given.project_id {
+        check("project_id", "project_id", &v)?;
+        fixtures.project_id = v;
+    }
+    if let Some(v) = given.cluster_id {
+        check("cluster_id", "cluster_id", &v)?;
+        fixtures.cluster_id = v;
+    }
+    if let Some(ids) = given.failed_action_ids {
+        for v in &ids {
+            check("failed_action_ids", "action_id", v)?;
+        }
+        fixtures.failed_action_ids = ids;
+    }
+    if let Some(v) = given.not_failed_action_id {
+        check("not_failed_action_id", "action_id", &v)?;
+        fixtures.not_failed_action_id = Some(v);
+    }
+    if let Some(v) = given.token {
+        credentials.token = v;
+    }
+    if let Some(v) = given.access_key {
+        credentials.access_key = v;
+    }
+    if let Some(v) = given.secret_key {
+        credentials.secret_key = Secret::new(v);
+    }
+    Ok((fixtures, credentials))
 }

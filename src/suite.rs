@@ -32,6 +32,8 @@ pub struct Session {
     pub target: Target,
     records: Mutex<Vec<ScenarioRecord>>,
     next_id: AtomicU64,
+    /// Advanced once per scenario finished (hidden unless the caller shows it).
+    progress: indicatif::ProgressBar,
 }
 
 impl Session {
@@ -41,7 +43,14 @@ impl Session {
             target,
             records: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            progress: indicatif::ProgressBar::hidden(),
         }
+    }
+
+    /// The session, counting its scenarios on `progress`.
+    pub fn with_progress(mut self, progress: indicatif::ProgressBar) -> Session {
+        self.progress = progress;
+        self
     }
 
     /// A well-formed UUID that names nothing on the target.
@@ -56,6 +65,7 @@ impl Session {
     }
 
     fn record(&self, record: ScenarioRecord) {
+        self.progress.inc(1);
         self.records
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -208,6 +218,7 @@ pub async fn run(
             cucumber.filter_run(features, selected),
         )
         .await;
+    session.progress.finish_and_clear();
     let execution_failed = writer.execution_has_failed();
     let records = std::mem::take(&mut *session.records.lock().unwrap_or_else(|e| e.into_inner()));
     Ok(Run {

@@ -477,7 +477,19 @@ impl Target {
             self.traffic.not_resent.fetch_add(1, Ordering::Relaxed);
             return Ok(answer.clone());
         }
+        let logged = tracing::enabled!(tracing::Level::DEBUG).then(|| crate::report::shorten(&url));
         let response = self.send_politely(spec, request, url).await;
+        if let Some(url) = logged {
+            match &response {
+                Ok(r) => tracing::debug!(
+                    status = r.status,
+                    body_bytes = r.body.len(),
+                    "{} {url}",
+                    spec.operation.method
+                ),
+                Err(e) => tracing::debug!(error = %e.message, "{} {url}", spec.operation.method),
+            }
+        }
         let counter = match &response {
             Ok(_) => &self.traffic.answered,
             Err(_) => &self.traffic.faults,

@@ -439,3 +439,49 @@ fn cucumber_json_lists_every_scenario_with_its_clause_tags() {
     });
     assert!(failed, "the deviant stub's failures are in cucumber.json");
 }
+
+#[test]
+fn tags_select_scenarios_and_a_bad_expression_is_exit_2() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("reports-tags");
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args([
+            "check",
+            "--tags",
+            "@RUT-RESP-01 or @RUT-QUERY-03",
+            "--report-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: ReportJson =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let verdict = |id: &str| {
+        let c = report.clauses.iter().find(|c| c.id == id).unwrap();
+        (c.verdict.as_str(), c.evidence.join("; "))
+    };
+    // The selected clauses are judged; so is any other clause their requests bear on (every
+    // answer is judged against every clause that applies to it); the rest were not judged.
+    assert_eq!(verdict("RUT-RESP-01").0, "PASS");
+    assert_eq!(verdict("RUT-QUERY-03").0, "PASS");
+    for id in ["RUT-AUTH-01", "RUT-PATH-03", "RUT-EXT-01"] {
+        assert_eq!(verdict(id).0, "SKIP", "{id}: {}", verdict(id).1);
+    }
+    assert!(
+        report.fuzz.is_none(),
+        "--tags runs no fuzz budget unless asked"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["check", "--tags", "@RUT-RESP-01 and"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--tags") && stderr.contains("column 17"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

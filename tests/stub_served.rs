@@ -1,0 +1,238 @@
+//! `css-conformance stub` as client teams use it: on a fixed address, with a fixtures file,
+//! answering the official SDK's request shape, logging each request with its verdict, flagging
+//! a client that re-sends a refused request unchanged, and stopping cleanly on SIGTERM with a
+//! summary.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use css_conformance::signing::{self, Unsigned};
+use css_conformance::target::Secret;
+
+/// The SDK's request for `retry_mode=abort`, from the vendor SDK's vectors.
+#[derive(serde::Deserialize)]
+struct Case {
+    name: String,
+    method: String,
+    resource_path: String,
+    query_params: Vec<(String, String)>,
+    headers: serde_json::Map<String, serde_json::Value>,
+    ak: String,
+    sk: String,
+}
+
+fn sdk_client_like_abort() -> Case {
+    #[derive(serde::Deserialize)]
+    struct Vectors {
+        cases: Vec<Case>,
+    }
+    let vectors: Vectors =
+        serde_json::from_str(include_str!("data/aksk_sdk_hmac_sha256.json")).unwrap();
+    vectors
+        .cases
+        .into_iter()
+        .find(|c| c.name == "sdk_client_like_abort")
+        .expect("the vector is there")
+}
+
+/// The stub, served by the binary on a port the OS picks, with `fixtures`.
+fn serve(fixtures: &str, name: &str) -> (Child, String) {
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.yaml"));
+    std::fs::write(&file, fixtures).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args([
+            "stub",
+            "--listen",
+            "127.0.0.1:0",
+            "--serve-for",
+            "60",
+            "--fixtures",
+        ])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let host = url
+        .trim()
+        .strip_prefix("http://")
+        .expect("the stub prints its URL first")
+        .to_owned();
+    (child, host)
+}
+
+/// Sends one HTTP/1.1 request as written and returns the status.
+fn send(host: &str, head: &str) -> u16 {
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream
+        .write_all(format!("{head}Content-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
+/// The SDK's request, signed now (the stub checks X-Sdk-Date) for `host`.
+fn sdk_request(case: &Case, host: &str, query: &[(String, String)]) -> String {
+    let mut headers: Vec<(String, String)> = case
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    for (k, v) in &mut headers {
+        if k == "X-Sdk-Date" {
+            *v = signing::sdk_date(time::OffsetDateTime::now_utc());
+        }
+    }
+    let signed = signing::sign(
+        &Unsigned {
+            method: &case.method,
+            host,
+            path: &case.resource_path,
+            query,
+            headers: &headers,
+            body: b"",
+        },
+        &Secret::new(&case.ak),
+        &Secret::new(&case.sk),
+    );
+    let mut head = format!("{} {} HTTP/1.1\r\n", case.method, signed.request_target);
+    for (k, v) in &signed.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head
+}
+
+/// Stops the stub with SIGTERM and returns its exit code and stderr.
+fn terminate(mut child: Child) -> (Option<i32>, String) {
+    // SAFETY: signalling a child process this test started and has not reaped.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the stub did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status.code(), stderr)
+}
+
+#[test]
+fn the_served_stub_answers_the_sdk_request_shape_and_flags_a_client_that_repeats_a_refusal() {
+    let case = sdk_client_like_abort();
+    let fixtures = format!(
+        "# the SDK vectors' credentials\naccess_key: {}\nsecret_key: \"{}\"\n",
+        case.ak, case.sk
+    );
+    let (child, host) = serve(&fixtures, "stub-sdk");
+
+    // The official SDK's request shape, re-signed for now: 200, the abort is accepted.
+    let abort = sdk_request(&case, &host, &case.query_params);
+    assert_eq!(send(&host, &abort), 200);
+    // A client that gets 400 for ABORT and sends the very same request again (re-signed, as
+    // an SDK retry loop would) is at fault; the stub says so.
+    let upper = vec![("retry_mode".to_owned(), "ABORT".to_owned())];
+    assert_eq!(send(&host, &sdk_request(&case, &host, &upper)), 400);
+    std::thread::sleep(Duration::from_millis(1100)); // a new X-Sdk-Date, a new signature
+    assert_eq!(send(&host, &sdk_request(&case, &host, &upper)), 400);
+
+    let (code, stderr) = terminate(child);
+    assert_eq!(
+        code,
+        Some(1),
+        "a client fault makes the exit code 1\n{stderr}"
+    );
+    assert!(stderr.contains("-> 200 (abort)"), "{stderr}");
+    assert!(stderr.contains("-> 400 (invalid_retry_mode)"), "{stderr}");
+    assert!(stderr.contains("stopped (SIGTERM)"), "{stderr}");
+    assert!(
+        stderr.contains("1 request(s) re-sent unchanged after a 400 or 403"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&case.sk),
+        "the secret key is never printed"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_well_behaved_client_leaves_a_clean_summary_and_exit_0() {
+    let (child, host) = serve(
+        "project_id: 0123456789abcdef0123456789abcdef\nfailed_action_ids:\n  - 11111111-2222-4333-8444-555555555555\ntoken: team-token\n",
+        "stub-clean",
+    );
+    let path = "/v1.0/0123456789abcdef0123456789abcdef/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/11111111-2222-4333-8444-555555555555/retry";
+    let head = |query: &str, token: &str| {
+        format!("PUT {path}{query} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {token}\r\n")
+    };
+    assert_eq!(send(&host, &head("?retry_mode=ABORT", "team-token")), 400);
+    // Changed after the refusal: not a repeat.
+    assert_eq!(send(&host, &head("", "team-token")), 200);
+    assert_eq!(send(&host, &head("", "wrong-token")), 403);
+    let (code, stderr) = terminate(child);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr
+            .contains("3 request(s) answered (1 x 200, 1 x 400, 1 x 403); no request was re-sent"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("team-token"),
+        "the token is never printed: {stderr}"
+    );
+}
+
+#[test]
+fn a_bad_fixtures_file_is_exit_2_naming_file_line_and_key() {
+    for (name, yaml, expected) in [
+        ("stub-unknown-key", "tokn: x\n", "unknown field `tokn`"),
+        (
+            "stub-bad-id",
+            "cluster_id: ea244205-d641-45d9-9dcb-ab2236bcd07e\nfailed_action_ids: [not-a-uuid]\n",
+            ":2: key `failed_action_ids`",
+        ),
+        (
+            "stub-wrong-type",
+            "failed_action_ids: 7\n",
+            "failed_action_ids",
+        ),
+    ] {
+        let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.yaml"));
+        std::fs::write(&file, yaml).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+            .args(["stub", "--serve-for", "0", "--fixtures"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(&format!("{name}.yaml")), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}
