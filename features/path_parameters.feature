@@ -63,6 +63,13 @@ Feature: The path parameters project_id, cluster_id and action_id
     When I abort it
     Then the request is rejected
 
+  # A server that does not look at cluster_id would retry the task; so this one is mutating.
+  @RUT-PATH-03
+  Scenario: A failed task named under an unknown cluster_id is not retried
+    Given a failed upgrade task named under an unknown cluster
+    When I retry it
+    Then the request is rejected
+
   @RUT-PATH-04
   Scenario: A well-formed but unknown action_id is rejected
     Given an unknown upgrade task

@@ -41,6 +41,9 @@ pub const NO_ANSWER: &str = "target fault: no answer to";
 
 pub const NEEDS_AKSK: &str = "needs AK/SK credentials";
 
+/// Why a mutating scenario did not run: the configured failed tasks are all spent.
+const NO_TASK_LEFT: &str = "no failed upgrade task left to consume";
+
 /// The steps were run by something other than `suite::run`.
 #[derive(Debug, thiserror::Error)]
 #[error("the steps run only inside css_conformance::suite::run")]
@@ -235,7 +238,7 @@ fn a_failed_task(w: &mut Conformance) {
             w.set_up(Kind::Retry, project, cluster, task);
             w.uses_real_task = true;
         }
-        None => w.skip("no failed upgrade task left to consume"),
+        None => w.skip(NO_TASK_LEFT),
     }
 }
 
@@ -270,6 +273,24 @@ fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
     let project = w.session.target.fixtures.project_id.clone();
     let (cluster, task) = (w.session.synthetic_id(), w.session.synthetic_id());
     w.set_up(Kind::UnknownCluster, project, cluster, task);
+}
+
+#[given("a failed upgrade task named under an unknown cluster")]
+fn a_failed_task_under_an_unknown_cluster(w: &mut Conformance) {
+    // Only a server that ignores cluster_id would act on it; that is the point of asking.
+    if !w.session.target.mutations_allowed() {
+        w.skip(crate::target::MUTATION_SKIP_REASON);
+        return;
+    }
+    let project = w.session.target.fixtures.project_id.clone();
+    let cluster = w.session.synthetic_id();
+    match w.session.target.take_failed_task() {
+        Some(task) => {
+            w.set_up(Kind::UnknownCluster, project, cluster, task);
+            w.uses_real_task = true;
+        }
+        None => w.skip(NO_TASK_LEFT),
+    }
 }
 
 #[given("an upgrade task in the project of another account")]

@@ -32,10 +32,28 @@ pub enum Deviation {
     IgnoresMissingCredentials,
     /// A percent-encoded character in an ID makes it fail with 500.
     ServerErrorOnEncodedId,
+    /// A plain retry (no retry_mode) of a failed task is refused with 400.
+    RejectsRetry,
+    /// An abort (`retry_mode=abort`) of a failed task is refused with 400.
+    RejectsAbort,
+    /// IDs are compared without regard to case, so an upper-case ID is taken as valid.
+    AcceptsUpperCaseId,
+    /// A malformed ID gets 404, a status the page does not document.
+    NotFoundForMalformedId,
+    /// The cluster_id is not looked at: any well-formed one reaches the task.
+    IgnoresClusterId,
+    /// An unknown task is "retried" with 200 as if it were a failed one.
+    AcceptsUnknownTask,
+    /// The project_id is not checked against the credentials: another project is served.
+    IgnoresProjectId,
+    /// A 400 or 403 comes without the error body.
+    BareErrors,
+    /// Any token is taken as valid.
+    AcceptsAnyToken,
 }
 
 impl Deviation {
-    pub const ALL: [Deviation; 7] = [
+    pub const ALL: [Deviation; 16] = [
         Deviation::AcceptsAnyRetryMode,
         Deviation::AcceptsUpperCaseAbort,
         Deviation::BodyOnSuccess,
@@ -43,6 +61,15 @@ impl Deviation {
         Deviation::ServerErrorOnLongId,
         Deviation::IgnoresMissingCredentials,
         Deviation::ServerErrorOnEncodedId,
+        Deviation::RejectsRetry,
+        Deviation::RejectsAbort,
+        Deviation::AcceptsUpperCaseId,
+        Deviation::NotFoundForMalformedId,
+        Deviation::IgnoresClusterId,
+        Deviation::AcceptsUnknownTask,
+        Deviation::IgnoresProjectId,
+        Deviation::BareErrors,
+        Deviation::AcceptsAnyToken,
     ];
 }
 
@@ -464,14 +491,23 @@ impl State {
             Presented::Nothing if deviation != Some(Deviation::IgnoresMissingCredentials) => {
                 return Kind::MissingCredentials;
             }
-            Presented::Invalid => return Kind::InvalidCredentials,
+            Presented::Invalid if deviation != Some(Deviation::AcceptsAnyToken) => {
+                return Kind::InvalidCredentials;
+            }
             _ => {}
         }
+        let fold = |v: &str| {
+            if deviation == Some(Deviation::AcceptsUpperCaseId) {
+                v.to_ascii_lowercase()
+            } else {
+                v.to_owned()
+            }
+        };
         if req.ids.iter().any(|(name, value)| {
             !self
                 .spec
                 .observed_format(name)
-                .is_some_and(|re| re.is_match(value))
+                .is_some_and(|re| re.is_match(&fold(value)))
         }) {
             return Kind::MalformedId;
         }
@@ -491,14 +527,23 @@ impl State {
             _ => return Kind::RepeatedRetryMode,
         };
         let [(_, project), (_, cluster), (_, action)] = &req.ids;
-        if *project != self.fixtures.project_id {
+        let (project, cluster, action) = (fold(project), fold(cluster), fold(action));
+        if project != self.fixtures.project_id && deviation != Some(Deviation::IgnoresProjectId) {
             return Kind::ForeignProject;
         }
-        if *cluster != self.fixtures.cluster_id {
+        if cluster != self.fixtures.cluster_id && deviation != Some(Deviation::IgnoresClusterId) {
             return Kind::UnknownCluster;
         }
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let action = action.as_str();
         match tasks.state(action) {
+            None if deviation == Some(Deviation::AcceptsUnknownTask) => {
+                if abort {
+                    Kind::Abort
+                } else {
+                    Kind::Retry
+                }
+            }
             None => Kind::UnknownTask,
             Some(TaskState::Failed) => {
                 tasks.spend(action, abort);
@@ -509,6 +554,11 @@ impl State {
     }
 
     fn respond(&self, kind: Kind) -> HttpMockResponse {
+        let kind = match (self.deviation, kind) {
+            (Some(Deviation::RejectsRetry), Kind::Retry)
+            | (Some(Deviation::RejectsAbort), Kind::Abort) => Kind::InvalidRetryMode,
+            _ => kind,
+        };
         let expectation = self.spec.expectation(kind);
         let status = expectation.outcomes[0].status;
         let status = match (self.deviation, kind) {
@@ -516,8 +566,12 @@ impl State {
                 Some(Deviation::Unauthorized401),
                 Kind::MissingCredentials | Kind::InvalidCredentials,
             ) => 401,
+            (Some(Deviation::NotFoundForMalformedId), Kind::MalformedId) => 404,
             _ => status,
         };
+        if self.deviation == Some(Deviation::BareErrors) && status >= 400 {
+            return HttpMockResponse::builder().status(status).build();
+        }
         let Some(code) = &expectation.error_code else {
             return if self.deviation == Some(Deviation::BodyOnSuccess) {
                 json(status, r#"{"result":"success"}"#.to_owned())
