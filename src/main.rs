@@ -541,6 +541,13 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             traffic.not_resent
         );
     }
+    if traffic.faults > 0 {
+        println!(
+            "Target faults: {} request(s) got no answer (the first: {}); what they were for is not judged",
+            traffic.faults,
+            traffic.first_fault.as_deref().unwrap_or("no answer")
+        );
+    }
     if let Some(summary) = &fuzzed {
         print!("{}", summary.render());
         save_findings(summary, &args.fuzz.findings_dir)?;
@@ -569,8 +576,9 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     );
     if traffic.answered == 0 && traffic.faults > 0 {
         eprintln!(
-            "error: the target could not be judged: it answered none of {} request(s)",
-            traffic.faults
+            "error: the target could not be judged: it answered none of {} request(s); the first: {}",
+            traffic.faults,
+            traffic.first_fault.as_deref().unwrap_or("no answer")
         );
         return Ok(TARGET_FAULT);
     }

@@ -176,6 +176,8 @@ pub struct Traffic {
     /// Requests answered, and requests that got no answer.
     pub answered: u64,
     pub faults: u64,
+    /// Why the first request that got no answer got none.
+    pub first_fault: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -188,6 +190,7 @@ struct Counters {
     throttled: AtomicU64,
     not_resent: AtomicU64,
     first_retry: Mutex<Option<String>>,
+    first_fault: Mutex<Option<String>>,
 }
 
 /// Why a scenario that would use a real failed task did not run.
@@ -311,6 +314,7 @@ impl Target {
             first_retry: c.first_retry.lock().ok().and_then(|f| f.clone()),
             answered: c.answered.load(Ordering::Relaxed),
             faults: c.faults.load(Ordering::Relaxed),
+            first_fault: c.first_fault.lock().ok().and_then(|f| f.clone()),
         }
     }
 
@@ -492,7 +496,12 @@ impl Target {
         }
         let counter = match &response {
             Ok(_) => &self.traffic.answered,
-            Err(_) => &self.traffic.faults,
+            Err(e) => {
+                if let Ok(mut first) = self.traffic.first_fault.lock() {
+                    first.get_or_insert_with(|| e.message.clone());
+                }
+                &self.traffic.faults
+            }
         };
         counter.fetch_add(1, Ordering::Relaxed);
         if let (Some((fingerprint, slot)), Some(refusals)) = (&turn, &self.refusals)
