@@ -51,6 +51,21 @@ Feature: The path parameters project_id, cluster_id and action_id
       | project_id | spaces inside          | "6204a5bd 270343b5"                  |
       | project_id | non-ASCII              | "6204a5bd27034３b5885144cf9c8c158d"  |
 
+  # An empty ID leaves an empty segment in the path (//). The gateway in front of the
+  # operation may answer that itself (404, no route): that is not the operation's answer, and
+  # is reported as INFO, judged by no clause. Any answer that is the operation's must reject.
+  @RUT-PATH-01 @RUT-PATH-02
+  Scenario Outline: An empty <param> is not accepted
+    Given an unknown upgrade task
+    When I retry it with the <param> set to ""
+    Then the request is rejected
+
+    Examples:
+      | param      |
+      | project_id |
+      | cluster_id |
+      | action_id  |
+
   @RUT-PATH-03
   Scenario: A well-formed but unknown cluster_id is rejected
     Given an upgrade task of an unknown cluster

@@ -153,6 +153,7 @@ fn one_request_path(spec: &Spec) -> String {
         retry_mode: Vec::new(),
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
+        method: None,
     }
     .path_and_query(spec)
 }

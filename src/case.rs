@@ -47,6 +47,22 @@ pub struct Request {
     /// Query parameters the page does not define, sent after `retry_mode`.
     pub extra_query: Vec<(String, String)>,
     pub credentials: Credentials,
+    /// Another method than the operation's, to ask whether it acts (`None`: the operation's).
+    pub method: Option<String>,
+}
+
+impl Request {
+    /// The method it is sent with.
+    pub fn method<'a>(&'a self, spec: &'a Spec) -> &'a str {
+        self.method.as_deref().unwrap_or(&spec.operation.method)
+    }
+
+    /// Whether a path parameter is empty, so that the path has an empty segment (`//`).
+    pub fn has_empty_segment(&self) -> bool {
+        [&self.project_id, &self.cluster_id, &self.action_id]
+            .iter()
+            .any(|id| id.is_empty())
+    }
 }
 
 /// A request together with the kind the oracle judges it as.
@@ -110,6 +126,7 @@ impl Draft {
                 retry_mode: self.retry_mode.clone(),
                 extra_query: self.extra_query.clone(),
                 credentials: self.credentials,
+                method: None,
             },
         })
     }
@@ -238,6 +255,7 @@ mod tests {
             retry_mode: modes.iter().map(|s| s.to_string()).collect(),
             extra_query: Vec::new(),
             credentials: Credentials::Valid,
+            method: None,
         }
     }
 

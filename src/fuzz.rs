@@ -218,7 +218,7 @@ pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: u64) -> Vec<Draft> {
 /// What came of sending one draft.
 enum Sent {
     Judged {
-        request: crate::case::Request,
+        request: Box<crate::case::Request>,
         verdict: Verdict,
     },
     NoTask,
@@ -231,8 +231,8 @@ async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Sent {
     };
     match target.send(spec, &case.request).await {
         Ok(response) => Sent::Judged {
-            verdict: oracle::judge(spec, case.kind, &response),
-            request: case.request,
+            verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
+            request: Box::new(case.request),
         },
         Err(e) => Sent::Transport(e.to_string()),
     }
@@ -404,6 +404,6 @@ pub async fn replay(
     let response = target.send(spec, &case.request).await?;
     Ok(Replay::Judged {
         url: target.url(spec, &case.request),
-        verdict: oracle::judge(spec, case.kind, &response),
+        verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
     })
 }

@@ -82,6 +82,9 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
     let mut counted = String::new();
     let mut noted = String::new();
     for j in &r.judgements {
+        if let Some(note) = &j.verdict.note {
+            let _ = writeln!(noted, "INFO: {} {}\n{note}\n", j.method, j.url);
+        }
         for v in &j.verdict.violations {
             let into = match grade(&v.clause) {
                 Some(Grade::Fail) | None => &mut counted,
@@ -111,10 +114,7 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
     case.set_classname(&r.feature).set_filepath(&r.location);
     let mut out = counted;
     if !noted.is_empty() {
-        let _ = write!(
-            out,
-            "violations that do not count against conformance:\n{noted}"
-        );
+        let _ = write!(out, "what does not count against conformance:\n{noted}");
     }
     if !out.is_empty() {
         case.set_system_out(out.trim_end());

@@ -23,6 +23,9 @@ pub enum Grade {
     /// Passed, though the profile expects it to fail: the expected deviation is gone.
     Xpass,
     Skip,
+    /// Exercised only by answers that were not the operation's (a gateway's 404 for an empty
+    /// path segment): informational, judged by nothing.
+    Info,
 }
 
 impl Grade {
@@ -34,16 +37,18 @@ impl Grade {
             Grade::Xfail => "XFAIL",
             Grade::Xpass => "XPASS",
             Grade::Skip => "SKIP",
+            Grade::Info => "INFO",
         }
     }
 
-    pub const ALL: [Grade; 6] = [
+    pub const ALL: [Grade; 7] = [
         Grade::Pass,
         Grade::Fail,
         Grade::NonStrict,
         Grade::Xfail,
         Grade::Xpass,
         Grade::Skip,
+        Grade::Info,
     ];
 }
 
@@ -176,7 +181,7 @@ impl Report {
                 Grade::Fail => console::Style::new().red().bold(),
                 Grade::NonStrict => console::Style::new().yellow(),
                 Grade::Xfail | Grade::Xpass => console::Style::new().magenta(),
-                Grade::Skip => console::Style::new().dim(),
+                Grade::Skip | Grade::Info => console::Style::new().dim(),
             };
             style.force_styling(colors).apply_to(g.label()).to_string()
         };
@@ -272,6 +277,8 @@ struct Failure {
 struct Evidence {
     failures: Vec<Failure>,
     skips: Vec<String>,
+    /// Answers to the clause's scenarios that were not the operation's (INFO).
+    notes: Vec<String>,
     checked: bool,
     scenarios: Vec<String>,
 }
@@ -291,6 +298,14 @@ impl Evidence {
                     });
                 }
                 self.checked |= j.verdict.checked.contains(id);
+                if let (true, Some(note)) = (tagged, &j.verdict.note) {
+                    self.notes.push(format!(
+                        "{}: {} {}: {note}",
+                        r.location,
+                        j.method,
+                        shorten(&j.url)
+                    ));
+                }
             }
             let judged_failure = r.judgements.iter().any(|j| !j.verdict.passed());
             match &r.outcome {
@@ -368,6 +383,8 @@ impl Evidence {
             (Grade::Xpass, gone.collect())
         } else if self.checked {
             (Grade::Pass, Vec::new())
+        } else if !self.notes.is_empty() {
+            (Grade::Info, self.notes.clone())
         } else if self.skips.is_empty() {
             (
                 Grade::Skip,

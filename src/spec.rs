@@ -51,6 +51,10 @@ pub struct Spec {
     pub error_codes: Vec<ErrorCode>,
     pub rules: Rules,
     pub expectations: Vec<Expectation>,
+    /// Statuses the gateway in front of the operation answers a path with an empty segment
+    /// with: not the operation's answer, so reported as INFO and judged by no clause.
+    #[serde(default)]
+    pub gateway_statuses_for_empty_segments: Vec<u16>,
     pub clauses: Vec<Clause>,
     /// The spec's regular expressions, compiled once (validation has proven they compile).
     #[serde(skip)]
@@ -181,10 +185,12 @@ pub enum Kind {
     ForeignProject,
     ExtraParameter,
     TaskNotFailed,
+    /// Another method than the operation's on its path.
+    OtherMethod,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Retry,
         Kind::Abort,
         Kind::InvalidRetryMode,
@@ -197,6 +203,7 @@ impl Kind {
         Kind::ForeignProject,
         Kind::ExtraParameter,
         Kind::TaskNotFailed,
+        Kind::OtherMethod,
     ];
 }
 
@@ -216,6 +223,7 @@ impl Kind {
             Kind::ForeignProject => "foreign_project",
             Kind::ExtraParameter => "extra_parameter",
             Kind::TaskNotFailed => "task_not_failed",
+            Kind::OtherMethod => "other_method",
         }
     }
 }
@@ -240,6 +248,10 @@ pub struct Expectation {
     pub refused_by: Option<String>,
     /// The clause any other unexpected answer violates.
     pub answered_by: String,
+    /// The request is not this operation (another method): the rules for the operation's
+    /// answers (documented status, error body) do not apply to its answer.
+    #[serde(default)]
+    pub not_the_operation: bool,
 }
 
 impl Expectation {
@@ -450,7 +462,8 @@ impl Spec {
                 ));
             }
             for o in &e.outcomes {
-                if !documented.contains(&o.status) {
+                // Another operation's answers are whatever its framework says (405, 404).
+                if !documented.contains(&o.status) && !e.not_the_operation {
                     return Err(invalid(
                         "expectations.outcomes.status",
                         &needle,
@@ -489,7 +502,8 @@ impl Spec {
                         ));
                     }
                 }
-                (None, false) => {
+                // Another operation is not answered with the vendor's error body.
+                (None, false) if !e.not_the_operation => {
                     return Err(invalid(
                         "expectations.error_code",
                         &needle,
@@ -505,7 +519,7 @@ impl Spec {
                         "an accepted kind has no error code".into(),
                     ));
                 }
-                (None, true) => {}
+                (None, _) => {}
             }
             if !e.accepts() && e.refused_by.is_none() {
                 return Err(invalid(

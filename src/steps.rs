@@ -95,6 +95,7 @@ impl Conformance {
             retry_mode: Vec::new(),
             extra_query: Vec::new(),
             credentials: Credentials::Valid,
+            method: None,
         });
     }
 
@@ -107,6 +108,9 @@ impl Conformance {
     /// The kind of the request as it stands; one fault at a time, credentials first.
     fn kind(&self, request: &Request) -> Kind {
         let spec = &self.session.spec;
+        if request.method.is_some() {
+            return Kind::OtherMethod;
+        }
         match request.credentials {
             Credentials::Missing => return Kind::MissingCredentials,
             Credentials::Wrong | Credentials::TamperedSignature | Credentials::StaleDate => {
@@ -145,12 +149,12 @@ impl Conformance {
             Ok(r) => r,
             Err(e) => panic!("{NO_ANSWER} {kind} request: {e}"),
         };
-        let verdict = oracle::judge(&session.spec, kind, &response);
+        let verdict = oracle::judge_request(&session.spec, kind, &request, &response);
         if matches!(kind, Kind::Retry | Kind::Abort) && response.status == 200 {
             self.consumed = true;
         }
         self.judgements.push(Judgement {
-            method: session.spec.operation.method.clone(),
+            method: request.method(&session.spec).to_owned(),
             url,
             curl: session.target.curl(&session.spec, &request),
             status: response.status,
@@ -336,6 +340,14 @@ fn signed_wrongly(w: &mut Conformance, how: String) {
 
 #[when(regex = r"^I retry it(?: again)?$")]
 async fn retry(w: &mut Conformance) {
+    w.send(Vec::new()).await;
+}
+
+#[when(regex = r"^I send it with the method (GET|POST|DELETE|PATCH)$")]
+async fn other_method(w: &mut Conformance, method: String) {
+    if w.skipped.is_none() {
+        w.request_mut().method = Some(method);
+    }
     w.send(Vec::new()).await;
 }
 

@@ -50,10 +50,12 @@ pub enum Deviation {
     BareErrors,
     /// Any token is taken as valid.
     AcceptsAnyToken,
+    /// Any method on the path is taken as PUT, so a GET retries the task.
+    RetriesOnAnyMethod,
 }
 
 impl Deviation {
-    pub const ALL: [Deviation; 16] = [
+    pub const ALL: [Deviation; 17] = [
         Deviation::AcceptsAnyRetryMode,
         Deviation::AcceptsUpperCaseAbort,
         Deviation::BodyOnSuccess,
@@ -70,6 +72,7 @@ impl Deviation {
         Deviation::IgnoresProjectId,
         Deviation::BareErrors,
         Deviation::AcceptsAnyToken,
+        Deviation::RetriesOnAnyMethod,
     ];
 }
 
@@ -387,8 +390,16 @@ impl State {
         let Some(ids) = self.route(path) else {
             return (plain(404, "no such resource"), None);
         };
-        if req.method_str() != self.spec.operation.method {
-            return (plain(405, "method not allowed"), None);
+        // The gateway does not route a path with an empty segment to the operation.
+        if ids.iter().any(|(_, v)| v.is_empty())
+            && let Some(status) = self.spec.gateway_statuses_for_empty_segments.first()
+        {
+            return (plain(*status, "no route"), None);
+        }
+        if req.method_str() != self.spec.operation.method
+            && self.deviation != Some(Deviation::RetriesOnAnyMethod)
+        {
+            return (self.respond(Kind::OtherMethod), Some(Kind::OtherMethod));
         }
         let retry_name = &self.spec.retry_mode().name;
         let retry_mode = query

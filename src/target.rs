@@ -344,7 +344,7 @@ impl Target {
             eprintln!(
                 "css-conformance: first mutating request to {} ({what}), mutations allowed:\n  {} {}",
                 self.name,
-                spec.operation.method,
+                request.method(spec),
                 self.url(spec, request)
             );
         }
@@ -417,7 +417,7 @@ impl Target {
                 let path = self.wire_path(spec, request);
                 let query = request.query_pairs(spec);
                 let unsigned = signing::Unsigned {
-                    method: &spec.operation.method,
+                    method: request.method(spec),
                     host: &self.host,
                     path: &path,
                     query: &query,
@@ -463,7 +463,7 @@ impl Target {
         // not sent again either.
         let turn = self.refusals.as_ref().and_then(|refusals| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            (&url, request.credentials).hash(&mut h);
+            (&url, request.credentials, &request.method).hash(&mut h);
             let fingerprint = h.finish();
             let slot = refusals
                 .lock()
@@ -489,9 +489,9 @@ impl Target {
                     status = r.status,
                     body_bytes = r.body.len(),
                     "{} {url}",
-                    spec.operation.method
+                    request.method(spec)
                 ),
-                Err(e) => tracing::debug!(error = %e.message, "{} {url}", spec.operation.method),
+                Err(e) => tracing::debug!(error = %e.message, "{} {url}", request.method(spec)),
             }
         }
         let counter = match &response {
@@ -613,7 +613,7 @@ impl Target {
             // `url` is the origin followed by the request target.
             let request_target = url.get(self.origin.len()..).unwrap_or("/");
             return match client
-                .send(&spec.operation.method, request_target, &headers)
+                .send(request.method(spec), request_target, &headers)
                 .await
             {
                 Ok(answer) => Ok((
@@ -641,7 +641,7 @@ impl Target {
             };
             (error, connect)
         };
-        let method = reqwest::Method::from_bytes(spec.operation.method.as_bytes())
+        let method = reqwest::Method::from_bytes(request.method(spec).as_bytes())
             .unwrap_or(reqwest::Method::PUT);
         let mut builder = self.client.request(method, url);
         for (name, value) in self.auth_headers(spec, request, time::OffsetDateTime::now_utc()) {
@@ -697,7 +697,7 @@ impl Target {
     /// `css-conformance replay` makes anew, by `$CSS_CONFORMANCE_AUTHORIZATION`).
     pub fn curl(&self, spec: &Spec, request: &Request) -> String {
         let url = self.url(spec, request).replace('\'', "'\\''");
-        let mut line = format!("curl -sS -i -X {} '{url}'", spec.operation.method);
+        let mut line = format!("curl -sS -i -X {} '{url}'", request.method(spec));
         let now = time::OffsetDateTime::now_utc();
         for (name, value) in self.auth_headers(spec, request, now) {
             let shown = match name.as_str() {

@@ -64,6 +64,7 @@ const MUTANTS: &[(Deviation, &[&str], u16)] = &[
     (Deviation::IgnoresProjectId, &["RUT-AUTH-03"], 403),
     (Deviation::BareErrors, &["RUT-ERR-01"], 403),
     (Deviation::AcceptsAnyToken, &["RUT-AUTH-02"], 403),
+    (Deviation::RetriesOnAnyMethod, &["RUT-METHOD-01"], 405),
 ];
 
 /// Whether the run against `deviation` caught it: not conformant, and each of `clauses` FAIL

@@ -72,6 +72,7 @@ fn unknown_task_request() -> css_conformance::case::Request {
         retry_mode: Vec::new(),
         extra_query: Vec::new(),
         credentials: css_conformance::case::Credentials::Valid,
+        method: None,
     }
 }
 

@@ -79,6 +79,7 @@ fn unknown_task() -> Request {
         retry_mode: Vec::new(),
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
+        method: None,
     }
 }
 
