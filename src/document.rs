@@ -333,11 +333,8 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 
 /// The profile with any `user:password@` taken out of its endpoint.
 fn without_userinfo(mut profile: serde_json::Value) -> serde_json::Value {
-    if let Some(serde_json::Value::String(endpoint)) = profile.get_mut("endpoint")
-        && let Some((scheme, rest)) = endpoint.split_once("://")
-        && let Some(at) = rest.find('@').filter(|at| !rest[..*at].contains('/'))
-    {
-        *endpoint = format!("{scheme}://{}", &rest[at + 1..]);
+    if let Some(serde_json::Value::String(endpoint)) = profile.get_mut("endpoint") {
+        *endpoint = crate::target::without_userinfo(endpoint);
     }
     profile
 }

@@ -27,6 +27,7 @@ pub mod profile;
 pub mod progress;
 pub mod report;
 pub mod signing;
+pub mod soak;
 pub mod spec;
 pub mod steps;
 pub mod strategy;

@@ -274,8 +274,12 @@ struct FuzzArgs {
     concurrency: u16,
     /// Measure cases/s against the built-in stub and a standalone stub, beside a load tool's
     /// raw rate (wrk or oha, when installed), instead of fuzzing once.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "soak")]
     bench: bool,
+    /// Send --cases cases in 10 chunks to one built-in stub, sampling memory, open file
+    /// descriptors and threads after each and at the end (exit 1 if any grew).
+    #[arg(long)]
+    soak: bool,
     #[command(flatten)]
     fuzz: FuzzShared,
     #[command(flatten)]
@@ -340,6 +344,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Check(args) => check(args).await,
             Command::Fuzz(args) if args.bench => bench::run(args.cases, args.concurrency).await,
+            Command::Fuzz(args) if args.soak => soak(&args).await,
             Command::Fuzz(args) => fuzz_once(args).await,
             Command::Replay(args) => replay(args).await,
             Command::Stub(args) => stub(args).await,
@@ -614,6 +619,23 @@ async fn fuzz_once(args: FuzzArgs) -> anyhow::Result<u8> {
     print!("{}", summary.render());
     save_findings(&summary, &args.fuzz.findings_dir)?;
     Ok(if summary.findings.is_empty() {
+        CONFORMANT
+    } else {
+        NOT_CONFORMANT
+    })
+}
+
+async fn soak(args: &FuzzArgs) -> anyhow::Result<u8> {
+    let seed = args.fuzz.seed.unwrap_or_else(random_seed);
+    println!(
+        "fuzz --soak: {} cases in 10 chunks against one built-in stub, seed {seed}",
+        args.cases
+    );
+    let soak = css_conformance::soak::run(args.cases, 10, seed, usize::from(args.concurrency))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("--soak reads /proc/self, which this system lacks"))?;
+    print!("{}", soak.render());
+    Ok(if soak.problems().is_empty() {
         CONFORMANT
     } else {
         NOT_CONFORMANT

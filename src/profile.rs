@@ -262,11 +262,12 @@ pub enum ProfileError {
         key: String,
         message: String,
     },
-    #[error("{origin}: key `{key}`: {source}")]
+    #[error("{origin}: key `{key}`: {reason}")]
     Target {
         origin: String,
         key: String,
-        source: TargetError,
+        /// Said in the message, so not a `source` (which would print it twice).
+        reason: TargetError,
     },
 }
 
@@ -467,6 +468,13 @@ impl Profile {
                 .ok_or_else(|| invalid(key, "is required when `endpoint` is set".to_owned()))
         };
         let endpoint = required("endpoint", &self.endpoint)?;
+        let target_error = |reason| ProfileError::Target {
+            origin: origins.of("endpoint"),
+            key: "endpoint".to_owned(),
+            reason,
+        };
+        // A bad URL is said before anything is asked of the environment.
+        crate::target::parse_endpoint(&endpoint).map_err(target_error)?;
         let fixtures = Fixtures {
             project_id: required("project_id", &self.project_id)?,
             cluster_id: required("fixtures.cluster_id", &self.fixtures.cluster_id)?,
@@ -479,11 +487,7 @@ impl Profile {
         self.validate(origins)?;
         let transport = self.transport(origins)?;
         let target = Target::with_transport(&endpoint, &endpoint, auth, fixtures, &transport)
-            .map_err(|source| ProfileError::Target {
-                origin: origins.of("endpoint"),
-                key: "endpoint".to_owned(),
-                source,
-            })?;
+            .map_err(target_error)?;
         Ok(target
             .allow_mutations(self.safety.allow_mutations)
             .with_politeness(self.politeness())

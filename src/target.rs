@@ -66,6 +66,42 @@ impl Auth {
 }
 
 /// A target that could not be set up.
+/// An endpoint's base URL, if it is one: http or https, no password, no query or fragment.
+pub fn parse_endpoint(base_url: &str) -> Result<reqwest::Url, TargetError> {
+    let endpoint = |message: &str| TargetError::Endpoint {
+        url: without_userinfo(base_url),
+        message: message.to_owned(),
+    };
+    let parsed = reqwest::Url::parse(base_url).map_err(|e| endpoint(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(endpoint("the scheme must be http or https"));
+    }
+    // A password in a URL ends up in logs and reports; credentials come from `auth`.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(endpoint(
+            "must not carry user:password@ (credentials come from the auth settings)",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(endpoint("an endpoint has no query or fragment"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(endpoint("the endpoint names no host"));
+    }
+    Ok(parsed)
+}
+
+/// `url` with any `user:password@` taken out, to be shown.
+pub fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.find('@').filter(|at| !rest[..*at].contains('/')) {
+            Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("endpoint `{url}`: {message}")]
@@ -220,17 +256,7 @@ impl Target {
         fixtures: Fixtures,
         transport: &Transport,
     ) -> Result<Target, TargetError> {
-        let endpoint = |message: &str| TargetError::Endpoint {
-            url: base_url.to_owned(),
-            message: message.to_owned(),
-        };
-        let parsed = reqwest::Url::parse(base_url).map_err(|e| endpoint(&e.to_string()))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(endpoint("the scheme must be http or https"));
-        }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(endpoint("an endpoint has no query or fragment"));
-        }
+        let parsed = parse_endpoint(base_url)?;
         install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(transport.connect_timeout)
@@ -251,10 +277,10 @@ impl Target {
             .build()
             .map_err(|e| TargetError::Client(error_chain(&e)))?;
         let pool = TaskPool::new(&fixtures);
-        let host = match (parsed.host_str(), parsed.port()) {
-            (Some(h), Some(port)) => format!("{h}:{port}"),
-            (Some(h), None) => h.to_owned(),
-            (None, _) => return Err(endpoint("the endpoint names no host")),
+        // `parse_endpoint` has made sure there is a host.
+        let host = match (parsed.host_str().unwrap_or_default(), parsed.port()) {
+            (h, Some(port)) => format!("{h}:{port}"),
+            (h, None) => h.to_owned(),
         };
         let loopback = (parsed.scheme() == "http"
             && parsed.host_str().is_some_and(crate::loopback::is_loopback))

@@ -1,0 +1,291 @@
+//! Bad input to the tool, one row per kind: each is exit 2 with one clear message naming the
+//! file, line and key (or the flag or variable), never a panic or a backtrace, never a secret.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use regex::Regex;
+
+/// One bad input: the files it needs (name, text), the arguments (`{dir}` is where the files
+/// are), the environment, and patterns the message must match.
+struct Row {
+    name: &'static str,
+    files: Vec<(&'static str, String)>,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    says: &'static [&'static str],
+}
+
+fn spec_text() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/retry_upgrade_task.yaml"),
+    )
+    .unwrap()
+}
+
+const LIVE: &str = "endpoint: https://css.example.com\nproject_id: 6204a5bd270343b5885144cf9c8c158d\nfixtures: { cluster_id: ea244205-d641-45d9-9dcb-ab2236bcd07e }\n";
+
+fn rows() -> Vec<Row> {
+    let spec = spec_text();
+    vec![
+        Row {
+            name: "profile: malformed YAML",
+            files: vec![("p.yaml", "endpoint: 'unterminated\n".into())],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[r"p\.yaml:\d+:\d+: "],
+        },
+        Row {
+            name: "profile: a misspelled key",
+            files: vec![("p.yaml", "endpont: https://css.example.com\n".into())],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[
+                r"p\.yaml:1:1: ",
+                "unknown field `endpont`",
+                "expected one of `endpoint`",
+            ],
+        },
+        Row {
+            name: "profile: a wrong type",
+            files: vec![(
+                "p.yaml",
+                "safety:\n  max_requests_per_second: fast\n".into(),
+            )],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[
+                r"p\.yaml:2:\d+: ",
+                "safety.max_requests_per_second",
+                "expected f64",
+            ],
+        },
+        Row {
+            name: "profile: a missing required key",
+            files: vec![("p.yaml", "endpoint: https://css.example.com\n".into())],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[
+                r"p\.yaml",
+                "key `project_id`",
+                "is required when `endpoint` is set",
+            ],
+        },
+        Row {
+            name: "profile: an expected deviation of no clause",
+            files: vec![(
+                "p.yaml",
+                "expected_deviations:\n  - { clause: RUT-NOPE-01, status: 401, reason: x }\n"
+                    .into(),
+            )],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[r"p\.yaml:\d+", "RUT-NOPE-01"],
+        },
+        Row {
+            name: "profile: the secret's variable is unset",
+            files: vec![(
+                "p.yaml",
+                format!("{LIVE}auth: {{ method: token, token_env: NOT_SET_ANYWHERE_42 }}\n"),
+            )],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[
+                r"p\.yaml:4: ",
+                "key `auth.token_env`",
+                "NOT_SET_ANYWHERE_42",
+                "unset",
+            ],
+        },
+        Row {
+            name: "spec: malformed YAML",
+            files: vec![("s.yaml", "operation: [\n".into())],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[r"s\.yaml:\d+:\d+: "],
+        },
+        Row {
+            name: "spec: a misspelled key",
+            files: vec![("s.yaml", spec.replacen("\noperation:", "\noperashun:", 1))],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[r"s\.yaml:\d+:1: ", "unknown field `operashun`"],
+        },
+        Row {
+            name: "spec: a wrong type",
+            files: vec![(
+                "s.yaml",
+                spec.replacen("mandatory: false", "mandatory: perhaps", 1),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[
+                r"s\.yaml:\d+:\d+: ",
+                r"query_parameters\[0\]\.mandatory",
+                "expected a boolean",
+            ],
+        },
+        Row {
+            name: "spec: a missing required key",
+            files: vec![(
+                "s.yaml",
+                spec.replacen("  title: Retrying a Failed Upgrade Task\n", "", 1),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[r"s\.yaml:\d+:\d+: ", "missing field `title`"],
+        },
+        Row {
+            name: "flag: an invalid endpoint URL",
+            files: vec![],
+            args: &[
+                "check",
+                "--endpoint",
+                "not a url",
+                "--project-id",
+                "6204a5bd270343b5885144cf9c8c158d",
+                "--set",
+                "fixtures.cluster_id=ea244205-d641-45d9-9dcb-ab2236bcd07e",
+            ],
+            env: &[],
+            says: &["--endpoint: key `endpoint`", "relative URL without a base"],
+        },
+        Row {
+            name: "flag: an endpoint with a password",
+            files: vec![],
+            args: &[
+                "check",
+                "--endpoint",
+                "https://user:hunter2@css.example.com",
+                "--project-id",
+                "6204a5bd270343b5885144cf9c8c158d",
+                "--set",
+                "fixtures.cluster_id=ea244205-d641-45d9-9dcb-ab2236bcd07e",
+            ],
+            env: &[],
+            says: &[
+                "--endpoint: key `endpoint`",
+                "must not carry user:password@",
+            ],
+        },
+        Row {
+            name: "flag: a bad tag expression",
+            files: vec![],
+            args: &["check", "--tags", "@RUT-AUTH-01 and"],
+            env: &[],
+            says: &["--tags", "not a tag expression", "column 17"],
+        },
+        Row {
+            name: "flag: an unknown --set key",
+            files: vec![],
+            args: &["check", "--set", "safety.alow_mutations=true"],
+            env: &[],
+            says: &["--set safety.alow_mutations", "no such key"],
+        },
+        Row {
+            name: "flag: a value out of range",
+            files: vec![],
+            args: &["check", "--concurrency", "99"],
+            env: &[],
+            says: &["--concurrency", "99"],
+        },
+        Row {
+            name: "flag: an unwritable report directory",
+            files: vec![("not-a-dir", "a file\n".into())],
+            args: &[
+                "check",
+                "--fuzz-cases",
+                "0",
+                "--report-dir",
+                "{dir}/not-a-dir",
+            ],
+            env: &[],
+            says: &["--report-dir", "not-a-dir"],
+        },
+        Row {
+            name: "replay: a file that is not a finding",
+            files: vec![("finding.json", "{\"clause\": \"RUT-QUERY-03\"}\n".into())],
+            args: &["replay", "{dir}/finding.json"],
+            env: &[],
+            says: &[
+                r"finding\.json: line 1 column \d+: not a finding",
+                "missing field",
+            ],
+        },
+        Row {
+            name: "stub: a bad fixtures file",
+            files: vec![("f.yaml", "failed_action_ids: [not-a-uuid]\n".into())],
+            args: &["stub", "--serve-for", "0", "--fixtures", "{dir}/f.yaml"],
+            env: &[],
+            says: &[r"f\.yaml:1: key `failed_action_ids`", "not-a-uuid"],
+        },
+        Row {
+            name: "environment: a bad RUST_LOG",
+            files: vec![],
+            args: &["spec", "lint"],
+            env: &[("RUST_LOG", "css_conformance=loud")],
+            says: &["RUST_LOG=css_conformance=loud", "not a log filter"],
+        },
+        Row {
+            name: "environment: a bad profile variable",
+            files: vec![],
+            args: &["check"],
+            env: &[("CSS_CONFORMANCE_TIMEOUTS_REQUEST_MS", "soon")],
+            says: &["CSS_CONFORMANCE_TIMEOUTS_REQUEST_MS", "timeouts.request_ms"],
+        },
+    ]
+}
+
+#[test]
+fn every_bad_input_is_exit_2_with_one_clear_message() {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bad-input");
+    let mut failures = Vec::new();
+    for (i, row) in rows().into_iter().enumerate() {
+        let dir = root.join(i.to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, text) in &row.files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        let args: Vec<String> = row
+            .args
+            .iter()
+            .map(|a| a.replace("{dir}", dir.to_str().unwrap()))
+            .collect();
+        let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+            .args(&args)
+            .envs(row.env.iter().copied())
+            .env_remove("CSS_CONFORMANCE_ENDPOINT")
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors = stderr.lines().filter(|l| l.starts_with("error:")).count();
+        let mut wrong = Vec::new();
+        if output.status.code() != Some(2) {
+            wrong.push(format!("exit {:?}", output.status.code()));
+        }
+        if errors != 1 {
+            wrong.push(format!("{errors} error lines"));
+        }
+        for pattern in row.says {
+            if !Regex::new(pattern).unwrap().is_match(&stderr) {
+                wrong.push(format!("does not say /{pattern}/"));
+            }
+        }
+        for never in ["panicked", "stack backtrace", "hunter2"] {
+            if stderr.contains(never) {
+                wrong.push(format!("says {never}"));
+            }
+        }
+        let said = stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or("");
+        eprintln!("{}: exit {:?}: {said}", row.name, output.status.code());
+        if !wrong.is_empty() {
+            failures.push(format!("{}: {}\n{stderr}", row.name, wrong.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
