@@ -310,6 +310,9 @@ struct StubArgs {
     /// Deviate from the contract on purpose, to see how a client copes.
     #[arg(long, value_enum, value_name = "DEVIATION")]
     stub_deviation: Option<Deviation>,
+    /// Neither log requests nor check the client side (for benchmarks and test harnesses).
+    #[arg(long)]
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
@@ -687,7 +690,7 @@ async fn stub(args: StubArgs) -> anyhow::Result<u8> {
         &fixtures,
         &credentials,
         args.stub_deviation,
-        true,
+        !args.quiet,
     )
     .await;
     let url = match args.listen {

@@ -386,6 +386,14 @@ impl Spec {
                     format!("not a regular expression: {e}"),
                 ));
             }
+            if let Err(e) = crate::strategy::generable(&p.observed_format) {
+                return Err(invalid(
+                    "path_parameters.observed_format",
+                    &p.observed_format,
+                    0,
+                    format!("the fuzzer cannot generate values of it: {e}"),
+                ));
+            }
         }
         if let Err(e) = Regex::new(&self.error_body.code_pattern) {
             return Err(invalid(

@@ -24,9 +24,111 @@ pub fn arb_valid_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
         .path_parameter(param)
         .map(|p| p.observed_format.clone())
         .unwrap_or_else(|| unreachable!("{param} is a path parameter of the spec"));
-    let pattern = format.trim_start_matches('^').trim_end_matches('$');
-    string_regex(pattern)
-        .unwrap_or_else(|e| unreachable!("the observed format is a plain regex: {e}"))
+    arb_matching(&format)
+}
+
+/// One piece of a simple pattern: a literal, or `min..=max` characters of a class.
+#[derive(Debug, Clone)]
+enum Piece {
+    Literal(String),
+    Class {
+        chars: Vec<char>,
+        min: u32,
+        max: u32,
+    },
+}
+
+/// The pieces of `pattern` if it is a concatenation of literals and bounded repetitions of
+/// character classes (anchors allowed), as the spec's formats are.
+fn simple_pieces(pattern: &str) -> Option<Vec<Piece>> {
+    use regex_syntax::hir::{Class, Hir, HirKind, Look};
+    fn piece(hir: &Hir, min: u32, max: u32) -> Option<Piece> {
+        match hir.kind() {
+            HirKind::Class(Class::Unicode(class)) => {
+                let chars: Vec<char> = class.iter().flat_map(|r| r.start()..=r.end()).collect();
+                (chars.len() <= 512).then_some(Piece::Class { chars, min, max })
+            }
+            HirKind::Literal(lit) if min == 1 && max == 1 => {
+                Some(Piece::Literal(String::from_utf8(lit.0.to_vec()).ok()?))
+            }
+            _ => None,
+        }
+    }
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let parts = match hir.kind() {
+        HirKind::Concat(parts) => parts.clone(),
+        _ => vec![hir],
+    };
+    let mut pieces = Vec::new();
+    for part in &parts {
+        match part.kind() {
+            HirKind::Look(Look::Start | Look::End) => {}
+            HirKind::Repetition(r) => pieces.push(piece(&r.sub, r.min, r.max?)?),
+            _ => pieces.push(piece(part, 1, 1)?),
+        }
+    }
+    Some(pieces)
+}
+
+/// `pattern` without a leading `^` and a trailing `$`, which `string_regex` does not take.
+fn unanchored(pattern: &str) -> &str {
+    pattern.trim_start_matches('^').trim_end_matches('$')
+}
+
+/// Whether `arb_matching` can generate strings of `pattern` (the spec's formats must be).
+pub fn generable(pattern: &str) -> Result<(), String> {
+    if simple_pieces(pattern).is_some() {
+        return Ok(());
+    }
+    string_regex(unanchored(pattern))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// Strings matching `pattern`. A concatenation of literals and bounded repetitions of
+/// character classes (`^[0-9a-f]{8}-[0-9a-f]{4}$`, `[ -~]{65,300}`) is made from one length
+/// per variable piece and one seed, not character by character as `string_regex` does (its
+/// value tree per character cost most of the fuzzer's generation time); it shrinks by length
+/// and by seed. Any other pattern goes to `string_regex`.
+pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
+    let Some(pieces) = simple_pieces(pattern) else {
+        return string_regex(unanchored(pattern))
+            .unwrap_or_else(|e| unreachable!("spec validation asks `generable`: {e}"))
+            .boxed();
+    };
+    let lengths: Vec<std::ops::RangeInclusive<u32>> = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Class { min, max, .. } if min < max => Some(*min..=*max),
+            _ => None,
+        })
+        .collect();
+    (lengths, any::<u64>())
+        .prop_map(move |(lengths, seed)| {
+            let mut lengths = lengths.into_iter();
+            let mut x = seed | 1;
+            let mut out = String::new();
+            for p in &pieces {
+                match p {
+                    Piece::Literal(l) => out.push_str(l),
+                    Piece::Class { chars, min, max } => {
+                        let n = if min < max {
+                            lengths.next().unwrap_or(*min)
+                        } else {
+                            *min
+                        };
+                        for _ in 0..n {
+                            // xorshift64: cheap, deterministic filler
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            out.push(chars[(x % chars.len() as u64) as usize]);
+                        }
+                    }
+                }
+            }
+            out
+        })
         .boxed()
 }
 
@@ -88,7 +190,7 @@ pub fn arb_malformed_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
             })
             .boxed(),
         valid.clone().prop_map(|v| format!("{{{v}}}")).boxed(),
-        arb_long_hex().boxed(),
+        arb_long_hex(),
         (
             valid.clone(),
             any::<usize>(),
@@ -143,22 +245,9 @@ pub fn arb_malformed_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// 65 to 10,000 lowercase hex characters: right alphabet, wrong length. Built from a length
-/// and a seed rather than character by character, which costs a regex strategy ~0.5 ms for
-/// the longest; it shrinks by length and by seed.
-pub fn arb_long_hex() -> impl Strategy<Value = String> {
-    (65usize..=10_000, any::<u64>()).prop_map(|(len, seed)| {
-        let mut x = seed | 1;
-        (0..len)
-            .map(|_| {
-                // xorshift64: cheap, deterministic filler
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                char::from(b"0123456789abcdef"[(x & 15) as usize])
-            })
-            .collect()
-    })
+/// 65 to 10,000 lowercase hex characters: right alphabet, wrong length.
+pub fn arb_long_hex() -> BoxedStrategy<String> {
+    arb_matching("[0-9a-f]{65,10000}")
 }
 
 /// A single `retry_mode` value that is not exactly an allowed one: another case, padded,
@@ -204,11 +293,11 @@ pub fn arb_invalid_retry_mode(spec: &Spec) -> BoxedStrategy<String> {
         case_variant,
         padded,
         Just(String::new()),
-        string_regex("[a-z]{1,12}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
+        arb_matching("[a-z]{1,12}"),
         look_alike,
         with_suffix,
         long,
-        string_regex("[ -~]{65,300}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
+        arb_matching("[ -~]{65,300}"),
     ]
     .prop_filter("not an allowed value", move |v| !allowed.contains(v))
     .boxed()
@@ -286,10 +375,7 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
     };
     let b = base.clone();
     let t = task.clone();
-    let extra = (
-        string_regex("[a-z_]{1,16}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
-        string_regex("[ -~]{0,16}").unwrap_or_else(|e| unreachable!("static regex: {e}")),
-    )
+    let extra = (arb_matching("[a-z_]{1,16}"), arb_matching("[ -~]{0,16}"))
         .prop_filter("not retry_mode", |(n, _)| n != "retry_mode")
         .prop_map(move |(n, v)| Draft {
             kind: if scope.mutations {
@@ -365,6 +451,34 @@ mod tests {
                 assert!(re.is_match(&v), "{param}: {v}");
             }
         }
+    }
+
+    #[test]
+    fn simple_patterns_are_matched_and_others_fall_back_to_string_regex() {
+        let mut runner = TestRunner::deterministic();
+        for pattern in [
+            "^[0-9a-f]{32}$",
+            "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "^[ -~]{65,300}$",
+            "^[a-z_]{1,16}$",
+            "^[ -~]{0,16}$",
+            "^(ab|cd)+x*$",
+        ] {
+            let re = regex::Regex::new(pattern).unwrap();
+            let s = arb_matching(pattern);
+            let mut lengths = std::collections::BTreeSet::new();
+            for _ in 0..300 {
+                let v = s.new_tree(&mut runner).unwrap().current();
+                assert!(re.is_match(&v), "{pattern}: {v:?}");
+                lengths.insert(v.chars().count());
+            }
+            assert!(pattern.contains("{32}") || pattern.contains("{12}") || lengths.len() > 5);
+        }
+        assert!(simple_pieces("^(ab|cd)+$").is_none());
+        // Shrinking goes toward the shortest length.
+        let mut tree = arb_matching("[a-z]{3,40}").new_tree(&mut runner).unwrap();
+        while tree.simplify() {}
+        assert_eq!(tree.current().len(), 3);
     }
 
     #[test]

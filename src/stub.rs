@@ -507,13 +507,7 @@ impl State {
             }
             _ => {}
         }
-        let fold = |v: &str| {
-            if deviation == Some(Deviation::AcceptsUpperCaseId) {
-                v.to_ascii_lowercase()
-            } else {
-                v.to_owned()
-            }
-        };
+        let fold = |v| fold_case(deviation, v);
         if req.ids.iter().any(|(name, value)| {
             !self
                 .spec
@@ -546,7 +540,7 @@ impl State {
             return Kind::UnknownCluster;
         }
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        let action = action.as_str();
+        let action = action.as_ref();
         match tasks.state(action) {
             None if deviation == Some(Deviation::AcceptsUnknownTask) => {
                 if abort {
@@ -596,6 +590,15 @@ impl State {
             .map_or("", |c| c.meaning.as_str());
         let body = serde_json::json!({ "error_code": code, "error_msg": meaning });
         json(status, body.to_string())
+    }
+}
+
+/// An ID as the stub compares it: as sent, unless it deviates by folding case.
+fn fold_case(deviation: Option<Deviation>, id: &str) -> std::borrow::Cow<'_, str> {
+    if deviation == Some(Deviation::AcceptsUpperCaseId) {
+        id.to_ascii_lowercase().into()
+    } else {
+        id.into()
     }
 }
 
@@ -651,11 +654,16 @@ pub struct Standalone {
 }
 
 impl Standalone {
-    /// Starts `exe stub --serve-for SECONDS` and reads the URL it prints first.
+    /// Starts `exe stub --quiet --serve-for SECONDS` and reads the URL it prints first.
     pub fn start(exe: &std::path::Path, serve_for_secs: u64) -> std::io::Result<Standalone> {
         use std::io::BufRead as _;
         let mut child = std::process::Command::new(exe)
-            .args(["stub", "--serve-for", &serve_for_secs.to_string()])
+            .args([
+                "stub",
+                "--quiet",
+                "--serve-for",
+                &serve_for_secs.to_string(),
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()?;
