@@ -113,12 +113,11 @@ async fn against_the_conforming_stub_gateway_answers_are_info_and_405_passes() {
             .iter()
             .all(|r| r.judgements.iter().all(|j| j.status == 405))
     );
-    let report = Report::build(&spec, &run.target, &run.records, None, &[]);
-    let not_passed: Vec<_> = report
-        .clauses
-        .iter()
-        .filter(|c| c.grade != Grade::Pass)
-        .map(|c| &c.id)
-        .collect();
-    assert!(not_passed.is_empty(), "false alarms: {not_passed:?}");
+    // Those scenarios passed; that the whole run has no false alarm is
+    // `deviations::the_conforming_stub_passes_every_clause`.
+    assert!(
+        methods
+            .iter()
+            .all(|r| r.outcome == suite::ScenarioOutcome::Passed)
+    );
 }
