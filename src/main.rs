@@ -712,9 +712,14 @@ async fn stub(args: StubArgs) -> anyhow::Result<u8> {
     } else {
         suite::STUB_TOKEN
     };
+    let log = if args.quiet {
+        "no request log (--quiet)"
+    } else {
+        "each request is logged with its verdict"
+    };
     eprintln!(
-        "css-conformance stub: serving on {url} (project {}, cluster {}, token {token}); each \
-         request is logged with its verdict; stop with Ctrl-C",
+        "css-conformance stub: serving on {url} (project {}, cluster {}, token {token}); {log}; \
+         stop with Ctrl-C",
         fixtures.project_id, fixtures.cluster_id
     );
     let stopped_by = tokio::select! {
@@ -728,7 +733,11 @@ async fn stub(args: StubArgs) -> anyhow::Result<u8> {
         () = terminated() => "SIGTERM",
     };
     let summary = stub.client_summary();
-    eprintln!("css-conformance stub: stopped ({stopped_by}): {summary}");
+    if args.quiet {
+        eprintln!("css-conformance stub: stopped ({stopped_by})");
+    } else {
+        eprintln!("css-conformance stub: stopped ({stopped_by}): {summary}");
+    }
     Ok(if summary.resent > 0 {
         NOT_CONFORMANT
     } else {

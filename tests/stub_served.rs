@@ -1,7 +1,7 @@
 //! `css-conformance stub` as client teams use it: on a fixed address, with a fixtures file,
 //! answering the official SDK's request shape, logging each request with its verdict, flagging
-//! a client that re-sends a refused request unchanged, and stopping cleanly on SIGTERM with a
-//! summary.
+//! a client that re-sends a refused request unchanged, and stopping cleanly on SIGTERM or
+//! Ctrl-C (SIGINT) with a summary.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
@@ -114,11 +114,11 @@ fn sdk_request(case: &Case, host: &str, query: &[(String, String)]) -> String {
     head
 }
 
-/// Stops the stub with SIGTERM and returns its exit code and stderr.
-fn terminate(mut child: Child) -> (Option<i32>, String) {
+/// Stops the stub with `signal` and returns its exit code and stderr.
+fn stop(mut child: Child, signal: libc::c_int) -> (Option<i32>, String) {
     // SAFETY: signalling a child process this test started and has not reaped.
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
+        libc::kill(child.id() as i32, signal);
     }
     let started = Instant::now();
     let status = loop {
@@ -127,7 +127,7 @@ fn terminate(mut child: Child) -> (Option<i32>, String) {
         }
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "the stub did not stop on SIGTERM"
+            "the stub did not stop on signal {signal}"
         );
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -160,7 +160,7 @@ fn the_served_stub_answers_the_sdk_request_shape_and_flags_a_client_that_repeats
     std::thread::sleep(Duration::from_millis(1100)); // a new X-Sdk-Date, a new signature
     assert_eq!(send(&host, &sdk_request(&case, &host, &upper)), 400);
 
-    let (code, stderr) = terminate(child);
+    let (code, stderr) = stop(child, libc::SIGTERM);
     assert_eq!(
         code,
         Some(1),
@@ -194,8 +194,10 @@ fn a_well_behaved_client_leaves_a_clean_summary_and_exit_0() {
     // Changed after the refusal: not a repeat.
     assert_eq!(send(&host, &head("", "team-token")), 200);
     assert_eq!(send(&host, &head("", "wrong-token")), 403);
-    let (code, stderr) = terminate(child);
+    // Ctrl-C at a terminal: SIGINT, the same clean stop and summary.
+    let (code, stderr) = stop(child, libc::SIGINT);
     assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("stopped (Ctrl-C)"), "{stderr}");
     assert!(
         stderr
             .contains("3 request(s) answered (1 x 200, 1 x 400, 1 x 403); no request was re-sent"),
