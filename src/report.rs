@@ -103,10 +103,7 @@ impl Report {
                 }
                 let entries: Vec<&ExpectedDeviation> =
                     expected.iter().filter(|e| e.clause == clause.id).collect();
-                let (mut grade, shown) = evidence.grade(&clause.id, &entries);
-                if grade == Grade::Fail && clause.level != Level::Must {
-                    grade = Grade::NonStrict;
-                }
+                let (grade, shown) = evidence.grade(&clause.id, &entries);
                 ClauseResult {
                     id: clause.id.clone(),
                     level: clause.level,
@@ -127,6 +124,8 @@ impl Report {
             scenarios_failed: count(|o| matches!(o, ScenarioOutcome::Failed(_))),
             scenarios_skipped: count(|o| matches!(o, ScenarioOutcome::Skipped(_))),
         }
+        // Lenient unless the caller says otherwise: SHOULD and EXTENDED failures are NON-STRICT.
+        .strict(false)
     }
 
     pub fn clause(&self, id: &str) -> Option<&ClauseResult> {
@@ -167,12 +166,8 @@ impl Report {
         self.render_styled(false, false)
     }
 
-    /// `render` without the clauses that passed (`--quiet`).
-    pub fn render_quiet(&self) -> String {
-        self.render_styled(true, false)
-    }
-
-    /// `render` or (`quiet`) `render_quiet`, the verdicts in colour when `colors`.
+    /// `render`, without the clauses that passed when `quiet`, the verdicts in colour when
+    /// `colors`.
     pub fn render_styled(&self, quiet: bool, colors: bool) -> String {
         let passed_too = !quiet;
         let paint = |g: Grade| {

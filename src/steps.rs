@@ -76,7 +76,6 @@ impl Conformance {
         })
     }
 
-    /// What the scenario has recorded, taken out for the run's ledger.
     /// What the scenario judged, why it skipped (if it did) and how long it took.
     pub(crate) fn take_record(&mut self) -> (Vec<Judgement>, Option<String>, std::time::Duration) {
         (
@@ -84,6 +83,21 @@ impl Conformance {
             self.skipped.take(),
             self.started.elapsed(),
         )
+    }
+
+    /// One of the target's failed tasks for this scenario alone, or `None` with the scenario
+    /// skipped: mutations are not allowed, or every failed task is spent.
+    fn take_real_failed_task(&mut self) -> Option<String> {
+        if !self.session.target.mutations_allowed() {
+            self.skip(crate::target::MUTATION_SKIP_REASON);
+            return None;
+        }
+        let task = self.session.target.take_failed_task();
+        match &task {
+            Some(_) => self.uses_real_task = true,
+            None => self.skip(NO_TASK_LEFT),
+        }
+        task
     }
 
     fn set_up(&mut self, base: Kind, project: String, cluster: String, action: String) {
@@ -231,18 +245,10 @@ fn one_value(cell: &str) -> String {
 
 #[given("a failed upgrade task")]
 fn a_failed_task(w: &mut Conformance) {
-    if !w.session.target.mutations_allowed() {
-        w.skip(crate::target::MUTATION_SKIP_REASON);
-        return;
-    }
-    let f = &w.session.target.fixtures;
-    let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
-    match w.session.target.take_failed_task() {
-        Some(task) => {
-            w.set_up(Kind::Retry, project, cluster, task);
-            w.uses_real_task = true;
-        }
-        None => w.skip(NO_TASK_LEFT),
+    if let Some(task) = w.take_real_failed_task() {
+        let f = &w.session.target.fixtures;
+        let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
+        w.set_up(Kind::Retry, project, cluster, task);
     }
 }
 
@@ -282,18 +288,10 @@ fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
 #[given("a failed upgrade task named under an unknown cluster")]
 fn a_failed_task_under_an_unknown_cluster(w: &mut Conformance) {
     // Only a server that ignores cluster_id would act on it; that is the point of asking.
-    if !w.session.target.mutations_allowed() {
-        w.skip(crate::target::MUTATION_SKIP_REASON);
-        return;
-    }
-    let project = w.session.target.fixtures.project_id.clone();
-    let cluster = w.session.synthetic_id();
-    match w.session.target.take_failed_task() {
-        Some(task) => {
-            w.set_up(Kind::UnknownCluster, project, cluster, task);
-            w.uses_real_task = true;
-        }
-        None => w.skip(NO_TASK_LEFT),
+    if let Some(task) = w.take_real_failed_task() {
+        let project = w.session.target.fixtures.project_id.clone();
+        let cluster = w.session.synthetic_id();
+        w.set_up(Kind::UnknownCluster, project, cluster, task);
     }
 }
 

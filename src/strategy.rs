@@ -96,11 +96,12 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
             .unwrap_or_else(|e| unreachable!("spec validation asks `generable`: {e}"))
             .boxed();
     };
+    // A length for each class piece (a fixed one shrinks nowhere), one seed for the characters.
     let lengths: Vec<std::ops::RangeInclusive<u32>> = pieces
         .iter()
         .filter_map(|p| match p {
-            Piece::Class { min, max, .. } if min < max => Some(*min..=*max),
-            _ => None,
+            Piece::Class { min, max, .. } => Some(*min..=*max),
+            Piece::Literal(_) => None,
         })
         .collect();
     (lengths, any::<u64>())
@@ -111,13 +112,8 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
             for p in &pieces {
                 match p {
                     Piece::Literal(l) => out.push_str(l),
-                    Piece::Class { chars, min, max } => {
-                        let n = if min < max {
-                            lengths.next().unwrap_or(*min)
-                        } else {
-                            *min
-                        };
-                        for _ in 0..n {
+                    Piece::Class { chars, .. } => {
+                        for _ in 0..lengths.next().unwrap_or(0) {
                             // xorshift64: cheap, deterministic filler
                             x ^= x << 13;
                             x ^= x >> 7;

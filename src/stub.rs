@@ -123,20 +123,17 @@ struct State {
 struct Watch {
     /// Refused requests by fingerprint, with the status they got.
     refused: std::collections::HashMap<u64, u16>,
-    requests: u64,
-    by_status: BTreeMap<u16, u64>,
-    resent: u64,
-    /// The first few re-sent requests, described.
-    examples: Vec<String>,
+    summary: ClientSummary,
 }
 
 /// What the stub's clients did, for the summary on shutdown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientSummary {
     pub requests: u64,
     pub by_status: BTreeMap<u16, u64>,
     /// Requests re-sent unchanged after a 400 or 403.
     pub resent: u64,
+    /// The first few re-sent requests, described.
     pub examples: Vec<String>,
 }
 
@@ -257,21 +254,12 @@ impl Stub {
 
     /// What the clients did so far (empty unless started watching).
     pub fn client_summary(&self) -> ClientSummary {
-        let watch = self.state.watch.as_ref().map(|w| {
-            let w = w.lock().unwrap_or_else(|e| e.into_inner());
-            ClientSummary {
-                requests: w.requests,
-                by_status: w.by_status.clone(),
-                resent: w.resent,
-                examples: w.examples.clone(),
-            }
-        });
-        watch.unwrap_or(ClientSummary {
-            requests: 0,
-            by_status: BTreeMap::new(),
-            resent: 0,
-            examples: Vec::new(),
-        })
+        self.state
+            .watch
+            .as_ref()
+            .map_or_else(ClientSummary::default, |w| {
+                w.lock().unwrap_or_else(|e| e.into_inner()).summary.clone()
+            })
     }
 
     /// The base URL to send requests to, e.g. `http://127.0.0.1:41234`.
@@ -359,16 +347,17 @@ impl State {
             .find(|s| s.code == status)
             .is_none_or(|s| s.client_may_repeat);
         let mut w = watch.lock().unwrap_or_else(|e| e.into_inner());
-        w.requests += 1;
-        *w.by_status.entry(status).or_default() += 1;
         let before = if may_repeat {
             w.refused.remove(&fingerprint)
         } else {
             w.refused.insert(fingerprint, status)
         };
+        let summary = &mut w.summary;
+        summary.requests += 1;
+        *summary.by_status.entry(status).or_default() += 1;
         tracing::info!("{} {shown} -> {status} ({verdict})", req.method_str());
         if let Some(earlier) = before {
-            w.resent += 1;
+            summary.resent += 1;
             let what = format!(
                 "{} {shown}: re-sent unchanged after a {earlier}",
                 req.method_str()
@@ -376,8 +365,8 @@ impl State {
             tracing::warn!(
                 "client fault: {what}; the page says a {earlier} is not to be repeated unchanged"
             );
-            if w.examples.len() < 10 {
-                w.examples.push(what);
+            if summary.examples.len() < 10 {
+                summary.examples.push(what);
             }
         }
     }

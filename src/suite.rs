@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cucumber::event::ScenarioFinished;
-use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Coloring, Stats as _, Verbosity};
 use cucumber::{World as _, WriterExt as _, gherkin};
 use futures::FutureExt as _;
@@ -194,29 +193,17 @@ pub async fn run(
         .after(|feature, rule, scenario, finished, world| {
             record_scenario(feature, rule, scenario, finished, world).boxed_local()
         });
+    // The tag expression is cucumber's own `--tags` filter (feature, rule and scenario tags).
+    let cli = cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty> {
+        tags_filter: options.tags.clone(),
+        ..Default::default()
+    };
     let cucumber =
         cucumber::Cucumber::<_, _, _, _, _, cucumber::cli::Empty>::custom(InMemory, runner, writer)
-            .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+            .with_cli(cli)
             .fail_on_skipped();
-    let tags = options.tags.clone();
-    let selected = move |feature: &gherkin::Feature,
-                         rule: Option<&gherkin::Rule>,
-                         scenario: &gherkin::Scenario| {
-        tags.as_ref().is_none_or(|tags| {
-            tags.eval(
-                feature
-                    .tags
-                    .iter()
-                    .chain(rule.iter().flat_map(|r| &r.tags))
-                    .chain(&scenario.tags),
-            )
-        })
-    };
     let writer = SESSION
-        .scope(
-            Arc::clone(&session),
-            cucumber.filter_run(features, selected),
-        )
+        .scope(Arc::clone(&session), cucumber.run(features))
         .await;
     session.progress.finish_and_clear();
     let execution_failed = writer.execution_has_failed();

@@ -65,7 +65,6 @@ impl Auth {
     }
 }
 
-/// A target that could not be set up.
 /// An endpoint's base URL, if it is one: http or https, no password, no query or fragment.
 pub fn parse_endpoint(base_url: &str) -> Result<reqwest::Url, TargetError> {
     let endpoint = |message: &str| TargetError::Endpoint {
@@ -102,6 +101,7 @@ pub fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// A target that could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("endpoint `{url}`: {message}")]
@@ -523,9 +523,7 @@ impl Target {
         let counter = match &response {
             Ok(_) => &self.traffic.answered,
             Err(e) => {
-                if let Ok(mut first) = self.traffic.first_fault.lock() {
-                    first.get_or_insert_with(|| e.message.clone());
-                }
+                remember_first(&self.traffic.first_fault, || e.message.clone());
                 &self.traffic.faults
             }
         };
@@ -621,9 +619,7 @@ impl Target {
 
     fn note_retry(&self, what: String) {
         self.traffic.retried.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut first) = self.traffic.first_retry.lock() {
-            first.get_or_insert(what);
-        }
+        remember_first(&self.traffic.first_retry, || what);
     }
 
     /// One exchange: the answer and its `Retry-After`, or the error and whether it happened
@@ -749,6 +745,13 @@ fn tamper(authorization: &str) -> String {
 
 /// A token of plausible shape that no IAM issued.
 const WRONG_TOKEN: &str = "MIIwrongTOKENcss-conformance-0000000000000000";
+
+/// Keeps the first of a series of descriptions (the first retry, the first fault).
+fn remember_first(slot: &Mutex<Option<String>>, what: impl FnOnce() -> String) {
+    if let Ok(mut first) = slot.lock() {
+        first.get_or_insert_with(what);
+    }
+}
 
 /// reqwest's error with its causes, which say what actually went wrong (refused, TLS, ...).
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
