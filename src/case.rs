@@ -175,8 +175,17 @@ impl Request {
 
     /// The path, from the spec's template, with each ID encoded as a segment.
     pub fn path(&self, spec: &Spec) -> String {
+        let mut path = String::new();
+        self.write_path(spec, &mut path);
+        path
+    }
+
+    /// Appends `path` to `out`.
+    pub fn write_path(&self, spec: &Spec, path: &mut String) {
         let template = spec.operation.path.as_str();
-        let mut path = String::with_capacity(template.len() + self.action_id.len() + 64);
+        path.reserve(
+            template.len() + self.project_id.len() + self.cluster_id.len() + self.action_id.len(),
+        );
         let mut rest = template;
         while let Some(open) = rest.find('{') {
             let Some(close) = rest[open..].find('}').map(|c| open + c) else {
@@ -198,7 +207,6 @@ impl Request {
             rest = &rest[close + 1..];
         }
         path.push_str(rest);
-        path
     }
 
     /// The query parameters in order, decoded: `retry_mode` values, then the extra ones.

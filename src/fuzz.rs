@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use proptest::test_runner::TestRunner;
 use serde::{Deserialize, Serialize};
 
 use crate::case::Draft;
@@ -192,13 +192,7 @@ impl Summary {
 /// stream of its own, so any one case can be made again alone (to shrink or replay it) and
 /// cases can be generated on another thread than the one sending them.
 pub fn runner_for(seed: u64, index: u64) -> TestRunner {
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    bytes[8..16].copy_from_slice(&index.to_le_bytes());
-    TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
-    )
+    strategy::seeded_runner(seed, index)
 }
 
 fn tree_at(strategy: &BoxedStrategy<Draft>, seed: u64, index: u64) -> Tree {

@@ -5,7 +5,9 @@
 
 use proptest::prelude::*;
 use proptest::sample::select;
+use proptest::strategy::ValueTree;
 use proptest::string::string_regex;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::case::{Credentials, Draft, Slot};
 use crate::spec::{Kind, Spec};
@@ -16,6 +18,138 @@ pub struct Scope {
     /// Whether cases may use real failed tasks (retries, aborts, invalid retry_modes against a
     /// real task). Off against live targets unless mutations are allowed.
     pub mutations: bool,
+}
+
+/// A test runner whose random stream is a function of `(a, b)` alone. XorShift, not proptest's
+/// default ChaCha, whose set-up per runner made a third of the cost of generating a case; `a`
+/// and `b` are mixed first (SplitMix64), since XorShift's first outputs from a sparse seed are
+/// poor. No failure persistence: nothing here is a test that could persist one.
+pub fn seeded_runner(a: u64, b: u64) -> TestRunner {
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let low = mix(b ^ mix(a));
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&low.to_le_bytes());
+    bytes[8..].copy_from_slice(&mix(low).to_le_bytes());
+    let config = Config {
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::XorShift, &bytes))
+}
+
+/// One of weighted `options`, as proptest's `Union`, and shrinking as it does (within the
+/// option picked, then to the options before it), but cheaper to make: `Union` clones the test
+/// runner, and so seeds a generator, for every option before the one picked, in case shrinking
+/// gets there; this keeps one seed and makes an earlier option's tree from it only then.
+pub fn one_of<T: std::fmt::Debug + 'static>(
+    options: Vec<(u32, BoxedStrategy<T>)>,
+) -> BoxedStrategy<T> {
+    assert!(
+        options.iter().any(|(w, _)| *w > 0),
+        "one_of needs an option of some weight"
+    );
+    OneOf {
+        options: std::sync::Arc::new(options),
+    }
+    .boxed()
+}
+
+#[derive(Debug)]
+struct OneOf<T: std::fmt::Debug> {
+    options: std::sync::Arc<Vec<(u32, BoxedStrategy<T>)>>,
+}
+
+impl<T: std::fmt::Debug + 'static> Strategy for OneOf<T> {
+    type Tree = OneOfTree<T>;
+    type Value = T;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> proptest::strategy::NewTree<Self> {
+        let total: u64 = self.options.iter().map(|(w, _)| u64::from(*w)).sum();
+        let mut at = runner.rng().next_u64() % total;
+        let pick = self
+            .options
+            .iter()
+            .position(|(w, _)| {
+                let here = at < u64::from(*w);
+                at = at.saturating_sub(u64::from(*w));
+                here
+            })
+            .unwrap_or(self.options.len() - 1);
+        let seed = runner.rng().next_u64();
+        let mut trees: Vec<Option<Box<dyn ValueTree<Value = T>>>> =
+            std::iter::repeat_with(|| None).take(pick).collect();
+        trees.push(Some(self.options[pick].1.new_tree(runner)?));
+        Ok(OneOfTree {
+            options: std::sync::Arc::clone(&self.options),
+            seed,
+            trees,
+            pick,
+            min_pick: 0,
+            prev_pick: None,
+        })
+    }
+}
+
+struct OneOfTree<T: std::fmt::Debug> {
+    options: std::sync::Arc<Vec<(u32, BoxedStrategy<T>)>>,
+    seed: u64,
+    /// The trees made so far, by option; `pick` and `prev_pick` always have one.
+    trees: Vec<Option<Box<dyn ValueTree<Value = T>>>>,
+    pick: usize,
+    min_pick: usize,
+    prev_pick: Option<usize>,
+}
+
+impl<T: std::fmt::Debug> OneOfTree<T> {
+    fn tree(&mut self, option: usize) -> Option<&mut Box<dyn ValueTree<Value = T>>> {
+        if self.trees[option].is_none() {
+            let mut runner = seeded_runner(self.seed, option as u64);
+            self.trees[option] = self.options[option].1.new_tree(&mut runner).ok();
+        }
+        self.trees[option].as_mut()
+    }
+}
+
+impl<T: std::fmt::Debug> ValueTree for OneOfTree<T> {
+    type Value = T;
+
+    fn current(&self) -> T {
+        match &self.trees[self.pick] {
+            Some(tree) => tree.current(),
+            None => unreachable!("the picked option always has a tree"),
+        }
+    }
+
+    fn simplify(&mut self) -> bool {
+        if self.tree(self.pick).is_some_and(|t| t.simplify()) {
+            self.prev_pick = None;
+            return true;
+        }
+        // Then the options before it, the nearest first.
+        let from = self.pick;
+        for option in (self.min_pick..from).rev() {
+            if self.tree(option).is_some() {
+                self.prev_pick = Some(from);
+                self.pick = option;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn complicate(&mut self) -> bool {
+        if let Some(pick) = self.prev_pick.take() {
+            self.pick = pick;
+            self.min_pick = pick;
+            return true;
+        }
+        self.tree(self.pick).is_some_and(|t| t.complicate())
+    }
 }
 
 /// A value of the format the vendor's examples show for a path parameter.
@@ -89,7 +223,7 @@ pub fn generable(pattern: &str) -> Result<(), String> {
 /// character classes (`^[0-9a-f]{8}-[0-9a-f]{4}$`, `[ -~]{65,300}`) is made from one length
 /// per variable piece and one seed, not character by character as `string_regex` does (its
 /// value tree per character cost most of the fuzzer's generation time); it shrinks by length
-/// and by seed. Any other pattern goes to `string_regex`.
+/// only (a smaller seed is not a simpler string). Any other pattern goes to `string_regex`.
 pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
     let Some(pieces) = simple_pieces(pattern) else {
         return string_regex(unanchored(pattern))
@@ -97,14 +231,14 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
             .boxed();
     };
     // A length for each class piece (a fixed one shrinks nowhere), one seed for the characters.
-    let lengths: Vec<std::ops::RangeInclusive<u32>> = pieces
+    let lengths: Vec<BoxedStrategy<u32>> = pieces
         .iter()
         .filter_map(|p| match p {
-            Piece::Class { min, max, .. } => Some(*min..=*max),
+            Piece::Class { min, max, .. } => Some(arb_length(*min, *max)),
             Piece::Literal(_) => None,
         })
         .collect();
-    (lengths, any::<u64>())
+    (lengths, any::<u64>().no_shrink())
         .prop_map(move |(lengths, seed)| {
             let mut lengths = lengths.into_iter();
             let mut x = seed | 1;
@@ -124,6 +258,24 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
                 }
             }
             out
+        })
+        .boxed()
+}
+
+/// A length from `min` to `max`, each octave above `min` as likely as another: as many
+/// lengths within 128 of `min` as from 4,096 to 8,192 above it, so that the limits servers
+/// trip over (64, 128, 255, 1 KiB, 8 KiB ...) are all reached, not mostly the upper half of a
+/// wide range. Shrinks toward `min`, by octave and then within it.
+pub fn arb_length(min: u32, max: u32) -> BoxedStrategy<u32> {
+    let span = max.saturating_sub(min);
+    let octaves = span.saturating_add(1).ilog2();
+    // `within` spans the widest octave, so it is uniform in each (their widths divide it) and
+    // shrinks in as many steps as there are octaves.
+    (0..=octaves, 0..=u32::MAX >> (31 - octaves))
+        .prop_map(move |(octave, within)| {
+            let low = (1u32 << octave) - 1;
+            let width = (1u32 << octave).min(span - low + 1);
+            min + low + within % width
         })
         .boxed()
 }
@@ -234,14 +386,14 @@ pub fn arb_malformed_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
         .observed_format(param)
         .cloned()
         .unwrap_or_else(|| unreachable!("{param} is a path parameter of the spec"));
-    proptest::strategy::Union::new(families)
+    one_of(families.into_iter().map(|f| (1, f)).collect())
         .prop_filter("not of the observed format once decoded", move |v| {
             !format.is_match(&percent_encoding::percent_decode_str(v).decode_utf8_lossy())
         })
         .boxed()
 }
 
-/// 65 to 10,000 lowercase hex characters: right alphabet, wrong length.
+/// 65 to 10,000 lowercase hex characters (see `arb_length`): right alphabet, wrong length.
 pub fn arb_long_hex() -> BoxedStrategy<String> {
     arb_matching("[0-9a-f]{65,10000}")
 }
@@ -284,17 +436,17 @@ pub fn arb_invalid_retry_mode(spec: &Spec) -> BoxedStrategy<String> {
     ])
     .prop_map(move |s| format!("{v}{s}"));
     let v = value.clone();
-    let long = (1usize..2000).prop_map(move |n| v.repeat(n + 1));
-    prop_oneof![
-        case_variant,
-        padded,
-        Just(String::new()),
-        arb_matching("[a-z]{1,12}"),
-        look_alike,
-        with_suffix,
-        long,
-        arb_matching("[ -~]{65,300}"),
-    ]
+    let long = arb_length(2, 2000).prop_map(move |n| v.repeat(n as usize));
+    one_of(vec![
+        (1, case_variant.boxed()),
+        (1, padded.boxed()),
+        (1, Just(String::new()).boxed()),
+        (1, arb_matching("[a-z]{1,12}")),
+        (1, look_alike.boxed()),
+        (1, with_suffix.boxed()),
+        (1, long.boxed()),
+        (1, arb_matching("[ -~]{65,300}")),
+    ])
     .prop_filter("not an allowed value", move |v| !allowed.contains(v))
     .boxed()
 }
@@ -426,7 +578,7 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
             families.push((1, Just(draft).boxed()));
         }
     }
-    proptest::strategy::Union::new_weighted(families).boxed()
+    one_of(families)
 }
 
 #[cfg(test)]
@@ -475,6 +627,76 @@ mod tests {
         let mut tree = arb_matching("[a-z]{3,40}").new_tree(&mut runner).unwrap();
         while tree.simplify() {}
         assert_eq!(tree.current().len(), 3);
+    }
+
+    #[test]
+    fn lengths_reach_every_octave_stay_in_range_and_shrink_to_the_minimum() {
+        let mut runner = TestRunner::deterministic();
+        let s = arb_length(65, 10_000);
+        let mut octaves = std::collections::BTreeMap::<u32, u32>::new();
+        for _ in 0..1400 {
+            let n = s.new_tree(&mut runner).unwrap().current();
+            assert!((65..=10_000).contains(&n), "{n}");
+            *octaves.entry((n - 65 + 1).ilog2()).or_default() += 1;
+        }
+        // 14 octaves (0 ..= 13), about 100 each; uniform lengths would put 1 in 10,000 in
+        // octave 0 and more than 80 % in the top two.
+        assert_eq!(octaves.len(), 14, "{octaves:?}");
+        assert!(
+            octaves.values().all(|&n| (50..=160).contains(&n)),
+            "{octaves:?}"
+        );
+        for (min, max) in [(0, 0), (32, 32), (0, 16), (1, 12), (2, 2000)] {
+            let mut tree = arb_length(min, max).new_tree(&mut runner).unwrap();
+            assert!((min..=max).contains(&tree.current()));
+            while tree.simplify() {}
+            assert_eq!(tree.current(), min);
+        }
+    }
+
+    #[test]
+    fn one_of_picks_by_weight_and_shrinks_to_earlier_options_as_union_does() {
+        let s = one_of(vec![
+            (1, Just(0u32).boxed()),
+            (1, (10u32..20).boxed()),
+            (2, (100u32..200).boxed()),
+        ]);
+        let mut runner = TestRunner::deterministic();
+        let mut seen = [0u32; 3];
+        for _ in 0..4000 {
+            let mut tree = s.new_tree(&mut runner).unwrap();
+            let v = tree.current();
+            seen[match v {
+                0 => 0,
+                10..20 => 1,
+                _ => 2,
+            }] += 1;
+            // Simplifying as far as it goes ends at the first option, as with `Union`.
+            while tree.simplify() {}
+            assert_eq!(tree.current(), 0, "from {v}");
+        }
+        assert!(seen[2] > 1700 && seen[0] > 800 && seen[1] > 800, "{seen:?}");
+        // The same runner seed, the same values.
+        let values = |mut r: TestRunner| -> Vec<u32> {
+            (0..50)
+                .map(|_| s.new_tree(&mut r).unwrap().current())
+                .collect()
+        };
+        assert_eq!(values(seeded_runner(1, 2)), values(seeded_runner(1, 2)));
+        assert_ne!(values(seeded_runner(1, 2)), values(seeded_runner(1, 3)));
+        // Complicating after a move to an earlier option goes back to the later one.
+        let mut runner = seeded_runner(7, 0);
+        let mut tree = loop {
+            let tree = s.new_tree(&mut runner).unwrap();
+            if tree.current() >= 100 {
+                break tree;
+            }
+        };
+        while tree.current() >= 100 {
+            assert!(tree.simplify());
+        }
+        assert!(tree.complicate());
+        assert!(tree.current() >= 100);
     }
 
     #[test]

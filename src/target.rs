@@ -392,7 +392,12 @@ impl Target {
 
     /// The URL a request goes to (AK/SK signing puts the query in canonical order).
     pub fn url(&self, spec: &Spec, request: &Request) -> String {
-        format!("{}{}", self.origin, self.request_target(spec, request))
+        self.url_of(&self.request_target(spec, request))
+    }
+
+    /// The URL of a request target (path and query) of this target's.
+    fn url_of(&self, request_target: &str) -> String {
+        format!("{}{request_target}", self.origin)
     }
 
     /// The path and query as they go on the wire, behind the endpoint's path prefix.
@@ -411,7 +416,9 @@ impl Target {
 
     /// The request's path on the wire, behind the endpoint's path prefix.
     fn wire_path(&self, spec: &Spec, request: &Request) -> String {
-        format!("{}{}", self.prefix, request.path(spec))
+        let mut path = self.prefix.clone();
+        request.write_path(spec, &mut path);
+        path
     }
 
     /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
@@ -474,12 +481,14 @@ impl Target {
     /// 429s, retrying network errors and 5xx a bounded number of times, and never sending
     /// again a request that was refused with 400 or 403 (its answer stands).
     pub async fn send(&self, spec: &Spec, request: &Request) -> Result<Response, TransportError> {
-        let url = self.url(spec, request);
+        // The URL without the origin, which is the same for every request: the full URL is
+        // put together only where one is shown or reqwest sends it.
+        let request_target = self.request_target(spec, request);
         if self.traffic.answered.load(Ordering::Relaxed) == 0
             && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
         {
             return Err(TransportError {
-                url,
+                url: self.url_of(&request_target),
                 message: format!(
                     "not sent: the target answered none of the first {GIVE_UP_AFTER} requests"
                 ),
@@ -489,7 +498,7 @@ impl Target {
         // not sent again either.
         let turn = self.refusals.as_ref().and_then(|refusals| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            (&url, request.credentials, &request.method).hash(&mut h);
+            (&request_target, request.credentials, &request.method).hash(&mut h);
             let fingerprint = h.finish();
             let slot = refusals
                 .lock()
@@ -507,8 +516,9 @@ impl Target {
             self.traffic.not_resent.fetch_add(1, Ordering::Relaxed);
             return Ok(answer.clone());
         }
-        let logged = tracing::enabled!(tracing::Level::DEBUG).then(|| crate::report::shorten(&url));
-        let response = self.send_politely(spec, request, url).await;
+        let logged = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| crate::report::shorten(&self.url_of(&request_target)).to_owned());
+        let response = self.send_politely(spec, request, &request_target).await;
         if let Some(url) = logged {
             match &response {
                 Ok(r) => tracing::debug!(
@@ -552,7 +562,7 @@ impl Target {
         &self,
         spec: &Spec,
         request: &Request,
-        url: String,
+        request_target: &str,
     ) -> Result<Response, TransportError> {
         // A request naming a real task may have been acted on even if no answer came (asked
         // only when a retry is in question).
@@ -561,14 +571,14 @@ impl Target {
         loop {
             self.pace().await;
             self.traffic.sent.fetch_add(1, Ordering::Relaxed);
-            let attempt = self.send_once(spec, request, &url).await;
+            let attempt = self.send_once(spec, request, request_target).await;
             let wait = match &attempt {
                 Ok((r, retry_after)) if r.status == 429 => {
                     throttled += 1;
                     let wait = retry_after.unwrap_or_else(|| self.backoff(throttled - 1));
                     if throttled > MAX_THROTTLED || wait > self.politeness.max_retry_after {
                         return Err(TransportError {
-                            url,
+                            url: self.url_of(request_target),
                             message: format!(
                                 "throttled: 429 {throttled} time(s), asked to wait {} s",
                                 wait.as_secs()
@@ -581,7 +591,11 @@ impl Target {
                 Ok((r, _))
                     if r.status >= 500 && retries < self.politeness.retries && !names_a_task() =>
                 {
-                    self.note_retry(format!("status {} for {}", r.status, url));
+                    self.note_retry(format!(
+                        "status {} for {}",
+                        r.status,
+                        self.url_of(request_target)
+                    ));
                     retries += 1;
                     Some(self.backoff(retries - 1))
                 }
@@ -628,12 +642,10 @@ impl Target {
         &self,
         spec: &Spec,
         request: &Request,
-        url: &str,
+        request_target: &str,
     ) -> Result<(Response, Option<Duration>), (TransportError, bool)> {
         if let Some(client) = &self.loopback {
             let headers = self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
-            // `url` is the origin followed by the request target.
-            let request_target = url.get(self.origin.len()..).unwrap_or("/");
             return match client
                 .send(request.method(spec), request_target, &headers)
                 .await
@@ -648,13 +660,14 @@ impl Target {
                 )),
                 Err(failure) => Err((
                     TransportError {
-                        url: url.to_owned(),
+                        url: self.url_of(request_target),
                         message: failure.message,
                     },
                     failure.connect,
                 )),
             };
         }
+        let url = &self.url_of(request_target);
         let fail = |e: reqwest::Error| {
             let connect = e.is_connect();
             let error = TransportError {
