@@ -25,33 +25,7 @@ pub struct Client {
     authority: String,
     connect_timeout: Duration,
     request_timeout: Duration,
-    idle: Mutex<Vec<Conn>>,
-}
-
-/// One keep-alive connection: hyper's handle to send on it, and the future that does its I/O.
-/// The future has no task of its own: whoever sends polls it along (see `drive`), so an
-/// exchange wakes one task, not two that hand the request and the answer to each other.
-#[derive(Debug)]
-struct Conn {
-    sender: SendRequest<Empty<Bytes>>,
-    io: hyper::client::conn::http1::Connection<TokioIo<tokio::net::TcpStream>, Empty<Bytes>>,
-    /// The I/O future has ended: the connection is closed (or broken) and is not reused.
-    closed: bool,
-}
-
-impl Conn {
-    /// Runs `work` (which uses `sender`) while polling the connection's I/O.
-    async fn drive<T>(&mut self, work: impl AsyncFnOnce(&mut SendRequest<Empty<Bytes>>) -> T) -> T {
-        let Conn { sender, io, closed } = self;
-        let mut work = std::pin::pin!(work(sender));
-        std::future::poll_fn(|cx| {
-            if !*closed && std::pin::Pin::new(&mut *io).poll(cx).is_ready() {
-                *closed = true;
-            }
-            work.as_mut().poll(cx)
-        })
-        .await
-    }
+    idle: Mutex<Vec<SendRequest<Empty<Bytes>>>>,
 }
 
 /// What came back.
@@ -124,8 +98,8 @@ impl Client {
         let request = request
             .body(Empty::<Bytes>::new())
             .map_err(|e| Failure::connect(format!("cannot form the request: {e}")))?;
-        let mut conn = self.connection().await?;
-        let exchange = conn.drive(async |sender| {
+        let mut sender = self.connection().await?;
+        let exchange = async {
             let response = sender
                 .send_request(request)
                 .await
@@ -150,7 +124,7 @@ impl Client {
                     body,
                 },
             ))
-        });
+        };
         let (cut, answer) = tokio::time::timeout(self.request_timeout, exchange)
             .await
             .map_err(|_| {
@@ -160,28 +134,25 @@ impl Client {
                 ))
             })??;
         if !cut
-            && !conn.closed
-            && !conn.sender.is_closed()
+            && !sender.is_closed()
             && let Ok(mut idle) = self.idle.lock()
         {
-            idle.push(conn);
+            idle.push(sender);
         }
         Ok(answer)
     }
 
-    /// An idle connection that is ready for a request, or a new one.
-    async fn connection(&self) -> Result<Conn, Failure> {
+    /// An idle connection, or a new one.
+    async fn connection(&self) -> Result<SendRequest<Empty<Bytes>>, Failure> {
         loop {
             let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
             match idle {
-                Some(mut conn) => {
-                    let ready = conn
-                        .drive(async |sender| sender.ready().await.is_ok())
-                        .await;
-                    if ready && !conn.closed {
-                        return Ok(conn);
+                Some(mut sender) if !sender.is_closed() => {
+                    if sender.ready().await.is_ok() {
+                        return Ok(sender);
                     }
                 }
+                Some(_) => {}
                 None => break,
             }
         }
@@ -194,7 +165,7 @@ impl Client {
                 .await
                 .map_err(|e| Failure::connect(error_chain(&e)))
         };
-        let (sender, io) = tokio::time::timeout(self.connect_timeout, connect)
+        let (sender, connection) = tokio::time::timeout(self.connect_timeout, connect)
             .await
             .map_err(|_| {
                 Failure::connect(format!(
@@ -202,11 +173,9 @@ impl Client {
                     self.connect_timeout.as_millis()
                 ))
             })??;
-        Ok(Conn {
-            sender,
-            io,
-            closed: false,
-        })
+        // The connection is driven by a task of its own; it ends when the sender is dropped.
+        tokio::spawn(connection);
+        Ok(sender)
     }
 }
 
