@@ -180,7 +180,7 @@ impl Request {
         path
     }
 
-    /// Appends `path` to `out`.
+    /// Appends the path (as `path` makes it) to `path`, so a prefix can come first.
     pub fn write_path(&self, spec: &Spec, path: &mut String) {
         let template = spec.operation.path.as_str();
         path.reserve(

@@ -262,15 +262,16 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// A length from `min` to `max`, each octave above `min` as likely as another: as many
-/// lengths within 128 of `min` as from 4,096 to 8,192 above it, so that the limits servers
-/// trip over (64, 128, 255, 1 KiB, 8 KiB ...) are all reached, not mostly the upper half of a
-/// wide range. Shrinks toward `min`, by octave and then within it.
+/// A length from `min` to `max` whose excess over `min - 1` falls in each octave (1, 2-3, 4-7,
+/// ... 4,096-8,191 ...) as often as in another, so that the limits servers trip over (128,
+/// 255, 1 KiB, 8 KiB ...) are all reached, not mostly the upper half of a wide range. Shrinks
+/// toward `min`, by octave and then within it.
 pub fn arb_length(min: u32, max: u32) -> BoxedStrategy<u32> {
     let span = max.saturating_sub(min);
     let octaves = span.saturating_add(1).ilog2();
-    // `within` spans the widest octave, so it is uniform in each (their widths divide it) and
-    // shrinks in as many steps as there are octaves.
+    // `within` takes 2^(octaves + 1) values, a multiple of every octave's width (but a top
+    // octave cut short by `max`), so it is uniform in each, and shrinks in about as many steps
+    // as there are octaves.
     (0..=octaves, 0..=u32::MAX >> (31 - octaves))
         .prop_map(move |(octave, within)| {
             let low = (1u32 << octave) - 1;
@@ -640,7 +641,7 @@ mod tests {
             *octaves.entry((n - 65 + 1).ilog2()).or_default() += 1;
         }
         // 14 octaves (0 ..= 13), about 100 each; uniform lengths would put 1 in 10,000 in
-        // octave 0 and more than 80 % in the top two.
+        // octave 0 and about 60 % in the top two.
         assert_eq!(octaves.len(), 14, "{octaves:?}");
         assert!(
             octaves.values().all(|&n| (50..=160).contains(&n)),
