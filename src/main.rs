@@ -262,6 +262,10 @@ struct FuzzShared {
         default_value = "target/css-conformance/findings"
     )]
     findings_dir: PathBuf,
+    /// The most requests spent shrinking findings, shared among them (each at most 256);
+    /// 0 reports each violated clause's first failing case as it was generated.
+    #[arg(long, value_name = "N", default_value_t = fuzz::SHRINK_BUDGET)]
+    shrink_budget: u32,
 }
 
 #[derive(clap::Args)]
@@ -453,6 +457,7 @@ fn fuzz_options(
         seed: shared.seed.unwrap_or_else(random_seed),
         concurrency,
         mutations: target.mutations_allowed(),
+        shrink_budget: shared.shrink_budget,
         ..fuzz::Options::default()
     }
 }

@@ -190,6 +190,13 @@ fn rows() -> Vec<Row> {
             says: &["--concurrency", "99"],
         },
         Row {
+            name: "flag: not a number",
+            files: vec![],
+            args: &["fuzz", "--shrink-budget", "lots"],
+            env: &[],
+            says: &["--shrink-budget", "lots"],
+        },
+        Row {
             name: "flag: an unwritable report directory",
             files: vec![("not-a-dir", "a file\n".into())],
             args: &[

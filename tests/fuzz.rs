@@ -161,6 +161,42 @@ async fn a_200_for_a_repeated_retry_mode_is_caught_and_shrunk() {
 }
 
 #[tokio::test]
+async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
+    let spec = Arc::new(Spec::embedded());
+    let steps = |summary: &fuzz::Summary| -> Vec<u32> {
+        summary.findings.iter().map(|f| f.shrink_steps).collect()
+    };
+    let mut runs = Vec::new();
+    for budget in [fuzz::SHRINK_BUDGET, 30, 0] {
+        let (_stub, target) =
+            suite::stub_target(Arc::clone(&spec), Some(Deviation::AcceptsAnyRetryMode)).await;
+        let options = fuzz::Options {
+            cases: 300,
+            seed: 3,
+            shrink_budget: budget,
+            ..fuzz::Options::default()
+        };
+        let summary = fuzz::run(&spec, &target, &options).await;
+        // The same cases fail whatever the budget: QUERY-03, -04 and -05.
+        assert_eq!(summary.findings.len(), 3, "{}", summary.render());
+        for f in &summary.findings {
+            assert!(f.verdict.violates(&f.clause), "{}", summary.render());
+            assert!(f.curl.starts_with("curl "), "{}", f.curl);
+        }
+        runs.push(steps(&summary));
+    }
+    let total = |s: &Vec<u32>| s.iter().sum::<u32>();
+    // With the default budget, shrinking takes far more than 30 requests here (83, 186 and
+    // 102 steps), so 30 is what limits it.
+    assert!(total(&runs[0]) > 300, "{runs:?}");
+    assert!(total(&runs[1]) <= 30, "{runs:?}");
+    // Shared: no finding takes the whole budget when others are waiting (30 / 3, and what
+    // the ones before left over).
+    assert!(runs[1][0] <= 10, "{runs:?}");
+    assert_eq!(runs[2], [0, 0, 0], "a budget of 0 shrinks nothing");
+}
+
+#[tokio::test]
 async fn a_conforming_stub_gives_no_findings() {
     let spec = Arc::new(Spec::embedded());
     let (_stub, target) = suite::stub_target(Arc::clone(&spec), None).await;
