@@ -3,47 +3,14 @@
 
 use css_conformance::signing::{self, Rejection, Unsigned};
 use css_conformance::target::Secret;
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Vectors {
-    cases: Vec<Case>,
+mod common {
+    pub mod sdk_vectors;
 }
 
-#[derive(Deserialize)]
-struct Case {
-    name: String,
-    method: String,
-    host: String,
-    resource_path: String,
-    query_params: Vec<(String, String)>,
-    headers: serde_json::Map<String, serde_json::Value>,
-    body: String,
-    ak: String,
-    sk: String,
-    expected: Expected,
-}
-
-#[derive(Deserialize)]
-struct Expected {
-    request_target: String,
-    canonical_request: String,
-    string_to_sign: String,
-    signed_headers: String,
-    signature: String,
-    authorization: String,
-    headers_sent: serde_json::Map<String, serde_json::Value>,
-}
+use common::sdk_vectors::{self, Case, headers};
 
 fn vectors() -> Vec<Case> {
-    let text = include_str!("data/aksk_sdk_hmac_sha256.json");
-    serde_json::from_str::<Vectors>(text).unwrap().cases
-}
-
-fn headers(map: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
-    map.iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-        .collect()
+    sdk_vectors::all()
 }
 
 #[test]

@@ -12,30 +12,15 @@ use std::time::{Duration, Instant};
 use css_conformance::signing::{self, Unsigned};
 use css_conformance::target::Secret;
 
-/// The SDK's request for `retry_mode=abort`, from the vendor SDK's vectors.
-#[derive(serde::Deserialize)]
-struct Case {
-    name: String,
-    method: String,
-    resource_path: String,
-    query_params: Vec<(String, String)>,
-    headers: serde_json::Map<String, serde_json::Value>,
-    ak: String,
-    sk: String,
+mod common {
+    pub mod sdk_vectors;
 }
 
+use common::sdk_vectors::{self, Case};
+
+/// The SDK's request for `retry_mode=abort`, from the vendor SDK's vectors.
 fn sdk_client_like_abort() -> Case {
-    #[derive(serde::Deserialize)]
-    struct Vectors {
-        cases: Vec<Case>,
-    }
-    let vectors: Vectors =
-        serde_json::from_str(include_str!("data/aksk_sdk_hmac_sha256.json")).unwrap();
-    vectors
-        .cases
-        .into_iter()
-        .find(|c| c.name == "sdk_client_like_abort")
-        .expect("the vector is there")
+    sdk_vectors::named("sdk_client_like_abort")
 }
 
 /// The stub, served by the binary on a port the OS picks, with `fixtures`.
@@ -85,11 +70,7 @@ fn send(host: &str, head: &str) -> u16 {
 
 /// The SDK's request, signed now (the stub checks X-Sdk-Date) for `host`.
 fn sdk_request(case: &Case, host: &str, query: &[(String, String)]) -> String {
-    let mut headers: Vec<(String, String)> = case
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-        .collect();
+    let mut headers = sdk_vectors::headers(&case.headers);
     for (k, v) in &mut headers {
         if k == "X-Sdk-Date" {
             *v = signing::sdk_date(time::OffsetDateTime::now_utc());
