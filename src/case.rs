@@ -211,24 +211,15 @@ impl Request {
 
     /// The query parameters in order, decoded: `retry_mode` values, then the extra ones.
     pub fn query_pairs(&self, spec: &Spec) -> Vec<(String, String)> {
-        let name = &spec.retry_mode().name;
-        self.retry_mode
-            .iter()
-            .map(|v| (name.clone(), v.clone()))
-            .chain(self.extra_query.iter().cloned())
+        self.pairs(spec)
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
             .collect()
     }
 
     /// The query as it goes on the wire (without AK/SK signing, which sorts it).
     pub fn query_string(&self, spec: &Spec) -> String {
-        let name = spec.retry_mode().name.as_str();
-        let pairs = self.retry_mode.iter().map(|v| (name, v.as_str())).chain(
-            self.extra_query
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str())),
-        );
         let mut query = String::new();
-        for (n, v) in pairs {
+        for (n, v) in self.pairs(spec) {
             if !query.is_empty() {
                 query.push('&');
             }
@@ -237,6 +228,19 @@ impl Request {
             query.extend(utf8_percent_encode(v, QUERY_VALUE));
         }
         query
+    }
+
+    /// `query_pairs`, borrowed.
+    fn pairs<'a>(&'a self, spec: &'a Spec) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let name = spec.retry_mode().name.as_str();
+        self.retry_mode
+            .iter()
+            .map(move |v| (name, v.as_str()))
+            .chain(
+                self.extra_query
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            )
     }
 
     /// The kind a request with these `retry_mode` values is, for a failed task.

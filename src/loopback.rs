@@ -184,16 +184,20 @@ async fn read_capped(mut body: hyper::body::Incoming) -> Result<(Vec<u8>, bool),
     let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| Failure::exchange(error_chain(&e)))?;
-        if let Ok(data) = frame.into_data() {
-            let room = MAX_BODY - out.len();
-            if data.len() >= room {
-                out.extend_from_slice(&data[..room]);
-                return Ok((out, true));
-            }
-            out.extend_from_slice(&data);
+        if let Ok(data) = frame.into_data()
+            && append_capped(&mut out, &data)
+        {
+            return Ok((out, true));
         }
     }
     Ok((out, false))
+}
+
+/// Appends what of `data` fits in `MAX_BODY`; true once the body is full (the rest unread).
+pub(crate) fn append_capped(body: &mut Vec<u8>, data: &[u8]) -> bool {
+    let room = MAX_BODY - body.len();
+    body.extend_from_slice(&data[..data.len().min(room)]);
+    data.len() >= room
 }
 
 #[cfg(test)]

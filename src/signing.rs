@@ -250,16 +250,7 @@ pub fn verify(
     sk_for: impl Fn(&str) -> Option<Secret>,
 ) -> Result<(), Rejection> {
     let authorization = header(request.headers, "authorization").ok_or(Rejection::Malformed)?;
-    let fields = authorization
-        .strip_prefix(ALGORITHM)
-        .ok_or(Rejection::Malformed)?
-        .trim();
-    let field = |name: &str| {
-        fields
-            .split(',')
-            .map(str::trim)
-            .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
-    };
+    let field = |name: &str| authorization_field(authorization, name);
     let (ak, signed, signature) =
         match (field("Access"), field("SignedHeaders"), field("Signature")) {
             (Some(a), Some(h), Some(s)) => (a, h, s),
@@ -281,6 +272,16 @@ pub fn verify(
     mac.update(expected.as_bytes());
     let given = hex::decode(signature).map_err(|_| Rejection::Mismatch)?;
     mac.verify_slice(&given).map_err(|_| Rejection::Mismatch)
+}
+
+/// A field (`Access`, `SignedHeaders`, `Signature`) of an `Authorization` header of this
+/// algorithm: `SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex`.
+pub fn authorization_field<'a>(authorization: &'a str, name: &str) -> Option<&'a str> {
+    authorization
+        .strip_prefix(ALGORITHM)?
+        .split(',')
+        .map(str::trim)
+        .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
 }
 
 fn date_header(headers: &[(String, String)]) -> String {

@@ -606,7 +606,7 @@ fn identity(req: &HttpMockRequest) -> Option<String> {
         if k.eq_ignore_ascii_case("x-auth-token") {
             Some(format!("token {v}"))
         } else if k.eq_ignore_ascii_case("authorization") {
-            let access = v.split([' ', ',']).find_map(|p| p.strip_prefix("Access="));
+            let access = signing::authorization_field(v, "Access");
             Some(format!("ak {}", access.unwrap_or(v)))
         } else {
             None

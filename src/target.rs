@@ -682,7 +682,7 @@ impl Target {
         for (name, value) in self.auth_headers(spec, request, time::OffsetDateTime::now_utc()) {
             builder = builder.header(name, value.expose());
         }
-        let response = builder.send().await.map_err(fail)?;
+        let mut response = builder.send().await.map_err(fail)?;
         let status = response.status().as_u16();
         let header = |name| {
             response
@@ -693,13 +693,9 @@ impl Target {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
-        let mut response = response;
         let mut body = Vec::new();
-        // At most `loopback::MAX_BODY` bytes are read; the answer is judged on those.
         while let Some(chunk) = response.chunk().await.map_err(fail)? {
-            let room = crate::loopback::MAX_BODY - body.len();
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if chunk.len() >= room {
+            if crate::loopback::append_capped(&mut body, &chunk) {
                 break;
             }
         }
