@@ -4,7 +4,6 @@
 //! `replay` can re-send.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -13,11 +12,12 @@ use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde::{Deserialize, Serialize};
 
-use crate::case::Draft;
-use crate::oracle::{self, Verdict};
+use crate::exchange::{Request, Verdict};
+use crate::oracle;
 use crate::spec::{Kind, Level, Spec};
-use crate::strategy::{self, Scope};
-use crate::target::Target;
+use crate::strategy::{self, Draft, Scope};
+use crate::target::{Target, TransportError};
+use crate::text::strip_location;
 
 /// How to fuzz.
 #[derive(Debug, Clone)]
@@ -110,13 +110,6 @@ impl Finding {
     }
 }
 
-/// serde's messages end in " at line L column C", which the caller already says.
-fn strip_location(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map_or(message, |i| &message[..i])
-}
-
 /// A finding file that could not be read or written.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {message}")]
@@ -160,40 +153,6 @@ impl Summary {
     pub fn cases_per_second(&self) -> f64 {
         self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
-
-    /// The console rendering: totals, then each finding with its replay commands.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "Fuzz: {} cases, seed {}, {:.2} s ({:.0} cases/s); {} judged, {} without a failed task, {} transport errors; {} finding(s)",
-            self.cases,
-            self.seed,
-            self.elapsed.as_secs_f64(),
-            self.cases_per_second(),
-            self.judged,
-            self.without_task,
-            self.transport_errors,
-            self.findings.len()
-        );
-        if let Some(e) = &self.first_transport_error {
-            let _ = writeln!(out, "  first transport error: {e}");
-        }
-        for f in &self.findings {
-            let n = self.violations.get(&f.clause).copied().unwrap_or(1);
-            let _ = writeln!(
-                out,
-                "FINDING {} [{}]: {} case(s); minimal case (seed {}, case {}, {} shrink steps):",
-                f.clause, f.level, n, f.seed, f.case_index, f.shrink_steps
-            );
-            for v in f.verdict.violations.iter().filter(|v| v.clause == f.clause) {
-                let _ = writeln!(out, "  expected {}; got {}", v.expected, v.evidence);
-            }
-            let _ = writeln!(out, "  {} {}", f.method, crate::report::shorten(&f.url));
-            let _ = writeln!(out, "  {}", f.curl);
-        }
-        out
-    }
 }
 
 /// The test runner of case `index` of the run seeded with `seed`: every case has a random
@@ -220,7 +179,7 @@ pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: u64) -> Vec<Draft> {
 /// What came of sending one draft.
 enum Sent {
     Judged {
-        request: Box<crate::case::Request>,
+        request: Box<Request>,
         verdict: Verdict,
     },
     NoTask,
@@ -307,7 +266,11 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
                     *summary.violations.entry(v.clause.clone()).or_default() += 1;
                     let seen = (v.clause.clone(), v.evidence.status, v.evidence.error_code);
                     *summary.observed.entry(seen).or_default() += 1;
-                    first_failure.entry(v.clause).or_insert(index);
+                    // The first in the seeded order, whatever order the answers came in.
+                    first_failure
+                        .entry(v.clause)
+                        .and_modify(|i| *i = (*i).min(index))
+                        .or_insert(index);
                 }
             }
         }
@@ -405,7 +368,7 @@ pub async fn replay(
     spec: &Spec,
     target: &Target,
     finding: &Finding,
-) -> Result<Replay, crate::target::TransportError> {
+) -> Result<Replay, TransportError> {
     let Some(case) = finding.draft.resolve(target) else {
         return Ok(Replay::NoTask);
     };

@@ -2,30 +2,31 @@
 //! Service operation "Retrying a Failed Upgrade Task"
 //! (`PUT /v1.0/{project_id}/clusters/{cluster_id}/upgrade/{action_id}/retry`).
 //!
-//! The way of a request: case (from a feature) -> request -> target (stub or live) ->
-//! exchange -> oracle -> verdict -> report.
+//! The way of a request: case (from a feature or a strategy) -> request -> target (stub or
+//! live) -> response -> oracle -> verdict -> report -> writers. Which kind a request is, the
+//! one classifier says (`classify`); the stub answers with it.
 //!
 //! ```
-//! use css_conformance::{oracle, spec::{Kind, Spec}};
+//! use css_conformance::{exchange::Response, oracle, spec::{Kind, Spec}};
 //! let spec = Spec::embedded();
-//! let answer = oracle::Response { status: 200, content_type: None, body: b"{}".to_vec() };
+//! let answer = Response { status: 200, content_type: None, body: b"{}".to_vec() };
 //! let verdict = oracle::judge(&spec, Kind::Retry, &answer);
 //! assert!(verdict.violates("RUT-RESP-01"));
 //! ```
 
-pub mod case;
+pub mod classify;
 pub mod coverage;
-pub mod document;
+pub mod exchange;
 pub mod features;
 pub mod fixtures;
 pub mod fuzz;
-pub mod junit;
-pub mod loopback;
 pub mod openapi;
 pub mod oracle;
 pub mod profile;
 pub mod progress;
 pub mod report;
+pub mod secret;
+pub mod session;
 pub mod signing;
 pub mod soak;
 pub mod spec;
@@ -34,3 +35,5 @@ pub mod strategy;
 pub mod stub;
 pub mod suite;
 pub mod target;
+pub mod text;
+pub mod writer;

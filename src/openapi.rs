@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::exchange::TOKEN_HEADER;
 use crate::spec::{Body, Spec};
 
 /// The OpenAPI 3.0.3 document, as JSON (which is YAML too).
@@ -107,7 +108,7 @@ pub fn document(spec: &Spec) -> Value {
             },
             "securitySchemes": {
                 "token": {
-                    "type": "apiKey", "in": "header", "name": "X-Auth-Token",
+                    "type": "apiKey", "in": "header", "name": TOKEN_HEADER,
                     "description": "An IAM token.",
                 },
                 "aksk": {

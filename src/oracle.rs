@@ -4,103 +4,11 @@
 //! `expectations` name them.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::spec::{Kind, Level, Spec};
-
-/// An answer as the oracle sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Response {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: Vec<u8>,
-}
-
-/// What the answer showed, kept with each violation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evidence {
-    pub status: u16,
-    pub error_code: Option<String>,
-    pub body_excerpt: String,
-}
-
-/// One clause the answer broke.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Violation {
-    pub clause: String,
-    pub level: Level,
-    pub expected: String,
-    pub evidence: Evidence,
-}
-
-/// The oracle's judgement of one exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Verdict {
-    pub kind: Kind,
-    /// Every clause this exchange exercised, violated or not.
-    pub checked: BTreeSet<String>,
-    pub violations: Vec<Violation>,
-    /// Why the answer was judged by no clause, when it was not the operation's (INFO).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-impl Verdict {
-    pub fn passed(&self) -> bool {
-        self.violations.is_empty()
-    }
-
-    pub fn violates(&self, clause: &str) -> bool {
-        self.violations.iter().any(|v| v.clause == clause)
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(note) = &self.note {
-            return write!(f, "{} request: INFO: {note}", self.kind);
-        }
-        if self.passed() {
-            return write!(f, "{} request: conforms", self.kind);
-        }
-        write!(
-            f,
-            "{} request: {} violation(s)",
-            self.kind,
-            self.violations.len()
-        )?;
-        for v in &self.violations {
-            write!(f, "\n  {v}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} [{}] expected {}; got {}",
-            self.clause, self.level, self.expected, self.evidence
-        )
-    }
-}
-
-impl fmt::Display for Evidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "status {}", self.status)?;
-        if let Some(code) = &self.error_code {
-            write!(f, ", error_code {code}")?;
-        }
-        if self.body_excerpt.is_empty() {
-            write!(f, ", no body")
-        } else {
-            write!(f, ", body {:?}", self.body_excerpt)
-        }
-    }
-}
+use crate::exchange::{Evidence, Request, Response, Verdict, Violation};
+use crate::spec::{Expectation, Kind, Level, Spec};
 
 /// How much of a body a verdict quotes.
 const EXCERPT_CHARS: usize = 200;
@@ -116,12 +24,7 @@ struct ErrorFields {
 /// Judges `response` as the answer to `request`, of `kind`: as `judge`, except that an answer
 /// from in front of the operation (one of the spec's gateway statuses for a path with an
 /// empty segment) is judged by no clause and says so in a note (INFO).
-pub fn judge_request(
-    spec: &Spec,
-    kind: Kind,
-    request: &crate::case::Request,
-    response: &Response,
-) -> Verdict {
+pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Response) -> Verdict {
     if request.has_empty_segment()
         && spec
             .gateway_statuses_for_empty_segments
@@ -201,7 +104,7 @@ pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
             "a 200 without a body".to_owned()
         });
     }
-    if the_operation && (status == 400 || status == 403) {
+    if the_operation && spec.is_error_status(status) {
         check(&rules.error_body, error.is_some(), &|| {
             "a JSON body with string error_code and error_msg".to_owned()
         });
@@ -227,7 +130,7 @@ pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
     verdict
 }
 
-fn describe_outcomes(expectation: &crate::spec::Expectation) -> String {
+fn describe_outcomes(expectation: &Expectation) -> String {
     let each: Vec<String> = expectation
         .outcomes
         .iter()

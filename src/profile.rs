@@ -6,14 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
-use crate::fixtures::Fixtures;
-use crate::spec::{self, Spec};
-use crate::target::{Auth, Politeness, Secret, Target, TargetError, Transport};
+use crate::spec::Spec;
+use crate::text::{FileError, line_of, yaml_error};
 
 /// A target profile, as read from YAML and overridden by the environment and flags.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -43,7 +41,7 @@ pub struct Profile {
 }
 
 /// How requests authenticate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMethod {
     /// An IAM token in `X-Auth-Token`, read from the variable `token_env` names.
@@ -70,7 +68,7 @@ impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
             method: AuthMethod::Token,
-            token_env: "CSS_CONFORMANCE_TOKEN".to_owned(),
+            token_env: DEFAULT_TOKEN_ENV.to_owned(),
             ak_env: "CLOUD_SDK_AK".to_owned(),
             sk_env: "CLOUD_SDK_SK".to_owned(),
         }
@@ -242,18 +240,9 @@ impl Key {
 /// A profile that cannot be used, with where the fault is.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("{file}: cannot read: {reason}")]
-    Read {
-        file: PathBuf,
-        reason: std::io::Error,
-    },
-    #[error("{file}:{line}:{column}: {message}")]
-    Syntax {
-        file: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    /// The file cannot be read or is not a profile's YAML.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// A bad value for a key; `origin` says where it was set (`file:line`, an environment
     /// variable, or a flag).
     #[error("{origin}: key `{key}`: {message}")]
@@ -261,13 +250,6 @@ pub enum ProfileError {
         origin: String,
         key: String,
         message: String,
-    },
-    #[error("{origin}: key `{key}`: {reason}")]
-    Target {
-        origin: String,
-        key: String,
-        /// Said in the message, so not a `source` (which would print it twice).
-        reason: TargetError,
     },
 }
 
@@ -287,7 +269,7 @@ impl Origins {
         match &self.file {
             Some((file, text)) => {
                 let leaf = key.rsplit('.').next().unwrap_or(key);
-                let line = spec::line_of(text, &format!("{leaf}:"), 0);
+                let line = line_of(text, &format!("{leaf}:"), 0);
                 if line == 0 {
                     format!("{} (not set there)", file.display())
                 } else {
@@ -302,22 +284,14 @@ impl Origins {
 impl Profile {
     /// Reads a profile file.
     pub fn load(file: &Path) -> Result<(Profile, Origins), ProfileError> {
-        let text = std::fs::read_to_string(file).map_err(|reason| ProfileError::Read {
+        let text = std::fs::read_to_string(file).map_err(|reason| FileError::Read {
             file: file.to_owned(),
             reason,
         })?;
         let mut profile: Profile = if text.trim().is_empty() {
             Profile::default()
         } else {
-            serde_yaml::from_str(&text).map_err(|e| {
-                let (line, column, message) = spec::yaml_error(&e);
-                ProfileError::Syntax {
-                    file: file.to_owned(),
-                    line,
-                    column,
-                    message,
-                }
-            })?
+            serde_yaml::from_str(&text).map_err(|e| FileError::syntax(file, &e))?
         };
         // A CA bundle is found beside the profile that names it.
         if let (Some(bundle), Some(dir)) = (&profile.tls.ca_bundle, file.parent())
@@ -425,9 +399,7 @@ impl Profile {
                     Value::Number(n.into())
                 }
             }
-            KeyType::Yaml => {
-                serde_yaml::from_str(value).map_err(|e| invalid(spec::yaml_error(&e).2))?
-            }
+            KeyType::Yaml => serde_yaml::from_str(value).map_err(|e| invalid(yaml_error(&e).2))?,
         };
         let mut tree = serde_yaml::to_value(&*self).map_err(|e| invalid(e.to_string()))?;
         let mut node = &mut tree;
@@ -440,13 +412,8 @@ impl Profile {
                 .or_insert(Value::Null);
         }
         *node = typed;
-        *self = serde_yaml::from_value(tree).map_err(|e| invalid(spec::yaml_error(&e).2))?;
+        *self = serde_yaml::from_value(tree).map_err(|e| invalid(yaml_error(&e).2))?;
         Ok(())
-    }
-
-    /// The profile as YAML, for reports: it holds no secrets, only the names of variables.
-    pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).unwrap_or_default()
     }
 
     /// Whether it names a live endpoint (otherwise the built-in stub is the target).
@@ -454,70 +421,8 @@ impl Profile {
         self.endpoint.is_some()
     }
 
-    /// The live target it describes. Secrets are read from the variables it names.
-    pub fn live_target(&self, origins: &Origins) -> Result<Target, ProfileError> {
-        let invalid = |key: &str, message: String| ProfileError::Invalid {
-            origin: origins.of(key),
-            key: key.to_owned(),
-            message,
-        };
-        let required = |key: &str, value: &Option<String>| {
-            value
-                .clone()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| invalid(key, "is required when `endpoint` is set".to_owned()))
-        };
-        let endpoint = required("endpoint", &self.endpoint)?;
-        let target_error = |reason| ProfileError::Target {
-            origin: origins.of("endpoint"),
-            key: "endpoint".to_owned(),
-            reason,
-        };
-        // A bad URL is said before anything is asked of the environment.
-        crate::target::parse_endpoint(&endpoint).map_err(target_error)?;
-        let fixtures = Fixtures {
-            project_id: required("project_id", &self.project_id)?,
-            cluster_id: required("fixtures.cluster_id", &self.fixtures.cluster_id)?,
-            failed_action_ids: self.fixtures.failed_action_ids.clone(),
-            not_failed_action_id: self.fixtures.not_failed_action_id.clone(),
-            foreign_project_id: self.fixtures.foreign_project_id.clone(),
-            generated_failed_tasks: false,
-        };
-        let auth = self.auth(origins)?;
-        self.validate(origins)?;
-        let transport = self.transport(origins)?;
-        let target = Target::with_transport(&endpoint, &endpoint, auth, fixtures, &transport)
-            .map_err(target_error)?;
-        Ok(target
-            .allow_mutations(self.safety.allow_mutations)
-            .with_politeness(self.politeness())
-            .with_token_env(&self.auth.token_env))
-    }
-
-    /// The credentials, read from the environment variables the profile names.
-    pub fn auth(&self, origins: &Origins) -> Result<Auth, ProfileError> {
-        let read = |key: &str, var: &str| match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
-            _ => Err(ProfileError::Invalid {
-                origin: origins.of(key),
-                key: key.to_owned(),
-                message: format!(
-                    "names the environment variable {var}, which is unset or empty (auth.method is {})",
-                    self.auth.method.name()
-                ),
-            }),
-        };
-        Ok(match self.auth.method {
-            AuthMethod::None => Auth::None,
-            AuthMethod::Token => Auth::Token(read("auth.token_env", &self.auth.token_env)?),
-            AuthMethod::Aksk => Auth::AkSk {
-                ak: read("auth.ak_env", &self.auth.ak_env)?,
-                sk: read("auth.sk_env", &self.auth.sk_env)?,
-            },
-        })
-    }
-
-    fn validate(&self, origins: &Origins) -> Result<(), ProfileError> {
+    /// The values no type says are wrong: a rate and timeouts that can be kept.
+    pub fn validate(&self, origins: &Origins) -> Result<(), ProfileError> {
         let invalid = |key: &str, message: &str| ProfileError::Invalid {
             origin: origins.of(key),
             key: key.to_owned(),
@@ -554,36 +459,10 @@ impl Profile {
         }
         Ok(())
     }
-
-    /// How to connect: timeouts and TLS.
-    pub fn transport(&self, origins: &Origins) -> Result<Transport, ProfileError> {
-        let ca_bundle = match &self.tls.ca_bundle {
-            None => None,
-            Some(file) => Some(std::fs::read(file).map_err(|e| ProfileError::Invalid {
-                origin: origins.of("tls.ca_bundle"),
-                key: "tls.ca_bundle".to_owned(),
-                message: format!("{}: {e}", file.display()),
-            })?),
-        };
-        Ok(Transport {
-            connect_timeout: Duration::from_millis(self.timeouts.connect_ms),
-            request_timeout: Duration::from_millis(self.timeouts.request_ms),
-            ca_bundle,
-            insecure: self.tls.insecure,
-        })
-    }
-
-    /// How politely to send.
-    pub fn politeness(&self) -> Politeness {
-        let rps = self.safety.max_requests_per_second;
-        Politeness {
-            max_requests_per_second: (rps > 0.0).then_some(rps),
-            retries: self.retries.max,
-            backoff: Duration::from_millis(self.retries.backoff_ms),
-            max_retry_after: Duration::from_secs(self.retries.max_retry_after_s),
-        }
-    }
 }
+
+/// The variable a token is read from unless a profile names another.
+pub const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
 
 impl AuthMethod {
     pub fn name(self) -> &'static str {

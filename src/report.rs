@@ -1,13 +1,14 @@
 //! The clause-by-clause result of a run: each clause of the spec graded from the scenarios'
-//! judgements, and its rendering for the console.
-
-use std::fmt::Write as _;
+//! judgements and the fuzzer's violations. The writers render it.
 
 use serde::Serialize;
 
+use crate::exchange::ScenarioOutcome;
+use crate::fuzz::Summary;
 use crate::profile::ExpectedDeviation;
+use crate::session::ScenarioRecord;
 use crate::spec::{Level, Spec};
-use crate::suite::{ScenarioOutcome, ScenarioRecord};
+use crate::text::shorten;
 
 /// A clause's grade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -78,9 +79,6 @@ pub struct Report {
     pub scenarios_skipped: usize,
 }
 
-/// How many pieces of evidence the console shows per clause.
-const EVIDENCE_SHOWN: usize = 3;
-
 impl Report {
     /// Grades every clause of `spec` from the scenario records of a run and, if it fuzzed,
     /// the fuzzer's violations; failures an expected deviation describes become XFAIL, and
@@ -89,7 +87,7 @@ impl Report {
         spec: &Spec,
         target: &str,
         records: &[ScenarioRecord],
-        fuzz: Option<&crate::fuzz::Summary>,
+        fuzz: Option<&Summary>,
         expected: &[ExpectedDeviation],
     ) -> Report {
         let clauses = spec
@@ -121,7 +119,9 @@ impl Report {
             strict: false,
             clauses,
             scenarios_passed: count(|o| *o == ScenarioOutcome::Passed),
-            scenarios_failed: count(|o| matches!(o, ScenarioOutcome::Failed(_))),
+            scenarios_failed: count(|o| {
+                matches!(o, ScenarioOutcome::Failed(_) | ScenarioOutcome::NoAnswer(_))
+            }),
             scenarios_skipped: count(|o| matches!(o, ScenarioOutcome::Skipped(_))),
         }
         // Lenient unless the caller says otherwise: SHOULD and EXTENDED failures are NON-STRICT.
@@ -159,101 +159,6 @@ impl Report {
     /// Conformant: no clause counts against it.
     pub fn conformant(&self) -> bool {
         self.must_failures().is_empty()
-    }
-
-    /// The console rendering: one line per clause, evidence under failures, a summary.
-    pub fn render(&self) -> String {
-        self.render_styled(false, false)
-    }
-
-    /// `render`, without the clauses that passed when `quiet`, the verdicts in colour when
-    /// `colors`.
-    pub fn render_styled(&self, quiet: bool, colors: bool) -> String {
-        let passed_too = !quiet;
-        let paint = |g: Grade| {
-            let style = match g {
-                Grade::Pass => console::Style::new().green(),
-                Grade::Fail => console::Style::new().red().bold(),
-                Grade::NonStrict => console::Style::new().yellow(),
-                Grade::Xfail | Grade::Xpass => console::Style::new().magenta(),
-                Grade::Skip | Grade::Info => console::Style::new().dim(),
-            };
-            style.force_styling(colors).apply_to(g.label()).to_string()
-        };
-        let mut out = String::new();
-        let _ = writeln!(out, "Target: {}", self.target);
-        for c in self
-            .clauses
-            .iter()
-            .filter(|c| passed_too || c.grade != Grade::Pass)
-        {
-            let _ = writeln!(
-                out,
-                "{:<13} {:<8} {}  {}",
-                c.id,
-                c.level.to_string(),
-                paint(c.grade),
-                c.statement
-            );
-            if !c.evidence.is_empty() && c.grade != Grade::Pass {
-                for e in c.evidence.iter().take(EVIDENCE_SHOWN) {
-                    let _ = writeln!(out, "      {}", e.replace('\n', "\n      "));
-                }
-                if c.evidence.len() > EVIDENCE_SHOWN {
-                    let _ = writeln!(out, "      ({} more)", c.evidence.len() - EVIDENCE_SHOWN);
-                }
-            }
-        }
-        let n = |g: Grade| self.clauses.iter().filter(|c| c.grade == g).count();
-        let grades: Vec<String> = Grade::ALL
-            .iter()
-            .filter(|g| matches!(g, Grade::Pass | Grade::Fail | Grade::Skip) || n(**g) > 0)
-            .map(|g| format!("{} {}", n(*g), g.label()))
-            .collect();
-        let _ = writeln!(
-            out,
-            "\n{} clauses: {}; {} scenarios: {} passed, {} failed, {} skipped",
-            self.clauses.len(),
-            grades.join(", "),
-            self.scenarios_passed + self.scenarios_failed + self.scenarios_skipped,
-            self.scenarios_passed,
-            self.scenarios_failed,
-            self.scenarios_skipped,
-        );
-        let must = self.must_failures();
-        let unjudged = self
-            .clauses
-            .iter()
-            .filter(|c| c.level == Level::Must && c.grade == Grade::Skip)
-            .count();
-        if !must.is_empty() {
-            let what = if self.strict {
-                "clauses failed (strict)"
-            } else {
-                "MUST clauses failed"
-            };
-            let _ = writeln!(out, "NOT conformant: {what}: {}", must.join(", "));
-        } else if unjudged > 0 {
-            let _ = writeln!(
-                out,
-                "No MUST clause failed; {unjudged} MUST clause(s) were not judged (SKIP)."
-            );
-        } else {
-            let _ = writeln!(out, "Conformant: every MUST clause passed.");
-        }
-        if n(Grade::NonStrict) > 0 && !self.strict {
-            let _ = writeln!(
-                out,
-                "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
-            );
-        }
-        if n(Grade::Xpass) > 0 {
-            let _ = writeln!(
-                out,
-                "XPASS: expected deviations no longer observed; remove them from the profile."
-            );
-        }
-        out
     }
 }
 
@@ -305,7 +210,7 @@ impl Evidence {
             let judged_failure = r.judgements.iter().any(|j| !j.verdict.passed());
             match &r.outcome {
                 // No answer judges nothing: the clause is not judged, not failed.
-                ScenarioOutcome::Failed(why) if tagged && why.contains(crate::steps::NO_ANSWER) => {
+                ScenarioOutcome::NoAnswer(why) if tagged => {
                     self.skips
                         .push(format!("{}: not judged: {why}", r.location));
                 }
@@ -324,7 +229,7 @@ impl Evidence {
     }
 
     /// The fuzzer's violations of the clause: one failure for every answer it saw.
-    fn gather_fuzz(&mut self, summary: &crate::fuzz::Summary, id: &str) {
+    fn gather_fuzz(&mut self, summary: &Summary, id: &str) {
         let Some(text) = fuzz_evidence(summary, id) else {
             return;
         };
@@ -407,7 +312,7 @@ fn describe(e: &ExpectedDeviation) -> String {
 }
 
 /// What the fuzzer showed against a clause, if it violated it.
-fn fuzz_evidence(summary: &crate::fuzz::Summary, id: &str) -> Option<String> {
+fn fuzz_evidence(summary: &Summary, id: &str) -> Option<String> {
     let count = summary.violations.get(id).copied().filter(|n| *n > 0)?;
     Some(match summary.findings.iter().find(|f| f.clause == id) {
         Some(f) => {
@@ -430,18 +335,4 @@ fn fuzz_evidence(summary: &crate::fuzz::Summary, id: &str) -> Option<String> {
             summary.seed
         ),
     })
-}
-
-/// A URL cut in the middle to a readable length, saying how long it was; the start (host,
-/// route) and the end (last segment, query) stay visible.
-pub fn shorten(url: &str) -> String {
-    const HEAD: usize = 110;
-    const TAIL: usize = 60;
-    let chars: Vec<char> = url.chars().collect();
-    if chars.len() <= HEAD + TAIL {
-        return url.to_owned();
-    }
-    let head: String = chars[..HEAD].iter().collect();
-    let tail: String = chars[chars.len() - TAIL..].iter().collect();
-    format!("{head}…[{} characters]…{tail}", chars.len())
 }

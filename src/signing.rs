@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
-use crate::target::Secret;
+use crate::secret::Secret;
 
 /// The algorithm's name, first in the string to sign and the Authorization header.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";

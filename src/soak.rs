@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::fuzz;
+use crate::profile::AuthMethod;
 use crate::spec::Spec;
-use crate::suite;
+use crate::target::open;
 
 /// What the process holds at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,13 +68,13 @@ pub async fn run(cases: u64, chunks: u64, seed: u64, concurrency: usize) -> Opti
     let spec = Arc::new(Spec::embedded());
     // httpmock keeps a dropped stub's server (its socket and thread) pooled for the next one:
     // warm the pool first, so that "before" and "after" hold the same pooled server.
-    drop(suite::stub_target(Arc::clone(&spec), None).await);
+    drop(open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let before = Sample::now(0)?;
     let mut samples = Vec::new();
     let mut findings = 0;
     {
-        let (stub, target) = suite::stub_target(Arc::clone(&spec), None).await;
+        let (stub, target) = open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
         let per_chunk = (cases / chunks.max(1)).max(1);
         let mut sent = 0;
         for i in 0..chunks.max(1) {

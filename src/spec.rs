@@ -3,10 +3,12 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
+
+use crate::text::{FileError, line_of};
 
 /// The contract shipped with the tool, embedded so an installed binary needs no source tree.
 pub const EMBEDDED: &str = include_str!("../spec/retry_upgrade_task.yaml");
@@ -14,28 +16,7 @@ pub const EMBEDDED: &str = include_str!("../spec/retry_upgrade_task.yaml");
 pub const EMBEDDED_NAME: &str = "spec/retry_upgrade_task.yaml";
 
 /// A contract that failed to load, with where it went wrong.
-#[derive(Debug, thiserror::Error)]
-pub enum SpecError {
-    #[error("{file}: cannot read: {reason}")]
-    Read {
-        file: PathBuf,
-        reason: std::io::Error,
-    },
-    #[error("{file}:{line}:{column}: {message}")]
-    Syntax {
-        file: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{file}:{line}: key `{key}`: {message}")]
-    Invalid {
-        file: PathBuf,
-        line: usize,
-        key: String,
-        message: String,
-    },
-}
+pub type SpecError = FileError;
 
 /// The whole contract of the operation.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -166,6 +147,38 @@ impl Rules {
             ("error_body", &self.error_body),
             ("error_code_form", &self.error_code_form),
         ]
+    }
+}
+
+/// The operation's three path parameters. Their names are the spec's (validation holds the
+/// spec's path parameters to these), so the model of a request and the contract agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdParam {
+    Project,
+    Cluster,
+    Action,
+}
+
+impl IdParam {
+    pub const ALL: [IdParam; 3] = [IdParam::Project, IdParam::Cluster, IdParam::Action];
+
+    /// The name in the path template: `project_id`, `cluster_id`, `action_id`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdParam::Project => "project_id",
+            IdParam::Cluster => "cluster_id",
+            IdParam::Action => "action_id",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<IdParam> {
+        IdParam::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for IdParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -329,15 +342,7 @@ impl Spec {
 
     /// Parses and validates contract text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
-        let spec: Spec = serde_yaml::from_str(text).map_err(|e| {
-            let (line, column, message) = yaml_error(&e);
-            SpecError::Syntax {
-                file: file.to_owned(),
-                line,
-                column,
-                message,
-            }
-        })?;
+        let spec: Spec = serde_yaml::from_str(text).map_err(|e| FileError::syntax(file, &e))?;
         spec.validate(text, file)?;
         Ok(spec)
     }
@@ -370,6 +375,18 @@ impl Spec {
             used.insert(name);
         }
         for p in &self.path_parameters {
+            if IdParam::from_name(&p.name).is_none() {
+                return Err(invalid(
+                    "path_parameters.name",
+                    &format!("name: {}", p.name),
+                    0,
+                    format!(
+                        "`{}` is not one of the operation's parameters ({})",
+                        p.name,
+                        IdParam::ALL.map(IdParam::name).join(", ")
+                    ),
+                ));
+            }
             if !used.contains(p.name.as_str()) {
                 return Err(invalid(
                     "path_parameters.name",
@@ -384,14 +401,6 @@ impl Spec {
                     &p.observed_format,
                     0,
                     format!("not a regular expression: {e}"),
-                ));
-            }
-            if let Err(e) = crate::strategy::generable(&p.observed_format) {
-                return Err(invalid(
-                    "path_parameters.observed_format",
-                    &p.observed_format,
-                    0,
-                    format!("the fuzzer cannot generate values of it: {e}"),
                 ));
             }
         }
@@ -610,37 +619,25 @@ impl Spec {
         self.status_codes.iter().any(|s| s.code == status)
     }
 
+    /// Whether a client may send a request again unchanged after this answer: the page's
+    /// status table says so for each documented status (not after a 400 or 403); any other
+    /// status is not the operation's to forbid.
+    pub fn client_may_repeat(&self, status: u16) -> bool {
+        self.status_codes
+            .iter()
+            .find(|s| s.code == status)
+            .is_none_or(|s| s.client_may_repeat)
+    }
+
+    /// Whether `status` is one of the operation's refusals, which carry the error body: a
+    /// documented status the error-code table gives codes for (400, 403).
+    pub fn is_error_status(&self, status: u16) -> bool {
+        self.is_documented_status(status) && self.error_codes.iter().any(|c| c.status == status)
+    }
+
     pub fn error_code(&self, code: &str) -> Option<&ErrorCode> {
         self.error_codes.iter().find(|c| c.code == code)
     }
-}
-
-/// Line, column and message of a YAML error (the message without serde's " at line L column
-/// C", which the caller puts in front); 0, 0 when serde knows no location.
-pub(crate) fn yaml_error(e: &serde_yaml::Error) -> (usize, usize, String) {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    let message = e.to_string();
-    let message = match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message,
-    };
-    (line, column, message)
-}
-
-/// The 1-based line of the `nth` (0-based) occurrence of `needle`, or of its first when there
-/// are fewer; 0 when it does not occur. serde gives no spans for values that parsed, so
-/// semantic errors point at the text that carries the offending value.
-pub(crate) fn line_of(text: &str, needle: &str, nth: usize) -> usize {
-    let hits: Vec<usize> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .collect();
-    hits.get(nth).or(hits.first()).copied().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use cucumber::{given, then, when};
 
-use crate::case::{Credentials, Request};
-use crate::oracle::{self, Verdict};
-use crate::spec::Kind;
-use crate::suite::{self, Judgement, Session};
+use crate::exchange::{Credentials, Judgement, Request, Skip, Verdict};
+use crate::oracle;
+use crate::session::{self, Session};
+use crate::spec::{IdParam, Kind};
+use crate::target::Auth;
 
 /// The state of one scenario.
 #[derive(cucumber::World)]
@@ -30,19 +31,15 @@ pub struct Conformance {
     uses_real_task: bool,
     judgements: Vec<Judgement>,
     /// Why the scenario cannot run against this target, if it cannot.
-    skipped: Option<String>,
+    skipped: Option<Skip>,
+    /// What a request that got no answer met, if one did: a target fault.
+    no_answer: Option<String>,
     /// When the scenario's world was made: its start, for the reports' durations.
     started: std::time::Instant,
 }
 
-/// Why a scenario about signatures did not run against a target without AK/SK.
 /// How a scenario that got no answer fails: a target fault, not a judgement.
-pub const NO_ANSWER: &str = "target fault: no answer to";
-
-pub const NEEDS_AKSK: &str = "needs AK/SK credentials";
-
-/// Why a mutating scenario did not run: the configured failed tasks are all spent.
-const NO_TASK_LEFT: &str = "no failed upgrade task left to consume";
+const NO_ANSWER: &str = "target fault: no answer to";
 
 /// The steps were run by something other than `suite::run`.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +59,7 @@ impl fmt::Debug for Conformance {
 
 impl Conformance {
     async fn new() -> Result<Self, OutsideRun> {
-        let session = suite::current().ok_or(OutsideRun)?;
+        let session = session::current().ok_or(OutsideRun)?;
         Ok(Conformance {
             session,
             request: None,
@@ -72,15 +69,25 @@ impl Conformance {
             uses_real_task: false,
             judgements: Vec::new(),
             skipped: None,
+            no_answer: None,
             started: std::time::Instant::now(),
         })
     }
 
-    /// What the scenario judged, why it skipped (if it did) and how long it took.
-    pub(crate) fn take_record(&mut self) -> (Vec<Judgement>, Option<String>, std::time::Duration) {
+    /// What the scenario judged, why it skipped (if it did), what got no answer (if anything)
+    /// and how long it took.
+    pub(crate) fn take_record(
+        &mut self,
+    ) -> (
+        Vec<Judgement>,
+        Option<Skip>,
+        Option<String>,
+        std::time::Duration,
+    ) {
         (
             std::mem::take(&mut self.judgements),
             self.skipped.take(),
+            self.no_answer.take(),
             self.started.elapsed(),
         )
     }
@@ -89,13 +96,13 @@ impl Conformance {
     /// skipped: mutations are not allowed, or every failed task is spent.
     fn take_real_failed_task(&mut self) -> Option<String> {
         if !self.session.target.mutations_allowed() {
-            self.skip(crate::target::MUTATION_SKIP_REASON);
+            self.skip(Skip::Mutating);
             return None;
         }
         let task = self.session.target.take_failed_task();
         match &task {
             Some(_) => self.uses_real_task = true,
-            None => self.skip(NO_TASK_LEFT),
+            None => self.skip(Skip::NoTaskLeft),
         }
         task
     }
@@ -121,7 +128,6 @@ impl Conformance {
 
     /// The kind of the request as it stands; one fault at a time, credentials first.
     fn kind(&self, request: &Request) -> Kind {
-        let spec = &self.session.spec;
         if request.method.is_some() {
             return Kind::OtherMethod;
         }
@@ -135,12 +141,23 @@ impl Conformance {
         if self.malformed {
             return Kind::MalformedId;
         }
-        match (request.retry_mode_kind(spec), self.base) {
+        match (self.retry_mode_kind(request), self.base) {
             (k @ (Kind::InvalidRetryMode | Kind::RepeatedRetryMode), _) => k,
             (_, Kind::Retry) if self.consumed => Kind::TaskNotFailed,
             (_, Kind::Retry) if !request.extra_query.is_empty() => Kind::ExtraParameter,
             (k, Kind::Retry) => k,
             (_, base) => base,
+        }
+    }
+
+    /// The kind the request's `retry_mode` values make it, for a failed task.
+    fn retry_mode_kind(&self, request: &Request) -> Kind {
+        let allowed = &self.session.spec.retry_mode().allowed_values;
+        match request.retry_mode.as_slice() {
+            [] => Kind::Retry,
+            [one] if allowed.contains(one) => Kind::Abort,
+            [_] => Kind::InvalidRetryMode,
+            _ => Kind::RepeatedRetryMode,
         }
     }
 
@@ -161,7 +178,11 @@ impl Conformance {
         }
         let response = match session.target.send(&session.spec, &request).await {
             Ok(r) => r,
-            Err(e) => panic!("{NO_ANSWER} {kind} request: {e}"),
+            Err(e) => {
+                let why = format!("{NO_ANSWER} {kind} request: {e}");
+                self.no_answer = Some(why.clone());
+                panic!("{why}");
+            }
         };
         let verdict = oracle::judge_request(&session.spec, kind, &request, &response);
         if matches!(kind, Kind::Retry | Kind::Abort) && response.status == 200 {
@@ -173,6 +194,7 @@ impl Conformance {
             curl: session.target.curl(&session.spec, &request),
             status: response.status,
             verdict,
+            request,
         });
     }
 
@@ -201,13 +223,13 @@ impl Conformance {
             verdict.passed(),
             "{} {}\n{verdict}",
             judgement.method,
-            crate::report::shorten(&judgement.url)
+            crate::text::shorten(&judgement.url)
         );
         Some(verdict)
     }
 
-    fn skip(&mut self, reason: impl Into<String>) {
-        self.skipped.get_or_insert(reason.into());
+    fn skip(&mut self, reason: Skip) {
+        self.skipped.get_or_insert(reason);
     }
 }
 
@@ -256,7 +278,7 @@ fn a_failed_task(w: &mut Conformance) {
 fn a_task_not_failed(w: &mut Conformance) {
     // A server that does not conform might act on a real task, failed or not.
     if !w.session.target.mutations_allowed() {
-        w.skip(crate::target::MUTATION_SKIP_REASON);
+        w.skip(Skip::Mutating);
         return;
     }
     let f = &w.session.target.fixtures;
@@ -266,7 +288,7 @@ fn a_task_not_failed(w: &mut Conformance) {
             w.set_up(Kind::TaskNotFailed, project, cluster, task);
             w.uses_real_task = true;
         }
-        None => w.skip("no task that is not failed is configured"),
+        None => w.skip(Skip::NoTaskNotFailed),
     }
 }
 
@@ -304,7 +326,7 @@ fn a_task_of_another_account(w: &mut Conformance) {
             let task = w.session.synthetic_id();
             w.set_up(Kind::ForeignProject, project, cluster, task);
         }
-        None => w.skip("no project of another account is configured"),
+        None => w.skip(Skip::NoForeignProject),
     }
 }
 
@@ -324,8 +346,8 @@ fn wrong_credentials(w: &mut Conformance) {
 
 #[given(regex = r"^I sign it with (a tampered signature|a stale X-Sdk-Date)$")]
 fn signed_wrongly(w: &mut Conformance, how: String) {
-    if !matches!(w.session.target.auth(), crate::target::Auth::AkSk { .. }) {
-        w.skip(NEEDS_AKSK);
+    if !matches!(w.session.target.auth(), Auth::AkSk { .. }) {
+        w.skip(Skip::NeedsAkSk);
     }
     if w.skipped.is_none() {
         w.request_mut().credentials = if how.contains("tampered") {
@@ -364,12 +386,8 @@ async fn retry_with_mode(w: &mut Conformance, cell: String) {
 async fn retry_with_id(w: &mut Conformance, param: String, cell: String) {
     if w.skipped.is_none() {
         let value = one_value(&cell);
-        let request = w.request_mut();
-        match param.as_str() {
-            "project_id" => request.project_id = value,
-            "cluster_id" => request.cluster_id = value,
-            _ => request.action_id = value,
-        }
+        let param = IdParam::from_name(&param).expect("the step's pattern names a path parameter");
+        *w.request_mut().id_mut(param) = value;
         w.malformed = true;
     }
     w.send(Vec::new()).await;

@@ -9,8 +9,86 @@ use proptest::strategy::ValueTree;
 use proptest::string::string_regex;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-use crate::case::{Credentials, Draft, Slot};
-use crate::spec::{Kind, Spec};
+use serde::{Deserialize, Serialize};
+
+use crate::exchange::{Case, Credentials, Request};
+use crate::spec::{IdParam, Kind, Spec};
+use crate::target::Target;
+use crate::text::{FileError, line_of};
+
+/// Where a path parameter's value comes from, decided when the case is sent: the fuzzer's
+/// cases name the role of an ID, so the same case means the same thing on any target and
+/// when it is replayed (a failed task is consumed once; a replay takes a fresh one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    /// The target's own project or cluster.
+    Own,
+    /// A failed task taken from the target's pool (action_id only).
+    FailedTask,
+    /// A well-formed ID that names nothing on the target.
+    Unknown,
+    /// This exact value, in wire form.
+    Literal(String),
+}
+
+/// A case before its IDs are chosen: what the fuzzer generates, shrinks and stores.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Draft {
+    pub kind: Kind,
+    pub project_id: Slot,
+    pub cluster_id: Slot,
+    pub action_id: Slot,
+    pub retry_mode: Vec<String>,
+    #[serde(default)]
+    pub extra_query: Vec<(String, String)>,
+    pub credentials: Credentials,
+}
+
+/// A project ID and a UUID of the observed formats that no target holds.
+pub const UNKNOWN_PROJECT_ID: &str = "00000000000040008000000000005e57";
+pub const UNKNOWN_UUID: &str = "00000000-5e57-4000-8000-000000000000";
+
+impl Draft {
+    /// The concrete case for `target`, or `None` when it needs a failed task and none is left.
+    pub fn resolve(&self, target: &Target) -> Option<Case> {
+        let f = &target.fixtures;
+        let pick = |slot: &Slot, own: &str, unknown: &str| -> Option<String> {
+            Some(match slot {
+                Slot::Own => own.to_owned(),
+                Slot::FailedTask => target.take_failed_task()?,
+                Slot::Unknown => unknown.to_owned(),
+                Slot::Literal(v) => v.clone(),
+            })
+        };
+        Some(Case {
+            kind: self.kind,
+            request: Request {
+                project_id: pick(&self.project_id, &f.project_id, UNKNOWN_PROJECT_ID)?,
+                cluster_id: pick(&self.cluster_id, &f.cluster_id, UNKNOWN_UUID)?,
+                action_id: pick(&self.action_id, UNKNOWN_UUID, UNKNOWN_UUID)?,
+                retry_mode: self.retry_mode.clone(),
+                extra_query: self.extra_query.clone(),
+                credentials: self.credentials,
+                method: None,
+            },
+        })
+    }
+
+    /// Whether sending it may change a task on a target that does not conform.
+    pub fn mutates(&self) -> bool {
+        self.action_id == Slot::FailedTask
+    }
+
+    /// The slot of a path parameter.
+    pub fn slot_mut(&mut self, param: IdParam) -> &mut Slot {
+        match param {
+            IdParam::Project => &mut self.project_id,
+            IdParam::Cluster => &mut self.cluster_id,
+            IdParam::Action => &mut self.action_id,
+        }
+    }
+}
 
 /// Where the generated cases may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,9 +231,9 @@ impl<T: std::fmt::Debug> ValueTree for OneOfTree<T> {
 }
 
 /// A value of the format the vendor's examples show for a path parameter.
-pub fn arb_valid_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
+pub fn arb_valid_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
     let format = spec
-        .path_parameter(param)
+        .path_parameter(param.name())
         .map(|p| p.observed_format.clone())
         .unwrap_or_else(|| unreachable!("{param} is a path parameter of the spec"));
     arb_matching(&format)
@@ -209,6 +287,22 @@ fn unanchored(pattern: &str) -> &str {
     pattern.trim_start_matches('^').trim_end_matches('$')
 }
 
+/// Whether the fuzzer can generate values of every path parameter's format in `spec`
+/// (`text` is the spec's YAML, `file` its name, for the error).
+pub fn check_formats(spec: &Spec, text: &str, file: &std::path::Path) -> Result<(), FileError> {
+    for p in &spec.path_parameters {
+        if let Err(e) = generable(&p.observed_format) {
+            return Err(FileError::Invalid {
+                file: file.to_owned(),
+                line: line_of(text, &p.observed_format, 0),
+                key: "path_parameters.observed_format".to_owned(),
+                message: format!("the fuzzer cannot generate values of it: {e}"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Whether `arb_matching` can generate strings of `pattern` (the spec's formats must be).
 pub fn generable(pattern: &str) -> Result<(), String> {
     if simple_pieces(pattern).is_some() {
@@ -227,7 +321,7 @@ pub fn generable(pattern: &str) -> Result<(), String> {
 pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
     let Some(pieces) = simple_pieces(pattern) else {
         return string_regex(unanchored(pattern))
-            .unwrap_or_else(|e| unreachable!("spec validation asks `generable`: {e}"))
+            .unwrap_or_else(|e| unreachable!("the fuzzer checks `check_formats` first: {e}"))
             .boxed();
     };
     // A length for each class piece (a fixed one shrinks nowhere), one seed for the characters.
@@ -306,7 +400,7 @@ const METACHARACTERS: &[&str] = &[
 /// A value of `param` that is not of the observed format, in wire form, from one family:
 /// empty-looking, padded, upper case, without hyphens, in braces, very long, with encoded
 /// separators or control characters, with dot segments, non-ASCII, or with metacharacters.
-pub fn arb_malformed_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
+pub fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
     let valid = arb_valid_id(spec, param);
     let insert = |v: &str, at: usize, what: &str| {
         let mut chars: Vec<char> = v.chars().collect();
@@ -378,13 +472,13 @@ pub fn arb_malformed_id(spec: &Spec, param: &str) -> BoxedStrategy<String> {
             .boxed(),
     ];
     let observed = spec
-        .path_parameter(param)
+        .path_parameter(param.name())
         .map_or("", |p| p.observed_format.as_str());
     if observed.contains('-') {
         families.push(valid.prop_map(|v| v.replace('-', "")).boxed());
     }
     let format = spec
-        .observed_format(param)
+        .observed_format(param.name())
         .cloned()
         .unwrap_or_else(|| unreachable!("{param} is a path parameter of the spec"));
     one_of(families.into_iter().map(|f| (1, f)).collect())
@@ -494,7 +588,7 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
         retry_mode: modes,
         ..b.clone()
     });
-    let malformed = |param: &'static str| {
+    let malformed = |param: IdParam| {
         let b = base.clone();
         (arb_malformed_id(spec, param), any_mode.clone()).prop_map(move |(v, modes)| {
             let mut d = Draft {
@@ -502,11 +596,7 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
                 retry_mode: modes,
                 ..b.clone()
             };
-            match param {
-                "project_id" => d.project_id = Slot::Literal(v),
-                "cluster_id" => d.cluster_id = Slot::Literal(v),
-                _ => d.action_id = Slot::Literal(v),
-            }
+            *d.slot_mut(param) = Slot::Literal(v);
             d
         })
     };
@@ -524,8 +614,9 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
     };
     let b = base.clone();
     let t = task.clone();
+    let retry_name = spec.retry_mode().name.clone();
     let extra = (arb_matching("[a-z_]{1,16}"), arb_matching("[ -~]{0,16}"))
-        .prop_filter("not retry_mode", |(n, _)| n != "retry_mode")
+        .prop_filter("not retry_mode", move |(n, _)| *n != retry_name)
         .prop_map(move |(n, v)| Draft {
             kind: if scope.mutations {
                 Kind::ExtraParameter
@@ -540,9 +631,9 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
     let mut families: Vec<(u32, BoxedStrategy<Draft>)> = vec![
         (3, invalid_mode.boxed()),
         (2, repeated.boxed()),
-        (2, malformed("project_id").boxed()),
-        (2, malformed("cluster_id").boxed()),
-        (3, malformed("action_id").boxed()),
+        (2, malformed(IdParam::Project).boxed()),
+        (2, malformed(IdParam::Cluster).boxed()),
+        (3, malformed(IdParam::Action).boxed()),
         (
             1,
             simple(Kind::UnknownCluster, |d| d.cluster_id = Slot::Unknown).boxed(),
@@ -591,9 +682,9 @@ mod tests {
     fn valid_ids_match_the_observed_format() {
         let spec = Spec::embedded();
         let mut runner = TestRunner::deterministic();
-        for param in ["project_id", "cluster_id", "action_id"] {
-            let re =
-                regex::Regex::new(&spec.path_parameter(param).unwrap().observed_format).unwrap();
+        for param in IdParam::ALL {
+            let re = regex::Regex::new(&spec.path_parameter(param.name()).unwrap().observed_format)
+                .unwrap();
             let s = arb_valid_id(&spec, param);
             for _ in 0..100 {
                 let v = s.new_tree(&mut runner).unwrap().current();

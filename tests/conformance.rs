@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use css_conformance::profile::Profile;
+use css_conformance::exchange::{ScenarioOutcome, Skip};
+use css_conformance::profile::{AuthMethod, Profile};
 use css_conformance::report::{Grade, Report};
-use css_conformance::steps::NEEDS_AKSK;
-use css_conformance::suite::{self, Options, ScenarioOutcome, Session, StubAuth};
-use css_conformance::{coverage, features, junit, spec::Spec};
+use css_conformance::session::Session;
+use css_conformance::suite::{self, Options};
+use css_conformance::target::open;
+use css_conformance::writer::{self, junit};
+use css_conformance::{coverage, features, spec::Spec};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,16 +33,15 @@ async fn main() -> ExitCode {
     };
     let (profile, origins) = Profile::from_env().expect("CSS_CONFORMANCE_* environment is valid");
     let runs = if profile.is_live() {
-        let target = profile
-            .live_target(&origins)
+        let target = open::live(&profile, &origins)
             .expect("the CSS_CONFORMANCE_* environment names a usable target");
         let session = Arc::new(Session::new(Arc::clone(&spec), target));
         vec![suite::run(session, features, &options).await]
     } else {
         // The built-in stub, once with token auth and once with AK/SK signing.
         let mut runs = Vec::new();
-        for auth in [StubAuth::Token, StubAuth::AkSk] {
-            let (stub, target) = suite::stub_target_with(Arc::clone(&spec), None, auth).await;
+        for auth in [AuthMethod::Token, AuthMethod::Aksk] {
+            let (stub, target) = open::stub_target(Arc::clone(&spec), None, auth).await;
             let session = Arc::new(Session::new(Arc::clone(&spec), target));
             runs.push(suite::run(session, features.clone(), &options).await);
             drop(stub);
@@ -59,7 +61,7 @@ async fn main() -> ExitCode {
             None,
             &profile.expected_deviations,
         );
-        println!("\n{}", report.render());
+        println!("\n{}", writer::Console::default().clauses(&report));
         suites.extend(junit::suites(&report, &run.records, None, started));
         let not_passed: Vec<&str> = report
             .clauses
@@ -71,7 +73,7 @@ async fn main() -> ExitCode {
             match &r.outcome {
                 ScenarioOutcome::Passed => passed += 1,
                 // Token runs cannot sign; those scenarios run in the AK/SK run.
-                ScenarioOutcome::Skipped(why) if why == NEEDS_AKSK => {}
+                ScenarioOutcome::Skipped(Skip::NeedsAkSk) => {}
                 other => {
                     failed += 1;
                     eprintln!("{}: {} ({other:?})", r.location, r.scenario);

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use css_conformance::case::{Credentials, Request};
+use css_conformance::exchange::{Credentials, Request};
+use css_conformance::exchange::{Response, ScenarioOutcome};
 use css_conformance::fixtures::Fixtures;
-use css_conformance::oracle::{self, Response};
+use css_conformance::oracle;
 use css_conformance::report::{Grade, Report};
 use css_conformance::spec::{Kind, Spec};
 use css_conformance::{features, suite};
@@ -90,7 +91,7 @@ async fn against_the_conforming_stub_gateway_answers_are_info_and_405_passes() {
         .collect();
     assert_eq!(empty.len(), 3);
     for r in &empty {
-        assert_eq!(r.outcome, suite::ScenarioOutcome::Passed, "{}", r.location);
+        assert_eq!(r.outcome, ScenarioOutcome::Passed, "{}", r.location);
         assert!(
             r.judgements
                 .iter()
@@ -115,9 +116,5 @@ async fn against_the_conforming_stub_gateway_answers_are_info_and_405_passes() {
     );
     // Those scenarios passed; that the whole run has no false alarm is
     // `deviations::the_conforming_stub_passes_every_clause`.
-    assert!(
-        methods
-            .iter()
-            .all(|r| r.outcome == suite::ScenarioOutcome::Passed)
-    );
+    assert!(methods.iter().all(|r| r.outcome == ScenarioOutcome::Passed));
 }

@@ -63,15 +63,15 @@ fn target_at(server: &httpmock::MockServer) -> css_conformance::target::Target {
     .unwrap()
 }
 
-fn unknown_task_request() -> css_conformance::case::Request {
+fn unknown_task_request() -> css_conformance::exchange::Request {
     let f = Fixtures::builtin();
-    css_conformance::case::Request {
+    css_conformance::exchange::Request {
         project_id: f.project_id,
         cluster_id: f.cluster_id,
-        action_id: css_conformance::case::UNKNOWN_UUID.to_owned(),
+        action_id: css_conformance::strategy::UNKNOWN_UUID.to_owned(),
         retry_mode: Vec::new(),
         extra_query: Vec::new(),
-        credentials: css_conformance::case::Credentials::Valid,
+        credentials: css_conformance::exchange::Credentials::Valid,
         method: None,
     }
 }
@@ -91,7 +91,10 @@ async fn a_body_of_many_megabytes_is_read_up_to_the_cap_and_judged() {
         .await
         .unwrap();
     assert_eq!(response.status, 200);
-    assert_eq!(response.body.len(), css_conformance::loopback::MAX_BODY);
+    assert_eq!(
+        response.body.len(),
+        css_conformance::target::loopback::MAX_BODY
+    );
     let verdict =
         css_conformance::oracle::judge(&spec, css_conformance::spec::Kind::UnknownTask, &response);
     assert!(verdict.violates("RUT-RESP-01"), "{verdict}");

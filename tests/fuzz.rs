@@ -9,11 +9,14 @@ use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 
 use css_conformance::fuzz::{self, Finding, Replay};
 use css_conformance::oracle;
+use css_conformance::profile::AuthMethod;
 use css_conformance::spec::Spec;
 use css_conformance::strategy::{Scope, arb_draft};
+use css_conformance::stub::STUB_TOKEN;
 use css_conformance::stub::{Deviation, Stub};
-use css_conformance::suite::{self, STUB_TOKEN};
 use css_conformance::target::Target;
+use css_conformance::target::open;
+use css_conformance::writer::fuzz_summary;
 
 /// The property: on a conforming server, no generated case violates any clause.
 /// 256 cases by default; PROPTEST_CASES raises it. Failures persist in tests/fuzz.regressions.
@@ -21,7 +24,11 @@ use css_conformance::target::Target;
 fn every_generated_case_conforms_on_the_stub() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let spec = Arc::new(Spec::embedded());
-    let (_stub, target) = rt.block_on(suite::stub_target(Arc::clone(&spec), None));
+    let (_stub, target) = rt.block_on(open::stub_target(
+        Arc::clone(&spec),
+        None,
+        AuthMethod::Token,
+    ));
     let mut runner = TestRunner::new(Config {
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
         source_file: Some(file!()),
@@ -77,7 +84,8 @@ fn every_family_shows_up() {
 
 async fn fuzz_deviant(deviation: Deviation, seed: u64) -> (Arc<Spec>, Stub, Target, fuzz::Summary) {
     let spec = Arc::new(Spec::embedded());
-    let (stub, target) = suite::stub_target(Arc::clone(&spec), Some(deviation)).await;
+    let (stub, target) =
+        open::stub_target(Arc::clone(&spec), Some(deviation), AuthMethod::Token).await;
     let options = fuzz::Options {
         cases: 500,
         seed,
@@ -92,7 +100,7 @@ fn finding<'a>(summary: &'a fuzz::Summary, clause: &str) -> &'a Finding {
         .findings
         .iter()
         .find(|f| f.clause == clause)
-        .unwrap_or_else(|| panic!("no finding for {clause}:\n{}", summary.render()))
+        .unwrap_or_else(|| panic!("no finding for {clause}:\n{}", fuzz_summary(summary)))
 }
 
 #[tokio::test]
@@ -111,7 +119,7 @@ async fn a_500_on_an_encoded_id_is_caught_shrunk_and_replayable() {
         !f.curl.contains(STUB_TOKEN),
         "the cURL line carries a placeholder, not the token"
     );
-    let rendered = summary.render();
+    let rendered = fuzz_summary(&summary);
     assert!(
         rendered.contains("seed 11") && rendered.contains(&f.curl),
         "{rendered}"
@@ -132,7 +140,7 @@ async fn a_500_on_an_encoded_id_is_caught_shrunk_and_replayable() {
     );
 
     // Against a conforming server the same case conforms.
-    let (_ok_stub, ok_target) = suite::stub_target(Arc::clone(&spec), None).await;
+    let (_ok_stub, ok_target) = open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
     let Replay::Judged { verdict, .. } = fuzz::replay(&spec, &ok_target, &loaded).await.unwrap()
     else {
         panic!("the case needs no failed task")
@@ -168,8 +176,12 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
     };
     let mut runs = Vec::new();
     for budget in [fuzz::SHRINK_BUDGET, 30, 0] {
-        let (_stub, target) =
-            suite::stub_target(Arc::clone(&spec), Some(Deviation::AcceptsAnyRetryMode)).await;
+        let (_stub, target) = open::stub_target(
+            Arc::clone(&spec),
+            Some(Deviation::AcceptsAnyRetryMode),
+            AuthMethod::Token,
+        )
+        .await;
         let options = fuzz::Options {
             cases: 300,
             seed: 3,
@@ -178,9 +190,9 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
         };
         let summary = fuzz::run(&spec, &target, &options).await;
         // The same cases fail whatever the budget: QUERY-03, -04 and -05.
-        assert_eq!(summary.findings.len(), 3, "{}", summary.render());
+        assert_eq!(summary.findings.len(), 3, "{}", fuzz_summary(&summary));
         for f in &summary.findings {
-            assert!(f.verdict.violates(&f.clause), "{}", summary.render());
+            assert!(f.verdict.violates(&f.clause), "{}", fuzz_summary(&summary));
             assert!(f.curl.starts_with("curl "), "{}", f.curl);
         }
         runs.push(steps(&summary));
@@ -199,14 +211,14 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
 #[tokio::test]
 async fn a_conforming_stub_gives_no_findings() {
     let spec = Arc::new(Spec::embedded());
-    let (_stub, target) = suite::stub_target(Arc::clone(&spec), None).await;
+    let (_stub, target) = open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
     let options = fuzz::Options {
         cases: 1000,
         seed: 3,
         ..fuzz::Options::default()
     };
     let summary = fuzz::run(&spec, &target, &options).await;
-    assert!(summary.findings.is_empty(), "{}", summary.render());
+    assert!(summary.findings.is_empty(), "{}", fuzz_summary(&summary));
     assert_eq!(summary.judged, 1000);
 }
 

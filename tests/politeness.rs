@@ -8,11 +8,14 @@ use std::time::{Duration, Instant};
 
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 
-use css_conformance::case::{Credentials, Request, UNKNOWN_UUID};
+use css_conformance::exchange::{Credentials, Request};
 use css_conformance::fixtures::Fixtures;
+use css_conformance::secret::Secret;
+use css_conformance::session::Session;
 use css_conformance::spec::Spec;
-use css_conformance::suite::{self, Options, Session};
-use css_conformance::target::{Auth, Politeness, Secret, Target};
+use css_conformance::strategy::UNKNOWN_UUID;
+use css_conformance::suite::{self, Options};
+use css_conformance::target::{Auth, Politeness, Target};
 use css_conformance::{features, fuzz};
 
 /// What reached the server: when, and the request line with its token.

@@ -10,7 +10,8 @@ use css_conformance::fixtures::Fixtures;
 use css_conformance::profile::{AuthMethod, Profile, ProfileError};
 use css_conformance::spec::Spec;
 use css_conformance::stub::Stub;
-use css_conformance::suite::{STUB_TOKEN, stub_credentials};
+use css_conformance::stub::{STUB_TOKEN, stub_credentials};
+use css_conformance::text::FileError;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,7 +53,7 @@ fn an_unknown_key_is_named_with_its_line() {
     let err = Profile::load(&file).unwrap_err();
     let text = err.to_string();
     assert!(
-        matches!(err, ProfileError::Syntax { line: 4, .. }),
+        matches!(err, ProfileError::File(FileError::Syntax { line: 4, .. })),
         "{text}"
     );
     assert!(text.contains("unknown field `max_rps`"), "{text}");
@@ -77,7 +78,10 @@ fn a_wrong_type_is_named_with_its_line() {
         "endpoint: https://example.test\ntimeouts:\n  connect_ms: soon\n",
     );
     let err = Profile::load(&file).unwrap_err();
-    assert!(matches!(err, ProfileError::Syntax { line: 3, .. }), "{err}");
+    assert!(
+        matches!(err, ProfileError::File(FileError::Syntax { line: 3, .. })),
+        "{err}"
+    );
     let file = write("method.yaml", "auth: { method: kerberos }\n");
     let err = Profile::load(&file).unwrap_err().to_string();
     assert!(err.contains("kerberos") && err.contains("token"), "{err}");

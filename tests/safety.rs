@@ -4,12 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use css_conformance::exchange::{ScenarioOutcome, Skip};
 use css_conformance::features;
 use css_conformance::fixtures::Fixtures;
+use css_conformance::secret::Secret;
+use css_conformance::session::Session;
 use css_conformance::spec::Spec;
 use css_conformance::stub::Stub;
-use css_conformance::suite::{self, Options, ScenarioOutcome, Session, stub_credentials};
-use css_conformance::target::{Auth, MUTATION_SKIP_REASON, Secret, Target};
+use css_conformance::stub::{STUB_TOKEN, stub_credentials};
+use css_conformance::suite::{self, Options};
+use css_conformance::target::{Auth, Target};
 
 async fn live_like(mutations: bool) -> (Stub, suite::Run) {
     let spec = Arc::new(Spec::embedded());
@@ -17,7 +21,7 @@ async fn live_like(mutations: bool) -> (Stub, suite::Run) {
     fixtures.generated_failed_tasks = false; // a live target lists its failed tasks
     let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_credentials(), None).await;
     // A target as a live endpoint is configured: not the tool's own stub.
-    let auth = Auth::Token(Secret::new(suite::STUB_TOKEN));
+    let auth = Auth::Token(Secret::new(STUB_TOKEN));
     let target = Target::new("live-like", &stub.base_url(), auth, fixtures)
         .unwrap()
         .allow_mutations(mutations);
@@ -35,7 +39,7 @@ async fn without_opt_in_no_request_reaches_a_real_task() {
     let skipped: Vec<_> = run
         .records
         .iter()
-        .filter(|r| r.outcome == ScenarioOutcome::Skipped(MUTATION_SKIP_REASON.to_owned()))
+        .filter(|r| r.outcome == ScenarioOutcome::Skipped(Skip::Mutating))
         .collect();
     assert!(
         skipped.len() >= 20,
@@ -81,7 +85,7 @@ async fn with_opt_in_each_mutating_scenario_spends_its_own_task() {
     }
     assert!(mutating >= 20, "{mutating}");
     assert!(stub.requests_on_tasks() >= mutating);
-    let aksk_only = ScenarioOutcome::Skipped(css_conformance::steps::NEEDS_AKSK.to_owned());
+    let aksk_only = ScenarioOutcome::Skipped(Skip::NeedsAkSk);
     let others: Vec<_> = run
         .records
         .iter()

@@ -1,8 +1,8 @@
 //! AK/SK signing against the 12 vectors produced by the vendor's Python SDK, and the stub-side
 //! verification of the same requests.
 
+use css_conformance::secret::Secret;
 use css_conformance::signing::{self, Rejection, Unsigned};
-use css_conformance::target::Secret;
 mod common {
     pub mod sdk_vectors;
 }

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use css_conformance::secret::Secret;
 use css_conformance::signing::{self, Unsigned};
-use css_conformance::target::Secret;
 
 mod common {
     pub mod sdk_vectors;

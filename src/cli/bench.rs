@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use css_conformance::case::{Credentials, Request, UNKNOWN_UUID};
+use css_conformance::exchange::{Credentials, Request, TOKEN_HEADER};
 use css_conformance::fixtures::Fixtures;
 use css_conformance::fuzz;
+use css_conformance::profile::AuthMethod;
+use css_conformance::secret::Secret;
 use css_conformance::spec::Spec;
-use css_conformance::stub::Standalone;
-use css_conformance::suite::{self, STUB_TOKEN};
-use css_conformance::target::{Auth, Secret, Target};
+use css_conformance::strategy::UNKNOWN_UUID;
+use css_conformance::stub::{STUB_TOKEN, Standalone};
+use css_conformance::target::{Auth, Target, open};
 
 /// Rounds: many short ones rather than a few long ones, so that the median ratio stands when
 /// the shared machine slows down for a few seconds (as it does: single rounds range 55-160 %).
@@ -69,7 +71,7 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
     let one = one_request_path(&spec);
     let mix = case_mix(&spec, &renderer, MIX_CASES.min(cases));
     for round in 0..RUNS as u64 {
-        let (_stub, target) = suite::stub_target(Arc::clone(&spec), None).await;
+        let (_stub, target) = open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
         builtin
             .rates
             .push(fuzz_rate(&spec, &target, &options(round)).await?);
@@ -140,7 +142,7 @@ async fn fuzz_rate(spec: &Spec, target: &Target, options: &fuzz::Options) -> any
     anyhow::ensure!(
         summary.findings.is_empty(),
         "the stub conforms:\n{}",
-        summary.render()
+        css_conformance::writer::fuzz_summary(&summary)
     );
     Ok(summary.cases_per_second())
 }
@@ -252,7 +254,7 @@ fn load_tool_rates(
     connections: u16,
 ) -> anyhow::Result<Vec<LoadRate>> {
     let url = &format!("{base}{one}");
-    let header = format!("X-Auth-Token: {STUB_TOKEN}");
+    let header = format!("{TOKEN_HEADER}: {STUB_TOKEN}");
     let dir = std::env::temp_dir();
     let one = dir.join(format!("css-conformance-wrk-{}.lua", std::process::id()));
     let many = dir.join(format!(
@@ -261,7 +263,7 @@ fn load_tool_rates(
     ));
     std::fs::write(
         &one,
-        format!("wrk.method = \"PUT\"\nwrk.headers[\"X-Auth-Token\"] = \"{STUB_TOKEN}\"\n"),
+        format!("wrk.method = \"PUT\"\nwrk.headers[\"{TOKEN_HEADER}\"] = \"{STUB_TOKEN}\"\n"),
     )?;
     std::fs::write(&many, wrk_mix_script("PUT", mix))?;
     let wrk = |script: &std::path::Path, url: &str| {

@@ -12,9 +12,27 @@ use std::fmt::Write as _;
 
 use junit_report::{TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder};
 
+use crate::exchange::ScenarioOutcome;
 use crate::fuzz::Summary;
 use crate::report::{Grade, Report};
-use crate::suite::{ScenarioOutcome, ScenarioRecord};
+use crate::session::ScenarioRecord;
+
+use super::{Document, Writer};
+
+/// `junit.xml`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JUnit;
+
+impl Writer for JUnit {
+    fn render(&self, doc: &Document) -> String {
+        xml(suites(
+            &doc.report,
+            &doc.records,
+            doc.fuzz.as_ref(),
+            doc.started,
+        ))
+    }
+}
 
 /// The testsuites of one run: its scenarios by feature, then the fuzz budget. Suite names end
 /// with the target's name, so the suites of several runs can share one file.
@@ -98,10 +116,10 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
     }
     let mut case = match &r.outcome {
         ScenarioOutcome::Passed => TestCaseBuilder::success(&name, time),
-        ScenarioOutcome::Skipped(why) => TestCaseBuilder::skipped_with_cause(&name, "skipped", why),
-        ScenarioOutcome::Failed(why) if why.contains(crate::steps::NO_ANSWER) => {
-            TestCaseBuilder::error(&name, time, "target-fault", why)
+        ScenarioOutcome::Skipped(why) => {
+            TestCaseBuilder::skipped_with_cause(&name, "skipped", &why.to_string())
         }
+        ScenarioOutcome::NoAnswer(why) => TestCaseBuilder::error(&name, time, "target-fault", why),
         ScenarioOutcome::Failed(why) => {
             let judged = r.judgements.iter().any(|j| !j.verdict.passed());
             if !judged || !counted.is_empty() {

@@ -12,7 +12,8 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
-use crate::target::{Secret, error_chain};
+use crate::secret::Secret;
+use crate::text::error_chain;
 
 /// The most of a response body that is read (by this client and by reqwest's path alike); a
 /// longer body is cut there and judged as it is (its connection is closed, not reused).

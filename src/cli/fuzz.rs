@@ -1,0 +1,60 @@
+//! `css-conformance fuzz`: generated cases only, and its soak mode.
+
+use std::sync::Arc;
+
+use css_conformance::spec::Spec;
+use css_conformance::target::open::Opened;
+use css_conformance::{fuzz, progress, soak, writer};
+
+use super::{
+    CONFORMANT, FuzzArgs, NOT_CONFORMANT, fuzz_options, open_target, random_seed, save_findings,
+};
+
+pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
+    let spec = Arc::new(Spec::embedded());
+    let Opened {
+        stub: _stub,
+        target,
+        ..
+    } = open_target(&spec, &args.target).await?;
+    let mutations = target.mutations_allowed();
+    let mut options = fuzz_options(
+        &args.fuzz,
+        args.cases,
+        usize::from(args.concurrency),
+        mutations,
+    );
+    options.progress = progress::start(Some(args.cases), "fuzz");
+    println!(
+        "Fuzzing {} with {} cases, seed {} (replay this run with --seed {})",
+        target.name(),
+        options.cases,
+        options.seed,
+        options.seed
+    );
+    let summary = fuzz::run(&spec, &target, &options).await;
+    print!("{}", writer::fuzz_summary(&summary));
+    save_findings(&summary, &args.fuzz.findings_dir)?;
+    Ok(if summary.findings.is_empty() {
+        CONFORMANT
+    } else {
+        NOT_CONFORMANT
+    })
+}
+
+pub async fn soak(args: &FuzzArgs) -> anyhow::Result<u8> {
+    let seed = args.fuzz.seed.unwrap_or_else(random_seed);
+    println!(
+        "fuzz --soak: {} cases in 10 chunks against one built-in stub, seed {seed}",
+        args.cases
+    );
+    let soak = soak::run(args.cases, 10, seed, usize::from(args.concurrency))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("--soak reads /proc/self, which this system lacks"))?;
+    print!("{}", soak.render());
+    Ok(if soak.problems().is_empty() {
+        CONFORMANT
+    } else {
+        NOT_CONFORMANT
+    })
+}

@@ -1,0 +1,472 @@
+//! The command line: the arguments (clap), one file per command, and what the commands share
+//! (loading the spec and features, opening the target, exit codes). Everything else is the
+//! library's.
+
+mod bench;
+mod check;
+mod fuzz;
+mod replay;
+mod spec;
+mod stub;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::builder::PossibleValue;
+use clap::{Parser, Subcommand, ValueEnum};
+use cucumber::gherkin::tagexpr::TagOperation;
+
+use css_conformance::profile::{AuthMethod, Origins, Profile};
+use css_conformance::spec::Spec;
+use css_conformance::stub::Deviation;
+use css_conformance::target::open::{self, Opened};
+use css_conformance::{coverage, features, fuzz as fuzzer, strategy};
+
+/// Exit codes, as the README documents them.
+pub const CONFORMANT: u8 = 0;
+pub const NOT_CONFORMANT: u8 = 1;
+pub const USAGE_ERROR: u8 = 2;
+pub const TARGET_FAULT: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "css-conformance",
+    version,
+    about = "Checks an endpoint against the documented contract of the CSS operation \
+             'Retrying a Failed Upgrade Task'"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run every feature, then a fuzz budget, against the target; print a clause-by-clause result.
+    ///
+    /// The target is the built-in stub unless a profile, CSS_CONFORMANCE_ENDPOINT or
+    /// --endpoint names an endpoint.
+    ///
+    /// Examples:
+    ///   css-conformance check --fuzz-cases 1000 --seed 42
+    ///   CSS_AUTH_TOKEN=... css-conformance check --profile profiles/otc-eu-de.yaml
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+    /// Generate cases from the spec, send them, and shrink every violation to a minimal finding.
+    ///
+    /// Findings are printed with their seed and a cURL line, and written as JSON for `replay`.
+    /// Against a live endpoint, generated IDs are synthetic unless --allow-mutations is given.
+    ///
+    /// Examples:
+    ///   css-conformance fuzz --cases 5000 --seed 42
+    ///   css-conformance fuzz --bench
+    #[command(verbatim_doc_comment)]
+    Fuzz(FuzzArgs),
+    /// Re-send a finding's case to the target and judge the answer anew.
+    ///
+    /// Exit 1 when the clause is still violated, 0 when the answer now conforms.
+    ///
+    /// Example: css-conformance replay target/css-conformance/findings/RUT-STATUS-02-seed42-case17.json
+    #[command(verbatim_doc_comment)]
+    Replay(ReplayArgs),
+    /// Serve the built-in stub on a loopback port until stopped, for client teams and benchmarks.
+    ///
+    /// Prints the base URL on the first line; the token it accepts is in the README.
+    ///
+    /// Example: css-conformance stub --serve-for 60
+    #[command(verbatim_doc_comment)]
+    Stub(StubArgs),
+    /// Check the contract (spec/) or export it.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SpecCommand {
+    /// Validate a contract file and check that the features cover every clause of it.
+    ///
+    /// Exit 0 when it holds, 2 with each problem (file:line and key) when not.
+    ///
+    /// Example: css-conformance spec lint --spec my-spec.yaml --features features/
+    #[command(verbatim_doc_comment)]
+    Lint(SpecSource),
+    /// Write the OpenAPI 3.0 document of the operation, generated from the spec.
+    ///
+    /// Examples:
+    ///   css-conformance spec openapi > retry-upgrade-task.openapi.json
+    ///   schemathesis run retry-upgrade-task.openapi.json --url https://css.eu-de.otc.t-systems.com
+    #[command(verbatim_doc_comment)]
+    Openapi {
+        #[command(flatten)]
+        source: SpecSource,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct SpecSource {
+    /// A contract file to use instead of the embedded spec/retry_upgrade_task.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// A folder of .feature files to use instead of the embedded ones (they must cover the spec).
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+}
+
+impl SpecSource {
+    /// The spec and the features, which must cover every clause of it.
+    pub fn load(&self) -> anyhow::Result<(Spec, Vec<cucumber::gherkin::Feature>)> {
+        let spec = match &self.spec {
+            Some(file) => {
+                let text = std::fs::read_to_string(file).map_err(|reason| {
+                    css_conformance::text::FileError::Read {
+                        file: file.clone(),
+                        reason,
+                    }
+                })?;
+                let spec = Spec::parse(&text, file)?;
+                // The fuzzer asks whether it can generate values of the spec's formats.
+                strategy::check_formats(&spec, &text, file)?;
+                spec
+            }
+            None => Spec::embedded(),
+        };
+        let features = match &self.features {
+            Some(dir) => features::load_dir(dir)?,
+            None => features::embedded(),
+        };
+        let gaps = coverage::gaps(&spec, &features);
+        for gap in &gaps {
+            eprintln!("coverage: {gap}");
+        }
+        if !gaps.is_empty() {
+            anyhow::bail!("the features do not cover the spec ({} gaps)", gaps.len());
+        }
+        Ok((spec, features))
+    }
+}
+
+#[derive(clap::Args)]
+pub struct TargetArgs {
+    /// A target profile (YAML): endpoint, project_id, auth, fixtures, safety, timeouts, tls,
+    /// retries, expected_deviations. Without one (and without CSS_CONFORMANCE_ENDPOINT) the
+    /// target is the built-in stub.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// The endpoint to check (wins over the profile and CSS_CONFORMANCE_ENDPOINT).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The project the credentials act on.
+    #[arg(long, value_name = "ID")]
+    pub project_id: Option<String>,
+    /// How requests authenticate (secrets come from the variables the profile names).
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub auth: Option<AuthArg>,
+    /// Against a live endpoint, let scenarios and generated cases retry and abort the
+    /// configured failed tasks (without it they are skipped and reported as SKIP).
+    #[arg(long)]
+    pub allow_mutations: bool,
+    /// The most requests per second to a live endpoint (0: no limit; default 5).
+    #[arg(long, value_name = "N")]
+    pub max_requests_per_second: Option<f64>,
+    /// PEM certificates to trust besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Do not verify TLS certificates (test servers only; a warning is printed).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Set any profile key, e.g. --set timeouts.request_ms=30000 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Use a built-in stub that deviates from the contract on purpose, to see what a finding
+    /// looks like.
+    #[arg(long, value_enum, value_name = "DEVIATION")]
+    pub stub_deviation: Option<DeviationArg>,
+}
+
+impl TargetArgs {
+    /// The profile keys the flags set, as (flag, key, value); flags win over everything.
+    pub fn overrides(&self) -> anyhow::Result<Vec<(String, String, String)>> {
+        let mut out = Vec::new();
+        let mut flag = |flag: &str, key: &str, value: String| {
+            out.push((flag.to_owned(), key.to_owned(), value));
+        };
+        if let Some(v) = &self.endpoint {
+            flag("--endpoint", "endpoint", v.clone());
+        }
+        if let Some(v) = &self.project_id {
+            flag("--project-id", "project_id", v.clone());
+        }
+        if let Some(v) = self.auth {
+            flag("--auth", "auth.method", v.0.name().to_owned());
+        }
+        if self.allow_mutations {
+            flag("--allow-mutations", "safety.allow_mutations", "true".into());
+        }
+        if let Some(v) = self.max_requests_per_second {
+            flag(
+                "--max-requests-per-second",
+                "safety.max_requests_per_second",
+                v.to_string(),
+            );
+        }
+        if let Some(v) = &self.ca_bundle {
+            flag("--ca-bundle", "tls.ca_bundle", v.display().to_string());
+        }
+        if self.insecure {
+            flag("--insecure", "tls.insecure", "true".into());
+        }
+        for set in &self.set {
+            let Some((key, value)) = set.split_once('=') else {
+                anyhow::bail!("--set {set}: expected KEY=VALUE, e.g. --set retries.max=0");
+            };
+            flag(&format!("--set {key}"), key.trim(), value.trim().to_owned());
+        }
+        Ok(out)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: SpecSource,
+    /// Where to write the reports: junit.xml, cucumber.json, report.json, report.md, report.html.
+    #[arg(long, value_name = "DIR", default_value = "target/css-conformance")]
+    pub report_dir: PathBuf,
+    /// Write the JUnit XML report here instead of DIR/junit.xml.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Count SHOULD and EXTENDED failures (NON-STRICT) and XPASS against conformance.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print only the summary lines and failures, not every clause.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Scenarios in flight at once (1 to 24).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(1..=24))]
+    pub concurrency: u8,
+    /// Print each scenario's steps as cucumber runs them.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Run only the scenarios whose tags match, e.g. '@RUT-QUERY-03 or @RUT-RESP-01' or
+    /// 'not @RUT-AUTH-03' (every clause ID is a tag). Clauses no selected scenario checks are
+    /// SKIP; the fuzz budget is 0 unless --fuzz-cases is given.
+    #[arg(long, value_name = "EXPR", value_parser = parse_tags)]
+    pub tags: Option<TagOperation>,
+    /// Generated cases to send after the features (0: none; default 300, or 0 with --tags).
+    #[arg(long, value_name = "N")]
+    pub fuzz_cases: Option<u64>,
+    #[command(flatten)]
+    pub fuzz: FuzzShared,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(clap::Args)]
+pub struct FuzzShared {
+    /// The seed of the generated cases; the same seed gives the same cases (default: random).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where to write findings as JSON.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "target/css-conformance/findings"
+    )]
+    pub findings_dir: PathBuf,
+    /// The most requests spent shrinking findings, shared among them (each at most 256);
+    /// 0 reports each violated clause's first failing case as it was generated.
+    #[arg(long, value_name = "N", default_value_t = fuzzer::SHRINK_BUDGET)]
+    pub shrink_budget: u32,
+}
+
+#[derive(clap::Args)]
+pub struct FuzzArgs {
+    /// How many cases to generate and send.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub cases: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Measure cases/s against the built-in stub and a standalone stub, beside a load tool's
+    /// raw rate (wrk or oha, when installed), instead of fuzzing once.
+    #[arg(long, conflicts_with = "soak")]
+    pub bench: bool,
+    /// Send --cases cases in 10 chunks to one built-in stub, sampling memory, open file
+    /// descriptors and threads after each and at the end (exit 1 if any grew).
+    #[arg(long)]
+    pub soak: bool,
+    #[command(flatten)]
+    pub fuzz: FuzzShared,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// A finding file written by `fuzz` or `check`.
+    pub finding: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(clap::Args)]
+pub struct StubArgs {
+    /// Listen here, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (default: a free loopback port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// What the stub serves and accepts (YAML; every key optional, see the README):
+    /// project_id, cluster_id, failed_action_ids, not_failed_action_id, token, access_key,
+    /// secret_key.
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
+    /// Stop after this many seconds (default: serve until Ctrl-C or SIGTERM).
+    #[arg(long, value_name = "SECONDS")]
+    pub serve_for: Option<u64>,
+    /// Deviate from the contract on purpose, to see how a client copes.
+    #[arg(long, value_enum, value_name = "DEVIATION")]
+    pub stub_deviation: Option<DeviationArg>,
+    /// Neither log requests nor check the client side (for benchmarks and test harnesses).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `--auth`: the library's `AuthMethod`, named for the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthArg(pub AuthMethod);
+
+impl ValueEnum for AuthArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            AuthArg(AuthMethod::Token),
+            AuthArg(AuthMethod::Aksk),
+            AuthArg(AuthMethod::None),
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self.0 {
+            AuthMethod::Token => {
+                "An IAM token in `X-Auth-Token`, read from the variable `token_env` names"
+            }
+            AuthMethod::Aksk => {
+                "AK/SK request signing (SDK-HMAC-SHA256), keys read from `ak_env` and `sk_env`"
+            }
+            AuthMethod::None => "No credentials at all",
+        };
+        Some(PossibleValue::new(self.0.name()).help(help))
+    }
+}
+
+/// `--stub-deviation`: the library's `Deviation`, named for the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviationArg(pub Deviation);
+
+impl ValueEnum for DeviationArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::LazyLock<Vec<DeviationArg>> =
+            std::sync::LazyLock::new(|| Deviation::ALL.into_iter().map(DeviationArg).collect());
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.name()).help(self.0.describe()))
+    }
+}
+
+/// The target the profile, the environment and the flags name (flags win), or a fresh
+/// built-in stub when none names an endpoint.
+pub async fn open_target(spec: &Arc<Spec>, args: &TargetArgs) -> anyhow::Result<Opened> {
+    let (mut profile, mut origins) = match &args.profile {
+        Some(file) => Profile::load(file)?,
+        None => (Profile::default(), Origins::default()),
+    };
+    profile.apply_env(&mut origins)?;
+    for (flag, key, value) in args.overrides()? {
+        profile.apply_flag(&mut origins, &key, &value, &flag)?;
+    }
+    profile.check_against(spec, &origins)?;
+    if profile.tls.insecure {
+        eprintln!(
+            "warning: TLS certificates are NOT verified ({}); use only against a test server",
+            origins.of("tls.insecure")
+        );
+    }
+    if profile.is_live() && args.stub_deviation.is_some() {
+        anyhow::bail!(
+            "--stub-deviation applies to the built-in stub, but an endpoint is set ({})",
+            origins.of("endpoint")
+        );
+    }
+    let deviation = args.stub_deviation.map(|d| d.0);
+    Ok(open::target(spec, profile, &origins, deviation).await?)
+}
+
+/// The fuzzer's options from the shared flags.
+pub fn fuzz_options(
+    shared: &FuzzShared,
+    cases: u64,
+    concurrency: usize,
+    mutations: bool,
+) -> fuzzer::Options {
+    fuzzer::Options {
+        cases,
+        seed: shared.seed.unwrap_or_else(random_seed),
+        concurrency,
+        mutations,
+        shrink_budget: shared.shrink_budget,
+        ..fuzzer::Options::default()
+    }
+}
+
+pub fn random_seed() -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish() >> 11 // a seed short enough to type
+}
+
+/// Writes each finding and prints how to replay it.
+pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow::Result<()> {
+    for f in &summary.findings {
+        let file = f.save(dir)?;
+        println!(
+            "  replay {}: css-conformance replay {}",
+            f.clause,
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// A tag expression as cucumber reads it: `@a and not (@b or @c)`.
+fn parse_tags(expr: &str) -> Result<TagOperation, String> {
+    expr.parse::<TagOperation>().map_err(|e| {
+        format!(
+            "not a tag expression (column {}: expected {}); e.g. '@RUT-QUERY-03 or not @RUT-AUTH-03'",
+            e.location.column, e.expected
+        )
+    })
+}
+
+/// Runs a command and says its exit code.
+pub async fn run(command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Check(args) => check::run(args).await,
+        Command::Fuzz(args) if args.bench => bench::run(args.cases, args.concurrency).await,
+        Command::Fuzz(args) if args.soak => fuzz::soak(&args).await,
+        Command::Fuzz(args) => fuzz::run(args).await,
+        Command::Replay(args) => replay::run(args).await,
+        Command::Stub(args) => stub::run(args).await,
+        Command::Spec(SpecCommand::Lint(source)) => spec::lint(&source),
+        Command::Spec(SpecCommand::Openapi { source, output }) => {
+            spec::openapi(&source, output.as_deref())
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `css-conformance replay FINDING.json`: a finding's case, sent again and judged anew.
+
+use std::sync::Arc;
+
+use css_conformance::fuzz::{self, Finding, Replay};
+use css_conformance::spec::Spec;
+use css_conformance::target::open::Opened;
+
+use super::{CONFORMANT, NOT_CONFORMANT, ReplayArgs, open_target};
+
+pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
+    let spec = Arc::new(Spec::embedded());
+    let finding = Finding::load(&args.finding)?;
+    let Opened {
+        stub: _stub,
+        target,
+        ..
+    } = open_target(&spec, &args.target).await?;
+    println!(
+        "Replaying {} [{}] (seed {}, case {}) against {}",
+        finding.clause,
+        finding.level,
+        finding.seed,
+        finding.case_index,
+        target.name()
+    );
+    match fuzz::replay(&spec, &target, &finding).await? {
+        Replay::NoTask => {
+            anyhow::bail!("the case needs a failed task and the target has none left")
+        }
+        Replay::Judged { url, verdict } => {
+            println!("{} {url}\n{verdict}", spec.operation.method);
+            Ok(if verdict.violates(&finding.clause) {
+                println!("{} is still violated.", finding.clause);
+                NOT_CONFORMANT
+            } else {
+                println!("{} now holds.", finding.clause);
+                CONFORMANT
+            })
+        }
+    }
+}

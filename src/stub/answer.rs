@@ -1,0 +1,332 @@
+//! How the stub answers a request: route it, take it apart, ask the one classifier what kind
+//! it is, and answer with the spec's first outcome for that kind. The deviations are applied
+//! around the classifier (see `deviation`), and a task it accepted is spent. Independent of
+//! any HTTP server library: the server hands in the method, target, headers and body.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::classify::{self, Identity, Parts, Site, TaskState};
+use crate::exchange::TOKEN_HEADER;
+use crate::fixtures::{self, Fixtures};
+use crate::signing;
+use crate::spec::{IdParam, Kind, Spec};
+
+use super::{Credentials, Deviation};
+
+/// What the stub answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<&'static str>,
+    pub body: String,
+}
+
+impl Answer {
+    fn empty(status: u16) -> Answer {
+        Answer {
+            status,
+            content_type: None,
+            body: String::new(),
+        }
+    }
+
+    fn json(status: u16, body: String) -> Answer {
+        Answer {
+            status,
+            content_type: Some("application/json"),
+            body,
+        }
+    }
+
+    fn plain(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            content_type: Some("text/plain"),
+            body: body.to_owned(),
+        }
+    }
+}
+
+/// A request as the server got it.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub method: &'a str,
+    /// The request target: path and query, or an absolute URI.
+    pub target: &'a str,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+/// The state of the stub's own tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Failed,
+    Retrying,
+    Aborted,
+    Running,
+}
+
+/// The listed tasks by state, and which generated failed tasks have been spent (a bit each,
+/// so the stub's memory does not grow with the number of requests).
+struct Tasks {
+    listed: BTreeMap<String, Task>,
+    generated_spent: Vec<u64>,
+}
+
+impl Tasks {
+    fn new(fixtures: &Fixtures) -> Tasks {
+        let mut listed: BTreeMap<String, Task> = fixtures
+            .failed_action_ids
+            .iter()
+            .map(|id| (id.clone(), Task::Failed))
+            .collect();
+        if let Some(id) = &fixtures.not_failed_action_id {
+            listed.insert(id.clone(), Task::Running);
+        }
+        Tasks {
+            listed,
+            generated_spent: if fixtures.generated_failed_tasks {
+                vec![0; (fixtures::GENERATED_FAILED_TASKS / 64) as usize]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// The state of `id`, if the stub holds such a task.
+    fn state(&self, id: &str) -> Option<TaskState> {
+        if let Some(task) = self.listed.get(id) {
+            return Some(if *task == Task::Failed {
+                TaskState::Failed
+            } else {
+                TaskState::NotFailed
+            });
+        }
+        let n = fixtures::generated_failed_task_index(id)?;
+        let word = self.generated_spent.get((n / 64) as usize)?;
+        Some(if word & (1 << (n % 64)) == 0 {
+            TaskState::Failed
+        } else {
+            TaskState::NotFailed
+        })
+    }
+
+    /// Takes a failed task out of the failed state.
+    fn spend(&mut self, id: &str, abort: bool) {
+        if let Some(state) = self.listed.get_mut(id) {
+            *state = if abort { Task::Aborted } else { Task::Retrying };
+        } else if let Some(n) = fixtures::generated_failed_task_index(id)
+            && let Some(word) = self.generated_spent.get_mut((n / 64) as usize)
+        {
+            *word |= 1 << (n % 64);
+        }
+    }
+}
+
+/// The stub's answering side: spec, fixtures, the credentials it accepts, its deviation and
+/// the state of its tasks.
+pub struct Responder {
+    spec: std::sync::Arc<Spec>,
+    fixtures: Fixtures,
+    credentials: Credentials,
+    deviation: Option<Deviation>,
+    tasks: Mutex<Tasks>,
+    /// Requests that named one of the stub's tasks, whatever came of them.
+    on_tasks: AtomicU64,
+}
+
+impl Responder {
+    pub fn new(
+        spec: std::sync::Arc<Spec>,
+        fixtures: &Fixtures,
+        credentials: &Credentials,
+        deviation: Option<Deviation>,
+    ) -> Responder {
+        Responder {
+            spec,
+            tasks: Mutex::new(Tasks::new(fixtures)),
+            fixtures: fixtures.clone(),
+            credentials: credentials.clone(),
+            deviation,
+            on_tasks: AtomicU64::new(0),
+        }
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// How many requests so far named one of the stub's tasks as action_id.
+    pub fn requests_on_tasks(&self) -> u64 {
+        self.on_tasks.load(Ordering::SeqCst)
+    }
+
+    /// The stub's answer to `req`, and the kind of request it took it for (none when it is
+    /// not this operation's path, the gateway answered, or a deviation failed before
+    /// classifying it).
+    pub fn answer(&self, req: &Incoming<'_>) -> (Answer, Option<Kind>) {
+        let uri = path_and_query(req.target);
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let Some(ids) = self.route(path) else {
+            return (Answer::plain(404, "no such resource"), None);
+        };
+        // The gateway does not route a path with an empty segment to the operation.
+        if ids.iter().any(|v| v.is_empty())
+            && let Some(status) = self.spec.gateway_statuses_for_empty_segments.first()
+        {
+            return (Answer::plain(*status, "no route"), None);
+        }
+        let retry_name = self.spec.retry_mode().name.as_str();
+        let mut retry_mode = Vec::new();
+        let mut extra_query = false;
+        for (name, value) in query_pairs(query) {
+            if name == retry_name {
+                retry_mode.push(value);
+            } else {
+                extra_query = true;
+            }
+        }
+        let mut parts = Parts {
+            method: Cow::Borrowed(req.method),
+            ids,
+            retry_mode,
+            extra_query,
+            identity: Identity::Valid,
+        };
+        // Another method is answered as such before anything else is looked at.
+        if parts.method == self.spec.operation.method
+            || self.deviation == Some(Deviation::RetriesOnAnyMethod)
+        {
+            let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+            if tasks.state(parts.id(IdParam::Action)).is_some() {
+                self.on_tasks.fetch_add(1, Ordering::SeqCst);
+            }
+            drop(tasks);
+            parts.identity = self.presented(req, path, query);
+            if let Some(status) = self.deviation.and_then(|d| d.fails_first(&parts.ids, path)) {
+                return (Answer::plain(status, "internal server error"), None);
+            }
+        }
+        let own = [
+            self.fixtures.project_id.as_str(),
+            self.fixtures.cluster_id.as_str(),
+        ];
+        if let Some(d) = self.deviation {
+            d.distort(&self.spec, own, &mut parts);
+        }
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let state = |id: &str| {
+            let state = tasks.state(id);
+            self.deviation.map_or(state, |d| d.task_state(state))
+        };
+        let site = Site {
+            project_id: own[0],
+            cluster_id: own[1],
+            task: &state,
+        };
+        let kind = classify::classify(&self.spec, &site, &parts);
+        let accepted = self.spec.expectation(kind).accepts();
+        let aborts = !parts.retry_mode.is_empty();
+        if accepted {
+            tasks.spend(parts.id(IdParam::Action), aborts);
+        }
+        drop(tasks);
+        let answered_as = self
+            .deviation
+            .map_or(kind, |d| d.answer_as(kind, accepted, aborts));
+        (self.respond(answered_as), Some(kind))
+    }
+
+    /// The credentials a request presents: a token, or an AK/SK signature checked as the
+    /// vendor's gateway does (including `X-Sdk-Date` within 15 minutes).
+    fn presented(&self, req: &Incoming<'_>, path: &str, query: &str) -> Identity {
+        let headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        if header("authorization").is_some() {
+            let pairs: Vec<(String, String)> = query_pairs(query)
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
+            let unsigned = signing::Unsigned {
+                method: req.method,
+                host: header("host").map_or("", |h| h.as_str()),
+                path,
+                query: &pairs,
+                headers: &headers,
+                body: req.body,
+            };
+            let c = &self.credentials;
+            let sk = |ak: &str| (ak == c.access_key).then(|| c.secret_key.clone());
+            return match signing::verify(&unsigned, time::OffsetDateTime::now_utc(), sk) {
+                Ok(()) => Identity::Valid,
+                Err(_) => Identity::Invalid,
+            };
+        }
+        match header(&TOKEN_HEADER.to_ascii_lowercase()) {
+            None => Identity::Nothing,
+            Some(t) if *t == self.credentials.token => Identity::Valid,
+            Some(_) => Identity::Invalid,
+        }
+    }
+
+    /// The decoded path parameters if `path` is this operation's path.
+    fn route<'p>(&self, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
+        let template = self.spec.operation.path.split('/');
+        let mut actual = path.split('/');
+        let mut ids: [Cow<'p, str>; 3] = Default::default();
+        for t in template {
+            let a = actual.next()?;
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) => ids[IdParam::from_name(name)? as usize] = classify::decode(a),
+                None if t == a => {}
+                None => return None,
+            }
+        }
+        actual.next().is_none().then_some(ids)
+    }
+
+    /// The spec's answer for a `kind` request, as this stub's deviation distorts it.
+    fn respond(&self, kind: Kind) -> Answer {
+        let expectation = self.spec.expectation(kind);
+        let status = expectation.outcomes[0].status;
+        let status = self.deviation.map_or(status, |d| d.status(kind, status));
+        if self.deviation == Some(Deviation::BareErrors) && status >= 400 {
+            return Answer::empty(status);
+        }
+        let Some(code) = &expectation.error_code else {
+            return if self.deviation == Some(Deviation::BodyOnSuccess) {
+                Answer::json(status, r#"{"result":"success"}"#.to_owned())
+            } else {
+                Answer::empty(status)
+            };
+        };
+        let meaning = self
+            .spec
+            .error_code(code)
+            .map_or("", |c| c.meaning.as_str());
+        let body = serde_json::json!({ "error_code": code, "error_msg": meaning });
+        Answer::json(status, body.to_string())
+    }
+}
+
+/// The decoded name=value pairs of a query.
+fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (classify::decode(name), classify::decode(value))
+    })
+}
+
+/// The path and query of a request target, which may come in absolute form.
+pub fn path_and_query(uri: &str) -> &str {
+    match uri.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => uri,
+    }
+}

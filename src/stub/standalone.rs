@@ -1,0 +1,51 @@
+//! The built-in stub in a process of its own (`css-conformance stub --quiet`), for tests and
+//! benchmarks that need a separate server on a loopback port.
+
+/// The built-in stub served by `css-conformance stub` in a process of its own (for tests and
+/// benchmarks that need a separate server on a loopback port); killed when dropped.
+#[derive(Debug)]
+pub struct Standalone {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Standalone {
+    /// Starts `exe stub --quiet --serve-for SECONDS` and reads the URL it prints first.
+    pub fn start(exe: &std::path::Path, serve_for_secs: u64) -> std::io::Result<Standalone> {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(exe)
+            .args([
+                "stub",
+                "--quiet",
+                "--serve-for",
+                &serve_for_secs.to_string(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let mut url = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            std::io::BufReader::new(stdout).read_line(&mut url)?;
+        }
+        if url.trim().is_empty() {
+            let _ = child.kill();
+            return Err(std::io::Error::other("the stub printed no URL"));
+        }
+        Ok(Standalone {
+            child,
+            url: url.trim().to_owned(),
+        })
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for Standalone {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

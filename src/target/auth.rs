@@ -1,0 +1,99 @@
+//! The credentials a target is reached with, and how a request carries them.
+
+use crate::exchange::{Credentials, Request, TOKEN_HEADER};
+use crate::secret::Secret;
+use crate::signing;
+use crate::spec::Spec;
+
+use super::Target;
+
+/// How the target authenticates requests.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// No credentials are configured: every request goes without.
+    None,
+    /// An IAM token sent as `X-Auth-Token`.
+    Token(Secret),
+    /// AK/SK request signing (`SDK-HMAC-SHA256`).
+    AkSk { ak: Secret, sk: Secret },
+}
+
+impl Auth {
+    /// A name for reports: `none`, `token` or `aksk`.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Auth::None => "none",
+            Auth::Token(_) => "token",
+            Auth::AkSk { .. } => "aksk",
+        }
+    }
+}
+
+impl Target {
+    /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
+    pub fn auth_headers(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        now: time::OffsetDateTime,
+    ) -> Vec<(String, Secret)> {
+        let token = |t: &Secret| vec![(TOKEN_HEADER.to_owned(), t.clone())];
+        match (&self.auth, request.credentials) {
+            (_, Credentials::Missing) | (Auth::None, Credentials::Valid) => Vec::new(),
+            (Auth::Token(t), Credentials::Valid) => token(t),
+            (Auth::Token(_) | Auth::None, _) => token(&Secret::new(WRONG_TOKEN)),
+            (Auth::AkSk { ak, sk }, credentials) => {
+                let date = match credentials {
+                    Credentials::StaleDate => now - time::Duration::minutes(20),
+                    _ => now,
+                };
+                let sk = match credentials {
+                    Credentials::Wrong => Secret::new(WRONG_TOKEN),
+                    _ => sk.clone(),
+                };
+                let supplied = vec![
+                    ("Content-Type".to_owned(), "application/json".to_owned()),
+                    ("X-Project-Id".to_owned(), self.fixtures.project_id.clone()),
+                    ("X-Sdk-Date".to_owned(), signing::sdk_date(date)),
+                ];
+                let path = self.wire_path(spec, request);
+                let query = request.query_pairs(spec);
+                let unsigned = signing::Unsigned {
+                    method: request.method(spec),
+                    host: &self.host,
+                    path: &path,
+                    query: &query,
+                    headers: &supplied,
+                    body: b"",
+                };
+                let signed = signing::sign(&unsigned, ak, &sk);
+                signed
+                    .headers
+                    .into_iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+                    .map(|(k, v)| {
+                        let v = if credentials == Credentials::TamperedSignature
+                            && k == "Authorization"
+                        {
+                            tamper(&v)
+                        } else {
+                            v
+                        };
+                        (k, Secret::new(v))
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// The signature with its last hex digit changed.
+fn tamper(authorization: &str) -> String {
+    let mut v = authorization.to_owned();
+    let last = v.pop();
+    v.push(if last == Some('0') { '1' } else { '0' });
+    v
+}
+
+/// A token of plausible shape that no IAM issued.
+const WRONG_TOKEN: &str = "MIIwrongTOKENcss-conformance-0000000000000000";

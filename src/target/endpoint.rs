@@ -1,0 +1,54 @@
+//! An endpoint's base URL: what is accepted, and how it is shown.
+
+/// An endpoint's base URL, if it is one: http or https, no password, no query or fragment.
+pub fn parse_endpoint(base_url: &str) -> Result<reqwest::Url, TargetError> {
+    let endpoint = |message: &str| TargetError::Endpoint {
+        url: without_userinfo(base_url),
+        message: message.to_owned(),
+    };
+    let parsed = reqwest::Url::parse(base_url).map_err(|e| endpoint(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(endpoint("the scheme must be http or https"));
+    }
+    // A password in a URL ends up in logs and reports; credentials come from `auth`.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(endpoint(
+            "must not carry user:password@ (credentials come from the auth settings)",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(endpoint("an endpoint has no query or fragment"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(endpoint("the endpoint names no host"));
+    }
+    Ok(parsed)
+}
+
+/// `url` with any `user:password@` taken out, to be shown.
+pub fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.find('@').filter(|at| !rest[..*at].contains('/')) {
+            Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// A target that could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("endpoint `{url}`: {message}")]
+    Endpoint { url: String, message: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// A request that got no answer.
+#[derive(Debug, thiserror::Error)]
+#[error("{url}: {message}")]
+pub struct TransportError {
+    pub url: String,
+    pub message: String,
+}

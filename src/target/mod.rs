@@ -1,0 +1,420 @@
+//! The target seam: where requests go (a base URL), with which credentials, and which fixture
+//! IDs exist there. Steps and the fuzzer talk to a `Target`; whether the built-in stub or a
+//! live endpoint is behind it, they cannot tell. Its concepts, one file each: `auth` (the
+//! credentials and how a request carries them), `endpoint` (the base URL), `politeness` (rate
+//! limit, 429s, retries), `traffic` (what was sent), `curl` (a request as a command line),
+//! `loopback` (the lean client for plain-http endpoints on this machine) and `open` (a target
+//! from a profile, or the built-in stub with a target that reaches it).
+
+mod auth;
+mod curl;
+mod endpoint;
+pub mod loopback;
+pub mod open;
+mod politeness;
+mod traffic;
+
+use std::collections::HashMap;
+use std::hash::{Hash as _, Hasher as _};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::exchange::{Request, Response};
+use crate::fixtures::{Fixtures, TaskPool};
+use crate::profile::DEFAULT_TOKEN_ENV;
+use crate::signing;
+use crate::spec::Spec;
+use crate::text::{error_chain, shorten};
+
+pub use auth::Auth;
+pub use endpoint::{TargetError, TransportError, parse_endpoint, without_userinfo};
+pub use politeness::{Politeness, Transport};
+pub use traffic::Traffic;
+
+use politeness::{GIVE_UP_AFTER, retry_after};
+use traffic::{Counters, remember_first};
+
+/// A configured endpoint to check.
+#[derive(Debug)]
+pub struct Target {
+    name: String,
+    /// `scheme://host[:port]` of the base URL.
+    origin: String,
+    /// The base URL's path prefix, without a trailing `/`.
+    prefix: String,
+    /// The Host header value requests carry (and AK/SK signs).
+    host: String,
+    auth: Auth,
+    pub fixtures: Fixtures,
+    pool: TaskPool,
+    client: reqwest::Client,
+    /// The lean client for a plain-http endpoint on this machine, where nothing stands
+    /// between (no TLS, no proxy).
+    loopback: Option<loopback::Client>,
+    /// Whether requests may use the target's failed tasks (retry, abort, and anything sent
+    /// with a real failed task, which a server that does not conform might act on).
+    mutations_allowed: bool,
+    /// Whether to say what will be sent before the first such request.
+    announce_mutations: bool,
+    announced: AtomicBool,
+    politeness: Politeness,
+    limiter: Option<governor::DefaultDirectRateLimiter>,
+    /// Answers of 400 and 403 by request, so that the same request is never sent again
+    /// (the page says a client should not repeat it); off for the built-in stub.
+    refusals: Option<Mutex<HashMap<u64, RefusalSlot>>>,
+    traffic: Counters,
+    /// The variable the token comes from, named in cURL reproductions.
+    token_env: String,
+}
+
+/// The turn of identical requests, holding the refusal once one came.
+type RefusalSlot = Arc<tokio::sync::Mutex<Option<Response>>>;
+
+impl Target {
+    /// A target at `base_url` (scheme, host, port and an optional path prefix), connected
+    /// with the default transport and no politeness (as the built-in stub needs).
+    pub fn new(
+        name: impl Into<String>,
+        base_url: &str,
+        auth: Auth,
+        fixtures: Fixtures,
+    ) -> Result<Target, TargetError> {
+        Target::with_transport(name, base_url, auth, fixtures, &Transport::default())
+    }
+
+    /// `new`, connecting as `transport` says.
+    pub fn with_transport(
+        name: impl Into<String>,
+        base_url: &str,
+        auth: Auth,
+        fixtures: Fixtures,
+        transport: &Transport,
+    ) -> Result<Target, TargetError> {
+        let parsed = parse_endpoint(base_url)?;
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(transport.connect_timeout)
+            .timeout(transport.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_danger_accept_invalid_certs(transport.insecure);
+        if let Some(pem) = &transport.ca_bundle {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| TargetError::Client(format!("the CA bundle: {}", error_chain(&e))))?;
+            if certs.is_empty() {
+                return Err(TargetError::Client(
+                    "the CA bundle holds no PEM certificate".to_owned(),
+                ));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| TargetError::Client(error_chain(&e)))?;
+        let pool = TaskPool::new(&fixtures);
+        // `parse_endpoint` has made sure there is a host.
+        let host = match (parsed.host_str().unwrap_or_default(), parsed.port()) {
+            (h, Some(port)) => format!("{h}:{port}"),
+            (h, None) => h.to_owned(),
+        };
+        let loopback = (parsed.scheme() == "http"
+            && parsed.host_str().is_some_and(loopback::is_loopback))
+        .then(|| {
+            loopback::Client::new(
+                host.clone(),
+                transport.connect_timeout,
+                transport.request_timeout,
+            )
+        });
+        Ok(Target {
+            name: name.into(),
+            origin: format!("{}://{host}", parsed.scheme()),
+            prefix: parsed.path().trim_end_matches('/').to_owned(),
+            host,
+            auth,
+            fixtures,
+            pool,
+            client,
+            loopback,
+            mutations_allowed: false,
+            announce_mutations: true,
+            announced: AtomicBool::new(false),
+            politeness: Politeness::default(),
+            limiter: None,
+            refusals: Some(Mutex::new(HashMap::new())),
+            traffic: Counters::default(),
+            token_env: DEFAULT_TOKEN_ENV.to_owned(),
+        })
+    }
+
+    /// Sends as `politeness` says.
+    pub fn with_politeness(mut self, politeness: Politeness) -> Target {
+        self.limiter = politeness
+            .max_requests_per_second
+            .filter(|r| *r > 0.0)
+            .and_then(|rps| governor::Quota::with_period(Duration::from_secs_f64(1.0 / rps)))
+            .map(|quota| governor::RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
+        self.politeness = politeness;
+        self
+    }
+
+    /// Names the variable the token comes from in cURL reproductions.
+    pub fn with_token_env(mut self, var: &str) -> Target {
+        var.clone_into(&mut self.token_env);
+        self
+    }
+
+    /// Lets requests use the target's failed tasks.
+    pub fn allow_mutations(mut self, allowed: bool) -> Target {
+        self.mutations_allowed = allowed;
+        self
+    }
+
+    /// A target whose tasks are the tool's own (the built-in stub): mutations allowed, and
+    /// nothing to announce.
+    pub fn owned_by_us(mut self) -> Target {
+        self.mutations_allowed = true;
+        self.announce_mutations = false;
+        self.refusals = None;
+        self
+    }
+
+    pub fn mutations_allowed(&self) -> bool {
+        self.mutations_allowed
+    }
+
+    /// Before the first request that uses a real failed task, says on stderr what will be
+    /// sent (credentials never shown).
+    pub fn announce_mutation(&self, spec: &Spec, request: &Request, what: &str) {
+        if self.announce_mutations && !self.announced.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "css-conformance: first mutating request to {} ({what}), mutations allowed:\n  {} {}",
+                self.name,
+                request.method(spec),
+                self.url(spec, request)
+            );
+        }
+    }
+
+    /// What the target is called in reports: the endpoint, or "built-in stub".
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// Takes a failed task that no other scenario of this run has used.
+    pub fn take_failed_task(&self) -> Option<String> {
+        self.pool.take()
+    }
+
+    /// The URL a request goes to (AK/SK signing puts the query in canonical order).
+    pub fn url(&self, spec: &Spec, request: &Request) -> String {
+        self.url_of(&self.request_target(spec, request))
+    }
+
+    /// The URL of a request target (path and query) of this target's.
+    fn url_of(&self, request_target: &str) -> String {
+        format!("{}{request_target}", self.origin)
+    }
+
+    /// The path and query as they go on the wire, behind the endpoint's path prefix.
+    fn request_target(&self, spec: &Spec, request: &Request) -> String {
+        let mut target = self.wire_path(spec, request);
+        let query = match &self.auth {
+            Auth::AkSk { .. } => signing::canonical_query(&request.query_pairs(spec)),
+            _ => request.query_string(spec),
+        };
+        if !query.is_empty() {
+            target.push('?');
+            target.push_str(&query);
+        }
+        target
+    }
+
+    /// The request's path on the wire, behind the endpoint's path prefix.
+    fn wire_path(&self, spec: &Spec, request: &Request) -> String {
+        let mut path = self.prefix.clone();
+        request.write_path(spec, &mut path);
+        path
+    }
+
+    /// Sends `request` and returns the answer, politely: within the rate limit, waiting out
+    /// 429s, retrying network errors and 5xx a bounded number of times, and never sending
+    /// again a request that was refused with 400 or 403 (its answer stands).
+    pub async fn send(&self, spec: &Spec, request: &Request) -> Result<Response, TransportError> {
+        // The URL without the origin, which is the same for every request: the full URL is
+        // put together only where one is shown or reqwest sends it.
+        let request_target = self.request_target(spec, request);
+        if self.traffic.answered.load(Ordering::Relaxed) == 0
+            && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
+        {
+            return Err(TransportError {
+                url: self.url_of(&request_target),
+                message: format!(
+                    "not sent: the target answered none of the first {GIVE_UP_AFTER} requests"
+                ),
+            });
+        }
+        // Identical requests take turns, so that one refused while another was in flight is
+        // not sent again either.
+        let turn = self.refusals.as_ref().and_then(|refusals| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&request_target, request.credentials, &request.method).hash(&mut h);
+            let fingerprint = h.finish();
+            let slot = refusals
+                .lock()
+                .ok()?
+                .entry(fingerprint)
+                .or_default()
+                .clone();
+            Some((fingerprint, slot))
+        });
+        let mut refused = match &turn {
+            Some((_, slot)) => Some(slot.lock().await),
+            None => None,
+        };
+        if let Some(answer) = refused.as_deref().and_then(Option::as_ref) {
+            self.traffic.not_resent.fetch_add(1, Ordering::Relaxed);
+            return Ok(answer.clone());
+        }
+        let logged = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| shorten(&self.url_of(&request_target)).to_owned());
+        let response = self.send_politely(spec, request, &request_target).await;
+        if let Some(url) = logged {
+            match &response {
+                Ok(r) => tracing::debug!(
+                    status = r.status,
+                    body_bytes = r.body.len(),
+                    "{} {url}",
+                    request.method(spec)
+                ),
+                Err(e) => tracing::debug!(error = %e.message, "{} {url}", request.method(spec)),
+            }
+        }
+        let counter = match &response {
+            Ok(_) => &self.traffic.answered,
+            Err(e) => {
+                remember_first(&self.traffic.first_fault, || e.message.clone());
+                &self.traffic.faults
+            }
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let (Some((fingerprint, slot)), Some(refusals)) = (&turn, &self.refusals)
+            && let Ok(mut refusals) = refusals.lock()
+        {
+            match &response {
+                Ok(r) if !spec.client_may_repeat(r.status) => {
+                    if let Some(answer) = refused.as_deref_mut() {
+                        *answer = Some(r.clone());
+                    }
+                    refusals.insert(*fingerprint, Arc::clone(slot));
+                }
+                // Only refusals are remembered; other answers may change when sent again.
+                _ => {
+                    refusals.remove(fingerprint);
+                }
+            }
+        }
+        response
+    }
+
+    /// One exchange: the answer and its `Retry-After`, or the error and whether it happened
+    /// before a connection was made.
+    async fn send_once(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        request_target: &str,
+    ) -> Result<(Response, Option<Duration>), (TransportError, bool)> {
+        if let Some(client) = &self.loopback {
+            let headers = self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
+            return match client
+                .send(request.method(spec), request_target, &headers)
+                .await
+            {
+                Ok(answer) => Ok((
+                    Response {
+                        status: answer.status,
+                        content_type: answer.content_type,
+                        body: answer.body,
+                    },
+                    answer.retry_after.as_deref().and_then(retry_after),
+                )),
+                Err(failure) => Err((
+                    TransportError {
+                        url: self.url_of(request_target),
+                        message: failure.message,
+                    },
+                    failure.connect,
+                )),
+            };
+        }
+        let url = &self.url_of(request_target);
+        let fail = |e: reqwest::Error| {
+            let connect = e.is_connect();
+            let error = TransportError {
+                url: url.to_owned(),
+                message: error_chain(&e),
+            };
+            (error, connect)
+        };
+        let method = reqwest::Method::from_bytes(request.method(spec).as_bytes())
+            .unwrap_or(reqwest::Method::PUT);
+        let mut builder = self.client.request(method, url);
+        for (name, value) in self.auth_headers(spec, request, time::OffsetDateTime::now_utc()) {
+            builder = builder.header(name, value.expose());
+        }
+        let mut response = builder.send().await.map_err(fail)?;
+        let status = response.status().as_u16();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(fail)? {
+            if loopback::append_capped(&mut body, &chunk) {
+                break;
+            }
+        }
+        Ok((
+            Response {
+                status,
+                content_type,
+                body,
+            },
+            retry_after,
+        ))
+    }
+}
+
+/// reqwest is built without a default TLS provider to keep the build lean; ring is ours.
+fn install_crypto_provider() {
+    // Err only means another provider is installed already, which serves as well.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_do_not_print() {
+        let auth = Auth::Token(crate::secret::Secret::new("canary-7f3a"));
+        assert!(!format!("{auth:?}").contains("canary"));
+    }
+
+    #[test]
+    fn rejects_an_endpoint_that_is_not_http() {
+        let err = Target::new("x", "ftp://example", Auth::None, Fixtures::builtin()).unwrap_err();
+        assert!(err.to_string().contains("ftp://example"), "{err}");
+    }
+}

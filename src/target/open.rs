@@ -1,0 +1,168 @@
+//! Opening a target: a live endpoint from a profile (secrets read from the variables it
+//! names), or a fresh built-in stub and the target that reaches it. The runner sees only the
+//! `Target`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::fixtures::Fixtures;
+use crate::profile::{AuthMethod, Origins, Profile, ProfileError};
+use crate::secret::Secret;
+use crate::spec::Spec;
+use crate::stub::{self, Deviation, Stub};
+
+use super::{Auth, Politeness, Target, TargetError, Transport, parse_endpoint};
+
+/// A target to run against, with the profile it came from.
+pub struct Opened {
+    /// The built-in stub, when it is the target; it serves while this is kept.
+    pub stub: Option<Stub>,
+    pub target: Target,
+    pub profile: Profile,
+}
+
+/// The target `profile` names, or a fresh built-in stub (conforming unless `deviation`) when it
+/// names no endpoint.
+pub async fn target(
+    spec: &Arc<Spec>,
+    profile: Profile,
+    origins: &Origins,
+    deviation: Option<Deviation>,
+) -> Result<Opened, ProfileError> {
+    if profile.is_live() {
+        let target = live(&profile, origins)?;
+        return Ok(Opened {
+            stub: None,
+            target,
+            profile,
+        });
+    }
+    let (stub, target) = stub_target(Arc::clone(spec), deviation, profile.auth.method).await;
+    Ok(Opened {
+        stub: Some(stub),
+        target,
+        profile,
+    })
+}
+
+/// The live target `profile` describes. Secrets are read from the variables it names.
+pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError> {
+    let invalid = |key: &str, message: String| ProfileError::Invalid {
+        origin: origins.of(key),
+        key: key.to_owned(),
+        message,
+    };
+    let required = |key: &str, value: &Option<String>| {
+        value
+            .clone()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| invalid(key, "is required when `endpoint` is set".to_owned()))
+    };
+    let endpoint = required("endpoint", &profile.endpoint)?;
+    let target_error = |reason: TargetError| invalid("endpoint", reason.to_string());
+    // A bad URL is said before anything is asked of the environment.
+    parse_endpoint(&endpoint).map_err(target_error)?;
+    let fixtures = Fixtures {
+        project_id: required("project_id", &profile.project_id)?,
+        cluster_id: required("fixtures.cluster_id", &profile.fixtures.cluster_id)?,
+        failed_action_ids: profile.fixtures.failed_action_ids.clone(),
+        not_failed_action_id: profile.fixtures.not_failed_action_id.clone(),
+        foreign_project_id: profile.fixtures.foreign_project_id.clone(),
+        generated_failed_tasks: false,
+    };
+    let auth = credentials(profile, origins)?;
+    profile.validate(origins)?;
+    let transport = transport(profile, origins)?;
+    let target = Target::with_transport(&endpoint, &endpoint, auth, fixtures, &transport)
+        .map_err(target_error)?;
+    Ok(target
+        .allow_mutations(profile.safety.allow_mutations)
+        .with_politeness(politeness(profile))
+        .with_token_env(&profile.auth.token_env))
+}
+
+/// The credentials, read from the environment variables the profile names.
+pub fn credentials(profile: &Profile, origins: &Origins) -> Result<Auth, ProfileError> {
+    let read = |key: &str, var: &str| match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
+        _ => Err(ProfileError::Invalid {
+            origin: origins.of(key),
+            key: key.to_owned(),
+            message: format!(
+                "names the environment variable {var}, which is unset or empty (auth.method is {})",
+                profile.auth.method.name()
+            ),
+        }),
+    };
+    let auth = &profile.auth;
+    Ok(match auth.method {
+        AuthMethod::None => Auth::None,
+        AuthMethod::Token => Auth::Token(read("auth.token_env", &auth.token_env)?),
+        AuthMethod::Aksk => Auth::AkSk {
+            ak: read("auth.ak_env", &auth.ak_env)?,
+            sk: read("auth.sk_env", &auth.sk_env)?,
+        },
+    })
+}
+
+/// How to connect: timeouts and TLS.
+pub fn transport(profile: &Profile, origins: &Origins) -> Result<Transport, ProfileError> {
+    let ca_bundle = match &profile.tls.ca_bundle {
+        None => None,
+        Some(file) => Some(std::fs::read(file).map_err(|e| ProfileError::Invalid {
+            origin: origins.of("tls.ca_bundle"),
+            key: "tls.ca_bundle".to_owned(),
+            message: format!("{}: {e}", file.display()),
+        })?),
+    };
+    Ok(Transport {
+        connect_timeout: Duration::from_millis(profile.timeouts.connect_ms),
+        request_timeout: Duration::from_millis(profile.timeouts.request_ms),
+        ca_bundle,
+        insecure: profile.tls.insecure,
+    })
+}
+
+/// How politely to send.
+pub fn politeness(profile: &Profile) -> Politeness {
+    let rps = profile.safety.max_requests_per_second;
+    Politeness {
+        max_requests_per_second: (rps > 0.0).then_some(rps),
+        retries: profile.retries.max,
+        backoff: Duration::from_millis(profile.retries.backoff_ms),
+        max_retry_after: Duration::from_secs(profile.retries.max_retry_after_s),
+    }
+}
+
+/// A fresh built-in stub (conforming unless `deviation`) and the target that reaches it,
+/// signing in as `auth` says. The stub serves for as long as it is kept.
+pub async fn stub_target(
+    spec: Arc<Spec>,
+    deviation: Option<Deviation>,
+    auth: AuthMethod,
+) -> (Stub, Target) {
+    let fixtures = Fixtures::builtin();
+    let stub = Stub::start(spec, &fixtures, &stub::stub_credentials(), deviation).await;
+    let mut name = match deviation {
+        None => "built-in stub".to_owned(),
+        Some(d) => format!("built-in stub, deviating: {d:?}"),
+    };
+    let auth = match auth {
+        AuthMethod::Token => Auth::Token(Secret::new(stub::STUB_TOKEN)),
+        AuthMethod::Aksk => {
+            name.push_str(", AK/SK signed");
+            Auth::AkSk {
+                ak: Secret::new(stub::STUB_ACCESS_KEY),
+                sk: Secret::new(stub::STUB_SECRET_KEY),
+            }
+        }
+        AuthMethod::None => {
+            name.push_str(", without credentials");
+            Auth::None
+        }
+    };
+    let target = Target::new(name, &stub.base_url(), auth, fixtures)
+        .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"))
+        .owned_by_us();
+    (stub, target)
+}

@@ -1,0 +1,64 @@
+//! What the politeness layer did in a run: requests sent, retried, throttled, not re-sent,
+//! answered and unanswered.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::Target;
+
+/// What the politeness layer did in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Traffic {
+    /// Requests that went on the wire, retries included.
+    pub sent: u64,
+    /// Retries after a network error or a 5xx.
+    pub retried: u64,
+    /// Waits after a 429.
+    pub throttled: u64,
+    /// Requests not sent because the same request had been refused with 400 or 403.
+    pub not_resent: u64,
+    /// What the first retry was for.
+    pub first_retry: Option<String>,
+    /// Requests answered, and requests that got no answer.
+    pub answered: u64,
+    pub faults: u64,
+    /// Why the first request that got no answer got none.
+    pub first_fault: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    /// Requests that got an answer, and requests that got none (after retries).
+    pub(super) answered: AtomicU64,
+    pub(super) faults: AtomicU64,
+    pub(super) sent: AtomicU64,
+    pub(super) retried: AtomicU64,
+    pub(super) throttled: AtomicU64,
+    pub(super) not_resent: AtomicU64,
+    pub(super) first_retry: Mutex<Option<String>>,
+    pub(super) first_fault: Mutex<Option<String>>,
+}
+
+impl Target {
+    /// What the politeness layer did so far.
+    pub fn traffic(&self) -> Traffic {
+        let c = &self.traffic;
+        Traffic {
+            sent: c.sent.load(Ordering::Relaxed),
+            retried: c.retried.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+            not_resent: c.not_resent.load(Ordering::Relaxed),
+            first_retry: c.first_retry.lock().ok().and_then(|f| f.clone()),
+            answered: c.answered.load(Ordering::Relaxed),
+            faults: c.faults.load(Ordering::Relaxed),
+            first_fault: c.first_fault.lock().ok().and_then(|f| f.clone()),
+        }
+    }
+}
+
+/// Keeps the first of a series of descriptions (the first retry, the first fault).
+pub(super) fn remember_first(slot: &Mutex<Option<String>>, what: impl FnOnce() -> String) {
+    if let Ok(mut first) = slot.lock() {
+        first.get_or_insert_with(what);
+    }
+}

@@ -1,0 +1,191 @@
+//! The console: one line per clause, evidence under what did not pass, the summary, then
+//! the traffic and the fuzzer's findings.
+
+use std::fmt::Write as _;
+
+use crate::fuzz::Summary;
+use crate::report::{Grade, Report};
+use crate::spec::Level;
+use crate::target::Traffic;
+use crate::text::shorten;
+
+use super::{Document, Writer};
+
+/// How many pieces of evidence the console shows per clause.
+const EVIDENCE_SHOWN: usize = 3;
+
+/// The console rendering; `quiet` leaves out the clauses that passed, `colors` paints the
+/// verdicts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Console {
+    pub quiet: bool,
+    pub colors: bool,
+}
+
+impl Writer for Console {
+    fn render(&self, doc: &Document) -> String {
+        let mut out = self.clauses(&doc.report);
+        if let Some(traffic) = &doc.traffic {
+            out.push_str(&traffic_lines(traffic));
+        }
+        if let Some(summary) = &doc.fuzz {
+            out.push_str(&fuzz_summary(summary));
+        }
+        out
+    }
+}
+
+impl Console {
+    /// The clause lines and the verdict.
+    pub fn clauses(&self, report: &Report) -> String {
+        let passed_too = !self.quiet;
+        let colors = self.colors;
+        let paint = |g: Grade| {
+            let style = match g {
+                Grade::Pass => console::Style::new().green(),
+                Grade::Fail => console::Style::new().red().bold(),
+                Grade::NonStrict => console::Style::new().yellow(),
+                Grade::Xfail | Grade::Xpass => console::Style::new().magenta(),
+                Grade::Skip | Grade::Info => console::Style::new().dim(),
+            };
+            style.force_styling(colors).apply_to(g.label()).to_string()
+        };
+        let mut out = String::new();
+        let _ = writeln!(out, "Target: {}", report.target);
+        for c in report
+            .clauses
+            .iter()
+            .filter(|c| passed_too || c.grade != Grade::Pass)
+        {
+            let _ = writeln!(
+                out,
+                "{:<13} {:<8} {}  {}",
+                c.id,
+                c.level.to_string(),
+                paint(c.grade),
+                c.statement
+            );
+            if !c.evidence.is_empty() && c.grade != Grade::Pass {
+                for e in c.evidence.iter().take(EVIDENCE_SHOWN) {
+                    let _ = writeln!(out, "      {}", e.replace('\n', "\n      "));
+                }
+                if c.evidence.len() > EVIDENCE_SHOWN {
+                    let _ = writeln!(out, "      ({} more)", c.evidence.len() - EVIDENCE_SHOWN);
+                }
+            }
+        }
+        let n = |g: Grade| report.clauses.iter().filter(|c| c.grade == g).count();
+        let grades: Vec<String> = Grade::ALL
+            .iter()
+            .filter(|g| matches!(g, Grade::Pass | Grade::Fail | Grade::Skip) || n(**g) > 0)
+            .map(|g| format!("{} {}", n(*g), g.label()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n{} clauses: {}; {} scenarios: {} passed, {} failed, {} skipped",
+            report.clauses.len(),
+            grades.join(", "),
+            report.scenarios_passed + report.scenarios_failed + report.scenarios_skipped,
+            report.scenarios_passed,
+            report.scenarios_failed,
+            report.scenarios_skipped,
+        );
+        let must = report.must_failures();
+        let unjudged = report
+            .clauses
+            .iter()
+            .filter(|c| c.level == Level::Must && c.grade == Grade::Skip)
+            .count();
+        if !must.is_empty() {
+            let what = if report.strict {
+                "clauses failed (strict)"
+            } else {
+                "MUST clauses failed"
+            };
+            let _ = writeln!(out, "NOT conformant: {what}: {}", must.join(", "));
+        } else if unjudged > 0 {
+            let _ = writeln!(
+                out,
+                "No MUST clause failed; {unjudged} MUST clause(s) were not judged (SKIP)."
+            );
+        } else {
+            let _ = writeln!(out, "Conformant: every MUST clause passed.");
+        }
+        if n(Grade::NonStrict) > 0 && !report.strict {
+            let _ = writeln!(
+                out,
+                "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
+            );
+        }
+        if n(Grade::Xpass) > 0 {
+            let _ = writeln!(
+                out,
+                "XPASS: expected deviations no longer observed; remove them from the profile."
+            );
+        }
+        out
+    }
+}
+
+/// What the politeness layer did, when it did anything worth a line, and the requests that
+/// got no answer.
+pub fn traffic_lines(traffic: &Traffic) -> String {
+    let mut out = String::new();
+    if traffic.retried + traffic.throttled + traffic.not_resent > 0 {
+        let _ = writeln!(
+            out,
+            "Traffic: {} requests sent; {} retried after a network error or 5xx{}; {} waits for 429; {} not re-sent after a 400/403",
+            traffic.sent,
+            traffic.retried,
+            traffic
+                .first_retry
+                .as_deref()
+                .map_or(String::new(), |f| format!(" (first: {f})")),
+            traffic.throttled,
+            traffic.not_resent
+        );
+    }
+    if traffic.faults > 0 {
+        let _ = writeln!(
+            out,
+            "Target faults: {} request(s) got no answer (the first: {}); what they were for is not judged",
+            traffic.faults,
+            traffic.first_fault.as_deref().unwrap_or("no answer")
+        );
+    }
+    out
+}
+
+/// The fuzzer's totals, then each finding with its minimal case and cURL line.
+pub fn fuzz_summary(summary: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Fuzz: {} cases, seed {}, {:.2} s ({:.0} cases/s); {} judged, {} without a failed task, {} transport errors; {} finding(s)",
+        summary.cases,
+        summary.seed,
+        summary.elapsed.as_secs_f64(),
+        summary.cases_per_second(),
+        summary.judged,
+        summary.without_task,
+        summary.transport_errors,
+        summary.findings.len()
+    );
+    if let Some(e) = &summary.first_transport_error {
+        let _ = writeln!(out, "  first transport error: {e}");
+    }
+    for f in &summary.findings {
+        let n = summary.violations.get(&f.clause).copied().unwrap_or(1);
+        let _ = writeln!(
+            out,
+            "FINDING {} [{}]: {} case(s); minimal case (seed {}, case {}, {} shrink steps):",
+            f.clause, f.level, n, f.seed, f.case_index, f.shrink_steps
+        );
+        for v in f.verdict.violations.iter().filter(|v| v.clause == f.clause) {
+            let _ = writeln!(out, "  expected {}; got {}", v.expected, v.evidence);
+        }
+        let _ = writeln!(out, "  {} {}", f.method, shorten(&f.url));
+        let _ = writeln!(out, "  {}", f.curl);
+    }
+    out
+}

@@ -1,0 +1,78 @@
+//! `report.json`: the whole result in a stable schema (`css-conformance-report/1`, documented
+//! in the README).
+
+use serde::Serialize;
+
+use crate::fuzz::Summary;
+use crate::report::ClauseResult;
+
+use super::{Document, Writer, rfc3339};
+
+/// The `schema` value of `report.json`; it changes when a field changes meaning or goes.
+pub const SCHEMA: &str = "css-conformance-report/1";
+
+/// `report.json`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json;
+
+impl Writer for Json {
+    fn render(&self, doc: &Document) -> String {
+        let report = &doc.report;
+        let json = Schema {
+            schema: SCHEMA,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            target: &report.target,
+            profile: &doc.profile,
+            seed: doc.fuzz.as_ref().map(|f| f.seed),
+            started: rfc3339(doc.started),
+            duration_s: doc.duration.as_secs_f64(),
+            strict: report.strict,
+            conformant: report.conformant(),
+            summary: Totals {
+                clauses: doc.grade_counts(),
+                scenarios_passed: report.scenarios_passed,
+                scenarios_failed: report.scenarios_failed,
+                scenarios_skipped: report.scenarios_skipped,
+            },
+            clauses: &report.clauses,
+            fuzz: doc.fuzz.as_ref(),
+        };
+        serde_json::to_string_pretty(&json).unwrap_or_else(|e| unreachable!("plain data: {e}"))
+            + "\n"
+    }
+}
+
+/// The fields of `report.json`, in order.
+#[derive(Serialize)]
+struct Schema<'a> {
+    schema: &'static str,
+    tool: Tool,
+    target: &'a str,
+    profile: &'a serde_json::Value,
+    seed: Option<u64>,
+    started: String,
+    duration_s: f64,
+    strict: bool,
+    conformant: bool,
+    summary: Totals,
+    clauses: &'a [ClauseResult],
+    fuzz: Option<&'a Summary>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+/// Counts by verdict and by scenario outcome.
+#[derive(Serialize)]
+struct Totals {
+    clauses: std::collections::BTreeMap<&'static str, usize>,
+    scenarios_passed: usize,
+    scenarios_failed: usize,
+    scenarios_skipped: usize,
+}

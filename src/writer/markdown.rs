@@ -1,0 +1,66 @@
+//! `report.md`: the clause table and the evidence, for a merge request.
+
+use std::fmt::Write as _;
+
+use crate::report::{ClauseResult, Grade};
+
+use super::{Document, Writer, fuzz_line, rfc3339, shows};
+
+/// `report.md`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Markdown;
+
+impl Writer for Markdown {
+    /// The clause table in Markdown, for a merge request.
+    fn render(&self, doc: &Document) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# css-conformance: {}\n", doc.report.target);
+        let _ = writeln!(out, "**{}**\n", doc.headline());
+        let _ = writeln!(
+            out,
+            "{} {} · started {} · {:.2} s{}\n",
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+            rfc3339(doc.started),
+            doc.duration.as_secs_f64(),
+            doc.fuzz
+                .as_ref()
+                .map(|f| f.seed)
+                .map_or(String::new(), |s| format!(" · fuzz seed {s}"))
+        );
+        let _ = writeln!(out, "| Clause | Level | Verdict | Statement |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for c in &doc.report.clauses {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                c.id,
+                c.level,
+                verdict_cell(c.grade),
+                c.statement.replace('|', "\\|")
+            );
+        }
+        let shown: Vec<&ClauseResult> = doc.report.clauses.iter().filter(|c| shows(c)).collect();
+        if !shown.is_empty() {
+            let _ = writeln!(out, "\n## Evidence\n");
+            for c in shown {
+                let _ = writeln!(out, "### {} {}\n", c.id, c.grade.label());
+                for e in &c.evidence {
+                    let _ = writeln!(out, "```\n{}\n```", e.replace("```", "'''"));
+                }
+                out.push('\n');
+            }
+        }
+        if let Some(f) = &doc.fuzz {
+            let _ = writeln!(out, "## Fuzzing\n\n{}", fuzz_line(f));
+        }
+        out
+    }
+}
+
+fn verdict_cell(grade: Grade) -> String {
+    match grade {
+        Grade::Fail => "**FAIL**".to_owned(),
+        g => g.label().to_owned(),
+    }
+}

@@ -1,0 +1,178 @@
+//! The writers: one stage that renders one run's result, `Document`, for each place it goes,
+//! named as cucumber names its writers: `writer::Console`, `writer::Markdown`,
+//! `writer::Html`, `writer::Json` (`report.json`, a stable schema documented in the README)
+//! and `writer::JUnit`.
+
+mod console;
+mod html;
+pub mod json;
+pub mod junit;
+mod markdown;
+
+use std::path::{Path, PathBuf};
+
+use crate::fuzz::Summary;
+use crate::report::{Grade, Report};
+use crate::session::ScenarioRecord;
+use crate::target::Traffic;
+
+pub use console::{Console, fuzz_summary, traffic_lines};
+pub use html::Html;
+pub use json::{Json, SCHEMA};
+pub use junit::JUnit;
+pub use markdown::Markdown;
+
+/// Renders a run's result for one place.
+pub trait Writer {
+    fn render(&self, doc: &Document) -> String;
+}
+
+/// Everything a run's reports say: the graded clauses, the scenarios with their judgements,
+/// the fuzzer's summary, what the politeness layer did, and what the run was (profile, time).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub report: Report,
+    pub records: Vec<ScenarioRecord>,
+    pub fuzz: Option<Summary>,
+    /// What went on the wire, when the run sent anything of its own.
+    pub traffic: Option<Traffic>,
+    /// The profile in force (file, environment and flags merged), as YAML keys; it names the
+    /// variables that hold secrets, never their values.
+    pub profile: serde_json::Value,
+    pub started: time::OffsetDateTime,
+    pub duration: std::time::Duration,
+}
+
+impl Document {
+    /// A document of `report` alone: no scenarios, fuzzing or traffic.
+    pub fn new(
+        report: &Report,
+        profile: serde_json::Value,
+        fuzz: Option<&Summary>,
+        started: time::OffsetDateTime,
+        duration: std::time::Duration,
+    ) -> Document {
+        Document {
+            report: report.clone(),
+            records: Vec::new(),
+            fuzz: fuzz.cloned(),
+            traffic: None,
+            profile: without_userinfo(profile),
+            started,
+            duration,
+        }
+    }
+
+    /// The same document, with the scenarios' records.
+    pub fn with_records(mut self, records: Vec<ScenarioRecord>) -> Document {
+        self.records = records;
+        self
+    }
+
+    /// The same document, with what the politeness layer did.
+    pub fn with_traffic(mut self, traffic: Traffic) -> Document {
+        self.traffic = Some(traffic);
+        self
+    }
+
+    /// Clause counts by verdict, every verdict named, in the order of their labels.
+    fn grade_counts(&self) -> std::collections::BTreeMap<&'static str, usize> {
+        Grade::ALL
+            .iter()
+            .map(|g| {
+                let n = self.report.clauses.iter().filter(|c| c.grade == *g).count();
+                (g.label(), n)
+            })
+            .collect()
+    }
+
+    /// The one-line summary every rendering leads with.
+    pub fn headline(&self) -> String {
+        let counts: Vec<String> = self
+            .grade_counts()
+            .into_iter()
+            .filter(|(label, n)| *n > 0 || matches!(*label, "PASS" | "FAIL"))
+            .map(|(label, n)| format!("{n} {label}"))
+            .collect();
+        format!(
+            "{}: {} clauses ({}){}",
+            if self.report.conformant() {
+                "Conformant"
+            } else {
+                "NOT conformant"
+            },
+            self.report.clauses.len(),
+            counts.join(", "),
+            if self.report.strict { ", strict" } else { "" }
+        )
+    }
+
+    /// Writes `report.json`, `report.md` and `report.html` into `dir`, returning their paths.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, WriteError> {
+        let fail = |path: &Path, e: &dyn std::fmt::Display| WriteError {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+        let writers: [(&str, &dyn Writer); 3] = [
+            ("report.json", &Json),
+            ("report.md", &Markdown),
+            ("report.html", &Html),
+        ];
+        let mut written = Vec::new();
+        for (name, writer) in writers {
+            let path = dir.join(name);
+            std::fs::write(&path, writer.render(self)).map_err(|e| fail(&path, &e))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// A report directory that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("--report-dir {}: {message}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// The fuzzer's totals in a sentence (Markdown and HTML).
+fn fuzz_line(f: &Summary) -> String {
+    format!(
+        "{} generated cases (seed {}): {} judged, {} without a failed task, {} transport errors; {} finding(s).",
+        f.cases,
+        f.seed,
+        f.judged,
+        f.without_task,
+        f.transport_errors,
+        f.findings.len()
+    )
+}
+
+/// `2026-11-27T01:46:18Z`.
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The profile with any `user:password@` taken out of its endpoint.
+fn without_userinfo(mut profile: serde_json::Value) -> serde_json::Value {
+    if let Some(serde_json::Value::String(endpoint)) = profile.get_mut("endpoint") {
+        *endpoint = crate::target::without_userinfo(endpoint);
+    }
+    profile
+}
+
+/// Whether a clause's evidence is worth showing: it did not simply pass.
+fn shows(c: &crate::report::ClauseResult) -> bool {
+    c.grade != Grade::Pass && !c.evidence.is_empty()
+}
