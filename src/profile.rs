@@ -464,6 +464,12 @@ impl Profile {
 /// The variable a token is read from unless a profile names another.
 pub const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
 
+impl std::fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl AuthMethod {
     pub fn name(self) -> &'static str {
         match self {

@@ -2,7 +2,7 @@
 
 use crate::fixtures::Fixtures;
 use crate::secret::Secret;
-use crate::spec::Spec;
+use crate::spec::{IdParam, Spec};
 use crate::text::{FileError, line_of};
 
 use super::Credentials;
@@ -38,15 +38,15 @@ pub fn load_fixtures(
     } else {
         serde_yaml::from_str(&text).map_err(|e| FileError::syntax(file, &e))?
     };
-    let check = |key: &str, param: &str, value: &str| {
+    let check = |key: &str, param: IdParam, value: &str| {
         let fits = spec
-            .observed_format(param)
+            .observed_format(param.name())
             .is_some_and(|re| re.is_match(value));
         if fits {
             return Ok(());
         }
         let format = spec
-            .path_parameter(param)
+            .path_parameter(param.name())
             .map_or("", |p| p.observed_format.as_str());
         Err(FileError::Invalid {
             file: file.to_owned(),
@@ -58,21 +58,21 @@ pub fn load_fixtures(
         })
     };
     if let Some(v) = given.project_id {
-        check("project_id", "project_id", &v)?;
+        check("project_id", IdParam::Project, &v)?;
         fixtures.project_id = v;
     }
     if let Some(v) = given.cluster_id {
-        check("cluster_id", "cluster_id", &v)?;
+        check("cluster_id", IdParam::Cluster, &v)?;
         fixtures.cluster_id = v;
     }
     if let Some(ids) = given.failed_action_ids {
         for v in &ids {
-            check("failed_action_ids", "action_id", v)?;
+            check("failed_action_ids", IdParam::Action, v)?;
         }
         fixtures.failed_action_ids = ids;
     }
     if let Some(v) = given.not_failed_action_id {
-        check("not_failed_action_id", "action_id", &v)?;
+        check("not_failed_action_id", IdParam::Action, &v)?;
         fixtures.not_failed_action_id = Some(v);
     }
     if let Some(v) = given.token {

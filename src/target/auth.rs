@@ -1,6 +1,7 @@
 //! The credentials a target is reached with, and how a request carries them.
 
 use crate::exchange::{Credentials, Request, TOKEN_HEADER};
+use crate::profile::AuthMethod;
 use crate::secret::Secret;
 use crate::signing;
 use crate::spec::Spec;
@@ -19,12 +20,12 @@ pub enum Auth {
 }
 
 impl Auth {
-    /// A name for reports: `none`, `token` or `aksk`.
-    pub fn method(&self) -> &'static str {
+    /// How it signs in: `none`, `token` or `aksk` in reports.
+    pub fn method(&self) -> AuthMethod {
         match self {
-            Auth::None => "none",
-            Auth::Token(_) => "token",
-            Auth::AkSk { .. } => "aksk",
+            Auth::None => AuthMethod::None,
+            Auth::Token(_) => AuthMethod::Token,
+            Auth::AkSk { .. } => AuthMethod::Aksk,
         }
     }
 }

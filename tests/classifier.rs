@@ -1,0 +1,149 @@
+//! One rule for which kind a request is: the labels the strategies give their generated cases,
+//! and the labels the steps give every request the features send, all equal what the one
+//! classifier (`classify::classify`, which the stub answers with) says of that request.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use proptest::prop_assert_eq;
+use proptest::test_runner::{Config, TestRunner};
+
+use css_conformance::classify::{self, Parts, Site, TaskState};
+use css_conformance::exchange::{Credentials, Request};
+use css_conformance::features;
+use css_conformance::fixtures::{Fixtures, generated_failed_task_index};
+use css_conformance::profile::AuthMethod;
+use css_conformance::session::ScenarioRecord;
+use css_conformance::spec::{Kind, Spec};
+use css_conformance::strategy::{Draft, Scope, Slot, arb_draft};
+use css_conformance::suite::{self, Options};
+use css_conformance::target::{Auth, Target, open};
+
+/// What the classifier says of `request` on a target with `fixtures`, whose failed tasks
+/// are failed unless in `spent`.
+fn classified(
+    spec: &Spec,
+    fixtures: &Fixtures,
+    spent: &BTreeSet<String>,
+    request: &Request,
+) -> Kind {
+    let task = |id: &str| {
+        let failed = fixtures.failed_action_ids.iter().any(|t| t == id)
+            || (fixtures.generated_failed_tasks && generated_failed_task_index(id).is_some());
+        if failed && !spent.contains(id) {
+            Some(TaskState::Failed)
+        } else if failed || fixtures.not_failed_action_id.as_deref() == Some(id) {
+            Some(TaskState::NotFailed)
+        } else {
+            None
+        }
+    };
+    let site = Site {
+        project_id: &fixtures.project_id,
+        cluster_id: &fixtures.cluster_id,
+        task: &task,
+    };
+    classify::classify(spec, &site, &Parts::of(spec, request))
+}
+
+/// The requests of `records` whose label is not the classifier's: (where, label, classifier).
+/// Within a scenario, a task an accepted request spent is failed no more.
+fn mislabelled_requests(
+    spec: &Spec,
+    fixtures: &Fixtures,
+    records: &[ScenarioRecord],
+) -> Vec<(String, Kind, Kind)> {
+    let mut wrong = Vec::new();
+    for r in records {
+        let mut spent = BTreeSet::new();
+        for j in &r.judgements {
+            let kind = classified(spec, fixtures, &spent, &j.request);
+            if kind != j.verdict.kind {
+                wrong.push((format!("{} {}", r.location, j.url), j.verdict.kind, kind));
+            }
+            if spec.expectation(kind).accepts() && j.status == 200 {
+                spent.insert(j.request.action_id.clone());
+            }
+        }
+    }
+    wrong
+}
+
+/// A target for drafts to resolve against; nothing is sent to it.
+fn target_for_drafts() -> Target {
+    let auth = Auth::Token(css_conformance::secret::Secret::new("t"));
+    Target::new("drafts", "http://127.0.0.1:9", auth, Fixtures::builtin()).unwrap()
+}
+
+#[test]
+fn every_generated_case_is_labelled_as_the_classifier_says() {
+    let spec = Spec::embedded();
+    let target = target_for_drafts();
+    let none = BTreeSet::new();
+    for mutations in [true, false] {
+        let mut runner = TestRunner::new(Config {
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let strategy = arb_draft(&spec, Scope { mutations });
+        let result = runner.run(&strategy, |draft| {
+            let case = draft.resolve(&target).expect("a failed task to spare");
+            let kind = classified(&spec, &target.fixtures, &none, &case.request);
+            prop_assert_eq!(kind, draft.kind, "{:?}", case.request);
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("mutations {mutations}: {e}");
+        }
+    }
+}
+
+#[test]
+fn a_mislabelled_case_is_told_apart() {
+    let spec = Spec::embedded();
+    let target = target_for_drafts();
+    let draft = Draft {
+        kind: Kind::InvalidRetryMode,
+        project_id: Slot::Own,
+        cluster_id: Slot::Own,
+        action_id: Slot::FailedTask,
+        retry_mode: vec!["abort".to_owned()],
+        extra_query: Vec::new(),
+        credentials: Credentials::Valid,
+    };
+    let case = draft.resolve(&target).unwrap();
+    let kind = classified(&spec, &target.fixtures, &BTreeSet::new(), &case.request);
+    assert_eq!(kind, Kind::Abort);
+    assert_ne!(kind, draft.kind);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_the_features_send_is_labelled_as_the_classifier_says() {
+    let spec = Arc::new(Spec::embedded());
+    for auth in [AuthMethod::Token, AuthMethod::Aksk] {
+        let (stub, target) = open::stub_target(Arc::clone(&spec), None, auth).await;
+        let fixtures = target.fixtures.clone();
+        let session = Arc::new(css_conformance::session::Session::new(
+            Arc::clone(&spec),
+            target,
+        ));
+        let run = suite::run(session, features::embedded(), &Options::default())
+            .await
+            .unwrap();
+        drop(stub);
+        let sent: usize = run.records.iter().map(|r| r.judgements.len()).sum();
+        assert!(sent >= 80, "{auth:?}: only {sent} requests");
+        let wrong = mislabelled_requests(&spec, &fixtures, &run.records);
+        assert!(wrong.is_empty(), "{auth:?}: {wrong:#?}");
+
+        // The check itself: a record whose label is off is caught.
+        let mut records = run.records.clone();
+        let judgement = records
+            .iter_mut()
+            .flat_map(|r| r.judgements.iter_mut())
+            .find(|j| j.verdict.kind == Kind::Retry)
+            .expect("a retry was sent");
+        judgement.verdict.kind = Kind::Abort;
+        assert_eq!(mislabelled_requests(&spec, &fixtures, &records).len(), 1);
+    }
+}
