@@ -79,7 +79,7 @@ Feature: The path parameters project_id, cluster_id and action_id
     Then the request is rejected
 
   # A server that does not look at cluster_id would retry the task; so this one is mutating.
-  @RUT-PATH-03
+  @RUT-PATH-03 @RUT-EFFECT-01
   Scenario: A failed task named under an unknown cluster_id is not retried
     Given a failed upgrade task named under an unknown cluster
     When I retry it

@@ -30,7 +30,7 @@ Feature: retry_mode, the one query parameter
       | absent     | retried |
       | "abort"    | aborted |
 
-  @RUT-QUERY-03 @RUT-QUERY-04
+  @RUT-QUERY-03 @RUT-QUERY-04 @RUT-EFFECT-01
   Scenario Outline: A retry_mode other than exactly "abort" is rejected as invalid (<case>)
     Given a failed upgrade task
     When I retry it with retry_mode <retry_mode>
@@ -49,7 +49,7 @@ Feature: retry_mode, the one query parameter
       | 10,000 characters            | "abort" * 2000 |
       | abort with an appended NUL   | "abort%00"     |
 
-  @RUT-QUERY-05 @RUT-QUERY-04
+  @RUT-QUERY-05 @RUT-QUERY-04 @RUT-EFFECT-01
   Scenario Outline: retry_mode given more than once is rejected as invalid (<case>)
     Given a failed upgrade task
     When I retry it with retry_mode <retry_mode>
@@ -62,7 +62,7 @@ Feature: retry_mode, the one query parameter
       | another, then abort   | ["x", "abort"]       |
       | empty, then abort     | ["", "abort"]        |
 
-  @RUT-QUERY-06
+  @RUT-QUERY-06 @RUT-EFFECT-01
   Scenario Outline: A query parameter the page does not define is ignored or rejected (<name>)
     Given a failed upgrade task
     When I retry it with the unknown query parameter <name>=<value>

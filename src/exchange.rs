@@ -281,12 +281,17 @@ pub struct Judgement {
     pub url: String,
     /// A cURL line that re-sends the request, credentials replaced by placeholders.
     pub curl: String,
-    /// The status the target answered with.
+    /// The status the target answered with, and the error code of its error body (if any).
     pub status: u16,
+    pub error_code: Option<String>,
     pub verdict: Verdict,
     /// The request as the scenario built it.
     #[serde(skip)]
     pub request: Request,
+    /// What a later request on the same task showed of this one's effect (not a request of
+    /// its own).
+    #[serde(skip)]
+    pub derived: bool,
 }
 
 /// Why a scenario did not run against a target.
@@ -303,6 +308,8 @@ pub enum Skip {
     NoTaskNotFailed,
     /// No project of another account is configured.
     NoForeignProject,
+    /// The failed tasks are kept for clauses no request has judged yet.
+    Economy,
 }
 
 impl fmt::Display for Skip {
@@ -315,6 +322,9 @@ impl fmt::Display for Skip {
             Skip::NeedsAkSk => "needs AK/SK credentials",
             Skip::NoTaskNotFailed => "no task that is not failed is configured",
             Skip::NoForeignProject => "no project of another account is configured",
+            Skip::Economy => {
+                "not run: its clauses are judged already, and the failed tasks are kept for clauses that are not"
+            }
         })
     }
 }
@@ -327,5 +337,21 @@ pub enum ScenarioOutcome {
     Failed(String),
     /// A request got no answer: a target fault, which judges nothing.
     NoAnswer(String),
+    /// What the scenario assumed did not hold when it ran (its failed task had been acted on
+    /// by a request before it), so its answers judge nothing.
+    Unjudged(String),
     Skipped(Skip),
+}
+
+/// What a scenario asks of the target, as its steps said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Needs {
+    /// A real task in the failed state.
+    pub failed_task: bool,
+    /// A real task that is not failed.
+    pub task_not_failed: bool,
+    /// A project of another account.
+    pub foreign_project: bool,
+    /// AK/SK signing.
+    pub aksk: bool,
 }

@@ -22,6 +22,7 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod openapi;
 pub mod oracle;
+pub mod plan;
 pub mod profile;
 pub mod progress;
 pub mod report;

@@ -40,7 +40,30 @@ pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Resp
             )),
         };
     }
-    judge(spec, kind, response)
+    let mut verdict = judge(spec, kind, response);
+    // An unknown parameter ignored is a retry (or an abort) that succeeded: it shows that too.
+    if kind == Kind::ExtraParameter && response.status == 200 {
+        let underlying = if request.retry_mode.is_empty() {
+            Kind::Retry
+        } else {
+            Kind::Abort
+        };
+        let also = judge(spec, underlying, response);
+        verdict.checked.extend(also.checked);
+        for v in also.violations {
+            if !verdict.violates(&v.clause) {
+                verdict.violations.push(v);
+            }
+        }
+    }
+    verdict
+}
+
+/// The error code of an answer's error body, if it has the documented one.
+pub fn error_code(response: &Response) -> Option<String> {
+    serde_json::from_slice::<ErrorFields>(&response.body)
+        .ok()
+        .map(|e| e.error_code)
 }
 
 /// Judges `response` as the answer to a request of `kind`.
@@ -99,7 +122,7 @@ pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
         !(500..600).contains(&status),
         &|| "no 5xx server error".to_owned(),
     );
-    if status == 200 {
+    if the_operation && status == 200 {
         check(&rules.empty_success_body, response.body.is_empty(), &|| {
             "a 200 without a body".to_owned()
         });
@@ -122,11 +145,18 @@ pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
             format!("{kind} not accepted with 200")
         });
     }
-    check(
-        &expectation.answered_by,
-        expectation.allows(status, error_code),
-        &|| describe_outcomes(expectation),
-    );
+    if let Some(answered_by) = &expectation.answered_by {
+        check(answered_by, expectation.allows(status, error_code), &|| {
+            describe_outcomes(expectation)
+        });
+    }
+    if let (Some(clause), 200) = (&expectation.never_acts, status) {
+        // What is not the operation may answer as it likes; whether it acted is seen on the
+        // task afterwards.
+        verdict.note = Some(format!(
+            "status 200 for a {kind} request: not the operation's answer; whether it acted on the task is judged by what the task does next ({clause})"
+        ));
+    }
     verdict
 }
 

@@ -122,7 +122,12 @@ impl Report {
             scenarios_failed: count(|o| {
                 matches!(o, ScenarioOutcome::Failed(_) | ScenarioOutcome::NoAnswer(_))
             }),
-            scenarios_skipped: count(|o| matches!(o, ScenarioOutcome::Skipped(_))),
+            scenarios_skipped: count(|o| {
+                matches!(
+                    o,
+                    ScenarioOutcome::Skipped(_) | ScenarioOutcome::Unjudged(_)
+                )
+            }),
         }
         // Lenient unless the caller says otherwise: SHOULD and EXTENDED failures are NON-STRICT.
         .strict(false)
@@ -210,7 +215,7 @@ impl Evidence {
             let judged_failure = r.judgements.iter().any(|j| !j.verdict.passed());
             match &r.outcome {
                 // No answer judges nothing: the clause is not judged, not failed.
-                ScenarioOutcome::NoAnswer(why) if tagged => {
+                ScenarioOutcome::NoAnswer(why) | ScenarioOutcome::Unjudged(why) if tagged => {
                     self.skips
                         .push(format!("{}: not judged: {why}", r.location));
                 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::exchange::{Judgement, ScenarioOutcome};
+use crate::exchange::{Judgement, Needs, ScenarioOutcome, Skip};
 use crate::spec::Spec;
 use crate::target::Target;
 
@@ -22,6 +22,10 @@ pub struct Session {
     pub spec: Arc<Spec>,
     pub target: Target,
     records: Mutex<Vec<ScenarioRecord>>,
+    /// Which real task each scenario (by `file:line`) is to use, or why it is not run.
+    assignments: Mutex<std::collections::BTreeMap<String, Assignment>>,
+    /// A survey: every scenario runs, taking what it needs from the target's plenty.
+    survey: bool,
     next_id: AtomicU64,
     /// Advanced once per scenario finished (hidden unless the caller shows it).
     progress: indicatif::ProgressBar,
@@ -37,6 +41,8 @@ pub struct ScenarioRecord {
     pub clauses: Vec<String>,
     pub outcome: ScenarioOutcome,
     pub judgements: Vec<Judgement>,
+    /// What it asked of the target.
+    pub needs: Needs,
     /// From the scenario's start to its end.
     #[serde(skip)]
     pub duration: std::time::Duration,
@@ -48,6 +54,8 @@ impl Session {
             spec,
             target,
             records: Mutex::new(Vec::new()),
+            assignments: Mutex::new(std::collections::BTreeMap::new()),
+            survey: false,
             next_id: AtomicU64::new(1),
             progress: indicatif::ProgressBar::hidden(),
         }
@@ -57,6 +65,52 @@ impl Session {
     pub fn with_progress(mut self, progress: indicatif::ProgressBar) -> Session {
         self.progress = progress;
         self
+    }
+
+    /// A session that surveys: every scenario takes what it needs from the target, whose
+    /// tasks are the tool's own.
+    pub fn surveying(mut self) -> Session {
+        self.survey = true;
+        self
+    }
+
+    /// Says which real task the scenario at `location` uses, or why it does not run.
+    pub fn assign(&self, location: &str, assignment: Assignment) {
+        self.assignments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(location.to_owned(), assignment);
+    }
+
+    /// The real task the scenario at `location` is to use for what it `wants`, or why it
+    /// cannot run.
+    pub fn task_for(&self, location: &str, wants: Wants) -> Result<String, Skip> {
+        if self.survey {
+            let fixtures = &self.target.fixtures;
+            return match wants {
+                Wants::FailedTask => self.target.take_failed_task().ok_or(Skip::NoTaskLeft),
+                Wants::TaskNotFailed => fixtures
+                    .not_failed_action_id
+                    .clone()
+                    .ok_or(Skip::NoTaskNotFailed),
+            };
+        }
+        if !self.target.mutations_allowed() {
+            return Err(Skip::Mutating);
+        }
+        match self
+            .assignments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(location)
+        {
+            Some(Assignment::Task(task)) => Ok(task.clone()),
+            Some(Assignment::Skip(why)) => Err(*why),
+            None => Err(match wants {
+                Wants::FailedTask => Skip::NoTaskLeft,
+                Wants::TaskNotFailed => Skip::NoTaskNotFailed,
+            }),
+        }
     }
 
     /// A well-formed UUID that names nothing on the target.
@@ -79,6 +133,44 @@ impl Session {
             .push(record);
     }
 
+    /// Why the scenario at `location` is not run, if it is planned not to.
+    pub fn planned_skip(&self, location: &str) -> Option<Skip> {
+        match self
+            .assignments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(location)
+        {
+            Some(Assignment::Skip(why)) => Some(*why),
+            _ => None,
+        }
+    }
+
+    /// The records kept so far.
+    pub fn records_snapshot(&self) -> Vec<ScenarioRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The record of the scenario at `location`, once it finished.
+    pub fn record_at(&self, location: &str) -> Option<ScenarioRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .rev()
+            .find(|r| r.location == location)
+            .cloned()
+    }
+
+    /// Changes the records kept so far, e.g. to add what a later request showed of an
+    /// earlier one's effect.
+    pub fn amend_records(&self, amend: impl FnOnce(&mut Vec<ScenarioRecord>)) {
+        amend(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
     /// The records kept so far, taken out; the progress bar is done.
     pub fn take_records(&self) -> Vec<ScenarioRecord> {
         self.progress.finish_and_clear();
@@ -89,6 +181,20 @@ impl Session {
     pub async fn scope<F: Future>(self: Arc<Session>, run: F) -> F::Output {
         SESSION.scope(self, run).await
     }
+}
+
+/// What a scenario wants of the target's real tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wants {
+    FailedTask,
+    TaskNotFailed,
+}
+
+/// The real task a scenario is to use, or why it is not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    Task(String),
+    Skip(Skip),
 }
 
 /// The session of the run the calling step belongs to.

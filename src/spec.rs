@@ -136,16 +136,22 @@ pub struct Rules {
     pub empty_success_body: String,
     pub error_body: String,
     pub error_code_form: String,
+    /// What a refused request did to a failed task: nothing, judged by this clause.
+    pub refusal_leaves_task: String,
+    /// What an accepted retry or abort did: took the task out of the failed state.
+    pub acceptance_acts: String,
 }
 
 impl Rules {
-    fn clauses(&self) -> [(&'static str, &str); 5] {
+    fn clauses(&self) -> [(&'static str, &str); 7] {
         [
             ("documented_status", &self.documented_status),
             ("no_server_error", &self.no_server_error),
             ("empty_success_body", &self.empty_success_body),
             ("error_body", &self.error_body),
             ("error_code_form", &self.error_code_form),
+            ("refusal_leaves_task", &self.refusal_leaves_task),
+            ("acceptance_acts", &self.acceptance_acts),
         ]
     }
 }
@@ -259,8 +265,13 @@ pub struct Expectation {
     /// The clause a 200 violates when 200 is not an expected outcome.
     #[serde(default)]
     pub refused_by: Option<String>,
-    /// The clause any other unexpected answer violates.
-    pub answered_by: String,
+    /// The clause any other unexpected answer violates (none for what is not the operation).
+    #[serde(default)]
+    pub answered_by: Option<String>,
+    /// What is not the operation is judged by what it did, not by what it answered: this
+    /// clause says it never acts on the task.
+    #[serde(default)]
+    pub never_acts: Option<String>,
     /// The request is not this operation (another method): the rules for the operation's
     /// answers (documented status, error body) do not apply to its answer.
     #[serde(default)]
@@ -459,7 +470,12 @@ impl Spec {
                     format!("kind `{}` has two expectations", e.kind),
                 ));
             }
-            for clause in e.refused_by.iter().chain([&e.answered_by]) {
+            for clause in e
+                .refused_by
+                .iter()
+                .chain(&e.answered_by)
+                .chain(&e.never_acts)
+            {
                 judged.insert(clause.clone());
                 if !ids.contains(clause.as_str()) {
                     return Err(invalid(
@@ -538,13 +554,33 @@ impl Spec {
                 }
                 (None, _) => {}
             }
-            if !e.accepts() && e.refused_by.is_none() {
-                return Err(invalid(
-                    "expectations.refused_by",
-                    &needle,
-                    0,
-                    "a kind that is never accepted needs the clause a 200 violates".into(),
-                ));
+            if e.not_the_operation {
+                if e.never_acts.is_none() || e.refused_by.is_some() || e.answered_by.is_some() {
+                    return Err(invalid(
+                        "expectations.never_acts",
+                        &needle,
+                        0,
+                        "what is not the operation is judged by its effect alone: `never_acts`, no `refused_by` or `answered_by`".into(),
+                    ));
+                }
+            } else {
+                if e.answered_by.is_none() {
+                    return Err(invalid(
+                        "expectations.answered_by",
+                        &needle,
+                        0,
+                        "the operation's kinds need the clause an unexpected answer violates"
+                            .into(),
+                    ));
+                }
+                if !e.accepts() && e.refused_by.is_none() {
+                    return Err(invalid(
+                        "expectations.refused_by",
+                        &needle,
+                        0,
+                        "a kind that is never accepted needs the clause a 200 violates".into(),
+                    ));
+                }
             }
         }
         if let Some(missing) = Kind::ALL.iter().find(|k| !kinds.contains(k)) {

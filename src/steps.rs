@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use cucumber::{given, then, when};
 
-use crate::exchange::{Credentials, Judgement, Request, Skip, Verdict};
+use crate::exchange::{Credentials, Judgement, Needs, Request, Skip, Verdict};
 use crate::oracle;
-use crate::session::{self, Session};
+use crate::session::{self, Session, Wants};
 use crate::spec::{IdParam, Kind};
 use crate::target::Auth;
 
@@ -29,6 +29,10 @@ pub struct Conformance {
     consumed: bool,
     /// The request's action_id is a real task of the target.
     uses_real_task: bool,
+    /// `file:line` of the scenario, which the session plans real tasks by.
+    location: String,
+    /// What the scenario asked of the target.
+    needs: Needs,
     judgements: Vec<Judgement>,
     /// Why the scenario cannot run against this target, if it cannot.
     skipped: Option<Skip>,
@@ -67,6 +71,8 @@ impl Conformance {
             malformed: false,
             consumed: false,
             uses_real_task: false,
+            location: String::new(),
+            needs: Needs::default(),
             judgements: Vec::new(),
             skipped: None,
             no_answer: None,
@@ -74,37 +80,40 @@ impl Conformance {
         })
     }
 
-    /// What the scenario judged, why it skipped (if it did), what got no answer (if anything)
-    /// and how long it took.
-    pub(crate) fn take_record(
-        &mut self,
-    ) -> (
-        Vec<Judgement>,
-        Option<Skip>,
-        Option<String>,
-        std::time::Duration,
-    ) {
-        (
-            std::mem::take(&mut self.judgements),
-            self.skipped.take(),
-            self.no_answer.take(),
-            self.started.elapsed(),
-        )
+    /// Where the scenario is (`file:line`), before its first step.
+    pub(crate) fn locate(&mut self, location: String) {
+        self.location = location;
     }
 
-    /// One of the target's failed tasks for this scenario alone, or `None` with the scenario
-    /// skipped: mutations are not allowed, or every failed task is spent.
-    fn take_real_failed_task(&mut self) -> Option<String> {
-        if !self.session.target.mutations_allowed() {
-            self.skip(Skip::Mutating);
-            return None;
+    /// What the scenario did: its judgements, why it skipped (if it did), what got no
+    /// answer (if anything), what it asked of the target and how long it took.
+    pub(crate) fn take_record(&mut self) -> Record {
+        Record {
+            judgements: std::mem::take(&mut self.judgements),
+            skipped: self.skipped.take(),
+            no_answer: self.no_answer.take(),
+            needs: self.needs,
+            duration: self.started.elapsed(),
         }
-        let task = self.session.target.take_failed_task();
-        match &task {
-            Some(_) => self.uses_real_task = true,
-            None => self.skip(Skip::NoTaskLeft),
+    }
+
+    /// The real task the session planned for this scenario, or `None` with the scenario
+    /// skipped: mutations are not allowed, or no task is left for it.
+    fn real_task(&mut self, wants: Wants) -> Option<String> {
+        match wants {
+            Wants::FailedTask => self.needs.failed_task = true,
+            Wants::TaskNotFailed => self.needs.task_not_failed = true,
         }
-        task
+        match self.session.task_for(&self.location, wants) {
+            Ok(task) => {
+                self.uses_real_task = true;
+                Some(task)
+            }
+            Err(why) => {
+                self.skip(why);
+                None
+            }
+        }
     }
 
     fn set_up(&mut self, base: Kind, project: String, cluster: String, action: String) {
@@ -193,8 +202,10 @@ impl Conformance {
             url,
             curl: session.target.curl(&session.spec, &request),
             status: response.status,
+            error_code: oracle::error_code(&response),
             verdict,
             request,
+            derived: false,
         });
     }
 
@@ -265,9 +276,19 @@ fn one_value(cell: &str) -> String {
     }
 }
 
+/// What a scenario did, for its record.
+#[derive(Debug, Default)]
+pub(crate) struct Record {
+    pub judgements: Vec<Judgement>,
+    pub skipped: Option<Skip>,
+    pub no_answer: Option<String>,
+    pub needs: Needs,
+    pub duration: std::time::Duration,
+}
+
 #[given("a failed upgrade task")]
 fn a_failed_task(w: &mut Conformance) {
-    if let Some(task) = w.take_real_failed_task() {
+    if let Some(task) = w.real_task(Wants::FailedTask) {
         let f = &w.session.target.fixtures;
         let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
         w.set_up(Kind::Retry, project, cluster, task);
@@ -276,19 +297,12 @@ fn a_failed_task(w: &mut Conformance) {
 
 #[given("an upgrade task that is not failed")]
 fn a_task_not_failed(w: &mut Conformance) {
-    // A server that does not conform might act on a real task, failed or not.
-    if !w.session.target.mutations_allowed() {
-        w.skip(Skip::Mutating);
-        return;
-    }
-    let f = &w.session.target.fixtures;
-    match f.not_failed_action_id.clone() {
-        Some(task) => {
-            let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
-            w.set_up(Kind::TaskNotFailed, project, cluster, task);
-            w.uses_real_task = true;
-        }
-        None => w.skip(Skip::NoTaskNotFailed),
+    // A server that does not conform might act on a real task, failed or not: a configured
+    // one, or one an accepted retry or abort of this run took out of the failed state.
+    if let Some(task) = w.real_task(Wants::TaskNotFailed) {
+        let f = &w.session.target.fixtures;
+        let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
+        w.set_up(Kind::TaskNotFailed, project, cluster, task);
     }
 }
 
@@ -310,7 +324,7 @@ fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
 #[given("a failed upgrade task named under an unknown cluster")]
 fn a_failed_task_under_an_unknown_cluster(w: &mut Conformance) {
     // Only a server that ignores cluster_id would act on it; that is the point of asking.
-    if let Some(task) = w.take_real_failed_task() {
+    if let Some(task) = w.real_task(Wants::FailedTask) {
         let project = w.session.target.fixtures.project_id.clone();
         let cluster = w.session.synthetic_id();
         w.set_up(Kind::UnknownCluster, project, cluster, task);
@@ -328,6 +342,7 @@ fn a_task_of_another_account(w: &mut Conformance) {
         }
         None => w.skip(Skip::NoForeignProject),
     }
+    w.needs.foreign_project = true;
 }
 
 #[given("I send no credentials")]
@@ -346,6 +361,7 @@ fn wrong_credentials(w: &mut Conformance) {
 
 #[given(regex = r"^I sign it with (a tampered signature|a stale X-Sdk-Date)$")]
 fn signed_wrongly(w: &mut Conformance, how: String) {
+    w.needs.aksk = true;
     if !matches!(w.session.target.auth(), Auth::AkSk { .. }) {
         w.skip(Skip::NeedsAkSk);
     }
@@ -435,6 +451,13 @@ fn rejected_as_invalid(w: &mut Conformance) {
 #[then("the request is rejected")]
 fn rejected(w: &mut Conformance) {
     w.judged("the request is rejected", |e| !e.accepts());
+}
+
+#[then("the task is left as it was")]
+fn task_left_as_it_was(w: &mut Conformance) {
+    // What the answer says is not judged (another method is not the operation); what the
+    // task does next is, once the run has sent the request that follows on it.
+    w.judged("the task is left as it was", |e| e.never_acts.is_some());
 }
 
 #[then("the request is refused")]

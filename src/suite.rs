@@ -1,24 +1,27 @@
 //! Running the features against a target: one cucumber run with the step definitions of
 //! `steps`, whose scenarios reach the run's `Session` (spec, target, records).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use cucumber::event::ScenarioFinished;
+use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Coloring, Stats as _, Verbosity};
 use cucumber::{World as _, WriterExt as _, gherkin};
 use futures::FutureExt as _;
 
 use crate::coverage;
-use crate::exchange::ScenarioOutcome;
+use crate::exchange::{ScenarioOutcome, Skip};
 use crate::features::InMemory;
+use crate::plan;
 use crate::profile::AuthMethod;
-use crate::session::{self, ScenarioRecord, Session};
-use crate::spec::Spec;
+use crate::session::{self, Assignment, ScenarioRecord, Session};
+use crate::spec::{Kind, Spec};
 use crate::steps::Conformance;
 use crate::stub::Deviation;
-use crate::target::open;
+use crate::target::{Auth, open};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -61,63 +64,326 @@ pub enum SuiteError {
     CucumberJson { path: PathBuf, reason: io::Error },
 }
 
-/// Runs `features` against the session's target; every step of every scenario must match a
-/// definition (a step without one fails the run).
+/// Runs `features` (those `options.tags` selects) against the session's target; every step
+/// of every scenario must match a definition (a step without one fails the run).
+///
+/// First a survey (the features against a conforming in-process stub) says what each scenario
+/// needs; the scenarios that need no failed task then run at once, those that do run one at a
+/// time as `plan::Chains` hands out the target's failed tasks, and what the chains showed of
+/// the server's effects is added to the records. A scenario that cannot run is shown skipped
+/// (its first step names why and matches no step definition).
 pub async fn run(
     session: Arc<Session>,
     features: Vec<gherkin::Feature>,
     options: &Options,
 ) -> Result<Run, SuiteError> {
-    let console: Box<dyn io::Write> = if options.console {
-        Box::new(io::stdout())
-    } else {
-        Box::new(io::sink())
+    let spec = Arc::clone(&session.spec);
+    let features = select(features, options.tags.as_ref());
+    let survey = plan::roles(&spec, &survey(&spec, &features).await);
+    let target = &session.target;
+    let facts = plan::Facts {
+        mutations: target.mutations_allowed(),
+        failed_tasks: (!target.fixtures.generated_failed_tasks)
+            .then_some(target.fixtures.failed_action_ids.len()),
+        task_not_failed: target.fixtures.not_failed_action_id.clone(),
+        foreign_project: target.fixtures.foreign_project_id.is_some(),
+        aksk: matches!(target.auth(), Auth::AkSk { .. }),
     };
-    let json: Box<dyn io::Write> = match &options.cucumber_json {
-        Some(path) => {
-            let fail = |reason| SuiteError::CucumberJson {
-                path: path.clone(),
-                reason,
-            };
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(fail)?;
-            }
-            Box::new(std::fs::File::create(path).map_err(fail)?)
+    let plan = plan::Plan::new(&survey, &facts);
+    for (location, why) in &plan.skipped {
+        session.assign(location, Assignment::Skip(*why));
+    }
+    for (location, task) in &plan.at_once {
+        if let Some(task) = task {
+            session.assign(location, Assignment::Task(task.clone()));
         }
-        None => Box::new(io::sink()),
-    };
-    let coloring = if options.console && std::env::var_os("NO_COLOR").is_none() {
-        Coloring::Auto
-    } else {
-        Coloring::Never
-    };
-    let writer = writer::Basic::raw(console, coloring, Verbosity::Default)
-        .summarized()
-        .tee::<Conformance, _>(writer::Json::for_tee(json))
-        .normalized();
-    let runner = cucumber::runner::Basic::default()
-        .steps(Conformance::collection())
-        .max_concurrent_scenarios(options.concurrency.max(1))
-        .after(|feature, rule, scenario, finished, world| {
-            record_scenario(feature, rule, scenario, finished, world).boxed_local()
-        });
-    // The tag expression is cucumber's own `--tags` filter (feature, rule and scenario tags).
-    let cli = cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty> {
-        tags_filter: options.tags.clone(),
-        ..Default::default()
-    };
-    let cucumber =
-        cucumber::Cucumber::<_, _, _, _, _, cucumber::cli::Empty>::custom(InMemory, runner, writer)
-            .with_cli(cli)
-            .fail_on_skipped();
-    let writer = Arc::clone(&session).scope(cucumber.run(features)).await;
-    let execution_failed = writer.execution_has_failed();
+    }
+    let mut outputs = Outputs::new(options);
+
+    // The scenarios that need no failed task, at once.
+    let at_once: BTreeSet<&str> = plan
+        .at_once
+        .keys()
+        .chain(plan.skipped.keys())
+        .map(String::as_str)
+        .collect();
+    let first = only(&features, |l| at_once.contains(l), &plan.skipped);
+    let mut execution_failed =
+        cucumber_run(&session, first, options.concurrency, &mut outputs).await;
+
+    // Then those on failed tasks, one at a time.
+    if !plan.chained.is_empty() {
+        let covered: BTreeSet<String> = session
+            .records_snapshot()
+            .iter()
+            .flat_map(|r| {
+                r.judgements
+                    .iter()
+                    .flat_map(|j| j.verdict.checked.iter().cloned())
+            })
+            .collect();
+        let lines = plan::describe(&spec, &plan, &facts, &survey, &covered);
+        target.announce_plan(&lines);
+        let not_failed_code = spec
+            .expectation(Kind::TaskNotFailed)
+            .error_code
+            .clone()
+            .unwrap_or_default();
+        let mut chains = plan::Chains::new(&spec, &plan, &facts, covered);
+        let mut take = || target.take_failed_task();
+        while let Some((location, assignment)) = chains.next(&mut take) {
+            execution_failed |= run_one(
+                &session,
+                &features,
+                location.clone(),
+                assignment,
+                &mut outputs,
+            )
+            .await;
+            if let Some(record) = session.record_at(&location) {
+                chains.ran(&record, &not_failed_code);
+            }
+        }
+        for (location, assignment) in chains.leftovers() {
+            execution_failed |=
+                run_one(&session, &features, location, assignment, &mut outputs).await;
+        }
+        session.amend_records(|records| plan::judge_effects(&spec, chains.chains(), records));
+    }
+    outputs.finish()?;
     let records = session.take_records();
     Ok(Run {
         target: session.target.name().to_owned(),
         records,
         execution_failed,
     })
+}
+
+/// Runs the one scenario at `location` as `assignment` says (shown skipped, when it says so).
+async fn run_one(
+    session: &Arc<Session>,
+    features: &[gherkin::Feature],
+    location: String,
+    assignment: Assignment,
+    outputs: &mut Outputs,
+) -> bool {
+    let skipped = match &assignment {
+        Assignment::Skip(why) => BTreeMap::from([(location.clone(), *why)]),
+        Assignment::Task(_) => BTreeMap::new(),
+    };
+    session.assign(&location, assignment);
+    let one = only(features, |l| l == location, &skipped);
+    cucumber_run(session, one, 1, outputs).await
+}
+
+/// What cucumber writes: its console output (or nothing) and its JSON report, gathered over
+/// the runs of one suite run and written once.
+struct Outputs {
+    console: bool,
+    json: Option<(PathBuf, Vec<serde_json::Value>)>,
+}
+
+impl Outputs {
+    fn new(options: &Options) -> Outputs {
+        Outputs {
+            console: options.console,
+            json: options.cucumber_json.clone().map(|p| (p, Vec::new())),
+        }
+    }
+
+    /// Adds one cucumber run's JSON report (an array of features): a feature already there
+    /// gets the new run's scenarios.
+    fn add_json(&mut self, text: &[u8]) {
+        let Some((_, features)) = &mut self.json else {
+            return;
+        };
+        let Ok(serde_json::Value::Array(more)) = serde_json::from_slice(text) else {
+            return;
+        };
+        for feature in more {
+            let same =
+                |f: &serde_json::Value| f["uri"] == feature["uri"] && f["name"] == feature["name"];
+            match features.iter_mut().find(|f| same(f)) {
+                Some(existing) => {
+                    if let (Some(elements), Some(new)) = (
+                        existing["elements"].as_array_mut(),
+                        feature["elements"].as_array(),
+                    ) {
+                        elements.extend(new.iter().cloned());
+                    }
+                }
+                None => features.push(feature),
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), SuiteError> {
+        let Some((path, features)) = self.json else {
+            return Ok(());
+        };
+        let fail = |reason| SuiteError::CucumberJson {
+            path: path.clone(),
+            reason,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let text = serde_json::to_string_pretty(&features)
+            .unwrap_or_else(|e| unreachable!("JSON values: {e}"));
+        std::fs::write(&path, text).map_err(fail)
+    }
+}
+
+/// A `Write` whose bytes stay readable after the writer that owns it is gone.
+#[derive(Clone, Default)]
+struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One cucumber run of `features`; whether cucumber counted a failed, undefined or skipped
+/// step (a scenario planned not to run is allowed its skipped steps).
+async fn cucumber_run(
+    session: &Arc<Session>,
+    features: Vec<gherkin::Feature>,
+    concurrency: usize,
+    outputs: &mut Outputs,
+) -> bool {
+    if features
+        .iter()
+        .all(|f| f.scenarios.is_empty() && f.rules.iter().all(|r| r.scenarios.is_empty()))
+    {
+        return false;
+    }
+    let console: Box<dyn io::Write> = if outputs.console {
+        Box::new(io::stdout())
+    } else {
+        Box::new(io::sink())
+    };
+    let json = Shared::default();
+    let coloring = if outputs.console && std::env::var_os("NO_COLOR").is_none() {
+        Coloring::Auto
+    } else {
+        Coloring::Never
+    };
+    let writer = writer::Basic::raw(console, coloring, Verbosity::Default)
+        .summarized()
+        .tee::<Conformance, _>(writer::Json::for_tee(
+            Box::new(json.clone()) as Box<dyn io::Write>
+        ))
+        .normalized();
+    let runner = cucumber::runner::Basic::default()
+        .steps(Conformance::collection())
+        .max_concurrent_scenarios(concurrency.max(1))
+        .before(|feature, _rule, scenario, world| {
+            world.locate(coverage::location(feature, scenario));
+            Box::pin(async {})
+        })
+        .after(|feature, rule, scenario, finished, world| {
+            record_scenario(feature, rule, scenario, finished, world).boxed_local()
+        });
+    let skipping = Arc::clone(session);
+    let cucumber =
+        cucumber::Cucumber::<_, _, _, _, _, cucumber::cli::Empty>::custom(InMemory, runner, writer)
+            .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+            .fail_on_skipped_with(move |feature, _rule, scenario| {
+                skipping
+                    .planned_skip(&coverage::location(feature, scenario))
+                    .is_none()
+            });
+    let writer = Arc::clone(session).scope(cucumber.run(features)).await;
+    let text = json.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    outputs.add_json(&text);
+    writer.execution_has_failed()
+}
+
+/// The features with only the scenarios whose location `keep` says, those in `skipped` shown
+/// as not run: their first step names why, so that it matches no step definition and
+/// cucumber reports the scenario skipped.
+fn only(
+    features: &[gherkin::Feature],
+    keep: impl Fn(&str) -> bool,
+    skipped: &BTreeMap<String, Skip>,
+) -> Vec<gherkin::Feature> {
+    features
+        .iter()
+        .filter_map(|feature| {
+            let mut f = feature.clone();
+            let pick = |scenarios: &mut Vec<gherkin::Scenario>| {
+                scenarios.retain(|s| keep(&coverage::location(feature, s)));
+                for s in scenarios.iter_mut() {
+                    if let (Some(why), Some(step)) = (
+                        skipped.get(&coverage::location(feature, s)),
+                        s.steps.first_mut(),
+                    ) {
+                        step.value = format!("[not run: {why}] {}", step.value);
+                    }
+                }
+            };
+            pick(&mut f.scenarios);
+            for r in &mut f.rules {
+                pick(&mut r.scenarios);
+            }
+            f.rules.retain(|r| !r.scenarios.is_empty());
+            (!f.scenarios.is_empty() || !f.rules.is_empty()).then_some(f)
+        })
+        .collect()
+}
+
+/// The features with only the scenarios `tags` selects (with their feature's and rule's tags).
+pub fn select(
+    features: Vec<gherkin::Feature>,
+    tags: Option<&gherkin::tagexpr::TagOperation>,
+) -> Vec<gherkin::Feature> {
+    let Some(tags) = tags else {
+        return features;
+    };
+    features
+        .into_iter()
+        .filter_map(|mut f| {
+            let feature_tags = f.tags.clone();
+            f.scenarios
+                .retain(|s| tags.eval(feature_tags.iter().chain(s.tags.iter())));
+            for r in &mut f.rules {
+                let rule_tags = r.tags.clone();
+                r.scenarios.retain(|s| {
+                    tags.eval(
+                        feature_tags
+                            .iter()
+                            .chain(rule_tags.iter())
+                            .chain(s.tags.iter()),
+                    )
+                });
+            }
+            f.rules.retain(|r| !r.scenarios.is_empty());
+            (!f.scenarios.is_empty() || !f.rules.is_empty()).then_some(f)
+        })
+        .collect()
+}
+
+/// What each scenario of `features` needs and what it sends, run against a conforming
+/// in-process stub that has everything (AK/SK, tasks of every state, another account).
+pub async fn survey(spec: &Arc<Spec>, features: &[gherkin::Feature]) -> Vec<ScenarioRecord> {
+    let (stub, target) = open::stub_target(Arc::clone(spec), None, AuthMethod::Aksk).await;
+    let session = Arc::new(Session::new(Arc::clone(spec), target).surveying());
+    let mut outputs = Outputs {
+        console: false,
+        json: None,
+    };
+    cucumber_run(&session, features.to_vec(), 8, &mut outputs).await;
+    drop(stub);
+    session.take_records()
 }
 
 async fn record_scenario(
@@ -130,8 +396,14 @@ async fn record_scenario(
     let Some(session) = session::current() else {
         return;
     };
-    let (judgements, skipped, no_answer, duration) =
-        world.map(|w| w.take_record()).unwrap_or_default();
+    let crate::steps::Record {
+        judgements,
+        skipped,
+        no_answer,
+        needs,
+        duration,
+    } = world.map(|w| w.take_record()).unwrap_or_default();
+    let location = coverage::location(feature, scenario);
     let outcome = match finished {
         ScenarioFinished::StepPassed => match skipped {
             Some(reason) => ScenarioOutcome::Skipped(reason),
@@ -141,9 +413,10 @@ async fn record_scenario(
         ScenarioFinished::StepFailed(..) if no_answer.is_some() => {
             ScenarioOutcome::NoAnswer(no_answer.unwrap_or_default())
         }
-        ScenarioFinished::StepSkipped => {
-            ScenarioOutcome::Failed("a step matches no step definition".to_owned())
-        }
+        ScenarioFinished::StepSkipped => match session.planned_skip(&location) {
+            Some(why) => ScenarioOutcome::Skipped(why),
+            None => ScenarioOutcome::Failed("a step matches no step definition".to_owned()),
+        },
         ScenarioFinished::StepFailed(_, _, err) => ScenarioOutcome::Failed(match err {
             cucumber::event::StepError::Panic(info) => panic_message(info),
             other => other.to_string(),
@@ -153,12 +426,13 @@ async fn record_scenario(
     session.record(ScenarioRecord {
         feature: feature.name.clone(),
         scenario: scenario.name.clone(),
-        location: coverage::location(feature, scenario),
+        location,
         clauses: coverage::clause_tags(feature, rule, scenario)
             .map(str::to_owned)
             .collect(),
         outcome,
         judgements,
+        needs,
         duration,
     });
 }

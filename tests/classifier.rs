@@ -46,17 +46,18 @@ fn classified(
     classify::classify(spec, &site, &Parts::of(spec, request))
 }
 
-/// The requests of `records` whose label is not the classifier's: (where, label, classifier).
-/// Within a scenario, a task an accepted request spent is failed no more.
+/// The requests of `records` (in the order they were sent) whose label is not the
+/// classifier's: (where, label, classifier). A task an accepted request spent is failed no
+/// more, for the scenarios after it too (they share the run's few failed tasks).
 fn mislabelled_requests(
     spec: &Spec,
     fixtures: &Fixtures,
     records: &[ScenarioRecord],
 ) -> Vec<(String, Kind, Kind)> {
     let mut wrong = Vec::new();
+    let mut spent = BTreeSet::new();
     for r in records {
-        let mut spent = BTreeSet::new();
-        for j in &r.judgements {
+        for j in r.judgements.iter().filter(|j| !j.derived) {
             let kind = classified(spec, fixtures, &spent, &j.request);
             if kind != j.verdict.kind {
                 wrong.push((format!("{} {}", r.location, j.url), j.verdict.kind, kind));

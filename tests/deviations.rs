@@ -66,6 +66,10 @@ const MUTANTS: &[(Deviation, &[&str], u16)] = &[
     (Deviation::BareErrors, &["RUT-ERR-01"], 403),
     (Deviation::AcceptsAnyToken, &["RUT-AUTH-02"], 403),
     (Deviation::RetriesOnAnyMethod, &["RUT-METHOD-01"], 405),
+    // What the server did, whatever it answered.
+    (Deviation::ActsOnRefusal, &["RUT-EFFECT-01"], 400),
+    (Deviation::OtherMethodActs, &["RUT-METHOD-01"], 405),
+    (Deviation::AcceptsWithoutActing, &["RUT-EFFECT-02"], 200),
 ];
 
 /// Whether the run against `deviation` caught it: not conformant, and each of `clauses` FAIL
@@ -139,6 +143,7 @@ async fn the_mutation_score_is_100_percent() {
         MUTANTS.len(),
         100.0 * score as f64 / MUTANTS.len() as f64
     );
+    println!("missed: {missed:#?}");
     assert!(missed.is_empty(), "missed: {missed:#?}");
 }
 

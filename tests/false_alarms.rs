@@ -63,9 +63,17 @@ fn another_methods_405_without_the_error_body_is_not_a_failure() {
         assert!(!v.checked.contains("RUT-STATUS-01"), "{v}");
         assert!(!v.checked.contains("RUT-ERR-01"), "{v}");
     }
-    // It must still never act, nor fail with a 5xx.
-    let v = oracle::judge_request(&spec, Kind::OtherMethod, &get, &answer(200, ""));
-    assert!(v.violates("RUT-METHOD-01"), "{v}");
+    // Even a 200 is no failure: what it answered is not the operation's, and whether it acted
+    // is judged by what the task does next (a note says so). A 5xx still is.
+    let v = oracle::judge_request(&spec, Kind::OtherMethod, &get, &answer(200, "<html>"));
+    assert!(v.passed(), "{v}");
+    assert!(
+        v.note
+            .as_deref()
+            .is_some_and(|n| n.contains("RUT-METHOD-01")),
+        "{v}"
+    );
+    assert!(!v.checked.contains("RUT-RESP-01"), "{v}");
     let v = oracle::judge_request(&spec, Kind::OtherMethod, &get, &answer(500, ""));
     assert!(v.violates("RUT-STATUS-02"), "{v}");
 }

@@ -395,7 +395,7 @@ fn junit_xml_of_a_real_run_validates_against_the_published_xsd() {
         .map_or(0, |f| f.violations.len().max(1));
     assert_eq!(xml.matches("<testcase ").count(), scenarios + fuzz_cases);
     assert!(
-        xml.contains(r#"<testcase name="[RUT-QUERY-03 RUT-QUERY-04] "#),
+        xml.contains(r#"<testcase name="[RUT-QUERY-03 RUT-QUERY-04 RUT-EFFECT-01] "#),
         "{xml}"
     );
     assert!(xml.contains(r#"type="non-conformance""#) && xml.contains("curl -sS -i -X PUT"));

@@ -230,8 +230,10 @@ impl Responder {
         let kind = classify::classify(&self.spec, &site, &parts);
         let accepted = self.spec.expectation(kind).accepts();
         let aborts = !parts.retry_mode.is_empty();
-        if accepted {
-            tasks.spend(parts.id(IdParam::Action), aborts);
+        let action = parts.id(IdParam::Action);
+        let acts = self.deviation.map_or(accepted, |d| d.acts(kind, accepted));
+        if acts && tasks.state(action) == Some(TaskState::Failed) {
+            tasks.spend(action, aborts);
         }
         drop(tasks);
         let answered_as = self

@@ -45,10 +45,16 @@ pub enum Deviation {
     AcceptsAnyToken,
     /// Any method on the path is taken as PUT, so a GET retries the task.
     RetriesOnAnyMethod,
+    /// A refused request that names a failed task acts on it all the same.
+    ActsOnRefusal,
+    /// Another method on a failed task's path retries it, though it answers 405.
+    OtherMethodActs,
+    /// An accepted retry or abort answers 200 and leaves the task failed.
+    AcceptsWithoutActing,
 }
 
 impl Deviation {
-    pub const ALL: [Deviation; 17] = [
+    pub const ALL: [Deviation; 20] = [
         Deviation::AcceptsAnyRetryMode,
         Deviation::AcceptsUpperCaseAbort,
         Deviation::BodyOnSuccess,
@@ -66,6 +72,9 @@ impl Deviation {
         Deviation::BareErrors,
         Deviation::AcceptsAnyToken,
         Deviation::RetriesOnAnyMethod,
+        Deviation::ActsOnRefusal,
+        Deviation::OtherMethodActs,
+        Deviation::AcceptsWithoutActing,
     ];
 
     /// The name on the command line (`--stub-deviation accepts-upper-case-abort`).
@@ -88,6 +97,9 @@ impl Deviation {
             Deviation::BareErrors => "bare-errors",
             Deviation::AcceptsAnyToken => "accepts-any-token",
             Deviation::RetriesOnAnyMethod => "retries-on-any-method",
+            Deviation::ActsOnRefusal => "acts-on-refusal",
+            Deviation::OtherMethodActs => "other-method-acts",
+            Deviation::AcceptsWithoutActing => "accepts-without-acting",
         }
     }
 
@@ -136,6 +148,15 @@ impl Deviation {
             Deviation::AcceptsAnyToken => "Any token is taken as valid",
             Deviation::RetriesOnAnyMethod => {
                 "Any method on the path is taken as PUT, so a GET retries the task"
+            }
+            Deviation::ActsOnRefusal => {
+                "A refused request that names a failed task acts on it all the same"
+            }
+            Deviation::OtherMethodActs => {
+                "Another method on a failed task's path retries it, though it answers 405"
+            }
+            Deviation::AcceptsWithoutActing => {
+                "An accepted retry or abort answers 200 and leaves the task failed"
             }
         }
     }
@@ -219,6 +240,17 @@ impl Deviation {
             Deviation::RejectsRetry if accepted && !aborts => Kind::InvalidRetryMode,
             Deviation::RejectsAbort if accepted && aborts => Kind::InvalidRetryMode,
             _ => kind,
+        }
+    }
+
+    /// Whether it acts on a failed task named by a `kind` request, which a conforming server
+    /// acts on when it is `accepted`.
+    pub fn acts(self, kind: Kind, accepted: bool) -> bool {
+        match self {
+            Deviation::AcceptsWithoutActing => false,
+            Deviation::ActsOnRefusal => accepted || kind != Kind::OtherMethod,
+            Deviation::OtherMethodActs => accepted || kind == Kind::OtherMethod,
+            _ => accepted,
         }
     }
 

@@ -197,6 +197,20 @@ impl Target {
         }
     }
 
+    /// Before the first request that uses a real failed task, says on stderr how the run will
+    /// use the failed tasks (nothing for the tool's own stub).
+    pub fn announce_plan(&self, lines: &[String]) {
+        if self.announce_mutations && !lines.is_empty() {
+            eprintln!(
+                "css-conformance: the failed tasks of {}, as a conforming server would have them used:",
+                self.name
+            );
+            for line in lines {
+                eprintln!("  {line}");
+            }
+        }
+    }
+
     /// What the target is called in reports: the endpoint, or "built-in stub".
     pub fn name(&self) -> &str {
         &self.name

@@ -120,6 +120,9 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
             TestCaseBuilder::skipped_with_cause(&name, "skipped", &why.to_string())
         }
         ScenarioOutcome::NoAnswer(why) => TestCaseBuilder::error(&name, time, "target-fault", why),
+        ScenarioOutcome::Unjudged(why) => {
+            TestCaseBuilder::skipped_with_cause(&name, "not judged", why)
+        }
         ScenarioOutcome::Failed(why) => {
             let judged = r.judgements.iter().any(|j| !j.verdict.passed());
             if !judged || !counted.is_empty() {
