@@ -212,6 +212,10 @@ pub struct Chains {
     exhausted: bool,
     /// A task a chain handed back still failed.
     spare: Option<String>,
+    /// What each scenario's requests exercise on a conforming server.
+    checks: BTreeMap<String, BTreeSet<String>>,
+    /// Scenarios left out because what they judge is judged already.
+    unused: Vec<String>,
 }
 
 impl Chains {
@@ -236,6 +240,12 @@ impl Chains {
             taken: 0,
             exhausted: false,
             spare: None,
+            checks: plan
+                .chained
+                .iter()
+                .map(|s| (s.location.clone(), s.checks.clone()))
+                .collect(),
+            unused: Vec::new(),
         };
         for s in &plan.chained {
             let location = s.location.clone();
@@ -267,11 +277,19 @@ impl Chains {
             .sum()
     }
 
+    fn checks_of(&self, location: &str) -> &BTreeSet<String> {
+        static NONE: BTreeSet<String> = BTreeSet::new();
+        self.checks.get(location).unwrap_or(&NONE)
+    }
+
     /// Whether any scenario is still to be handed a failed task.
     fn work_left(&self) -> bool {
         !self.refused.is_empty()
             || !self.other_methods.is_empty()
-            || !self.maybe.is_empty()
+            || self
+                .maybe
+                .iter()
+                .any(|l| !self.facts.scarce() || self.worth(self.checks_of(l)) > 0)
             || self
                 .consumers
                 .iter()
@@ -343,6 +361,18 @@ impl Chains {
                     next
                 }
                 Stage::Maybe => {
+                    // Once what they judge is judged (one was accepted, or refused), the rest
+                    // would only spend scarce tasks.
+                    if self.facts.scarce() {
+                        let worthless: Vec<String> = self
+                            .maybe
+                            .iter()
+                            .filter(|l| self.worth(self.checks_of(l)) == 0)
+                            .cloned()
+                            .collect();
+                        self.maybe.retain(|l| !worthless.contains(l));
+                        self.unused.extend(worthless);
+                    }
                     let next = self.maybe.pop_front();
                     if next.is_none() {
                         self.set_stage(Stage::Consumer);
@@ -458,6 +488,11 @@ impl Chains {
             .chain(self.consumers.drain(..).map(|c| c.location))
             .map(|l| (l, Assignment::Skip(why)))
             .collect();
+        out.extend(
+            self.unused
+                .drain(..)
+                .map(|l| (l, Assignment::Skip(Skip::Economy))),
+        );
         let consumed = self
             .done
             .iter()
@@ -498,17 +533,13 @@ pub fn describe(
         n += 1;
         (n <= limit).then(|| format!("failed task {n}"))
     };
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
+    // Per task, its scenarios in order, consecutive ones of a file and a role together.
+    let mut tasks: Vec<(String, Vec<(String, &'static str, Vec<String>)>)> = Vec::new();
     while let Some((location, assignment)) = chains.next(&mut take) {
         let (Assignment::Task(task), Some(s)) = (assignment, by_location.get(location.as_str()))
         else {
             continue;
         };
-        if task != current {
-            lines.push(format!("{task}:"));
-            current = task;
-        }
         let role = match s.role {
             Role::Refused { .. } => "refused",
             Role::MayConsume => "may consume it",
@@ -516,21 +547,38 @@ pub fn describe(
             Role::AfterConsumption => "after",
             Role::Safe => "",
         };
-        if let Some(line) = lines.last_mut() {
-            line.push_str(&format!(" {location} ({role})"));
+        if tasks.last().is_none_or(|(t, _)| *t != task) {
+            tasks.push((task, Vec::new()));
+        }
+        let (file, line) = location.rsplit_once(':').unwrap_or((location.as_str(), ""));
+        if let Some((_, groups)) = tasks.last_mut() {
+            match groups.last_mut() {
+                Some((f, r, lines)) if f == file && *r == role => lines.push(line.to_owned()),
+                _ => groups.push((file.to_owned(), role, vec![line.to_owned()])),
+            }
         }
         chains.predict(s);
     }
-    let left: Vec<String> = chains
-        .leftovers()
+    let mut lines: Vec<String> = tasks
         .into_iter()
-        .map(|(l, a)| match a {
-            Assignment::Task(t) => format!("{l} (on {t})"),
-            Assignment::Skip(why) => format!("{l} ({why})"),
+        .map(|(task, groups)| {
+            let groups: Vec<String> = groups
+                .into_iter()
+                .map(|(file, role, lines)| format!("{file}:{} ({role})", lines.join(",")))
+                .collect();
+            format!("{task}: {}", groups.join("; "))
         })
         .collect();
-    if !left.is_empty() {
-        lines.push(format!("then: {}", left.join(", ")));
+    let mut left: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (location, assignment) in chains.leftovers() {
+        let why = match assignment {
+            Assignment::Task(t) => format!("on {t}"),
+            Assignment::Skip(why) => why.to_string(),
+        };
+        left.entry(why).or_default().push(location);
+    }
+    for (why, locations) in left {
+        lines.push(format!("{why}: {}", locations.join(", ")));
     }
     lines
 }
