@@ -515,6 +515,9 @@ impl Chains {
     }
 }
 
+/// Scenarios of one file and one role, in a row on a task: (file, role, lines).
+type Group = (String, &'static str, Vec<String>);
+
 /// The plan as a conforming server would have it run, in lines: which task carries which
 /// scenarios, in order, and which scenarios get no failed task.
 pub fn describe(
@@ -534,7 +537,7 @@ pub fn describe(
         (n <= limit).then(|| format!("failed task {n}"))
     };
     // Per task, its scenarios in order, consecutive ones of a file and a role together.
-    let mut tasks: Vec<(String, Vec<(String, &'static str, Vec<String>)>)> = Vec::new();
+    let mut tasks: Vec<(String, Vec<Group>)> = Vec::new();
     while let Some((location, assignment)) = chains.next(&mut take) {
         let (Assignment::Task(task), Some(s)) = (assignment, by_location.get(location.as_str()))
         else {
