@@ -12,6 +12,16 @@ pub struct Standalone {
 impl Standalone {
     /// Starts `exe stub --quiet --serve-for SECONDS` and reads the URL it prints first.
     pub fn start(exe: &std::path::Path, serve_for_secs: u64) -> std::io::Result<Standalone> {
+        Standalone::start_with(exe, serve_for_secs, &[])
+    }
+
+    /// `start`, with more arguments of `css-conformance stub` (`--fixtures FILE`,
+    /// `--stub-deviation NAME`).
+    pub fn start_with(
+        exe: &std::path::Path,
+        serve_for_secs: u64,
+        more: &[&str],
+    ) -> std::io::Result<Standalone> {
         use std::io::BufRead as _;
         let mut child = std::process::Command::new(exe)
             .args([
@@ -20,6 +30,7 @@ impl Standalone {
                 "--serve-for",
                 &serve_for_secs.to_string(),
             ])
+            .args(more)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()?;
