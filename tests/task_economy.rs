@@ -208,7 +208,7 @@ impl OkToOtherMethods {
                     let incoming = Incoming {
                         method: req.method_str(),
                         target: req.uri_str(),
-                        headers: &headers,
+                        headers,
                         body: req.body_ref(),
                     };
                     let answer = if req.method_str() == "PUT" {
