@@ -65,6 +65,9 @@ pub struct ClauseResult {
     pub evidence: Vec<String>,
     /// The scenarios (`file:line`) tagged with the clause.
     pub scenarios: Vec<String>,
+    /// How many of them were judged: they ran and got answers (not skipped, not left
+    /// without an answer, not void).
+    pub judged_scenarios: usize,
 }
 
 /// The result of a run, clause by clause.
@@ -77,6 +80,50 @@ pub struct Report {
     pub scenarios_passed: usize,
     pub scenarios_failed: usize,
     pub scenarios_skipped: usize,
+    /// Scenarios whose requests got no answer (a target fault).
+    #[serde(default)]
+    pub scenarios_unanswered: usize,
+    /// Why the run could not be judged at all (the target answered nothing), if it could not.
+    #[serde(default)]
+    pub target_fault: Option<String>,
+    /// Whether a MUST clause not judged fails the run (`--require-complete`).
+    #[serde(default)]
+    pub require_complete: bool,
+    /// Each scenario's result as the grades count it, by `file:line`.
+    #[serde(skip)]
+    pub scenario_results: Vec<(String, ScenarioResult)>,
+    /// Each scenario's outcome and the clauses it violated, to count them anew when grades
+    /// change.
+    #[serde(skip)]
+    pub outcomes: Vec<(String, ScenarioOutcome, Vec<String>)>,
+}
+
+/// How a scenario counts, once the clauses are graded: the one definition the console and
+/// JUnit both use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ScenarioResult {
+    Passed,
+    /// A violation of a clause that counts (FAIL), or it did not complete.
+    Failed,
+    /// Violations only of clauses that do not count (NON-STRICT, XFAIL).
+    Noted,
+    Skipped,
+    /// Its requests got no answer.
+    Unanswered,
+}
+
+/// The verdict of a run, in the words every report uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every MUST clause was judged and none failed.
+    Conformant,
+    /// A clause that counts failed.
+    NotConformant,
+    /// None failed, but a MUST clause was not judged.
+    Incomplete,
+    /// The target answered nothing.
+    NotJudged,
 }
 
 impl Report {
@@ -102,6 +149,13 @@ impl Report {
                 let entries: Vec<&ExpectedDeviation> =
                     expected.iter().filter(|e| e.clause == clause.id).collect();
                 let (grade, shown) = evidence.grade(&clause.id, &entries);
+                let judged_scenarios = records
+                    .iter()
+                    .filter(|r| {
+                        r.clauses.iter().any(|c| c == &clause.id)
+                            && matches!(r.outcome, ScenarioOutcome::Passed | ScenarioOutcome::Failed(_))
+                    })
+                    .count();
                 ClauseResult {
                     id: clause.id.clone(),
                     level: clause.level,
@@ -109,28 +163,141 @@ impl Report {
                     grade,
                     evidence: shown,
                     scenarios: evidence.scenarios,
+                    judged_scenarios,
                 }
             })
             .collect();
-        let count =
-            |f: fn(&ScenarioOutcome) -> bool| records.iter().filter(|r| f(&r.outcome)).count();
         Report {
             target: target.to_owned(),
             strict: false,
             clauses,
-            scenarios_passed: count(|o| *o == ScenarioOutcome::Passed),
-            scenarios_failed: count(|o| {
-                matches!(o, ScenarioOutcome::Failed(_) | ScenarioOutcome::NoAnswer(_))
-            }),
-            scenarios_skipped: count(|o| {
-                matches!(
-                    o,
-                    ScenarioOutcome::Skipped(_) | ScenarioOutcome::Unjudged(_)
-                )
-            }),
+            scenarios_passed: 0,
+            scenarios_failed: 0,
+            scenarios_skipped: 0,
+            scenarios_unanswered: 0,
+            target_fault: None,
+            require_complete: false,
+            scenario_results: Vec::new(),
+            outcomes: Vec::new(),
         }
+        .with_outcomes(records)
         // Lenient unless the caller says otherwise: SHOULD and EXTENDED failures are NON-STRICT.
         .strict(false)
+    }
+
+    /// Keeps what the scenarios did, to count them as the grades say.
+    fn with_outcomes(mut self, records: &[ScenarioRecord]) -> Report {
+        self.outcomes = records
+            .iter()
+            .map(|r| {
+                let violated: Vec<String> = r
+                    .judgements
+                    .iter()
+                    .flat_map(|j| j.verdict.violations.iter().map(|v| v.clause.clone()))
+                    .collect();
+                (r.location.clone(), r.outcome.clone(), violated)
+            })
+            .collect();
+        self.recount();
+        self
+    }
+
+    /// Counts the scenarios as the grades say (`scenario_result`).
+    fn recount(&mut self) {
+        let results: Vec<(String, ScenarioResult)> = self
+            .outcomes
+            .iter()
+            .map(|(location, outcome, violated)| {
+                (location.clone(), self.scenario_result(outcome, violated))
+            })
+            .collect();
+        let n = |r: ScenarioResult| results.iter().filter(|(_, x)| *x == r).count();
+        self.scenarios_passed = n(ScenarioResult::Passed) + n(ScenarioResult::Noted);
+        self.scenarios_failed = n(ScenarioResult::Failed);
+        self.scenarios_skipped = n(ScenarioResult::Skipped);
+        self.scenarios_unanswered = n(ScenarioResult::Unanswered);
+        self.scenario_results = results;
+    }
+
+    /// How a scenario counts: failed when a clause it violated counts (FAIL) or it did not
+    /// complete; noted when all it violated does not count.
+    pub fn scenario_result(&self, outcome: &ScenarioOutcome, violated: &[String]) -> ScenarioResult {
+        match outcome {
+            ScenarioOutcome::Passed => ScenarioResult::Passed,
+            ScenarioOutcome::Skipped(_) | ScenarioOutcome::Unjudged(_) => ScenarioResult::Skipped,
+            ScenarioOutcome::NoAnswer(_) => ScenarioResult::Unanswered,
+            ScenarioOutcome::Failed(_) if violated.is_empty() => ScenarioResult::Failed,
+            ScenarioOutcome::Failed(_) => {
+                let counts = violated.iter().any(|c| {
+                    self.clause(c)
+                        .is_none_or(|c| c.grade == Grade::Fail || (self.strict && c.grade == Grade::Xpass))
+                });
+                if counts {
+                    ScenarioResult::Failed
+                } else {
+                    ScenarioResult::Noted
+                }
+            }
+        }
+    }
+
+    /// The result of the scenario at `location`.
+    pub fn result_of(&self, location: &str) -> Option<ScenarioResult> {
+        self.scenario_results
+            .iter()
+            .find(|(l, _)| l == location)
+            .map(|(_, r)| *r)
+    }
+
+    /// The same report, for a target that answered nothing: `why`.
+    pub fn with_target_fault(mut self, why: Option<String>) -> Report {
+        self.target_fault = why;
+        self
+    }
+
+    /// The same report, failing the run when a MUST clause was not judged.
+    pub fn require_complete(mut self, require: bool) -> Report {
+        self.require_complete = require;
+        self
+    }
+
+    /// The MUST clauses no scenario judged (SKIP, or INFO: only answers not the operation's).
+    pub fn unjudged_must(&self) -> Vec<&str> {
+        self.clauses
+            .iter()
+            .filter(|c| c.level == Level::Must && matches!(c.grade, Grade::Skip | Grade::Info))
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+
+    /// Whether the verdict is complete: the target answered, and every MUST clause was judged.
+    pub fn complete(&self) -> bool {
+        self.target_fault.is_none() && self.unjudged_must().is_empty()
+    }
+
+    /// The verdict, in the words every report uses.
+    pub fn verdict(&self) -> Verdict {
+        if self.target_fault.is_some() {
+            Verdict::NotJudged
+        } else if !self.must_failures().is_empty() {
+            Verdict::NotConformant
+        } else if !self.complete() {
+            Verdict::Incomplete
+        } else {
+            Verdict::Conformant
+        }
+    }
+
+    /// The exit code the run ends with, as the README documents it: 3 when the target answered
+    /// nothing, 1 when a clause that counts failed (or, with `--require-complete`, a MUST
+    /// clause was not judged), 0 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self.verdict() {
+            Verdict::NotJudged => 3,
+            Verdict::NotConformant => 1,
+            Verdict::Incomplete if self.require_complete => 1,
+            Verdict::Incomplete | Verdict::Conformant => 0,
+        }
     }
 
     pub fn clause(&self, id: &str) -> Option<&ClauseResult> {
@@ -148,6 +315,9 @@ impl Report {
                 _ => {}
             }
         }
+        if !self.outcomes.is_empty() {
+            self.recount();
+        }
         self
     }
 
@@ -161,9 +331,10 @@ impl Report {
             .collect()
     }
 
-    /// Conformant: no clause counts against it.
+    /// Conformant: the run exits 0 (no clause counts against it, the target answered, and
+    /// with `--require-complete` every MUST clause was judged).
     pub fn conformant(&self) -> bool {
-        self.must_failures().is_empty()
+        self.exit_code() == 0
     }
 }
 

@@ -20,6 +20,7 @@ fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResu
         grade,
         evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
         scenarios: vec![format!("features/x.feature:{}", id.len())],
+        judged_scenarios: usize::from(grade != Grade::Skip),
     }
 }
 
@@ -61,6 +62,11 @@ fn sample() -> Report {
         scenarios_passed: 7,
         scenarios_failed: 2,
         scenarios_skipped: 1,
+        scenarios_unanswered: 0,
+        target_fault: None,
+        require_complete: false,
+        scenario_results: Vec::new(),
+        outcomes: Vec::new(),
     }
 }
 
@@ -168,6 +174,9 @@ struct ReportJson {
     duration_s: f64,
     strict: bool,
     conformant: bool,
+    complete: bool,
+    verdict: String,
+    exit_code: u8,
     summary: SummaryJson,
     clauses: Vec<ClauseJson>,
     fuzz: Option<FuzzJson>,
@@ -189,6 +198,7 @@ struct SummaryJson {
     scenarios_passed: usize,
     scenarios_failed: usize,
     scenarios_skipped: usize,
+    scenarios_unanswered: usize,
 }
 
 #[derive(Deserialize)]
@@ -201,6 +211,7 @@ struct ClauseJson {
     verdict: String,
     evidence: Vec<String>,
     scenarios: Vec<String>,
+    judged_scenarios: usize,
 }
 
 #[derive(Deserialize)]
@@ -382,18 +393,31 @@ fn junit_xml_of_a_real_run_validates_against_the_published_xsd() {
     let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
     let violations = junit_violations(&xsd, &xml);
     assert!(violations.is_empty(), "{violations:#?}\n{xml}");
-    // One testcase per scenario and one per fuzz-violated clause, named with clause IDs; the
-    // failures carry their evidence and a cURL line.
+    // One testcase per scenario, one per clause and one for the verdict, and one per
+    // fuzz-violated clause, named with clause IDs; the failures carry their evidence and a
+    // cURL line.
     let report: ReportJson =
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let scenarios = report.summary.scenarios_passed
         + report.summary.scenarios_failed
-        + report.summary.scenarios_skipped;
+        + report.summary.scenarios_skipped
+        + report.summary.scenarios_unanswered;
     let fuzz_cases = report
         .fuzz
         .as_ref()
         .map_or(0, |f| f.violations.len().max(1));
-    assert_eq!(xml.matches("<testcase ").count(), scenarios + fuzz_cases);
+    assert_eq!(
+        xml.matches("<testcase ").count(),
+        scenarios + report.clauses.len() + 1 + fuzz_cases
+    );
+    // The console's count of failed scenarios is JUnit's (a scenario's testcase fails as
+    // the report counts it).
+    let failed_scenarios = xml
+        .split("<testsuite ")
+        .filter(|s| !s.contains("name=\"clauses (") && !s.contains("name=\"fuzz ("))
+        .map(|s| s.matches("<failure ").count())
+        .sum::<usize>();
+    assert_eq!(failed_scenarios, report.summary.scenarios_failed);
     assert!(
         xml.contains(r#"<testcase name="[RUT-QUERY-03 RUT-QUERY-04 RUT-EFFECT-01] "#),
         "{xml}"

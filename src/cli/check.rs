@@ -9,14 +9,17 @@ use css_conformance::target::open::Opened;
 use css_conformance::writer::{self, Document, Writer as _};
 use css_conformance::{fuzz, progress};
 
-use super::{
-    CONFORMANT, CheckArgs, NOT_CONFORMANT, TARGET_FAULT, fuzz_options, open_target, save_findings,
-};
+use super::{CheckArgs, fuzz_options, open_target, save_findings};
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     let (spec, features) = args.source.load()?;
     let spec = Arc::new(spec);
+    if let Some(tags) = &args.tags
+        && suite::select(features.clone(), Some(&tags.expression)).is_empty()
+    {
+        return Err(tags.selects_nothing(&features));
+    }
     let junit = args
         .junit
         .clone()
@@ -27,7 +30,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         concurrency: usize::from(args.concurrency),
         cucumber_json: Some(args.report_dir.join("cucumber.json")),
         console: args.verbose,
-        tags: args.tags.clone(),
+        tags: args.tags.as_ref().map(|t| t.expression.clone()),
     };
     let Opened {
         stub,
@@ -57,8 +60,17 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         fuzzed.as_ref(),
         &profile.expected_deviations,
     )
-    .strict(args.strict);
+    .strict(args.strict)
+    .require_complete(args.require_complete);
     let traffic = session.target.traffic();
+    // A target that answered nothing is not judged: every report says so, and the exit is 3.
+    let report = report.with_target_fault((traffic.answered == 0 && traffic.faults > 0).then(|| {
+        format!(
+            "the target answered none of {} request(s); the first: {}",
+            traffic.faults,
+            traffic.first_fault.as_deref().unwrap_or("no answer")
+        )
+    }));
     let document = Document::new(
         &report,
         serde_json::to_value(&profile)?,
@@ -90,17 +102,8 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         junit.display(),
         args.report_dir.display()
     );
-    if traffic.answered == 0 && traffic.faults > 0 {
-        eprintln!(
-            "error: the target could not be judged: it answered none of {} request(s); the first: {}",
-            traffic.faults,
-            traffic.first_fault.as_deref().unwrap_or("no answer")
-        );
-        return Ok(TARGET_FAULT);
+    if let Some(why) = &report.target_fault {
+        eprintln!("error: the target could not be judged: {why}");
     }
-    Ok(if report.conformant() {
-        CONFORMANT
-    } else {
-        NOT_CONFORMANT
-    })
+    Ok(report.exit_code())
 }

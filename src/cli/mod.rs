@@ -26,7 +26,6 @@ use css_conformance::{coverage, features, fuzz as fuzzer, strategy};
 pub const CONFORMANT: u8 = 0;
 pub const NOT_CONFORMANT: u8 = 1;
 pub const USAGE_ERROR: u8 = 2;
-pub const TARGET_FAULT: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -254,7 +253,11 @@ pub struct CheckArgs {
     /// 'not @RUT-AUTH-03' (every clause ID is a tag). Clauses no selected scenario checks are
     /// SKIP; the fuzz budget is 0 unless --fuzz-cases is given.
     #[arg(long, value_name = "EXPR", value_parser = parse_tags)]
-    pub tags: Option<TagOperation>,
+    pub tags: Option<Tags>,
+    /// Fail the run (exit 1) when a MUST clause was not judged: for CI against a live
+    /// endpoint, where a skipped scenario would otherwise leave the verdict incomplete.
+    #[arg(long)]
+    pub require_complete: bool,
     /// Generated cases to send after the features (0: none; default 300, or 0 with --tags).
     #[arg(long, value_name = "N")]
     pub fuzz_cases: Option<u64>,
@@ -445,14 +448,83 @@ pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow
     Ok(())
 }
 
-/// A tag expression as cucumber reads it: `@a and not (@b or @c)`.
-fn parse_tags(expr: &str) -> Result<TagOperation, String> {
-    expr.parse::<TagOperation>().map_err(|e| {
+/// A tag expression as given and as cucumber reads it: `@a and not (@b or @c)`.
+#[derive(Debug, Clone)]
+pub struct Tags {
+    pub raw: String,
+    pub expression: TagOperation,
+}
+
+fn parse_tags(expr: &str) -> Result<Tags, String> {
+    let expression = expr.parse::<TagOperation>().map_err(|e| {
         format!(
             "not a tag expression (column {}: expected {}); e.g. '@RUT-QUERY-03 or not @RUT-AUTH-03'",
             e.location.column, e.expected
         )
+    })?;
+    Ok(Tags {
+        raw: expr.to_owned(),
+        expression,
     })
+}
+
+impl Tags {
+    /// The error for an expression that selects no scenario of `features`, naming the tags
+    /// near the ones it names that no scenario has.
+    pub fn selects_nothing(&self, features: &[cucumber::gherkin::Feature]) -> anyhow::Error {
+        let known: std::collections::BTreeSet<&str> = features
+            .iter()
+            .flat_map(|f| {
+                f.tags
+                    .iter()
+                    .chain(f.rules.iter().flat_map(|r| r.tags.iter()))
+                    .chain(f.scenarios.iter().flat_map(|s| s.tags.iter()))
+                    .chain(
+                        f.rules
+                            .iter()
+                            .flat_map(|r| r.scenarios.iter().flat_map(|s| s.tags.iter())),
+                    )
+            })
+            .map(String::as_str)
+            .collect();
+        let mut hints = Vec::new();
+        for word in self.raw.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+            let Some(tag) = word.strip_prefix('@') else {
+                continue;
+            };
+            if known.contains(tag) {
+                continue;
+            }
+            let mut near: Vec<(usize, &str)> = known
+                .iter()
+                .map(|k| {
+                    let d = if k.eq_ignore_ascii_case(tag) {
+                        0
+                    } else {
+                        strsim::levenshtein(&k.to_ascii_uppercase(), &tag.to_ascii_uppercase()).max(1)
+                    };
+                    (d, *k)
+                })
+                .filter(|(d, _)| *d <= 3)
+                .collect();
+            near.sort();
+            let near: Vec<String> = near.iter().take(3).map(|(_, k)| format!("@{k}")).collect();
+            hints.push(if near.is_empty() {
+                format!("no scenario has @{tag}")
+            } else {
+                format!("no scenario has @{tag}; did you mean {}?", near.join(" or "))
+            });
+        }
+        anyhow::anyhow!(
+            "--tags '{}' selects no scenario{}; tags are case-sensitive, and every clause ID is one (e.g. @RUT-AUTH-01)",
+            self.raw,
+            if hints.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", hints.join("; "))
+            }
+        )
+    }
 }
 
 /// Runs a command and says its exit code.

@@ -4,8 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::fuzz::Summary;
-use crate::report::{Grade, Report};
-use crate::spec::Level;
+use crate::report::{Grade, Report, Verdict};
 use crate::target::Traffic;
 use crate::text::shorten;
 
@@ -59,10 +58,11 @@ impl Console {
         {
             let _ = writeln!(
                 out,
-                "{:<13} {:<8} {}  {}",
+                "{:<13} {:<8} {}  {}{}",
                 c.id,
                 c.level.to_string(),
                 paint(c.grade),
+                judged_of(c),
                 c.statement
             );
             if !c.evidence.is_empty() && c.grade != Grade::Pass {
@@ -80,38 +80,25 @@ impl Console {
             .filter(|g| matches!(g, Grade::Pass | Grade::Fail | Grade::Skip) || n(**g) > 0)
             .map(|g| format!("{} {}", n(*g), g.label()))
             .collect();
+        let unanswered = if report.scenarios_unanswered > 0 {
+            format!(", {} without an answer", report.scenarios_unanswered)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "\n{} clauses: {}; {} scenarios: {} passed, {} failed, {} skipped",
+            "\n{} clauses: {}; {} scenarios: {} passed, {} failed, {} skipped{unanswered}",
             report.clauses.len(),
             grades.join(", "),
-            report.scenarios_passed + report.scenarios_failed + report.scenarios_skipped,
+            report.scenarios_passed
+                + report.scenarios_failed
+                + report.scenarios_skipped
+                + report.scenarios_unanswered,
             report.scenarios_passed,
             report.scenarios_failed,
             report.scenarios_skipped,
         );
-        let must = report.must_failures();
-        let unjudged = report
-            .clauses
-            .iter()
-            .filter(|c| c.level == Level::Must && c.grade == Grade::Skip)
-            .count();
-        if !must.is_empty() {
-            let what = if report.strict {
-                "clauses failed (strict)"
-            } else {
-                "MUST clauses failed"
-            };
-            let _ = writeln!(out, "NOT conformant: {what}: {}", must.join(", "));
-        } else if unjudged > 0 {
-            let _ = writeln!(
-                out,
-                "No MUST clause failed; {unjudged} MUST clause(s) were not judged (SKIP)."
-            );
-        } else {
-            let _ = writeln!(out, "Conformant: every MUST clause passed.");
-        }
-        if n(Grade::NonStrict) > 0 && !report.strict {
+        let _ = writeln!(out, "{}", verdict_line(report));        if n(Grade::NonStrict) > 0 && !report.strict {
             let _ = writeln!(
                 out,
                 "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
@@ -124,6 +111,49 @@ impl Console {
             );
         }
         out
+    }
+}
+
+/// How many of a clause's scenarios were judged, when not all were: `[1/4 judged] `.
+pub fn judged_of(c: &crate::report::ClauseResult) -> String {
+    if c.judged_scenarios < c.scenarios.len() {
+        format!("[{}/{} judged] ", c.judged_scenarios, c.scenarios.len())
+    } else {
+        String::new()
+    }
+}
+
+/// The run's verdict in a sentence: never "conformant" for a run that judged nothing or left
+/// a MUST clause unjudged.
+pub fn verdict_line(report: &Report) -> String {
+    let must = report.must_failures();
+    match report.verdict() {
+        Verdict::NotJudged => format!(
+            "NOT JUDGED: {}; no clause could be judged.",
+            report.target_fault.as_deref().unwrap_or("the target answered nothing")
+        ),
+        Verdict::NotConformant => {
+            let what = if report.strict {
+                "clauses failed (strict)"
+            } else {
+                "MUST clauses failed"
+            };
+            format!("NOT conformant: {what}: {}", must.join(", "))
+        }
+        Verdict::Incomplete => {
+            let unjudged = report.unjudged_must();
+            format!(
+                "INCOMPLETE: no MUST clause failed, but {} MUST clause(s) were not judged ({}): not a verdict of conformance{}.",
+                unjudged.len(),
+                unjudged.join(", "),
+                if report.require_complete {
+                    "; --require-complete fails the run"
+                } else {
+                    " (--require-complete makes this fail the run)"
+                }
+            )
+        }
+        Verdict::Conformant => "Conformant: every MUST clause passed.".to_owned(),
     }
 }
 

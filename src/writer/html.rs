@@ -25,9 +25,14 @@ impl Writer for Html {
         );
         let _ = writeln!(
             out,
-            "<h1>css-conformance report</h1>\n<p class=\"headline {}\">{}</p>",
-            if doc.report.conformant() { "ok" } else { "bad" },
-            esc(&doc.headline())
+            "<h1>css-conformance report</h1>\n<p class=\"headline {}\">{}</p>\n<p>{}</p>",
+            match doc.report.verdict() {
+                crate::report::Verdict::Conformant => "ok",
+                crate::report::Verdict::Incomplete => "partial",
+                _ => "bad",
+            },
+            esc(&doc.headline()),
+            esc(&super::verdict_line(&doc.report))
         );
         let _ = writeln!(
             out,
@@ -44,16 +49,18 @@ impl Writer for Html {
         );
         let _ = writeln!(
             out,
-            "<table>\n<thead><tr><th>Clause</th><th>Level</th><th>Verdict</th><th>Statement</th></tr></thead>\n<tbody>"
+            "<table>\n<thead><tr><th>Clause</th><th>Level</th><th>Verdict</th><th>Judged</th><th>Statement</th></tr></thead>\n<tbody>"
         );
         for c in &doc.report.clauses {
             let class = c.grade.label().to_ascii_lowercase();
             let _ = writeln!(
                 out,
-                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"verdict\">{}</td><td>{}</td></tr>",
+                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"verdict\">{}</td><td>{}/{}</td><td>{}</td></tr>",
                 anchor(c),
                 c.level,
                 c.grade.label(),
+                c.judged_scenarios,
+                c.scenarios.len(),
                 esc(&c.statement)
             );
         }
@@ -123,7 +130,7 @@ const STYLE: &str = "
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #1d1d1f; }
 h1 { font-size: 1.5em; margin-bottom: .2em; }
 .headline { font-size: 1.2em; font-weight: 600; padding: .4em .7em; border-radius: 4px; }
-.headline.ok { background: #e3f5e1; } .headline.bad { background: #fde2e1; }
+.headline.ok { background: #e3f5e1; } .headline.bad { background: #fde2e1; } .headline.partial { background: #fff4d6; }
 .meta { color: #555; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .3em .6em; border-bottom: 1px solid #ddd; vertical-align: top; }

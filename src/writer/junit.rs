@@ -14,7 +14,7 @@ use junit_report::{TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder};
 
 use crate::exchange::ScenarioOutcome;
 use crate::fuzz::Summary;
-use crate::report::{Grade, Report};
+use crate::report::{Grade, Report, ScenarioResult, Verdict};
 use crate::session::ScenarioRecord;
 
 use super::{Document, Writer};
@@ -64,6 +64,12 @@ pub fn suites(
                 .build()
         })
         .collect();
+    suites.push(
+        TestSuiteBuilder::new(&format!("clauses ({})", report.target))
+            .set_timestamp(timestamp)
+            .add_testcases(clause_cases(report))
+            .build(),
+    );
     if let Some(summary) = fuzz {
         suites.push(
             TestSuiteBuilder::new(&format!("fuzz ({})", report.target))
@@ -123,14 +129,13 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
         ScenarioOutcome::Unjudged(why) => {
             TestCaseBuilder::skipped_with_cause(&name, "not judged", why)
         }
-        ScenarioOutcome::Failed(why) => {
-            let judged = r.judgements.iter().any(|j| !j.verdict.passed());
-            if !judged || !counted.is_empty() {
+        // Failed as the report counts it (the console's count), noted otherwise.
+        ScenarioOutcome::Failed(why) => match report.result_of(&r.location) {
+            Some(ScenarioResult::Failed) | None => {
                 TestCaseBuilder::failure(&name, time, "non-conformance", why)
-            } else {
-                TestCaseBuilder::success(&name, time)
             }
-        }
+            Some(_) => TestCaseBuilder::success(&name, time),
+        },
     };
     case.set_classname(&r.feature).set_filepath(&r.location);
     let mut out = counted;
@@ -141,6 +146,62 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
         case.set_system_out(out.trim_end());
     }
     case.build()
+}
+
+/// One testcase per clause, as graded: a FAIL fails; a clause no scenario judged is skipped
+/// (it fails when `--require-complete` makes an unjudged MUST clause fail the run); the rest
+/// pass, with what does not count noted. Then one for the run's verdict, which is never a
+/// success unless the run is conformant and complete.
+fn clause_cases(report: &Report) -> Vec<TestCase> {
+    let zero = time::Duration::ZERO;
+    let unjudged_must = report.unjudged_must();
+    let mut cases: Vec<TestCase> = report
+        .clauses
+        .iter()
+        .map(|c| {
+            let name = format!("[{}] {} {}", c.id, c.level, c.statement);
+            let evidence = c.evidence.join("\n");
+            let mut case = match c.grade {
+                Grade::Fail => {
+                    let mut case = TestCaseBuilder::failure(&name, zero, "non-conformance", c.grade.label());
+                    case.set_system_out(&evidence);
+                    case
+                }
+                Grade::Skip | Grade::Info
+                    if report.require_complete && unjudged_must.contains(&c.id.as_str()) =>
+                {
+                    TestCaseBuilder::failure(&name, zero, "not-judged", &evidence)
+                }
+                Grade::Skip | Grade::Info => {
+                    TestCaseBuilder::skipped_with_cause(&name, "not judged", &evidence)
+                }
+                g => {
+                    let mut case = TestCaseBuilder::success(&name, zero);
+                    if g != Grade::Pass {
+                        case.set_system_out(&format!("{}\n{evidence}", g.label()));
+                    }
+                    case
+                }
+            };
+            case.set_classname("clauses");
+            case.build()
+        })
+        .collect();
+    let verdict = crate::writer::verdict_line(report);
+    let mut case = match report.verdict() {
+        Verdict::Conformant => TestCaseBuilder::success("[verdict] the run", zero),
+        Verdict::NotConformant => {
+            TestCaseBuilder::failure("[verdict] the run", zero, "non-conformance", &verdict)
+        }
+        Verdict::Incomplete if report.require_complete => {
+            TestCaseBuilder::failure("[verdict] the run", zero, "incomplete", &verdict)
+        }
+        Verdict::Incomplete => TestCaseBuilder::skipped_with_cause("[verdict] the run", "incomplete", &verdict),
+        Verdict::NotJudged => TestCaseBuilder::error("[verdict] the run", zero, "target-fault", &verdict),
+    };
+    case.set_classname("clauses");
+    cases.push(case.build());
+    cases
 }
 
 /// One testcase per clause the fuzzer violated (failing as the clause's grade says), or one

@@ -16,6 +16,7 @@ impl Writer for Markdown {
         let mut out = String::new();
         let _ = writeln!(out, "# css-conformance: {}\n", doc.report.target);
         let _ = writeln!(out, "**{}**\n", doc.headline());
+        let _ = writeln!(out, "{}\n", super::verdict_line(&doc.report));
         let _ = writeln!(
             out,
             "{} {} · started {} · {:.2} s{}\n",
@@ -28,15 +29,17 @@ impl Writer for Markdown {
                 .map(|f| f.seed)
                 .map_or(String::new(), |s| format!(" · fuzz seed {s}"))
         );
-        let _ = writeln!(out, "| Clause | Level | Verdict | Statement |");
-        let _ = writeln!(out, "|---|---|---|---|");
+        let _ = writeln!(out, "| Clause | Level | Verdict | Judged | Statement |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
         for c in &doc.report.clauses {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {}/{} | {} |",
                 c.id,
                 c.level,
                 verdict_cell(c.grade),
+                c.judged_scenarios,
+                c.scenarios.len(),
                 c.statement.replace('|', "\\|")
             );
         }

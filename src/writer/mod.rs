@@ -12,11 +12,11 @@ mod markdown;
 use std::path::{Path, PathBuf};
 
 use crate::fuzz::Summary;
-use crate::report::{Grade, Report};
+use crate::report::{Grade, Report, Verdict};
 use crate::session::ScenarioRecord;
 use crate::target::Traffic;
 
-pub use console::{Console, fuzz_summary, traffic_lines};
+pub use console::{Console, fuzz_summary, judged_of, traffic_lines, verdict_line};
 pub use html::Html;
 pub use json::{Json, SCHEMA};
 pub use junit::JUnit;
@@ -96,10 +96,11 @@ impl Document {
             .collect();
         format!(
             "{}: {} clauses ({}){}",
-            if self.report.conformant() {
-                "Conformant"
-            } else {
-                "NOT conformant"
+            match self.report.verdict() {
+                Verdict::Conformant => "Conformant",
+                Verdict::NotConformant => "NOT conformant",
+                Verdict::Incomplete => "INCOMPLETE (MUST clauses not judged)",
+                Verdict::NotJudged => "NOT JUDGED (the target answered nothing)",
             },
             self.report.clauses.len(),
             counts.join(", "),
