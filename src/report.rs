@@ -153,7 +153,10 @@ impl Report {
                     .iter()
                     .filter(|r| {
                         r.clauses.iter().any(|c| c == &clause.id)
-                            && matches!(r.outcome, ScenarioOutcome::Passed | ScenarioOutcome::Failed(_))
+                            && matches!(
+                                r.outcome,
+                                ScenarioOutcome::Passed | ScenarioOutcome::Failed(_)
+                            )
                     })
                     .count();
                 ClauseResult {
@@ -221,7 +224,11 @@ impl Report {
 
     /// How a scenario counts: failed when a clause it violated counts (FAIL) or it did not
     /// complete; noted when all it violated does not count.
-    pub fn scenario_result(&self, outcome: &ScenarioOutcome, violated: &[String]) -> ScenarioResult {
+    pub fn scenario_result(
+        &self,
+        outcome: &ScenarioOutcome,
+        violated: &[String],
+    ) -> ScenarioResult {
         match outcome {
             ScenarioOutcome::Passed => ScenarioResult::Passed,
             ScenarioOutcome::Skipped(_) | ScenarioOutcome::Unjudged(_) => ScenarioResult::Skipped,
@@ -229,8 +236,9 @@ impl Report {
             ScenarioOutcome::Failed(_) if violated.is_empty() => ScenarioResult::Failed,
             ScenarioOutcome::Failed(_) => {
                 let counts = violated.iter().any(|c| {
-                    self.clause(c)
-                        .is_none_or(|c| c.grade == Grade::Fail || (self.strict && c.grade == Grade::Xpass))
+                    self.clause(c).is_none_or(|c| {
+                        c.grade == Grade::Fail || (self.strict && c.grade == Grade::Xpass)
+                    })
                 });
                 if counts {
                     ScenarioResult::Failed

@@ -64,13 +64,14 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     .require_complete(args.require_complete);
     let traffic = session.target.traffic();
     // A target that answered nothing is not judged: every report says so, and the exit is 3.
-    let report = report.with_target_fault((traffic.answered == 0 && traffic.faults > 0).then(|| {
-        format!(
-            "the target answered none of {} request(s); the first: {}",
-            traffic.faults,
-            traffic.first_fault.as_deref().unwrap_or("no answer")
-        )
-    }));
+    let report =
+        report.with_target_fault((traffic.answered == 0 && traffic.faults > 0).then(|| {
+            format!(
+                "the target answered none of {} request(s); the first: {}",
+                traffic.faults,
+                traffic.first_fault.as_deref().unwrap_or("no answer")
+            )
+        }));
     let document = Document::new(
         &report,
         serde_json::to_value(&profile)?,

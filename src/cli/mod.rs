@@ -488,7 +488,10 @@ impl Tags {
             .map(String::as_str)
             .collect();
         let mut hints = Vec::new();
-        for word in self.raw.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+        for word in self
+            .raw
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        {
             let Some(tag) = word.strip_prefix('@') else {
                 continue;
             };
@@ -501,7 +504,8 @@ impl Tags {
                     let d = if k.eq_ignore_ascii_case(tag) {
                         0
                     } else {
-                        strsim::levenshtein(&k.to_ascii_uppercase(), &tag.to_ascii_uppercase()).max(1)
+                        strsim::levenshtein(&k.to_ascii_uppercase(), &tag.to_ascii_uppercase())
+                            .max(1)
                     };
                     (d, *k)
                 })
@@ -512,7 +516,10 @@ impl Tags {
             hints.push(if near.is_empty() {
                 format!("no scenario has @{tag}")
             } else {
-                format!("no scenario has @{tag}; did you mean {}?", near.join(" or "))
+                format!(
+                    "no scenario has @{tag}; did you mean {}?",
+                    near.join(" or ")
+                )
             });
         }
         anyhow::anyhow!(

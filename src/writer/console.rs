@@ -98,7 +98,8 @@ impl Console {
             report.scenarios_failed,
             report.scenarios_skipped,
         );
-        let _ = writeln!(out, "{}", verdict_line(report));        if n(Grade::NonStrict) > 0 && !report.strict {
+        let _ = writeln!(out, "{}", verdict_line(report));
+        if n(Grade::NonStrict) > 0 && !report.strict {
             let _ = writeln!(
                 out,
                 "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
@@ -130,7 +131,10 @@ pub fn verdict_line(report: &Report) -> String {
     match report.verdict() {
         Verdict::NotJudged => format!(
             "NOT JUDGED: {}; no clause could be judged.",
-            report.target_fault.as_deref().unwrap_or("the target answered nothing")
+            report
+                .target_fault
+                .as_deref()
+                .unwrap_or("the target answered nothing")
         ),
         Verdict::NotConformant => {
             let what = if report.strict {

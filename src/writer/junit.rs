@@ -163,7 +163,8 @@ fn clause_cases(report: &Report) -> Vec<TestCase> {
             let evidence = c.evidence.join("\n");
             let mut case = match c.grade {
                 Grade::Fail => {
-                    let mut case = TestCaseBuilder::failure(&name, zero, "non-conformance", c.grade.label());
+                    let mut case =
+                        TestCaseBuilder::failure(&name, zero, "non-conformance", c.grade.label());
                     case.set_system_out(&evidence);
                     case
                 }
@@ -196,8 +197,12 @@ fn clause_cases(report: &Report) -> Vec<TestCase> {
         Verdict::Incomplete if report.require_complete => {
             TestCaseBuilder::failure("[verdict] the run", zero, "incomplete", &verdict)
         }
-        Verdict::Incomplete => TestCaseBuilder::skipped_with_cause("[verdict] the run", "incomplete", &verdict),
-        Verdict::NotJudged => TestCaseBuilder::error("[verdict] the run", zero, "target-fault", &verdict),
+        Verdict::Incomplete => {
+            TestCaseBuilder::skipped_with_cause("[verdict] the run", "incomplete", &verdict)
+        }
+        Verdict::NotJudged => {
+            TestCaseBuilder::error("[verdict] the run", zero, "target-fault", &verdict)
+        }
     };
     case.set_classname("clauses");
     cases.push(case.build());
