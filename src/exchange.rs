@@ -292,6 +292,10 @@ pub struct Judgement {
     /// its own).
     #[serde(skip)]
     pub derived: bool,
+    /// The status the read API gave the request's task before and after it, where the
+    /// target serves it and both reads succeeded.
+    #[serde(skip)]
+    pub task_status: Option<(String, String)>,
 }
 
 /// Why a scenario did not run against a target.

@@ -612,6 +612,67 @@ pub fn judge_effects(spec: &Spec, chains: &[Chain], records: &mut [ScenarioRecor
         let mut accepted: Option<(usize, usize)> = None;
         let mut added: Vec<(usize, Judgement, bool)> = Vec::new();
         let mut relabels: Vec<(usize, usize, Kind, String)> = Vec::new();
+        // Where the read API gave the task's status around every request, each effect is
+        // pinned to its request.
+        let read = !sequence.is_empty()
+            && sequence
+                .iter()
+                .all(|&(r, j)| records[r].judgements[j].task_status.is_some());
+        if read {
+            let api = &spec.read_api;
+            for &(r, j) in &sequence {
+                let judgement = &records[r].judgements[j];
+                let Some((before, after)) = &judgement.task_status else {
+                    continue;
+                };
+                let other = judgement.request.method.is_some();
+                let expects_failed = !other && spec.expectation(judgement.verdict.kind).accepts();
+                if api.is_failed(before) && judgement.verdict.kind == Kind::TaskNotFailed {
+                    // Its scenario took the task for one no longer failed; it was failed.
+                    let kind = if judgement.request.retry_mode.is_empty() {
+                        Kind::Retry
+                    } else {
+                        Kind::Abort
+                    };
+                    relabels.push((
+                        r,
+                        j,
+                        kind,
+                        format!("the read API gave the task the status {before:?} before this request: still failed"),
+                    ));
+                }
+                if !api.is_failed(before) {
+                    if expects_failed {
+                        relabels.push((
+                            r,
+                            j,
+                            Kind::TaskNotFailed,
+                            format!("the read API gave the task the status {before:?} before this request: not failed"),
+                        ));
+                    }
+                    continue;
+                }
+                let (clause, holds, expected) = if !other && judgement.status == 200 {
+                    (
+                        spec.rules.acceptance_acts.clone(),
+                        !api.is_failed(after),
+                        format!(
+                            "the task out of the failed state after it was accepted; the read API gave {before:?} before and {after:?} after"
+                        ),
+                    )
+                } else {
+                    (
+                        effect_clause(spec, judgement),
+                        api.is_failed(after),
+                        format!(
+                            "the task still failed after it; the read API gave {before:?} before and {after:?} after"
+                        ),
+                    )
+                };
+                added.push((r, effect(spec, judgement, &clause, holds, expected), holds));
+            }
+            sequence.clear();
+        }
         for (r, j) in sequence {
             let judgement = &records[r].judgements[j];
             if let Some((ar, aj)) = accepted {
@@ -804,6 +865,7 @@ fn effect(
     Judgement {
         verdict,
         derived: true,
+        task_status: None,
         ..about.clone()
     }
 }

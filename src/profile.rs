@@ -38,6 +38,10 @@ pub struct Profile {
     /// Deviations the target is known to have: reported as XFAIL, or XPASS once gone.
     #[serde(default)]
     pub expected_deviations: Vec<ExpectedDeviation>,
+    /// Whether the target serves the read API (`GET .../upgrade/detail`): a task's status is
+    /// then read before and after each request on it, which pins the request that acted.
+    #[serde(default)]
+    pub read_api: bool,
 }
 
 /// How requests authenticate.
@@ -221,6 +225,7 @@ pub const KEYS: &[Key] = &[
     key("retries.backoff_ms", KeyType::Number),
     key("retries.max_retry_after_s", KeyType::Number),
     key("expected_deviations", KeyType::Yaml),
+    key("read_api", KeyType::Bool),
 ];
 
 const fn key(path: &'static str, value: KeyType) -> Key {

@@ -26,6 +26,8 @@ pub struct Session {
     assignments: Mutex<std::collections::BTreeMap<String, Assignment>>,
     /// A survey: every scenario runs, taking what it needs from the target's plenty.
     survey: bool,
+    /// The last status the read API gave each task (`""`: it lists no such task).
+    statuses: Mutex<std::collections::HashMap<String, String>>,
     next_id: AtomicU64,
     /// Advanced once per scenario finished (hidden unless the caller shows it).
     progress: indicatif::ProgressBar,
@@ -56,6 +58,7 @@ impl Session {
             records: Mutex::new(Vec::new()),
             assignments: Mutex::new(std::collections::BTreeMap::new()),
             survey: false,
+            statuses: Mutex::new(std::collections::HashMap::new()),
             next_id: AtomicU64::new(1),
             progress: indicatif::ProgressBar::hidden(),
         }
@@ -110,6 +113,39 @@ impl Session {
                 Wants::FailedTask => Skip::NoTaskLeft,
                 Wants::TaskNotFailed => Skip::NoTaskNotFailed,
             }),
+        }
+    }
+
+    /// The status of `task` as last read, or read now (`None`: it could not be read, which
+    /// judges nothing: a target fault, said on stderr).
+    pub async fn task_status(&self, task: &str) -> Option<String> {
+        let known = self
+            .statuses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(task)
+            .cloned();
+        match known {
+            Some(status) => Some(status),
+            None => self.read_task_status(task).await,
+        }
+    }
+
+    /// The status of `task`, read now through the read API and remembered.
+    pub async fn read_task_status(&self, task: &str) -> Option<String> {
+        match self.target.task_status(&self.spec, task).await {
+            Ok(status) => {
+                let status = status.unwrap_or_default();
+                self.statuses
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(task.to_owned(), status.clone());
+                Some(status)
+            }
+            Err(why) => {
+                tracing::warn!("target fault: the read API: {why}");
+                None
+            }
         }
     }
 

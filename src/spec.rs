@@ -32,6 +32,8 @@ pub struct Spec {
     pub error_codes: Vec<ErrorCode>,
     pub rules: Rules,
     pub expectations: Vec<Expectation>,
+    /// The companion read API that lists a cluster's upgrade tasks with their status.
+    pub read_api: ReadApi,
     /// Statuses the gateway in front of the operation answers a path with an empty segment
     /// with: not the operation's answer, so reported as INFO and judged by no clause.
     #[serde(default)]
@@ -46,6 +48,26 @@ pub struct Spec {
 struct Compiled {
     error_code_form: Regex,
     formats: std::collections::BTreeMap<String, Regex>,
+}
+
+/// The read API: `GET {path}?limit=N&offset=M` answers `{list_field: [{id_field, status_field}]}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadApi {
+    pub method: String,
+    pub path: String,
+    pub page_size: u32,
+    pub list_field: String,
+    pub id_field: String,
+    pub status_field: String,
+    pub failed_statuses: Vec<String>,
+}
+
+impl ReadApi {
+    /// Whether a task of `status` can be retried or aborted.
+    pub fn is_failed(&self, status: &str) -> bool {
+        self.failed_statuses.iter().any(|s| s == status)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -185,6 +185,13 @@ impl Conformance {
                 .target
                 .announce_mutation(&session.spec, &request, &what);
         }
+        // Where the target lists its tasks, the task's status before and after pins what
+        // this request did to it.
+        let reads = self.uses_real_task && session.target.reads_tasks();
+        let before = match reads {
+            true => session.task_status(&request.action_id).await,
+            false => None,
+        };
         let response = match session.target.send(&session.spec, &request).await {
             Ok(r) => r,
             Err(e) => {
@@ -192,6 +199,13 @@ impl Conformance {
                 self.no_answer = Some(why.clone());
                 panic!("{why}");
             }
+        };
+        let task_status = match (reads, before) {
+            (true, Some(before)) => session
+                .read_task_status(&request.action_id)
+                .await
+                .map(|after| (before, after)),
+            _ => None,
         };
         let verdict = oracle::judge_request(&session.spec, kind, &request, &response);
         if matches!(kind, Kind::Retry | Kind::Abort) && response.status == 200 {
@@ -206,6 +220,7 @@ impl Conformance {
             verdict,
             request,
             derived: false,
+            task_status,
         });
     }
 

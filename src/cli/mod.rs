@@ -176,6 +176,10 @@ pub struct TargetArgs {
     /// Do not verify TLS certificates (test servers only; a warning is printed).
     #[arg(long)]
     pub insecure: bool,
+    /// The target serves the read API (GET .../upgrade/detail): read each task's status before
+    /// and after each request on it, to pin the request that acted (read-only).
+    #[arg(long)]
+    pub read_api: bool,
     /// Set any profile key, e.g. --set timeouts.request_ms=30000 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -216,6 +220,9 @@ impl TargetArgs {
         }
         if self.insecure {
             flag("--insecure", "tls.insecure", "true".into());
+        }
+        if self.read_api {
+            flag("--read-api", "read_api", "true".into());
         }
         for set in &self.set {
             let Some((key, value)) = set.split_once('=') else {

@@ -170,6 +170,9 @@ impl Responder {
     pub fn answer(&self, req: &Incoming<'_>) -> (Answer, Option<Kind>) {
         let uri = path_and_query(req.target);
         let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        if let Some(answer) = self.read(req, path, query) {
+            return (answer, None);
+        }
         let Some(ids) = self.route(path) else {
             return (Answer::plain(404, "no such resource"), None);
         };
@@ -240,6 +243,71 @@ impl Responder {
             .deviation
             .map_or(kind, |d| d.answer_as(kind, accepted, aborts));
         (self.respond(answered_as), Some(kind))
+    }
+
+    /// The read API's answer, if `path` is its path: the stub's listed tasks with their
+    /// status (a task retried is RUNNING; one aborted, ABORTED, since the vendor lists no
+    /// status for a terminated task; one that is not failed, RUNNING).
+    fn read(&self, req: &Incoming<'_>, path: &str, query: &str) -> Option<Answer> {
+        let api = &self.spec.read_api;
+        let mut ids: BTreeMap<&str, Cow<'_, str>> = BTreeMap::new();
+        let mut actual = path.split('/');
+        for t in api.path.split('/') {
+            let a = actual.next()?;
+            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) => {
+                    ids.insert(name, classify::decode(a));
+                }
+                None if t == a => {}
+                None => return None,
+            }
+        }
+        if actual.next().is_some() {
+            return None;
+        }
+        let error = |kind: Kind| self.respond(kind);
+        if req.method != api.method {
+            return Some(error(Kind::OtherMethod));
+        }
+        match self.presented(req, path, query) {
+            Identity::Nothing => return Some(error(Kind::MissingCredentials)),
+            Identity::Invalid => return Some(error(Kind::InvalidCredentials)),
+            Identity::Valid => {}
+        }
+        let id = |name: &str| ids.get(name).map_or("", |v| v.as_ref());
+        if id("project_id") != self.fixtures.project_id {
+            return Some(error(Kind::ForeignProject));
+        }
+        if id("cluster_id") != self.fixtures.cluster_id {
+            return Some(error(Kind::UnknownCluster));
+        }
+        let number = |name: &str, default: usize| {
+            query_pairs(query)
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+                .unwrap_or(default)
+        };
+        let (limit, offset) = (number("limit", 10).clamp(1, 1000), number("offset", 0));
+        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let listed: Vec<serde_json::Value> = tasks
+            .listed
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(task, state)| {
+                let status = match state {
+                    Task::Failed => "FAILED",
+                    Task::Retrying | Task::Running => "RUNNING",
+                    Task::Aborted => "ABORTED",
+                };
+                serde_json::json!({ (api.id_field.as_str()): task, (api.status_field.as_str()): status })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "totalSize": tasks.listed.len(),
+            (api.list_field.as_str()): listed,
+        });
+        Some(Answer::json(200, body.to_string()))
     }
 
     /// The credentials a request presents: a token, or an AK/SK signature checked as the

@@ -38,8 +38,30 @@ impl Target {
         request: &Request,
         now: time::OffsetDateTime,
     ) -> Vec<(String, Secret)> {
+        let path = self.wire_path(spec, request);
+        let query = request.query_pairs(spec);
+        self.headers_for(
+            request.method(spec),
+            &path,
+            &query,
+            request.credentials,
+            now,
+        )
+    }
+
+    /// The headers that authenticate a `method` request of `path` (on the wire, behind the
+    /// endpoint's prefix) and `query` (decoded pairs), presenting `credentials`, signed at
+    /// `now` where AK/SK signs.
+    pub(super) fn headers_for(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        credentials: Credentials,
+        now: time::OffsetDateTime,
+    ) -> Vec<(String, Secret)> {
         let token = |t: &Secret| vec![(TOKEN_HEADER.to_owned(), t.clone())];
-        match (&self.auth, request.credentials) {
+        match (&self.auth, credentials) {
             (_, Credentials::Missing) | (Auth::None, Credentials::Valid) => Vec::new(),
             (Auth::Token(t), Credentials::Valid) => token(t),
             (Auth::Token(_) | Auth::None, _) => token(&Secret::new(WRONG_TOKEN)),
@@ -57,13 +79,11 @@ impl Target {
                     ("X-Project-Id".to_owned(), self.fixtures.project_id.clone()),
                     ("X-Sdk-Date".to_owned(), signing::sdk_date(date)),
                 ];
-                let path = self.wire_path(spec, request);
-                let query = request.query_pairs(spec);
                 let unsigned = signing::Unsigned {
-                    method: request.method(spec),
+                    method,
                     host: &self.host,
-                    path: &path,
-                    query: &query,
+                    path,
+                    query,
                     headers: &supplied,
                     body: b"",
                 };

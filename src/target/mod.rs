@@ -12,6 +12,7 @@ mod endpoint;
 pub mod loopback;
 pub mod open;
 mod politeness;
+mod read;
 mod traffic;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use crate::exchange::{Request, Response};
 use crate::fixtures::{Fixtures, TaskPool};
 use crate::profile::DEFAULT_TOKEN_ENV;
+use crate::secret::Secret;
 use crate::signing;
 use crate::spec::Spec;
 use crate::text::{error_chain, shorten};
@@ -67,6 +69,8 @@ pub struct Target {
     traffic: Counters,
     /// The variable the token comes from, named in cURL reproductions.
     token_env: String,
+    /// Whether the target serves the read API, to read a task's status around requests.
+    read_api: bool,
 }
 
 /// The turn of identical requests, holding the refusal once one came.
@@ -145,6 +149,7 @@ impl Target {
             refusals: Some(Mutex::new(HashMap::new())),
             traffic: Counters::default(),
             token_env: DEFAULT_TOKEN_ENV.to_owned(),
+            read_api: false,
         })
     }
 
@@ -156,6 +161,12 @@ impl Target {
             .and_then(|rps| governor::Quota::with_period(Duration::from_secs_f64(1.0 / rps)))
             .map(|quota| governor::RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
         self.politeness = politeness;
+        self
+    }
+
+    /// Reads the status of a task around each request on it, through the read API.
+    pub fn with_read_api(mut self, read: bool) -> Target {
+        self.read_api = read;
         self
     }
 
@@ -344,12 +355,22 @@ impl Target {
         request: &Request,
         request_target: &str,
     ) -> Result<(Response, Option<Duration>), (TransportError, bool)> {
+        let headers = self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
+        self.exchange(request.method(spec), request_target, &headers)
+            .await
+    }
+
+    /// One exchange of `method` on `request_target` (path and query on the wire) with
+    /// `headers`: the answer and its `Retry-After`, or the error and whether it happened
+    /// before a connection was made.
+    async fn exchange(
+        &self,
+        method: &str,
+        request_target: &str,
+        headers: &[(String, Secret)],
+    ) -> Result<(Response, Option<Duration>), (TransportError, bool)> {
         if let Some(client) = &self.loopback {
-            let headers = self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
-            return match client
-                .send(request.method(spec), request_target, &headers)
-                .await
-            {
+            return match client.send(method, request_target, headers).await {
                 Ok(answer) => Ok((
                     Response {
                         status: answer.status,
@@ -376,10 +397,9 @@ impl Target {
             };
             (error, connect)
         };
-        let method = reqwest::Method::from_bytes(request.method(spec).as_bytes())
-            .unwrap_or(reqwest::Method::PUT);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::PUT);
         let mut builder = self.client.request(method, url);
-        for (name, value) in self.auth_headers(spec, request, time::OffsetDateTime::now_utc()) {
+        for (name, value) in headers {
             builder = builder.header(name, value.expose());
         }
         let mut response = builder.send().await.map_err(fail)?;

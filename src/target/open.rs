@@ -38,6 +38,7 @@ pub async fn target(
         });
     }
     let (stub, target) = stub_target(Arc::clone(spec), deviation, profile.auth.method).await;
+    let target = target.with_read_api(profile.read_api);
     Ok(Opened {
         stub: Some(stub),
         target,
@@ -78,7 +79,8 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
     Ok(target
         .allow_mutations(profile.safety.allow_mutations)
         .with_politeness(politeness(profile))
-        .with_token_env(&profile.auth.token_env))
+        .with_token_env(&profile.auth.token_env)
+        .with_read_api(profile.read_api))
 }
 
 /// The credentials, read from the environment variables the profile names.

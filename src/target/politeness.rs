@@ -112,7 +112,7 @@ impl Target {
     }
 
     /// Waits for the rate limit, if there is one.
-    async fn pace(&self) {
+    pub(super) async fn pace(&self) {
         use governor::clock::{Clock as _, DefaultClock};
         let Some(limiter) = &self.limiter else {
             return;
