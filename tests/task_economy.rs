@@ -56,8 +56,9 @@ fn check(
     url: &str,
     tasks: usize,
     auth: &str,
+    read_api: bool,
 ) -> (BTreeMap<String, (String, String)>, String) {
-    let reports = dir.join(format!("reports-{tasks}-{auth}"));
+    let reports = dir.join(format!("reports-{tasks}-{auth}-{read_api}"));
     let output = Command::new(exe())
         .args([
             "check",
@@ -86,6 +87,7 @@ fn check(
             "--max-requests-per-second",
             "0",
         ])
+        .args(read_api.then_some("--read-api"))
         .args(["--fuzz-cases", "0", "--quiet", "--report-dir"])
         .arg(&reports)
         .env("CSS_CONFORMANCE_TOKEN", STUB_TOKEN)
@@ -132,11 +134,16 @@ fn not_passed(clauses: &BTreeMap<String, (String, String)>) -> Vec<&str> {
 fn one_two_three_failed_tasks_judge_what_they_should() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("task-economy");
     let spec = Spec::embedded();
-    for auth in ["token", "aksk"] {
+    for (auth, read_api) in [
+        ("token", false),
+        ("aksk", false),
+        ("token", true),
+        ("aksk", true),
+    ] {
         // A fresh stub for each run: a run consumes the tasks it is given.
         let run = |tasks: usize| {
             let stub = stub(&dir.join(auth), None);
-            check(&dir.join(auth), stub.url(), tasks, auth)
+            check(&dir.join(auth), stub.url(), tasks, auth, read_api)
         };
         // One task: everything but one of the two that each consume a task.
         let (one, stderr) = run(1);
@@ -177,11 +184,29 @@ fn each_effect_deviation_fails_its_clause_naming_the_requests() {
         // The retry accepted that did nothing, named by the second one.
         ("accepts-without-acting", "RUT-EFFECT-02", "/retry"),
     ] {
-        let stub = stub(&dir.join(deviation), Some(deviation));
-        let (clauses, _) = check(&dir.join(deviation), stub.url(), 2, "token");
+        let served = stub(&dir.join(deviation), Some(deviation));
+        let (clauses, _) = check(&dir.join(deviation), served.url(), 2, "token", false);
         let (verdict, evidence) = &clauses[clause];
         assert_eq!(verdict, "FAIL", "{deviation}: {clauses:?}");
         assert!(evidence.contains(named), "{deviation}: {evidence}");
+        drop(served);
+        // With the read API the one request that acted is pinned: one piece of evidence, the
+        // status read before and after it.
+        let served = stub(&dir.join(deviation), Some(deviation));
+        let (read, _) = check(&dir.join(deviation), served.url(), 2, "token", true);
+        let (verdict, evidence) = &read[clause];
+        assert_eq!(verdict, "FAIL", "{deviation} (read API): {read:?}");
+        assert!(
+            evidence.contains("the read API gave"),
+            "{deviation}: {evidence}"
+        );
+        if deviation != "accepts-without-acting" {
+            assert_eq!(
+                evidence.matches("the read API gave").count(),
+                1,
+                "{deviation}: one request acted: {evidence}"
+            );
+        }
         // Nothing else fails (a task the server spoilt may leave a clause unjudged).
         let others: Vec<&String> = clauses
             .iter()
