@@ -72,6 +72,10 @@ impl Fixtures {
 pub struct TaskPool {
     tasks: Mutex<VecDeque<String>>,
     generated: Option<AtomicU64>,
+    /// The task kept for requests a conforming server refuses, once one was asked for.
+    refusals: Mutex<Option<String>>,
+    /// The task handed out last.
+    last: Mutex<Option<String>>,
 }
 
 impl TaskPool {
@@ -79,6 +83,8 @@ impl TaskPool {
         TaskPool {
             tasks: Mutex::new(fixtures.failed_action_ids.iter().cloned().collect()),
             generated: fixtures.generated_failed_tasks.then(|| AtomicU64::new(0)),
+            refusals: Mutex::new(None),
+            last: Mutex::new(None),
         }
     }
 
@@ -89,11 +95,45 @@ impl TaskPool {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .pop_front();
-        if listed.is_some() {
-            return listed;
+        let task = match listed {
+            Some(task) => Some(task),
+            None => {
+                let n = self.generated.as_ref()?.fetch_add(1, Ordering::Relaxed);
+                (n < GENERATED_FAILED_TASKS).then(|| generated_failed_task(n))
+            }
+        };
+        if let Some(t) = &task {
+            *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(t.clone());
         }
-        let n = self.generated.as_ref()?.fetch_add(1, Ordering::Relaxed);
-        (n < GENERATED_FAILED_TASKS).then(|| generated_failed_task(n))
+        task
+    }
+
+    /// Forgets `task` as the task kept for refusals, if it is that one (a request on it was
+    /// accepted, so it may no longer be failed).
+    pub fn spent_refusal_task(&self, task: &str) {
+        let mut kept = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.as_deref() == Some(task) {
+            *kept = None;
+        }
+    }
+
+    /// The task for requests a conforming server refuses, which leave it as it is: where
+    /// failed tasks are few, the same one every time, taken from the pool the first time; when the pool is empty, the task
+    /// handed out last (its state does not change what such a request is judged by: a
+    /// conforming server looks at retry_mode before the task).
+    pub fn refusal_task(&self) -> Option<String> {
+        // Where tasks are without number (the built-in stub's), each refusal has its own:
+        // a server that wrongly acts on one then spoils no other.
+        if self.generated.is_some() {
+            return self.take();
+        }
+        let mut kept = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.is_none() {
+            *kept = self
+                .take()
+                .or_else(|| self.last.lock().unwrap_or_else(|e| e.into_inner()).clone());
+        }
+        kept.clone()
     }
 }
 

@@ -187,14 +187,21 @@ enum Sent {
 }
 
 async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Sent {
-    let Some(case) = draft.resolve(target) else {
+    let Some(case) = draft.resolve(spec, target) else {
         return Sent::NoTask;
     };
     match target.send(spec, &case.request).await {
-        Ok(response) => Sent::Judged {
-            verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
-            request: Box::new(case.request),
-        },
+        Ok(response) => {
+            // A request that should have been refused was accepted: the task kept for
+            // refusals may be spent; the next refusal goes to a fresh one.
+            if response.status == 200 && case.request.method.is_none() {
+                target.spent_refusal_task(&case.request.action_id);
+            }
+            Sent::Judged {
+                verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
+                request: Box::new(case.request),
+            }
+        }
         Err(e) => Sent::Transport(e.to_string()),
     }
 }
@@ -369,7 +376,7 @@ pub async fn replay(
     target: &Target,
     finding: &Finding,
 ) -> Result<Replay, TransportError> {
-    let Some(case) = finding.draft.resolve(target) else {
+    let Some(case) = finding.draft.resolve(spec, target) else {
         return Ok(Replay::NoTask);
     };
     let response = target.send(spec, &case.request).await?;

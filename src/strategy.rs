@@ -51,12 +51,18 @@ pub const UNKNOWN_UUID: &str = "00000000-5e57-4000-8000-000000000000";
 
 impl Draft {
     /// The concrete case for `target`, or `None` when it needs a failed task and none is left.
-    pub fn resolve(&self, target: &Target) -> Option<Case> {
+    ///
+    /// A failed task is consumed only by a case a conforming server accepts: one it refuses
+    /// (an invalid or repeated retry_mode) goes to the task the target keeps for refusals, so
+    /// that any number of them spend no task.
+    pub fn resolve(&self, spec: &Spec, target: &Target) -> Option<Case> {
         let f = &target.fixtures;
+        let consumes = spec.expectation(self.kind).accepts();
         let pick = |slot: &Slot, own: &str, unknown: &str| -> Option<String> {
             Some(match slot {
                 Slot::Own => own.to_owned(),
-                Slot::FailedTask => target.take_failed_task()?,
+                Slot::FailedTask if consumes => target.take_failed_task()?,
+                Slot::FailedTask => target.refusal_task()?,
                 Slot::Unknown => unknown.to_owned(),
                 Slot::Literal(v) => v.clone(),
             })

@@ -88,7 +88,9 @@ fn every_generated_case_is_labelled_as_the_classifier_says() {
         });
         let strategy = arb_draft(&spec, Scope { mutations });
         let result = runner.run(&strategy, |draft| {
-            let case = draft.resolve(&target).expect("a failed task to spare");
+            let case = draft
+                .resolve(&spec, &target)
+                .expect("a failed task to spare");
             let kind = classified(&spec, &target.fixtures, &none, &case.request);
             prop_assert_eq!(kind, draft.kind, "{:?}", case.request);
             Ok(())
@@ -112,7 +114,7 @@ fn a_mislabelled_case_is_told_apart() {
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
     };
-    let case = draft.resolve(&target).unwrap();
+    let case = draft.resolve(&spec, &target).unwrap();
     let kind = classified(&spec, &target.fixtures, &BTreeSet::new(), &case.request);
     assert_eq!(kind, Kind::Abort);
     assert_ne!(kind, draft.kind);

@@ -36,7 +36,7 @@ fn every_generated_case_conforms_on_the_stub() {
     });
     let result = runner.run(&arb_draft(&spec, Scope { mutations: true }), |draft| {
         let case = draft
-            .resolve(&target)
+            .resolve(&spec, &target)
             .expect("the stub has failed tasks to spare");
         let response = rt
             .block_on(target.send(&spec, &case.request))

@@ -295,3 +295,56 @@ async fn other_methods_answered_200_without_acting_fail_nothing() {
         .count();
     assert!(noted >= 4, "{noted}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fuzzer_spends_a_task_only_on_a_case_a_conforming_server_accepts() {
+    use css_conformance::fuzz;
+    use css_conformance::stub::Stub;
+    let spec = Arc::new(Spec::embedded());
+    let mut fixtures = Fixtures::builtin();
+    fixtures.generated_failed_tasks = false;
+    fixtures.failed_action_ids.truncate(3);
+    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_credentials(), None).await;
+    let auth = Auth::Token(Secret::new(STUB_TOKEN));
+    let target = Target::new("three tasks", &stub.base_url(), auth, fixtures.clone())
+        .unwrap()
+        .allow_mutations(true);
+    let options = fuzz::Options {
+        cases: 300,
+        seed: 9,
+        mutations: true,
+        ..fuzz::Options::default()
+    };
+    let summary = fuzz::run(&spec, &target, &options).await;
+    assert!(summary.findings.is_empty(), "{:?}", summary.violations);
+    // The invalid and repeated retry_modes share one task, which stays failed; only the
+    // accepted cases take tasks: the other two, then there are none left.
+    let refused = summary
+        .per_kind
+        .get(&css_conformance::spec::Kind::InvalidRetryMode)
+        .copied()
+        .unwrap_or(0)
+        + summary
+            .per_kind
+            .get(&css_conformance::spec::Kind::RepeatedRetryMode)
+            .copied()
+            .unwrap_or(0);
+    assert!(refused >= 50, "{:?}", summary.per_kind);
+    let accepted: u64 = [
+        css_conformance::spec::Kind::Retry,
+        css_conformance::spec::Kind::Abort,
+        css_conformance::spec::Kind::ExtraParameter,
+    ]
+    .iter()
+    .map(|k| summary.per_kind.get(k).copied().unwrap_or(0))
+    .sum();
+    assert_eq!(summary.without_task, accepted - 2, "{summary:?}");
+    assert_eq!(summary.judged + summary.without_task, 300);
+    // Every request on a real task but two was one a conforming server refuses (a refused
+    // request generated twice alike goes out once).
+    let on_tasks = stub.requests_on_tasks();
+    assert!(
+        on_tasks > 20 && on_tasks <= refused + 2,
+        "{on_tasks} of {refused} + 2"
+    );
+}

@@ -187,7 +187,7 @@ fn case_mix(spec: &Spec, target: &Target, n: u64) -> Vec<(String, Vec<(String, S
     let now = time::OffsetDateTime::now_utc();
     fuzz::drafts(spec, scope, 0, n)
         .iter()
-        .filter_map(|draft| draft.resolve(target))
+        .filter_map(|draft| draft.resolve(spec, target))
         .map(|case| {
             let headers = target
                 .auth_headers(spec, &case.request, now)

@@ -231,6 +231,17 @@ impl Target {
         &self.auth
     }
 
+    /// The failed task kept for requests a conforming server refuses (they share it).
+    pub fn refusal_task(&self) -> Option<String> {
+        self.pool.refusal_task()
+    }
+
+    /// Says a request accepted on `task` may have spent it: if it is the task kept for
+    /// refusals, the next refusal takes another.
+    pub fn spent_refusal_task(&self, task: &str) {
+        self.pool.spent_refusal_task(task);
+    }
+
     /// Takes a failed task that no other scenario of this run has used.
     pub fn take_failed_task(&self) -> Option<String> {
         self.pool.take()
