@@ -136,6 +136,8 @@ pub struct Responder {
     tasks: Mutex<Tasks>,
     /// Requests that named one of the stub's tasks, whatever came of them.
     on_tasks: AtomicU64,
+    /// The same, with any method.
+    any_method_on_tasks: AtomicU64,
 }
 
 impl Responder {
@@ -152,6 +154,7 @@ impl Responder {
             credentials: credentials.clone(),
             deviation,
             on_tasks: AtomicU64::new(0),
+            any_method_on_tasks: AtomicU64::new(0),
         }
     }
 
@@ -159,9 +162,14 @@ impl Responder {
         &self.spec
     }
 
-    /// How many requests so far named one of the stub's tasks as action_id.
+    /// How many requests of the operation so far named one of the stub's tasks as action_id.
     pub fn requests_on_tasks(&self) -> u64 {
         self.on_tasks.load(Ordering::SeqCst)
+    }
+
+    /// How many requests on the operation's path, with any method, named one of its tasks.
+    pub fn any_method_on_tasks(&self) -> u64 {
+        self.any_method_on_tasks.load(Ordering::SeqCst)
     }
 
     /// The stub's answer to `req`, and the kind of request it took it for (none when it is
@@ -199,6 +207,15 @@ impl Responder {
             extra_query,
             identity: Identity::Valid,
         };
+        if self
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .state(parts.id(IdParam::Action))
+            .is_some()
+        {
+            self.any_method_on_tasks.fetch_add(1, Ordering::SeqCst);
+        }
         // Another method is answered as such before anything else is looked at.
         if parts.method == self.spec.operation.method
             || self.deviation == Some(Deviation::RetriesOnAnyMethod)

@@ -137,7 +137,8 @@ impl Stub {
 
     /// What the clients did so far (empty unless started watching).
     pub fn client_summary(&self) -> ClientSummary {
-        self.state
+        let mut summary = self
+            .state
             .watch
             .as_ref()
             .map_or_else(ClientSummary::default, |w| {
@@ -145,7 +146,9 @@ impl Stub {
                     .unwrap_or_else(|e| e.into_inner())
                     .summary()
                     .clone()
-            })
+            });
+        summary.on_tasks = self.state.responder.any_method_on_tasks();
+        summary
     }
 
     /// The base URL to send requests to, e.g. `http://127.0.0.1:41234`.

@@ -31,6 +31,8 @@ pub struct ClientSummary {
     pub resent: u64,
     /// The first few re-sent requests, described.
     pub examples: Vec<String>,
+    /// Requests (any method) that named one of the stub's tasks.
+    pub on_tasks: u64,
 }
 
 impl std::fmt::Display for ClientSummary {
@@ -51,7 +53,11 @@ impl std::fmt::Display for ClientSummary {
             }
         )?;
         if self.resent == 0 {
-            write!(f, "; no request was re-sent unchanged after a 400 or 403")
+            write!(
+                f,
+                "; no request was re-sent unchanged after a 400 or 403; {} named one of the stub's tasks",
+                self.on_tasks
+            )
         } else {
             write!(
                 f,
