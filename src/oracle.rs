@@ -43,12 +43,7 @@ pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Resp
     let mut verdict = judge(spec, kind, response);
     // An unknown parameter ignored is a retry (or an abort) that succeeded: it shows that too.
     if kind == Kind::ExtraParameter && response.status == 200 {
-        let underlying = if request.retry_mode.is_empty() {
-            Kind::Retry
-        } else {
-            Kind::Abort
-        };
-        let also = judge(spec, underlying, response);
+        let also = judge(spec, request.retry_or_abort(), response);
         verdict.checked.extend(also.checked);
         for v in also.violations {
             if !verdict.violates(&v.clause) {

@@ -629,15 +629,10 @@ pub fn judge_effects(spec: &Spec, chains: &[Chain], records: &mut [ScenarioRecor
                 let expects_failed = !other && spec.expectation(judgement.verdict.kind).accepts();
                 if api.is_failed(before) && judgement.verdict.kind == Kind::TaskNotFailed {
                     // Its scenario took the task for one no longer failed; it was failed.
-                    let kind = if judgement.request.retry_mode.is_empty() {
-                        Kind::Retry
-                    } else {
-                        Kind::Abort
-                    };
                     relabels.push((
                         r,
                         j,
-                        kind,
+                        judgement.request.retry_or_abort(),
                         format!("the read API gave the task the status {before:?} before this request: still failed"),
                     ));
                 }
@@ -690,15 +685,10 @@ pub fn judge_effects(spec: &Spec, chains: &[Chain], records: &mut [ScenarioRecor
                 added.push((r, effect(spec, judgement, clause, holds, expected), holds));
                 if !holds {
                     // The task was still failed: this retry or abort was right to be accepted.
-                    let kind = if judgement.request.retry_mode.is_empty() {
-                        Kind::Retry
-                    } else {
-                        Kind::Abort
-                    };
                     relabels.push((
                         r,
                         j,
-                        kind,
+                        judgement.request.retry_or_abort(),
                         "the task was still failed: the retry or abort accepted before it did not act".to_owned(),
                     ));
                 }

@@ -229,13 +229,7 @@ impl OkToOtherMethods {
         server
             .mock_async(|_when, then| {
                 then.respond_with(move |req: &httpmock::HttpMockRequest| {
-                    let headers = req.headers_vec();
-                    let incoming = Incoming {
-                        method: req.method_str(),
-                        target: req.uri_str(),
-                        headers,
-                        body: req.body_ref(),
-                    };
+                    let incoming = Incoming::of(req);
                     let answer = if req.method_str() == "PUT" {
                         responder.answer(&incoming).0
                     } else {
@@ -245,11 +239,7 @@ impl OkToOtherMethods {
                             body: "<html>ok</html>".to_owned(),
                         }
                     };
-                    let mut response = httpmock::HttpMockResponse::builder().status(answer.status);
-                    if let Some(ct) = answer.content_type {
-                        response = response.header("content-type", ct).body(answer.body);
-                    }
-                    response.build()
+                    answer.into_httpmock()
                 });
             })
             .await;

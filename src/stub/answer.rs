@@ -25,6 +25,17 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// As httpmock sends it.
+    pub fn into_httpmock(self) -> httpmock::HttpMockResponse {
+        let mut response = httpmock::HttpMockResponse::builder().status(self.status);
+        if let Some(content_type) = self.content_type {
+            response = response
+                .header("content-type", content_type)
+                .body(self.body);
+        }
+        response.build()
+    }
+
     fn empty(status: u16) -> Answer {
         Answer {
             status,
@@ -58,6 +69,18 @@ pub struct Incoming<'a> {
     pub target: &'a str,
     pub headers: &'a [(String, String)],
     pub body: &'a [u8],
+}
+
+impl<'a> Incoming<'a> {
+    /// A request as httpmock received it.
+    pub fn of(req: &'a httpmock::HttpMockRequest) -> Incoming<'a> {
+        Incoming {
+            method: req.method_str(),
+            target: req.uri_str(),
+            headers: req.headers_vec(),
+            body: req.body_ref(),
+        }
+    }
 }
 
 /// The state of the stub's own tasks.

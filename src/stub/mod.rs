@@ -61,13 +61,7 @@ struct State {
 
 impl State {
     fn answer(&self, req: &HttpMockRequest) -> HttpMockResponse {
-        let headers = req.headers_vec();
-        let incoming = Incoming {
-            method: req.method_str(),
-            target: req.uri_str(),
-            headers,
-            body: req.body_ref(),
-        };
+        let incoming = Incoming::of(req);
         let (answer, kind) = self.responder.answer(&incoming);
         if let Some(watch) = &self.watch {
             watch.lock().unwrap_or_else(|e| e.into_inner()).observe(
@@ -77,13 +71,7 @@ impl State {
                 kind,
             );
         }
-        let mut response = HttpMockResponse::builder().status(answer.status);
-        if let Some(content_type) = answer.content_type {
-            response = response
-                .header("content-type", content_type)
-                .body(answer.body);
-        }
-        response.build()
+        answer.into_httpmock()
     }
 }
 
