@@ -72,17 +72,87 @@ pub fn line_of(text: &str, needle: &str, nth: usize) -> usize {
 }
 
 /// A URL cut in the middle to a readable length, saying how long it was; the start (host,
-/// route) and the end (last segment, query) stay visible.
+/// route) and the end (last segment, query) stay visible. Only ever shorter: a URL that the
+/// cut would not make shorter stays whole. Never for what is meant to be copied (cURL lines).
 pub fn shorten(url: &str) -> String {
     const HEAD: usize = 110;
     const TAIL: usize = 60;
-    let chars: Vec<char> = url.chars().collect();
-    if chars.len() <= HEAD + TAIL {
+    let n = url.chars().count();
+    let marker = format!("…[{n} characters]…");
+    if n <= HEAD + TAIL + marker.chars().count() {
         return url.to_owned();
     }
-    let head: String = chars[..HEAD].iter().collect();
-    let tail: String = chars[chars.len() - TAIL..].iter().collect();
-    format!("{head}…[{} characters]…{tail}", chars.len())
+    let head: String = url.chars().take(HEAD).collect();
+    let tail: String = url.chars().skip(n - TAIL).collect();
+    format!("{head}{marker}{tail}")
+}
+
+/// Text a server sent, made inert for a terminal or a report: control characters (escape
+/// sequences, newlines that would forge lines, NUL) and the characters that reorder text
+/// (bidi controls) are shown as `\u{..}` instead of acting.
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    let acts =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(acts) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if acts(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `xml` with every character XML 1.0 does not allow (most control characters) replaced by
+/// U+FFFD, so that the document parses whatever text it carries.
+pub fn xml_safe(xml: String) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || matches!(c, '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+    };
+    if xml.chars().all(allowed) {
+        return xml;
+    }
+    xml.chars()
+        .map(|c| if allowed(c) { c } else { '\u{fffd}' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortening_only_shortens() {
+        for n in [10, 170, 174, 190, 200, 10_000] {
+            let url = "x".repeat(n);
+            let short = shorten(&url);
+            assert!(short.chars().count() <= n, "{n}: {short}");
+            assert_eq!(short == url, short.chars().count() == n, "{n}");
+        }
+        assert!(shorten(&"x".repeat(10_000)).contains("[10000 characters]"));
+    }
+
+    #[test]
+    fn server_text_is_made_inert() {
+        assert_eq!(inert("CSS.0001"), "CSS.0001");
+        let forged = "CSS.0001\u{1b}[2J\u{1b}]0;PWNED\u{7}\nConformant: every MUST clause passed.";
+        let shown = inert(forged);
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert!(
+            shown.contains("\\u{1b}[2J") && shown.contains("\\u{a}Conformant"),
+            "{shown}"
+        );
+        assert_eq!(inert("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(
+            xml_safe("<a>\u{1b}x\u{0}</a>".to_owned()),
+            "<a>\u{fffd}x\u{fffd}</a>"
+        );
+    }
 }
 
 /// An error with its causes, which say what actually went wrong (refused, TLS, ...).

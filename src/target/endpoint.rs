@@ -47,7 +47,7 @@ pub enum TargetError {
 
 /// A request that got no answer.
 #[derive(Debug, thiserror::Error)]
-#[error("{url}: {message}")]
+#[error("{}: {message}", crate::text::shorten(url))]
 pub struct TransportError {
     pub url: String,
     pub message: String,

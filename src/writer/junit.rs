@@ -81,6 +81,12 @@ pub fn suites(
     suites
 }
 
+/// Text for a CDATA section (junit-report writes `system-out` as one): `]]>`, which would end
+/// it, broken apart.
+fn cdata_safe(text: &str) -> String {
+    text.replace("]]>", "]] >")
+}
+
 /// The XML document of `suites`.
 pub fn xml(suites: Vec<TestSuite>) -> String {
     let report = junit_report::ReportBuilder::new()
@@ -90,7 +96,10 @@ pub fn xml(suites: Vec<TestSuite>) -> String {
     report
         .write_xml(&mut out)
         .unwrap_or_else(|e| unreachable!("writing XML into memory: {e}"));
-    String::from_utf8(out).unwrap_or_else(|e| unreachable!("quick-xml writes UTF-8: {e}"))
+    let xml =
+        String::from_utf8(out).unwrap_or_else(|e| unreachable!("quick-xml writes UTF-8: {e}"));
+    // Whatever a server's text held, the file parses.
+    crate::text::xml_safe(xml)
 }
 
 /// `[RUT-QUERY-03 RUT-QUERY-04] ABORT is rejected`.
@@ -143,7 +152,7 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
         let _ = write!(out, "what does not count against conformance:\n{noted}");
     }
     if !out.is_empty() {
-        case.set_system_out(out.trim_end());
+        case.set_system_out(&cdata_safe(out.trim_end()));
     }
     case.build()
 }
@@ -165,7 +174,7 @@ fn clause_cases(report: &Report) -> Vec<TestCase> {
                 Grade::Fail => {
                     let mut case =
                         TestCaseBuilder::failure(&name, zero, "non-conformance", c.grade.label());
-                    case.set_system_out(&evidence);
+                    case.set_system_out(&cdata_safe(&evidence));
                     case
                 }
                 Grade::Skip | Grade::Info
@@ -179,7 +188,7 @@ fn clause_cases(report: &Report) -> Vec<TestCase> {
                 g => {
                     let mut case = TestCaseBuilder::success(&name, zero);
                     if g != Grade::Pass {
-                        case.set_system_out(&format!("{}\n{evidence}", g.label()));
+                        case.set_system_out(&cdata_safe(&format!("{}\n{evidence}", g.label())));
                     }
                     case
                 }
@@ -218,11 +227,11 @@ fn fuzz_cases(report: &Report, summary: &Summary) -> Vec<TestCase> {
         let mut case = TestCaseBuilder::success(&name(&[], &title), time);
         case.set_classname("fuzz");
         if summary.transport_errors > 0 {
-            case.set_system_out(&format!(
+            case.set_system_out(&cdata_safe(&format!(
                 "{} transport errors; the first: {}",
                 summary.transport_errors,
                 summary.first_transport_error.as_deref().unwrap_or("")
-            ));
+            )));
         }
         return vec![case.build()];
     }
@@ -255,12 +264,15 @@ fn fuzz_cases(report: &Report, summary: &Summary) -> Vec<TestCase> {
                 Some(Grade::Fail) | None => {
                     let mut case =
                         TestCaseBuilder::failure(&name, time, "non-conformance", &message);
-                    case.set_system_out(&evidence);
+                    case.set_system_out(&cdata_safe(&evidence));
                     case
                 }
                 Some(g) => {
                     let mut case = TestCaseBuilder::success(&name, time);
-                    case.set_system_out(&format!("{}: {message}\n{evidence}", g.label()));
+                    case.set_system_out(&cdata_safe(&format!(
+                        "{}: {message}\n{evidence}",
+                        g.label()
+                    )));
                     case
                 }
             };
