@@ -122,6 +122,18 @@ pub fn xml_safe(xml: String) -> String {
         .collect()
 }
 
+/// An error with its causes, which say what actually went wrong (refused, TLS, ...).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,16 +165,4 @@ mod tests {
             "<a>\u{fffd}x\u{fffd}</a>"
         );
     }
-}
-
-/// An error with its causes, which say what actually went wrong (refused, TLS, ...).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
