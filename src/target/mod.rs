@@ -301,12 +301,13 @@ impl Target {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (&request_target, request.credentials, &request.method).hash(&mut h);
             let fingerprint = h.finish();
-            let slot = refusals
-                .lock()
-                .ok()?
-                .entry(fingerprint)
-                .or_default()
-                .clone();
+            let mut remembered = refusals.lock().ok()?;
+            // Memory is bounded: past the cap, a new request is not remembered (if it comes
+            // again it goes out again).
+            if remembered.len() >= MAX_REMEMBERED && !remembered.contains_key(&fingerprint) {
+                return None;
+            }
+            let slot = remembered.entry(fingerprint).or_default().clone();
             Some((fingerprint, slot))
         });
         let mut refused = match &turn {
@@ -345,7 +346,7 @@ impl Target {
             match &response {
                 Ok(r) if !spec.client_may_repeat(r.status) => {
                     if let Some(answer) = refused.as_deref_mut() {
-                        *answer = Some(r.clone());
+                        *answer = Some(remembered(r));
                     }
                     refusals.insert(*fingerprint, Arc::clone(slot));
                 }
@@ -441,6 +442,41 @@ impl Target {
     }
 }
 
+/// How many refusals a target remembers (each a few hundred bytes).
+const MAX_REMEMBERED: usize = 10_000;
+
+/// What of a refusal is remembered: what judging it again needs, and no more. An error body
+/// is kept with its message cut to 200 characters (it parses as before); another body is cut
+/// to 200 bytes (and, should the cut make it parse as an error body, kept from doing so).
+fn remembered(answer: &Response) -> Response {
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct ErrorBody {
+        error_code: String,
+        error_msg: String,
+    }
+    const KEPT: usize = 200;
+    let body = match serde_json::from_slice::<ErrorBody>(&answer.body) {
+        Ok(mut e) => {
+            e.error_code = e.error_code.chars().take(KEPT.max(64)).collect();
+            e.error_msg = e.error_msg.chars().take(KEPT).collect();
+            serde_json::to_vec(&e).unwrap_or_default()
+        }
+        Err(_) if answer.body.len() <= KEPT => answer.body.clone(),
+        Err(_) => {
+            let mut cut = answer.body[..KEPT].to_vec();
+            if serde_json::from_slice::<ErrorBody>(&cut).is_ok() {
+                cut.insert(0, b'#');
+            }
+            cut
+        }
+    };
+    Response {
+        status: answer.status,
+        content_type: answer.content_type.clone(),
+        body,
+    }
+}
+
 /// reqwest is built without a default TLS provider to keep the build lean; ring is ours.
 fn install_crypto_provider() {
     // Err only means another provider is installed already, which serves as well.
@@ -455,6 +491,53 @@ mod tests {
     fn credentials_do_not_print() {
         let auth = Auth::Token(crate::secret::Secret::new("canary-7f3a"));
         assert!(!format!("{auth:?}").contains("canary"));
+    }
+
+    #[test]
+    fn a_remembered_refusal_is_small_and_judged_as_the_answer_was() {
+        let spec = crate::spec::Spec::embedded();
+        let kind = crate::spec::Kind::InvalidRetryMode;
+        let huge =
+            serde_json::json!({ "error_code": "CSS.0001", "error_msg": "x".repeat(1 << 20) });
+        for body in [
+            huge.to_string().into_bytes(),
+            vec![b'y'; 1 << 20],
+            format!(
+                r#"{{"error_code":"CSS.0001","error_msg":"m"}}{}"#,
+                " ".repeat(300)
+            )
+            .into_bytes(),
+            br#"{"error_code":"CSS.0001","error_msg":"m"}"#.to_vec(),
+        ] {
+            let answer = Response {
+                status: 400,
+                content_type: Some("application/json".to_owned()),
+                body,
+            };
+            let kept = remembered(&answer);
+            assert!(kept.body.len() <= 300, "{}", kept.body.len());
+            let judged = |r: &Response| {
+                let v = crate::oracle::judge(&spec, kind, r);
+                (
+                    v.violations
+                        .into_iter()
+                        .map(|v| v.clause)
+                        .collect::<Vec<_>>(),
+                    v.checked,
+                )
+            };
+            assert_eq!(judged(&kept), judged(&answer));
+        }
+        // A body that is no error body stays none when cut.
+        let mut tricky = br#"{"error_code":"CSS.0001","error_msg":"m"}"#.to_vec();
+        tricky.resize(201, b'}');
+        let answer = Response {
+            status: 400,
+            content_type: None,
+            body: tricky,
+        };
+        let v = |r: &Response| crate::oracle::judge(&spec, kind, r).violations.len();
+        assert_eq!(v(&remembered(&answer)), v(&answer));
     }
 
     #[test]
