@@ -73,6 +73,20 @@ pub struct Finding {
     pub url: String,
     pub curl: String,
     pub verdict: Verdict,
+    /// How to reach the target it was found on again (replay uses it unless told otherwise).
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// The target a finding was found on, as the command line named it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The built-in stub's deliberate deviation, by its command-line name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stub_deviation: Option<String>,
+    /// The profile file, made absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<PathBuf>,
 }
 
 impl Finding {
@@ -358,6 +372,7 @@ async fn shrink(
         url,
         curl,
         verdict,
+        origin: Origin::default(),
     })
 }
 

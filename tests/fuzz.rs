@@ -231,3 +231,61 @@ fn a_file_that_is_not_a_finding_is_named() {
     assert!(err.contains("not a finding"), "{err}");
     std::fs::remove_file(file).ok();
 }
+
+/// The replay command a run prints, run as printed, reaches the same target: the built-in stub
+/// with the deviation the finding was found on (not a conforming one), and the finding file
+/// is where the printed path says, under `--report-dir` for `check`.
+#[test]
+fn the_printed_replay_command_reproduces_as_printed() {
+    let exe = env!("CARGO_BIN_EXE_css-conformance");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("replay-as-printed");
+    let _ = std::fs::remove_dir_all(&dir);
+    let runs: [Vec<String>; 2] = [
+        vec![
+            "fuzz".into(),
+            "--cases".into(),
+            "300".into(),
+            "--findings-dir".into(),
+            dir.join("fuzz-findings").display().to_string(),
+        ],
+        vec![
+            "check".into(),
+            "--quiet".into(),
+            "--report-dir".into(),
+            dir.join("reports").display().to_string(),
+        ],
+    ];
+    for args in runs {
+        let output = std::process::Command::new(exe)
+            .args(&args)
+            .args([
+                "--seed",
+                "4",
+                "--stub-deviation",
+                "accepts-upper-case-abort",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("replay RUT-QUERY-03: css-conformance replay "))
+            .unwrap_or_else(|| panic!("{args:?}: no replay line:\n{stdout}"));
+        let file = line.rsplit_once("css-conformance replay ").unwrap().1;
+        assert!(std::path::Path::new(file).is_file(), "{file}");
+        if args[0] == "check" {
+            assert!(
+                file.starts_with(&dir.join("reports").display().to_string()),
+                "{file}"
+            );
+        }
+        let replay = std::process::Command::new(exe)
+            .args(["replay", file])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&replay.stdout);
+        assert_eq!(replay.status.code(), Some(1), "{args:?}: {said}");
+        assert!(said.contains("RUT-QUERY-03 is still violated"), "{said}");
+        assert!(said.contains("AcceptsUpperCaseAbort"), "{said}");
+    }
+}

@@ -44,7 +44,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let fuzz_cases = args
         .fuzz_cases
         .unwrap_or(if args.tags.is_some() { 0 } else { 300 });
-    let fuzzed = if fuzz_cases > 0 {
+    let mut fuzzed = if fuzz_cases > 0 {
         let mutations = session.target.mutations_allowed();
         let mut opts = fuzz_options(&args.fuzz, fuzz_cases, 16, mutations);
         opts.progress = progress::start(Some(fuzz_cases), "fuzz");
@@ -53,6 +53,11 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         None
     };
     drop(stub);
+    if let Some(summary) = &mut fuzzed {
+        for f in &mut summary.findings {
+            f.origin = args.target.origin();
+        }
+    }
     let report = Report::build(
         &spec,
         &run.target,
@@ -86,8 +91,13 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         colors: console::colors_enabled(),
     };
     print!("{}", console.render(&document));
-    if let Some(summary) = &fuzzed {
-        save_findings(summary, &args.fuzz.findings_dir)?;
+    if let Some(summary) = &mut fuzzed {
+        let dir = args
+            .fuzz
+            .findings_dir
+            .clone()
+            .unwrap_or_else(|| args.report_dir.join("findings"));
+        save_findings(summary, &dir, &args.target.origin())?;
     }
     document.write(&args.report_dir)?;
     std::fs::write(&junit, writer::JUnit.render(&document)).map_err(|e| {

@@ -32,9 +32,14 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         options.seed,
         options.seed
     );
-    let summary = fuzz::run(&spec, &target, &options).await;
+    let mut summary = fuzz::run(&spec, &target, &options).await;
     print!("{}", writer::fuzz_summary(&summary));
-    save_findings(&summary, &args.fuzz.findings_dir)?;
+    let dir = args
+        .fuzz
+        .findings_dir
+        .clone()
+        .unwrap_or_else(|| "target/css-conformance/findings".into());
+    save_findings(&mut summary, &dir, &args.target.origin())?;
     Ok(if summary.findings.is_empty() {
         CONFORMANT
     } else {

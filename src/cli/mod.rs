@@ -147,7 +147,7 @@ impl SpecSource {
     }
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct TargetArgs {
     /// A target profile (YAML): endpoint, project_id, auth, fixtures, safety, timeouts, tls,
     /// retries, expected_deviations. Without one (and without CSS_CONFORMANCE_ENDPOINT) the
@@ -279,13 +279,10 @@ pub struct FuzzShared {
     /// The seed of the generated cases; the same seed gives the same cases (default: random).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Where to write findings as JSON.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "target/css-conformance/findings"
-    )]
-    pub findings_dir: PathBuf,
+    /// Where to write findings as JSON (default: REPORT_DIR/findings for `check`,
+    /// target/css-conformance/findings for `fuzz`).
+    #[arg(long, value_name = "DIR")]
+    pub findings_dir: Option<PathBuf>,
     /// The most requests spent shrinking findings, shared among them (each at most 256);
     /// 0 reports each violated clause's first failing case as it was generated.
     #[arg(long, value_name = "N", default_value_t = fuzzer::SHRINK_BUDGET)]
@@ -442,9 +439,47 @@ pub fn random_seed() -> u64 {
     h.finish() >> 11 // a seed short enough to type
 }
 
-/// Writes each finding and prints how to replay it.
-pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow::Result<()> {
-    for f in &summary.findings {
+impl TargetArgs {
+    /// What a finding records of the target, so that `replay FILE` alone reaches it again.
+    pub fn origin(&self) -> fuzzer::Origin {
+        fuzzer::Origin {
+            stub_deviation: self.stub_deviation.map(|d| d.0.name().to_owned()),
+            profile: self
+                .profile
+                .as_ref()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+        }
+    }
+
+    /// These arguments, completed with what `origin` says where they say nothing of it.
+    pub fn or_origin(&self, origin: &fuzzer::Origin) -> anyhow::Result<TargetArgs> {
+        let mut args = self.clone();
+        let names_a_target = args.endpoint.is_some() || args.profile.is_some();
+        if args.stub_deviation.is_none()
+            && !names_a_target
+            && let Some(name) = &origin.stub_deviation
+        {
+            let deviation = Deviation::from_name(name).ok_or_else(|| {
+                anyhow::anyhow!("the finding names an unknown stub deviation `{name}`")
+            })?;
+            args.stub_deviation = Some(DeviationArg(deviation));
+        }
+        if !names_a_target {
+            args.profile = origin.profile.clone();
+        }
+        Ok(args)
+    }
+}
+
+/// Writes each finding (with `origin`) and prints how to replay it: the command as printed
+/// reaches the same target.
+pub fn save_findings(
+    summary: &mut fuzzer::Summary,
+    dir: &std::path::Path,
+    origin: &fuzzer::Origin,
+) -> anyhow::Result<()> {
+    for f in &mut summary.findings {
+        f.origin = origin.clone();
         let file = f.save(dir)?;
         println!(
             "  replay {}: css-conformance replay {}",

@@ -15,7 +15,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
         stub: _stub,
         target,
         ..
-    } = open_target(&spec, &args.target).await?;
+    } = open_target(&spec, &args.target.or_origin(&finding.origin)?).await?;
     println!(
         "Replaying {} [{}] (seed {}, case {}) against {}",
         finding.clause,
