@@ -137,8 +137,13 @@ pub struct FindingError {
 pub struct Summary {
     pub seed: u64,
     pub cases: u64,
-    /// Cases judged (sent and answered).
+    /// Cases judged (answered, by the target or from the memory of its refusals).
     pub judged: u64,
+    /// Requests that went on the wire, shrinking and retries included.
+    pub sent: u64,
+    /// Cases answered from the memory of the target's refusals: the same request had been
+    /// refused with 400 or 403, so it was not sent again.
+    pub from_memory: u64,
     /// Cases not sent because no failed task was left.
     pub without_task: u64,
     pub transport_errors: u64,
@@ -164,8 +169,10 @@ mod seconds {
 }
 
 impl Summary {
+    /// Requests sent per second (what the target had to answer; answers from memory do not
+    /// count).
     pub fn cases_per_second(&self) -> f64 {
-        self.cases as f64 / self.elapsed.as_secs_f64().max(1e-9)
+        self.sent as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 
@@ -232,6 +239,8 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         seed: options.seed,
         cases: options.cases,
         judged: 0,
+        sent: 0,
+        from_memory: 0,
         without_task: 0,
         transport_errors: 0,
         first_transport_error: None,
@@ -241,6 +250,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         observed: BTreeMap::new(),
         findings: Vec::new(),
     };
+    let before = target.traffic();
     // The first failing case of each clause, shrunk once the sending is done.
     let mut first_failure: BTreeMap<String, u64> = BTreeMap::new();
 
@@ -313,6 +323,9 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         }
     }
     summary.elapsed = started.elapsed();
+    let traffic = target.traffic();
+    summary.sent = traffic.sent - before.sent;
+    summary.from_memory = traffic.not_resent - before.not_resent;
     summary
 }
 

@@ -289,3 +289,44 @@ fn the_printed_replay_command_reproduces_as_printed() {
         assert!(said.contains("AcceptsUpperCaseAbort"), "{said}");
     }
 }
+
+/// What the fuzzer says it sent is what the server received; answers taken from the memory of
+/// refusals are counted apart (they are not requests).
+#[tokio::test]
+async fn the_fuzzer_counts_what_it_sent_apart_from_what_it_remembered() {
+    use css_conformance::fixtures::Fixtures;
+    use css_conformance::secret::Secret;
+    use css_conformance::stub::stub_credentials;
+    use css_conformance::target::Auth;
+    let spec = Arc::new(Spec::embedded());
+    let mut fixtures = Fixtures::builtin();
+    fixtures.generated_failed_tasks = false;
+    let stub = Stub::start_watching(
+        Arc::clone(&spec),
+        &fixtures,
+        &stub_credentials(),
+        None,
+        true,
+    )
+    .await;
+    // A live-like target: refusals are remembered and not sent again.
+    let target = Target::new(
+        "live-like",
+        &stub.base_url(),
+        Auth::Token(Secret::new(STUB_TOKEN)),
+        fixtures,
+    )
+    .unwrap();
+    let options = fuzz::Options {
+        cases: 400,
+        seed: 2,
+        mutations: false,
+        ..fuzz::Options::default()
+    };
+    let summary = fuzz::run(&spec, &target, &options).await;
+    let received = stub.client_summary().requests;
+    assert_eq!(summary.sent, received, "{summary:?}");
+    assert!(summary.from_memory > 0, "{summary:?}");
+    assert_eq!(summary.sent + summary.from_memory, summary.judged);
+    assert!(fuzz_summary(&summary).contains(&format!("{} requests sent", received)));
+}

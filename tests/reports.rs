@@ -221,6 +221,8 @@ struct FuzzJson {
     seed: u64,
     cases: u64,
     judged: u64,
+    sent: u64,
+    from_memory: u64,
     without_task: u64,
     transport_errors: u64,
     first_transport_error: Option<String>,

@@ -34,6 +34,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
     );
     let mut summary = fuzz::run(&spec, &target, &options).await;
     print!("{}", writer::fuzz_summary(&summary));
+    print!("{}", writer::traffic_lines(&target.traffic()));
     let dir = args
         .fuzz
         .findings_dir

@@ -195,12 +195,14 @@ pub fn fuzz_summary(summary: &Summary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Fuzz: {} cases, seed {}, {:.2} s ({:.0} cases/s); {} judged, {} without a failed task, {} transport errors; {} finding(s)",
+        "Fuzz: {} cases, seed {}, {:.2} s ({} requests sent, {:.0}/s); {} judged ({} answered from the memory of refusals, not sent again), {} without a failed task, {} transport errors; {} finding(s)",
         summary.cases,
         summary.seed,
         summary.elapsed.as_secs_f64(),
+        summary.sent,
         summary.cases_per_second(),
         summary.judged,
+        summary.from_memory,
         summary.without_task,
         summary.transport_errors,
         summary.findings.len()
