@@ -26,12 +26,14 @@ pub fn parse_endpoint(base_url: &str) -> Result<reqwest::Url, TargetError> {
 }
 
 /// `url` with any `user:password@` taken out, to be shown.
+///
+/// Whatever stands before the last `@` is taken out, so that a password holding `@` or `/`
+/// (which no URL parser reads as the user meant) is never shown: `https://***@host`.
 pub fn without_userinfo(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.find('@').filter(|at| !rest[..*at].contains('/')) {
-            Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-            None => url.to_owned(),
-        },
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rfind('@') {
+        Some(at) if scheme.is_empty() => format!("***@{}", &rest[at + 1..]),
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
         None => url.to_owned(),
     }
 }

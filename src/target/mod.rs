@@ -541,6 +541,23 @@ mod tests {
     }
 
     #[test]
+    fn no_form_of_a_password_in_an_endpoint_is_shown() {
+        for endpoint in [
+            "http://user:p@ss-SECRET@127.0.0.1:18411",
+            "https://user:pa/ss-SECRET@host",
+            "https://user:SECRET@host/prefix",
+            "user:SECRET@host",
+            "https://:SECRET@host",
+        ] {
+            let shown = without_userinfo(endpoint);
+            assert!(!shown.contains("SECRET"), "{endpoint}: {shown}");
+            let err = Target::new("x", endpoint, Auth::None, Fixtures::builtin()).unwrap_err();
+            assert!(!err.to_string().contains("SECRET"), "{endpoint}: {err}");
+        }
+        assert_eq!(without_userinfo("https://host/p"), "https://host/p");
+    }
+
+    #[test]
     fn rejects_an_endpoint_that_is_not_http() {
         let err = Target::new("x", "ftp://example", Auth::None, Fixtures::builtin()).unwrap_err();
         assert!(err.to_string().contains("ftp://example"), "{err}");
