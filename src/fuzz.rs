@@ -198,6 +198,7 @@ pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: u64) -> Vec<Draft> {
 }
 
 /// What came of sending one draft.
+#[derive(Clone)]
 enum Sent {
     Judged {
         request: Box<Request>,
@@ -313,6 +314,8 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
 
     let strategy = strategy::arb_draft(spec, scope);
     let mut budget = options.shrink_budget;
+    // While shrinking, a 5xx is an answer like another, not a reason to send again.
+    target.retry_failures(false);
     let to_shrink = first_failure.len() as u32;
     for (done, (clause, index)) in (0..).zip(first_failure) {
         let share = (budget / (to_shrink - done)).min(options.max_shrink_steps);
@@ -322,6 +325,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
             summary.findings.push(finding);
         }
     }
+    target.retry_failures(true);
     summary.elapsed = started.elapsed();
     let traffic = target.traffic();
     summary.sent = traffic.sent - before.sent;
@@ -349,11 +353,24 @@ async fn shrink(
         return None;
     }
     let mut steps = 0;
+    // A candidate shrinking comes back to is judged by the answer it got: never sent twice.
+    let mut answered: std::collections::HashMap<Draft, Sent> =
+        std::collections::HashMap::from([(best.0.clone(), best.1.clone())]);
+    // Visits of candidates answered before cost nothing, but are bounded all the same.
+    let mut visits = 0u32;
     if tree.simplify() {
-        while steps < max_steps {
-            steps += 1;
+        while steps < max_steps && visits < max_steps.saturating_mul(4).max(16) {
+            visits += 1;
             let draft = tree.current();
-            let sent = send(spec, target, &draft).await;
+            let sent = match answered.get(&draft) {
+                Some(sent) => sent.clone(),
+                None => {
+                    steps += 1;
+                    let sent = send(spec, target, &draft).await;
+                    answered.insert(draft.clone(), sent.clone());
+                    sent
+                }
+            };
             if violates(&sent) {
                 best = (draft, sent);
                 if !tree.simplify() {

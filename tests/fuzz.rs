@@ -198,9 +198,10 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
         runs.push(steps(&summary));
     }
     let total = |s: &Vec<u32>| s.iter().sum::<u32>();
-    // With the default budget, shrinking takes far more than 30 requests here (83, 186 and
-    // 102 steps), so 30 is what limits it.
-    assert!(total(&runs[0]) > 300, "{runs:?}");
+    // With the default budget, shrinking takes more than 30 requests here (17, 47 and 28
+    // steps: each candidate is sent once, however often shrinking comes back to it; 83, 186
+    // and 102 when candidates were sent again), so 30 is what limits it.
+    assert!(total(&runs[0]) > 60, "{runs:?}");
     assert!(total(&runs[1]) <= 30, "{runs:?}");
     // Shared: no finding takes the whole budget when others are waiting (30 / 3, and what
     // the ones before left over).

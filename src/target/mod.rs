@@ -18,7 +18,7 @@ mod traffic;
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -71,6 +71,11 @@ pub struct Target {
     token_env: String,
     /// Whether the target serves the read API, to read a task's status around requests.
     read_api: bool,
+    /// Retries of a 5xx or a network error left for the run.
+    retry_budget: AtomicU64,
+    /// Whether a 5xx or a network error is retried at all now (not while shrinking, where
+    /// an answer is an answer).
+    retries_allowed: AtomicBool,
 }
 
 /// The turn of identical requests, holding the refusal once one came.
@@ -150,6 +155,8 @@ impl Target {
             traffic: Counters::default(),
             token_env: DEFAULT_TOKEN_ENV.to_owned(),
             read_api: false,
+            retry_budget: AtomicU64::new(politeness::RETRY_BUDGET),
+            retries_allowed: AtomicBool::new(true),
         })
     }
 
@@ -162,6 +169,12 @@ impl Target {
             .map(|quota| governor::RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
         self.politeness = politeness;
         self
+    }
+
+    /// Whether a 5xx or a network error is retried (within the run's budget); off while
+    /// shrinking, where a 5xx is an answer like another.
+    pub fn retry_failures(&self, retry: bool) {
+        self.retries_allowed.store(retry, Ordering::Relaxed);
     }
 
     /// Reads the status of a task around each request on it, through the read API.
@@ -344,7 +357,9 @@ impl Target {
             && let Ok(mut refusals) = refusals.lock()
         {
             match &response {
-                Ok(r) if !spec.client_may_repeat(r.status) => {
+                // A refusal is not sent again (the page says so), nor a request the server
+                // failed (after its retries): its answer stands for the run.
+                Ok(r) if !spec.client_may_repeat(r.status) || r.status >= 500 => {
                     if let Some(answer) = refused.as_deref_mut() {
                         *answer = Some(remembered(r));
                     }

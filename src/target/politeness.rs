@@ -46,6 +46,9 @@ pub struct Politeness {
     pub max_retry_after: Duration,
 }
 
+/// How many retries (of a 5xx or a network error) a run may make in all.
+pub(super) const RETRY_BUDGET: u64 = 10;
+
 /// A target that answered none of this many requests is not sent more: it cannot be judged.
 pub(super) const GIVE_UP_AFTER: u64 = 3;
 
@@ -63,6 +66,16 @@ impl Target {
         // A request naming a real task may have been acted on even if no answer came (asked
         // only when a retry is in question).
         let names_a_task = || self.fixtures.knows(&request.action_id);
+        // Retries draw from the run's budget, so that a server failing everything costs a
+        // small multiple of a conforming run, not one every request.
+        let may_retry = |retries: u32| {
+            retries < self.politeness.retries
+                && self.retries_allowed.load(Ordering::Relaxed)
+                && self
+                    .retry_budget
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1))
+                    .is_ok()
+        };
         let (mut retries, mut throttled) = (0, 0);
         loop {
             self.pace().await;
@@ -84,9 +97,7 @@ impl Target {
                     self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
                     Some(wait)
                 }
-                Ok((r, _))
-                    if r.status >= 500 && retries < self.politeness.retries && !names_a_task() =>
-                {
+                Ok((r, _)) if r.status >= 500 && !names_a_task() && may_retry(retries) => {
                     self.note_retry(format!(
                         "status {} for {}",
                         r.status,
@@ -95,9 +106,7 @@ impl Target {
                     retries += 1;
                     Some(self.backoff(retries - 1))
                 }
-                Err((e, connect))
-                    if retries < self.politeness.retries && (*connect || !names_a_task()) =>
-                {
+                Err((e, connect)) if (*connect || !names_a_task()) && may_retry(retries) => {
                     self.note_retry(e.to_string());
                     retries += 1;
                     Some(self.backoff(retries - 1))
