@@ -5,54 +5,29 @@
 //! re-sending a candidate or retrying a 5xx.
 
 use std::collections::HashMap;
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use css_conformance::fixtures::Fixtures;
 
+mod common {
+    pub mod tiny_server;
+}
+
 type Seen = Arc<Mutex<HashMap<String, u32>>>;
 
 /// The server; what it received, by request line.
 fn serve() -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
     let counted = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let seen = Arc::clone(&counted);
-            std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let head = String::from_utf8_lossy(&head);
-                let line = head.lines().next().unwrap_or("").to_owned();
-                let path = line.split(' ').nth(1).unwrap_or("");
-                let fails = path.split('?').next().unwrap_or("").contains('%');
-                *seen.lock().unwrap().entry(line.clone()).or_default() += 1;
-                let (status, body) = if fails {
-                    (500, "boom".to_owned())
-                } else {
-                    (
-                        403,
-                        r#"{"error_code":"CSS.0015","error_msg":"No resources are found"}"#
-                            .to_owned(),
-                    )
-                };
-                let answer = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            });
+    let url = common::tiny_server::serve(move |line| {
+        *counted.lock().unwrap().entry(line.to_owned()).or_default() += 1;
+        let path = line.split(' ').nth(1).unwrap_or("");
+        if path.split('?').next().unwrap_or("").contains('%') {
+            (500, "X", String::new(), "boom".to_owned())
+        } else {
+            let body = r#"{"error_code":"CSS.0015","error_msg":"No resources are found"}"#;
+            (403, "X", String::new(), body.to_owned())
         }
     });
     (url, seen)

@@ -2,39 +2,12 @@
 //! in an error_code, an error_msg or a header neither act on a terminal nor forge lines, and
 //! junit.xml, report.html and report.md stay well-formed.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
 use std::process::Command;
 
 use css_conformance::fixtures::Fixtures;
 
-/// A loopback server answering every request with `status`, `headers` and `body` (and
-/// closing the connection); it serves until the test process ends.
-fn serve(status: u16, headers: &'static str, body: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let body = body.clone();
-            std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let answer = format!(
-                    "HTTP/1.1 {status} Bad <script>\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            });
-        }
-    });
-    url
+mod common {
+    pub mod tiny_server;
 }
 
 const EVIL_CODE: &str =
@@ -49,7 +22,14 @@ fn server_text_is_inert_in_every_output() {
     .to_string();
     // (A control character in the status line or a header makes the answer no HTTP at all:
     // hyper refuses it, a target fault; those are tested with the faulty targets.)
-    let url = serve(400, "X-Evil: <script>alert(1)</script>\r\n", body);
+    let url = common::tiny_server::serve(move |_| {
+        (
+            400,
+            "Bad <script>",
+            "X-Evil: <script>alert(1)</script>\r\n".to_owned(),
+            body.clone(),
+        )
+    });
     let f = Fixtures::builtin();
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile-text");
     let _ = std::fs::remove_dir_all(&dir);

@@ -230,24 +230,22 @@ impl Responder {
             extra_query,
             identity: Identity::Valid,
         };
-        if self
+        let names_a_task = self
             .tasks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .state(parts.id(IdParam::Action))
-            .is_some()
-        {
+            .is_some();
+        if names_a_task {
             self.any_method_on_tasks.fetch_add(1, Ordering::SeqCst);
         }
         // Another method is answered as such before anything else is looked at.
         if parts.method == self.spec.operation.method
             || self.deviation == Some(Deviation::RetriesOnAnyMethod)
         {
-            let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-            if tasks.state(parts.id(IdParam::Action)).is_some() {
+            if names_a_task {
                 self.on_tasks.fetch_add(1, Ordering::SeqCst);
             }
-            drop(tasks);
             parts.identity = self.presented(req, path, query);
             if let Some(status) = self.deviation.and_then(|d| d.fails_first(&parts.ids, path)) {
                 return (Answer::plain(status, "internal server error"), None);
@@ -336,7 +334,7 @@ impl Responder {
             .take(limit)
             .map(|(task, state)| {
                 let status = match state {
-                    Task::Failed => "FAILED",
+                    Task::Failed => api.failed_statuses.first().map_or("FAILED", String::as_str),
                     Task::Retrying | Task::Running => "RUNNING",
                     Task::Aborted => "ABORTED",
                 };
