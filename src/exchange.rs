@@ -34,7 +34,7 @@ pub enum Credentials {
 /// One request of the operation. Path segments are given in their wire form: `%2F` stays
 /// `%2F`; characters a URL path cannot carry (space, non-ASCII, `/`, `?`, `#`) are
 /// percent-encoded when the request is rendered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     pub project_id: String,
     pub cluster_id: String,

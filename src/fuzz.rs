@@ -34,6 +34,10 @@ pub struct Options {
     /// among the findings still to shrink (each at most `max_shrink_steps`). Against a live
     /// endpoint at 5 requests/s, 256 steps for each of ten clauses would be eight minutes.
     pub shrink_budget: u32,
+    /// How many times a finding's minimal case is sent again before it is reported, to tell a
+    /// reproducible finding from an intermittent one (only where that is safe: never with a
+    /// live endpoint's failed task).
+    pub repeats: u32,
     /// Advanced once per case sent (hidden unless the caller shows it).
     pub progress: indicatif::ProgressBar,
 }
@@ -47,6 +51,7 @@ impl Default for Options {
             mutations: true,
             max_shrink_steps: 256,
             shrink_budget: SHRINK_BUDGET,
+            repeats: REPEATS,
             progress: indicatif::ProgressBar::hidden(),
         }
     }
@@ -54,6 +59,9 @@ impl Default for Options {
 
 /// The default `Options::shrink_budget`: four findings' worth of `max_shrink_steps`.
 pub const SHRINK_BUDGET: u32 = 1024;
+
+/// The default `Options::repeats`.
+pub const REPEATS: u32 = 3;
 
 /// A minimal case that violates a clause, with all it takes to replay it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,9 +81,51 @@ pub struct Finding {
     pub url: String,
     pub curl: String,
     pub verdict: Verdict,
+    /// Whether the case violated the clause again when sent again.
+    #[serde(default)]
+    pub reproduction: Reproduction,
     /// How to reach the target it was found on again (replay uses it unless told otherwise).
     #[serde(default)]
     pub origin: Origin,
+}
+
+/// Whether a finding's case violated its clause again when sent again (`Options::repeats`
+/// times, after the answer that made it a finding).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Reproduction {
+    /// Sent again and answered `of` times, violating the clause `violated` of them.
+    Repeated { violated: u32, of: u32 },
+    /// Not sent again, for `why`.
+    NotRepeated { why: String },
+}
+
+impl Default for Reproduction {
+    /// What a finding file written before repeats were made says.
+    fn default() -> Self {
+        Reproduction::NotRepeated {
+            why: "the finding file records no repeats".to_owned(),
+        }
+    }
+}
+
+impl Reproduction {
+    /// Whether the case did not violate the clause every time it was sent again: a finding
+    /// graded apart (INTERMITTENT), whose replay may not show it.
+    pub fn intermittent(&self) -> bool {
+        matches!(self, Reproduction::Repeated { violated, of } if violated < of)
+    }
+
+    /// `reproduced 3/3`, `intermittent 1/3`, or `not repeated: why`.
+    pub fn label(&self) -> String {
+        match self {
+            Reproduction::Repeated { violated, of } if violated == of => {
+                format!("reproduced {violated}/{of}")
+            }
+            Reproduction::Repeated { violated, of } => format!("intermittent {violated}/{of}"),
+            Reproduction::NotRepeated { why } => format!("not repeated: {why}"),
+        }
+    }
 }
 
 /// The target a finding was found on, as the command line named it.
@@ -87,6 +137,11 @@ pub struct Origin {
     /// The profile file, made absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<PathBuf>,
+    /// The profile keys the environment and the flags set (the endpoint without any
+    /// `user:password@`, the auth method, the project ...), as `--set` takes them. Profile
+    /// keys name the variables that hold secrets, never the secrets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
 }
 
 impl Finding {
@@ -141,6 +196,8 @@ pub struct Summary {
     pub judged: u64,
     /// Requests that went on the wire, shrinking and retries included.
     pub sent: u64,
+    /// Requests sent again on purpose to see whether findings reproduce (in `sent` too).
+    pub repeated: u64,
     /// Cases answered from the memory of the target's refusals: the same request had been
     /// refused with 400 or 403, so it was not sent again.
     pub from_memory: u64,
@@ -209,10 +266,21 @@ enum Sent {
 }
 
 async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Sent {
+    send_as(spec, target, draft, false).await
+}
+
+/// `send`, or (`again`) a send on purpose of a case already answered, to see whether it
+/// reproduces.
+async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: bool) -> Sent {
     let Some(case) = draft.resolve(spec, target) else {
         return Sent::NoTask;
     };
-    match target.send(spec, &case.request).await {
+    let answer = if again {
+        target.send_again(spec, &case.request).await
+    } else {
+        target.send(spec, &case.request).await
+    };
+    match answer {
         Ok(response) => {
             // A request that should have been refused was accepted: the task kept for
             // refusals may be spent; the next refusal goes to a fresh one.
@@ -241,6 +309,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         cases: options.cases,
         judged: 0,
         sent: 0,
+        repeated: 0,
         from_memory: 0,
         without_task: 0,
         transport_errors: 0,
@@ -252,8 +321,9 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         findings: Vec::new(),
     };
     let before = target.traffic();
-    // The first failing case of each clause, shrunk once the sending is done.
-    let mut first_failure: BTreeMap<String, u64> = BTreeMap::new();
+    // The first failing case of each clause in the seeded order, with the request and the
+    // verdict, shrunk once the sending is done.
+    let mut first_failure: BTreeMap<String, FirstFailure> = BTreeMap::new();
 
     // Generation runs on a thread of its own, a bounded channel ahead of the sending; cases
     // travel in batches, since a wake-up per case would cost more than making the case.
@@ -292,17 +362,26 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
                 summary.transport_errors += 1;
                 summary.first_transport_error.get_or_insert(e);
             }
-            Sent::Judged { verdict, .. } => {
+            Sent::Judged { verdict, request } => {
                 summary.judged += 1;
-                for v in verdict.violations {
+                for v in &verdict.violations {
                     *summary.violations.entry(v.clause.clone()).or_default() += 1;
-                    let seen = (v.clause.clone(), v.evidence.status, v.evidence.error_code);
+                    let seen = (
+                        v.clause.clone(),
+                        v.evidence.status,
+                        v.evidence.error_code.clone(),
+                    );
                     *summary.observed.entry(seen).or_default() += 1;
                     // The first in the seeded order, whatever order the answers came in.
-                    first_failure
-                        .entry(v.clause)
-                        .and_modify(|i| *i = (*i).min(index))
-                        .or_insert(index);
+                    let first = first_failure.get(&v.clause).map_or(u64::MAX, |f| f.index);
+                    if index < first {
+                        let failure = FirstFailure {
+                            index,
+                            request: request.clone(),
+                            verdict: verdict.clone(),
+                        };
+                        first_failure.insert(v.clause.clone(), failure);
+                    }
                 }
             }
         }
@@ -317,93 +396,244 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
     // While shrinking, a 5xx is an answer like another, not a reason to send again.
     target.retry_failures(false);
     let to_shrink = first_failure.len() as u32;
-    for (done, (clause, index)) in (0..).zip(first_failure) {
+    // Clauses whose minimal cases are the same case share its repeats.
+    let mut repeated = Repeats::new();
+    for (done, (clause, first)) in (0..).zip(first_failure) {
         let share = (budget / (to_shrink - done)).min(options.max_shrink_steps);
-        let tree = tree_at(&strategy, options.seed, index);
-        if let Some(finding) = shrink(spec, target, options, share, &clause, index, tree).await {
-            budget -= finding.shrink_steps;
-            summary.findings.push(finding);
-        }
+        let tree = tree_at(&strategy, options.seed, first.index);
+        let shrinking = Shrinking {
+            spec,
+            target,
+            options,
+            clause: &clause,
+        };
+        let finding = shrinking.shrink(share, first, tree, &mut repeated).await;
+        budget -= finding.shrink_steps;
+        summary.findings.push(finding);
     }
     target.retry_failures(true);
     summary.elapsed = started.elapsed();
     let traffic = target.traffic();
     summary.sent = traffic.sent - before.sent;
     summary.from_memory = traffic.not_resent - before.not_resent;
+    summary.repeated = traffic.repeated - before.repeated;
     summary
 }
 
-/// Shrinks `tree` to the simplest draft that still violates `clause`, one request at a time,
-/// at most `max_steps` of them (besides the one that confirms the case fails again).
-async fn shrink(
-    spec: &Spec,
-    target: &Target,
-    options: &Options,
-    max_steps: u32,
-    clause: &str,
+/// A clause's first failing case in the seeded order.
+struct FirstFailure {
     index: u64,
-    mut tree: Tree,
-) -> Option<Finding> {
-    let violates =
-        |sent: &Sent| matches!(sent, Sent::Judged { verdict, .. } if verdict.violates(clause));
-    let mut best = (tree.current(), send(spec, target, &tree.current()).await);
-    if !violates(&best.1) {
-        // It does not fail again (a flaky target, or a task state that changed): report it
-        // as first seen would need the first answer; re-sending is the honest evidence.
-        return None;
+    request: Box<Request>,
+    verdict: Verdict,
+}
+
+/// Why a case is neither shrunk nor repeated against a live endpoint.
+const UNSAFE_TO_REPEAT: &str =
+    "it uses a failed task of the endpoint, which is not spent to shrink or repeat it";
+
+/// The answers to a request's repeats: clauses whose minimal cases are the same request are
+/// judged from the same repeats, not from repeats of their own.
+type Repeats = std::collections::HashMap<Request, Vec<Sent>>;
+
+/// The shrinking of one clause's first failing case into a finding.
+struct Shrinking<'a> {
+    spec: &'a Spec,
+    target: &'a Target,
+    options: &'a Options,
+    clause: &'a str,
+}
+
+impl Shrinking<'_> {
+    fn violates(&self, sent: &Sent) -> bool {
+        matches!(sent, Sent::Judged { verdict, .. } if verdict.violates(self.clause))
     }
-    let mut steps = 0;
-    // A candidate shrinking comes back to is judged by the answer it got: never sent twice.
-    let mut answered: std::collections::HashMap<Draft, Sent> =
-        std::collections::HashMap::from([(best.0.clone(), best.1.clone())]);
-    // Visits of candidates answered before cost nothing, but are bounded all the same.
-    let mut visits = 0u32;
-    if tree.simplify() {
-        while steps < max_steps && visits < max_steps.saturating_mul(4).max(16) {
-            visits += 1;
-            let draft = tree.current();
-            let sent = match answered.get(&draft) {
-                Some(sent) => sent.clone(),
-                None => {
-                    steps += 1;
-                    let sent = send(spec, target, &draft).await;
-                    answered.insert(draft.clone(), sent.clone());
-                    sent
-                }
+
+    /// Shrinks `tree` to the simplest draft that still violates the clause, one request at a
+    /// time, at most `max_steps` of them, then sends the result again `options.repeats` times
+    /// to see whether it reproduces.
+    async fn shrink(
+        &self,
+        max_steps: u32,
+        first: FirstFailure,
+        mut tree: Tree,
+        repeated: &mut Repeats,
+    ) -> Finding {
+        let (spec, target) = (self.spec, self.target);
+        let original = tree.current();
+        let first_seen = Sent::Judged {
+            request: first.request,
+            verdict: first.verdict,
+        };
+        if original.mutates() && !target.is_owned_by_us() {
+            // Every re-send, to shrink or to repeat, would spend another of the endpoint's
+            // few failed tasks (or meet one the first send already changed): reported as
+            // first seen.
+            let case = Shrunk {
+                index: first.index,
+                draft: original,
+                seen: first_seen,
+                steps: 0,
             };
-            if violates(&sent) {
-                best = (draft, sent);
-                if !tree.simplify() {
+            let why = UNSAFE_TO_REPEAT.to_owned();
+            return self.finding(case, Reproduction::NotRepeated { why });
+        }
+        // Shrinking starts from the case as first answered (no re-send to confirm it: the
+        // repeats of the result tell a steady finding from an intermittent one).
+        let mut best = (original, first_seen);
+        let mut steps = 0;
+        // A candidate shrinking comes back to is judged by the answer it got: never sent twice.
+        let mut answered: std::collections::HashMap<Draft, Sent> =
+            std::collections::HashMap::from([(best.0.clone(), best.1.clone())]);
+        // Visits of candidates answered before cost nothing, but are bounded all the same.
+        let mut visits = 0u32;
+        if tree.simplify() {
+            while steps < max_steps && visits < max_steps.saturating_mul(4).max(16) {
+                visits += 1;
+                let draft = tree.current();
+                let sent = match answered.get(&draft) {
+                    Some(sent) => sent.clone(),
+                    None => {
+                        steps += 1;
+                        let sent = send(spec, target, &draft).await;
+                        answered.insert(draft.clone(), sent.clone());
+                        sent
+                    }
+                };
+                if self.violates(&sent) {
+                    best = (draft, sent);
+                    if !tree.simplify() {
+                        break;
+                    }
+                } else if !tree.complicate() {
                     break;
                 }
-            } else if !tree.complicate() {
-                break;
             }
         }
+        let reproduction = self.reproduce(&best.0, repeated).await;
+        let case = Shrunk {
+            index: first.index,
+            draft: best.0,
+            seen: best.1,
+            steps,
+        };
+        self.finding(case, reproduction)
     }
-    let (draft, Sent::Judged { request, verdict }) = best else {
-        unreachable!("best always holds a judged, violating answer")
-    };
-    let level = spec.clause(clause).map_or(Level::Must, |c| c.level);
-    // The exact request that was judged; a failed task it used is spent now, so `replay`
-    // (which takes a fresh one) is the way to re-send a case that needs one.
-    let url = target.url(spec, &request);
-    let curl = target.curl(spec, &request);
-    Some(Finding {
-        tool: format!("css-conformance {}", env!("CARGO_PKG_VERSION")),
-        clause: clause.to_owned(),
-        level,
-        seed: options.seed,
-        case_index: index,
-        shrink_steps: steps,
-        draft,
-        target: target.name().to_owned(),
-        method: spec.operation.method.clone(),
-        url,
-        curl,
-        verdict,
-        origin: Origin::default(),
-    })
+
+    /// Sends `draft` again `options.repeats` times, where that is safe: a case that uses a failed task is sent
+    /// again only to the tool's own stub (with a fresh task each time), never to a live
+    /// endpoint, whose failed tasks are too rare to spend on it. The answers are kept in
+    /// `repeated` for another clause whose minimal case is the same.
+    async fn reproduce(&self, draft: &Draft, repeated: &mut Repeats) -> Reproduction {
+        let mut tally = Tally::default();
+        let repeats = self.options.repeats;
+        let mut why = None;
+        if repeats == 0 {
+            why = Some("repeats are off (--repeat 0)");
+        } else if draft.mutates() && !self.target.is_owned_by_us() {
+            why = Some(UNSAFE_TO_REPEAT);
+        } else {
+            // The request it makes, when that is the same each time (one that uses a failed
+            // task takes a fresh one each time, and is not shared).
+            let request = (!draft.mutates())
+                .then(|| draft.resolve(self.spec, self.target))
+                .flatten()
+                .map(|case| case.request);
+            let mut made = 0;
+            while tally.sent < repeats {
+                let earlier = request
+                    .as_ref()
+                    .and_then(|r| repeated.get(r))
+                    .and_then(|answers| answers.get(made));
+                let sent = match earlier {
+                    Some(sent) => sent.clone(),
+                    None => {
+                        let sent = send_as(self.spec, self.target, draft, true).await;
+                        if let Some(r) = &request {
+                            repeated.entry(r.clone()).or_default().push(sent.clone());
+                        }
+                        sent
+                    }
+                };
+                made += 1;
+                if matches!(sent, Sent::NoTask) {
+                    why = Some("no failed task was left to send it again");
+                    break;
+                }
+                tally.count(&sent, self.clause);
+            }
+        }
+        match (tally.judged, why) {
+            (0, Some(why)) => Reproduction::NotRepeated {
+                why: why.to_owned(),
+            },
+            (0, None) => Reproduction::NotRepeated {
+                why: "it got no answer when sent again".to_owned(),
+            },
+            (of, _) => Reproduction::Repeated {
+                violated: tally.violated,
+                of,
+            },
+        }
+    }
+
+    /// The finding a shrunk case makes.
+    fn finding(&self, case: Shrunk, reproduction: Reproduction) -> Finding {
+        let (spec, target) = (self.spec, self.target);
+        let Sent::Judged { request, verdict } = case.seen else {
+            unreachable!("a finding's case always has a judged, violating answer")
+        };
+        let level = spec.clause(self.clause).map_or(Level::Must, |c| c.level);
+        // The exact request that was judged; a failed task it used is spent now, so `replay`
+        // (which takes a fresh one) is the way to re-send a case that needs one.
+        Finding {
+            tool: format!("css-conformance {}", env!("CARGO_PKG_VERSION")),
+            clause: self.clause.to_owned(),
+            level,
+            seed: self.options.seed,
+            case_index: case.index,
+            shrink_steps: case.steps,
+            draft: case.draft,
+            target: target.name().to_owned(),
+            method: spec.operation.method.clone(),
+            url: target.url(spec, &request),
+            curl: target.curl(spec, &request),
+            verdict,
+            reproduction,
+            origin: Origin::default(),
+        }
+    }
+}
+
+/// The case a finding reports: its index in the seeded order, its draft after shrinking, the
+/// answer that showed it, and the requests shrinking took.
+struct Shrunk {
+    index: u64,
+    draft: Draft,
+    seen: Sent,
+    steps: u32,
+}
+
+/// What the repeats of a case showed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    /// Sends made (answered or not).
+    sent: u32,
+    /// Answers judged, and those that violated the clause.
+    judged: u32,
+    violated: u32,
+}
+
+impl Tally {
+    fn count(&mut self, sent: &Sent, clause: &str) {
+        if matches!(sent, Sent::NoTask) {
+            return;
+        }
+        self.sent += 1;
+        if let Sent::Judged { verdict, .. } = sent {
+            self.judged += 1;
+            self.violated += u32::from(verdict.violates(clause));
+        }
+    }
 }
 
 /// What a replay showed.

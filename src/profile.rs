@@ -266,6 +266,11 @@ pub struct Origins {
 }
 
 impl Origins {
+    /// The keys the environment or a flag set, in order.
+    pub fn overridden(&self) -> impl Iterator<Item = &str> {
+        self.overridden.keys().map(String::as_str)
+    }
+
     /// `file:line` of the key in the profile, or the variable or flag that set it.
     pub fn of(&self, key: &str) -> String {
         if let Some(o) = self.overridden.get(key) {
@@ -419,6 +424,29 @@ impl Profile {
         *node = typed;
         *self = serde_yaml::from_value(tree).map_err(|e| invalid(yaml_error(&e).2))?;
         Ok(())
+    }
+
+    /// The value of key `path` in the form `--set` takes (a list comma-separated), if the key
+    /// holds one.
+    pub fn value_text(&self, path: &str) -> Option<String> {
+        let tree = serde_yaml::to_value(self).ok()?;
+        let node = path
+            .split('.')
+            .try_fold(&tree, |node, part| node.get(part))?;
+        match node {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Sequence(items) if items.iter().all(Value::is_string) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            other => serde_yaml::to_string(other).ok(),
+        }
     }
 
     /// Whether it names a live endpoint (otherwise the built-in stub is the target).

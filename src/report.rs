@@ -19,6 +19,9 @@ pub enum Grade {
     /// A SHOULD or EXTENDED clause failed: reported, not counted against conformance unless
     /// the run is strict (then it is a FAIL).
     NonStrict,
+    /// Failed, but only by generated cases that did not fail every time they were sent again:
+    /// counts as a FAIL does, graded apart because a replay may not show it.
+    Intermittent,
     /// Failed exactly as an expected deviation of the profile says.
     Xfail,
     /// Passed, though the profile expects it to fail: the expected deviation is gone.
@@ -35,6 +38,7 @@ impl Grade {
             Grade::Pass => "PASS",
             Grade::Fail => "FAIL",
             Grade::NonStrict => "NON-STRICT",
+            Grade::Intermittent => "INTERMITTENT",
             Grade::Xfail => "XFAIL",
             Grade::Xpass => "XPASS",
             Grade::Skip => "SKIP",
@@ -42,9 +46,16 @@ impl Grade {
         }
     }
 
-    pub const ALL: [Grade; 7] = [
+    /// Whether a clause so graded counts against conformance, whatever the run's strictness
+    /// (XPASS counts in strict runs too).
+    pub fn counts(self) -> bool {
+        matches!(self, Grade::Fail | Grade::Intermittent)
+    }
+
+    pub const ALL: [Grade; 8] = [
         Grade::Pass,
         Grade::Fail,
+        Grade::Intermittent,
         Grade::NonStrict,
         Grade::Xfail,
         Grade::Xpass,
@@ -68,6 +79,9 @@ pub struct ClauseResult {
     /// How many of them were judged: they ran and got answers (not skipped, not left
     /// without an answer, not void).
     pub judged_scenarios: usize,
+    /// Whether its failures were all intermittent (kept for grading again when strict).
+    #[serde(skip)]
+    pub intermittent: bool,
 }
 
 /// The result of a run, clause by clause.
@@ -167,6 +181,7 @@ impl Report {
                     evidence: shown,
                     scenarios: evidence.scenarios,
                     judged_scenarios,
+                    intermittent: grade == Grade::Intermittent,
                 }
             })
             .collect();
@@ -237,7 +252,7 @@ impl Report {
             ScenarioOutcome::Failed(_) => {
                 let counts = violated.iter().any(|c| {
                     self.clause(c).is_none_or(|c| {
-                        c.grade == Grade::Fail || (self.strict && c.grade == Grade::Xpass)
+                        c.grade.counts() || (self.strict && c.grade == Grade::Xpass)
                     })
                 });
                 if counts {
@@ -318,8 +333,11 @@ impl Report {
         self.strict = strict;
         for c in &mut self.clauses {
             match c.grade {
+                Grade::NonStrict if strict && c.intermittent => c.grade = Grade::Intermittent,
                 Grade::NonStrict if strict => c.grade = Grade::Fail,
-                Grade::Fail if !strict && c.level != Level::Must => c.grade = Grade::NonStrict,
+                Grade::Fail | Grade::Intermittent if !strict && c.level != Level::Must => {
+                    c.grade = Grade::NonStrict
+                }
                 _ => {}
             }
         }
@@ -329,12 +347,13 @@ impl Report {
         self
     }
 
-    /// The clauses that count against conformance: every FAIL (an XFAIL is expected, a
-    /// NON-STRICT is a SHOULD, a SKIP was not judged), and in strict runs every XPASS.
+    /// The clauses that count against conformance: every FAIL and INTERMITTENT (an XFAIL is
+    /// expected, a NON-STRICT is a SHOULD, a SKIP was not judged), and in strict runs every
+    /// XPASS.
     pub fn must_failures(&self) -> Vec<&str> {
         self.clauses
             .iter()
-            .filter(|c| c.grade == Grade::Fail || (self.strict && c.grade == Grade::Xpass))
+            .filter(|c| c.grade.counts() || (self.strict && c.grade == Grade::Xpass))
             .map(|c| c.id.as_str())
             .collect()
     }
@@ -354,6 +373,9 @@ type Observed = (u16, Option<String>);
 struct Failure {
     seen: Vec<Observed>,
     text: String,
+    /// Shown only by generated cases whose minimal case did not fail every time it was sent
+    /// again.
+    intermittent: bool,
 }
 
 /// What a run showed about one clause.
@@ -379,6 +401,7 @@ impl Evidence {
                     self.failures.push(Failure {
                         seen: vec![(v.evidence.status, v.evidence.error_code.clone())],
                         text: format!("{}: {} {}\n{v}", r.location, j.method, shorten(&j.url)),
+                        intermittent: false,
                     });
                 }
                 self.checked |= j.verdict.checked.contains(id);
@@ -402,6 +425,7 @@ impl Evidence {
                     self.failures.push(Failure {
                         seen: Vec::new(),
                         text: format!("{}: the scenario did not complete: {why}", r.location),
+                        intermittent: false,
                     });
                 }
                 ScenarioOutcome::Skipped(why) if tagged => {
@@ -423,7 +447,15 @@ impl Evidence {
             .filter(|(clause, ..)| clause == id)
             .map(|(_, status, code)| (*status, code.clone()))
             .collect();
-        self.failures.push(Failure { seen, text });
+        let intermittent = summary
+            .findings
+            .iter()
+            .any(|f| f.clause == id && f.reproduction.intermittent());
+        self.failures.push(Failure {
+            seen,
+            text,
+            intermittent,
+        });
     }
 
     /// The grade of clause `id` and the evidence to show, with its expected deviations: a
@@ -450,8 +482,13 @@ impl Evidence {
             .map(|e| format!("expected deviation not observed: {}", describe(e)));
         let texts = |fs: &[&Failure]| fs.iter().map(|f| f.text.clone()).collect::<Vec<_>>();
         if !unexpected.is_empty() {
+            let intermittent = unexpected.iter().all(|f| f.intermittent);
             (
-                Grade::Fail,
+                if intermittent {
+                    Grade::Intermittent
+                } else {
+                    Grade::Fail
+                },
                 texts(&unexpected).into_iter().chain(gone).collect(),
             )
         } else if !excused.is_empty() {
@@ -507,8 +544,9 @@ fn fuzz_evidence(summary: &Summary, id: &str) -> Option<String> {
                 .find(|v| v.clause == id)
                 .map_or_else(String::new, |v| v.to_string());
             format!(
-                "fuzz: {count} generated case(s) (seed {}); minimal case: {} {}\n{violation}\n{}",
+                "fuzz: {count} generated case(s) (seed {}); minimal case, {}: {} {}\n{violation}\n{}",
                 f.seed,
+                f.reproduction.label(),
                 f.method,
                 shorten(&f.url),
                 f.curl

@@ -22,13 +22,7 @@ fn serve() -> (String, Seen) {
     let counted = Arc::clone(&seen);
     let url = common::tiny_server::serve(move |line| {
         *counted.lock().unwrap().entry(line.to_owned()).or_default() += 1;
-        let path = line.split(' ').nth(1).unwrap_or("");
-        if path.split('?').next().unwrap_or("").contains('%') {
-            (500, "X", String::new(), "boom".to_owned())
-        } else {
-            let body = r#"{"error_code":"CSS.0015","error_msg":"No resources are found"}"#;
-            (403, "X", String::new(), body.to_owned())
-        }
+        common::tiny_server::fails_encoded_paths(line)
     });
     (url, seen)
 }
@@ -38,6 +32,7 @@ fn a_server_failing_a_class_of_input_costs_a_bounded_run() {
     let (url, seen) = serve();
     let f = Fixtures::builtin();
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bounded-cost");
+    let _ = std::fs::remove_dir_all(&dir);
     let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
         .args(["check", "--auth", "none", "--endpoint", &url])
         .args(["--project-id", &f.project_id])
@@ -55,13 +50,38 @@ fn a_server_failing_a_class_of_input_costs_a_bounded_run() {
     let console = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(output.status.code(), Some(1), "{console}");
     assert!(console.contains("RUT-STATUS-02"), "{console}");
-    let seen = seen.lock().unwrap();
+    // Each finding's minimal case was sent again three times on purpose, and reproduced
+    // (clauses with the same minimal case share its repeats).
+    let mut minimal_cases = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir.join("findings")).unwrap() {
+        let finding: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        assert_eq!(
+            finding["reproduction"],
+            serde_json::json!({ "outcome": "repeated", "violated": 3, "of": 3 }),
+            "{finding}"
+        );
+        let url = finding["url"].as_str().unwrap();
+        let path = &url[url.find("/v1.0").unwrap()..];
+        minimal_cases.insert(format!("PUT {path} HTTP/1.1"));
+    }
+    assert!(!minimal_cases.is_empty(), "{console}");
+    let mut seen = seen.lock().unwrap().clone();
     let total: u32 = seen.values().sum();
-    let most = seen.values().copied().max().unwrap_or(0);
     // A conforming server gets ~180 requests from this run (the features, 300 generated
-    // cases); the shrinking of each violated clause adds some, each candidate once.
+    // cases); the shrinking of each violated clause adds some, each candidate once, and the
+    // repeats of each finding three.
     assert!(total < 600, "{total} requests");
-    // The same request at most three times: once, and two retries from the run's budget.
+    for line in &minimal_cases {
+        let n = seen
+            .get_mut(line)
+            .unwrap_or_else(|| panic!("{line} never sent"));
+        assert!(*n >= 4, "{line}: {n} times, with its three repeats");
+        *n -= 3;
+    }
+    // Outside the repeats, the same request at most three times: once, and two retries from
+    // the run's budget.
+    let most = seen.values().copied().max().unwrap_or(0);
     assert!(most <= 3, "{most} times one request");
     let repeated = seen.values().filter(|n| **n > 1).count();
     assert!(repeated <= 10, "{repeated} requests sent more than once");

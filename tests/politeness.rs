@@ -249,7 +249,8 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
     assert_eq!(target.traffic().not_resent, 2);
 
     // The whole feature set and a fuzz run (whose shrinking re-judges failing cases) against
-    // a server that refuses everything: no request reaches it twice.
+    // a server that refuses everything: no request reaches it twice, but for the three
+    // repeats of each finding's minimal case, sent on purpose to see whether it reproduces.
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
     let options = Options {
         concurrency: 4,
@@ -274,10 +275,35 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
         "refusing everything violates clauses"
     );
     let seen = arrivals.lock().unwrap();
-    let mut lines: Vec<&str> = seen.iter().map(|a| a.1.as_str()).collect();
-    let sent = lines.len();
-    lines.sort_unstable();
-    lines.dedup();
-    assert_eq!(lines.len(), sent, "some request was sent twice");
+    let mut times: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (_, line) in seen.iter() {
+        *times.entry(line.as_str()).or_default() += 1;
+    }
+    let sent = seen.len();
     assert!(sent > 100, "the run reached the server: {sent}");
+    // Each finding's minimal case went out once, then three times again; clauses with the
+    // same minimal case share its repeats.
+    let minimal: std::collections::BTreeSet<String> = summary
+        .findings
+        .iter()
+        .map(|f| format!("PUT {} ", f.url))
+        .collect();
+    let mut again = 0;
+    for (line, n) in &times {
+        if minimal.iter().any(|m| line.starts_with(m.as_str())) {
+            assert!(*n == 1 || *n == 4, "{line}: {n} times");
+            again += n - 1;
+        } else {
+            assert_eq!(*n, 1, "{line}: sent more than once");
+        }
+    }
+    assert!(again >= 3, "the findings were repeated");
+    assert_eq!(summary.repeated, again as u64);
+    for f in &summary.findings {
+        assert!(
+            matches!(f.reproduction, fuzz::Reproduction::Repeated { of: 3, .. }),
+            "{:?}",
+            f.reproduction
+        );
+    }
 }

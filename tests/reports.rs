@@ -21,6 +21,7 @@ fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResu
         evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
         scenarios: vec![format!("features/x.feature:{}", id.len())],
         judged_scenarios: usize::from(grade != Grade::Skip),
+        intermittent: grade == Grade::Intermittent,
     }
 }
 
@@ -38,6 +39,14 @@ fn sample() -> Report {
                 &[
                     "features/retry_mode.feature:41: PUT http://127.0.0.1:8080/v1.0/p/clusters/c/upgrade/a/retry?retry_mode=ABORT\nRUT-QUERY-03 [MUST] expected invalid_retry_mode not accepted with 200; got status 200, no body",
                     "fuzz: 3 generated case(s) (seed 7); minimal case: PUT http://127.0.0.1:8080/x?retry_mode=aBort\ncurl -sS -i -X PUT 'http://127.0.0.1:8080/x?retry_mode=aBort' -H \"X-Auth-Token: $CSS_CONFORMANCE_TOKEN\"",
+                ],
+            ),
+            clause(
+                "RUT-PATH-02",
+                Level::Must,
+                Grade::Intermittent,
+                &[
+                    "fuzz: 1 generated case(s) (seed 7); minimal case, intermittent 1/3: PUT http://127.0.0.1:8080/x\nRUT-PATH-02 [MUST] expected 400 or 403; got status 200, no body",
                 ],
             ),
             clause(
@@ -137,10 +146,13 @@ fn the_report_never_shows_an_endpoints_password() {
 #[test]
 fn strict_counts_should_failures_and_xpass_against_conformance() {
     let lenient = sample();
-    assert_eq!(lenient.must_failures(), vec!["RUT-QUERY-03"]);
+    assert_eq!(lenient.must_failures(), vec!["RUT-QUERY-03", "RUT-PATH-02"]);
     let strict = sample().strict(true);
     assert_eq!(strict.clause("RUT-QUERY-04").unwrap().grade, Grade::Fail);
-    assert_eq!(strict.must_failures(), vec!["RUT-QUERY-03", "RUT-QUERY-04"]);
+    assert_eq!(
+        strict.must_failures(),
+        vec!["RUT-QUERY-03", "RUT-PATH-02", "RUT-QUERY-04"]
+    );
     // Back to lenient: the SHOULD failure is NON-STRICT again.
     assert_eq!(
         strict.strict(false).clause("RUT-QUERY-04").unwrap().grade,
@@ -148,9 +160,27 @@ fn strict_counts_should_failures_and_xpass_against_conformance() {
     );
 
     let mut only_should = sample();
-    only_should.clauses.retain(|c| c.id != "RUT-QUERY-03");
+    only_should
+        .clauses
+        .retain(|c| !["RUT-QUERY-03", "RUT-PATH-02"].contains(&c.id.as_str()));
     assert!(only_should.conformant());
     assert!(!only_should.clone().strict(true).conformant());
+
+    // An intermittent failure counts as a FAIL does, graded apart; one of a SHOULD clause
+    // is NON-STRICT unless strict, and INTERMITTENT again when strict.
+    let mut intermittent = sample();
+    intermittent.clauses.retain(|c| c.id == "RUT-PATH-02");
+    assert!(!intermittent.conformant());
+    let mut should = clause("RUT-ERR-02", Level::Should, Grade::Intermittent, &[]);
+    should.intermittent = true;
+    let mut lenient_should = sample();
+    lenient_should.clauses = vec![should];
+    let lenient_should = lenient_should.strict(false);
+    assert_eq!(lenient_should.clauses[0].grade, Grade::NonStrict);
+    assert!(lenient_should.conformant());
+    let strict_should = lenient_should.strict(true);
+    assert_eq!(strict_should.clauses[0].grade, Grade::Intermittent);
+    assert!(!strict_should.conformant());
 
     let mut xpass = sample();
     xpass.clauses = vec![clause("RUT-AUTH-01", Level::Must, Grade::Xpass, &[])];
@@ -222,6 +252,7 @@ struct FuzzJson {
     cases: u64,
     judged: u64,
     sent: u64,
+    repeated: u64,
     from_memory: u64,
     without_task: u64,
     transport_errors: u64,
@@ -232,9 +263,10 @@ struct FuzzJson {
     findings: Vec<serde_json::Value>,
 }
 
-const VERDICTS: [&str; 7] = [
+const VERDICTS: [&str; 8] = [
     "PASS",
     "FAIL",
+    "INTERMITTENT",
     "NON-STRICT",
     "XFAIL",
     "XPASS",

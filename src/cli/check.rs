@@ -32,11 +32,14 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         console: args.verbose,
         tags: args.tags.as_ref().map(|t| t.expression.clone()),
     };
-    let Opened {
-        stub,
-        target,
-        profile,
-    } = open_target(&spec, &args.target).await?;
+    let (
+        Opened {
+            stub,
+            target,
+            profile,
+        },
+        origin,
+    ) = open_target(&spec, &args.target).await?;
     let session = Arc::new(
         Session::new(Arc::clone(&spec), target).with_progress(progress::start(None, "scenarios")),
     );
@@ -55,7 +58,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     drop(stub);
     if let Some(summary) = &mut fuzzed {
         for f in &mut summary.findings {
-            f.origin = args.target.origin();
+            f.origin = origin.clone();
         }
     }
     let report = Report::build(
@@ -97,7 +100,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             .findings_dir
             .clone()
             .unwrap_or_else(|| args.report_dir.join("findings"));
-        save_findings(summary, &dir, &args.target.origin())?;
+        save_findings(summary, &dir, &origin)?;
     }
     document.write(&args.report_dir)?;
     std::fs::write(&junit, writer::JUnit.render(&document)).map_err(|e| {

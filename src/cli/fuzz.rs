@@ -12,11 +12,14 @@ use super::{
 
 pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
-    let Opened {
-        stub: _stub,
-        target,
-        ..
-    } = open_target(&spec, &args.target).await?;
+    let (
+        Opened {
+            stub: _stub,
+            target,
+            ..
+        },
+        origin,
+    ) = open_target(&spec, &args.target).await?;
     let mutations = target.mutations_allowed();
     let mut options = fuzz_options(
         &args.fuzz,
@@ -40,7 +43,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         .findings_dir
         .clone()
         .unwrap_or_else(|| "target/css-conformance/findings".into());
-    save_findings(&mut summary, &dir, &args.target.origin())?;
+    save_findings(&mut summary, &dir, &origin)?;
     Ok(if summary.findings.is_empty() {
         CONFORMANT
     } else {

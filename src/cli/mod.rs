@@ -20,6 +20,7 @@ use css_conformance::profile::{AuthMethod, Origins, Profile};
 use css_conformance::spec::Spec;
 use css_conformance::stub::Deviation;
 use css_conformance::target::open::{self, Opened};
+use css_conformance::target::without_userinfo;
 use css_conformance::{coverage, features, fuzz as fuzzer, strategy};
 
 /// Exit codes, as the README documents them.
@@ -287,6 +288,12 @@ pub struct FuzzShared {
     /// 0 reports each violated clause's first failing case as it was generated.
     #[arg(long, value_name = "N", default_value_t = fuzzer::SHRINK_BUDGET)]
     pub shrink_budget: u32,
+    /// How many times each finding's minimal case is sent again before it is reported:
+    /// "reproduced 3/3", or "intermittent 1/3" (graded INTERMITTENT). Only cases safe to
+    /// repeat: never one that uses a live endpoint's failed task. 0: no repeats.
+    #[arg(long, value_name = "K", default_value_t = fuzzer::REPEATS,
+          value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub repeat: u32,
 }
 
 #[derive(clap::Args)]
@@ -385,7 +392,10 @@ impl ValueEnum for DeviationArg {
 
 /// The target the profile, the environment and the flags name (flags win), or a fresh
 /// built-in stub when none names an endpoint.
-pub async fn open_target(spec: &Arc<Spec>, args: &TargetArgs) -> anyhow::Result<Opened> {
+pub async fn open_target(
+    spec: &Arc<Spec>,
+    args: &TargetArgs,
+) -> anyhow::Result<(Opened, fuzzer::Origin)> {
     let (mut profile, mut origins) = match &args.profile {
         Some(file) => Profile::load(file)?,
         None => (Profile::default(), Origins::default()),
@@ -408,7 +418,31 @@ pub async fn open_target(spec: &Arc<Spec>, args: &TargetArgs) -> anyhow::Result<
         );
     }
     let deviation = args.stub_deviation.map(|d| d.0);
-    Ok(open::target(spec, profile, &origins, deviation).await?)
+    let origin = fuzzer::Origin {
+        stub_deviation: deviation.map(|d| d.name().to_owned()),
+        profile: args
+            .profile
+            .as_ref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+        // Whatever set them, the endpoint (none: the built-in stub) and the auth method are
+        // recorded: a finding says what it was found on.
+        settings: origins
+            .overridden()
+            .chain(["endpoint", "auth.method"])
+            .filter_map(|key| {
+                let value = profile.value_text(key)?;
+                let value = match key {
+                    "endpoint" => without_userinfo(&value),
+                    _ => value,
+                };
+                Some((key.to_owned(), value))
+            })
+            .collect(),
+    };
+    Ok((
+        open::target(spec, profile, &origins, deviation).await?,
+        origin,
+    ))
 }
 
 /// The fuzzer's options from the shared flags.
@@ -424,6 +458,7 @@ pub fn fuzz_options(
         concurrency,
         mutations,
         shrink_budget: shared.shrink_budget,
+        repeats: shared.repeat,
         ..fuzzer::Options::default()
     }
 }
@@ -440,17 +475,6 @@ pub fn random_seed() -> u64 {
 }
 
 impl TargetArgs {
-    /// What a finding records of the target, so that `replay FILE` alone reaches it again.
-    pub fn origin(&self) -> fuzzer::Origin {
-        fuzzer::Origin {
-            stub_deviation: self.stub_deviation.map(|d| d.0.name().to_owned()),
-            profile: self
-                .profile
-                .as_ref()
-                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
-        }
-    }
-
     /// These arguments, completed with what `origin` says where they say nothing of it.
     pub fn or_origin(&self, origin: &fuzzer::Origin) -> anyhow::Result<TargetArgs> {
         let mut args = self.clone();
@@ -466,6 +490,15 @@ impl TargetArgs {
         }
         if !names_a_target {
             args.profile = origin.profile.clone();
+            // What the environment and the flags set then, before the flags given now, which
+            // win: a key they set is left to them.
+            let given: Vec<String> = self.overrides()?.into_iter().map(|(_, k, _)| k).collect();
+            let recorded = origin
+                .settings
+                .iter()
+                .filter(|(key, _)| !given.contains(key))
+                .map(|(key, value)| format!("{key}={value}"));
+            args.set = recorded.chain(self.set.iter().cloned()).collect();
         }
         Ok(args)
     }

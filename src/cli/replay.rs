@@ -11,11 +11,14 @@ use super::{CONFORMANT, NOT_CONFORMANT, ReplayArgs, open_target};
 pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
     let finding = Finding::load(&args.finding)?;
-    let Opened {
-        stub: _stub,
-        target,
-        ..
-    } = open_target(&spec, &args.target.or_origin(&finding.origin)?).await?;
+    let (
+        Opened {
+            stub: _stub,
+            target,
+            ..
+        },
+        _,
+    ) = open_target(&spec, &args.target.or_origin(&finding.origin)?).await?;
     println!(
         "Replaying {} [{}] (seed {}, case {}) against {}",
         finding.clause,

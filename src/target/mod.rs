@@ -58,6 +58,8 @@ pub struct Target {
     /// Whether requests may use the target's failed tasks (retry, abort, and anything sent
     /// with a real failed task, which a server that does not conform might act on).
     mutations_allowed: bool,
+    /// Whether its tasks are the tool's own (the built-in stub), to use as freely as tests need.
+    owned: bool,
     /// Whether to say what will be sent before the first such request.
     announce_mutations: bool,
     announced: AtomicBool,
@@ -80,6 +82,13 @@ pub struct Target {
 
 /// The turn of identical requests, holding the refusal once one came.
 type RefusalSlot = Arc<tokio::sync::Mutex<Option<Response>>>;
+
+/// Whether a request is sent as any other (at most once after a refusal) or again on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    Once,
+    Again,
+}
 
 impl Target {
     /// A target at `base_url` (scheme, host, port and an optional path prefix), connected
@@ -147,6 +156,7 @@ impl Target {
             client,
             loopback,
             mutations_allowed: false,
+            owned: false,
             announce_mutations: true,
             announced: AtomicBool::new(false),
             politeness: Politeness::default(),
@@ -199,9 +209,16 @@ impl Target {
     /// nothing to announce.
     pub fn owned_by_us(mut self) -> Target {
         self.mutations_allowed = true;
+        self.owned = true;
         self.announce_mutations = false;
         self.refusals = None;
         self
+    }
+
+    /// Whether its tasks are the tool's own (the built-in stub): a case that uses a failed task
+    /// may then be sent again with a fresh one, to see whether a finding reproduces.
+    pub fn is_owned_by_us(&self) -> bool {
+        self.owned
     }
 
     pub fn mutations_allowed(&self) -> bool {
@@ -295,6 +312,28 @@ impl Target {
     /// 429s, retrying network errors and 5xx a bounded number of times, and never sending
     /// again a request that was refused with 400 or 403 (its answer stands).
     pub async fn send(&self, spec: &Spec, request: &Request) -> Result<Response, TransportError> {
+        self.send_as(spec, request, Sending::Once).await
+    }
+
+    /// Sends `request` once more to see whether a finding reproduces: the one exception to
+    /// "never the same request twice" (its earlier answer, even a refusal, is not taken from
+    /// memory), counted apart in the traffic. Politely all the same: within the rate limit
+    /// and waiting out 429s.
+    pub async fn send_again(
+        &self,
+        spec: &Spec,
+        request: &Request,
+    ) -> Result<Response, TransportError> {
+        self.traffic.repeated.fetch_add(1, Ordering::Relaxed);
+        self.send_as(spec, request, Sending::Again).await
+    }
+
+    async fn send_as(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        sending: Sending,
+    ) -> Result<Response, TransportError> {
         // The URL without the origin, which is the same for every request: the full URL is
         // put together only where one is shown or reqwest sends it.
         let request_target = self.request_target(spec, request);
@@ -310,7 +349,8 @@ impl Target {
         }
         // Identical requests take turns, so that one refused while another was in flight is
         // not sent again either.
-        let turn = self.refusals.as_ref().and_then(|refusals| {
+        let memory = self.refusals.as_ref().filter(|_| sending == Sending::Once);
+        let turn = memory.and_then(|refusals| {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (&request_target, request.credentials, &request.method).hash(&mut h);
             let fingerprint = h.finish();

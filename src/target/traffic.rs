@@ -17,6 +17,8 @@ pub struct Traffic {
     pub throttled: u64,
     /// Requests not sent because the same request had been refused with 400 or 403.
     pub not_resent: u64,
+    /// Requests sent again on purpose, to see whether a finding reproduces (in `sent` too).
+    pub repeated: u64,
     /// Reads of the read API (in `sent` too).
     pub reads: u64,
     /// What the first retry was for.
@@ -37,6 +39,7 @@ pub(super) struct Counters {
     pub(super) retried: AtomicU64,
     pub(super) throttled: AtomicU64,
     pub(super) not_resent: AtomicU64,
+    pub(super) repeated: AtomicU64,
     pub(super) reads: AtomicU64,
     pub(super) first_retry: Mutex<Option<String>>,
     pub(super) first_fault: Mutex<Option<String>>,
@@ -51,6 +54,7 @@ impl Target {
             retried: c.retried.load(Ordering::Relaxed),
             throttled: c.throttled.load(Ordering::Relaxed),
             not_resent: c.not_resent.load(Ordering::Relaxed),
+            repeated: c.repeated.load(Ordering::Relaxed),
             reads: c.reads.load(Ordering::Relaxed),
             first_retry: c.first_retry.lock().ok().and_then(|f| f.clone()),
             answered: c.answered.load(Ordering::Relaxed),

@@ -43,6 +43,7 @@ impl Console {
             let style = match g {
                 Grade::Pass => console::Style::new().green(),
                 Grade::Fail => console::Style::new().red().bold(),
+                Grade::Intermittent => console::Style::new().red(),
                 Grade::NonStrict => console::Style::new().yellow(),
                 Grade::Xfail | Grade::Xpass => console::Style::new().magenta(),
                 Grade::Skip | Grade::Info => console::Style::new().dim(),
@@ -142,7 +143,14 @@ pub fn verdict_line(report: &Report) -> String {
             } else {
                 "MUST clauses failed"
             };
-            format!("NOT conformant: {what}: {}", must.join(", "))
+            let named: Vec<String> = must
+                .iter()
+                .map(|id| match report.clause(id) {
+                    Some(c) if c.grade == Grade::Intermittent => format!("{id} (intermittently)"),
+                    _ => (*id).to_owned(),
+                })
+                .collect();
+            format!("NOT conformant: {what}: {}", named.join(", "))
         }
         Verdict::Incomplete => {
             let unjudged = report.unjudged_must();
@@ -165,11 +173,12 @@ pub fn verdict_line(report: &Report) -> String {
 /// got no answer.
 pub fn traffic_lines(traffic: &Traffic) -> String {
     let mut out = String::new();
-    if traffic.retried + traffic.throttled + traffic.not_resent > 0 {
+    if traffic.retried + traffic.throttled + traffic.not_resent + traffic.repeated > 0 {
         let _ = writeln!(
             out,
-            "Traffic: {} requests sent; {} retried after a network error or 5xx{}; {} waits for 429; {} not re-sent after a 400/403",
+            "Traffic: {} requests sent ({} of them again on purpose, to see whether findings reproduce); {} retried after a network error or 5xx{}; {} waits for 429; {} not re-sent after a 400/403",
             traffic.sent,
+            traffic.repeated,
             traffic.retried,
             traffic
                 .first_retry
@@ -195,11 +204,12 @@ pub fn fuzz_summary(summary: &Summary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Fuzz: {} cases, seed {}, {:.2} s ({} requests sent, {:.0}/s); {} judged ({} answered from the memory of refusals, not sent again), {} without a failed task, {} transport errors; {} finding(s)",
+        "Fuzz: {} cases, seed {}, {:.2} s ({} requests sent, {} of them repeats of findings, {:.0}/s); {} judged ({} answered from the memory of refusals, not sent again), {} without a failed task, {} transport errors; {} finding(s)",
         summary.cases,
         summary.seed,
         summary.elapsed.as_secs_f64(),
         summary.sent,
+        summary.repeated,
         summary.cases_per_second(),
         summary.judged,
         summary.from_memory,
@@ -214,8 +224,14 @@ pub fn fuzz_summary(summary: &Summary) -> String {
         let n = summary.violations.get(&f.clause).copied().unwrap_or(1);
         let _ = writeln!(
             out,
-            "FINDING {} [{}]: {} case(s); minimal case (seed {}, case {}, {} shrink steps):",
-            f.clause, f.level, n, f.seed, f.case_index, f.shrink_steps
+            "FINDING {} [{}]: {}; {} case(s); minimal case (seed {}, case {}, {} shrink steps):",
+            f.clause,
+            f.level,
+            f.reproduction.label(),
+            n,
+            f.seed,
+            f.case_index,
+            f.shrink_steps
         );
         for v in f.verdict.violations.iter().filter(|v| v.clause == f.clause) {
             let _ = writeln!(out, "  expected {}; got {}", v.expected, v.evidence);

@@ -89,8 +89,14 @@ impl Writer for Html {
             for finding in &f.findings {
                 let _ = writeln!(
                     out,
-                    "<section class=\"fail\"><h3>{} <span class=\"tag\">finding</span></h3>\n<pre>{} {}\n{}</pre></section>",
+                    "<section class=\"{}\"><h3>{} <span class=\"tag\">finding, {}</span></h3>\n<pre>{} {}\n{}</pre></section>",
+                    if finding.reproduction.intermittent() {
+                        "intermittent"
+                    } else {
+                        "fail"
+                    },
                     esc(&finding.clause),
+                    esc(&finding.reproduction.label()),
                     esc(&finding.method),
                     esc(&shorten(&finding.url)),
                     esc(&finding.curl)
@@ -137,9 +143,10 @@ th, td { text-align: left; padding: .3em .6em; border-bottom: 1px solid #ddd; ve
 td:first-child { white-space: nowrap; font-family: ui-monospace, monospace; }
 .verdict { font-weight: 600; white-space: nowrap; }
 tr.pass .verdict { color: #1a7f37; } tr.fail { background: #fde2e1; } tr.fail .verdict { color: #b42318; }
+tr.intermittent { background: #fdeee0; } tr.intermittent .verdict { color: #b42318; }
 tr.non-strict { background: #fff4d6; } tr.xfail, tr.xpass { background: #eef0ff; } tr.skip .verdict, tr.info .verdict { color: #777; }
 section { border-left: 4px solid #bbb; padding: .1em 1em; margin: 1em 0; }
-section.fail { border-color: #b42318; } section.non-strict { border-color: #d29922; } section.xfail, section.xpass { border-color: #5b6cff; }
+section.fail { border-color: #b42318; } section.intermittent { border-color: #e07b39; border-left-style: dashed; } section.non-strict { border-color: #d29922; } section.xfail, section.xpass { border-color: #5b6cff; }
 .tag { font-size: .75em; padding: .1em .4em; border-radius: 3px; background: #eee; }
 pre { background: #f6f8fa; padding: .6em; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
 @media print { body { margin: 0; max-width: none; font-size: 11px; } tr, section, pre { break-inside: avoid; } a { color: inherit; text-decoration: none; } }

@@ -81,6 +81,15 @@ pub fn suites(
     suites
 }
 
+/// A failure's `type`: an intermittent one apart from the rest.
+fn failure_type(grade: Grade) -> &'static str {
+    if grade == Grade::Intermittent {
+        "intermittent-non-conformance"
+    } else {
+        "non-conformance"
+    }
+}
+
 /// Text for a CDATA section (junit-report writes `system-out` as one): `]]>`, which would end
 /// it, broken apart.
 fn cdata_safe(text: &str) -> String {
@@ -120,7 +129,8 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
         }
         for v in &j.verdict.violations {
             let into = match grade(&v.clause) {
-                Some(Grade::Fail) | None => &mut counted,
+                Some(g) if g.counts() => &mut counted,
+                None => &mut counted,
                 Some(g) => {
                     let _ = write!(noted, "{}: ", g.label());
                     &mut noted
@@ -171,9 +181,13 @@ fn clause_cases(report: &Report) -> Vec<TestCase> {
             let name = format!("[{}] {} {}", c.id, c.level, c.statement);
             let evidence = c.evidence.join("\n");
             let mut case = match c.grade {
-                Grade::Fail => {
-                    let mut case =
-                        TestCaseBuilder::failure(&name, zero, "non-conformance", c.grade.label());
+                Grade::Fail | Grade::Intermittent => {
+                    let mut case = TestCaseBuilder::failure(
+                        &name,
+                        zero,
+                        failure_type(c.grade),
+                        c.grade.label(),
+                    );
                     case.set_system_out(&cdata_safe(&evidence));
                     case
                 }
@@ -259,15 +273,18 @@ fn fuzz_cases(report: &Report, summary: &Summary) -> Vec<TestCase> {
                 ),
                 None => "the first failing case did not fail again when re-sent".to_owned(),
             };
-            let message = format!("{n} generated case(s) violated {clause}");
-            let mut case = match report.clause(clause).map(|c| c.grade) {
-                Some(Grade::Fail) | None => {
-                    let mut case =
-                        TestCaseBuilder::failure(&name, time, "non-conformance", &message);
+            let mut message = format!("{n} generated case(s) violated {clause}");
+            if let Some(f) = finding {
+                let _ = write!(message, "; {}", f.reproduction.label());
+            }
+            let grade = report.clause(clause).map_or(Grade::Fail, |c| c.grade);
+            let mut case = match grade {
+                g if g.counts() => {
+                    let mut case = TestCaseBuilder::failure(&name, time, failure_type(g), &message);
                     case.set_system_out(&cdata_safe(&evidence));
                     case
                 }
-                Some(g) => {
+                g => {
                     let mut case = TestCaseBuilder::success(&name, time);
                     case.set_system_out(&cdata_safe(&format!(
                         "{}: {message}\n{evidence}",

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::report::{ClauseResult, Grade};
+use crate::text::shorten;
 
 use super::{Document, Writer, fuzz_line, rfc3339, shows};
 
@@ -56,6 +57,17 @@ impl Writer for Markdown {
         }
         if let Some(f) = &doc.fuzz {
             let _ = writeln!(out, "## Fuzzing\n\n{}", fuzz_line(f));
+            for finding in &f.findings {
+                let _ = writeln!(
+                    out,
+                    "\n### Finding {} ({})\n\n```\n{} {}\n{}\n```",
+                    finding.clause,
+                    finding.reproduction.label().replace('`', "'"),
+                    finding.method,
+                    shorten(&finding.url).replace("```", "'''"),
+                    finding.curl.replace("```", "'''")
+                );
+            }
         }
         out
     }
@@ -63,7 +75,7 @@ impl Writer for Markdown {
 
 fn verdict_cell(grade: Grade) -> String {
     match grade {
-        Grade::Fail => "**FAIL**".to_owned(),
+        Grade::Fail | Grade::Intermittent => format!("**{}**", grade.label()),
         g => g.label().to_owned(),
     }
 }

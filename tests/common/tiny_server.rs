@@ -1,6 +1,7 @@
 //! A loopback HTTP server of the tests' own, for servers that misbehave on purpose: every
 //! connection gets one answer, made from the request line, then is closed. It serves until
-//! the test process ends.
+//! the test process ends. With answers of the kinds such servers give.
+#![allow(dead_code)] // each test file uses what it needs of it
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -38,4 +39,34 @@ pub fn serve(
         }
     });
     url
+}
+
+/// An answer of `serve`'s: status, reason, extra header lines, body.
+pub type Answer = (u16, &'static str, String, String);
+
+/// Whether the path of a request line (not its query) holds a percent-encoded character.
+pub fn path_is_encoded(request_line: &str) -> bool {
+    let target = request_line.split(' ').nth(1).unwrap_or("");
+    target.split('?').next().unwrap_or("").contains('%')
+}
+
+/// A 500 with a body that is not the vendor's.
+pub fn server_error() -> Answer {
+    (500, "Oops", String::new(), "boom".to_owned())
+}
+
+/// The vendor's 403 for a resource it does not find.
+pub fn not_found() -> Answer {
+    let body = r#"{"error_code":"CSS.0015","error_msg":"No resources are found"}"#;
+    (403, "Forbidden", String::new(), body.to_owned())
+}
+
+/// A server's fault for one class of input: 500 for a path holding a percent-encoded
+/// character, the vendor's 403 for anything else.
+pub fn fails_encoded_paths(request_line: &str) -> Answer {
+    if path_is_encoded(request_line) {
+        server_error()
+    } else {
+        not_found()
+    }
 }
