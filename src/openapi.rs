@@ -6,7 +6,37 @@
 use serde_json::{Map, Value, json};
 
 use crate::exchange::TOKEN_HEADER;
-use crate::spec::{Body, Spec};
+use crate::fixtures;
+use crate::spec::{Body, IdParam, Spec};
+
+/// How many distinct failed tasks the action_id examples name.
+pub const TASK_EXAMPLES: u64 = 16;
+
+/// `example`, or for the task a test spends (action_id) `examples`.
+fn examples_key(p: &crate::spec::PathParameter) -> &'static str {
+    if IdParam::from_name(&p.name) == Some(IdParam::Action) {
+        "examples"
+    } else {
+        "example"
+    }
+}
+
+/// A parameter's example; for action_id, the page's example and failed tasks of the built-in
+/// stub's own that no run of this tool takes (the last of its generated ones), so that the
+/// positive tests of a tool like Schemathesis do not all spend the one task the page names
+/// (then get 400 for every later case).
+fn examples(p: &crate::spec::PathParameter) -> Value {
+    if examples_key(p) == "example" {
+        return json!(p.example);
+    }
+    let mut all = Map::new();
+    all.insert("page".into(), json!({ "value": p.example }));
+    for i in 0..TASK_EXAMPLES {
+        let task = fixtures::generated_failed_task(fixtures::GENERATED_FAILED_TASKS - 1 - i);
+        all.insert(format!("stub-task-{}", i + 1), json!({ "value": task }));
+    }
+    Value::Object(all)
+}
 
 /// The OpenAPI 3.0.3 document, as JSON (which is YAML too).
 pub fn document(spec: &Spec) -> Value {
@@ -15,14 +45,15 @@ pub fn document(spec: &Spec) -> Value {
         .path_parameters
         .iter()
         .map(|p| {
-            json!({
+            let mut parameter = json!({
                 "name": p.name,
                 "in": "path",
                 "required": true,
                 "description": p.description,
                 "schema": { "type": "string", "pattern": p.observed_format },
-                "example": p.example,
-            })
+            });
+            parameter[examples_key(p)] = examples(p);
+            parameter
         })
         .collect();
     parameters.extend(spec.query_parameters.iter().map(|q| {

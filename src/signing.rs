@@ -3,7 +3,9 @@
 //! crates; this module only builds the canonical request around them.
 
 use hmac::{Hmac, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{
+    AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode, utf8_percent_encode,
+};
 use sha2::{Digest, Sha256};
 
 use crate::secret::Secret;
@@ -144,12 +146,14 @@ fn canonical_request(
     )
 }
 
-/// The path decoded, split on `/`, each segment encoded again, ending in `/`.
+/// The path decoded, split on `/`, each segment encoded again, ending in `/`. Over the exact
+/// bytes: an escape that is not UTF-8 (`%ff`) is signed as itself, never replaced, so a
+/// signature for one such path cannot verify for another.
 pub fn canonical_uri(path: &str) -> String {
-    let decoded = percent_decode_str(path).decode_utf8_lossy();
+    let decoded: Vec<u8> = percent_decode_str(path).collect();
     let mut uri: String = decoded
-        .split('/')
-        .map(|segment| utf8_percent_encode(segment, UNRESERVED).to_string())
+        .split(|b| *b == b'/')
+        .map(|segment| percent_encode(segment, UNRESERVED).to_string())
         .collect::<Vec<_>>()
         .join("/");
     if !uri.ends_with('/') {

@@ -164,3 +164,47 @@ fn spec_lint_passes_the_shipped_spec_and_names_the_line_of_a_broken_one() {
     assert_eq!(bad.status.code(), Some(2), "{err}");
     assert!(err.contains(&format!("broken-spec.yaml:{line}:")), "{err}");
 }
+
+/// The action_id examples name distinct failed tasks of the built-in stub, so that a tool's
+/// positive tests (one per explicit example) are each accepted, not all fighting over the
+/// one task the page names.
+#[test]
+fn the_task_examples_are_distinct_failed_tasks_of_the_stub() {
+    use css_conformance::fixtures::Fixtures;
+    use css_conformance::stub::{Incoming, Responder, STUB_TOKEN, stub_credentials};
+    let spec = std::sync::Arc::new(Spec::embedded());
+    let doc = openapi::document(&spec);
+    let parameters = doc["paths"][&spec.operation.path]["put"]["parameters"]
+        .as_array()
+        .unwrap();
+    let action = parameters
+        .iter()
+        .find(|p| p["name"] == "action_id")
+        .unwrap();
+    let values: Vec<&str> = action["examples"]
+        .as_object()
+        .expect("examples")
+        .values()
+        .map(|e| e["value"].as_str().unwrap())
+        .collect();
+    let distinct: std::collections::BTreeSet<&&str> = values.iter().collect();
+    assert_eq!(distinct.len(), values.len());
+    assert!(values.len() > 10, "{values:?}");
+
+    let f = Fixtures::builtin();
+    let stub = Responder::new(std::sync::Arc::clone(&spec), &f, &stub_credentials(), None);
+    let headers = [("X-Auth-Token".to_owned(), STUB_TOKEN.to_owned())];
+    for task in values {
+        let path = format!(
+            "/v1.0/{}/clusters/{}/upgrade/{task}/retry",
+            f.project_id, f.cluster_id
+        );
+        let incoming = Incoming {
+            method: "PUT",
+            target: &path,
+            headers: &headers,
+            body: b"",
+        };
+        assert_eq!(stub.answer(&incoming).0.status, 200, "{task}");
+    }
+}

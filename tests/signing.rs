@@ -124,3 +124,43 @@ fn a_request_without_a_signature_is_malformed() {
     let r = signing::verify(&request, at("20250101T000000Z"), |_| None);
     assert_eq!(r, Err(Rejection::Malformed));
 }
+
+/// A signature covers the path's exact bytes: one made for an escape that is not UTF-8
+/// (`%ff`) does not verify for another (`%fe`), which a lossy decoding would make the same.
+#[test]
+fn a_signature_for_one_invalid_escape_does_not_verify_for_another() {
+    let (ak, sk) = (Secret::new("AK-5E57"), Secret::new("sk-5e57"));
+    let date = [("X-Sdk-Date".to_owned(), "20250101T000000Z".to_owned())];
+    let unsigned = |path| Unsigned {
+        method: "PUT",
+        host: "css.example",
+        path,
+        query: &[],
+        headers: &date,
+        body: b"",
+    };
+    let signed = signing::sign(&unsigned("/v1.0/p/upgrade/%ff/retry"), &ak, &sk);
+    let heard: Vec<(String, String)> = signed
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect();
+    let now = at("20250101T000000Z");
+    let keys = |a: &str| (a == "AK-5E57").then(|| Secret::new("sk-5e57"));
+    let heard_for = |path| Unsigned {
+        headers: &heard,
+        ..unsigned(path)
+    };
+    assert_eq!(
+        signing::verify(&heard_for("/v1.0/p/upgrade/%ff/retry"), now, keys),
+        Ok(())
+    );
+    assert_eq!(
+        signing::verify(&heard_for("/v1.0/p/upgrade/%FF/retry"), now, keys),
+        Ok(())
+    );
+    assert_eq!(
+        signing::verify(&heard_for("/v1.0/p/upgrade/%fe/retry"), now, keys),
+        Err(Rejection::Mismatch)
+    );
+}

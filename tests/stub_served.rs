@@ -70,6 +70,19 @@ fn send(host: &str, head: &str) -> u16 {
 
 /// The SDK's request, signed now (the stub checks X-Sdk-Date) for `host`.
 fn sdk_request(case: &Case, host: &str, query: &[(String, String)]) -> String {
+    signed(case, host, &case.resource_path, query, &case.sk, "")
+}
+
+/// The SDK's request on `path` and `query`, signed now with `sk`, with `extra` header lines
+/// first.
+fn signed(
+    case: &Case,
+    host: &str,
+    path: &str,
+    query: &[(String, String)],
+    sk: &str,
+    extra: &str,
+) -> String {
     let mut headers = sdk_vectors::headers(&case.headers);
     for (k, v) in &mut headers {
         if k == "X-Sdk-Date" {
@@ -80,15 +93,18 @@ fn sdk_request(case: &Case, host: &str, query: &[(String, String)]) -> String {
         &Unsigned {
             method: &case.method,
             host,
-            path: &case.resource_path,
+            path,
             query,
             headers: &headers,
             body: b"",
         },
         &Secret::new(&case.ak),
-        &Secret::new(&case.sk),
+        &Secret::new(sk),
     );
-    let mut head = format!("{} {} HTTP/1.1\r\n", case.method, signed.request_target);
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\n{extra}",
+        case.method, signed.request_target
+    );
     for (k, v) in &signed.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -218,4 +234,92 @@ fn a_bad_fixtures_file_is_exit_2_naming_file_line_and_key() {
         assert!(stderr.contains(expected), "{name}: {stderr}");
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
+}
+
+/// The SDK's request on `path`, signed now with `sk`, with `extra` header lines first.
+fn signed_with(case: &Case, host: &str, path: &str, sk: &str, extra: &str) -> String {
+    signed(case, host, path, &[], sk, extra)
+}
+
+/// "Unchanged" is the request with the credentials as the stub judged them: a corrected SK
+/// (same AK) is a change, and so is dropping a bad signature for a token sent beside it (the
+/// identity comes from the header the stub verified, whatever the headers' order); re-signing
+/// with the same wrong SK is not. A reset starts a new scope: the tasks failed again, earlier
+/// refusals forgotten.
+#[test]
+fn corrected_credentials_are_a_change_a_resend_is_not_and_a_reset_starts_clean() {
+    let case = sdk_client_like_abort();
+    let fixtures = format!(
+        "access_key: {}\nsecret_key: \"{}\"\ntoken: team-token\n",
+        case.ak, case.sk
+    );
+    let (child, host) = serve(&fixtures, "stub-client-flows");
+    let task = |id: &str| {
+        format!(
+            "/v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/{id}/retry"
+        )
+    };
+    let failed = task("bcdb711c-a7f0-4007-b8ee-9f13c05f8326");
+
+    // A wrong SK, then the right one with the same AK: refused, then accepted; no fault.
+    assert_eq!(
+        send(&host, &signed_with(&case, &host, &failed, "wrong-sk", "")),
+        403
+    );
+    assert_eq!(
+        send(&host, &signed_with(&case, &host, &failed, &case.sk, "")),
+        200
+    );
+
+    // Both headers, the token first: the stub verifies the (bad) signature and refuses; the
+    // same request with the token alone is a change, and accepted... on another task.
+    let other = task("bcdb711c-a7f0-4007-b8ee-000000000001");
+    let both = signed_with(
+        &case,
+        &host,
+        &other,
+        "wrong-sk",
+        "X-Auth-Token: team-token\r\n",
+    );
+    assert_eq!(send(&host, &both), 403);
+    let token_only =
+        format!("PUT {other} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: team-token\r\n");
+    assert_eq!(send(&host, &token_only), 200);
+
+    // A true re-send: the same wrong SK, re-signed a second later.
+    let third = task("bcdb711c-a7f0-4007-b8ee-000000000002");
+    assert_eq!(
+        send(&host, &signed_with(&case, &host, &third, "wrong-sk", "")),
+        403
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        send(&host, &signed_with(&case, &host, &third, "wrong-sk", "")),
+        403
+    );
+
+    // A reset needs the stub's credentials; then the first task is failed again, and the
+    // refusal above is forgotten (sending it again is no fault in the new scope).
+    let reset = |token: &str| {
+        format!("POST /css-conformance/reset HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {token}\r\n")
+    };
+    assert_eq!(send(&host, &reset("wrong-token")), 403);
+    assert_eq!(send(&host, &reset("team-token")), 204);
+    assert_eq!(
+        send(&host, &signed_with(&case, &host, &third, "wrong-sk", "")),
+        403
+    );
+    assert_eq!(
+        send(&host, &signed_with(&case, &host, &failed, &case.sk, "")),
+        200
+    );
+
+    let (code, stderr) = stop(child, libc::SIGTERM);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 request(s) re-sent unchanged after a 400 or 403"),
+        "only the true re-send is a fault:\n{stderr}"
+    );
+    assert!(stderr.contains("client scope reset"), "{stderr}");
+    assert!(!stderr.contains("team-token"), "{stderr}");
 }

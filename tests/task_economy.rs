@@ -237,6 +237,7 @@ impl OkToOtherMethods {
                             status: 200,
                             content_type: Some("text/html"),
                             body: "<html>ok</html>".to_owned(),
+                            allow: None,
                         }
                     };
                     answer.into_httpmock()

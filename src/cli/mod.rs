@@ -345,6 +345,15 @@ pub struct StubArgs {
     /// Neither log requests nor check the client side (for benchmarks and test harnesses).
     #[arg(long)]
     pub quiet: bool,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+    /// Seconds a request head or body may take to arrive, and a connection may stay idle
+    /// between requests, before it is closed (a body too slow gets 408).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout: u64,
 }
 
 /// `--auth`: the library's `AuthMethod`, named for the command line.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use css_conformance::fixtures::Fixtures;
 use css_conformance::spec::Spec;
-use css_conformance::stub::{self, STUB_TOKEN, Stub, load_fixtures, stub_credentials};
+use css_conformance::stub::{self, STUB_TOKEN, load_fixtures, stub_credentials};
 
 use super::{CONFORMANT, NOT_CONFORMANT, StubArgs};
 
@@ -16,18 +16,26 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         Some(file) => load_fixtures(file, &spec, fixtures, credentials)?,
         None => (fixtures, credentials),
     };
-    let stub = Stub::start_watching(
+    let addr = args
+        .listen
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let stub = stub::serve(
         Arc::clone(&spec),
         &fixtures,
         &credentials,
         args.stub_deviation.map(|d| d.0),
         !args.quiet,
+        addr,
+        stub::Limits {
+            max_connections: args.max_connections as usize,
+            header_timeout: Duration::from_secs(args.idle_timeout),
+            body_timeout: Duration::from_secs(args.idle_timeout),
+            ..stub::Limits::default()
+        },
     )
-    .await;
-    let url = stub.listen(args.listen).await.map_err(|e| {
-        let addr = args.listen.map_or_else(String::new, |a| a.to_string());
-        anyhow::anyhow!("--listen {addr}: {e}")
-    })?;
+    .await
+    .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
+    let url = stub.url().to_owned();
     println!("{url}");
     // The built-in token guards nothing and the README gives it; one from a file is not shown.
     let token = if args.fixtures.is_some() {

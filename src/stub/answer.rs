@@ -22,12 +22,17 @@ pub struct Answer {
     pub status: u16,
     pub content_type: Option<&'static str>,
     pub body: String,
+    /// The methods a 405 names in `Allow` (RFC 9110 requires the header).
+    pub allow: Option<String>,
 }
 
 impl Answer {
     /// As httpmock sends it.
     pub fn into_httpmock(self) -> httpmock::HttpMockResponse {
         let mut response = httpmock::HttpMockResponse::builder().status(self.status);
+        if let Some(allow) = &self.allow {
+            response = response.header("allow", allow);
+        }
         if let Some(content_type) = self.content_type {
             response = response
                 .header("content-type", content_type)
@@ -41,6 +46,7 @@ impl Answer {
             status,
             content_type: None,
             body: String::new(),
+            allow: None,
         }
     }
 
@@ -49,6 +55,7 @@ impl Answer {
             status,
             content_type: Some("application/json"),
             body,
+            allow: None,
         }
     }
 
@@ -57,6 +64,7 @@ impl Answer {
             status,
             content_type: Some("text/plain"),
             body: body.to_owned(),
+            allow: None,
         }
     }
 }
@@ -185,6 +193,23 @@ impl Responder {
         &self.spec
     }
 
+    /// What it serves.
+    pub fn fixtures(&self) -> &Fixtures {
+        &self.fixtures
+    }
+
+    /// Puts every task back in its state at the start.
+    pub fn reset_tasks(&self) {
+        *self.tasks.lock().unwrap_or_else(|e| e.into_inner()) = Tasks::new(&self.fixtures);
+    }
+
+    /// Whether `req` presents credentials the stub accepts.
+    pub fn authenticates(&self, req: &Incoming<'_>) -> bool {
+        let uri = path_and_query(req.target);
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        self.presented(req, path, query) == Identity::Valid
+    }
+
     /// How many requests of the operation so far named one of the stub's tasks as action_id.
     pub fn requests_on_tasks(&self) -> u64 {
         self.on_tasks.load(Ordering::SeqCst)
@@ -305,7 +330,9 @@ impl Responder {
         }
         let error = |kind: Kind| self.respond(kind);
         if req.method != api.method {
-            return Some(error(Kind::OtherMethod));
+            let mut answer = error(Kind::OtherMethod);
+            answer.allow = answer.allow.map(|_| api.method.clone());
+            return Some(answer);
         }
         match self.presented(req, path, query) {
             Identity::Nothing => return Some(error(Kind::MissingCredentials)),
@@ -399,8 +426,17 @@ impl Responder {
         actual.next().is_none().then_some(ids)
     }
 
-    /// The spec's answer for a `kind` request, as this stub's deviation distorts it.
+    /// The spec's answer for a `kind` request, as this stub's deviation distorts it; a 405
+    /// names the operation's method in `Allow`.
     fn respond(&self, kind: Kind) -> Answer {
+        let mut answer = self.respond_body(kind);
+        if answer.status == 405 {
+            answer.allow = Some(self.spec.operation.method.clone());
+        }
+        answer
+    }
+
+    fn respond_body(&self, kind: Kind) -> Answer {
         let expectation = self.spec.expectation(kind);
         let status = expectation.outcomes[0].status;
         let status = self.deviation.map_or(status, |d| d.status(kind, status));

@@ -8,13 +8,14 @@
 mod answer;
 mod deviation;
 mod fixtures_file;
+mod serve;
 mod server;
 mod standalone;
 mod watch;
 
 use std::sync::{Arc, Mutex};
 
-use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
+use httpmock::{HttpMockRequest, MockServer};
 
 use crate::fixtures::Fixtures;
 use crate::secret::Secret;
@@ -23,6 +24,7 @@ use crate::spec::Spec;
 pub use answer::{Answer, Incoming, Responder};
 pub use deviation::Deviation;
 pub use fixtures_file::load_fixtures;
+pub use serve::{Limits, RESET_PATH, Served};
 pub use server::stopped;
 pub use standalone::Standalone;
 pub use watch::{ClientSummary, Watch};
@@ -60,23 +62,124 @@ struct State {
 }
 
 impl State {
-    fn answer(&self, req: &HttpMockRequest) -> HttpMockResponse {
-        let incoming = Incoming::of(req);
-        let (answer, kind) = self.responder.answer(&incoming);
+    fn new(
+        spec: Arc<Spec>,
+        fixtures: &Fixtures,
+        credentials: &Credentials,
+        deviation: Option<Deviation>,
+        watch: bool,
+    ) -> State {
+        State {
+            responder: Responder::new(spec, fixtures, credentials, deviation),
+            watch: watch.then(|| Mutex::new(Watch::default())),
+        }
+    }
+
+    /// The answer to `incoming`, the client's side of it watched.
+    fn answer(&self, incoming: &Incoming<'_>) -> Answer {
+        let (answer, kind) = self.responder.answer(incoming);
+        self.observe(incoming, answer.status, kind);
+        answer
+    }
+
+    /// Watches a request the server refused for a limit (its body too large or too slow).
+    fn observe_refused(&self, method: &str, target: &str, status: u16) {
+        let incoming = Incoming {
+            method,
+            target,
+            headers: &[],
+            body: &[],
+        };
+        self.observe(&incoming, status, None);
+    }
+
+    fn observe(&self, incoming: &Incoming<'_>, status: u16, kind: Option<crate::spec::Kind>) {
         if let Some(watch) = &self.watch {
             watch.lock().unwrap_or_else(|e| e.into_inner()).observe(
                 self.responder.spec(),
-                &incoming,
-                answer.status,
+                incoming,
+                status,
                 kind,
             );
         }
-        answer.into_httpmock()
     }
+
+    /// Starts a new scope: the tasks as at the start, earlier refusals forgotten.
+    fn reset(&self) {
+        self.responder.reset_tasks();
+        if let Some(watch) = &self.watch {
+            watch.lock().unwrap_or_else(|e| e.into_inner()).reset();
+        }
+    }
+
+    /// What the clients did so far (empty unless watching).
+    fn client_summary(&self) -> ClientSummary {
+        let mut summary = self
+            .watch
+            .as_ref()
+            .map_or_else(ClientSummary::default, |w| {
+                w.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .summary()
+                    .clone()
+            });
+        summary.on_tasks = self.responder.any_method_on_tasks();
+        summary
+    }
+}
+
+/// Serves a stub that accepts `credentials` and serves `fixtures` (conforming unless
+/// `deviation`) on `addr` within `limits`; when `watch`, each request is logged with the
+/// stub's verdict and the client side of the contract is checked.
+pub async fn serve(
+    spec: Arc<Spec>,
+    fixtures: &Fixtures,
+    credentials: &Credentials,
+    deviation: Option<Deviation>,
+    watch: bool,
+    addr: std::net::SocketAddr,
+    limits: Limits,
+) -> std::io::Result<Served> {
+    let state = Arc::new(State::new(spec, fixtures, credentials, deviation, watch));
+    Served::start(state, addr, limits).await
 }
 
 /// A running built-in stub (an in-process httpmock server with one handler). Dropping it
 /// returns the server to httpmock's pool.
+///
+/// For a client team's own tests, in the manner of wiremock's `MockServer`: start it, point
+/// the client under test at it, then assert the client's side of the contract.
+///
+/// ```
+/// # #[tokio::main(flavor = "multi_thread")]
+/// # async fn main() {
+/// use css_conformance::stub::{STUB_TOKEN, Stub};
+/// use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+///
+/// let stub = Stub::start_for_clients().await;
+/// let task = stub.fixtures().failed_action_ids[0].clone();
+/// let url = stub.operation_url(&task, Some("abort"));
+///
+/// // The client under test; here a bare HTTP/1.1 request.
+/// let send = |url: String| async move {
+///     let (host, target) = url["http://".len()..].split_once('/').unwrap();
+///     let mut tcp = tokio::net::TcpStream::connect(host).await.unwrap();
+///     let head = format!(
+///         "PUT /{target} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {STUB_TOKEN}\r\nConnection: close\r\n\r\n"
+///     );
+///     tcp.write_all(head.as_bytes()).await.unwrap();
+///     let mut answer = String::new();
+///     tcp.read_to_string(&mut answer).await.unwrap();
+///     answer[9..12].parse::<u16>().unwrap()
+/// };
+/// assert_eq!(send(url.clone()).await, 200); // aborted
+/// assert_eq!(send(url.clone()).await, 400); // no longer failed: CSS.5090
+/// stub.verify(); // the client did not repeat a refusal unchanged
+///
+/// assert_eq!(send(url).await, 400); // ... until now
+/// assert_eq!(stub.client_summary().resent, 1);
+/// # }
+/// ```
 pub struct Stub {
     server: MockServer,
     state: Arc<State>,
@@ -103,18 +206,56 @@ impl Stub {
         deviation: Option<Deviation>,
         watch: bool,
     ) -> Stub {
-        let state = Arc::new(State {
-            responder: Responder::new(spec, fixtures, credentials, deviation),
-            watch: watch.then(|| Mutex::new(Watch::default())),
-        });
+        let state = Arc::new(State::new(spec, fixtures, credentials, deviation, watch));
         let server = MockServer::start_async().await;
         let handler = Arc::clone(&state);
         server
             .mock_async(|_when, then| {
-                then.respond_with(move |req| handler.answer(req));
+                then.respond_with(move |req: &HttpMockRequest| {
+                    handler.answer(&Incoming::of(req)).into_httpmock()
+                });
             })
             .await;
         Stub { server, state }
+    }
+
+    /// A conforming stub for a client team's tests: the built-in fixtures and credentials
+    /// (`STUB_TOKEN`, `STUB_ACCESS_KEY`/`STUB_SECRET_KEY`), watching its clients.
+    pub async fn start_for_clients() -> Stub {
+        let spec = Arc::new(Spec::embedded());
+        Stub::start_watching(spec, &Fixtures::builtin(), &stub_credentials(), None, true).await
+    }
+
+    /// What it serves: its project, cluster and failed tasks.
+    pub fn fixtures(&self) -> &Fixtures {
+        self.state.responder.fixtures()
+    }
+
+    /// The operation's URL on this stub for `action_id` of its own project and cluster, with
+    /// `retry_mode` when given.
+    pub fn operation_url(&self, action_id: &str, retry_mode: Option<&str>) -> String {
+        let f = self.fixtures();
+        let spec = self.state.responder.spec();
+        let mut url = self.base_url();
+        url.push_str(
+            &spec
+                .operation
+                .path
+                .replace("{project_id}", &f.project_id)
+                .replace("{cluster_id}", &f.cluster_id)
+                .replace("{action_id}", action_id),
+        );
+        if let Some(mode) = retry_mode {
+            url.push_str(&format!("?{}={mode}", spec.retry_mode().name));
+        }
+        url
+    }
+
+    /// Panics, naming them, if a client re-sent a request unchanged after a 400 or 403 (the
+    /// page says not to); for a stub started watching its clients.
+    pub fn verify(&self) {
+        let summary = self.client_summary();
+        assert!(summary.resent == 0, "{summary}");
     }
 
     /// How many requests so far named one of the stub's tasks (failed or not) as action_id:
@@ -125,18 +266,13 @@ impl Stub {
 
     /// What the clients did so far (empty unless started watching).
     pub fn client_summary(&self) -> ClientSummary {
-        let mut summary = self
-            .state
-            .watch
-            .as_ref()
-            .map_or_else(ClientSummary::default, |w| {
-                w.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .summary()
-                    .clone()
-            });
-        summary.on_tasks = self.state.responder.any_method_on_tasks();
-        summary
+        self.state.client_summary()
+    }
+
+    /// Starts a new scope: every task as at the start, earlier refusals forgotten (so a
+    /// client's next test does not inherit what the last one did).
+    pub fn reset(&self) {
+        self.state.reset();
     }
 
     /// The base URL to send requests to, e.g. `http://127.0.0.1:41234`.

@@ -52,6 +52,11 @@ impl Standalone {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// Its process ID (to read its memory and descriptors from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Standalone {

@@ -1,8 +1,12 @@
 //! The client side of the contract, as the stub sees it: a request refused with a status the
 //! page says not to repeat unchanged (400, 403: the spec's `client_may_repeat`) must not come
-//! again unchanged. "Unchanged" is the method, path, query, body and the identity presented
-//! (the token, or the AK of a signature), so a client that re-signs the same request (a new
-//! X-Sdk-Date and signature) still counts as repeating it.
+//! again unchanged. "Unchanged" is the method, path, query, body and the credentials as the
+//! stub judged them: the token, or the AK of a signature (taken from the header the stub
+//! verifies, `Authorization` before `X-Auth-Token`), with whether they were valid. So a client
+//! that re-signs the same request (a new X-Sdk-Date and signature) still repeats it, and one
+//! that corrects its SK (same AK, now valid) or its token does not. The memory of refusals is
+//! bounded (the most recent `REMEMBERED` to `2 * REMEMBERED`), and `reset` starts a new scope
+//! (a client team's next run of its suite).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash as _, Hasher as _};
@@ -17,10 +21,15 @@ use super::answer::{Incoming, path_and_query};
 /// What the stub's clients did, and the refusals they must not repeat.
 #[derive(Debug, Default)]
 pub struct Watch {
-    /// Refused requests by fingerprint, with the status they got.
+    /// Refused requests by fingerprint, with the status they got: the current generation,
+    /// and the one before it (dropped when the current one is full).
     refused: std::collections::HashMap<u64, u16>,
+    older: std::collections::HashMap<u64, u16>,
     summary: ClientSummary,
 }
+
+/// Refusals remembered per generation (two generations are kept: ~3 MB at most).
+pub const REMEMBERED: usize = 50_000;
 
 /// What the stub's clients did, for the summary on shutdown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,24 +86,47 @@ impl Watch {
         &self.summary
     }
 
+    /// Forgets the refusals: what comes next is a new scope (the summary keeps counting).
+    pub fn reset(&mut self) {
+        self.refused.clear();
+        self.older.clear();
+        tracing::info!("client scope reset: earlier refusals forgotten");
+    }
+
+    /// How many refusals it remembers now.
+    pub fn remembered(&self) -> usize {
+        self.refused.len() + self.older.len()
+    }
+
     /// Logs the request with the stub's verdict and checks it against the client's duties.
     pub fn observe(&mut self, spec: &Spec, req: &Incoming<'_>, status: u16, kind: Option<Kind>) {
         let uri = path_and_query(req.target);
         let shown = shorten(uri);
         let verdict = kind.map_or_else(|| "not classified".to_owned(), |k| k.to_string());
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (req.method, uri, req.body, identity(req.headers)).hash(&mut h);
-        let fingerprint = h.finish();
-        let before = if spec.client_may_repeat(status) {
-            self.refused.remove(&fingerprint)
-        } else {
-            self.refused.insert(fingerprint, status)
+        // The credentials as the stub judged them.
+        let judged = match kind {
+            Some(Kind::MissingCredentials) => "none",
+            Some(Kind::InvalidCredentials) => "invalid",
+            _ => "valid",
         };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (req.method, uri, req.body, identity(req.headers), judged).hash(&mut h);
+        let fingerprint = h.finish();
+        let earlier = self
+            .refused
+            .remove(&fingerprint)
+            .or_else(|| self.older.remove(&fingerprint));
+        if !spec.client_may_repeat(status) {
+            if self.refused.len() >= REMEMBERED {
+                self.older = std::mem::take(&mut self.refused);
+            }
+            self.refused.insert(fingerprint, status);
+        }
         let summary = &mut self.summary;
         summary.requests += 1;
         *summary.by_status.entry(status).or_default() += 1;
         tracing::info!("{} {shown} -> {status} ({verdict})", req.method);
-        if let Some(earlier) = before {
+        if let Some(earlier) = earlier {
             summary.resent += 1;
             let what = format!(
                 "{} {shown}: re-sent unchanged after a {earlier}",
@@ -110,17 +142,52 @@ impl Watch {
     }
 }
 
-/// Who a request says it is: its token or the access key of its signature (not the date or
-/// signature, which change every time a request is signed).
+/// Who a request says it is: the access key of its signature, or else its token (not the
+/// date or signature, which change every time a request is signed). The same header the stub
+/// verifies: `Authorization` first, whatever order the headers came in.
 fn identity(headers: &[(String, String)]) -> Option<String> {
-    headers.iter().find_map(|(k, v)| {
-        if k.eq_ignore_ascii_case(TOKEN_HEADER) {
-            Some(format!("token {v}"))
-        } else if k.eq_ignore_ascii_case("authorization") {
-            let access = signing::authorization_field(v, "Access");
-            Some(format!("ak {}", access.unwrap_or(v)))
-        } else {
-            None
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(v) = header("authorization") {
+        let access = signing::authorization_field(v, "Access");
+        return Some(format!("ak {}", access.unwrap_or(v)));
+    }
+    header(TOKEN_HEADER).map(|v| format!("token {v}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(watch: &mut Watch, spec: &Spec, n: usize) {
+        let target = format!("/v1.0/p/clusters/c/upgrade/{n}/retry");
+        let incoming = Incoming {
+            method: "PUT",
+            target: &target,
+            headers: &[],
+            body: b"",
+        };
+        watch.observe(spec, &incoming, 400, Some(Kind::UnknownTask));
+    }
+
+    #[test]
+    fn the_memory_of_refusals_is_bounded_and_keeps_the_recent_ones() {
+        let spec = Spec::embedded();
+        let mut watch = Watch::default();
+        for n in 0..3 * REMEMBERED {
+            refused(&mut watch, &spec, n);
+            assert!(watch.remembered() <= 2 * REMEMBERED);
         }
-    })
+        assert_eq!(watch.summary().resent, 0);
+        // The most recent refusal is still known: sending it again is a fault.
+        refused(&mut watch, &spec, 3 * REMEMBERED - 1);
+        assert_eq!(watch.summary().resent, 1);
+        // The oldest was forgotten (never a false fault, at worst a missed one).
+        refused(&mut watch, &spec, 0);
+        assert_eq!(watch.summary().resent, 1);
+    }
 }

@@ -1,0 +1,213 @@
+//! The stub served for others (`css-conformance stub`): an HTTP/1.1 server of its own, fit to
+//! expose on a network. Only the operation and the read API answer (there is no management
+//! interface of any library to reach), through the same classifier and responder as the
+//! in-process stub; and whatever a client sends, the server's memory, connections and time
+//! are bounded (`Limits`): a request head or a body that is too large, too slow or malformed
+//! gets a 4xx and the connection is closed, never a 5xx; an idle connection is closed; a
+//! client that sends its request and half-closes still gets its answer. Nothing of a request
+//! but its method, path and query is ever logged.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming as Body;
+use hyper::header::{ALLOW, CONNECTION, CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+use super::{Answer, ClientSummary, Incoming, State};
+
+/// What a client of the served stub can take, at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// The longest a request head may take to arrive, and a connection may stay idle
+    /// between requests.
+    pub header_timeout: Duration,
+    /// The largest request head (request line and headers; the scenarios send IDs of
+    /// 10,000 characters).
+    pub max_head_bytes: usize,
+    /// The largest body read (the operation takes none); a larger one gets 413.
+    pub max_body_bytes: usize,
+    /// The longest a body may take to arrive; a slower one gets 408.
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            max_head_bytes: 64 * 1024,
+            max_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The stub served on an address of its own until dropped.
+pub struct Served {
+    state: Arc<State>,
+    url: String,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Served {
+    /// Serves `state` on `addr` within `limits`.
+    pub(super) async fn start(
+        state: Arc<State>,
+        addr: SocketAddr,
+        limits: Limits,
+    ) -> std::io::Result<Served> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let accepting = tokio::spawn(accept(listener, Arc::clone(&state), limits));
+        Ok(Served {
+            state,
+            url,
+            accepting,
+        })
+    }
+
+    /// The base URL clients reach it at, e.g. `http://127.0.0.1:8080`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// What its clients did so far (empty unless it watches them).
+    pub fn client_summary(&self) -> ClientSummary {
+        self.state.client_summary()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+/// Accepts connections, at most `limits.max_connections` served at once.
+async fn accept(listener: tokio::net::TcpListener, state: Arc<State>, limits: Limits) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    loop {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let state = Arc::clone(&state);
+                async move { Ok::<_, Infallible>(handle(&state, limits, req).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .max_buf_size(limits.max_head_bytes.max(8192))
+                .half_close(true)
+                .serve_connection(TokioIo::new(stream), service);
+            // A connection's end, however it came (timeout, reset, malformed), is the
+            // client's business: nothing to report.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+}
+
+/// Answers one request: its body read within the limits, then the responder's answer.
+async fn handle(state: &State, limits: Limits, req: Request<Body>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    let method = parts.method.as_str();
+    let limited = Limited::new(body, limits.max_body_bytes);
+    let body = match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        // Too large, or a body that broke off: refused, and the connection closed so that
+        // what is left of it is never read.
+        Ok(Err(_)) => return refused(state, method, target, StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => return refused(state, method, target, StatusCode::REQUEST_TIMEOUT),
+    };
+    let incoming = Incoming {
+        method,
+        target,
+        headers: &headers,
+        body: &body,
+    };
+    if target.split('?').next() == Some(RESET_PATH) {
+        return reset(state, &incoming);
+    }
+    response(state.answer(&incoming), method == "HEAD")
+}
+
+/// The one path besides the API's: `POST` with the stub's credentials starts a new scope for
+/// a client team's next run (every task as at the start, earlier refusals forgotten).
+pub const RESET_PATH: &str = "/css-conformance/reset";
+
+fn reset(state: &State, incoming: &Incoming<'_>) -> Response<Full<Bytes>> {
+    let status = if incoming.method != "POST" {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else if !state.responder.authenticates(incoming) {
+        StatusCode::FORBIDDEN
+    } else {
+        state.reset();
+        StatusCode::NO_CONTENT
+    };
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+/// A request refused for a limit: `status`, the connection closed after it.
+fn refused(state: &State, method: &str, target: &str, status: StatusCode) -> Response<Full<Bytes>> {
+    state.observe_refused(method, target, status.as_u16());
+    let reason = status.canonical_reason().unwrap_or("refused");
+    let mut response = Response::new(Full::new(Bytes::from(reason)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// The responder's answer as hyper sends it (no body for a HEAD).
+fn response(answer: Answer, head: bool) -> Response<Full<Bytes>> {
+    let body = if head {
+        Bytes::new()
+    } else {
+        Bytes::from(answer.body)
+    };
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    if let Some(content_type) = answer.content_type {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    if let Some(allow) = answer.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        headers.insert(ALLOW, allow);
+    }
+    response
+}
