@@ -8,6 +8,7 @@ use crate::fuzz::Summary;
 use crate::profile::ExpectedDeviation;
 use crate::session::ScenarioRecord;
 use crate::spec::{Level, Spec};
+use crate::stub::ClientSummary;
 use crate::text::shorten;
 
 /// A clause's grade.
@@ -362,6 +363,66 @@ impl Report {
     /// with `--require-complete` every MUST clause was judged).
     pub fn conformant(&self) -> bool {
         self.exit_code() == 0
+    }
+}
+
+impl Report {
+    /// The client side of a served stub's run: each client clause of `spec` graded from what
+    /// the stub's clients did, strictly (the stub is asked to check its clients, so a SHOULD
+    /// or EXTENDED clause they broke fails the run too); a clause no request gave occasion to
+    /// judge is SKIP, saying why.
+    pub fn of_clients(spec: &Spec, target: &str, summary: &ClientSummary) -> Report {
+        let rules = &spec.client_rules;
+        let clauses = spec
+            .client_clauses
+            .iter()
+            .map(|clause| {
+                let tally = summary.clauses.get(&clause.id).cloned().unwrap_or_default();
+                let (grade, evidence) = if tally.violated > 0 {
+                    let mut shown = vec![format!(
+                        "{} of {} request(s) violated it",
+                        tally.violated, tally.judged
+                    )];
+                    shown.extend(tally.examples.iter().map(|e| shorten(e).to_owned()));
+                    (Grade::Fail, shown)
+                } else if tally.judged > 0 {
+                    (Grade::Pass, Vec::new())
+                } else {
+                    let why = if clause.id == rules.honours_retry_after {
+                        "not judged: the stub answers no 429, so no client had to wait"
+                    } else if clause.id == rules.well_formed_signature {
+                        "not judged: no AK/SK request came"
+                    } else {
+                        "not judged: no request of the operation came"
+                    };
+                    (Grade::Skip, vec![why.to_owned()])
+                };
+                ClauseResult {
+                    id: clause.id.clone(),
+                    level: clause.level,
+                    statement: clause.statement.clone(),
+                    grade,
+                    evidence,
+                    scenarios: Vec::new(),
+                    judged_scenarios: 0,
+                    intermittent: false,
+                }
+            })
+            .collect();
+        Report {
+            target: target.to_owned(),
+            strict: false,
+            clauses,
+            scenarios_passed: 0,
+            scenarios_failed: 0,
+            scenarios_skipped: 0,
+            scenarios_unanswered: 0,
+            target_fault: None,
+            require_complete: false,
+            scenario_results: Vec::new(),
+            outcomes: Vec::new(),
+        }
+        .strict(true)
     }
 }
 

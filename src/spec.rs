@@ -39,6 +39,10 @@ pub struct Spec {
     #[serde(default)]
     pub gateway_statuses_for_empty_segments: Vec<u16>,
     pub clauses: Vec<Clause>,
+    /// The client's side of the contract, judged by the built-in stub on its clients'
+    /// requests: which clause judges each rule, and the clauses.
+    pub client_rules: ClientRules,
+    pub client_clauses: Vec<Clause>,
     /// The spec's regular expressions, compiled once (validation has proven they compile).
     #[serde(skip)]
     compiled: std::sync::OnceLock<Compiled>,
@@ -162,6 +166,31 @@ pub struct Rules {
     pub refusal_leaves_task: String,
     /// What an accepted retry or abort did: took the task out of the failed state.
     pub acceptance_acts: String,
+}
+
+/// The client's duties the stub judges, each by the clause it names.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRules {
+    /// retry_mode only as its allowed value, once, or not at all.
+    pub retry_mode_allowed: String,
+    /// No unchanged re-send of a request refused with a status not to be repeated.
+    pub no_unchanged_resend: String,
+    /// After a 429, no request before Retry-After has passed.
+    pub honours_retry_after: String,
+    /// AK/SK: a well-formed signature and a fresh X-Sdk-Date.
+    pub well_formed_signature: String,
+}
+
+impl ClientRules {
+    pub fn clauses(&self) -> [(&'static str, &str); 4] {
+        [
+            ("retry_mode_allowed", &self.retry_mode_allowed),
+            ("no_unchanged_resend", &self.no_unchanged_resend),
+            ("honours_retry_after", &self.honours_retry_after),
+            ("well_formed_signature", &self.well_formed_signature),
+        ]
+    }
 }
 
 impl Rules {
@@ -448,7 +477,58 @@ impl Spec {
 
         let id_form = Regex::new(CLAUSE_ID_PATTERN).expect("static regex");
         let mut ids = BTreeSet::new();
+        let mut client_ids = BTreeSet::new();
+        for c in &self.client_clauses {
+            if !id_form.is_match(&c.id) {
+                return Err(invalid(
+                    "client_clauses.id",
+                    &format!("id: {}", c.id),
+                    0,
+                    format!("`{}` is not of the form RUT-AREA-NN", c.id),
+                ));
+            }
+            if !client_ids.insert(c.id.as_str()) {
+                return Err(invalid(
+                    "client_clauses.id",
+                    &format!("id: {}", c.id),
+                    1,
+                    format!("clause `{}` is declared twice", c.id),
+                ));
+            }
+        }
+        for (rule, clause) in self.client_rules.clauses() {
+            if !client_ids.contains(clause) {
+                return Err(invalid(
+                    &format!("client_rules.{rule}"),
+                    &format!("{rule}:"),
+                    0,
+                    format!("names clause `{clause}`, which is not a client clause"),
+                ));
+            }
+        }
+        if let Some(c) = self.client_clauses.iter().find(|c| {
+            !self
+                .client_rules
+                .clauses()
+                .iter()
+                .any(|(_, id)| *id == c.id)
+        }) {
+            return Err(invalid(
+                "client_clauses.id",
+                &format!("id: {}", c.id),
+                0,
+                format!("client clause `{}` is named by no client rule", c.id),
+            ));
+        }
         for c in &self.clauses {
+            if client_ids.contains(c.id.as_str()) {
+                return Err(invalid(
+                    "clauses.id",
+                    &format!("id: {}", c.id),
+                    0,
+                    format!("`{}` is declared as a client clause too", c.id),
+                ));
+            }
             if !id_form.is_match(&c.id) {
                 return Err(invalid(
                     "clauses.id",
@@ -651,6 +731,11 @@ impl Spec {
     /// The observed format of a path parameter.
     pub fn observed_format(&self, param: &str) -> Option<&Regex> {
         self.compiled().formats.get(param)
+    }
+
+    /// A client clause by ID.
+    pub fn client_clause(&self, id: &str) -> Option<&Clause> {
+        self.client_clauses.iter().find(|c| c.id == id)
     }
 
     pub fn clause(&self, id: &str) -> Option<&Clause> {

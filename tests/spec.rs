@@ -98,12 +98,41 @@ fn an_expectation_naming_an_undeclared_clause_is_rejected() {
 #[test]
 fn a_clause_that_nothing_judges_is_rejected() {
     let err = broken(|t| {
-        format!("{t}  - id: RUT-QUERY-09\n    level: MUST\n    section: x\n    statement: y\n")
+        t.replacen(
+            "\n# The client's side of the contract",
+            "  - id: RUT-QUERY-09\n    level: MUST\n    section: x\n    statement: y\n\n# The client's side of the contract",
+            1,
+        )
     });
     let msg = err.to_string();
     assert!(
         msg.contains("clause `RUT-QUERY-09` is named by no rule and no expectation"),
         "{msg}"
+    );
+}
+
+#[test]
+fn a_client_clause_that_no_client_rule_names_is_rejected() {
+    let err = broken(|t| {
+        format!("{t}  - id: RUT-CLIENT-09\n    level: MUST\n    section: x\n    statement: y\n")
+    });
+    let msg = err.to_string();
+    assert!(msg.contains("key `client_clauses.id`"), "{msg}");
+    assert!(
+        msg.contains("client clause `RUT-CLIENT-09` is named by no client rule"),
+        "{msg}"
+    );
+    let err = broken(|t| {
+        t.replacen(
+            "retry_mode_allowed: RUT-CLIENT-01",
+            "retry_mode_allowed: RUT-QUERY-01",
+            1,
+        )
+    });
+    assert!(
+        err.to_string()
+            .contains("names clause `RUT-QUERY-01`, which is not a client clause"),
+        "{err}"
     );
 }
 

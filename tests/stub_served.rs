@@ -187,10 +187,11 @@ fn a_well_behaved_client_leaves_a_clean_summary_and_exit_0() {
     let head = |query: &str, token: &str| {
         format!("PUT {path}{query} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {token}\r\n")
     };
-    assert_eq!(send(&host, &head("?retry_mode=ABORT", "team-token")), 400);
-    // Changed after the refusal: not a repeat.
-    assert_eq!(send(&host, &head("", "team-token")), 200);
     assert_eq!(send(&host, &head("", "wrong-token")), 403);
+    // Changed after the refusal (the token corrected): not a repeat.
+    assert_eq!(send(&host, &head("", "team-token")), 200);
+    // The task is no longer failed; the client takes the 400 and does not repeat it.
+    assert_eq!(send(&host, &head("?retry_mode=abort", "team-token")), 400);
     // Ctrl-C at a terminal: SIGINT, the same clean stop and summary.
     let (code, stderr) = stop(child, libc::SIGINT);
     assert_eq!(code, Some(0), "{stderr}");
@@ -203,6 +204,86 @@ fn a_well_behaved_client_leaves_a_clean_summary_and_exit_0() {
     assert!(
         !stderr.contains("team-token"),
         "the token is never printed: {stderr}"
+    );
+    // The client verdict, clause by clause.
+    assert!(stderr.contains("RUT-CLIENT-01 MUST     PASS"), "{stderr}");
+    assert!(stderr.contains("RUT-CLIENT-02 SHOULD   PASS"), "{stderr}");
+    assert!(stderr.contains("RUT-CLIENT-03 EXTENDED SKIP"), "{stderr}");
+    assert!(stderr.contains("Conformant"), "{stderr}");
+}
+
+/// Each client clause judged as the stub saw it, with the same reports `check` writes:
+/// retry_mode not as allowed, a refusal re-sent unchanged and a stale X-Sdk-Date each fail
+/// their clause (the stub grades its clients strictly), the 429 clause is not judged (the stub
+/// never throttles), and junit.xml, report.json, report.md and report.html say so.
+#[test]
+fn the_client_verdict_is_graded_by_clause_and_written_as_reports() {
+    let case = sdk_client_like_abort();
+    let fixtures = format!(
+        "access_key: {}\nsecret_key: \"{}\"\ntoken: team-token\n",
+        case.ak, case.sk
+    );
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stub-client-verdict");
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stub-client-verdict.yaml");
+    std::fs::write(&file, &fixtures).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["stub", "--serve-for", "60", "--fixtures"])
+        .arg(&file)
+        .arg("--report-dir")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let host = url.trim().trim_start_matches("http://").to_owned();
+    let path = "/v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/bcdb711c-a7f0-4007-b8ee-000000000007/retry";
+    let upper = format!(
+        "PUT {path}?retry_mode=ABORT HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: team-token\r\n"
+    );
+    assert_eq!(send(&host, &upper), 400);
+    assert_eq!(send(&host, &upper), 400);
+    // Signed with a date an hour old.
+    let mut stale = signed_with(&case, &host, path, &case.sk, "");
+    let now = signing::sdk_date(time::OffsetDateTime::now_utc());
+    let old = signing::sdk_date(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+    stale = stale.replace(&now, &old);
+    assert_eq!(send(&host, &stale), 403);
+
+    let (code, stderr) = stop(child, libc::SIGTERM);
+    assert_eq!(code, Some(1), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let verdict = |id: &str| {
+        report["clauses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["verdict"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{id}: {report}"))
+    };
+    assert_eq!(verdict("RUT-CLIENT-01"), "FAIL", "{stderr}");
+    assert_eq!(verdict("RUT-CLIENT-02"), "FAIL", "{stderr}");
+    assert_eq!(verdict("RUT-CLIENT-03"), "SKIP", "{stderr}");
+    assert_eq!(verdict("RUT-CLIENT-04"), "FAIL", "{stderr}");
+    assert_eq!(report["exit_code"], 1);
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(junit.contains("[RUT-CLIENT-04]"), "{junit}");
+    assert!(junit.contains("<failure"), "{junit}");
+    let markdown = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        markdown.contains("| RUT-CLIENT-02 | SHOULD | **FAIL** |"),
+        "{markdown}"
+    );
+    assert!(dir.join("report.html").is_file());
+    assert!(
+        stderr.contains("X-Sdk-Date more than 15 minutes from now"),
+        "{stderr}"
     );
 }
 

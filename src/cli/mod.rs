@@ -345,6 +345,10 @@ pub struct StubArgs {
     /// Neither log requests nor check the client side (for benchmarks and test harnesses).
     #[arg(long)]
     pub quiet: bool,
+    /// On stop, write the client verdict (the spec's client clauses, graded from what the
+    /// clients did) here as junit.xml, report.json, report.md and report.html.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
     /// Connections served at once; more wait until one closes.
     #[arg(long, value_name = "N", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..=65_536))]

@@ -7,7 +7,10 @@ use css_conformance::fixtures::Fixtures;
 use css_conformance::spec::Spec;
 use css_conformance::stub::{self, STUB_TOKEN, load_fixtures, stub_credentials};
 
-use super::{CONFORMANT, NOT_CONFORMANT, StubArgs};
+use css_conformance::report::Report;
+use css_conformance::writer::{self, Document, Writer as _};
+
+use super::{CONFORMANT, StubArgs};
 
 pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
@@ -53,16 +56,37 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
          stop with Ctrl-C",
         fixtures.project_id, fixtures.cluster_id
     );
+    let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     let stopped_by = stub::stopped(args.serve_for.map(Duration::from_secs)).await;
     let summary = stub.client_summary();
     if args.quiet {
         eprintln!("css-conformance stub: stopped ({stopped_by})");
-    } else {
-        eprintln!("css-conformance stub: stopped ({stopped_by}): {summary}");
+        return Ok(CONFORMANT);
     }
-    Ok(if summary.resent > 0 {
-        NOT_CONFORMANT
-    } else {
-        CONFORMANT
-    })
+    eprintln!("css-conformance stub: stopped ({stopped_by}): {summary}");
+    // The client verdict: the spec's client clauses, graded from what the clients did.
+    let report = Report::of_clients(&spec, &format!("clients of the stub at {url}"), &summary);
+    let console = writer::Console {
+        quiet: false,
+        colors: console::colors_enabled_stderr(),
+    };
+    eprint!("{}", console.clauses(&report));
+    if let Some(dir) = &args.report_dir {
+        let document = Document::new(
+            &report,
+            serde_json::json!({}),
+            None,
+            started.0,
+            started.1.elapsed(),
+        );
+        document.write(dir)?;
+        let junit = dir.join("junit.xml");
+        std::fs::write(&junit, writer::JUnit.render(&document))
+            .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", junit.display()))?;
+        eprintln!(
+            "css-conformance stub: client verdict in {}/{{junit.xml,report.json,report.md,report.html}}",
+            dir.display()
+        );
+    }
+    Ok(report.exit_code())
 }

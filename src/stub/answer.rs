@@ -203,6 +203,29 @@ impl Responder {
         *self.tasks.lock().unwrap_or_else(|e| e.into_inner()) = Tasks::new(&self.fixtures);
     }
 
+    /// What is wrong with an AK/SK request's signature as such, if anything: no signature of
+    /// the vendor's form, or an X-Sdk-Date missing, malformed or too far from now (a wrong or
+    /// unknown key is the credentials', not the signature's form).
+    pub fn signature_fault(&self, req: &Incoming<'_>) -> Option<&'static str> {
+        if !req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            return None;
+        }
+        let uri = path_and_query(req.target);
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        match self.verify(req, path, query) {
+            Err(signing::Rejection::Malformed) => {
+                Some("no Authorization of the SDK-HMAC-SHA256 form")
+            }
+            Err(signing::Rejection::BadDate) => Some("X-Sdk-Date missing or malformed"),
+            Err(signing::Rejection::StaleDate) => Some("X-Sdk-Date more than 15 minutes from now"),
+            _ => None,
+        }
+    }
+
     /// Whether `req` presents credentials the stub accepts.
     pub fn authenticates(&self, req: &Incoming<'_>) -> bool {
         let uri = path_and_query(req.target);
@@ -385,20 +408,7 @@ impl Responder {
             .collect();
         let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
         if header("authorization").is_some() {
-            let pairs: Vec<(String, String)> = query_pairs(query)
-                .map(|(n, v)| (n.into_owned(), v.into_owned()))
-                .collect();
-            let unsigned = signing::Unsigned {
-                method: req.method,
-                host: header("host").map_or("", |h| h.as_str()),
-                path,
-                query: &pairs,
-                headers: &headers,
-                body: req.body,
-            };
-            let c = &self.credentials;
-            let sk = |ak: &str| (ak == c.access_key).then(|| c.secret_key.clone());
-            return match signing::verify(&unsigned, time::OffsetDateTime::now_utc(), sk) {
+            return match self.verify(req, path, query) {
                 Ok(()) => Identity::Valid,
                 Err(_) => Identity::Invalid,
             };
@@ -408,6 +418,39 @@ impl Responder {
             Some(t) if *t == self.credentials.token => Identity::Valid,
             Some(_) => Identity::Invalid,
         }
+    }
+
+    /// Verifies an AK/SK request's signature as the vendor's gateway does (`X-Sdk-Date`
+    /// within 15 minutes included).
+    fn verify(
+        &self,
+        req: &Incoming<'_>,
+        path: &str,
+        query: &str,
+    ) -> Result<(), signing::Rejection> {
+        let headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let host = headers
+            .iter()
+            .find(|(k, _)| k == "host")
+            .map_or("", |(_, v)| v.as_str());
+        let pairs: Vec<(String, String)> = query_pairs(query)
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        let unsigned = signing::Unsigned {
+            method: req.method,
+            host,
+            path,
+            query: &pairs,
+            headers: &headers,
+            body: req.body,
+        };
+        let c = &self.credentials;
+        let sk = |ak: &str| (ak == c.access_key).then(|| c.secret_key.clone());
+        signing::verify(&unsigned, time::OffsetDateTime::now_utc(), sk)
     }
 
     /// The decoded path parameters if `path` is this operation's path.

@@ -95,11 +95,13 @@ impl State {
 
     fn observe(&self, incoming: &Incoming<'_>, status: u16, kind: Option<crate::spec::Kind>) {
         if let Some(watch) = &self.watch {
+            let fault = self.responder.signature_fault(incoming);
             watch.lock().unwrap_or_else(|e| e.into_inner()).observe(
                 self.responder.spec(),
                 incoming,
                 status,
                 kind,
+                fault,
             );
         }
     }

@@ -42,6 +42,32 @@ pub struct ClientSummary {
     pub examples: Vec<String>,
     /// Requests (any method) that named one of the stub's tasks.
     pub on_tasks: u64,
+    /// Each client clause: the requests that gave occasion to judge it, and its violations.
+    pub clauses: BTreeMap<String, ClientTally>,
+}
+
+/// One client clause, over the requests seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientTally {
+    /// Requests it applied to.
+    pub judged: u64,
+    pub violated: u64,
+    /// The first few violations, described.
+    pub examples: Vec<String>,
+}
+
+impl ClientSummary {
+    /// Counts one request against `clause`; `violation` says how it broke it, if it did.
+    fn judge(&mut self, clause: &str, violation: Option<String>) {
+        let tally = self.clauses.entry(clause.to_owned()).or_default();
+        tally.judged += 1;
+        if let Some(what) = violation {
+            tally.violated += 1;
+            if tally.examples.len() < 10 {
+                tally.examples.push(what);
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for ClientSummary {
@@ -99,7 +125,16 @@ impl Watch {
     }
 
     /// Logs the request with the stub's verdict and checks it against the client's duties.
-    pub fn observe(&mut self, spec: &Spec, req: &Incoming<'_>, status: u16, kind: Option<Kind>) {
+    /// `signature_fault` says what is wrong with an AK/SK request's signature as such (not its
+    /// key): malformed, or a date too far from now.
+    pub fn observe(
+        &mut self,
+        spec: &Spec,
+        req: &Incoming<'_>,
+        status: u16,
+        kind: Option<Kind>,
+        signature_fault: Option<&str>,
+    ) {
         let uri = path_and_query(req.target);
         let shown = shorten(uri);
         let verdict = kind.map_or_else(|| "not classified".to_owned(), |k| k.to_string());
@@ -126,6 +161,30 @@ impl Watch {
         summary.requests += 1;
         *summary.by_status.entry(status).or_default() += 1;
         tracing::info!("{} {shown} -> {status} ({verdict})", req.method);
+        let rules = &spec.client_rules;
+        // Requests of the operation (another method, or another path, is not its client).
+        if kind.is_some_and(|k| k != Kind::OtherMethod) {
+            let bad_mode = matches!(kind, Some(Kind::InvalidRetryMode | Kind::RepeatedRetryMode));
+            summary.judge(
+                &rules.retry_mode_allowed,
+                bad_mode
+                    .then(|| format!("{} {shown}: retry_mode not as the page allows", req.method)),
+            );
+            summary.judge(
+                &rules.no_unchanged_resend,
+                earlier.map(|e| format!("{} {shown}: re-sent unchanged after a {e}", req.method)),
+            );
+            if req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            {
+                summary.judge(
+                    &rules.well_formed_signature,
+                    signature_fault.map(|f| format!("{} {shown}: {f}", req.method)),
+                );
+            }
+        }
         if let Some(earlier) = earlier {
             summary.resent += 1;
             let what = format!(
@@ -171,7 +230,7 @@ mod tests {
             headers: &[],
             body: b"",
         };
-        watch.observe(spec, &incoming, 400, Some(Kind::UnknownTask));
+        watch.observe(spec, &incoming, 400, Some(Kind::UnknownTask), None);
     }
 
     #[test]
