@@ -186,6 +186,14 @@ impl Report {
                 }
             })
             .collect();
+        Report::of(target, clauses)
+            .with_outcomes(records)
+            // Lenient unless the caller says otherwise: SHOULD and EXTENDED failures are NON-STRICT.
+            .strict(false)
+    }
+
+    /// A report of `clauses` as graded, with nothing else yet: lenient, complete, no scenario.
+    fn of(target: &str, clauses: Vec<ClauseResult>) -> Report {
         Report {
             target: target.to_owned(),
             strict: false,
@@ -199,9 +207,6 @@ impl Report {
             scenario_results: Vec::new(),
             outcomes: Vec::new(),
         }
-        .with_outcomes(records)
-        // Lenient unless the caller says otherwise: SHOULD and EXTENDED failures are NON-STRICT.
-        .strict(false)
     }
 
     /// Keeps what the scenarios did, to count them as the grades say.
@@ -409,20 +414,7 @@ impl Report {
                 }
             })
             .collect();
-        Report {
-            target: target.to_owned(),
-            strict: false,
-            clauses,
-            scenarios_passed: 0,
-            scenarios_failed: 0,
-            scenarios_skipped: 0,
-            scenarios_unanswered: 0,
-            target_fault: None,
-            require_complete: false,
-            scenario_results: Vec::new(),
-            outcomes: Vec::new(),
-        }
-        .strict(true)
+        Report::of(target, clauses).strict(true)
     }
 }
 

@@ -475,27 +475,28 @@ impl Spec {
             ));
         }
 
+        // Clause IDs: of the form RUT-AREA-NN, each declared once among the server's and the
+        // client's clauses together.
         let id_form = Regex::new(CLAUSE_ID_PATTERN).expect("static regex");
-        let mut ids = BTreeSet::new();
-        let mut client_ids = BTreeSet::new();
-        for c in &self.client_clauses {
-            if !id_form.is_match(&c.id) {
-                return Err(invalid(
-                    "client_clauses.id",
-                    &format!("id: {}", c.id),
-                    0,
-                    format!("`{}` is not of the form RUT-AREA-NN", c.id),
-                ));
-            }
-            if !client_ids.insert(c.id.as_str()) {
-                return Err(invalid(
-                    "client_clauses.id",
-                    &format!("id: {}", c.id),
-                    1,
-                    format!("clause `{}` is declared twice", c.id),
-                ));
+        let mut declared: [BTreeSet<&str>; 2] = Default::default();
+        for (list, key, at) in [
+            (&self.clauses, "clauses.id", 0),
+            (&self.client_clauses, "client_clauses.id", 1),
+        ] {
+            for c in list {
+                let needle = format!("id: {}", c.id);
+                if !id_form.is_match(&c.id) {
+                    let message = format!("`{}` is not of the form RUT-AREA-NN", c.id);
+                    return Err(invalid(key, &needle, 0, message));
+                }
+                if declared.iter().any(|d| d.contains(c.id.as_str())) {
+                    let message = format!("clause `{}` is declared twice", c.id);
+                    return Err(invalid(key, &needle, 1, message));
+                }
+                declared[at].insert(c.id.as_str());
             }
         }
+        let [ids, client_ids] = declared;
         for (rule, clause) in self.client_rules.clauses() {
             if !client_ids.contains(clause) {
                 return Err(invalid(
@@ -506,45 +507,18 @@ impl Spec {
                 ));
             }
         }
-        if let Some(c) = self.client_clauses.iter().find(|c| {
-            !self
-                .client_rules
-                .clauses()
-                .iter()
-                .any(|(_, id)| *id == c.id)
-        }) {
+        let named: BTreeSet<&str> = self.client_rules.clauses().map(|(_, id)| id).into();
+        if let Some(c) = self
+            .client_clauses
+            .iter()
+            .find(|c| !named.contains(c.id.as_str()))
+        {
             return Err(invalid(
                 "client_clauses.id",
                 &format!("id: {}", c.id),
                 0,
                 format!("client clause `{}` is named by no client rule", c.id),
             ));
-        }
-        for c in &self.clauses {
-            if client_ids.contains(c.id.as_str()) {
-                return Err(invalid(
-                    "clauses.id",
-                    &format!("id: {}", c.id),
-                    0,
-                    format!("`{}` is declared as a client clause too", c.id),
-                ));
-            }
-            if !id_form.is_match(&c.id) {
-                return Err(invalid(
-                    "clauses.id",
-                    &format!("id: {}", c.id),
-                    0,
-                    format!("`{}` is not of the form RUT-AREA-NN", c.id),
-                ));
-            }
-            if !ids.insert(c.id.as_str()) {
-                return Err(invalid(
-                    "clauses.id",
-                    &format!("id: {}", c.id),
-                    1,
-                    format!("clause `{}` is declared twice", c.id),
-                ));
-            }
         }
 
         let mut judged = BTreeSet::new();

@@ -25,6 +25,11 @@ fn sdk_client_like_abort() -> Case {
 
 /// The stub, served by the binary on a port the OS picks, with `fixtures`.
 fn serve(fixtures: &str, name: &str) -> (Child, String) {
+    serve_with(fixtures, name, &[])
+}
+
+/// `serve`, with `more` arguments.
+fn serve_with(fixtures: &str, name: &str, more: &[&std::ffi::OsStr]) -> (Child, String) {
     let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.yaml"));
     std::fs::write(&file, fixtures).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
@@ -37,6 +42,7 @@ fn serve(fixtures: &str, name: &str) -> (Child, String) {
             "--fixtures",
         ])
         .arg(&file)
+        .args(more)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -225,22 +231,11 @@ fn the_client_verdict_is_graded_by_clause_and_written_as_reports() {
     );
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stub-client-verdict");
     let _ = std::fs::remove_dir_all(&dir);
-    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stub-client-verdict.yaml");
-    std::fs::write(&file, &fixtures).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
-        .args(["stub", "--serve-for", "60", "--fixtures"])
-        .arg(&file)
-        .arg("--report-dir")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    let host = url.trim().trim_start_matches("http://").to_owned();
+    let (child, host) = serve_with(
+        &fixtures,
+        "stub-client-verdict",
+        &["--report-dir".as_ref(), dir.as_os_str()],
+    );
     let path = "/v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/bcdb711c-a7f0-4007-b8ee-000000000007/retry";
     let upper = format!(
         "PUT {path}?retry_mode=ABORT HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: team-token\r\n"
