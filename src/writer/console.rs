@@ -86,19 +86,25 @@ impl Console {
         } else {
             String::new()
         };
-        let _ = writeln!(
+        let scenarios = report.scenarios_passed
+            + report.scenarios_failed
+            + report.scenarios_skipped
+            + report.scenarios_unanswered;
+        let _ = write!(
             out,
-            "\n{} clauses: {}; {} scenarios: {} passed, {} failed, {} skipped{unanswered}",
+            "\n{} clauses: {}",
             report.clauses.len(),
-            grades.join(", "),
-            report.scenarios_passed
-                + report.scenarios_failed
-                + report.scenarios_skipped
-                + report.scenarios_unanswered,
-            report.scenarios_passed,
-            report.scenarios_failed,
-            report.scenarios_skipped,
+            grades.join(", ")
         );
+        // A verdict of requests alone (a stub's on its clients) has no scenarios to count.
+        if scenarios > 0 {
+            let _ = write!(
+                out,
+                "; {scenarios} scenarios: {} passed, {} failed, {} skipped{unanswered}",
+                report.scenarios_passed, report.scenarios_failed, report.scenarios_skipped,
+            );
+        }
+        out.push('\n');
         let _ = writeln!(out, "{}", verdict_line(report));
         if n(Grade::NonStrict) > 0 && !report.strict {
             let _ = writeln!(
