@@ -1,7 +1,8 @@
 //! The fuzzer: seeded generation of drafts from `strategy`, sent with bounded concurrency,
 //! judged by the oracle; each violated clause's first failing case is then shrunk, one
-//! request at a time, to a minimal case that still violates it, and becomes a `Finding` that
-//! `replay` can re-send.
+//! request at a time, to a minimal case that still violates it, sent again `repeats` times
+//! where that is safe (reproduced, or intermittent), and becomes a `Finding` that `replay`
+//! can re-send.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
