@@ -8,9 +8,8 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use css_conformance::fixtures::Fixtures;
-
 mod common {
+    pub mod endpoint;
     pub mod tiny_server;
 }
 
@@ -30,19 +29,12 @@ fn serve() -> (String, Seen) {
 #[test]
 fn a_server_failing_a_class_of_input_costs_a_bounded_run() {
     let (url, seen) = serve();
-    let f = Fixtures::builtin();
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bounded-cost");
     let _ = std::fs::remove_dir_all(&dir);
     let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
-        .args(["check", "--auth", "none", "--endpoint", &url])
-        .args(["--project-id", &f.project_id])
-        .args(["--set", &format!("fixtures.cluster_id={}", f.cluster_id)])
-        .args([
-            "--set",
-            "retries.backoff_ms=1",
-            "--max-requests-per-second",
-            "0",
-        ])
+        .arg("check")
+        .args(common::endpoint::flags(&url))
+        .args(["--set", "retries.backoff_ms=1"])
         .args(["--seed", "5", "--report-dir"])
         .arg(&dir)
         .output()

@@ -11,15 +11,14 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use css_conformance::fixtures::Fixtures;
-
 mod common {
+    pub mod endpoint;
     pub mod tiny_server;
 }
 
 /// Runs `css-conformance ARGS`, sampling its peak RSS (VmHWM) until it ends: exit code and
 /// peak in MiB.
-fn peak_rss_mib(args: &[&str]) -> (Option<i32>, u64) {
+fn peak_rss_mib(args: &[String]) -> (Option<i32>, u64) {
     assert!(
         Path::new("/proc/self/status").exists(),
         "this test samples /proc, which this system lacks"
@@ -50,26 +49,21 @@ fn peak_rss_mib(args: &[&str]) -> (Option<i32>, u64) {
     }
 }
 
-fn fuzz_args<'a>(url: &'a str, cases: &'a str, f: &'a Fixtures, cluster: &'a str) -> Vec<&'a str> {
-    vec![
+/// `fuzz` of `url` with `cases` cases of seed 1 and a small shrink budget.
+fn fuzz_args(url: &str, cases: &str) -> Vec<String> {
+    let mut args: Vec<String> = [
         "fuzz",
         "--cases",
         cases,
         "--seed",
         "1",
-        "--endpoint",
-        url,
-        "--auth",
-        "none",
-        "--project-id",
-        &f.project_id,
-        "--set",
-        cluster,
-        "--max-requests-per-second",
-        "0",
         "--shrink-budget",
         "64",
     ]
+    .map(str::to_owned)
+    .to_vec();
+    args.extend(common::endpoint::flags(url));
+    args
 }
 
 #[test]
@@ -79,9 +73,7 @@ fn refusals_with_a_megabyte_body_keep_memory_flat() {
         "x".repeat(1 << 20)
     );
     let url = common::tiny_server::serve(move |_| (403, "Forbidden", String::new(), body.clone()));
-    let f = Fixtures::builtin();
-    let cluster = format!("fixtures.cluster_id={}", f.cluster_id);
-    let (code, peak) = peak_rss_mib(&fuzz_args(&url, "2000", &f, &cluster));
+    let (code, peak) = peak_rss_mib(&fuzz_args(&url, "2000"));
     assert!(code.is_some_and(|c| c <= 1), "the run ended with {code:?}");
     assert!(
         peak < 300,
@@ -115,9 +107,7 @@ fn endless_server() -> String {
 #[test]
 fn a_body_that_never_ends_is_cut_and_memory_stays_flat() {
     let url = endless_server();
-    let f = Fixtures::builtin();
-    let cluster = format!("fixtures.cluster_id={}", f.cluster_id);
-    let (code, peak) = peak_rss_mib(&fuzz_args(&url, "200", &f, &cluster));
+    let (code, peak) = peak_rss_mib(&fuzz_args(&url, "200"));
     assert!(code.is_some_and(|c| c <= 1), "the run ended with {code:?}");
     assert!(peak < 200, "peak RSS {peak} MiB against an endless body");
 }

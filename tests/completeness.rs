@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use css_conformance::fixtures::Fixtures;
+
+mod common {
+    pub mod endpoint;
+}
 use css_conformance::stub::{STUB_TOKEN, Standalone};
 
 fn exe() -> &'static Path {
@@ -38,19 +42,11 @@ fn a_run_whose_target_answered_nothing_is_called_conformant_nowhere() {
         .local_addr()
         .unwrap()
         .port();
-    let f = Fixtures::builtin();
     let reports = dir("exit-3");
     let output = Command::new(exe())
-        .args(["check", "--auth", "none", "--endpoint"])
-        .arg(format!("http://127.0.0.1:{port}"))
-        .args(["--project-id", &f.project_id])
-        .args(["--set", &format!("fixtures.cluster_id={}", f.cluster_id)])
-        .args([
-            "--set",
-            "retries.backoff_ms=10",
-            "--max-requests-per-second",
-            "0",
-        ])
+        .arg("check")
+        .args(common::endpoint::flags(&format!("http://127.0.0.1:{port}")))
+        .args(["--set", "retries.backoff_ms=10"])
         .arg("--report-dir")
         .arg(&reports)
         .output()

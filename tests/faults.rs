@@ -6,6 +6,10 @@ use std::time::{Duration, Instant};
 
 use css_conformance::fixtures::Fixtures;
 
+mod common {
+    pub mod endpoint;
+}
+
 #[test]
 fn a_refused_connection_is_a_target_fault_with_exit_3() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -13,19 +17,11 @@ fn a_refused_connection_is_a_target_fault_with_exit_3() {
         .local_addr()
         .unwrap()
         .port();
-    let f = Fixtures::builtin();
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
-        .args(["check", "--auth", "none", "--endpoint"])
-        .arg(format!("http://127.0.0.1:{port}"))
-        .args(["--project-id", &f.project_id])
-        .args(["--set", &format!("fixtures.cluster_id={}", f.cluster_id)])
-        .args([
-            "--set",
-            "retries.backoff_ms=10",
-            "--max-requests-per-second",
-            "0",
-        ])
+        .arg("check")
+        .args(common::endpoint::flags(&format!("http://127.0.0.1:{port}")))
+        .args(["--set", "retries.backoff_ms=10"])
         .args(["--junit"])
         .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("refused.junit.xml"))
         .output()

@@ -4,9 +4,8 @@
 
 use std::process::Command;
 
-use css_conformance::fixtures::Fixtures;
-
 mod common {
+    pub mod endpoint;
     pub mod tiny_server;
 }
 
@@ -30,21 +29,12 @@ fn server_text_is_inert_in_every_output() {
             body.clone(),
         )
     });
-    let f = Fixtures::builtin();
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile-text");
     let _ = std::fs::remove_dir_all(&dir);
     let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
-        .args(["check", "--auth", "none", "--endpoint", &url])
-        .args(["--project-id", &f.project_id])
-        .args(["--set", &format!("fixtures.cluster_id={}", f.cluster_id)])
-        .args([
-            "--max-requests-per-second",
-            "0",
-            "--fuzz-cases",
-            "50",
-            "--seed",
-            "1",
-        ])
+        .arg("check")
+        .args(common::endpoint::flags(&url))
+        .args(["--fuzz-cases", "50", "--seed", "1"])
         .args(["--findings-dir"])
         .arg(dir.join("findings"))
         .arg("--report-dir")

@@ -14,6 +14,7 @@ use css_conformance::fixtures::Fixtures;
 use css_conformance::stub::{STUB_TOKEN, Standalone};
 
 mod common {
+    pub mod endpoint;
     pub mod tiny_server;
 }
 use common::tiny_server;
@@ -48,26 +49,12 @@ fn flaky_server() -> String {
     })
 }
 
-/// The flags that make `url` the target: no credentials, the built-in fixtures' IDs, no rate
-/// limit, and no retries (a retry would hide the flakiness this is about).
+/// The flags that make `url` the target, with no retries (a retry would hide the flakiness
+/// this is about).
 fn endpoint_flags(url: &str) -> Vec<String> {
-    let f = Fixtures::builtin();
-    [
-        "--endpoint",
-        url,
-        "--auth",
-        "none",
-        "--project-id",
-        &f.project_id,
-        "--set",
-        &format!("fixtures.cluster_id={}", f.cluster_id),
-        "--max-requests-per-second",
-        "0",
-        "--set",
-        "retries.max=0",
-    ]
-    .map(str::to_owned)
-    .to_vec()
+    let mut flags = common::endpoint::flags(url);
+    flags.extend(["--set", "retries.max=0"].map(str::to_owned));
+    flags
 }
 
 /// `check` of `url` with one feature's scenarios (none of which sends a `%`) and 300
