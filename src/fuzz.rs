@@ -520,60 +520,60 @@ impl Shrinking<'_> {
         self.finding(case, reproduction)
     }
 
-    /// Sends `draft` again `options.repeats` times, where that is safe: a case that uses a failed task is sent
-    /// again only to the tool's own stub (with a fresh task each time), never to a live
-    /// endpoint, whose failed tasks are too rare to spend on it. The answers are kept in
-    /// `repeated` for another clause whose minimal case is the same.
+    /// Sends `draft` again `options.repeats` times, where that is safe: a case that uses a
+    /// failed task is sent again only to the tool's own stub (with a fresh task each time),
+    /// never to a live endpoint, whose failed tasks are too rare to spend on it. The answers
+    /// are kept in `repeated` for another clause whose minimal case is the same request.
     async fn reproduce(&self, draft: &Draft, repeated: &mut Repeats) -> Reproduction {
-        let mut tally = Tally::default();
-        let repeats = self.options.repeats;
-        let mut why = None;
-        if repeats == 0 {
-            why = Some("repeats are off (--repeat 0)");
-        } else if draft.mutates() && !self.target.is_owned_by_us() {
-            why = Some(UNSAFE_TO_REPEAT);
-        } else {
-            // The request it makes, when that is the same each time (one that uses a failed
-            // task takes a fresh one each time, and is not shared).
-            let request = (!draft.mutates())
-                .then(|| draft.resolve(self.spec, self.target))
-                .flatten()
-                .map(|case| case.request);
-            let mut made = 0;
-            while tally.sent < repeats {
-                let earlier = request
-                    .as_ref()
-                    .and_then(|r| repeated.get(r))
-                    .and_then(|answers| answers.get(made));
-                let sent = match earlier {
-                    Some(sent) => sent.clone(),
-                    None => {
-                        let sent = send_as(self.spec, self.target, draft, true).await;
-                        if let Some(r) = &request {
-                            repeated.entry(r.clone()).or_default().push(sent.clone());
-                        }
-                        sent
+        let not_repeated = |why: &str| Reproduction::NotRepeated {
+            why: why.to_owned(),
+        };
+        if self.options.repeats == 0 {
+            return not_repeated("repeats are off (--repeat 0)");
+        }
+        if draft.mutates() && !self.target.is_owned_by_us() {
+            return not_repeated(UNSAFE_TO_REPEAT);
+        }
+        // The request it makes, when that is the same each time (one that uses a failed task
+        // takes a fresh one each time, and is not shared).
+        let request = (!draft.mutates())
+            .then(|| draft.resolve(self.spec, self.target))
+            .flatten()
+            .map(|case| case.request);
+        let (mut judged, mut violated) = (0, 0);
+        for made in 0..self.options.repeats as usize {
+            let earlier = request
+                .as_ref()
+                .and_then(|r| repeated.get(r))
+                .and_then(|answers| answers.get(made).cloned());
+            let sent = match earlier {
+                Some(sent) => sent,
+                None => {
+                    let sent = send_as(self.spec, self.target, draft, true).await;
+                    if let Some(r) = &request {
+                        repeated.entry(r.clone()).or_default().push(sent.clone());
                     }
-                };
-                made += 1;
-                if matches!(sent, Sent::NoTask) {
-                    why = Some("no failed task was left to send it again");
-                    break;
+                    sent
                 }
-                tally.count(&sent, self.clause);
+            };
+            match sent {
+                Sent::NoTask if judged == 0 => {
+                    return not_repeated("no failed task was left to send it again");
+                }
+                Sent::NoTask => break,
+                Sent::Judged { verdict, .. } => {
+                    judged += 1;
+                    violated += u32::from(verdict.violates(self.clause));
+                }
+                Sent::Transport(_) => {}
             }
         }
-        match (tally.judged, why) {
-            (0, Some(why)) => Reproduction::NotRepeated {
-                why: why.to_owned(),
-            },
-            (0, None) => Reproduction::NotRepeated {
-                why: "it got no answer when sent again".to_owned(),
-            },
-            (of, _) => Reproduction::Repeated {
-                violated: tally.violated,
-                of,
-            },
+        if judged == 0 {
+            return not_repeated("it got no answer when sent again");
+        }
+        Reproduction::Repeated {
+            violated,
+            of: judged,
         }
     }
 
@@ -612,29 +612,6 @@ struct Shrunk {
     draft: Draft,
     seen: Sent,
     steps: u32,
-}
-
-/// What the repeats of a case showed.
-#[derive(Debug, Default, Clone, Copy)]
-struct Tally {
-    /// Sends made (answered or not).
-    sent: u32,
-    /// Answers judged, and those that violated the clause.
-    judged: u32,
-    violated: u32,
-}
-
-impl Tally {
-    fn count(&mut self, sent: &Sent, clause: &str) {
-        if matches!(sent, Sent::NoTask) {
-            return;
-        }
-        self.sent += 1;
-        if let Sent::Judged { verdict, .. } = sent {
-            self.judged += 1;
-            self.violated += u32::from(verdict.violates(clause));
-        }
-    }
 }
 
 /// What a replay showed.

@@ -256,11 +256,9 @@ impl Report {
             ScenarioOutcome::NoAnswer(_) => ScenarioResult::Unanswered,
             ScenarioOutcome::Failed(_) if violated.is_empty() => ScenarioResult::Failed,
             ScenarioOutcome::Failed(_) => {
-                let counts = violated.iter().any(|c| {
-                    self.clause(c).is_none_or(|c| {
-                        c.grade.counts() || (self.strict && c.grade == Grade::Xpass)
-                    })
-                });
+                let counts = violated
+                    .iter()
+                    .any(|c| self.clause(c).is_none_or(|c| self.counts(c)));
                 if counts {
                     ScenarioResult::Failed
                 } else {
@@ -359,9 +357,15 @@ impl Report {
     pub fn must_failures(&self) -> Vec<&str> {
         self.clauses
             .iter()
-            .filter(|c| c.grade.counts() || (self.strict && c.grade == Grade::Xpass))
+            .filter(|c| self.counts(c))
             .map(|c| c.id.as_str())
             .collect()
+    }
+
+    /// Whether a clause counts against conformance in this run: FAIL and INTERMITTENT, and
+    /// XPASS when strict.
+    fn counts(&self, c: &ClauseResult) -> bool {
+        c.grade.counts() || (self.strict && c.grade == Grade::Xpass)
     }
 
     /// Conformant: the run exits 0 (no clause counts against it, the target answered, and

@@ -399,3 +399,21 @@ fn corrected_credentials_are_a_change_a_resend_is_not_and_a_reset_starts_clean()
     assert!(stderr.contains("client scope reset"), "{stderr}");
     assert!(!stderr.contains("team-token"), "{stderr}");
 }
+
+/// The Rust API's `verify` fails a client team's test on any client clause broken, naming it;
+/// `client_summary` is the verdict it reads.
+#[tokio::test(flavor = "multi_thread")]
+#[should_panic(expected = "RUT-CLIENT-01")]
+async fn verify_panics_naming_the_client_clause_broken() {
+    let stub = css_conformance::stub::Stub::start_for_clients().await;
+    let task = stub.fixtures().failed_action_ids[0].clone();
+    let url = stub.operation_url(&task, Some("ABORT"));
+    let (host, target) = url["http://".len()..].split_once('/').unwrap();
+    let head = format!(
+        "PUT /{target} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\n",
+        css_conformance::stub::STUB_TOKEN
+    );
+    assert_eq!(send(host, &head), 400);
+    assert_eq!(stub.client_summary().clauses["RUT-CLIENT-01"].violated, 1);
+    stub.verify();
+}

@@ -27,7 +27,7 @@ pub use fixtures_file::load_fixtures;
 pub use serve::{Limits, RESET_PATH, Served};
 pub use server::stopped;
 pub use standalone::Standalone;
-pub use watch::{ClientSummary, Watch};
+pub use watch::{ClientSummary, ClientTally, Watch};
 
 /// The token the built-in stub accepts; it guards nothing, so it may be printed.
 pub const STUB_TOKEN: &str = "css-conformance-stub-token";
@@ -238,26 +238,38 @@ impl Stub {
     pub fn operation_url(&self, action_id: &str, retry_mode: Option<&str>) -> String {
         let f = self.fixtures();
         let spec = self.state.responder.spec();
+        let request = crate::exchange::Request {
+            project_id: f.project_id.clone(),
+            cluster_id: f.cluster_id.clone(),
+            action_id: action_id.to_owned(),
+            retry_mode: retry_mode.map(str::to_owned).into_iter().collect(),
+            extra_query: Vec::new(),
+            credentials: crate::exchange::Credentials::Valid,
+            method: None,
+        };
         let mut url = self.base_url();
-        url.push_str(
-            &spec
-                .operation
-                .path
-                .replace("{project_id}", &f.project_id)
-                .replace("{cluster_id}", &f.cluster_id)
-                .replace("{action_id}", action_id),
-        );
-        if let Some(mode) = retry_mode {
-            url.push_str(&format!("?{}={mode}", spec.retry_mode().name));
+        request.write_path(spec, &mut url);
+        let query = request.query_string(spec);
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
         }
         url
     }
 
-    /// Panics, naming them, if a client re-sent a request unchanged after a 400 or 403 (the
-    /// page says not to); for a stub started watching its clients.
+    /// Panics, naming what they did, if the clients broke a client clause of the spec (a
+    /// request re-sent unchanged after a 400 or 403, a retry_mode the page does not allow, a
+    /// malformed or stale signature); for a stub started watching its clients. The verdict
+    /// itself is `client_summary`.
     pub fn verify(&self) {
         let summary = self.client_summary();
-        assert!(summary.resent == 0, "{summary}");
+        let broken: Vec<String> = summary
+            .clauses
+            .iter()
+            .filter(|(_, tally)| tally.violated > 0)
+            .map(|(id, tally)| format!("{id}: {}", tally.examples.join("; ")))
+            .collect();
+        assert!(broken.is_empty(), "{summary}\n{}", broken.join("\n"));
     }
 
     /// How many requests so far named one of the stub's tasks (failed or not) as action_id:
