@@ -39,6 +39,8 @@ pub struct Options {
     /// reproducible finding from an intermittent one (only where that is safe: never with a
     /// live endpoint's failed task).
     pub repeats: u32,
+    /// The target as the command line named it, recorded in each finding.
+    pub origin: Origin,
     /// Advanced once per case sent (hidden unless the caller shows it).
     pub progress: indicatif::ProgressBar,
 }
@@ -53,6 +55,7 @@ impl Default for Options {
             max_shrink_steps: 256,
             shrink_budget: SHRINK_BUDGET,
             repeats: REPEATS,
+            origin: Origin::default(),
             progress: indicatif::ProgressBar::hidden(),
         }
     }
@@ -600,7 +603,7 @@ impl Shrinking<'_> {
             curl: target.curl(spec, &request),
             verdict,
             reproduction,
-            origin: Origin::default(),
+            origin: self.options.origin.clone(),
         }
     }
 }

@@ -47,20 +47,16 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let fuzz_cases = args
         .fuzz_cases
         .unwrap_or(if args.tags.is_some() { 0 } else { 300 });
-    let mut fuzzed = if fuzz_cases > 0 {
+    let fuzzed = if fuzz_cases > 0 {
         let mutations = session.target.mutations_allowed();
         let mut opts = fuzz_options(&args.fuzz, fuzz_cases, 16, mutations);
+        opts.origin = origin;
         opts.progress = progress::start(Some(fuzz_cases), "fuzz");
         Some(fuzz::run(&spec, &session.target, &opts).await)
     } else {
         None
     };
     drop(stub);
-    if let Some(summary) = &mut fuzzed {
-        for f in &mut summary.findings {
-            f.origin = origin.clone();
-        }
-    }
     let report = Report::build(
         &spec,
         &run.target,
@@ -94,13 +90,13 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         colors: console::colors_enabled(),
     };
     print!("{}", console.render(&document));
-    if let Some(summary) = &mut fuzzed {
+    if let Some(summary) = &fuzzed {
         let dir = args
             .fuzz
             .findings_dir
             .clone()
             .unwrap_or_else(|| args.report_dir.join("findings"));
-        save_findings(summary, &dir, &origin)?;
+        save_findings(summary, &dir)?;
     }
     document.write(&args.report_dir)?;
     std::fs::write(&junit, writer::JUnit.render(&document)).map_err(|e| {

@@ -27,6 +27,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         usize::from(args.concurrency),
         mutations,
     );
+    options.origin = origin;
     options.progress = progress::start(Some(args.cases), "fuzz");
     println!(
         "Fuzzing {} with {} cases, seed {} (replay this run with --seed {})",
@@ -35,7 +36,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         options.seed,
         options.seed
     );
-    let mut summary = fuzz::run(&spec, &target, &options).await;
+    let summary = fuzz::run(&spec, &target, &options).await;
     print!("{}", writer::fuzz_summary(&summary));
     print!("{}", writer::traffic_lines(&target.traffic()));
     let dir = args
@@ -43,7 +44,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         .findings_dir
         .clone()
         .unwrap_or_else(|| "target/css-conformance/findings".into());
-    save_findings(&mut summary, &dir, &origin)?;
+    save_findings(&summary, &dir)?;
     Ok(if summary.findings.is_empty() {
         CONFORMANT
     } else {

@@ -517,15 +517,10 @@ impl TargetArgs {
     }
 }
 
-/// Writes each finding (with `origin`) and prints how to replay it: the command as printed
-/// reaches the same target.
-pub fn save_findings(
-    summary: &mut fuzzer::Summary,
-    dir: &std::path::Path,
-    origin: &fuzzer::Origin,
-) -> anyhow::Result<()> {
-    for f in &mut summary.findings {
-        f.origin = origin.clone();
+/// Writes each finding (with the origin it records) and prints how to replay it: the command
+/// as printed reaches the same target.
+pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow::Result<()> {
+    for f in &summary.findings {
         let file = f.save(dir)?;
         println!(
             "  replay {}: css-conformance replay {}",
