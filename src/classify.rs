@@ -7,6 +7,7 @@
 //! project and cluster; then the task's state.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use percent_encoding::percent_decode_str;
 
@@ -79,6 +80,107 @@ impl<'a> Parts<'a> {
     }
 }
 
+impl<'a> Parts<'a> {
+    /// The parts of a request as it came over the wire (`target`: path and query, or an
+    /// absolute URI), if its path is the operation's; the credentials as `identity` says.
+    pub fn of_wire(
+        spec: &Spec,
+        method: &'a str,
+        target: &'a str,
+        identity: Identity,
+    ) -> Option<Parts<'a>> {
+        let (path, query) = split_target(target);
+        let ids = route(&spec.operation.path, path)?;
+        let retry_name = spec.retry_mode().name.as_str();
+        let mut retry_mode = Vec::new();
+        let mut extra_query = false;
+        for (name, value) in query_pairs(query) {
+            if name == retry_name {
+                retry_mode.push(value);
+            } else {
+                extra_query = true;
+            }
+        }
+        Some(Parts {
+            method: Cow::Borrowed(method),
+            ids,
+            retry_mode,
+            extra_query,
+            identity,
+        })
+    }
+
+    /// The same parts, owning their text.
+    pub fn into_owned(self) -> Parts<'static> {
+        Parts {
+            method: Cow::Owned(self.method.into_owned()),
+            ids: self.ids.map(|id| Cow::Owned(id.into_owned())),
+            retry_mode: self
+                .retry_mode
+                .into_iter()
+                .map(|v| Cow::Owned(v.into_owned()))
+                .collect(),
+            extra_query: self.extra_query,
+            identity: self.identity,
+        }
+    }
+
+    /// Whether a path parameter is empty (a gateway in front answers such a path itself).
+    pub fn has_empty_segment(&self) -> bool {
+        self.ids.iter().any(|id| id.is_empty())
+    }
+}
+
+/// The path and query of a request target, which may come in absolute form.
+pub fn path_and_query(target: &str) -> &str {
+    match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    }
+}
+
+/// The path and the query of a request target, apart.
+pub fn split_target(target: &str) -> (&str, &str) {
+    let uri = path_and_query(target);
+    uri.split_once('?').unwrap_or((uri, ""))
+}
+
+/// The decoded path parameters (project_id, cluster_id, action_id) if `path` is of
+/// `template` (the operation's path).
+pub fn route<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
+    let mut actual = path.split('/');
+    let mut ids: [Cow<'p, str>; 3] = Default::default();
+    for t in template.split('/') {
+        let a = actual.next()?;
+        match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            Some(name) => ids[IdParam::from_name(name)? as usize] = decode(a),
+            None if t == a => {}
+            None => return None,
+        }
+    }
+    actual.next().is_none().then_some(ids)
+}
+
+/// The name and value of each parameter of a query string, decoded.
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(name), decode(value))
+    })
+}
+
+/// What is wrong with the values of `retry_mode` a request gave, if anything: a value the
+/// page does not allow, or more than one.
+pub fn retry_mode_fault<S: AsRef<str>>(spec: &Spec, values: &[S]) -> Option<Kind> {
+    let allowed = &spec.retry_mode().allowed_values;
+    match values {
+        [] => None,
+        [one] if allowed.iter().any(|a| a == one.as_ref()) => None,
+        [_] => Some(Kind::InvalidRetryMode),
+        _ => Some(Kind::RepeatedRetryMode),
+    }
+}
+
 /// Where a request lands: the caller's own project and cluster, and the state of a task
 /// (`None`: no such task).
 pub struct Site<'a> {
@@ -104,12 +206,8 @@ pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
     }) {
         return Kind::MalformedId;
     }
-    let allowed = &spec.retry_mode().allowed_values;
-    match parts.retry_mode.as_slice() {
-        [] => {}
-        [one] if allowed.iter().any(|a| a == one) => {}
-        [_] => return Kind::InvalidRetryMode,
-        _ => return Kind::RepeatedRetryMode,
+    if let Some(fault) = retry_mode_fault(spec, &parts.retry_mode) {
+        return fault;
     }
     if parts.id(IdParam::Project) != site.project_id {
         return Kind::ForeignProject;
@@ -124,6 +222,52 @@ pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
         Some(TaskState::Failed) if parts.retry_mode.is_empty() => Kind::Retry,
         Some(TaskState::Failed) => Kind::Abort,
     }
+}
+
+/// What an observer in the middle (the proxy) knows of the server a request went to: less
+/// than the server itself, so a request may have several readings.
+#[derive(Debug, Clone)]
+pub struct Partial<'a> {
+    /// The ways the server may have judged the credentials.
+    pub identities: Vec<Identity>,
+    /// The caller's own project and cluster, when known.
+    pub site: Option<(&'a str, &'a str)>,
+    /// The states the task the request names may be in (`None`: no such task).
+    pub task: Vec<Option<TaskState>>,
+}
+
+/// Every kind `parts` may be, on a server of which only `partial` is known: the one
+/// classifier, asked once for each way the unknowns may be.
+pub fn readings(spec: &Spec, partial: &Partial<'_>, parts: &Parts<'_>) -> BTreeSet<Kind> {
+    let mut kinds = BTreeSet::new();
+    // A site is known, or the request's own project and cluster may each be the caller's
+    // or not (an empty ID is nobody's: the form checks come before).
+    let own = |param: IdParam, known: Option<&'_ str>| -> Vec<String> {
+        match known {
+            Some(id) => vec![id.to_owned()],
+            None => vec![parts.id(param).to_owned(), String::new()],
+        }
+    };
+    let projects = own(IdParam::Project, partial.site.map(|s| s.0));
+    let clusters = own(IdParam::Cluster, partial.site.map(|s| s.1));
+    let mut reading = parts.clone();
+    for identity in &partial.identities {
+        reading.identity = *identity;
+        for project in &projects {
+            for cluster in &clusters {
+                for state in &partial.task {
+                    let task = |_: &str| *state;
+                    let site = Site {
+                        project_id: project,
+                        cluster_id: cluster,
+                        task: &task,
+                    };
+                    kinds.insert(classify(spec, &site, &reading));
+                }
+            }
+        }
+    }
+    kinds
 }
 
 /// A percent-encoded piece of a URL, decoded (invalid UTF-8 replaced).

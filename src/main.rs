@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     // The stub logs each request it answers; everything else is quiet unless RUST_LOG says.
     let default_log = match cli.command {
         Command::Stub(_) => "warn,css_conformance::stub=info",
+        Command::Proxy(_) => "warn,css_conformance::stub=info,css_conformance::proxy=info",
         _ => "warn",
     };
     if let Err(e) = init_logging(default_log) {

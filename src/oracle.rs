@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+use crate::classify::Parts;
 use crate::exchange::{Evidence, Request, Response, Verdict, Violation};
 use crate::spec::{Expectation, Kind, Level, Spec};
 
@@ -25,7 +26,56 @@ struct ErrorFields {
 /// from in front of the operation (one of the spec's gateway statuses for a path with an
 /// empty segment) is judged by no clause and says so in a note (INFO).
 pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Response) -> Verdict {
-    if request.has_empty_segment()
+    let accepted = request.retry_or_abort();
+    judge_exchange(spec, kind, request.has_empty_segment(), accepted, response)
+}
+
+/// Judges `response` as the answer to a request of which only the `readings` are known (what
+/// the proxy sees: the server's credentials check, the caller's project and the task's state
+/// may be unknown). A clause is judged only where every reading judges it, and violated only
+/// where every reading says so: never a false alarm, whichever reading was the server's.
+pub fn judge_readings(
+    spec: &Spec,
+    readings: &BTreeSet<Kind>,
+    parts: &Parts<'_>,
+    response: &Response,
+) -> Verdict {
+    let accepted = if parts.retry_mode.is_empty() {
+        Kind::Retry
+    } else {
+        Kind::Abort
+    };
+    let mut each = readings
+        .iter()
+        .map(|kind| judge_exchange(spec, *kind, parts.has_empty_segment(), accepted, response));
+    let Some(mut verdict) = each.next() else {
+        return Verdict {
+            kind: Kind::OtherMethod,
+            checked: BTreeSet::new(),
+            violations: Vec::new(),
+            note: Some("no reading".to_owned()),
+        };
+    };
+    for other in each {
+        verdict.checked.retain(|c| other.checked.contains(c));
+        verdict.violations.retain(|v| other.violates(&v.clause));
+        if verdict.note != other.note {
+            verdict.note = None;
+        }
+    }
+    verdict
+}
+
+/// `judge_request`, from what it needs of the request: whether a path parameter is empty,
+/// and what it asked for if the server accepted it (a retry, or an abort).
+fn judge_exchange(
+    spec: &Spec,
+    kind: Kind,
+    empty_segment: bool,
+    accepted: Kind,
+    response: &Response,
+) -> Verdict {
+    if empty_segment
         && spec
             .gateway_statuses_for_empty_segments
             .contains(&response.status)
@@ -43,7 +93,7 @@ pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Resp
     let mut verdict = judge(spec, kind, response);
     // An unknown parameter ignored is a retry (or an abort) that succeeded: it shows that too.
     if kind == Kind::ExtraParameter && response.status == 200 {
-        let also = judge(spec, request.retry_or_abort(), response);
+        let also = judge(spec, accepted, response);
         verdict.checked.extend(also.checked);
         for v in also.violations {
             if !verdict.violates(&v.clause) {

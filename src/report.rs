@@ -7,8 +7,10 @@ use crate::exchange::ScenarioOutcome;
 use crate::fuzz::Summary;
 use crate::profile::ExpectedDeviation;
 use crate::session::ScenarioRecord;
-use crate::spec::{Level, Spec};
-use crate::stub::ClientSummary;
+use std::collections::BTreeMap;
+
+use crate::spec::{Clause, Level, Spec};
+use crate::stub::{ClientSummary, Tally};
 use crate::text::shorten;
 
 /// A clause's grade.
@@ -381,45 +383,104 @@ impl Report {
     /// or EXTENDED clause they broke fails the run too); a clause no request gave occasion to
     /// judge is SKIP, saying why.
     pub fn of_clients(spec: &Spec, target: &str, summary: &ClientSummary) -> Report {
-        let rules = &spec.client_rules;
-        let clauses = spec
-            .client_clauses
-            .iter()
-            .map(|clause| {
-                let tally = summary.clauses.get(&clause.id).cloned().unwrap_or_default();
-                let (grade, evidence) = if tally.violated > 0 {
-                    let mut shown = vec![format!(
-                        "{} of {} request(s) violated it",
-                        tally.violated, tally.judged
-                    )];
-                    shown.extend(tally.examples.iter().map(|e| shorten(e).to_owned()));
-                    (Grade::Fail, shown)
-                } else if tally.judged > 0 {
-                    (Grade::Pass, Vec::new())
-                } else {
-                    let why = if clause.id == rules.honours_retry_after {
-                        "not judged: the stub answers no 429, so no client had to wait"
-                    } else if clause.id == rules.well_formed_signature {
-                        "not judged: no AK/SK request came"
-                    } else {
-                        "not judged: no request of the operation came"
-                    };
-                    (Grade::Skip, vec![why.to_owned()])
-                };
-                ClauseResult {
-                    id: clause.id.clone(),
-                    level: clause.level,
-                    statement: clause.statement.clone(),
-                    grade,
-                    evidence,
-                    scenarios: Vec::new(),
-                    judged_scenarios: 0,
-                    intermittent: false,
-                }
-            })
-            .collect();
-        Report::of(target, clauses).strict(true)
+        Report::of(target, client_results(spec, summary, "the stub")).strict(true)
     }
+
+    /// A proxy's run: the server's clauses graded from the exchanges that judged them
+    /// (`strict` as for `check`), then the client clauses as `of_clients` grades them; a
+    /// server clause no exchange judged is SKIP, saying why. `fault` says why the upstream
+    /// answered nothing, if it did not; `knows_upstream`, whether the proxy knew what the
+    /// upstream knows (its reason for a SKIP).
+    pub fn of_proxy(
+        spec: &Spec,
+        target: &str,
+        server: &BTreeMap<String, Tally>,
+        clients: &ClientSummary,
+        strict: bool,
+        fault: Option<String>,
+        knows_upstream: bool,
+    ) -> Report {
+        let rules = &spec.rules;
+        let by_effect: Vec<&String> = [&rules.refusal_leaves_task, &rules.acceptance_acts]
+            .into_iter()
+            .chain(
+                spec.expectations
+                    .iter()
+                    .filter_map(|e| e.never_acts.as_ref()),
+            )
+            .collect();
+        let results = graded(&spec.clauses, server, |clause| {
+            if by_effect.contains(&&clause.id) {
+                "not judged: the proxy sees what the server answered, not what it did to a task (`check` judges it with a failed task)"
+            } else if knows_upstream {
+                "not judged: no exchange through the proxy gave occasion to"
+            } else {
+                "not judged: no exchange settled it (judged only where every reading of a request agrees; --stub-fixtures tells what a stub upstream knows)"
+            }
+        });
+        let mut report = Report::of(target, results)
+            .strict(strict)
+            .with_target_fault(fault);
+        report
+            .clauses
+            .extend(client_results(spec, clients, "the upstream"));
+        report
+    }
+}
+
+/// Each client clause graded from what the clients did (FAIL when broken at all: strict).
+fn client_results(spec: &Spec, summary: &ClientSummary, server: &str) -> Vec<ClauseResult> {
+    let rules = &spec.client_rules;
+    graded(&spec.client_clauses, &summary.clauses, |clause| {
+        if clause.id == rules.honours_retry_after {
+            if server == "the stub" {
+                "not judged: the stub answers no 429, so no client had to wait"
+            } else {
+                "not judged: no 429 came, so no client had to wait"
+            }
+        } else if clause.id == rules.well_formed_signature {
+            "not judged: no AK/SK request came"
+        } else {
+            "not judged: no request of the operation came"
+        }
+    })
+}
+
+/// Each of `clauses` graded from its tally: FAIL when violated, PASS when judged, otherwise
+/// SKIP with `not_judged`'s reason.
+fn graded(
+    clauses: &[Clause],
+    tallies: &BTreeMap<String, Tally>,
+    not_judged: impl Fn(&Clause) -> &'static str,
+) -> Vec<ClauseResult> {
+    clauses
+        .iter()
+        .map(|clause| {
+            let tally = tallies.get(&clause.id).cloned().unwrap_or_default();
+            let (grade, evidence) = if tally.violated > 0 {
+                let mut shown = vec![format!(
+                    "violated in {} of the {} judged",
+                    tally.violated, tally.judged
+                )];
+                shown.extend(tally.examples.iter().map(|e| shorten(e).to_owned()));
+                (Grade::Fail, shown)
+            } else if tally.judged > 0 {
+                (Grade::Pass, Vec::new())
+            } else {
+                (Grade::Skip, vec![not_judged(clause).to_owned()])
+            };
+            ClauseResult {
+                id: clause.id.clone(),
+                level: clause.level,
+                statement: clause.statement.clone(),
+                grade,
+                evidence,
+                scenarios: Vec::new(),
+                judged_scenarios: 0,
+                intermittent: false,
+            }
+        })
+        .collect()
 }
 
 /// What an answer showed: its status and error code.

@@ -246,6 +246,27 @@ pub enum Rejection {
     Mismatch,
 }
 
+/// What is wrong with a received request's signature as such, whoever's key it names: no
+/// `Authorization` of the vendor's form (`Malformed`), an `X-Sdk-Date` missing or malformed
+/// (`BadDate`) or more than 15 minutes from `now` (`StaleDate`). What `verify` checks before
+/// the key is looked at, and the date it checks with the key: an observer without the secret
+/// key (the proxy) judges the form alone.
+pub fn form_fault(headers: &[(String, String)], now: time::OffsetDateTime) -> Option<Rejection> {
+    let Some(authorization) = header(headers, "authorization") else {
+        return Some(Rejection::Malformed);
+    };
+    let field = |name: &str| authorization_field(authorization, name);
+    if field("Access").is_none() || field("SignedHeaders").is_none() || field("Signature").is_none()
+    {
+        return Some(Rejection::Malformed);
+    }
+    match header(headers, "x-sdk-date").and_then(parse_sdk_date) {
+        None => Some(Rejection::BadDate),
+        Some(date) if (now - date).abs() > MAX_CLOCK_SKEW => Some(Rejection::StaleDate),
+        Some(_) => None,
+    }
+}
+
 /// Verifies a received request's signature. `headers` are as received; `sk_for` finds the
 /// secret key of an access key.
 pub fn verify(

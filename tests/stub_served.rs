@@ -3,20 +3,19 @@
 //! a client that re-sends a refused request unchanged, and stopping cleanly on SIGTERM or
 //! Ctrl-C (SIGINT) with a summary.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
+use std::time::Duration;
 
-use css_conformance::secret::Secret;
-use css_conformance::signing::{self, Unsigned};
+use css_conformance::signing;
 
 mod common {
     pub mod sdk_vectors;
+    pub mod served;
 }
 
 use common::sdk_vectors::{self, Case};
+use common::served::{sdk_request, send, signed_with, spawn, stop};
 
 /// The SDK's request for `retry_mode=abort`, from the vendor SDK's vectors.
 fn sdk_client_like_abort() -> Case {
@@ -32,116 +31,19 @@ fn serve(fixtures: &str, name: &str) -> (Child, String) {
 fn serve_with(fixtures: &str, name: &str, more: &[&std::ffi::OsStr]) -> (Child, String) {
     let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.yaml"));
     std::fs::write(&file, fixtures).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
-        .args([
-            "stub",
-            "--listen",
-            "127.0.0.1:0",
-            "--serve-for",
-            "60",
-            "--fixtures",
-        ])
-        .arg(&file)
-        .args(more)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut url)
-        .unwrap();
-    let host = url
-        .trim()
-        .strip_prefix("http://")
-        .expect("the stub prints its URL first")
-        .to_owned();
-    (child, host)
-}
-
-/// Sends one HTTP/1.1 request as written and returns the status.
-fn send(host: &str, head: &str) -> u16 {
-    let mut stream = TcpStream::connect(host).unwrap();
-    stream
-        .write_all(format!("{head}Content-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
-}
-
-/// The SDK's request, signed now (the stub checks X-Sdk-Date) for `host`.
-fn sdk_request(case: &Case, host: &str, query: &[(String, String)]) -> String {
-    signed(case, host, &case.resource_path, query, &case.sk, "")
-}
-
-/// The SDK's request on `path` and `query`, signed now with `sk`, with `extra` header lines
-/// first.
-fn signed(
-    case: &Case,
-    host: &str,
-    path: &str,
-    query: &[(String, String)],
-    sk: &str,
-    extra: &str,
-) -> String {
-    let mut headers = sdk_vectors::headers(&case.headers);
-    for (k, v) in &mut headers {
-        if k == "X-Sdk-Date" {
-            *v = signing::sdk_date(time::OffsetDateTime::now_utc());
-        }
-    }
-    let signed = signing::sign(
-        &Unsigned {
-            method: &case.method,
-            host,
-            path,
-            query,
-            headers: &headers,
-            body: b"",
-        },
-        &Secret::new(&case.ak),
-        &Secret::new(sk),
-    );
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\n{extra}",
-        case.method, signed.request_target
-    );
-    for (k, v) in &signed.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head
-}
-
-/// Stops the stub with `signal` and returns its exit code and stderr.
-fn stop(mut child: Child, signal: libc::c_int) -> (Option<i32>, String) {
-    // SAFETY: signalling a child process this test started and has not reaped.
-    unsafe {
-        libc::kill(child.id() as i32, signal);
-    }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the stub did not stop on signal {signal}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status.code(), stderr)
+    let mut args: Vec<&std::ffi::OsStr> = [
+        "stub",
+        "--listen",
+        "127.0.0.1:0",
+        "--serve-for",
+        "60",
+        "--fixtures",
+    ]
+    .map(std::ffi::OsStr::new)
+    .to_vec();
+    args.push(file.as_os_str());
+    args.extend_from_slice(more);
+    spawn(&args)
 }
 
 #[test]
@@ -310,11 +212,6 @@ fn a_bad_fixtures_file_is_exit_2_naming_file_line_and_key() {
         assert!(stderr.contains(expected), "{name}: {stderr}");
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     }
-}
-
-/// The SDK's request on `path`, signed now with `sk`, with `extra` header lines first.
-fn signed_with(case: &Case, host: &str, path: &str, sk: &str, extra: &str) -> String {
-    signed(case, host, path, &[], sk, extra)
 }
 
 /// "Unchanged" is the request with the credentials as the stub judged them: a corrected SK

@@ -5,6 +5,7 @@
 mod bench;
 mod check;
 mod fuzz;
+mod proxy;
 mod replay;
 mod spec;
 mod stub;
@@ -76,6 +77,19 @@ pub enum Command {
     /// Example: css-conformance stub --serve-for 60
     #[command(verbatim_doc_comment)]
     Stub(StubArgs),
+    /// Send a client's traffic on to an endpoint or a stub unchanged, and judge both sides.
+    ///
+    /// The server's answers are judged by the spec's clauses (only what holds under every
+    /// reading of a request, unless --stub-fixtures says what the upstream knows), the
+    /// client's requests by its client clauses. Prints the base URL on the first line; on
+    /// stop (Ctrl-C, SIGTERM, --serve-for) the verdict, and the reports with --report-dir.
+    /// Exit 0, 1 (a clause failed, either side), 3 (the upstream answered nothing).
+    ///
+    /// Examples:
+    ///   css-conformance proxy --upstream http://127.0.0.1:8080 --stub-fixtures builtin
+    ///   css-conformance proxy --upstream https://css.eu-de.otc.t-systems.com --listen 127.0.0.1:8081
+    #[command(verbatim_doc_comment)]
+    Proxy(ProxyArgs),
     /// Check the contract (spec/) or export it.
     #[command(subcommand)]
     Spec(SpecCommand),
@@ -360,6 +374,45 @@ pub struct StubArgs {
     pub idle_timeout: u64,
 }
 
+#[derive(clap::Args)]
+pub struct ProxyArgs {
+    /// Where to send what comes: http(s)://host[:port], no path (each request keeps its own).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Listen here, e.g. 127.0.0.1:8081 (default: a free loopback port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// The upstream is a css-conformance stub serving these fixtures (the stub's --fixtures
+    /// file, or `builtin`): the proxy then knows its project, cluster, tasks and credentials,
+    /// and judges as much as the stub could.
+    #[arg(long, value_name = "FILE|builtin")]
+    pub stub_fixtures: Option<PathBuf>,
+    /// Trust these PEM certificates too, for an https upstream.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Stop after this many seconds (default: serve until Ctrl-C or SIGTERM).
+    #[arg(long, value_name = "SECONDS")]
+    pub serve_for: Option<u64>,
+    /// On stop, write the verdict here as junit.xml, report.json, report.md and report.html.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// The server's SHOULD and EXTENDED failures count too (the client's always do).
+    #[arg(long)]
+    pub strict: bool,
+    /// Client connections served at once; more wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+    /// Seconds a client's request head or body may take, or its connection stay idle.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout: u64,
+    /// Seconds the upstream may take to answer a request (then the client gets 504).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub upstream_timeout: u64,
+}
+
 /// `--auth`: the library's `AuthMethod`, named for the command line.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthArg(pub AuthMethod);
@@ -626,6 +679,7 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Fuzz(args) => fuzz::run(args).await,
         Command::Replay(args) => replay::run(args).await,
         Command::Stub(args) => stub::run(args).await,
+        Command::Proxy(args) => proxy::run(args).await,
         Command::Spec(SpecCommand::Lint(source)) => spec::lint(&source),
         Command::Spec(SpecCommand::Openapi { source, output }) => {
             spec::openapi(&source, output.as_deref())

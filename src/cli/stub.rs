@@ -66,14 +66,26 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     eprintln!("css-conformance stub: stopped ({stopped_by}): {summary}");
     // The client verdict: the spec's client clauses, graded from what the clients did.
     let report = Report::of_clients(&spec, &format!("clients of the stub at {url}"), &summary);
+    show_verdict(&report, args.report_dir.as_deref(), started, "stub")?;
+    Ok(report.exit_code())
+}
+
+/// Prints a served run's verdict (stub or proxy) on stderr and, with a report directory,
+/// writes it there as junit.xml, report.json, report.md and report.html.
+pub fn show_verdict(
+    report: &Report,
+    dir: Option<&std::path::Path>,
+    started: (time::OffsetDateTime, std::time::Instant),
+    command: &str,
+) -> anyhow::Result<()> {
     let console = writer::Console {
         quiet: false,
         colors: console::colors_enabled_stderr(),
     };
-    eprint!("{}", console.clauses(&report));
-    if let Some(dir) = &args.report_dir {
+    eprint!("{}", console.clauses(report));
+    if let Some(dir) = dir {
         let document = Document::new(
-            &report,
+            report,
             serde_json::json!({}),
             None,
             started.0,
@@ -84,9 +96,9 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         std::fs::write(&junit, writer::JUnit.render(&document))
             .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", junit.display()))?;
         eprintln!(
-            "css-conformance stub: client verdict in {}/{{junit.xml,report.json,report.md,report.html}}",
+            "css-conformance {command}: verdict in {}/{{junit.xml,report.json,report.md,report.html}}",
             dir.display()
         );
     }
-    Ok(report.exit_code())
+    Ok(())
 }

@@ -203,34 +203,9 @@ impl Responder {
         *self.tasks.lock().unwrap_or_else(|e| e.into_inner()) = Tasks::new(&self.fixtures);
     }
 
-    /// What is wrong with an AK/SK request's signature as such, if anything: no signature of
-    /// the vendor's form, or an X-Sdk-Date missing, malformed or too far from now (a wrong or
-    /// unknown key is the credentials', not the signature's form).
-    pub fn signature_fault(&self, req: &Incoming<'_>) -> Option<&'static str> {
-        if !req
-            .headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        {
-            return None;
-        }
-        let uri = path_and_query(req.target);
-        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-        match self.verify(req, path, query) {
-            Err(signing::Rejection::Malformed) => {
-                Some("no Authorization of the SDK-HMAC-SHA256 form")
-            }
-            Err(signing::Rejection::BadDate) => Some("X-Sdk-Date missing or malformed"),
-            Err(signing::Rejection::StaleDate) => Some("X-Sdk-Date more than 15 minutes from now"),
-            _ => None,
-        }
-    }
-
     /// Whether `req` presents credentials the stub accepts.
     pub fn authenticates(&self, req: &Incoming<'_>) -> bool {
-        let uri = path_and_query(req.target);
-        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-        self.presented(req, path, query) == Identity::Valid
+        self.credentials.judge(req) == Identity::Valid
     }
 
     /// How many requests of the operation so far named one of the stub's tasks as action_id.
@@ -247,37 +222,20 @@ impl Responder {
     /// not this operation's path, the gateway answered, or a deviation failed before
     /// classifying it).
     pub fn answer(&self, req: &Incoming<'_>) -> (Answer, Option<Kind>) {
-        let uri = path_and_query(req.target);
-        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let (path, query) = classify::split_target(req.target);
         if let Some(answer) = self.read(req, path, query) {
             return (answer, None);
         }
-        let Some(ids) = self.route(path) else {
+        let Some(mut parts) = Parts::of_wire(&self.spec, req.method, req.target, Identity::Valid)
+        else {
             return (Answer::plain(404, "no such resource"), None);
         };
         // The gateway does not route a path with an empty segment to the operation.
-        if ids.iter().any(|v| v.is_empty())
+        if parts.has_empty_segment()
             && let Some(status) = self.spec.gateway_statuses_for_empty_segments.first()
         {
             return (Answer::plain(*status, "no route"), None);
         }
-        let retry_name = self.spec.retry_mode().name.as_str();
-        let mut retry_mode = Vec::new();
-        let mut extra_query = false;
-        for (name, value) in query_pairs(query) {
-            if name == retry_name {
-                retry_mode.push(value);
-            } else {
-                extra_query = true;
-            }
-        }
-        let mut parts = Parts {
-            method: Cow::Borrowed(req.method),
-            ids,
-            retry_mode,
-            extra_query,
-            identity: Identity::Valid,
-        };
         let names_a_task = self
             .tasks
             .lock()
@@ -294,7 +252,7 @@ impl Responder {
             if names_a_task {
                 self.on_tasks.fetch_add(1, Ordering::SeqCst);
             }
-            parts.identity = self.presented(req, path, query);
+            parts.identity = self.credentials.judge(req);
             if let Some(status) = self.deviation.and_then(|d| d.fails_first(&parts.ids, path)) {
                 return (Answer::plain(status, "internal server error"), None);
             }
@@ -357,7 +315,7 @@ impl Responder {
             answer.allow = answer.allow.map(|_| api.method.clone());
             return Some(answer);
         }
-        match self.presented(req, path, query) {
+        match self.credentials.judge(req) {
             Identity::Nothing => return Some(error(Kind::MissingCredentials)),
             Identity::Invalid => return Some(error(Kind::InvalidCredentials)),
             Identity::Valid => {}
@@ -370,7 +328,7 @@ impl Responder {
             return Some(error(Kind::UnknownCluster));
         }
         let number = |name: &str, default: usize| {
-            query_pairs(query)
+            classify::query_pairs(query)
                 .find(|(n, _)| n == name)
                 .and_then(|(_, v)| v.parse::<usize>().ok())
                 .unwrap_or(default)
@@ -396,77 +354,6 @@ impl Responder {
             (api.list_field.as_str()): listed,
         });
         Some(Answer::json(200, body.to_string()))
-    }
-
-    /// The credentials a request presents: a token, or an AK/SK signature checked as the
-    /// vendor's gateway does (including `X-Sdk-Date` within 15 minutes).
-    fn presented(&self, req: &Incoming<'_>, path: &str, query: &str) -> Identity {
-        let headers: Vec<(String, String)> = req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect();
-        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-        if header("authorization").is_some() {
-            return match self.verify(req, path, query) {
-                Ok(()) => Identity::Valid,
-                Err(_) => Identity::Invalid,
-            };
-        }
-        match header(&TOKEN_HEADER.to_ascii_lowercase()) {
-            None => Identity::Nothing,
-            Some(t) if *t == self.credentials.token => Identity::Valid,
-            Some(_) => Identity::Invalid,
-        }
-    }
-
-    /// Verifies an AK/SK request's signature as the vendor's gateway does (`X-Sdk-Date`
-    /// within 15 minutes included).
-    fn verify(
-        &self,
-        req: &Incoming<'_>,
-        path: &str,
-        query: &str,
-    ) -> Result<(), signing::Rejection> {
-        let headers: Vec<(String, String)> = req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect();
-        let host = headers
-            .iter()
-            .find(|(k, _)| k == "host")
-            .map_or("", |(_, v)| v.as_str());
-        let pairs: Vec<(String, String)> = query_pairs(query)
-            .map(|(n, v)| (n.into_owned(), v.into_owned()))
-            .collect();
-        let unsigned = signing::Unsigned {
-            method: req.method,
-            host,
-            path,
-            query: &pairs,
-            headers: &headers,
-            body: req.body,
-        };
-        let c = &self.credentials;
-        let sk = |ak: &str| (ak == c.access_key).then(|| c.secret_key.clone());
-        signing::verify(&unsigned, time::OffsetDateTime::now_utc(), sk)
-    }
-
-    /// The decoded path parameters if `path` is this operation's path.
-    fn route<'p>(&self, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
-        let template = self.spec.operation.path.split('/');
-        let mut actual = path.split('/');
-        let mut ids: [Cow<'p, str>; 3] = Default::default();
-        for t in template {
-            let a = actual.next()?;
-            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) => ids[IdParam::from_name(name)? as usize] = classify::decode(a),
-                None if t == a => {}
-                None => return None,
-            }
-        }
-        actual.next().is_none().then_some(ids)
     }
 
     /// The spec's answer for a `kind` request, as this stub's deviation distorts it; a 405
@@ -502,18 +389,79 @@ impl Responder {
     }
 }
 
-/// The decoded name=value pairs of a query.
-fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (classify::decode(name), classify::decode(value))
-    })
+/// What is wrong with an AK/SK request's signature as such, if anything: no signature of the
+/// vendor's form, or an X-Sdk-Date missing, malformed or too far from now (a wrong or unknown
+/// key is the credentials', not the signature's form). None for a request without
+/// `Authorization`.
+pub fn signature_fault(req: &Incoming<'_>) -> Option<&'static str> {
+    if !req
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        return None;
+    }
+    match signing::form_fault(req.headers, time::OffsetDateTime::now_utc())? {
+        signing::Rejection::Malformed => Some("no Authorization of the SDK-HMAC-SHA256 form"),
+        signing::Rejection::BadDate => Some("X-Sdk-Date missing or malformed"),
+        _ => Some("X-Sdk-Date more than 15 minutes from now"),
+    }
 }
 
-/// The path and query of a request target, which may come in absolute form.
-pub fn path_and_query(uri: &str) -> &str {
-    match uri.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
-        None => uri,
+impl Credentials {
+    /// The credentials a request presents: a token, or an AK/SK signature checked as the
+    /// vendor's gateway does (including `X-Sdk-Date` within 15 minutes).
+    pub fn judge(&self, req: &Incoming<'_>) -> Identity {
+        let (path, query) = classify::split_target(req.target);
+        let headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        if header("authorization").is_some() {
+            return match self.verify(req, path, query) {
+                Ok(()) => Identity::Valid,
+                Err(_) => Identity::Invalid,
+            };
+        }
+        match header(&TOKEN_HEADER.to_ascii_lowercase()) {
+            None => Identity::Nothing,
+            Some(t) if *t == self.token => Identity::Valid,
+            Some(_) => Identity::Invalid,
+        }
+    }
+
+    /// Verifies an AK/SK request's signature as the vendor's gateway does (`X-Sdk-Date`
+    /// within 15 minutes included).
+    fn verify(
+        &self,
+        req: &Incoming<'_>,
+        path: &str,
+        query: &str,
+    ) -> Result<(), signing::Rejection> {
+        let headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let host = headers
+            .iter()
+            .find(|(k, _)| k == "host")
+            .map_or("", |(_, v)| v.as_str());
+        let pairs: Vec<(String, String)> = classify::query_pairs(query)
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        let unsigned = signing::Unsigned {
+            method: req.method,
+            host,
+            path,
+            query: &pairs,
+            headers: &headers,
+            body: req.body,
+        };
+        let c = self;
+        let sk = |ak: &str| (ak == c.access_key).then(|| c.secret_key.clone());
+        signing::verify(&unsigned, time::OffsetDateTime::now_utc(), sk)
     }
 }

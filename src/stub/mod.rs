@@ -21,13 +21,14 @@ use crate::fixtures::Fixtures;
 use crate::secret::Secret;
 use crate::spec::Spec;
 
-pub use answer::{Answer, Incoming, Responder};
+pub use crate::listen::Limits;
+pub use answer::{Answer, Incoming, Responder, signature_fault};
 pub use deviation::Deviation;
 pub use fixtures_file::load_fixtures;
-pub use serve::{Limits, RESET_PATH, Served};
+pub use serve::{RESET_PATH, Served};
 pub use server::stopped;
 pub use standalone::Standalone;
-pub use watch::{ClientSummary, ClientTally, Watch};
+pub use watch::{ClientSummary, Seen, Tally, Watch};
 
 /// The token the built-in stub accepts; it guards nothing, so it may be printed.
 pub const STUB_TOKEN: &str = "css-conformance-stub-token";
@@ -95,13 +96,12 @@ impl State {
 
     fn observe(&self, incoming: &Incoming<'_>, status: u16, kind: Option<crate::spec::Kind>) {
         if let Some(watch) = &self.watch {
-            let fault = self.responder.signature_fault(incoming);
+            let seen = Seen::by_stub(kind, answer::signature_fault(incoming));
             watch.lock().unwrap_or_else(|e| e.into_inner()).observe(
                 self.responder.spec(),
                 incoming,
                 status,
-                kind,
-                fault,
+                &seen,
             );
         }
     }

@@ -7,48 +7,17 @@
 //! client that sends its request and half-closes still gets its answer. Nothing of a request
 //! but its method, path and query is ever logged.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming as Body;
-use hyper::header::{ALLOW, CONNECTION, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 
 use super::{Answer, ClientSummary, Incoming, State};
-
-/// What a client of the served stub can take, at most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Connections served at once; more wait in the listen backlog until one closes.
-    pub max_connections: usize,
-    /// The longest a request head may take to arrive, and a connection may stay idle
-    /// between requests.
-    pub header_timeout: Duration,
-    /// The largest request head (request line and headers; the scenarios send IDs of
-    /// 10,000 characters).
-    pub max_head_bytes: usize,
-    /// The largest body read (the operation takes none); a larger one gets 413.
-    pub max_body_bytes: usize,
-    /// The longest a body may take to arrive; a slower one gets 408.
-    pub body_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_connections: 512,
-            header_timeout: Duration::from_secs(10),
-            max_head_bytes: 64 * 1024,
-            max_body_bytes: 64 * 1024,
-            body_timeout: Duration::from_secs(10),
-        }
-    }
-}
+use crate::listen::{self, Limits};
 
 /// The stub served on an address of its own until dropped.
 pub struct Served {
@@ -91,37 +60,16 @@ impl Drop for Served {
     }
 }
 
-/// Accepts connections, at most `limits.max_connections` served at once.
+/// Serves every connection with the stub's answers.
 async fn accept(listener: tokio::net::TcpListener, state: Arc<State>, limits: Limits) {
-    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    loop {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            return;
-        };
-        let Ok((stream, _)) = listener.accept().await else {
-            // Out of file descriptors, say: wait rather than spin.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
+    listen::accept(listener, limits, false, move || {
         let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let state = Arc::clone(&state);
-                async move { Ok::<_, Infallible>(handle(&state, limits, req).await) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .max_buf_size(limits.max_head_bytes.max(8192))
-                .half_close(true)
-                .serve_connection(TokioIo::new(stream), service);
-            // A connection's end, however it came (timeout, reset, malformed), is the
-            // client's business: nothing to report.
-            let _ = connection.await;
-            drop(permit);
-        });
-    }
+        move |req| {
+            let state = Arc::clone(&state);
+            async move { handle(&state, limits, req).await }
+        }
+    })
+    .await;
 }
 
 /// Answers one request: its body read within the limits, then the responder's answer.
@@ -137,13 +85,12 @@ async fn handle(state: &State, limits: Limits, req: Request<Body>) -> Response<F
         })
         .collect();
     let method = parts.method.as_str();
-    let limited = Limited::new(body, limits.max_body_bytes);
-    let body = match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        // Too large, or a body that broke off: refused, and the connection closed so that
-        // what is left of it is never read.
-        Ok(Err(_)) => return refused(state, method, target, StatusCode::PAYLOAD_TOO_LARGE),
-        Err(_) => return refused(state, method, target, StatusCode::REQUEST_TIMEOUT),
+    let body = match listen::read_body(body, limits).await {
+        Ok(body) => body,
+        Err(status) => {
+            state.observe_refused(method, target, status.as_u16());
+            return listen::refused(status);
+        }
     };
     let incoming = Incoming {
         method,
@@ -177,18 +124,6 @@ fn reset(state: &State, incoming: &Incoming<'_>) -> Response<Full<Bytes>> {
             .headers_mut()
             .insert(ALLOW, HeaderValue::from_static("POST"));
     }
-    response
-}
-
-/// A request refused for a limit: `status`, the connection closed after it.
-fn refused(state: &State, method: &str, target: &str, status: StatusCode) -> Response<Full<Bytes>> {
-    state.observe_refused(method, target, status.as_u16());
-    let reason = status.canonical_reason().unwrap_or("refused");
-    let mut response = Response::new(Full::new(Bytes::from(reason)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    headers.insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

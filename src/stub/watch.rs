@@ -16,7 +16,47 @@ use crate::signing;
 use crate::spec::{Kind, Spec};
 use crate::text::shorten;
 
-use super::answer::{Incoming, path_and_query};
+use super::answer::Incoming;
+use crate::classify::{self, Identity, Parts, path_and_query};
+
+/// What the server made of a request, as far as the watcher knows it: the stub knows all,
+/// the proxy in front of a server may not.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen<'a> {
+    /// The kind the server took it for, when known.
+    pub kind: Option<Kind>,
+    /// Whether it is a request of the operation (its path, its method).
+    pub operation: bool,
+    /// The credentials as the server judged them, when known.
+    pub credentials: Option<Identity>,
+    /// What is wrong with its signature as such (`answer::signature_fault`).
+    pub signature_fault: Option<&'a str>,
+}
+
+impl<'a> Seen<'a> {
+    /// What the stub made of a request it took for `kind` (none: not the operation's path,
+    /// or answered before it was classified).
+    pub fn by_stub(kind: Option<Kind>, signature_fault: Option<&'a str>) -> Seen<'a> {
+        Seen {
+            kind,
+            operation: kind.is_some_and(|k| k != Kind::OtherMethod),
+            credentials: Some(match kind {
+                Some(Kind::MissingCredentials) => Identity::Nothing,
+                Some(Kind::InvalidCredentials) => Identity::Invalid,
+                _ => Identity::Valid,
+            }),
+            signature_fault,
+        }
+    }
+
+    fn verdict(&self) -> String {
+        match self.kind {
+            Some(kind) => kind.to_string(),
+            None if self.operation => "not classified: more than one reading".to_owned(),
+            None => "not classified".to_owned(),
+        }
+    }
+}
 
 /// What the stub's clients did, and the refusals they must not repeat.
 #[derive(Debug, Default)]
@@ -43,12 +83,12 @@ pub struct ClientSummary {
     /// Requests (any method) that named one of the stub's tasks.
     pub on_tasks: u64,
     /// Each client clause: the requests that gave occasion to judge it, and its violations.
-    pub clauses: BTreeMap<String, ClientTally>,
+    pub clauses: BTreeMap<String, Tally>,
 }
 
-/// One client clause, over the requests seen.
+/// One clause, over the requests (or exchanges) seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientTally {
+pub struct Tally {
     /// Requests it applied to.
     pub judged: u64,
     pub violated: u64,
@@ -59,12 +99,21 @@ pub struct ClientTally {
 impl ClientSummary {
     /// Counts one request against `clause`; `violation` says how it broke it, if it did.
     fn judge(&mut self, clause: &str, violation: Option<String>) {
-        let tally = self.clauses.entry(clause.to_owned()).or_default();
-        tally.judged += 1;
+        self.clauses
+            .entry(clause.to_owned())
+            .or_default()
+            .count(violation);
+    }
+}
+
+impl Tally {
+    /// Counts one occasion to judge the clause; `violation` says how it was broken, if it was.
+    pub fn count(&mut self, violation: Option<String>) {
+        self.judged += 1;
         if let Some(what) = violation {
-            tally.violated += 1;
-            if tally.examples.len() < 10 {
-                tally.examples.push(what);
+            self.violated += 1;
+            if self.examples.len() < 10 {
+                self.examples.push(what);
             }
         }
     }
@@ -124,28 +173,29 @@ impl Watch {
         self.refused.len() + self.older.len()
     }
 
-    /// Logs the request with the stub's verdict and checks it against the client's duties.
-    /// `signature_fault` says what is wrong with an AK/SK request's signature as such (not its
-    /// key): malformed, or a date too far from now.
-    pub fn observe(
-        &mut self,
-        spec: &Spec,
-        req: &Incoming<'_>,
-        status: u16,
-        kind: Option<Kind>,
-        signature_fault: Option<&str>,
-    ) {
+    /// Logs the request with the verdict on it and checks it against the client's duties.
+    pub fn observe(&mut self, spec: &Spec, req: &Incoming<'_>, status: u16, seen: &Seen<'_>) {
         let uri = path_and_query(req.target);
         let shown = shorten(uri);
-        let verdict = kind.map_or_else(|| "not classified".to_owned(), |k| k.to_string());
-        // The credentials as the stub judged them.
-        let judged = match kind {
-            Some(Kind::MissingCredentials) => "none",
-            Some(Kind::InvalidCredentials) => "invalid",
-            _ => "valid",
+        let verdict = seen.verdict();
+        // The credentials as the server judged them; not known, only the very same
+        // credentials (a byte-identical signature) are the same.
+        let judged = match seen.credentials {
+            Some(Identity::Nothing) => "none",
+            Some(Identity::Invalid) => "invalid",
+            Some(Identity::Valid) => "valid",
+            None => "unknown",
         };
+        let exact = seen.credentials.is_none();
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (req.method, uri, req.body, identity(req.headers), judged).hash(&mut h);
+        (
+            req.method,
+            uri,
+            req.body,
+            identity(req.headers, exact),
+            judged,
+        )
+            .hash(&mut h);
         let fingerprint = h.finish();
         let earlier = self
             .refused
@@ -163,8 +213,9 @@ impl Watch {
         tracing::info!("{} {shown} -> {status} ({verdict})", req.method);
         let rules = &spec.client_rules;
         // Requests of the operation (another method, or another path, is not its client).
-        if kind.is_some_and(|k| k != Kind::OtherMethod) {
-            let bad_mode = matches!(kind, Some(Kind::InvalidRetryMode | Kind::RepeatedRetryMode));
+        if seen.operation {
+            let bad_mode = Parts::of_wire(spec, req.method, req.target, Identity::Valid)
+                .is_some_and(|p| classify::retry_mode_fault(spec, &p.retry_mode).is_some());
             summary.judge(
                 &rules.retry_mode_allowed,
                 bad_mode
@@ -181,7 +232,8 @@ impl Watch {
             {
                 summary.judge(
                     &rules.well_formed_signature,
-                    signature_fault.map(|f| format!("{} {shown}: {f}", req.method)),
+                    seen.signature_fault
+                        .map(|f| format!("{} {shown}: {f}", req.method)),
                 );
             }
         }
@@ -202,9 +254,9 @@ impl Watch {
 }
 
 /// Who a request says it is: the access key of its signature, or else its token (not the
-/// date or signature, which change every time a request is signed). The same header the stub
-/// verifies: `Authorization` first, whatever order the headers came in.
-fn identity(headers: &[(String, String)]) -> Option<String> {
+/// date or signature, which change every time a request is signed, unless `exact`). The same
+/// header the stub verifies: `Authorization` first, whatever order the headers came in.
+fn identity(headers: &[(String, String)], exact: bool) -> Option<String> {
     let header = |name: &str| {
         headers
             .iter()
@@ -212,6 +264,9 @@ fn identity(headers: &[(String, String)]) -> Option<String> {
             .map(|(_, v)| v.as_str())
     };
     if let Some(v) = header("authorization") {
+        if exact {
+            return Some(format!("signature {v}"));
+        }
         let access = signing::authorization_field(v, "Access");
         return Some(format!("ak {}", access.unwrap_or(v)));
     }
@@ -230,7 +285,12 @@ mod tests {
             headers: &[],
             body: b"",
         };
-        watch.observe(spec, &incoming, 400, Some(Kind::UnknownTask), None);
+        watch.observe(
+            spec,
+            &incoming,
+            400,
+            &Seen::by_stub(Some(Kind::UnknownTask), None),
+        );
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! `css-conformance proxy`: a client's traffic sent on to an upstream unchanged, both sides
+//! judged, the verdict on stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use css_conformance::fixtures::Fixtures;
+use css_conformance::proxy::{Options, Proxy, Upstream};
+use css_conformance::report::Report;
+use css_conformance::spec::Spec;
+use css_conformance::stub::{self, load_fixtures, stub_credentials};
+
+use super::ProxyArgs;
+use super::stub::show_verdict;
+
+pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
+    let spec = Arc::new(Spec::embedded());
+    let ca_bundle = match &args.ca_bundle {
+        Some(file) => Some(
+            std::fs::read(file)
+                .map_err(|e| anyhow::anyhow!("--ca-bundle {}: {e}", file.display()))?,
+        ),
+        None => None,
+    };
+    let upstream = Upstream::new(&args.upstream, ca_bundle.as_deref())
+        .map_err(|e| anyhow::anyhow!("--upstream: {e}"))?;
+    let knows = match args.stub_fixtures.as_deref() {
+        None => None,
+        Some(file) if file.as_os_str() == "builtin" => {
+            Some((Fixtures::builtin(), stub_credentials()))
+        }
+        Some(file) => Some(load_fixtures(
+            file,
+            &spec,
+            Fixtures::builtin(),
+            stub_credentials(),
+        )?),
+    };
+    let addr = args
+        .listen
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let options = Options {
+        upstream,
+        limits: stub::Limits {
+            max_connections: args.max_connections as usize,
+            header_timeout: Duration::from_secs(args.idle_timeout),
+            body_timeout: Duration::from_secs(args.idle_timeout),
+            ..stub::Limits::default()
+        },
+        upstream_timeout: Duration::from_secs(args.upstream_timeout),
+        knows,
+    };
+    let upstream = options.upstream.url.clone();
+    let knowing = if options.knows.is_some() {
+        "judging as one who knows the stub's fixtures and credentials"
+    } else {
+        "judging only what holds under every reading of a request"
+    };
+    let proxy = Proxy::start(Arc::clone(&spec), options, addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
+    let url = proxy.url().to_owned();
+    println!("{url}");
+    eprintln!(
+        "css-conformance proxy: {url} -> {upstream}, {knowing}; each exchange is logged with its verdict; stop with Ctrl-C"
+    );
+    let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
+    let stopped_by = stub::stopped(args.serve_for.map(Duration::from_secs)).await;
+    let summary = proxy.summary();
+    drop(proxy);
+    let answered = summary.requests - summary.unanswered;
+    eprintln!(
+        "css-conformance proxy: stopped ({stopped_by}): {} request(s), {answered} answered by the upstream, {} of the operation judged under more than one reading, {} re-sent unchanged after a 400 or 403",
+        summary.requests, summary.ambiguous, summary.clients.resent
+    );
+    // The upstream answered nothing at all: nothing of the server was judged.
+    let fault = (summary.requests > 0 && answered == 0).then(|| {
+        format!(
+            "the upstream {upstream} answered none of {} request(s); the first: {}",
+            summary.requests,
+            summary
+                .first_unanswered
+                .as_deref()
+                .unwrap_or("refused by the proxy")
+        )
+    });
+    let report = Report::of_proxy(
+        &spec,
+        &format!("{upstream} and its clients, through the proxy at {url}"),
+        &summary.server,
+        &summary.clients,
+        args.strict,
+        fault,
+        args.stub_fixtures.is_some(),
+    );
+    show_verdict(&report, args.report_dir.as_deref(), started, "proxy")?;
+    Ok(report.exit_code())
+}

@@ -1,0 +1,119 @@
+//! Serving HTTP/1.1 to clients nobody vouches for, within limits: the accept loop the served
+//! stub and the proxy share. Connections are bounded in number (the rest wait in the listen
+//! backlog), a request head in size and time, an idle keep-alive connection in time; a client
+//! that sends its request and half-closes still gets its answer. A request body is read by the
+//! handler, through `read_body`, within the same limits.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming as Body;
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+/// What a client of a server of ours can take, at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// The longest a request head may take to arrive, and a connection may stay idle
+    /// between requests.
+    pub header_timeout: Duration,
+    /// The largest request head (request line and headers; the scenarios send IDs of
+    /// 10,000 characters).
+    pub max_head_bytes: usize,
+    /// The largest body read (the operation takes none); a larger one gets 413.
+    pub max_body_bytes: usize,
+    /// The longest a body may take to arrive; a slower one gets 408.
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            max_head_bytes: 64 * 1024,
+            max_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Accepts connections on `listener`, at most `limits.max_connections` served at once, each
+/// by a handler `connection()` makes for it (so a handler may keep state per connection, as
+/// the proxy keeps its upstream connection). When `forwarding` (the proxy), the case of header
+/// names as received travels in the request's extensions, and the answer gets no `Date` of
+/// the server's own: what is sent on is what came.
+pub async fn accept<C, H, F, B>(
+    listener: tokio::net::TcpListener,
+    limits: Limits,
+    forwarding: bool,
+    connection: C,
+) where
+    C: Fn() -> H,
+    H: Fn(Request<Body>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    loop {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = Arc::new(connection());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let answer = handler(req);
+                async move { Ok::<_, Infallible>(answer.await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .max_buf_size(limits.max_head_bytes.max(8192))
+                .half_close(true)
+                .preserve_header_case(forwarding)
+                .auto_date_header(!forwarding)
+                .serve_connection(TokioIo::new(stream), service);
+            // A connection's end, however it came (timeout, reset, malformed), is the
+            // client's business: nothing to report.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+}
+
+/// A request body, read within `limits`: the bytes, or the status to refuse it with (413 too
+/// large or broken off, 408 too slow).
+pub async fn read_body(body: Body, limits: Limits) -> Result<Bytes, StatusCode> {
+    let limited = Limited::new(body, limits.max_body_bytes);
+    match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+    }
+}
+
+/// A request refused for a limit: `status` with its reason as text, the connection closed
+/// after it so that what is left of the request is never read.
+pub fn refused(status: StatusCode) -> Response<Full<Bytes>> {
+    let reason = status.canonical_reason().unwrap_or("refused");
+    let mut response = Response::new(Full::new(Bytes::from(reason)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
