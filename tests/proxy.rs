@@ -167,6 +167,52 @@ fn the_sdk_request_flow_through_the_proxy_and_a_client_that_resends_a_refusal() 
     }
 }
 
+/// A client that takes each refusal as final, through the proxy in front of the stub: the
+/// proxy finds nothing on either side, and exits 0.
+#[test]
+fn a_clean_client_through_the_proxy_in_front_of_the_stub_is_exit_0() {
+    let fixtures = tmp("proxy-clean.yaml");
+    std::fs::write(&fixtures, "token: team-token\n").unwrap();
+    let (stub, proxy, host) =
+        stub_and_proxy(&fixtures, &["--stub-fixtures", fixtures.to_str().unwrap()]);
+    let path = |task: &str, query: &str| {
+        format!(
+            "/v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/{task}/retry{query}"
+        )
+    };
+    let head = |path: String, token: &str| {
+        format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {token}\r\n")
+    };
+    let first = "bcdb711c-a7f0-4007-b8ee-9f13c05f8326";
+    let second = "bcdb711c-a7f0-4007-b8ee-000000000001";
+    assert_eq!(send(&host, &head(path(first, ""), "wrong")), 403);
+    // Corrected: a change, not a repeat.
+    assert_eq!(send(&host, &head(path(first, ""), "team-token")), 200);
+    assert_eq!(
+        send(
+            &host,
+            &head(path(second, "?retry_mode=abort"), "team-token")
+        ),
+        200
+    );
+    // Already retried: 400, taken as final.
+    assert_eq!(send(&host, &head(path(first, ""), "team-token")), 400);
+
+    let (code, stderr) = stop(proxy, libc::SIGTERM);
+    let _ = stop(stub, libc::SIGTERM);
+    assert_eq!(code, Some(0), "{stderr}");
+    for id in [
+        "RUT-QUERY-01",
+        "RUT-QUERY-02",
+        "RUT-AUTH-02",
+        "RUT-EXT-01",
+        "RUT-CLIENT-02",
+    ] {
+        assert_eq!(graded(&stderr, id), "PASS", "{id}: {stderr}");
+    }
+    assert!(!stderr.contains("team-token"), "{stderr}");
+}
+
 /// What a recording upstream got, and what it answers.
 struct Recorder {
     url: String,
