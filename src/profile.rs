@@ -201,35 +201,159 @@ pub struct Key {
     /// Dotted path, e.g. `safety.allow_mutations`.
     pub path: &'static str,
     pub value: KeyType,
+    /// The command-line flag that sets it, if one does (`--set KEY=VALUE` sets any).
+    pub flag: Option<&'static str>,
+    /// What it is, in a few words (the comments of `profile init`; the README says more).
+    pub about: &'static str,
 }
 
 /// Every key of a profile (the README documents each; a test keeps the two in step).
 pub const KEYS: &[Key] = &[
-    key("endpoint", KeyType::Text),
-    key("project_id", KeyType::Text),
-    key("auth.method", KeyType::Text),
-    key("auth.token_env", KeyType::Text),
-    key("auth.ak_env", KeyType::Text),
-    key("auth.sk_env", KeyType::Text),
-    key("fixtures.cluster_id", KeyType::Text),
-    key("fixtures.failed_action_ids", KeyType::List),
-    key("fixtures.not_failed_action_id", KeyType::Text),
-    key("fixtures.foreign_project_id", KeyType::Text),
-    key("safety.allow_mutations", KeyType::Bool),
-    key("safety.max_requests_per_second", KeyType::Number),
-    key("timeouts.connect_ms", KeyType::Number),
-    key("timeouts.request_ms", KeyType::Number),
-    key("tls.ca_bundle", KeyType::Text),
-    key("tls.insecure", KeyType::Bool),
-    key("retries.max", KeyType::Number),
-    key("retries.backoff_ms", KeyType::Number),
-    key("retries.max_retry_after_s", KeyType::Number),
-    key("expected_deviations", KeyType::Yaml),
-    key("read_api", KeyType::Bool),
+    key(
+        "endpoint",
+        KeyType::Text,
+        Some("--endpoint URL"),
+        "the base URL; absent: the built-in stub",
+    ),
+    key(
+        "project_id",
+        KeyType::Text,
+        Some("--project-id ID"),
+        "the project the credentials act on",
+    ),
+    key(
+        "auth.method",
+        KeyType::Text,
+        Some("--auth METHOD"),
+        "token, aksk or none",
+    ),
+    key(
+        "auth.token_env",
+        KeyType::Text,
+        None,
+        "the variable holding the IAM token (never the token here)",
+    ),
+    key(
+        "auth.ak_env",
+        KeyType::Text,
+        None,
+        "the variable holding the access key",
+    ),
+    key(
+        "auth.sk_env",
+        KeyType::Text,
+        None,
+        "the variable holding the secret key",
+    ),
+    key(
+        "fixtures.cluster_id",
+        KeyType::Text,
+        Some("--cluster-id ID"),
+        "a cluster of that project",
+    ),
+    key(
+        "fixtures.failed_action_ids",
+        KeyType::List,
+        Some("--failed-action-id ID (repeatable)"),
+        "tasks in the FAILED state mutating scenarios may consume",
+    ),
+    key(
+        "fixtures.not_failed_action_id",
+        KeyType::Text,
+        Some("--not-failed-action-id ID"),
+        "a task that exists and is not failed (RUT-EXT-01)",
+    ),
+    key(
+        "fixtures.foreign_project_id",
+        KeyType::Text,
+        Some("--foreign-project-id ID"),
+        "a project these credentials may not act on (RUT-AUTH-03)",
+    ),
+    key(
+        "safety.allow_mutations",
+        KeyType::Bool,
+        Some("--allow-mutations"),
+        "let scenarios retry and abort the failed tasks above",
+    ),
+    key(
+        "safety.max_requests_per_second",
+        KeyType::Number,
+        Some("--max-requests-per-second N"),
+        "0: no limit",
+    ),
+    key(
+        "timeouts.connect_ms",
+        KeyType::Number,
+        None,
+        "connect timeout",
+    ),
+    key(
+        "timeouts.request_ms",
+        KeyType::Number,
+        None,
+        "whole-request timeout",
+    ),
+    key(
+        "tls.ca_bundle",
+        KeyType::Text,
+        Some("--ca-bundle FILE"),
+        "PEM certificates to trust besides the system's",
+    ),
+    key(
+        "tls.insecure",
+        KeyType::Bool,
+        Some("--insecure"),
+        "do not verify certificates (test servers only)",
+    ),
+    key(
+        "retries.max",
+        KeyType::Number,
+        None,
+        "retries of a network error or a 5xx",
+    ),
+    key(
+        "retries.backoff_ms",
+        KeyType::Number,
+        None,
+        "the first wait before a retry, doubled each time",
+    ),
+    key(
+        "retries.max_retry_after_s",
+        KeyType::Number,
+        None,
+        "the longest Retry-After of a 429 waited for",
+    ),
+    key(
+        "expected_deviations",
+        KeyType::Yaml,
+        None,
+        "known deviations: { clause, status?, error_code?, reason }",
+    ),
+    key(
+        "read_api",
+        KeyType::Bool,
+        Some("--read-api"),
+        "the target serves GET .../upgrade/detail",
+    ),
 ];
 
-const fn key(path: &'static str, value: KeyType) -> Key {
-    Key { path, value }
+const fn key(
+    path: &'static str,
+    value: KeyType,
+    flag: Option<&'static str>,
+    about: &'static str,
+) -> Key {
+    Key {
+        path,
+        value,
+        flag,
+        about,
+    }
+}
+
+/// The key at `path`.
+pub fn key_at(path: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.path == path)
 }
 
 impl Key {
@@ -240,6 +364,33 @@ impl Key {
             self.path.replace('.', "_").to_ascii_uppercase()
         )
     }
+
+    /// Every way to set it: its flag (or `--set`), the profile key, the variable.
+    pub fn ways(&self) -> String {
+        let flag = self
+            .flag
+            .map_or_else(|| format!("--set {}=...", self.path), str::to_owned);
+        format!(
+            "{flag}, or `{}` in a profile, or {}",
+            self.path,
+            self.env_var()
+        )
+    }
+}
+
+/// Something a live target still needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// What it is, in words.
+    pub what: String,
+    /// How to give it.
+    pub how: String,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.how)
+    }
 }
 
 /// A profile that cannot be used, with where the fault is.
@@ -248,6 +399,13 @@ pub enum ProfileError {
     /// The file cannot be read or is not a profile's YAML.
     #[error(transparent)]
     File(#[from] FileError),
+    /// A live target without everything it needs: each item, with every way to give it.
+    #[error("{}", incomplete(.endpoint, .origin, .missing))]
+    Incomplete {
+        endpoint: String,
+        origin: String,
+        missing: Vec<Missing>,
+    },
     /// A bad value for a key; `origin` says where it was set (`file:line`, an environment
     /// variable, or a flag).
     #[error("{origin}: key `{key}`: {message}")]
@@ -256,6 +414,18 @@ pub enum ProfileError {
         key: String,
         message: String,
     },
+}
+
+fn incomplete(endpoint: &str, origin: &str, missing: &[Missing]) -> String {
+    let mut out = format!(
+        "the target {endpoint} ({origin}) is incomplete; still needed ({}):",
+        missing.len()
+    );
+    for m in missing {
+        out.push_str("\n  - ");
+        out.push_str(&m.to_string());
+    }
+    out
 }
 
 /// Where each key's value came from, to name it in errors.
@@ -269,6 +439,14 @@ impl Origins {
     /// The keys the environment or a flag set, in order.
     pub fn overridden(&self) -> impl Iterator<Item = &str> {
         self.overridden.keys().map(String::as_str)
+    }
+
+    /// Where the profile came from: its file, or none.
+    pub fn source(&self) -> String {
+        match &self.file {
+            Some((file, _)) => format!("profile {}", file.display()),
+            None => "no --profile".to_owned(),
+        }
     }
 
     /// `file:line` of the key in the profile, or the variable or flag that set it.
@@ -291,18 +469,63 @@ impl Origins {
     }
 }
 
+/// The example profiles, built into the binary: `--profile otc-eu-de` works from anywhere.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("otc-eu-de", include_str!("../profiles/otc-eu-de.yaml")),
+    ("otc-eu-nl", include_str!("../profiles/otc-eu-nl.yaml")),
+    (
+        "huawei-ap-southeast-1",
+        include_str!("../profiles/huawei-ap-southeast-1.yaml"),
+    ),
+];
+
+/// The built-in profile `name` names (with or without `.yaml`), if any.
+pub fn built_in(name: &str) -> Option<&'static str> {
+    let name = name.strip_suffix(".yaml").unwrap_or(name);
+    BUILT_IN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
 impl Profile {
-    /// Reads a profile file.
+    /// Reads a profile: a file, or else one of the built-in profiles by name.
     pub fn load(file: &Path) -> Result<(Profile, Origins), ProfileError> {
-        let text = std::fs::read_to_string(file).map_err(|reason| FileError::Read {
-            file: file.to_owned(),
-            reason,
-        })?;
-        let mut profile: Profile = if text.trim().is_empty() {
-            Profile::default()
-        } else {
-            serde_yaml::from_str(&text).map_err(|e| FileError::syntax(file, &e))?
+        let name = file.to_string_lossy();
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(reason) if reason.kind() == std::io::ErrorKind::NotFound => {
+                let Some(text) = built_in(&name) else {
+                    let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+                    return Err(FileError::Read {
+                        file: file.to_owned(),
+                        reason: std::io::Error::new(
+                            reason.kind(),
+                            format!(
+                                "no such file, nor a built-in profile ({})",
+                                names.join(", ")
+                            ),
+                        ),
+                    }
+                    .into());
+                };
+                let shown = PathBuf::from(format!("{name} (built in)"));
+                let profile = Profile::parse(text, &shown)?;
+                let origins = Origins {
+                    file: Some((shown, text.to_owned())),
+                    overridden: BTreeMap::new(),
+                };
+                return Ok((profile, origins));
+            }
+            Err(reason) => {
+                return Err(FileError::Read {
+                    file: file.to_owned(),
+                    reason,
+                }
+                .into());
+            }
         };
+        let mut profile = Profile::parse(&text, file)?;
         // A CA bundle is found beside the profile that names it.
         if let (Some(bundle), Some(dir)) = (&profile.tls.ca_bundle, file.parent())
             && bundle.is_relative()
@@ -314,6 +537,14 @@ impl Profile {
             overridden: BTreeMap::new(),
         };
         Ok((profile, origins))
+    }
+
+    /// A profile's YAML, read from `file` (for messages).
+    fn parse(text: &str, file: &Path) -> Result<Profile, FileError> {
+        if text.trim().is_empty() {
+            return Ok(Profile::default());
+        }
+        serde_yaml::from_str(text).map_err(|e| FileError::syntax(file, &e))
     }
 
     /// The defaults with the environment applied: the profile of a run without `--profile`.
@@ -356,7 +587,7 @@ impl Profile {
         value: &str,
         flag: &str,
     ) -> Result<(), ProfileError> {
-        let Some(key) = KEYS.iter().find(|k| k.path == path) else {
+        let Some(key) = key_at(path) else {
             return Err(ProfileError::Invalid {
                 origin: flag.to_owned(),
                 key: path.to_owned(),
@@ -449,6 +680,44 @@ impl Profile {
         }
     }
 
+    /// The profile as YAML, every key with a comment: the ones set with their values, the
+    /// others commented out with their defaults (what `css-conformance profile init` writes).
+    pub fn commented(&self, made_by: &str) -> String {
+        let defaults = Profile::default();
+        let mut out = format!(
+            "# A css-conformance target profile, written by `{made_by}`.\n# Secrets never go here: `auth` names the environment variables that hold them.\n"
+        );
+        let mut section = "";
+        for key in KEYS {
+            let (parent, leaf) = key.path.rsplit_once('.').unwrap_or(("", key.path));
+            if parent != section {
+                section = parent;
+                if !parent.is_empty() {
+                    out.push_str(&format!("{parent}:\n"));
+                }
+            }
+            let indent = if parent.is_empty() { "" } else { "  " };
+            let shown = |p: &Profile| yaml_value(p, key);
+            let (value, set) = match shown(self) {
+                Some(v) => {
+                    let differs = shown(&defaults).as_ref() != Some(&v);
+                    let named = match self.auth.method {
+                        AuthMethod::Token => key.path == "auth.token_env",
+                        AuthMethod::Aksk => matches!(key.path, "auth.ak_env" | "auth.sk_env"),
+                        AuthMethod::None => false,
+                    };
+                    let always = matches!(key.path, "endpoint" | "auth.method");
+                    (v, differs || named || always)
+                }
+                None => ("...".to_owned(), false),
+            };
+            let hash = if set { "" } else { "# " };
+            let line = format!("{indent}{hash}{leaf}: {value}");
+            out.push_str(&format!("{line:<48} # {}\n", key.about));
+        }
+        out
+    }
+
     /// Whether it names a live endpoint (otherwise the built-in stub is the target).
     pub fn is_live(&self) -> bool {
         self.endpoint.is_some()
@@ -492,6 +761,32 @@ impl Profile {
         }
         Ok(())
     }
+}
+
+/// A key's value in flow-style YAML (`None` when unset).
+fn yaml_value(profile: &Profile, key: &Key) -> Option<String> {
+    let tree = serde_yaml::to_value(profile).ok()?;
+    let node = key
+        .path
+        .split('.')
+        .try_fold(&tree, |node, part| node.get(part))?;
+    match node {
+        Value::Null => None,
+        Value::Sequence(items) if items.is_empty() => Some("[]".to_owned()),
+        Value::Sequence(items) if items.iter().all(Value::is_string) => {
+            let each: Vec<String> = items.iter().filter_map(scalar).collect();
+            Some(format!("[{}]", each.join(", ")))
+        }
+        Value::Sequence(_) | Value::Mapping(_) => serde_json::to_string(node).ok(),
+        other => scalar(other),
+    }
+}
+
+/// A scalar as YAML writes it (quoted where it must be).
+fn scalar(value: &Value) -> Option<String> {
+    serde_yaml::to_string(value)
+        .ok()
+        .map(|s| s.trim_end().to_owned())
 }
 
 /// The variable a token is read from unless a profile names another.

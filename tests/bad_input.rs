@@ -67,8 +67,10 @@ fn rows() -> Vec<Row> {
             env: &[],
             says: &[
                 r"p\.yaml",
-                "key `project_id`",
-                "is required when `endpoint` is set",
+                "is incomplete; still needed \\(3\\)",
+                "--project-id ID, or `project_id` in a profile, or CSS_CONFORMANCE_PROJECT_ID",
+                "--cluster-id ID, or `fixtures.cluster_id` in a profile",
+                "CSS_CONFORMANCE_TOKEN",
             ],
         },
         Row {
@@ -91,8 +93,8 @@ fn rows() -> Vec<Row> {
             args: &["check", "--profile", "{dir}/p.yaml"],
             env: &[],
             says: &[
-                r"p\.yaml:4: ",
-                "key `auth.token_env`",
+                r"p\.yaml:4",
+                "`auth.token_env`",
                 "NOT_SET_ANYWHERE_42",
                 "unset",
             ],

@@ -126,13 +126,13 @@ fn an_unset_secret_variable_is_a_usage_error_naming_key_and_variable() {
     let file = root().join("profiles/otc-eu-de.yaml");
     let output = binary(
         &["check", "--profile", file.to_str().unwrap()],
-        &[("CSS_AUTH_TOKEN", "")],
+        &[("CSS_CONFORMANCE_TOKEN", "")],
     );
     let text = text(&output);
     assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(text.contains("otc-eu-de.yaml:"), "{text}");
     assert!(text.contains("auth.token_env"), "{text}");
-    assert!(text.contains("CSS_AUTH_TOKEN"), "{text}");
+    assert!(text.contains("CSS_CONFORMANCE_TOKEN"), "{text}");
     assert!(
         !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
         "{text}"

@@ -50,7 +50,7 @@ pub enum Command {
     ///
     /// Examples:
     ///   css-conformance check --fuzz-cases 1000 --seed 42
-    ///   CSS_AUTH_TOKEN=... css-conformance check --profile profiles/otc-eu-de.yaml
+    ///   CSS_CONFORMANCE_TOKEN=... css-conformance check --profile profiles/otc-eu-de.yaml
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
     /// Generate cases from the spec, send them, and shrink every violation to a minimal finding.
@@ -93,6 +93,30 @@ pub enum Command {
     /// Check the contract (spec/) or export it.
     #[command(subcommand)]
     Spec(SpecCommand),
+    /// Write a target profile, or list the built-in ones.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ProfileCommand {
+    /// Write a commented profile from the flags given (and a profile, and the environment),
+    /// every other key commented out with its default.
+    ///
+    /// Example:
+    ///   css-conformance profile init --endpoint https://css.eu-de.otc.t-systems.com \
+    ///     --project-id ID --cluster-id ID --failed-action-id ID --output eu-de.yaml
+    #[command(verbatim_doc_comment)]
+    Init {
+        #[command(flatten)]
+        target: Box<TargetArgs>,
+        /// Write to this file (never over an existing one) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List the built-in profiles (`--profile NAME` uses one; `profile init --profile NAME`
+    /// writes it out to edit).
+    List,
 }
 
 #[derive(Subcommand)]
@@ -175,6 +199,19 @@ pub struct TargetArgs {
     /// The project the credentials act on.
     #[arg(long, value_name = "ID")]
     pub project_id: Option<String>,
+    /// A cluster of that project (fixtures.cluster_id).
+    #[arg(long, value_name = "ID")]
+    pub cluster_id: Option<String>,
+    /// A task of the cluster in the FAILED state that mutating scenarios may consume (with
+    /// --allow-mutations); repeatable (fixtures.failed_action_ids).
+    #[arg(long = "failed-action-id", value_name = "ID")]
+    pub failed_action_ids: Vec<String>,
+    /// A task of the cluster that exists and is not failed (fixtures.not_failed_action_id).
+    #[arg(long, value_name = "ID")]
+    pub not_failed_action_id: Option<String>,
+    /// A project these credentials may not act on (fixtures.foreign_project_id).
+    #[arg(long, value_name = "ID")]
+    pub foreign_project_id: Option<String>,
     /// How requests authenticate (secrets come from the variables the profile names).
     #[arg(long, value_enum, value_name = "METHOD")]
     pub auth: Option<AuthArg>,
@@ -216,6 +253,30 @@ impl TargetArgs {
         }
         if let Some(v) = &self.project_id {
             flag("--project-id", "project_id", v.clone());
+        }
+        if let Some(v) = &self.cluster_id {
+            flag("--cluster-id", "fixtures.cluster_id", v.clone());
+        }
+        if !self.failed_action_ids.is_empty() {
+            flag(
+                "--failed-action-id",
+                "fixtures.failed_action_ids",
+                self.failed_action_ids.join(","),
+            );
+        }
+        if let Some(v) = &self.not_failed_action_id {
+            flag(
+                "--not-failed-action-id",
+                "fixtures.not_failed_action_id",
+                v.clone(),
+            );
+        }
+        if let Some(v) = &self.foreign_project_id {
+            flag(
+                "--foreign-project-id",
+                "fixtures.foreign_project_id",
+                v.clone(),
+            );
         }
         if let Some(v) = self.auth {
             flag("--auth", "auth.method", v.0.name().to_owned());
@@ -292,7 +353,7 @@ pub struct CheckArgs {
 #[derive(clap::Args)]
 pub struct FuzzShared {
     /// The seed of the generated cases; the same seed gives the same cases (default: random).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Where to write findings as JSON (default: REPORT_DIR/findings for `check`,
     /// target/css-conformance/findings for `fuzz`).
@@ -342,9 +403,10 @@ pub struct ReplayArgs {
 
 #[derive(clap::Args)]
 pub struct StubArgs {
-    /// Listen here, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (default: a free loopback port).
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<std::net::SocketAddr>,
+    /// Listen here, e.g. localhost:8080, 127.0.0.1:8080 or 0.0.0.0:8080 (default: a free
+    /// loopback port).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
     /// What the stub serves and accepts (YAML; every key optional, see the README):
     /// project_id, cluster_id, failed_action_ids, not_failed_action_id, token, access_key,
     /// secret_key.
@@ -379,9 +441,9 @@ pub struct ProxyArgs {
     /// Where to send what comes: http(s)://host[:port], no path (each request keeps its own).
     #[arg(long, value_name = "URL")]
     pub upstream: String,
-    /// Listen here, e.g. 127.0.0.1:8081 (default: a free loopback port).
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<std::net::SocketAddr>,
+    /// Listen here, e.g. localhost:8081 or 127.0.0.1:8081 (default: a free loopback port).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
     /// The upstream is a css-conformance stub serving these fixtures (the stub's --fixtures
     /// file, or `builtin`): the proxy then knows its project, cluster, tasks and credentials,
     /// and judges as much as the stub could.
@@ -456,12 +518,8 @@ impl ValueEnum for DeviationArg {
     }
 }
 
-/// The target the profile, the environment and the flags name (flags win), or a fresh
-/// built-in stub when none names an endpoint.
-pub async fn open_target(
-    spec: &Arc<Spec>,
-    args: &TargetArgs,
-) -> anyhow::Result<(Opened, fuzzer::Origin)> {
+/// The profile (a file or a built-in one), the environment and the flags (flags win).
+pub fn load_profile(args: &TargetArgs) -> anyhow::Result<(Profile, Origins)> {
     let (mut profile, mut origins) = match &args.profile {
         Some(file) => Profile::load(file)?,
         None => (Profile::default(), Origins::default()),
@@ -470,6 +528,16 @@ pub async fn open_target(
     for (flag, key, value) in args.overrides()? {
         profile.apply_flag(&mut origins, &key, &value, &flag)?;
     }
+    Ok((profile, origins))
+}
+
+/// The target the profile, the environment and the flags name (flags win), or a fresh
+/// built-in stub when none names an endpoint.
+pub async fn open_target(
+    spec: &Arc<Spec>,
+    args: &TargetArgs,
+) -> anyhow::Result<(Opened, fuzzer::Origin)> {
+    let (profile, origins) = load_profile(args)?;
     profile.check_against(spec, &origins)?;
     if profile.tls.insecure {
         eprintln!(
@@ -486,10 +554,14 @@ pub async fn open_target(
     let deviation = args.stub_deviation.map(|d| d.0);
     let origin = fuzzer::Origin {
         stub_deviation: deviation.map(|d| d.name().to_owned()),
-        profile: args
-            .profile
-            .as_ref()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+        // A file by its absolute path; a built-in profile by its name.
+        profile: args.profile.as_ref().map(|p| {
+            if p.exists() {
+                std::path::absolute(p).unwrap_or_else(|_| p.clone())
+            } else {
+                p.clone()
+            }
+        }),
         // Whatever set them, the endpoint (none: the built-in stub) and the auth method are
         // recorded: a finding says what it was found on.
         settings: origins
@@ -670,6 +742,46 @@ impl Tags {
     }
 }
 
+/// `profile init`: the profile the flags make, commented, to stdout or a new file.
+fn profile_init(args: &TargetArgs, output: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    let (profile, origins) = load_profile(args)?;
+    profile.check_against(&Spec::embedded(), &origins)?;
+    profile.validate(&origins)?;
+    let text = profile.commented("css-conformance profile init");
+    match output {
+        None => print!("{text}"),
+        Some(file) => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(file)
+                .map_err(|e| anyhow::anyhow!("--output {}: {e}", file.display()))?;
+            std::io::Write::write_all(&mut f, text.as_bytes())
+                .map_err(|e| anyhow::anyhow!("--output {}: {e}", file.display()))?;
+            eprintln!(
+                "wrote {}; check it with: css-conformance check --profile {}",
+                file.display(),
+                file.display()
+            );
+        }
+    }
+    Ok(CONFORMANT)
+}
+
+/// The address `--listen` names (a host name is resolved; its first address is taken), or a
+/// free loopback port.
+pub async fn listen_addr(listen: Option<&str>) -> anyhow::Result<std::net::SocketAddr> {
+    let Some(listen) = listen else {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    };
+    let mut addrs = tokio::net::lookup_host(listen).await.map_err(|e| {
+        anyhow::anyhow!("--listen {listen}: {e} (expected HOST:PORT, e.g. localhost:8080)")
+    })?;
+    addrs
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("--listen {listen}: the name has no address"))
+}
+
 /// Runs a command and says its exit code.
 pub async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
@@ -680,6 +792,16 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Replay(args) => replay::run(args).await,
         Command::Stub(args) => stub::run(args).await,
         Command::Proxy(args) => proxy::run(args).await,
+        Command::Profile(ProfileCommand::Init { target, output }) => {
+            profile_init(&target, output.as_deref())
+        }
+        Command::Profile(ProfileCommand::List) => {
+            for (name, text) in css_conformance::profile::BUILT_IN {
+                let about = text.lines().next().unwrap_or("").trim_start_matches("# ");
+                println!("{name:<24} {about}");
+            }
+            Ok(CONFORMANT)
+        }
         Command::Spec(SpecCommand::Lint(source)) => spec::lint(&source),
         Command::Spec(SpecCommand::Openapi { source, output }) => {
             spec::openapi(&source, output.as_deref())

@@ -36,9 +36,7 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
             stub_credentials(),
         )?),
     };
-    let addr = args
-        .listen
-        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let addr = super::listen_addr(args.listen.as_deref()).await?;
     let options = Options {
         upstream,
         limits: stub::Limits {

@@ -19,9 +19,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         Some(file) => load_fixtures(file, &spec, fixtures, credentials)?,
         None => (fixtures, credentials),
     };
-    let addr = args
-        .listen
-        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let addr = super::listen_addr(args.listen.as_deref()).await?;
     let stub = stub::serve(
         Arc::clone(&spec),
         &fixtures,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::fixtures::Fixtures;
-use crate::profile::{AuthMethod, Origins, Profile, ProfileError};
+use crate::profile::{self, AuthMethod, Missing, Origins, Profile, ProfileError};
 use crate::secret::Secret;
 use crate::spec::Spec;
 use crate::stub::{self, Deviation, Stub};
 
-use super::{Auth, Politeness, Target, TargetError, Transport, parse_endpoint};
+use super::{Auth, Politeness, Target, TargetError, Transport, parse_endpoint, without_userinfo};
 
 /// A target to run against, with the profile it came from.
 pub struct Opened {
@@ -46,32 +46,64 @@ pub async fn target(
     })
 }
 
-/// The live target `profile` describes. Secrets are read from the variables it names.
+/// The live target `profile` describes. Secrets are read from the variables it names. What
+/// it still lacks (project, cluster, credentials) is said all at once, each with every way
+/// to give it.
 pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError> {
     let invalid = |key: &str, message: String| ProfileError::Invalid {
         origin: origins.of(key),
         key: key.to_owned(),
         message,
     };
-    let required = |key: &str, value: &Option<String>| {
-        value
-            .clone()
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| invalid(key, "is required when `endpoint` is set".to_owned()))
-    };
-    let endpoint = required("endpoint", &profile.endpoint)?;
+    let endpoint = profile.endpoint.clone().unwrap_or_default();
     let target_error = |reason: TargetError| invalid("endpoint", reason.to_string());
     // A bad URL is said before anything is asked of the environment.
     parse_endpoint(&endpoint).map_err(target_error)?;
+    let mut missing = Vec::new();
+    let mut required = |key: &str, what: &str, value: &Option<String>| {
+        let given = value.clone().filter(|v| !v.trim().is_empty());
+        if given.is_none()
+            && let Some(key) = profile::key_at(key)
+        {
+            missing.push(Missing {
+                what: what.to_owned(),
+                how: key.ways(),
+            });
+        }
+        given.unwrap_or_default()
+    };
+    let project_id = required(
+        "project_id",
+        "the project the credentials act on",
+        &profile.project_id,
+    );
+    let cluster_id = required(
+        "fixtures.cluster_id",
+        "a cluster of that project",
+        &profile.fixtures.cluster_id,
+    );
+    let auth = match credentials(profile, origins) {
+        Ok(auth) => Some(auth),
+        Err(unset) => {
+            missing.extend(unset);
+            None
+        }
+    };
+    let Some(auth) = auth.filter(|_| missing.is_empty()) else {
+        return Err(ProfileError::Incomplete {
+            endpoint: without_userinfo(&endpoint),
+            origin: origins.source(),
+            missing,
+        });
+    };
     let fixtures = Fixtures {
-        project_id: required("project_id", &profile.project_id)?,
-        cluster_id: required("fixtures.cluster_id", &profile.fixtures.cluster_id)?,
+        project_id,
+        cluster_id,
         failed_action_ids: profile.fixtures.failed_action_ids.clone(),
         not_failed_action_id: profile.fixtures.not_failed_action_id.clone(),
         foreign_project_id: profile.fixtures.foreign_project_id.clone(),
         generated_failed_tasks: false,
     };
-    let auth = credentials(profile, origins)?;
     profile.validate(origins)?;
     let transport = transport(profile, origins)?;
     let target = Target::with_transport(&endpoint, &endpoint, auth, fixtures, &transport)
@@ -83,27 +115,34 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
         .with_read_api(profile.read_api))
 }
 
-/// The credentials, read from the environment variables the profile names.
-pub fn credentials(profile: &Profile, origins: &Origins) -> Result<Auth, ProfileError> {
-    let read = |key: &str, var: &str| match std::env::var(var) {
+/// The credentials, read from the environment variables the profile names; or each variable
+/// that is unset or empty.
+pub fn credentials(profile: &Profile, origins: &Origins) -> Result<Auth, Vec<Missing>> {
+    let method = profile.auth.method.name();
+    let read = |key: &str, var: &str, what: &str| match std::env::var(var) {
         Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
-        _ => Err(ProfileError::Invalid {
-            origin: origins.of(key),
-            key: key.to_owned(),
-            message: format!(
-                "names the environment variable {var}, which is unset or empty (auth.method is {})",
-                profile.auth.method.name()
+        _ => Err(Missing {
+            what: format!("the {what} (auth.method is {method})"),
+            how: format!(
+                "the environment variable {var}, unset or empty (named by `{key}`, {}; --auth for another method)",
+                origins.of(key)
             ),
         }),
     };
     let auth = &profile.auth;
     Ok(match auth.method {
         AuthMethod::None => Auth::None,
-        AuthMethod::Token => Auth::Token(read("auth.token_env", &auth.token_env)?),
-        AuthMethod::Aksk => Auth::AkSk {
-            ak: read("auth.ak_env", &auth.ak_env)?,
-            sk: read("auth.sk_env", &auth.sk_env)?,
-        },
+        AuthMethod::Token => {
+            Auth::Token(read("auth.token_env", &auth.token_env, "token").map_err(|m| vec![m])?)
+        }
+        AuthMethod::Aksk => {
+            let ak = read("auth.ak_env", &auth.ak_env, "access key");
+            let sk = read("auth.sk_env", &auth.sk_env, "secret key");
+            match (ak, sk) {
+                (Ok(ak), Ok(sk)) => Auth::AkSk { ak, sk },
+                (ak, sk) => return Err([ak.err(), sk.err()].into_iter().flatten().collect()),
+            }
+        }
     })
 }
 

@@ -51,6 +51,9 @@ impl Console {
             style.force_styling(colors).apply_to(g.label()).to_string()
         };
         let mut out = String::new();
+        // Quiet: why clauses were not judged, once per reason, with the scenarios it held back.
+        let mut skipped: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+            std::collections::BTreeMap::new();
         let _ = writeln!(out, "Target: {}", report.target);
         for c in report
             .clauses
@@ -66,6 +69,14 @@ impl Console {
                 judged_of(c),
                 c.statement
             );
+            if self.quiet && c.grade == Grade::Skip {
+                // Said once per reason below.
+                for e in &c.evidence {
+                    let (scenario, reason) = e.split_once(": skipped: ").unwrap_or(("", e));
+                    skipped.entry(reason).or_default().insert(scenario);
+                }
+                continue;
+            }
             if !c.evidence.is_empty() && c.grade != Grade::Pass {
                 for e in c.evidence.iter().take(EVIDENCE_SHOWN) {
                     let _ = writeln!(out, "      {}", e.replace('\n', "\n      "));
@@ -73,6 +84,18 @@ impl Console {
                 if c.evidence.len() > EVIDENCE_SHOWN {
                     let _ = writeln!(out, "      ({} more)", c.evidence.len() - EVIDENCE_SHOWN);
                 }
+            }
+        }
+        if !skipped.is_empty() {
+            let _ = writeln!(out, "Why the clauses above were not judged, by reason:");
+            for (reason, scenarios) in &skipped {
+                let n = scenarios.iter().filter(|s| !s.is_empty()).count();
+                let count = match n {
+                    0 => String::new(),
+                    1 => "1 scenario: ".to_owned(),
+                    n => format!("{n} scenarios: "),
+                };
+                let _ = writeln!(out, "  {count}{reason}");
             }
         }
         let n = |g: Grade| report.clauses.iter().filter(|c| c.grade == g).count();
