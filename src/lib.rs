@@ -14,6 +14,7 @@
 //! assert!(verdict.violates("RUT-RESP-01"));
 //! ```
 
+pub mod baseline;
 pub mod classify;
 pub mod coverage;
 pub mod exchange;

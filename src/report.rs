@@ -366,7 +366,7 @@ impl Report {
 
     /// Whether a clause counts against conformance in this run: FAIL and INTERMITTENT, and
     /// XPASS when strict.
-    fn counts(&self, c: &ClauseResult) -> bool {
+    pub fn counts(&self, c: &ClauseResult) -> bool {
         c.grade.counts() || (self.strict && c.grade == Grade::Xpass)
     }
 

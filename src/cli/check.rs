@@ -1,15 +1,20 @@
-//! `css-conformance check`: every feature, then a fuzz budget, clause by clause.
+//! `css-conformance check`: every feature, then a fuzz budget, clause by clause; against one
+//! target, or several at once (`--profile` given several times), each with its own
+//! politeness, credentials and task pool, and one report for all.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use css_conformance::baseline::{Baseline, Change, Diff};
 use css_conformance::report::Report;
 use css_conformance::session::Session;
+use css_conformance::spec::Spec;
 use css_conformance::suite::{self, Options};
 use css_conformance::target::open::Opened;
-use css_conformance::writer::{self, Document, Writer as _};
+use css_conformance::writer::{self, Document, Many, Writer as _};
 use css_conformance::{fuzz, progress};
 
-use super::{CheckArgs, fuzz_options, open_target, save_findings};
+use super::{CheckArgs, FailOn, TargetArgs, fuzz_options, open_target, save_findings};
 
 pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
@@ -20,16 +25,169 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     {
         return Err(tags.selects_nothing(&features));
     }
-    let junit = args
-        .junit
-        .clone()
-        .unwrap_or_else(|| args.report_dir.join("junit.xml"));
-    std::fs::create_dir_all(&args.report_dir)
-        .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", args.report_dir.display()))?;
+    let baseline = match &args.baseline {
+        Some(file) => Some(Baseline::load(file).map_err(|e| anyhow::anyhow!("--baseline: {e}"))?),
+        None => None,
+    };
+    let several = args.target.profile.len() > 1;
+    if several && args.junit.is_some() {
+        anyhow::bail!("--junit applies to one target; with several, junit.xml is in --report-dir");
+    }
+    if !several {
+        let done = run_target(
+            &args,
+            &spec,
+            features,
+            &args.target,
+            &args.report_dir,
+            Some(baseline.as_ref()),
+        )
+        .await?;
+        let document = &done.document;
+        if let Some(diff) = &document.baseline {
+            write_diff(&args.report_dir, diff)?;
+        }
+        let code = document.report.exit_code();
+        return Ok(exit_code(code, document.baseline.as_ref(), args.fail_on));
+    }
+    // Several targets, each named after its profile, run at once.
+    let names = names(&args.target.profile);
+    let runs = futures::future::join_all(args.target.profile.iter().zip(&names).map(
+        |(profile, name)| {
+            let mut target = args.target.clone();
+            target.profile = vec![profile.clone()];
+            let (spec, features, dir) = (&spec, features.clone(), args.report_dir.join(name));
+            let args = &args;
+            async move {
+                run_target(args, spec, features, &target, &dir, None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("--profile {}: {e}", profile.display()))
+            }
+        },
+    ))
+    .await;
+    let runs: Vec<Done> = runs.into_iter().collect::<anyhow::Result<_>>()?;
+    let documents: Vec<(&str, &Report)> = names
+        .iter()
+        .zip(&runs)
+        .map(|(n, d)| (n.as_str(), &d.document.report))
+        .collect();
+    let diff = baseline.as_ref().map(|b| Diff::compare(b, &documents));
+    let many = Many {
+        runs: names
+            .iter()
+            .cloned()
+            .zip(runs.iter().map(|d| &d.document))
+            .collect(),
+        diff: diff.as_ref(),
+    };
+    print!("{}", many.console(args.quiet, console::colors_enabled()));
+    let dir = &args.report_dir;
+    for (file, text) in [
+        ("report.json", many.json()),
+        ("report.md", many.markdown(started.0)),
+        ("report.html", many.html(started.0)),
+        ("junit.xml", many.junit(started.0)),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, text)
+            .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", path.display()))?;
+    }
+    println!(
+        "Reports: {}/{{junit.xml,report.json,report.md,report.html}} (all targets), {}/NAME/ (each)",
+        dir.display(),
+        dir.display()
+    );
+    Ok(exit_code(many.exit_code(), diff.as_ref(), args.fail_on))
+}
+
+/// The exit code: the run's, except that with `--fail-on new` a non-conformance is exit 1
+/// only when a clause fails that did not in the baseline.
+fn exit_code(code: u8, diff: Option<&Diff>, fail_on: FailOn) -> u8 {
+    match (fail_on, diff) {
+        (FailOn::New, Some(diff)) if code == 1 && diff.count(Change::NewFailure) == 0 => 0,
+        _ => code,
+    }
+}
+
+/// The changes since the baseline, for the console.
+fn changes(diff: &Diff) -> String {
+    let mut out = format!("{}\n", diff.headline());
+    for d in diff.changed() {
+        out.push_str(&format!(
+            "  {:<19} {:<13} {} -> {}\n",
+            d.change.label(),
+            d.clause,
+            d.before.as_deref().unwrap_or("-"),
+            d.now
+        ));
+    }
+    out
+}
+
+/// The comparison of a one-target run, as `baseline.json` beside its reports.
+fn write_diff(dir: &Path, diff: &Diff) -> anyhow::Result<()> {
+    let path = dir.join("baseline.json");
+    let text = serde_json::to_string_pretty(diff)? + "\n";
+    std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", path.display()))
+}
+
+/// A name for each profile: its file's stem (or the built-in name), made unique.
+fn names(profiles: &[PathBuf]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for p in profiles {
+        let stem = p
+            .file_stem()
+            .map_or_else(|| "target".to_owned(), |s| s.to_string_lossy().into_owned());
+        let stem: String = stem
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let mut name = stem.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{stem}-{n}");
+            n += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// One target's run, its reports written in `dir`.
+struct Done {
+    document: Document,
+}
+
+/// Runs the features and the fuzz budget against the target `target` names and writes its
+/// reports into `dir`. `alone` (the run's only target) with the baseline to compare it with,
+/// if any: its console report is printed then, the changes first.
+async fn run_target(
+    args: &CheckArgs,
+    spec: &Arc<Spec>,
+    features: Vec<cucumber::gherkin::Feature>,
+    target: &TargetArgs,
+    dir: &Path,
+    alone: Option<Option<&Baseline>>,
+) -> anyhow::Result<Done> {
+    let (alone, baseline) = (alone.is_some(), alone.flatten());
+    let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", dir.display()))?;
+    let junit = match (&args.junit, alone) {
+        (Some(file), true) => file.clone(),
+        _ => dir.join("junit.xml"),
+    };
     let options = Options {
         concurrency: usize::from(args.concurrency),
-        cucumber_json: Some(args.report_dir.join("cucumber.json")),
-        console: args.verbose,
+        cucumber_json: Some(dir.join("cucumber.json")),
+        console: args.verbose && alone,
         tags: args.tags.as_ref().map(|t| t.expression.clone()),
     };
     let (
@@ -39,10 +197,17 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             profile,
         },
         origin,
-    ) = open_target(&spec, &args.target).await?;
-    let session = Arc::new(
-        Session::new(Arc::clone(&spec), target).with_progress(progress::start(None, "scenarios")),
-    );
+    ) = open_target(spec, target).await?;
+    // Bars of several targets at once would overwrite each other.
+    let bar = |total, what| {
+        if alone {
+            progress::start(total, what)
+        } else {
+            indicatif::ProgressBar::hidden()
+        }
+    };
+    let session =
+        Arc::new(Session::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
     let run = suite::run(Arc::clone(&session), features, &options).await?;
     let fuzz_cases = args
         .fuzz_cases
@@ -51,14 +216,14 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         let mutations = session.target.mutations_allowed();
         let mut opts = fuzz_options(&args.fuzz, fuzz_cases, 16, mutations);
         opts.origin = origin;
-        opts.progress = progress::start(Some(fuzz_cases), "fuzz");
-        Some(fuzz::run(&spec, &session.target, &opts).await)
+        opts.progress = bar(Some(fuzz_cases), "fuzz");
+        Some(fuzz::run(spec, &session.target, &opts).await)
     } else {
         None
     };
     drop(stub);
     let report = Report::build(
-        &spec,
+        spec,
         &run.target,
         &run.records,
         fuzzed.as_ref(),
@@ -85,35 +250,44 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     )
     .with_records(run.records)
     .with_traffic(traffic.clone());
-    let console = writer::Console {
-        quiet: args.quiet,
-        colors: console::colors_enabled(),
-    };
-    print!("{}", console.render(&document));
-    if let Some(summary) = &fuzzed {
-        let dir = args
-            .fuzz
-            .findings_dir
-            .clone()
-            .unwrap_or_else(|| args.report_dir.join("findings"));
-        save_findings(summary, &dir)?;
+    let diff = baseline.map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
+    let document = document.with_baseline(diff);
+    if alone {
+        if let Some(diff) = &document.baseline {
+            println!("{}", changes(diff));
+        }
+        let console = writer::Console {
+            quiet: args.quiet,
+            colors: console::colors_enabled(),
+        };
+        print!("{}", console.render(&document));
     }
-    document.write(&args.report_dir)?;
+    if let Some(summary) = &fuzzed {
+        let findings = match (&args.fuzz.findings_dir, alone) {
+            (Some(d), true) => d.clone(),
+            (Some(d), false) => d.join(dir.file_name().unwrap_or_default()),
+            (None, _) => dir.join("findings"),
+        };
+        save_findings(summary, &findings)?;
+    }
+    document.write(dir)?;
     std::fs::write(&junit, writer::JUnit.render(&document)).map_err(|e| {
-        let flag = if args.junit.is_some() {
+        let flag = if args.junit.is_some() && alone {
             "--junit"
         } else {
             "--report-dir"
         };
         anyhow::anyhow!("{flag} {}: {e}", junit.display())
     })?;
-    println!(
-        "Reports: {} (JUnit), {}/{{cucumber.json,report.json,report.md,report.html}}",
-        junit.display(),
-        args.report_dir.display()
-    );
-    if let Some(why) = &report.target_fault {
-        eprintln!("error: the target could not be judged: {why}");
+    if alone {
+        println!(
+            "Reports: {} (JUnit), {}/{{cucumber.json,report.json,report.md,report.html}}",
+            junit.display(),
+            dir.display()
+        );
+        if let Some(why) = &report.target_fault {
+            eprintln!("error: the target could not be judged: {why}");
+        }
     }
-    Ok(report.exit_code())
+    Ok(Done { document })
 }

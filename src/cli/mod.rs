@@ -188,11 +188,12 @@ impl SpecSource {
 
 #[derive(clap::Args, Clone)]
 pub struct TargetArgs {
-    /// A target profile (YAML): endpoint, project_id, auth, fixtures, safety, timeouts, tls,
-    /// retries, expected_deviations. Without one (and without CSS_CONFORMANCE_ENDPOINT) the
-    /// target is the built-in stub.
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
+    /// A target profile: a YAML file or a built-in one by name (`profile list`): endpoint,
+    /// project_id, auth, fixtures, safety, timeouts, tls, retries, expected_deviations.
+    /// Without one (and without CSS_CONFORMANCE_ENDPOINT) the target is the built-in stub.
+    /// `check` takes it several times: each target is run at once, one report for all.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Vec<PathBuf>,
     /// The endpoint to check (wins over the profile and CSS_CONFORMANCE_ENDPOINT).
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
@@ -341,6 +342,20 @@ pub struct CheckArgs {
     /// endpoint, where a skipped scenario would otherwise leave the verdict incomplete.
     #[arg(long)]
     pub require_complete: bool,
+    /// A report.json of an earlier run (of one target or several): what changed since is
+    /// shown first (new failures, fixed, new XPASS), target by target.
+    #[arg(long, value_name = "REPORT_JSON")]
+    pub baseline: Option<PathBuf>,
+    /// What fails the run (exit 1): any clause that counts against conformance, or with
+    /// `new` only one that did not in the baseline (a new failure).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        default_value = "any",
+        requires = "baseline"
+    )]
+    pub fail_on: FailOn,
     /// Generated cases to send after the features (0: none; default 300, or 0 with --tags).
     #[arg(long, value_name = "N")]
     pub fuzz_cases: Option<u64>,
@@ -348,6 +363,15 @@ pub struct CheckArgs {
     pub fuzz: FuzzShared,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Every clause that counts against conformance.
+    Any,
+    /// Only a clause that fails now and did not in the baseline.
+    New,
 }
 
 #[derive(clap::Args)]
@@ -520,9 +544,13 @@ impl ValueEnum for DeviationArg {
 
 /// The profile (a file or a built-in one), the environment and the flags (flags win).
 pub fn load_profile(args: &TargetArgs) -> anyhow::Result<(Profile, Origins)> {
-    let (mut profile, mut origins) = match &args.profile {
-        Some(file) => Profile::load(file)?,
-        None => (Profile::default(), Origins::default()),
+    let (mut profile, mut origins) = match args.profile.as_slice() {
+        [] => (Profile::default(), Origins::default()),
+        [file] => Profile::load(file)?,
+        several => anyhow::bail!(
+            "--profile is given {} times; only `check` runs several targets",
+            several.len()
+        ),
     };
     profile.apply_env(&mut origins)?;
     for (flag, key, value) in args.overrides()? {
@@ -555,7 +583,7 @@ pub async fn open_target(
     let origin = fuzzer::Origin {
         stub_deviation: deviation.map(|d| d.name().to_owned()),
         // A file by its absolute path; a built-in profile by its name.
-        profile: args.profile.as_ref().map(|p| {
+        profile: args.profile.first().map(|p| {
             if p.exists() {
                 std::path::absolute(p).unwrap_or_else(|_| p.clone())
             } else {
@@ -616,7 +644,7 @@ impl TargetArgs {
     /// These arguments, completed with what `origin` says where they say nothing of it.
     pub fn or_origin(&self, origin: &fuzzer::Origin) -> anyhow::Result<TargetArgs> {
         let mut args = self.clone();
-        let names_a_target = args.endpoint.is_some() || args.profile.is_some();
+        let names_a_target = args.endpoint.is_some() || !args.profile.is_empty();
         if args.stub_deviation.is_none()
             && !names_a_target
             && let Some(name) = &origin.stub_deviation
@@ -627,7 +655,7 @@ impl TargetArgs {
             args.stub_deviation = Some(DeviationArg(deviation));
         }
         if !names_a_target {
-            args.profile = origin.profile.clone();
+            args.profile = origin.profile.clone().into_iter().collect();
             // What the environment and the flags set then, before the flags given now, which
             // win: a key they set is left to them.
             let given: Vec<String> = self.overrides()?.into_iter().map(|(_, k, _)| k).collect();

@@ -23,9 +23,16 @@ impl Writer for Html {
              <title>css-conformance: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
             esc(&doc.report.target)
         );
+        if let Some(diff) = &doc.baseline {
+            out.push_str("<h1>css-conformance report</h1>\n");
+            out.push_str(&super::many::diff_html(diff));
+            out.push_str("<h2>This run</h2>\n");
+        } else {
+            out.push_str("<h1>css-conformance report</h1>\n");
+        }
         let _ = writeln!(
             out,
-            "<h1>css-conformance report</h1>\n<p class=\"headline {}\">{}</p>\n<p>{}</p>",
+            "<p class=\"headline {}\">{}</p>\n<p>{}</p>",
             match doc.report.verdict() {
                 crate::report::Verdict::Conformant => "ok",
                 crate::report::Verdict::Incomplete => "partial",
@@ -117,7 +124,7 @@ fn anchor(c: &ClauseResult) -> String {
 }
 
 /// HTML text: the five characters that mean something there, escaped.
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -132,7 +139,7 @@ fn esc(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "
+pub(super) const STYLE: &str = "
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #1d1d1f; }
 h1 { font-size: 1.5em; margin-bottom: .2em; }
 .headline { font-size: 1.2em; font-weight: 600; padding: .4em .7em; border-radius: 4px; }

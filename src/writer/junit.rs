@@ -171,7 +171,7 @@ fn testcase(report: &Report, r: &ScenarioRecord) -> TestCase {
 /// (it fails when `--require-complete` makes an unjudged MUST clause fail the run); the rest
 /// pass, with what does not count noted. Then one for the run's verdict, which is never a
 /// success unless the run is conformant and complete.
-fn clause_cases(report: &Report) -> Vec<TestCase> {
+pub(super) fn clause_cases(report: &Report) -> Vec<TestCase> {
     let zero = time::Duration::ZERO;
     let unjudged_must = report.unjudged_must();
     let mut cases: Vec<TestCase> = report

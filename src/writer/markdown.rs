@@ -16,6 +16,9 @@ impl Writer for Markdown {
     fn render(&self, doc: &Document) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# css-conformance: {}\n", doc.report.target);
+        if let Some(diff) = &doc.baseline {
+            out.push_str(&super::many::diff_markdown(diff));
+        }
         let _ = writeln!(out, "**{}**\n", doc.headline());
         let _ = writeln!(out, "{}\n", super::verdict_line(&doc.report));
         let _ = writeln!(

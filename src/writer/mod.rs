@@ -7,6 +7,7 @@ mod console;
 mod html;
 pub mod json;
 pub mod junit;
+mod many;
 mod markdown;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ pub use console::{Console, fuzz_summary, judged_of, traffic_lines, verdict_line}
 pub use html::Html;
 pub use json::{Json, SCHEMA};
 pub use junit::JUnit;
+pub use many::{MANY_SCHEMA, Many};
 pub use markdown::Markdown;
 
 /// Renders a run's result for one place.
@@ -41,6 +43,8 @@ pub struct Document {
     pub profile: serde_json::Value,
     pub started: time::OffsetDateTime,
     pub duration: std::time::Duration,
+    /// What changed since a baseline, when one was given: shown first.
+    pub baseline: Option<crate::baseline::Diff>,
 }
 
 impl Document {
@@ -60,7 +64,14 @@ impl Document {
             profile: without_userinfo(profile),
             started,
             duration,
+            baseline: None,
         }
+    }
+
+    /// The same document, with what changed since a baseline.
+    pub fn with_baseline(mut self, diff: Option<crate::baseline::Diff>) -> Document {
+        self.baseline = diff;
+        self
     }
 
     /// The same document, with the scenarios' records.
