@@ -198,6 +198,57 @@ pub struct Response {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// Its headers as reports show them (`shown_headers`); the oracle reads none of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+}
+
+/// Headers shown to a human: at most this many, each name and value cut to `SHOWN_CHARS`.
+pub const SHOWN_HEADERS: usize = 32;
+const SHOWN_CHARS: usize = 200;
+
+/// What a server's headers show in a report: the first `SHOWN_HEADERS`, in order, each name
+/// and value cut and made inert (`text::inert`; a value that is not text is shown lossily).
+pub fn shown_headers<'h>(
+    headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+) -> Vec<(String, String)> {
+    headers
+        .take(SHOWN_HEADERS)
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value);
+            let cut = |text: &str| -> String {
+                crate::text::inert(&text.chars().take(SHOWN_CHARS).collect::<String>()).into_owned()
+            };
+            (cut(name), cut(&value))
+        })
+        .collect()
+}
+
+/// An exchange as the HTML report shows it to a human: the headers the tool set (each
+/// credential as the variable that holds it) and what came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    /// The answer's body, cut to `SHOWN_CHARS` characters.
+    pub body_excerpt: String,
+}
+
+impl Shown {
+    /// `response` to `request_headers`, as shown.
+    pub fn of(request_headers: Vec<(String, String)>, response: &Response) -> Shown {
+        let text = String::from_utf8_lossy(&response.body);
+        let cut: String = text.chars().take(SHOWN_CHARS).collect();
+        let mut body_excerpt = crate::text::inert(&cut).into_owned();
+        if text.chars().count() > SHOWN_CHARS {
+            body_excerpt.push('…');
+        }
+        Shown {
+            request_headers,
+            response_headers: response.headers.clone(),
+            body_excerpt,
+        }
+    }
 }
 
 /// What the answer showed, kept with each violation.
@@ -306,6 +357,9 @@ pub struct Judgement {
     /// target serves it and both reads succeeded.
     #[serde(skip)]
     pub task_status: Option<(String, String)>,
+    /// The exchange as report.html shows it.
+    #[serde(skip)]
+    pub shown: Shown,
 }
 
 /// Why a scenario did not run against a target.

@@ -9,7 +9,7 @@
 //! ```
 //! use css_conformance::{exchange::Response, oracle, spec::{Kind, Spec}};
 //! let spec = Spec::embedded();
-//! let answer = Response { status: 200, content_type: None, body: b"{}".to_vec() };
+//! let answer = Response { status: 200, content_type: None, body: b"{}".to_vec(), headers: vec![] };
 //! let verdict = oracle::judge(&spec, Kind::Retry, &answer);
 //! assert!(verdict.violates("RUT-RESP-01"));
 //! ```

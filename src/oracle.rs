@@ -238,6 +238,7 @@ mod tests {
             status,
             content_type: None,
             body: body.as_bytes().to_vec(),
+            headers: Vec::new(),
         }
     }
 
@@ -293,6 +294,41 @@ mod tests {
             ["RUT-STATUS-01", "RUT-AUTH-01"]
         );
         assert!(violated(Kind::MissingCredentials, answer(403, ERR403)).is_empty());
+    }
+
+    #[test]
+    fn under_several_readings_only_what_every_reading_says_is_judged() {
+        let spec = Spec::embedded();
+        let parts = Parts::of_wire(
+            &spec,
+            "PUT",
+            "/v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/bcdb711c-a7f0-4007-b8ee-9f13c05f8326/retry?retry_mode=ABORT",
+            crate::classify::Identity::Valid,
+        )
+        .unwrap();
+        let judged = |kinds: &[Kind], answer: Response| {
+            let readings = kinds.iter().copied().collect();
+            let v = judge_readings(&spec, &readings, &parts, &answer);
+            let violated: Vec<String> = v.violations.into_iter().map(|v| v.clause).collect();
+            (violated, v.checked)
+        };
+        // `ABORT` accepted, the credentials known valid: the page's MUST is broken.
+        let (violated, _) = judged(&[Kind::InvalidRetryMode], answer(200, ""));
+        assert_eq!(violated, ["RUT-QUERY-03", "RUT-QUERY-04"]);
+        // The credentials unknown: bad credentials accepted or `ABORT` accepted, but which
+        // clause is not known, so neither is named (never a false alarm); what holds either
+        // way (a documented status, an empty 200) is still judged.
+        let both = [Kind::InvalidCredentials, Kind::InvalidRetryMode];
+        let (violated, checked) = judged(&both, answer(200, ""));
+        assert!(violated.is_empty(), "{violated:?}");
+        assert!(checked.contains("RUT-STATUS-01") && checked.contains("RUT-RESP-01"));
+        assert!(!checked.contains("RUT-QUERY-03"));
+        // A 500 is a 500 under every reading.
+        let (violated, _) = judged(&both, answer(500, "boom"));
+        assert!(
+            violated.contains(&"RUT-STATUS-02".to_owned()),
+            "{violated:?}"
+        );
     }
 
     #[test]

@@ -211,6 +211,10 @@ impl Conformance {
         if matches!(kind, Kind::Retry | Kind::Abort) && response.status == 200 {
             self.consumed = true;
         }
+        let shown = crate::exchange::Shown::of(
+            session.target.shown_headers(&session.spec, &request),
+            &response,
+        );
         self.judgements.push(Judgement {
             method: request.method(&session.spec).to_owned(),
             url,
@@ -221,6 +225,7 @@ impl Conformance {
             request,
             derived: false,
             task_status,
+            shown,
         });
     }
 

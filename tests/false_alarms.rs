@@ -30,6 +30,7 @@ fn answer(status: u16, body: &str) -> Response {
         status,
         content_type: None,
         body: body.as_bytes().to_vec(),
+        headers: Vec::new(),
     }
 }
 

@@ -12,6 +12,10 @@ use css_conformance::report::{ClauseResult, Grade, Report};
 use css_conformance::spec::Level;
 use css_conformance::writer::{self, Document, SCHEMA, Writer as _};
 
+mod common {
+    pub mod tiny_server;
+}
+
 fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResult {
     ClauseResult {
         id: id.to_owned(),
@@ -559,4 +563,74 @@ fn tags_select_scenarios_and_a_bad_expression_is_exit_2() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// report.html shows each exchange as a panel to open: the request (method, URL, the headers
+/// the tool set with the credential as its variable, never its value) beside the response
+/// (status, the server's headers escaped, a body excerpt); the violations first in a filter
+/// made of radio buttons and CSS (no script).
+#[test]
+fn the_html_report_shows_each_exchange_as_request_and_response_panels() {
+    let url = common::tiny_server::serve(|line| {
+        let (status, reason, _, body) = common::tiny_server::fails_encoded_paths(line);
+        (
+            status,
+            reason,
+            "X-Note: <b>bold</b> & more\r\n".to_owned(),
+            body,
+        )
+    });
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html-exchanges");
+    let _ = std::fs::remove_dir_all(&dir);
+    let fixtures = css_conformance::fixtures::Fixtures::builtin();
+    let out = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args([
+            "check",
+            "--endpoint",
+            &url,
+            "--project-id",
+            &fixtures.project_id,
+            "--cluster-id",
+            &fixtures.cluster_id,
+            "--max-requests-per-second",
+            "0",
+            "--fuzz-cases",
+            "0",
+            "--report-dir",
+            dir.to_str().unwrap(),
+        ])
+        .env("CSS_CONFORMANCE_TOKEN", "canary-token-0f1e2d")
+        .output()
+        .unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(out.status.code().is_some(), "it ran");
+    let exchanges = html.matches("<details class=\"exchange ").count();
+    assert!(exchanges > 20, "{exchanges} exchanges");
+    assert!(html.contains("<h4>Request</h4>") && html.contains("<h4>Response</h4>"));
+    assert!(html.contains("<th>X-Auth-Token</th><td>$CSS_CONFORMANCE_TOKEN</td>"));
+    assert!(
+        !html.contains("canary-token-0f1e2d"),
+        "the token is never shown"
+    );
+    assert!(html.contains("<th>x-note</th><td>&lt;b&gt;bold&lt;/<wbr>b&gt; &amp;<wbr> more</td>"));
+    assert!(!html.contains("<b>bold</b>"));
+    assert!(html.contains("CSS.0015"), "the body excerpt");
+    // Every exchange with a violation is in the filter's count, and marked so.
+    let failing = html.matches("<details class=\"exchange fail\"").count();
+    assert!(failing > 0);
+    assert!(
+        html.contains(&format!(
+            "<label for=\"show-fail\">violations ({failing})</label>"
+        )),
+        "{failing}"
+    );
+    assert!(html.contains("#show-fail:checked ~ .exchanges details:not(.fail)"));
+    // URLs wrap after a slash, not mid-word.
+    assert!(html.contains("/<wbr>clusters/<wbr>"));
+    for outside in ["<script", "<link", "src=", "@import", "url("] {
+        assert!(
+            !html.contains(outside),
+            "the page reaches out with {outside}"
+        );
+    }
 }

@@ -372,6 +372,7 @@ impl Judge {
             status,
             content_type,
             body,
+            headers: Vec::new(),
         };
         let mut verdict = oracle::judge_readings(&self.spec, &read.readings, parts, &response);
         if !whole {

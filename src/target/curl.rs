@@ -14,17 +14,34 @@ impl Target {
     pub fn curl(&self, spec: &Spec, request: &Request) -> String {
         let url = self.url(spec, request).replace('\'', "'\\''");
         let mut line = format!("curl -sS -i -X {} '{url}'", request.method(spec));
-        let now = time::OffsetDateTime::now_utc();
-        for (name, value) in self.auth_headers(spec, request, now) {
-            let shown = match name.as_str() {
-                _ if name == TOKEN_HEADER && request.credentials == Credentials::Valid => {
-                    format!("\"{name}: ${}\"", self.token_env)
-                }
-                "Authorization" => format!("\"{name}: $CSS_CONFORMANCE_AUTHORIZATION\""),
-                _ => format!("'{name}: {}'", value.expose()),
+        for (name, value) in self.shown_headers(spec, request) {
+            let shown = if value.starts_with('$') {
+                format!("\"{name}: {value}\"")
+            } else {
+                format!("'{name}: {value}'")
             };
             let _ = write!(line, " -H {shown}");
         }
         line
+    }
+
+    /// The headers the tool sets on `request`, each credential shown as the shell variable
+    /// that holds it (the token's, or `$CSS_CONFORMANCE_AUTHORIZATION` for a signature); a
+    /// wrong credential the scenario made up on purpose is shown as it is.
+    pub fn shown_headers(&self, spec: &Spec, request: &Request) -> Vec<(String, String)> {
+        let now = time::OffsetDateTime::now_utc();
+        self.auth_headers(spec, request, now)
+            .into_iter()
+            .map(|(name, value)| {
+                let shown = match name.as_str() {
+                    _ if name == TOKEN_HEADER && request.credentials == Credentials::Valid => {
+                        format!("${}", self.token_env)
+                    }
+                    "Authorization" => "$CSS_CONFORMANCE_AUTHORIZATION".to_owned(),
+                    _ => value.expose().to_owned(),
+                };
+                (name, shown)
+            })
+            .collect()
     }
 }

@@ -36,6 +36,8 @@ pub struct Answer {
     pub content_type: Option<String>,
     pub retry_after: Option<String>,
     pub body: Vec<u8>,
+    /// As reports show them (`exchange::shown_headers`).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Why no answer came, and whether it was before a connection was made.
@@ -115,6 +117,12 @@ impl Client {
             let status = response.status().as_u16();
             let content_type = header(hyper::header::CONTENT_TYPE);
             let retry_after = header(hyper::header::RETRY_AFTER);
+            let headers = crate::exchange::shown_headers(
+                response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_bytes())),
+            );
             let (body, cut) = read_capped(response.into_body()).await?;
             Ok((
                 cut,
@@ -123,6 +131,7 @@ impl Client {
                     content_type,
                     retry_after,
                     body,
+                    headers,
                 },
             ))
         };

@@ -443,6 +443,7 @@ impl Target {
                         status: answer.status,
                         content_type: answer.content_type,
                         body: answer.body,
+                        headers: answer.headers,
                     },
                     answer.retry_after.as_deref().and_then(retry_after),
                 )),
@@ -480,6 +481,12 @@ impl Target {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
+        let shown = crate::exchange::shown_headers(
+            response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_bytes())),
+        );
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(fail)? {
             if loopback::append_capped(&mut body, &chunk) {
@@ -491,6 +498,7 @@ impl Target {
                 status,
                 content_type,
                 body,
+                headers: shown,
             },
             retry_after,
         ))
@@ -525,10 +533,12 @@ fn remembered(answer: &Response) -> Response {
             cut
         }
     };
+    // Headers judge nothing: not kept.
     Response {
         status: answer.status,
         content_type: answer.content_type.clone(),
         body,
+        headers: Vec::new(),
     }
 }
 
@@ -568,6 +578,7 @@ mod tests {
                 status: 400,
                 content_type: Some("application/json".to_owned()),
                 body,
+                headers: Vec::new(),
             };
             let kept = remembered(&answer);
             assert!(kept.body.len() <= 300, "{}", kept.body.len());
@@ -590,6 +601,7 @@ mod tests {
             status: 400,
             content_type: None,
             body: tricky,
+            headers: Vec::new(),
         };
         let v = |r: &Response| crate::oracle::judge(&spec, kind, r).violations.len();
         assert_eq!(v(&remembered(&answer)), v(&answer));
