@@ -145,6 +145,11 @@ fn the_sdk_request_flow_through_the_proxy_and_a_client_that_resends_a_refusal() 
         !stderr.contains(&case.sk),
         "the secret key is never printed"
     );
+    // A SHOULD among the failures: not called a MUST.
+    assert!(
+        stderr.contains("NOT conformant: clauses failed: RUT-CLIENT-01, RUT-CLIENT-02"),
+        "{stderr}"
+    );
     let report = report_json(&dir);
     // The client's side.
     assert_eq!(verdict(&report, "RUT-CLIENT-01"), "FAIL");

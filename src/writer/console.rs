@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::fuzz::Summary;
 use crate::report::{Grade, Report, Verdict};
+use crate::spec::Level;
 use crate::target::Traffic;
 use crate::text::shorten;
 
@@ -167,10 +168,16 @@ pub fn verdict_line(report: &Report) -> String {
                 .unwrap_or("the target answered nothing")
         ),
         Verdict::NotConformant => {
+            let all_must = must
+                .iter()
+                .all(|id| report.clause(id).is_some_and(|c| c.level == Level::Must));
             let what = if report.strict {
                 "clauses failed (strict)"
-            } else {
+            } else if all_must {
                 "MUST clauses failed"
+            } else {
+                // A served stub's or a proxy's client clauses count whatever their level.
+                "clauses failed"
             };
             let named: Vec<String> = must
                 .iter()

@@ -62,12 +62,11 @@ impl Writer for Html {
             let class = c.grade.label().to_ascii_lowercase();
             let _ = writeln!(
                 out,
-                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"verdict\">{}</td><td>{}/{}</td><td>{}</td></tr>",
+                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"verdict\">{}</td><td>{}</td><td>{}</td></tr>",
                 anchor(c),
                 c.level,
                 c.grade.label(),
-                c.judged_scenarios,
-                c.scenarios.len(),
+                super::judged_cell(c),
                 esc(&c.statement)
             );
         }

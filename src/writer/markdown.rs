@@ -38,12 +38,11 @@ impl Writer for Markdown {
         for c in &doc.report.clauses {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {}/{} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 c.id,
                 c.level,
                 verdict_cell(c.grade),
-                c.judged_scenarios,
-                c.scenarios.len(),
+                super::judged_cell(c),
                 c.statement.replace('|', "\\|")
             );
         }

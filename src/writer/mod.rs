@@ -184,6 +184,16 @@ fn without_userinfo(mut profile: serde_json::Value) -> serde_json::Value {
     profile
 }
 
+/// The "Judged" cell of a clause: its judged scenarios of all it has (`3/4`), or `-` for a
+/// verdict of requests alone (a served stub's or a proxy's, which has no scenarios).
+fn judged_cell(c: &crate::report::ClauseResult) -> String {
+    if c.scenarios.is_empty() {
+        "-".to_owned()
+    } else {
+        format!("{}/{}", c.judged_scenarios, c.scenarios.len())
+    }
+}
+
 /// Whether a clause's evidence is worth showing: it did not simply pass.
 fn shows(c: &crate::report::ClauseResult) -> bool {
     c.grade != Grade::Pass && !c.evidence.is_empty()
