@@ -117,3 +117,15 @@ pub fn refused(status: StatusCode) -> Response<Full<Bytes>> {
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
+
+/// A request's headers as name and value, the value read lossily (what the responder, the
+/// watch and the proxy's judge read; the proxy forwards the original bytes).
+pub fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
+}

@@ -661,10 +661,7 @@ impl Profile {
     /// holds one.
     pub fn value_text(&self, path: &str) -> Option<String> {
         let tree = serde_yaml::to_value(self).ok()?;
-        let node = path
-            .split('.')
-            .try_fold(&tree, |node, part| node.get(part))?;
-        match node {
+        match node_at(&tree, path)? {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
             Value::Bool(b) => Some(b.to_string()),
@@ -683,7 +680,8 @@ impl Profile {
     /// The profile as YAML, every key with a comment: the ones set with their values, the
     /// others commented out with their defaults (what `css-conformance profile init` writes).
     pub fn commented(&self, made_by: &str) -> String {
-        let defaults = Profile::default();
+        let tree = serde_yaml::to_value(self).unwrap_or_default();
+        let defaults = serde_yaml::to_value(Profile::default()).unwrap_or_default();
         let mut out = format!(
             "# A css-conformance target profile, written by `{made_by}`.\n# Secrets never go here: `auth` names the environment variables that hold them.\n"
         );
@@ -697,8 +695,8 @@ impl Profile {
                 }
             }
             let indent = if parent.is_empty() { "" } else { "  " };
-            let shown = |p: &Profile| yaml_value(p, key);
-            let (value, set) = match shown(self) {
+            let shown = |tree: &Value| node_at(tree, key.path).and_then(yaml_value);
+            let (value, set) = match shown(&tree) {
                 Some(v) => {
                     let differs = shown(&defaults).as_ref() != Some(&v);
                     let named = match self.auth.method {
@@ -764,12 +762,7 @@ impl Profile {
 }
 
 /// A key's value in flow-style YAML (`None` when unset).
-fn yaml_value(profile: &Profile, key: &Key) -> Option<String> {
-    let tree = serde_yaml::to_value(profile).ok()?;
-    let node = key
-        .path
-        .split('.')
-        .try_fold(&tree, |node, part| node.get(part))?;
+fn yaml_value(node: &Value) -> Option<String> {
     match node {
         Value::Null => None,
         Value::Sequence(items) if items.is_empty() => Some("[]".to_owned()),
@@ -780,6 +773,11 @@ fn yaml_value(profile: &Profile, key: &Key) -> Option<String> {
         Value::Sequence(_) | Value::Mapping(_) => serde_json::to_string(node).ok(),
         other => scalar(other),
     }
+}
+
+/// The node of key `path` (dotted) in a profile's YAML tree.
+fn node_at<'t>(tree: &'t Value, path: &str) -> Option<&'t Value> {
+    path.split('.').try_fold(tree, |node, part| node.get(part))
 }
 
 /// A scalar as YAML writes it (quoted where it must be).

@@ -1,14 +1,14 @@
 //! The clause-by-clause result of a run: each clause of the spec graded from the scenarios'
 //! judgements and the fuzzer's violations. The writers render it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::exchange::ScenarioOutcome;
 use crate::fuzz::Summary;
 use crate::profile::ExpectedDeviation;
 use crate::session::ScenarioRecord;
-use std::collections::BTreeMap;
-
 use crate::spec::{Clause, Level, Spec};
 use crate::stub::{ClientSummary, Tally};
 use crate::text::shorten;
@@ -383,7 +383,8 @@ impl Report {
     /// or EXTENDED clause they broke fails the run too); a clause no request gave occasion to
     /// judge is SKIP, saying why.
     pub fn of_clients(spec: &Spec, target: &str, summary: &ClientSummary) -> Report {
-        Report::of(target, client_results(spec, summary, "the stub")).strict(true)
+        let why = "not judged: the stub answers no 429, so no client had to wait";
+        Report::of(target, client_results(spec, summary, why)).strict(true)
     }
 
     /// A proxy's run: the server's clauses graded from the exchanges that judged them
@@ -421,23 +422,22 @@ impl Report {
         let mut report = Report::of(target, results)
             .strict(strict)
             .with_target_fault(fault);
-        report
-            .clauses
-            .extend(client_results(spec, clients, "the upstream"));
+        report.clauses.extend(client_results(
+            spec,
+            clients,
+            "not judged: no 429 came, so no client had to wait",
+        ));
         report
     }
 }
 
-/// Each client clause graded from what the clients did (FAIL when broken at all: strict).
-fn client_results(spec: &Spec, summary: &ClientSummary, server: &str) -> Vec<ClauseResult> {
+/// Each client clause graded from what the clients did (FAIL when broken at all: strict);
+/// `no_429` says why the clause on Retry-After was not judged, if it was not.
+fn client_results(spec: &Spec, summary: &ClientSummary, no_429: &'static str) -> Vec<ClauseResult> {
     let rules = &spec.client_rules;
     graded(&spec.client_clauses, &summary.clauses, |clause| {
         if clause.id == rules.honours_retry_after {
-            if server == "the stub" {
-                "not judged: the stub answers no 429, so no client had to wait"
-            } else {
-                "not judged: no 429 came, so no client had to wait"
-            }
+            no_429
         } else if clause.id == rules.well_formed_signature {
             "not judged: no AK/SK request came"
         } else {

@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 
 use css_conformance::fixtures::Fixtures;
 
+mod common {
+    pub mod tls;
+}
+
 /// How the fault server treats each connection.
 #[derive(Clone)]
 enum Fault {
@@ -418,21 +422,9 @@ fn a_body_of_many_megabytes_is_read_with_a_cap_and_judged() {
 /// A TLS fault server with a fresh self-signed certificate for 127.0.0.1, and the
 /// certificate's PEM file.
 fn tls_server(name: &str) -> (FaultServer, PathBuf) {
-    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let pem = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.pem"));
-    std::fs::write(&pem, key.cert.pem()).unwrap();
-    let private = rustls::pki_types::PrivateKeyDer::Pkcs8(
-        rustls::pki_types::PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()),
-    );
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![key.cert.der().clone()], private)
-    .unwrap();
-    (FaultServer::start(Fault::Tls(Arc::new(config))), pem)
+    let config = common::tls::self_signed(&pem);
+    (FaultServer::start(Fault::Tls(config)), pem)
 }
 
 #[test]

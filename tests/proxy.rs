@@ -28,6 +28,7 @@ mod common {
     pub mod sdk_vectors;
     pub mod served;
     pub mod tiny_server;
+    pub mod tls;
 }
 
 use common::sdk_vectors::{self, Case};
@@ -51,11 +52,21 @@ fn stub_and_proxy(
         "--fixtures".as_ref(),
         fixtures.as_os_str(),
     ]);
-    let upstream = format!("http://{stub_host}");
+    let more: Vec<&std::ffi::OsStr> = more.iter().map(std::ffi::OsStr::new).collect();
+    let (proxy, proxy_host) = start_proxy(&format!("http://{stub_host}"), &more, &[]);
+    (stub, proxy, proxy_host)
+}
+
+/// The proxy in front of `upstream` on a port the OS picks, with `more` arguments and `env`.
+fn start_proxy(
+    upstream: &str,
+    more: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let mut args: Vec<&std::ffi::OsStr> = [
         "proxy",
         "--upstream",
-        &upstream,
+        upstream,
         "--listen",
         "127.0.0.1:0",
         "--serve-for",
@@ -63,9 +74,8 @@ fn stub_and_proxy(
     ]
     .map(std::ffi::OsStr::new)
     .to_vec();
-    args.extend(more.iter().map(std::ffi::OsStr::new));
-    let (proxy, proxy_host) = spawn(&args);
-    (stub, proxy, proxy_host)
+    args.extend_from_slice(more);
+    spawn_with_env(&args, env)
 }
 
 /// The grade of `clause` in a console verdict.
@@ -285,18 +295,7 @@ fn exchange_raw(host: &str, request: &[u8]) -> Vec<u8> {
 #[test]
 fn a_clean_client_through_the_proxy_exit_0_its_bytes_unchanged_both_ways() {
     let upstream = recorder();
-    let (proxy, host) = spawn_with_env(
-        &[
-            "proxy".as_ref(),
-            "--upstream".as_ref(),
-            upstream.url.as_ref(),
-            "--listen".as_ref(),
-            "127.0.0.1:0".as_ref(),
-            "--serve-for".as_ref(),
-            "60".as_ref(),
-        ],
-        &[("RUST_LOG", "trace")],
-    );
+    let (proxy, host) = start_proxy(&upstream.url, &[], &[("RUST_LOG", "trace")]);
     let case: Case = sdk_vectors::named("sdk_client_like_abort");
     // The SDK's head as it sends it, signed for the proxy's address, with no hop-by-hop
     // header (those are each connection's own).
@@ -348,13 +347,7 @@ fn a_clean_client_through_the_proxy_exit_0_its_bytes_unchanged_both_ways() {
 #[test]
 fn a_misbehaving_upstream_is_judged_and_an_unreachable_one_is_exit_3() {
     let failing = common::tiny_server::serve(|_| common::tiny_server::server_error());
-    let (proxy, host) = spawn(&[
-        "proxy".as_ref(),
-        "--upstream".as_ref(),
-        failing.as_ref(),
-        "--serve-for".as_ref(),
-        "60".as_ref(),
-    ]);
+    let (proxy, host) = start_proxy(&failing, &[], &[]);
     let head = format!(
         "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/x/retry HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: t\r\n"
     );
@@ -368,13 +361,7 @@ fn a_misbehaving_upstream_is_judged_and_an_unreachable_one_is_exit_3() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let nowhere = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let (proxy, host) = spawn(&[
-        "proxy".as_ref(),
-        "--upstream".as_ref(),
-        nowhere.as_ref(),
-        "--serve-for".as_ref(),
-        "60".as_ref(),
-    ]);
+    let (proxy, host) = start_proxy(&nowhere, &[], &[]);
     assert_eq!(send(&host, &head), 502);
     let (code, stderr) = stop(proxy, libc::SIGTERM);
     assert_eq!(code, Some(3), "{stderr}");
@@ -505,23 +492,10 @@ async fn the_feature_set_through_a_proxy_that_knows_the_stub_raises_no_false_ala
 /// naming the certificate) unless `--ca-bundle` trusts it, then the answer comes through.
 #[test]
 fn an_https_upstream_is_verified_and_trusted_with_a_ca_bundle() {
-    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let pem = tmp("proxy-upstream.pem");
-    std::fs::write(&pem, key.cert.pem()).unwrap();
-    let private = rustls::pki_types::PrivateKeyDer::Pkcs8(
-        rustls::pki_types::PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()),
-    );
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![key.cert.der().clone()], private)
-    .unwrap();
+    let config = common::tls::self_signed(&pem);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
-    let config = Arc::new(config);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut tcp) = stream else { continue };
@@ -556,27 +530,13 @@ fn an_https_upstream_is_verified_and_trusted_with_a_ca_bundle() {
             "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/bcdb711c-a7f0-4007-b8ee-9f13c05f8326/retry HTTP/1.1\r\nHost: {host}\r\n"
         )
     };
-    let (proxy, host) = spawn(&[
-        "proxy".as_ref(),
-        "--upstream".as_ref(),
-        url.as_ref(),
-        "--serve-for".as_ref(),
-        "60".as_ref(),
-    ]);
+    let (proxy, host) = start_proxy(&url, &[], &[]);
     assert_eq!(send(&host, &head(&host)), 502);
     let (code, stderr) = stop(proxy, libc::SIGTERM);
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
 
-    let (proxy, host) = spawn(&[
-        "proxy".as_ref(),
-        "--upstream".as_ref(),
-        url.as_ref(),
-        "--ca-bundle".as_ref(),
-        pem.as_os_str(),
-        "--serve-for".as_ref(),
-        "60".as_ref(),
-    ]);
+    let (proxy, host) = start_proxy(&url, &["--ca-bundle".as_ref(), pem.as_os_str()], &[]);
     assert_eq!(send(&host, &head(&host)), 403);
     let (code, stderr) = stop(proxy, libc::SIGTERM);
     assert_eq!(code, Some(0), "{stderr}");

@@ -40,7 +40,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             features,
             &args.target,
             &args.report_dir,
-            Some(baseline.as_ref()),
+            Role::Alone(baseline.as_ref()),
         )
         .await?;
         let document = &done.document;
@@ -59,7 +59,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             let (spec, features, dir) = (&spec, features.clone(), args.report_dir.join(name));
             let args = &args;
             async move {
-                run_target(args, spec, features, &target, &dir, None)
+                run_target(args, spec, features, &target, &dir, Role::OneOfMany)
                     .await
                     .map_err(|e| anyhow::anyhow!("--profile {}: {e}", profile.display()))
             }
@@ -110,21 +110,6 @@ fn exit_code(code: u8, diff: Option<&Diff>, fail_on: FailOn) -> u8 {
     }
 }
 
-/// The changes since the baseline, for the console.
-fn changes(diff: &Diff) -> String {
-    let mut out = format!("{}\n", diff.headline());
-    for d in diff.changed() {
-        out.push_str(&format!(
-            "  {:<19} {:<13} {} -> {}\n",
-            d.change.label(),
-            d.clause,
-            d.before.as_deref().unwrap_or("-"),
-            d.now
-        ));
-    }
-    out
-}
-
 /// The comparison of a one-target run, as `baseline.json` beside its reports.
 fn write_diff(dir: &Path, diff: &Diff) -> anyhow::Result<()> {
     let path = dir.join("baseline.json");
@@ -165,18 +150,30 @@ struct Done {
     document: Document,
 }
 
+/// A target's part in the run.
+#[derive(Clone, Copy)]
+enum Role<'a> {
+    /// The run's only target, compared with the baseline if one is given: its console report
+    /// is printed, the changes first, and its flags (`--junit`, `--findings-dir`) apply as given.
+    Alone(Option<&'a Baseline>),
+    /// One of several: its reports go into its folder, the console shows the table of all.
+    OneOfMany,
+}
+
 /// Runs the features and the fuzz budget against the target `target` names and writes its
-/// reports into `dir`. `alone` (the run's only target) with the baseline to compare it with,
-/// if any: its console report is printed then, the changes first.
+/// reports into `dir`, as its `role` says.
 async fn run_target(
     args: &CheckArgs,
     spec: &Arc<Spec>,
     features: Vec<cucumber::gherkin::Feature>,
     target: &TargetArgs,
     dir: &Path,
-    alone: Option<Option<&Baseline>>,
+    role: Role<'_>,
 ) -> anyhow::Result<Done> {
-    let (alone, baseline) = (alone.is_some(), alone.flatten());
+    let (alone, baseline) = match role {
+        Role::Alone(baseline) => (true, baseline),
+        Role::OneOfMany => (false, None),
+    };
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", dir.display()))?;
@@ -254,7 +251,7 @@ async fn run_target(
     let document = document.with_baseline(diff);
     if alone {
         if let Some(diff) = &document.baseline {
-            println!("{}", changes(diff));
+            println!("{}", writer::diff_console(diff, false));
         }
         let console = writer::Console {
             quiet: args.quiet,

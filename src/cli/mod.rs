@@ -427,29 +427,37 @@ pub struct ReplayArgs {
 
 #[derive(clap::Args)]
 pub struct StubArgs {
-    /// Listen here, e.g. localhost:8080, 127.0.0.1:8080 or 0.0.0.0:8080 (default: a free
-    /// loopback port).
-    #[arg(long, value_name = "HOST:PORT")]
-    pub listen: Option<String>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
     /// What the stub serves and accepts (YAML; every key optional, see the README):
     /// project_id, cluster_id, failed_action_ids, not_failed_action_id, token, access_key,
     /// secret_key.
     #[arg(long, value_name = "FILE")]
     pub fixtures: Option<PathBuf>,
-    /// Stop after this many seconds (default: serve until Ctrl-C or SIGTERM).
-    #[arg(long, value_name = "SECONDS")]
-    pub serve_for: Option<u64>,
     /// Deviate from the contract on purpose, to see how a client copes.
     #[arg(long, value_enum, value_name = "DEVIATION")]
     pub stub_deviation: Option<DeviationArg>,
     /// Neither log requests nor check the client side (for benchmarks and test harnesses).
     #[arg(long)]
     pub quiet: bool,
-    /// On stop, write the client verdict (the spec's client clauses, graded from what the
-    /// clients did) here as junit.xml, report.json, report.md and report.html.
+}
+
+/// What the served stub and the proxy share: where and how long they serve, within which
+/// limits, and where the verdict goes on stop.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Listen here, e.g. localhost:8080, 127.0.0.1:8080 or 0.0.0.0:8080 (default: a free
+    /// loopback port).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+    /// Stop after this many seconds (default: serve until Ctrl-C or SIGTERM).
+    #[arg(long, value_name = "SECONDS")]
+    pub serve_for: Option<u64>,
+    /// On stop, write the verdict (the stub's: on its clients; the proxy's: on both sides)
+    /// here as junit.xml, report.json, report.md and report.html.
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
-    /// Connections served at once; more wait until one closes.
+    /// Client connections served at once; more wait until one closes.
     #[arg(long, value_name = "N", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub max_connections: u32,
@@ -460,14 +468,39 @@ pub struct StubArgs {
     pub idle_timeout: u64,
 }
 
+impl ServeArgs {
+    /// The limits the flags set.
+    pub fn limits(&self) -> css_conformance::listen::Limits {
+        css_conformance::listen::Limits {
+            max_connections: self.max_connections as usize,
+            header_timeout: std::time::Duration::from_secs(self.idle_timeout),
+            body_timeout: std::time::Duration::from_secs(self.idle_timeout),
+            ..css_conformance::listen::Limits::default()
+        }
+    }
+
+    /// The address `--listen` names (a host name is resolved; its first address is taken),
+    /// or a free loopback port.
+    pub async fn addr(&self) -> anyhow::Result<std::net::SocketAddr> {
+        let Some(listen) = &self.listen else {
+            return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        };
+        let mut addrs = tokio::net::lookup_host(listen).await.map_err(|e| {
+            anyhow::anyhow!("--listen {listen}: {e} (expected HOST:PORT, e.g. localhost:8080)")
+        })?;
+        addrs
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("--listen {listen}: the name has no address"))
+    }
+}
+
 #[derive(clap::Args)]
 pub struct ProxyArgs {
     /// Where to send what comes: http(s)://host[:port], no path (each request keeps its own).
     #[arg(long, value_name = "URL")]
     pub upstream: String,
-    /// Listen here, e.g. localhost:8081 or 127.0.0.1:8081 (default: a free loopback port).
-    #[arg(long, value_name = "HOST:PORT")]
-    pub listen: Option<String>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
     /// The upstream is a css-conformance stub serving these fixtures (the stub's --fixtures
     /// file, or `builtin`): the proxy then knows its project, cluster, tasks and credentials,
     /// and judges as much as the stub could.
@@ -476,23 +509,9 @@ pub struct ProxyArgs {
     /// Trust these PEM certificates too, for an https upstream.
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
-    /// Stop after this many seconds (default: serve until Ctrl-C or SIGTERM).
-    #[arg(long, value_name = "SECONDS")]
-    pub serve_for: Option<u64>,
-    /// On stop, write the verdict here as junit.xml, report.json, report.md and report.html.
-    #[arg(long, value_name = "DIR")]
-    pub report_dir: Option<PathBuf>,
     /// The server's SHOULD and EXTENDED failures count too (the client's always do).
     #[arg(long)]
     pub strict: bool,
-    /// Client connections served at once; more wait until one closes.
-    #[arg(long, value_name = "N", default_value_t = 512,
-          value_parser = clap::value_parser!(u32).range(1..=65_536))]
-    pub max_connections: u32,
-    /// Seconds a client's request head or body may take, or its connection stay idle.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub idle_timeout: u64,
     /// Seconds the upstream may take to answer a request (then the client gets 504).
     #[arg(long, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -794,20 +813,6 @@ fn profile_init(args: &TargetArgs, output: Option<&std::path::Path>) -> anyhow::
         }
     }
     Ok(CONFORMANT)
-}
-
-/// The address `--listen` names (a host name is resolved; its first address is taken), or a
-/// free loopback port.
-pub async fn listen_addr(listen: Option<&str>) -> anyhow::Result<std::net::SocketAddr> {
-    let Some(listen) = listen else {
-        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-    };
-    let mut addrs = tokio::net::lookup_host(listen).await.map_err(|e| {
-        anyhow::anyhow!("--listen {listen}: {e} (expected HOST:PORT, e.g. localhost:8080)")
-    })?;
-    addrs
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("--listen {listen}: the name has no address"))
 }
 
 /// Runs a command and says its exit code.

@@ -36,15 +36,10 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
             stub_credentials(),
         )?),
     };
-    let addr = super::listen_addr(args.listen.as_deref()).await?;
+    let addr = args.serve.addr().await?;
     let options = Options {
         upstream,
-        limits: stub::Limits {
-            max_connections: args.max_connections as usize,
-            header_timeout: Duration::from_secs(args.idle_timeout),
-            body_timeout: Duration::from_secs(args.idle_timeout),
-            ..stub::Limits::default()
-        },
+        limits: args.serve.limits(),
         upstream_timeout: Duration::from_secs(args.upstream_timeout),
         knows,
     };
@@ -63,7 +58,7 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
         "css-conformance proxy: {url} -> {upstream}, {knowing}; each exchange is logged with its verdict; stop with Ctrl-C"
     );
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
-    let stopped_by = stub::stopped(args.serve_for.map(Duration::from_secs)).await;
+    let stopped_by = stub::stopped(args.serve.serve_for.map(Duration::from_secs)).await;
     let summary = proxy.summary();
     drop(proxy);
     let answered = summary.requests - summary.unanswered;
@@ -91,6 +86,6 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
         fault,
         args.stub_fixtures.is_some(),
     );
-    show_verdict(&report, args.report_dir.as_deref(), started, "proxy")?;
+    show_verdict(&report, args.serve.report_dir.as_deref(), started, "proxy")?;
     Ok(report.exit_code())
 }

@@ -19,7 +19,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         Some(file) => load_fixtures(file, &spec, fixtures, credentials)?,
         None => (fixtures, credentials),
     };
-    let addr = super::listen_addr(args.listen.as_deref()).await?;
+    let addr = args.serve.addr().await?;
     let stub = stub::serve(
         Arc::clone(&spec),
         &fixtures,
@@ -27,12 +27,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         args.stub_deviation.map(|d| d.0),
         !args.quiet,
         addr,
-        stub::Limits {
-            max_connections: args.max_connections as usize,
-            header_timeout: Duration::from_secs(args.idle_timeout),
-            body_timeout: Duration::from_secs(args.idle_timeout),
-            ..stub::Limits::default()
-        },
+        args.serve.limits(),
     )
     .await
     .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
@@ -55,7 +50,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         fixtures.project_id, fixtures.cluster_id
     );
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
-    let stopped_by = stub::stopped(args.serve_for.map(Duration::from_secs)).await;
+    let stopped_by = stub::stopped(args.serve.serve_for.map(Duration::from_secs)).await;
     let summary = stub.client_summary();
     if args.quiet {
         eprintln!("css-conformance stub: stopped ({stopped_by})");
@@ -64,7 +59,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     eprintln!("css-conformance stub: stopped ({stopped_by}): {summary}");
     // The client verdict: the spec's client clauses, graded from what the clients did.
     let report = Report::of_clients(&spec, &format!("clients of the stub at {url}"), &summary);
-    show_verdict(&report, args.report_dir.as_deref(), started, "stub")?;
+    show_verdict(&report, args.serve.report_dir.as_deref(), started, "stub")?;
     Ok(report.exit_code())
 }
 

@@ -106,18 +106,8 @@ impl Upstream {
         .map_err(|_| "connecting timed out".to_owned())?
         .map_err(|e| format!("connecting: {e}"))?;
         let _ = tcp.set_nodelay(true);
-        let handshake = hyper::client::conn::http1::Builder::new()
-            .preserve_header_case(true)
-            .to_owned();
         match &self.tls {
-            None => {
-                let (sender, connection) = handshake
-                    .handshake(TokioIo::new(tcp))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tokio::spawn(connection);
-                Ok(sender)
-            }
+            None => handshake(tcp).await,
             Some((connector, name)) => {
                 let tls = tokio::time::timeout(
                     self.connect_timeout,
@@ -126,15 +116,25 @@ impl Upstream {
                 .await
                 .map_err(|_| "the TLS handshake timed out".to_owned())?
                 .map_err(|e| format!("TLS: {e}"))?;
-                let (sender, connection) = handshake
-                    .handshake(TokioIo::new(tls))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tokio::spawn(connection);
-                Ok(sender)
+                handshake(tls).await
             }
         }
     }
+}
+
+/// An HTTP/1.1 client connection over `io`, header names sent in the case they came in; the
+/// connection is driven by a task of its own.
+async fn handshake<T>(io: T) -> Result<SendRequest<Full<Bytes>>, String>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .preserve_header_case(true)
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 /// One client connection's way upstream: its connection, made when first needed and again
@@ -158,10 +158,14 @@ impl Way {
         &self,
         request: Request<Full<Bytes>>,
         timeout: Duration,
-    ) -> Result<Response<hyper::body::Incoming>, String> {
+    ) -> Result<Response<hyper::body::Incoming>, NoAnswer> {
+        let failed = |why: String| NoAnswer {
+            timed_out: false,
+            why,
+        };
         let mut sender = self.sender.lock().await;
         if sender.as_ref().is_none_or(SendRequest::is_closed) {
-            *sender = Some(self.upstream.connect().await?);
+            *sender = Some(self.upstream.connect().await.map_err(failed)?);
         }
         let Some(connection) = sender.as_mut() else {
             unreachable!("a connection was just made")
@@ -170,18 +174,26 @@ impl Way {
             connection.ready().await?;
             connection.send_request(request).await
         };
-        match tokio::time::timeout(timeout, sent).await {
+        let outcome = tokio::time::timeout(timeout, sent).await;
+        if !matches!(outcome, Ok(Ok(_))) {
+            *sender = None;
+        }
+        match outcome {
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(e)) => {
-                *sender = None;
-                Err(format!("the upstream connection failed: {e}"))
-            }
-            Err(_) => {
-                *sender = None;
-                Err(format!("no answer within {} s", timeout.as_secs()))
-            }
+            Ok(Err(e)) => Err(failed(format!("the upstream connection failed: {e}"))),
+            Err(_) => Err(NoAnswer {
+                timed_out: true,
+                why: format!("no answer within {} s", timeout.as_secs()),
+            }),
         }
     }
+}
+
+/// Why the upstream gave no answer, and whether it was too slow (504) or failed (502).
+#[derive(Debug)]
+pub struct NoAnswer {
+    pub timed_out: bool,
+    pub why: String,
 }
 
 /// The headers of a message as received, without the hop-by-hop ones (those named in

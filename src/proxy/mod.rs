@@ -171,14 +171,7 @@ async fn exchange(
             return listen::refused(status).map(Either::Right);
         }
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            (name.as_str().to_owned(), value)
-        })
-        .collect();
+    let headers = listen::header_pairs(&parts.headers);
     let mut upstream = Request::new(Full::new(body.clone()));
     *upstream.method_mut() = parts.method.clone();
     *upstream.uri_mut() = target.parse().unwrap_or_default();
@@ -188,7 +181,8 @@ async fn exchange(
     let timeout = judge.options.upstream_timeout;
     let answer = match way.send(upstream, timeout).await {
         Ok(answer) => answer,
-        Err(why) => {
+        Err(none) => {
+            let why = none.why;
             tracing::warn!(
                 "{method} {}: no answer from the upstream: {why}",
                 shorten(&target)
@@ -196,7 +190,7 @@ async fn exchange(
             let mut summary = lock(&judge.summary);
             summary.unanswered += 1;
             summary.first_unanswered.get_or_insert(why.clone());
-            let status = if why.starts_with("no answer within") {
+            let status = if none.timed_out {
                 StatusCode::GATEWAY_TIMEOUT
             } else {
                 StatusCode::BAD_GATEWAY
@@ -243,6 +237,8 @@ fn unanswered(status: StatusCode, why: &str) -> Response<Full<Bytes>> {
 /// kinds it may be.
 struct Read {
     shown: String,
+    /// The credentials as the upstream judged them, when the proxy can tell.
+    credentials: Option<Identity>,
     parts: Option<Parts<'static>>,
     readings: BTreeSet<Kind>,
 }
@@ -260,15 +256,20 @@ impl Judge {
             k.eq_ignore_ascii_case("authorization")
                 || k.eq_ignore_ascii_case(exchange::TOKEN_HEADER)
         });
-        let identities = match &self.options.knows {
-            Some((_, credentials)) => vec![credentials.judge(incoming)],
-            None if presents => vec![Identity::Valid, Identity::Invalid],
-            None => vec![Identity::Nothing],
+        let credentials = match &self.options.knows {
+            Some((_, credentials)) => Some(credentials.judge(incoming)),
+            None if presents => None,
+            None => Some(Identity::Nothing),
         };
+        let identities = credentials.map_or_else(
+            || vec![Identity::Valid, Identity::Invalid],
+            |known| vec![known],
+        );
         let Some(parts) = Parts::of_wire(spec, incoming.method, incoming.target, identities[0])
         else {
             return Read {
                 shown,
+                credentials,
                 parts: None,
                 readings: BTreeSet::new(),
             };
@@ -287,6 +288,7 @@ impl Judge {
         let readings = classify::readings(spec, &partial, &parts);
         Read {
             shown,
+            credentials,
             parts: Some(parts),
             readings,
         }
@@ -343,14 +345,7 @@ impl Judge {
         let seen = Seen {
             kind: single,
             operation: read.parts.is_some() && incoming.method == spec.operation.method,
-            credentials: match &self.options.knows {
-                Some((_, credentials)) => Some(credentials.judge(incoming)),
-                None => read
-                    .parts
-                    .as_ref()
-                    .map(|p| p.identity)
-                    .filter(|i| *i == Identity::Nothing),
-            },
+            credentials: read.credentials,
             signature_fault: stub::signature_fault(incoming),
         };
         lock(&self.watch).observe(spec, incoming, status, &seen);

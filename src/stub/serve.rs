@@ -76,14 +76,7 @@ async fn accept(listener: tokio::net::TcpListener, state: Arc<State>, limits: Li
 async fn handle(state: &State, limits: Limits, req: Request<Body>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            (name.as_str().to_owned(), value)
-        })
-        .collect();
+    let headers = listen::header_pairs(&parts.headers);
     let method = parts.method.as_str();
     let body = match listen::read_body(body, limits).await {
         Ok(body) => body,

@@ -47,6 +47,11 @@ impl Many<'_> {
         report.clause(id).map(|c| c.grade)
     }
 
+    /// A cell of the table: the clause's verdict on a target, `-` when it has none.
+    fn label(report: &Report, id: &str) -> &'static str {
+        Self::grade(report, id).map_or("-", Grade::label)
+    }
+
     /// Whether the targets' verdicts differ for clause `id`.
     fn differs(&self, id: &str) -> bool {
         let mut grades = self.runs.iter().map(|(_, d)| Self::grade(&d.report, id));
@@ -59,18 +64,7 @@ impl Many<'_> {
     pub fn console(&self, quiet: bool, colors: bool) -> String {
         let mut out = String::new();
         if let Some(diff) = self.diff {
-            let _ = writeln!(out, "{}", diff.headline());
-            for d in diff.changed() {
-                let _ = writeln!(
-                    out,
-                    "  {:<19} {:<13} {:<16} {} -> {}",
-                    d.change.label(),
-                    d.clause,
-                    d.target,
-                    d.before.as_deref().unwrap_or("-"),
-                    d.now
-                );
-            }
+            out.push_str(&diff_console(diff, true));
             out.push('\n');
         }
         let width = self
@@ -95,7 +89,7 @@ impl Many<'_> {
             }
             let _ = write!(out, "{id:<13} {level:<8}");
             for (_, d) in &self.runs {
-                let label = Self::grade(&d.report, id).map_or("-", Grade::label);
+                let label = Self::label(&d.report, id);
                 let style = match Self::grade(&d.report, id) {
                     Some(Grade::Pass) => console::Style::new().green(),
                     Some(Grade::Fail | Grade::Intermittent) => console::Style::new().red().bold(),
@@ -146,7 +140,7 @@ impl Many<'_> {
         for (id, level) in self.rows() {
             let _ = write!(out, "| {id} | {level} |");
             for (_, d) in &self.runs {
-                let label = Self::grade(&d.report, id).map_or("-", Grade::label);
+                let label = Self::label(&d.report, id);
                 let shown = if matches!(label, "FAIL" | "INTERMITTENT") {
                     format!("**{label}**")
                 } else {
@@ -193,8 +187,7 @@ impl Many<'_> {
         for (id, level) in self.rows() {
             let _ = write!(out, "<tr><td>{}</td><td>{}</td>", esc(id), esc(&level));
             for (_, d) in &self.runs {
-                let grade = Self::grade(&d.report, id);
-                let label = grade.map_or("-", Grade::label);
+                let label = Self::label(&d.report, id);
                 let _ = write!(
                     out,
                     "<td class=\"cell {}\">{}</td>",
@@ -243,7 +236,7 @@ impl Many<'_> {
                     .runs
                     .iter()
                     .map(|(name, d)| {
-                        let label = Self::grade(&d.report, id).map_or("-", Grade::label);
+                        let label = Self::label(&d.report, id);
                         (name.clone(), serde_json::Value::from(label))
                     })
                     .collect();
@@ -276,6 +269,28 @@ impl Many<'_> {
             .collect();
         junit::xml(suites)
     }
+}
+
+/// What changed since the baseline, for the console: the counts, then each change (naming
+/// its target when the run had several).
+pub fn diff_console(diff: &Diff, targets: bool) -> String {
+    let mut out = format!("{}\n", diff.headline());
+    for d in diff.changed() {
+        let target = if targets {
+            format!("{:<16} ", d.target)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<19} {:<13} {target}{} -> {}",
+            d.change.label(),
+            d.clause,
+            d.before.as_deref().unwrap_or("-"),
+            d.now
+        );
+    }
+    out
 }
 
 /// What changed since the baseline, in Markdown: the counts, then each change.

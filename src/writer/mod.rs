@@ -21,7 +21,7 @@ pub use console::{Console, fuzz_summary, judged_of, traffic_lines, verdict_line}
 pub use html::Html;
 pub use json::{Json, SCHEMA};
 pub use junit::JUnit;
-pub use many::{MANY_SCHEMA, Many};
+pub use many::{MANY_SCHEMA, Many, diff_console};
 pub use markdown::Markdown;
 
 /// Renders a run's result for one place.
