@@ -251,14 +251,9 @@ fn recorder() -> Recorder {
             let (kept, counted) = (Arc::clone(&kept), Arc::clone(&counted));
             std::thread::spawn(move || {
                 loop {
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        match stream.read(&mut byte) {
-                            Ok(1) => head.push(byte[0]),
-                            _ => return,
-                        }
-                    }
+                    let Some(head) = common::tiny_server::read_head(&mut stream) else {
+                        return;
+                    };
                     counted.fetch_add(1, Ordering::SeqCst);
                     kept.lock().unwrap().extend_from_slice(&head);
                     if stream.write_all(RECORDER_ANSWER).is_err() {
@@ -505,14 +500,9 @@ fn an_https_upstream_is_verified_and_trusted_with_a_ca_bundle() {
                     return;
                 };
                 let mut stream = rustls::Stream::new(&mut tls, &mut tcp);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
+                let Some(_) = common::tiny_server::read_head(&mut stream) else {
+                    return;
+                };
                 let body = r#"{"error_code":"CSS.0010","error_msg":"denied"}"#;
                 let _ = stream.write_all(
                     format!(

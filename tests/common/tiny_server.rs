@@ -3,7 +3,7 @@
 //! the test process ends. With answers of the kinds such servers give.
 #![allow(dead_code)] // each test file uses what it needs of it
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -20,14 +20,9 @@ pub fn serve(
             let Ok(mut stream) = stream else { continue };
             let answer = Arc::clone(&answer);
             std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match stream.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
+                let Some(head) = read_head(&mut stream) else {
+                    return;
+                };
                 let head = String::from_utf8_lossy(&head);
                 let (status, reason, headers, body) = answer(head.lines().next().unwrap_or(""));
                 let response = format!(
@@ -39,6 +34,20 @@ pub fn serve(
         }
     });
     url
+}
+
+/// A request head (request line and headers) read byte by byte from `stream`, up to its
+/// blank line; `None` when the stream ends before it.
+pub fn read_head(stream: &mut impl std::io::Read) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(head)
 }
 
 /// An answer of `serve`'s: status, reason, extra header lines, body.
