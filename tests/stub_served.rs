@@ -146,9 +146,14 @@ fn the_client_verdict_is_graded_by_clause_and_written_as_reports() {
     assert_eq!(send(&host, &upper), 400);
     // Signed with a date an hour old.
     let mut stale = signed_with(&case, &host, path, &case.sk, "");
-    let now = signing::sdk_date(time::OffsetDateTime::now_utc());
+    // The date it was signed with, as it is in the head (the clock may have ticked since).
+    let signed_at = stale
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Sdk-Date: "))
+        .expect("the SDK's head carries X-Sdk-Date")
+        .to_owned();
     let old = signing::sdk_date(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
-    stale = stale.replace(&now, &old);
+    stale = stale.replace(&signed_at, &old);
     assert_eq!(send(&host, &stale), 403);
 
     let (code, stderr) = stop(child, libc::SIGTERM);
