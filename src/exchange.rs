@@ -349,6 +349,13 @@ pub struct Judgement {
     /// The request as the scenario built it.
     #[serde(skip)]
     pub request: Request,
+    /// Its place among the run's requests, in the order they were sent.
+    #[serde(skip)]
+    pub sequence: u64,
+    /// The real task the request was sent on (its action_id may name it in another form), if
+    /// it was sent on one.
+    #[serde(skip)]
+    pub task: Option<String>,
     /// What a later request on the same task showed of this one's effect (not a request of
     /// its own).
     #[serde(skip)]
@@ -422,4 +429,8 @@ pub struct Needs {
     pub foreign_project: bool,
     /// AK/SK signing.
     pub aksk: bool,
+    /// It sends the doors the plan gives it (`features/doors.feature`).
+    pub doors: bool,
+    /// It sends a retry and an abort after an accepted one (`features/doors.feature`).
+    pub probes: bool,
 }

@@ -10,6 +10,10 @@ use futures::stream;
 /// Every file under `features/`, by its path in the source tree (a test keeps this complete).
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
+        "features/doors.feature",
+        include_str!("../features/doors.feature"),
+    ),
+    (
         "features/methods.feature",
         include_str!("../features/methods.feature"),
     ),

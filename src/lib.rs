@@ -17,6 +17,7 @@
 pub mod baseline;
 pub mod classify;
 pub mod coverage;
+pub mod effects;
 pub mod exchange;
 pub mod features;
 pub mod fixtures;

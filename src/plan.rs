@@ -12,9 +12,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::effects::door::{self, Door, door_of};
+use crate::effects::groups::{self, DoorId, Groups, Outcome};
+use crate::effects::witness::{self, Sent};
 use crate::exchange::{Judgement, Needs, ScenarioOutcome, Skip, Verdict, Violation};
+use crate::fixtures::Fixtures;
 use crate::session::{Assignment, ScenarioRecord};
-use crate::spec::{Kind, Level, Spec};
+use crate::spec::{Kind, Level, Settled, Spec};
 
 /// What the survey showed of one scenario.
 #[derive(Debug, Clone)]
@@ -40,6 +44,10 @@ pub enum Role {
     Consumes,
     /// It needs a task that is not failed: one this run consumed, or a configured one.
     AfterConsumption,
+    /// It sends the doors the plan gives it, on every task that carries doors.
+    Doors,
+    /// It sends a retry and an abort after every accepted one.
+    Probes,
 }
 
 /// What the survey's records say of each scenario, in file order.
@@ -52,7 +60,11 @@ pub fn roles(spec: &Spec, records: &[ScenarioRecord]) -> Vec<Surveyed> {
                 .iter()
                 .filter(|j| j.request.method.is_none() && j.status == 200)
                 .collect();
-            let role = if r.needs.task_not_failed {
+            let role = if r.needs.doors {
+                Role::Doors
+            } else if r.needs.probes {
+                Role::Probes
+            } else if r.needs.task_not_failed {
                 Role::AfterConsumption
             } else if !r.needs.failed_task {
                 Role::Safe
@@ -170,13 +182,13 @@ impl Plan {
 /// Where a chain is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
-    /// The refused requests.
+    /// The refused requests: the scenarios' (first chain) and the doors.
     Refused,
     /// Requests that may be accepted or refused.
     Maybe,
-    /// The request that consumes the task.
+    /// The request that consumes the task: the witness of the doors before it.
     Consumer,
-    /// A request after the consumption, which a conforming server refuses.
+    /// Requests after the consumption, which a conforming server refuses.
     Probe,
 }
 
@@ -185,16 +197,26 @@ enum Stage {
 pub struct Chain {
     pub task: String,
     pub scenarios: Vec<String>,
+    /// The doors sent on it before its witness.
+    pub group: Vec<DoorId>,
     stage: Stage,
     /// A request on the task was accepted.
     consumed: bool,
     /// A request on the task was refused as not in the failed state.
     spoilt: bool,
+    /// A request a conforming server refuses went on it: its witness says what they did.
+    carried: bool,
+    /// The one `after` scenario and the probes ran on it.
+    after_done: bool,
+    probes_done: bool,
+    /// What was sent on the task, in order.
+    sent: Vec<Judgement>,
 }
 
 /// Hands out the failed tasks one scenario at a time, as the answers come.
 #[derive(Debug)]
 pub struct Chains {
+    spec: Spec,
     facts: Facts,
     levels: BTreeMap<String, Level>,
     refused: VecDeque<String>,
@@ -202,6 +224,16 @@ pub struct Chains {
     maybe: VecDeque<String>,
     consumers: Vec<Surveyed>,
     after: VecDeque<String>,
+    /// The scenario that sends the doors, and the one that probes after an acceptance: both
+    /// run on every chain that needs them.
+    doors_scenario: Option<String>,
+    probes_scenario: Option<String>,
+    ran_doors: bool,
+    ran_probes: bool,
+    /// The doors, and what the tasks showed of them.
+    doors: Vec<Door>,
+    fixtures: Fixtures,
+    groups: Groups,
     /// Clauses exercised so far.
     covered: BTreeSet<String>,
     current: Option<Chain>,
@@ -216,13 +248,26 @@ pub struct Chains {
     checks: BTreeMap<String, BTreeSet<String>>,
     /// Scenarios left out because what they judge is judged already.
     unused: Vec<String>,
+    /// How many judgements of each scenario's record were seen (a record grows when its
+    /// scenario runs again).
+    seen: BTreeMap<String, usize>,
+    /// The plan as a conforming server would have it: every witness accepted.
+    predicting: bool,
 }
 
 impl Chains {
     /// The chains of `plan`'s scenarios; `covered` are the clauses the scenarios run at once
-    /// exercise.
-    pub fn new(spec: &Spec, plan: &Plan, facts: &Facts, covered: BTreeSet<String>) -> Chains {
+    /// exercise; `doors` those the scenario that sends doors sends, on the run's `fixtures`.
+    pub fn new(
+        spec: &Spec,
+        plan: &Plan,
+        facts: &Facts,
+        covered: BTreeSet<String>,
+        doors: Vec<Door>,
+        fixtures: &Fixtures,
+    ) -> Chains {
         let mut chains = Chains {
+            spec: spec.clone(),
             facts: facts.clone(),
             levels: spec
                 .clauses
@@ -234,6 +279,13 @@ impl Chains {
             maybe: VecDeque::new(),
             consumers: Vec::new(),
             after: VecDeque::new(),
+            doors_scenario: None,
+            probes_scenario: None,
+            ran_doors: false,
+            ran_probes: false,
+            groups: Groups::with_classes(doors.iter().map(|d| door::class(spec, d)).collect()),
+            doors,
+            fixtures: fixtures.clone(),
             covered,
             current: None,
             done: Vec::new(),
@@ -246,6 +298,8 @@ impl Chains {
                 .map(|s| (s.location.clone(), s.checks.clone()))
                 .collect(),
             unused: Vec::new(),
+            seen: BTreeMap::new(),
+            predicting: false,
         };
         for s in &plan.chained {
             let location = s.location.clone();
@@ -257,6 +311,8 @@ impl Chains {
                 Role::MayConsume => chains.maybe.push_back(location),
                 Role::Consumes => chains.consumers.push(s.clone()),
                 Role::AfterConsumption => chains.after.push_back(location),
+                Role::Doors => chains.doors_scenario = Some(location),
+                Role::Probes => chains.probes_scenario = Some(location),
                 Role::Safe => {}
             }
         }
@@ -282,10 +338,21 @@ impl Chains {
         self.checks.get(location).unwrap_or(&NONE)
     }
 
+    /// The doors the next task would carry (none: every door is judged, or no door scenario
+    /// runs, or nothing is left to witness them).
+    fn next_group(&self) -> Vec<DoorId> {
+        let witness = !self.consumers.is_empty() || !self.maybe.is_empty();
+        match (&self.doors_scenario, witness) {
+            (Some(_), true) => self.groups.next_group(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether any scenario is still to be handed a failed task.
     fn work_left(&self) -> bool {
         !self.refused.is_empty()
             || !self.other_methods.is_empty()
+            || !self.next_group().is_empty()
             || self
                 .maybe
                 .iter()
@@ -294,6 +361,14 @@ impl Chains {
                 .consumers
                 .iter()
                 .any(|c| !self.facts.scarce() || self.worth(&c.checks) > 0)
+    }
+
+    /// The doors the chain under way sends (for the scenario that sends them).
+    pub fn current_group(&self) -> Vec<DoorId> {
+        self.current
+            .as_ref()
+            .map(|c| c.group.clone())
+            .unwrap_or_default()
     }
 
     /// The next scenario to run and what it is to use; `take_task` hands out a fresh failed
@@ -313,82 +388,36 @@ impl Chains {
                     return None;
                 };
                 self.taken += 1;
+                let group = self.next_group();
                 self.current = Some(Chain {
                     task,
                     scenarios: Vec::new(),
+                    group,
                     stage: Stage::Refused,
                     consumed: false,
                     spoilt: false,
+                    carried: false,
+                    after_done: false,
+                    probes_done: false,
+                    sent: Vec::new(),
                 });
             }
-            let chain = self.current.as_ref().map_or(Stage::Probe, |c| c.stage);
-            let consumed = self.current.as_ref().is_some_and(|c| c.consumed);
+            let chain = self.current.as_ref()?;
             // A task a request before acted on is no use to what comes next: a fresh one.
-            if self.current.as_ref().is_some_and(|c| c.spoilt) {
+            if chain.spoilt {
                 self.close();
                 continue;
             }
-            let task = self
-                .current
-                .as_ref()
-                .map(|c| c.task.clone())
-                .unwrap_or_default();
-            let next = match chain {
-                _ if consumed && chain != Stage::Probe => {
-                    self.set_stage(Stage::Probe);
-                    continue;
-                }
-                Stage::Refused => {
-                    // Other methods go on a task of their own when there is a second, so that
-                    // an effect tells which of the two kinds of request acted.
-                    let alone = self.facts.failed_tasks == Some(1) || self.taken > 1;
-                    let next = if self.taken == 1 {
-                        self.refused.pop_front().or_else(|| {
-                            if alone {
-                                self.other_methods.pop_front()
-                            } else {
-                                None
-                            }
-                        })
-                    } else {
-                        self.other_methods
-                            .pop_front()
-                            .or_else(|| self.refused.pop_front())
-                    };
-                    if next.is_none() {
-                        self.set_stage(Stage::Maybe);
-                    }
-                    next
-                }
-                Stage::Maybe => {
-                    // Once what they judge is judged (one was accepted, or refused), the rest
-                    // would only spend scarce tasks.
-                    if self.facts.scarce() {
-                        let worthless: Vec<String> = self
-                            .maybe
-                            .iter()
-                            .filter(|l| self.worth(self.checks_of(l)) == 0)
-                            .cloned()
-                            .collect();
-                        self.maybe.retain(|l| !worthless.contains(l));
-                        self.unused.extend(worthless);
-                    }
-                    let next = self.maybe.pop_front();
-                    if next.is_none() {
-                        self.set_stage(Stage::Consumer);
-                    }
-                    next
-                }
+            let (stage, consumed, task) = (chain.stage, chain.consumed, chain.task.clone());
+            if consumed && stage != Stage::Probe {
+                self.set_stage(Stage::Probe);
+                continue;
+            }
+            let next = match stage {
+                Stage::Refused => self.next_refused(),
+                Stage::Maybe => self.next_maybe(),
                 Stage::Consumer => {
-                    let best = self
-                        .consumers
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| (self.worth(&c.checks), std::cmp::Reverse(i)))
-                        .max()
-                        .filter(|(worth, _)| *worth > 0 || !self.facts.scarce())
-                        .map(|(_, std::cmp::Reverse(i))| i);
-                    let next = best.map(|i| self.consumers.remove(i).location);
+                    let next = self.next_consumer();
                     // The chain ends with its consumer, or without one (the task is kept).
                     self.set_stage(Stage::Probe);
                     if next.is_none() {
@@ -398,19 +427,12 @@ impl Chains {
                     next
                 }
                 Stage::Probe => {
-                    let next = if consumed {
-                        self.after.pop_front()
-                    } else {
-                        None
-                    };
-                    if let (Some(location), Some(c)) = (&next, self.current.as_mut()) {
-                        c.scenarios.push(location.clone());
+                    let next = self.next_probe();
+                    if next.is_none() {
+                        self.close();
+                        continue;
                     }
-                    self.close();
-                    if let Some(location) = next {
-                        return Some((location, Assignment::Task(task)));
-                    }
-                    None
+                    next
                 }
             };
             if let Some(location) = next {
@@ -422,20 +444,138 @@ impl Chains {
         }
     }
 
+    /// The refused scenarios go on the first task, then the doors on every task.
+    fn next_refused(&mut self) -> Option<String> {
+        let group = self.current.as_ref().is_some_and(|c| !c.group.is_empty());
+        let doors_ran = self
+            .current
+            .as_ref()
+            .zip(self.doors_scenario.as_ref())
+            .is_some_and(|(c, d)| c.scenarios.contains(d));
+        // They go on the first task; on the next ones if a request accepted there ended it.
+        let next = self
+            .refused
+            .pop_front()
+            .or_else(|| self.other_methods.pop_front());
+        let next = next.or_else(|| {
+            (group && !doors_ran)
+                .then(|| self.doors_scenario.clone())
+                .flatten()
+        });
+        match &next {
+            Some(location) => {
+                if Some(location) == self.doors_scenario.as_ref() {
+                    self.ran_doors = true;
+                }
+                if let Some(c) = self.current.as_mut() {
+                    c.carried = true;
+                }
+            }
+            None => self.set_stage(Stage::Maybe),
+        }
+        next
+    }
+
+    fn next_maybe(&mut self) -> Option<String> {
+        // Once what they judge is judged (one was accepted, or refused), the rest would only
+        // spend scarce tasks.
+        if self.facts.scarce() {
+            let worthless: Vec<String> = self
+                .maybe
+                .iter()
+                .filter(|l| self.worth(self.checks_of(l)) == 0)
+                .cloned()
+                .collect();
+            self.maybe.retain(|l| !worthless.contains(l));
+            self.unused.extend(worthless);
+        }
+        let next = self.maybe.pop_front();
+        if next.is_none() {
+            self.set_stage(Stage::Consumer);
+        }
+        next
+    }
+
+    /// The consumer worth the most; where the chain carried refused requests and none is
+    /// worth anything, the first one left all the same: the doors need their witness.
+    fn next_consumer(&mut self) -> Option<String> {
+        let carried = self.current.as_ref().is_some_and(|c| c.carried);
+        let best = self
+            .consumers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (self.worth(&c.checks), std::cmp::Reverse(i)))
+            .max()
+            .filter(|(worth, _)| *worth > 0 || !self.facts.scarce() || carried)
+            .map(|(_, std::cmp::Reverse(i))| i);
+        best.map(|i| self.consumers.remove(i).location)
+    }
+
+    /// After an accepted request: one `after` scenario, then the probes of both kinds.
+    fn next_probe(&mut self) -> Option<String> {
+        let c = self.current.as_mut()?;
+        if !c.consumed {
+            return None;
+        }
+        if !c.after_done {
+            c.after_done = true;
+            if let Some(next) = self.after.pop_front() {
+                return Some(next);
+            }
+        }
+        if !c.probes_done {
+            c.probes_done = true;
+            if let Some(p) = self.probes_scenario.clone() {
+                self.ran_probes = true;
+                return Some(p);
+            }
+        }
+        None
+    }
+
     fn set_stage(&mut self, stage: Stage) {
         if let Some(c) = self.current.as_mut() {
             c.stage = stage;
         }
     }
 
+    /// Ends the chain under way: what its witness said of its doors goes to the search.
     fn close(&mut self) {
-        if let Some(c) = self.current.take() {
-            if !c.consumed && !c.spoilt {
-                self.spare = Some(c.task.clone());
+        let Some(c) = self.current.take() else {
+            return;
+        };
+        if !c.group.is_empty() && c.carried {
+            let (tested, outcome) = if self.predicting {
+                (c.group.clone(), Outcome::Harmless)
+            } else {
+                let sent: Vec<Sent<'_>> = c
+                    .sent
+                    .iter()
+                    .map(|j| Sent {
+                        request: &j.request,
+                        status: j.status,
+                        error_code: j.error_code.as_deref(),
+                        task_status: j.task_status.as_ref(),
+                    })
+                    .collect();
+                witness::outcome(
+                    &self.spec,
+                    &self.doors,
+                    &self.fixtures,
+                    &c.task,
+                    &c.group,
+                    &sent,
+                )
+            };
+            if !tested.is_empty() || matches!(outcome, Outcome::Pinned { .. }) {
+                self.groups.record(&tested, outcome);
             }
-            if !c.scenarios.is_empty() {
-                self.done.push(c);
-            }
+        }
+        if !c.consumed && !c.spoilt {
+            self.spare = Some(c.task.clone());
+        }
+        if !c.scenarios.is_empty() {
+            self.done.push(c);
         }
     }
 
@@ -443,21 +583,25 @@ impl Chains {
     /// on its task was accepted (the task is consumed) or refused as not in the failed state
     /// (the task is spoilt: a request before acted on it).
     pub fn ran(&mut self, record: &ScenarioRecord, not_failed_code: &str) {
-        for j in &record.judgements {
+        let seen = self.seen.entry(record.location.clone()).or_insert(0);
+        let new = record.judgements.get(*seen..).unwrap_or_default();
+        *seen = record.judgements.len();
+        for j in new {
             self.covered.extend(j.verdict.checked.iter().cloned());
         }
         if let Some(c) = self.current.as_mut() {
-            for j in record
-                .judgements
+            for j in new
                 .iter()
-                .filter(|j| j.request.action_id == c.task)
+                .filter(|j| j.task.as_deref() == Some(c.task.as_str()) && !j.derived)
             {
                 if j.request.method.is_none() && j.status == 200 {
                     c.consumed = true;
                 }
-                if j.error_code.as_deref() == Some(not_failed_code) {
+                // Refused as not failed before any acceptance: a request before acted.
+                if j.error_code.as_deref() == Some(not_failed_code) && !c.consumed {
                     c.spoilt = true;
                 }
+                c.sent.push(j.clone());
             }
         }
     }
@@ -480,12 +624,14 @@ impl Chains {
         } else {
             Skip::Economy
         };
+        let doors = self.doors_scenario.clone().filter(|_| !self.ran_doors);
         let mut out: Vec<(String, Assignment)> = self
             .refused
             .drain(..)
             .chain(self.other_methods.drain(..))
             .chain(self.maybe.drain(..))
             .chain(self.consumers.drain(..).map(|c| c.location))
+            .chain(doors)
             .map(|l| (l, Assignment::Skip(why)))
             .collect();
         out.extend(
@@ -499,7 +645,8 @@ impl Chains {
             .rev()
             .find(|c| c.consumed)
             .map(|c| c.task.clone());
-        for location in self.after.drain(..) {
+        let probes = self.probes_scenario.clone().filter(|_| !self.ran_probes);
+        for location in self.after.drain(..).chain(probes) {
             let assignment = match (&self.facts.task_not_failed, &consumed) {
                 (Some(task), _) | (None, Some(task)) => Assignment::Task(task.clone()),
                 (None, None) => Assignment::Skip(Skip::NoTaskNotFailed),
@@ -513,10 +660,20 @@ impl Chains {
     pub fn chains(&self) -> &[Chain] {
         &self.done
     }
+
+    /// The doors, and what the tasks showed of them.
+    pub fn doors(&self) -> (&[Door], &Groups) {
+        (&self.doors, &self.groups)
+    }
+
+    /// The run's fixtures, by which requests are matched to doors.
+    pub fn fixtures(&self) -> &Fixtures {
+        &self.fixtures
+    }
 }
 
 /// Scenarios of one file and one role, in a row on a task: (file, role, lines).
-type Group = (String, &'static str, Vec<String>);
+type Group = (String, String, Vec<String>);
 
 /// The plan as a conforming server would have it run, in lines: which task carries which
 /// scenarios, in order, and which scenarios get no failed task.
@@ -526,8 +683,11 @@ pub fn describe(
     facts: &Facts,
     survey: &[Surveyed],
     covered: &BTreeSet<String>,
+    doors: &[Door],
+    fixtures: &Fixtures,
 ) -> Vec<String> {
-    let mut chains = Chains::new(spec, plan, facts, covered.clone());
+    let mut chains = Chains::new(spec, plan, facts, covered.clone(), doors.to_vec(), fixtures);
+    chains.predicting = true;
     let by_location: BTreeMap<&str, &Surveyed> =
         survey.iter().map(|s| (s.location.as_str(), s)).collect();
     let limit = facts.failed_tasks.unwrap_or(usize::MAX);
@@ -543,11 +703,17 @@ pub fn describe(
         else {
             continue;
         };
+        let doors_here;
         let role = match s.role {
             Role::Refused { .. } => "refused",
             Role::MayConsume => "may consume it",
             Role::Consumes => "consumes it",
             Role::AfterConsumption => "after",
+            Role::Doors => {
+                doors_here = format!("{} doors", chains.current_group().len());
+                doors_here.as_str()
+            }
+            Role::Probes => "a retry and an abort after",
             Role::Safe => "",
         };
         if tasks.last().is_none_or(|(t, _)| *t != task) {
@@ -556,8 +722,8 @@ pub fn describe(
         let (file, line) = location.rsplit_once(':').unwrap_or((location.as_str(), ""));
         if let Some((_, groups)) = tasks.last_mut() {
             match groups.last_mut() {
-                Some((f, r, lines)) if f == file && *r == role => lines.push(line.to_owned()),
-                _ => groups.push((file.to_owned(), role, vec![line.to_owned()])),
+                Some((f, r, lines)) if f == file && r == role => lines.push(line.to_owned()),
+                _ => groups.push((file.to_owned(), role.to_owned(), vec![line.to_owned()])),
             }
         }
         chains.predict(s);
@@ -583,218 +749,294 @@ pub fn describe(
     for (why, locations) in left {
         lines.push(format!("{why}: {}", locations.join(", ")));
     }
+    if !doors.is_empty() && facts.failed_tasks.is_some() {
+        lines.push(format!(
+            "if a door acts (the request after the doors refused), the next failed tasks halve the suspects: {} tasks pin one door of {} without the read API",
+            1 + doors.len().next_power_of_two().trailing_zeros(),
+            doors.len()
+        ));
+    }
     lines
 }
 
 /// What the chains showed of the server's effects, added to the records of the requests
-/// they judge: each refused request (or other method) before an accepted one left the task
-/// failed; one of them acted when the request that ends the chain is refused as "not in the
-/// failed state"; a second retry or abort after an accepted one is refused.
-pub fn judge_effects(spec: &Spec, chains: &[Chain], records: &mut [ScenarioRecord]) {
-    let not_failed_code = spec
-        .expectation(Kind::TaskNotFailed)
-        .error_code
-        .clone()
-        .unwrap_or_default();
-    for chain in chains {
+/// they judge: each door is judged by what the search over the tasks found of it (harmless,
+/// pinned, or one of a group of which one acted); after an accepted retry or abort every
+/// retry or abort on the task is refused; with the read API, an accepted request did what its
+/// kind says once the task's status settled.
+pub fn judge_effects(spec: &Spec, chains: &Chains, records: &mut [ScenarioRecord]) {
+    let mut effects = Effects {
+        spec,
+        added: Vec::new(),
+        relabels: Vec::new(),
+        judged_doors: BTreeSet::new(),
+    };
+    for chain in chains.chains() {
+        effects.judge_chain(chains, chain, records);
+    }
+    let Effects {
+        added, relabels, ..
+    } = effects;
+    let mut touched: BTreeMap<usize, Option<String>> = BTreeMap::new();
+    for (r, j, kind, why) in relabels {
+        relabel(
+            spec,
+            &mut records[r].judgements[j].verdict,
+            kind,
+            why.clone(),
+        );
+        touched.insert(r, Some(why));
+    }
+    for (r, judgement) in added {
+        records[r].judgements.push(judgement);
+        touched.entry(r).or_insert(None);
+    }
+    // The outcome follows the judgements as they now stand.
+    for (r, why) in touched {
+        let record = &mut records[r];
+        if matches!(
+            record.outcome,
+            ScenarioOutcome::Skipped(_) | ScenarioOutcome::NoAnswer(_)
+        ) {
+            continue;
+        }
+        record.outcome = match record.judgements.iter().find(|j| !j.verdict.passed()) {
+            Some(failed) => ScenarioOutcome::Failed(failed.verdict.to_string()),
+            None => match why {
+                Some(why) => ScenarioOutcome::Unjudged(why),
+                None if matches!(record.outcome, ScenarioOutcome::Failed(_)) => {
+                    record.outcome.clone()
+                }
+                None => ScenarioOutcome::Passed,
+            },
+        };
+    }
+}
+
+/// The judgements the chains add, gathered before they are added.
+struct Effects<'a> {
+    spec: &'a Spec,
+    /// (record, judgement).
+    added: Vec<(usize, Judgement)>,
+    /// (record, judgement, the kind it turned out to be, why).
+    relabels: Vec<(usize, usize, Kind, String)>,
+    /// Doors judged already (each once, on the request that first sent it).
+    judged_doors: BTreeSet<DoorId>,
+}
+
+impl Effects<'_> {
+    fn judge_chain(&mut self, chains: &Chains, chain: &Chain, records: &[ScenarioRecord]) {
+        let spec = self.spec;
+        let (doors, search) = chains.doors();
         // The requests on the chain's task, in the order they were sent.
         let mut sequence: Vec<(usize, usize)> = Vec::new();
-        for location in &chain.scenarios {
+        let mut locations: Vec<&String> = Vec::new();
+        for l in &chain.scenarios {
+            if !locations.contains(&l) {
+                locations.push(l);
+            }
+        }
+        for location in locations {
             if let Some(r) = records.iter().position(|r| &r.location == location) {
                 for (j, judgement) in records[r].judgements.iter().enumerate() {
-                    if judgement.request.action_id == chain.task && !judgement.derived {
+                    if judgement.task.as_deref() == Some(chain.task.as_str()) && !judgement.derived
+                    {
                         sequence.push((r, j));
                     }
                 }
             }
         }
-        let mut before: Vec<(usize, usize)> = Vec::new();
-        let mut accepted: Option<(usize, usize)> = None;
-        let mut added: Vec<(usize, Judgement, bool)> = Vec::new();
-        let mut relabels: Vec<(usize, usize, Kind, String)> = Vec::new();
-        // Where the read API gave the task's status around every request, each effect is
-        // pinned to its request.
-        let read = !sequence.is_empty()
-            && sequence
-                .iter()
-                .all(|&(r, j)| records[r].judgements[j].task_status.is_some());
-        if read {
-            let api = &spec.read_api;
-            for &(r, j) in &sequence {
-                let judgement = &records[r].judgements[j];
-                let Some((before, after)) = &judgement.task_status else {
-                    continue;
-                };
-                let other = judgement.request.method.is_some();
-                let expects_failed = !other && spec.expectation(judgement.verdict.kind).accepts();
-                if api.is_failed(before) && judgement.verdict.kind == Kind::TaskNotFailed {
-                    // Its scenario took the task for one no longer failed; it was failed.
-                    relabels.push((
-                        r,
-                        j,
-                        judgement.request.retry_or_abort(),
-                        format!("the read API gave the task the status {before:?} before this request: still failed"),
-                    ));
+        let at = |&(r, j): &(usize, usize)| &records[r].judgements[j];
+        let accepted = sequence
+            .iter()
+            .position(|p| at(p).request.method.is_none() && at(p).status == 200);
+        let before = &sequence[..accepted.unwrap_or(sequence.len())];
+        let not_failed = spec
+            .expectation(Kind::TaskNotFailed)
+            .error_code
+            .clone()
+            .unwrap_or_default();
+        for (i, &(r, j)) in before.iter().enumerate() {
+            let judgement = at(&(r, j));
+            let door = door_of(doors, chains.fixtures(), &chain.task, &judgement.request);
+            match door {
+                Some(d) if self.judged_doors.insert(d) => {
+                    self.judge_door(records, r, judgement, doors, d, search.verdict(d));
                 }
-                if !api.is_failed(before) {
-                    if expects_failed {
-                        relabels.push((
-                            r,
-                            j,
-                            Kind::TaskNotFailed,
-                            format!("the read API gave the task the status {before:?} before this request: not failed"),
-                        ));
-                    }
-                    continue;
-                }
-                let (clause, holds, expected) = if !other && judgement.status == 200 {
-                    (
-                        spec.rules.acceptance_acts.clone(),
-                        !api.is_failed(after),
-                        format!(
-                            "the task out of the failed state after it was accepted; the read API gave {before:?} before and {after:?} after"
-                        ),
-                    )
-                } else {
-                    (
-                        effect_clause(spec, judgement),
-                        api.is_failed(after),
-                        format!(
-                            "the task still failed after it; the read API gave {before:?} before and {after:?} after"
-                        ),
-                    )
-                };
-                added.push((r, effect(spec, judgement, &clause, holds, expected), holds));
-            }
-            sequence.clear();
-        }
-        for (r, j) in sequence {
-            let judgement = &records[r].judgements[j];
-            if let Some((ar, aj)) = accepted {
-                if judgement.request.method.is_some() {
-                    continue;
-                }
-                let acceptance = &records[ar].judgements[aj];
-                let holds = judgement.status != 200;
-                let clause = &spec.rules.acceptance_acts;
-                let expected = format!(
-                    "a second retry or abort of the task refused after {} {} was accepted (200)",
-                    acceptance.method,
-                    crate::text::shorten(&acceptance.url)
-                );
-                added.push((r, effect(spec, judgement, clause, holds, expected), holds));
-                if !holds {
-                    // The task was still failed: this retry or abort was right to be accepted.
-                    relabels.push((
-                        r,
-                        j,
-                        judgement.request.retry_or_abort(),
-                        "the task was still failed: the retry or abort accepted before it did not act".to_owned(),
-                    ));
-                }
-                break;
-            }
-            let other = judgement.request.method.is_some();
-            if !other && judgement.status == 200 {
-                for &(br, bj) in &before {
-                    let b = &records[br].judgements[bj];
-                    let clause = effect_clause(spec, b);
+                Some(_) => {}
+                // Not a door (a parameter the page does not define, refused): it left the
+                // task failed if the request after it was accepted.
+                None if accepted.is_some() && judgement.request.method.is_none() => {
+                    let clause = effect_clause(spec, judgement);
                     let expected = "the task still failed after it".to_owned();
-                    added.push((br, effect(spec, b, &clause, true, expected), true));
+                    self.added
+                        .push((r, effect(spec, judgement, &clause, true, expected)));
                 }
-                before.clear();
-                accepted = Some((r, j));
-                continue;
+                None => {}
             }
-            // Any request refused as "not in the failed state" shows the task is not failed.
-            let reveals = judgement.status == 400
-                && error_code_of(judgement) == Some(not_failed_code.as_str());
-            let expects_failed = !other && spec.expectation(judgement.verdict.kind).accepts();
-            if reveals && !before.is_empty() {
-                let names: Vec<String> = before
-                    .iter()
-                    .map(|&(br, bj)| {
-                        let b = &records[br].judgements[bj];
-                        format!(
-                            "{} ({} {})",
-                            records[br].location,
-                            b.method,
-                            crate::text::shorten(&b.url)
-                        )
-                    })
-                    .collect();
-                for &(br, bj) in &before {
-                    let b = &records[br].judgements[bj];
-                    let clause = effect_clause(spec, b);
-                    let expected = format!(
-                        "the task still failed after it; but the {} {} request sent after it on the same task ({}) was refused as not in the failed state, so one of these acted: {}",
-                        judgement.method,
-                        judgement.verdict.kind,
-                        records[r].location,
-                        names.join("; ")
-                    );
-                    let mut e = effect(spec, b, &clause, false, expected);
-                    // What showed it: the refusal of the request that ends the chain.
-                    if let Some(v) = e.verdict.violations.first_mut() {
-                        v.evidence = crate::exchange::Evidence {
-                            status: judgement.status,
-                            error_code: error_code_of(judgement).map(str::to_owned),
-                            body_excerpt: String::new(),
-                        };
-                    }
-                    added.push((br, e, false));
-                }
-                if expects_failed {
-                    relabels.push((
-                        r,
-                        j,
-                        Kind::TaskNotFailed,
+            // The witness found the task out of the failed state: its own answer is right for
+            // a task that is not failed.
+            let refused_as_not_failed = judgement.status == 400
+                && judgement.error_code.as_deref() == Some(not_failed.as_str());
+            let read_not_failed = judgement
+                .task_status
+                .as_ref()
+                .is_some_and(|(was, _)| !spec.read_api.is_failed(was));
+            let expects_failed = judgement.request.method.is_none()
+                && spec.expectation(judgement.verdict.kind).accepts();
+            if expects_failed && (refused_as_not_failed || read_not_failed) && i > 0 {
+                self.relabels.push((
+                    r,
+                    j,
+                    Kind::TaskNotFailed,
                     format!(
                         "the task was no longer failed when this {} request was sent: a request before it on the task acted",
                         judgement.verdict.kind
                     ),
-                    ));
-                }
-                break;
+                ));
             }
-            // A refused request, or another method: it must leave the task failed.
-            before.push((r, j));
         }
-        let mut touched: BTreeMap<usize, Option<String>> = BTreeMap::new();
-        for (r, j, kind, why) in relabels {
-            relabel(
-                spec,
-                &mut records[r].judgements[j].verdict,
-                kind,
-                why.clone(),
-            );
-            touched.insert(r, Some(why));
-        }
-        for (r, judgement, _) in added {
-            records[r].judgements.push(judgement);
-            touched.entry(r).or_insert(None);
-        }
-        // The outcome follows the judgements as they now stand.
-        for (r, why) in touched {
-            let record = &mut records[r];
-            if matches!(
-                record.outcome,
-                ScenarioOutcome::Skipped(_) | ScenarioOutcome::NoAnswer(_)
-            ) {
+        let Some(accepted) = accepted else {
+            return;
+        };
+        let (ar, aj) = sequence[accepted];
+        let acceptance = at(&(ar, aj));
+        self.judge_settled(ar, acceptance);
+        // After an accepted retry or abort, every retry or abort on the task is refused.
+        for &(r, j) in &sequence[accepted + 1..] {
+            let judgement = at(&(r, j));
+            if judgement.request.method.is_some() {
                 continue;
             }
-            record.outcome = match record.judgements.iter().find(|j| !j.verdict.passed()) {
-                Some(failed) => ScenarioOutcome::Failed(failed.verdict.to_string()),
-                None => match why {
-                    Some(why) => ScenarioOutcome::Unjudged(why),
-                    None if matches!(record.outcome, ScenarioOutcome::Failed(_)) => {
-                        record.outcome.clone()
-                    }
-                    None => ScenarioOutcome::Passed,
-                },
-            };
+            let holds = judgement.status != 200;
+            let expected = format!(
+                "a retry or abort of the task refused after {} {} was accepted (200)",
+                acceptance.method,
+                crate::text::shorten(&acceptance.url)
+            );
+            let clause = &spec.rules.acceptance_acts;
+            self.added
+                .push((r, effect(spec, judgement, clause, holds, expected)));
+            if !holds {
+                // The task was taken for one not failed; this request was accepted on it.
+                self.relabels.push((
+                    r,
+                    j,
+                    judgement.request.retry_or_abort(),
+                    "the task was still failed: the retry or abort accepted before it did not take it out of the failed state".to_owned(),
+                ));
+            }
         }
     }
+
+    /// One door's effect, as the search over the tasks found it.
+    fn judge_door(
+        &mut self,
+        records: &[ScenarioRecord],
+        r: usize,
+        judgement: &Judgement,
+        doors: &[Door],
+        door: DoorId,
+        verdict: groups::Verdict,
+    ) {
+        let spec = self.spec;
+        let clause = effect_clause(spec, judgement);
+        let name = |d: DoorId| {
+            doors
+                .get(d)
+                .map_or_else(|| format!("door {d}"), |d| d.name.clone())
+        };
+        let (holds, expected, clause) = match verdict {
+            groups::Verdict::Harmless => (true, "the task still failed after it".to_owned(), clause),
+            groups::Verdict::Acted => {
+                let read = match &judgement.task_status {
+                    Some((was, now)) if spec.read_api.is_failed(was) && !spec.read_api.is_failed(now) => {
+                        format!("; the read API gave {was:?} before and {now:?} after it")
+                    }
+                    _ => String::new(),
+                };
+                (
+                    false,
+                    format!(
+                        "the task still failed after it; it acted on the task (door: {}; {}){read}",
+                        name(door),
+                        records[r].location
+                    ),
+                    clause,
+                )
+            }
+            groups::Verdict::AmongActed(group) => {
+                // Which clause the door that acted broke is known only when every suspect
+                // is of one kind; else the refusals' own clause says it.
+                let clauses: BTreeSet<String> = group
+                    .iter()
+                    .filter_map(|d| doors.get(*d))
+                    .map(|d| door_clause(spec, d.kind))
+                    .collect();
+                let clause = match clauses.len() {
+                    1 => clauses.into_iter().next().unwrap_or(clause),
+                    _ => spec.rules.refusal_leaves_task.clone(),
+                };
+                let names: Vec<String> = group.iter().map(|d| name(*d)).collect();
+                (
+                    false,
+                    format!(
+                        "the task still failed after the doors sent on it, but the retry or abort after them was refused as not in the failed state: one of these {} acted (more failed tasks would pin it): {}",
+                        names.len(),
+                        names.join("; ")
+                    ),
+                    clause,
+                )
+            }
+            groups::Verdict::Unjudged => return,
+        };
+        self.added
+            .push((r, effect(spec, judgement, &clause, holds, expected)));
+    }
+
+    /// With the read API, what the accepted request did once the task's status settled.
+    fn judge_settled(&mut self, r: usize, acceptance: &Judgement) {
+        let spec = self.spec;
+        let Some((was, now)) = &acceptance.task_status else {
+            return;
+        };
+        // Shown failed still: a lagging read, or no effect, which the second request shows.
+        if !spec.read_api.is_failed(was) || spec.read_api.is_failed(now) {
+            return;
+        }
+        let kind = acceptance.request.retry_or_abort();
+        let Some(rule) = spec.read_api.after_accepted(kind) else {
+            return;
+        };
+        let holds = match rule.judge(now) {
+            Settled::Holds => true,
+            Settled::Broken => false,
+            Settled::Unnamed => return,
+        };
+        let expected = format!(
+            "after the accepted {kind}, a status of {}{}; the read API gave {was:?} before and {now:?} once settled",
+            if rule.statuses.is_empty() {
+                "any kind".to_owned()
+            } else {
+                rule.statuses.join(" or ")
+            },
+            if rule.not_statuses.is_empty() {
+                String::new()
+            } else {
+                format!(", never {}", rule.not_statuses.join(" or "))
+            }
+        );
+        self.added
+            .push((r, effect(spec, acceptance, &rule.clause, holds, expected)));
+    }
+}
+
+/// The clause that judges the effect of a door of `kind`.
+fn door_clause(spec: &Spec, kind: Kind) -> String {
+    spec.expectation(kind)
+        .never_acts
+        .clone()
+        .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone())
 }
 
 /// `verdict` as it stands for a request whose task turned out to be in another state than its

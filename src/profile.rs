@@ -114,13 +114,21 @@ impl Default for Safety {
 pub struct Timeouts {
     pub connect_ms: u64,
     pub request_ms: u64,
+    /// How long a retry or abort may take to land on a task (unset: 3000 for a live
+    /// endpoint, 0 for the built-in stub).
+    pub settle_ms: Option<u64>,
 }
+
+/// The settle period of a live endpoint when the profile sets none: a cloud applies a retry
+/// or abort through a workflow, seconds later.
+pub const LIVE_SETTLE_MS: u64 = 3_000;
 
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             connect_ms: 3_000,
             request_ms: 15_000,
+            settle_ms: None,
         }
     }
 }
@@ -292,6 +300,12 @@ pub const KEYS: &[Key] = &[
         KeyType::Number,
         None,
         "whole-request timeout",
+    ),
+    key(
+        "timeouts.settle_ms",
+        KeyType::Number,
+        Some("--settle-ms MS"),
+        "how long an effect may take to land: waited before the request after refused ones, and the longest a read is polled (default 3000 live, 0 stub)",
     ),
     key(
         "tls.ca_bundle",

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::exchange::{Judgement, Needs, ScenarioOutcome, Skip};
+use crate::effects::door::Door;
+use crate::effects::groups::DoorId;
+use crate::exchange::{Judgement, Needs, Request, ScenarioOutcome, Skip};
 use crate::spec::Spec;
 use crate::target::Target;
 
@@ -29,6 +31,14 @@ pub struct Session {
     /// The last status the read API gave each task (`""`: it lists no such task).
     statuses: Mutex<std::collections::HashMap<String, String>>,
     next_id: AtomicU64,
+    /// The number of the next request sent.
+    next_sequence: AtomicU64,
+    /// The doors of the run, and those the scenario that sends doors is to send next.
+    doors: Mutex<(Vec<Door>, Vec<DoorId>)>,
+    /// The requests sent on each real task, so that none is sent twice.
+    sent: Mutex<std::collections::HashMap<String, Vec<Request>>>,
+    /// Real tasks a refused request was sent on since the last wait for effects to land.
+    unsettled: Mutex<std::collections::HashSet<String>>,
     /// Advanced once per scenario finished (hidden unless the caller shows it).
     progress: indicatif::ProgressBar,
 }
@@ -60,6 +70,10 @@ impl Session {
             survey: false,
             statuses: Mutex::new(std::collections::HashMap::new()),
             next_id: AtomicU64::new(1),
+            next_sequence: AtomicU64::new(0),
+            doors: Mutex::new((Vec::new(), Vec::new())),
+            sent: Mutex::new(std::collections::HashMap::new()),
+            unsettled: Mutex::new(std::collections::HashSet::new()),
             progress: indicatif::ProgressBar::hidden(),
         }
     }
@@ -131,6 +145,14 @@ impl Session {
         }
     }
 
+    /// Forgets the status last read of `task`, so that the next is read anew.
+    pub fn forget_task_status(&self, task: &str) {
+        self.statuses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(task);
+    }
+
     /// The status of `task`, read now through the read API and remembered.
     pub async fn read_task_status(&self, task: &str) -> Option<String> {
         match self.target.task_status(&self.spec, task).await {
@@ -149,6 +171,11 @@ impl Session {
         }
     }
 
+    /// The number of the request about to be sent: the run's requests in the order sent.
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// A well-formed UUID that names nothing on the target.
     pub fn synthetic_id(&self) -> String {
         loop {
@@ -160,13 +187,98 @@ impl Session {
         }
     }
 
-    /// Keeps the record of a finished scenario.
+    /// Keeps the record of a finished scenario. A scenario run again (on another failed task)
+    /// adds to its record: its judgements, its time, and the worse outcome.
     pub fn record(&self, record: ScenarioRecord) {
-        self.progress.inc(1);
-        self.records
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        match records.iter_mut().find(|r| r.location == record.location) {
+            Some(kept) => {
+                kept.judgements.extend(record.judgements);
+                kept.duration += record.duration;
+                kept.needs = record.needs;
+                if outcome_rank(&record.outcome) > outcome_rank(&kept.outcome) {
+                    kept.outcome = record.outcome;
+                }
+            }
+            None => {
+                self.progress.inc(1);
+                records.push(record);
+            }
+        }
+    }
+
+    /// Sets the run's doors (and which of them the next doors scenario sends).
+    pub fn set_doors(&self, doors: Vec<Door>) {
+        let group = (0..doors.len()).collect();
+        *self.doors.lock().unwrap_or_else(|e| e.into_inner()) = (doors, group);
+    }
+
+    /// Says which doors the next doors scenario sends.
+    pub fn set_door_group(&self, group: Vec<DoorId>) {
+        self.doors.lock().unwrap_or_else(|e| e.into_inner()).1 = group;
+    }
+
+    /// The doors the next doors scenario sends, in order.
+    pub fn door_group(&self) -> Vec<(DoorId, Door)> {
+        let doors = self.doors.lock().unwrap_or_else(|e| e.into_inner());
+        doors
+            .1
+            .iter()
+            .filter_map(|&i| doors.0.get(i).map(|d| (i, d.clone())))
+            .collect()
+    }
+
+    /// Notes that `request` is sent on the real `task`; `false` if it was already.
+    pub fn first_send(&self, task: &str, request: &Request) -> bool {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let on_task = sent.entry(task.to_owned()).or_default();
+        if on_task.contains(request) {
+            return false;
+        }
+        on_task.push(request.clone());
+        true
+    }
+
+    /// Notes that a refused request went to `task`: an effect it had may land late.
+    pub fn unsettle(&self, task: &str) {
+        self.unsettled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(record);
+            .insert(task.to_owned());
+    }
+
+    /// Waits the target's settle period if a refused request went to `task` since the last
+    /// wait, so that whatever it did has landed; whether it waited.
+    pub async fn settle(&self, task: &str) -> bool {
+        let waits = self
+            .unsettled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(task);
+        let period = self.target.settle_period();
+        if waits && !period.is_zero() {
+            tokio::time::sleep(period).await;
+        }
+        waits
+    }
+
+    /// The status of `task` once it stops changing: read until two reads a poll apart agree
+    /// and the task is out of the failed state, or the settle period has passed (a read API
+    /// may show a change late).
+    pub async fn settled_task_status(&self, task: &str) -> Option<String> {
+        let period = self.target.settle_period();
+        let poll = (period / 5).max(std::time::Duration::from_millis(50));
+        let deadline = tokio::time::Instant::now() + period;
+        let mut last = self.read_task_status(task).await?;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(poll).await;
+            let now = self.read_task_status(task).await?;
+            if now == last && !self.spec.read_api.is_failed(&now) {
+                break;
+            }
+            last = now;
+        }
+        Some(last)
     }
 
     /// Why the scenario at `location` is not run, if it is planned not to.
@@ -216,6 +328,17 @@ impl Session {
     /// Runs `run` with this as the current session of every step it runs.
     pub async fn scope<F: Future>(self: Arc<Session>, run: F) -> F::Output {
         SESSION.scope(self, run).await
+    }
+}
+
+/// How bad an outcome is, for a scenario run more than once.
+fn outcome_rank(outcome: &ScenarioOutcome) -> u8 {
+    match outcome {
+        ScenarioOutcome::Skipped(_) => 0,
+        ScenarioOutcome::Passed => 1,
+        ScenarioOutcome::Unjudged(_) => 2,
+        ScenarioOutcome::NoAnswer(_) => 3,
+        ScenarioOutcome::Failed(_) => 4,
     }
 }
 

@@ -34,6 +34,9 @@ pub struct Spec {
     pub expectations: Vec<Expectation>,
     /// The companion read API that lists a cluster's upgrade tasks with their status.
     pub read_api: ReadApi,
+    /// The doors of a failed task, in the order they are sent.
+    #[serde(default)]
+    pub doors: Vec<DoorSpec>,
     /// Statuses the gateway in front of the operation answers a path with an empty segment
     /// with: not the operation's answer, so reported as INFO and judged by no clause.
     #[serde(default)]
@@ -65,9 +68,93 @@ pub struct ReadApi {
     pub id_field: String,
     pub status_field: String,
     pub failed_statuses: Vec<String>,
+    /// What the read API shows of an accepted retry or abort, and the clause that judges it.
+    #[serde(default)]
+    pub after_accepted: Vec<AfterAccepted>,
+    /// Every status the vendor documents for a task.
+    #[serde(default)]
+    pub documented_statuses: Vec<String>,
+}
+
+/// The statuses a task may have once an accepted request of `kind` on it has settled.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterAccepted {
+    pub kind: Kind,
+    pub clause: String,
+    /// The statuses that show the request did what it says (empty: any not in `not_statuses`).
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// The statuses that show it did not.
+    #[serde(default)]
+    pub not_statuses: Vec<String>,
+}
+
+/// What the read API's status says of an accepted request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// It did what its kind says.
+    Holds,
+    /// It did not (a status in `not_statuses`).
+    Broken,
+    /// A status the rule does not name: INFO, judged by no clause.
+    Unnamed,
+}
+
+impl AfterAccepted {
+    pub fn judge(&self, status: &str) -> Settled {
+        if self.not_statuses.iter().any(|s| s == status) {
+            Settled::Broken
+        } else if self.statuses.is_empty() || self.statuses.iter().any(|s| s == status) {
+            Settled::Holds
+        } else {
+            Settled::Unnamed
+        }
+    }
+}
+
+/// One door of a failed task: a change to the plain retry of it that a conforming server
+/// refuses (or that is not the operation). See `doors:` in the spec.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorSpec {
+    pub door: String,
+    #[serde(default)]
+    pub credentials: Option<DoorCredentials>,
+    /// Only when the target is reached this way (`aksk`).
+    #[serde(default)]
+    pub auth: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub retry_mode: Option<Vec<String>>,
+    /// The one retry_mode value repeated this many times.
+    #[serde(default)]
+    pub repeat: Option<usize>,
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub cluster_id: Option<String>,
+    #[serde(default)]
+    pub action_id: Option<String>,
+}
+
+/// The credentials a door presents instead of the valid ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorCredentials {
+    Missing,
+    Wrong,
+    TamperedSignature,
+    StaleDate,
 }
 
 impl ReadApi {
+    /// The rule for what an accepted `kind` request shows, if the spec gives one.
+    pub fn after_accepted(&self, kind: Kind) -> Option<&AfterAccepted> {
+        self.after_accepted.iter().find(|a| a.kind == kind)
+    }
+
     /// Whether a task of `status` can be retried or aborted.
     pub fn is_failed(&self, status: &str) -> bool {
         self.failed_statuses.iter().any(|s| s == status)
@@ -534,6 +621,18 @@ impl Spec {
             judged.insert(clause.to_owned());
         }
 
+        for a in &self.read_api.after_accepted {
+            if !ids.contains(a.clause.as_str()) {
+                return Err(invalid(
+                    "read_api.after_accepted.clause",
+                    &format!("clause: {}", a.clause),
+                    0,
+                    format!("names clause `{}`, which is not declared", a.clause),
+                ));
+            }
+        }
+        self.validate_doors(&invalid)?;
+
         let documented: BTreeSet<u16> = self.status_codes.iter().map(|s| s.code).collect();
         let mut kinds = BTreeSet::new();
         for e in &self.expectations {
@@ -677,6 +776,59 @@ impl Spec {
                     c.id
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    /// The doors' form: names once each, another method than the operation's, a repeat only
+    /// of one value, IDs as the spec's comment says. Which kind each is, the classifier says
+    /// where the doors are made (`effects::door`).
+    fn validate_doors(
+        &self,
+        invalid: &dyn Fn(&str, &str, usize, String) -> SpecError,
+    ) -> Result<(), SpecError> {
+        let mut names = BTreeSet::new();
+        for d in &self.doors {
+            let needle = format!("door: {}", d.door);
+            let fail = |key: &str, message: String| Err(invalid(key, &needle, 0, message));
+            if !names.insert(d.door.as_str()) {
+                return Err(invalid(
+                    "doors.door",
+                    &needle,
+                    1,
+                    format!("door `{}` is listed twice", d.door),
+                ));
+            }
+            if d.method.as_deref() == Some(self.operation.method.as_str()) {
+                return fail(
+                    "doors.method",
+                    format!("`{}` is the operation's own method", self.operation.method),
+                );
+            }
+            if d.repeat.is_some() && d.retry_mode.as_ref().is_none_or(|v| v.len() != 1) {
+                return fail(
+                    "doors.repeat",
+                    "repeats the one retry_mode value; give exactly one".into(),
+                );
+            }
+            if let Some(auth) = d.auth.as_deref().filter(|a| *a != "aksk") {
+                return fail("doors.auth", format!("`{auth}`: only `aksk` is known"));
+            }
+            for (key, value) in [
+                ("doors.project_id", &d.project_id),
+                ("doors.cluster_id", &d.cluster_id),
+                ("doors.action_id", &d.action_id),
+            ] {
+                if let Some(v) = value
+                    && !matches!(v.as_str(), "upper" | "unknown" | "foreign")
+                    && !v.contains("{id}")
+                {
+                    return fail(
+                        key,
+                        format!("`{v}`: give upper, unknown, foreign or a template with {{id}}"),
+                    );
+                }
+            }
         }
         Ok(())
     }

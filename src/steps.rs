@@ -177,21 +177,42 @@ impl Conformance {
         self.request_mut().retry_mode = retry_mode;
         let request = self.request.clone().expect("set above");
         let kind = self.kind(&request);
+        if self.uses_real_task {
+            self.session.first_send(&request.action_id, &request);
+        }
+        let task = request.action_id.clone();
+        self.send_as(request, kind, &task).await;
+        if matches!(kind, Kind::Retry | Kind::Abort)
+            && self.judgements.last().is_some_and(|j| j.status == 200)
+        {
+            self.consumed = true;
+        }
+    }
+
+    /// Sends `request`, a `kind` request on `task`, and keeps the oracle's judgement of the
+    /// answer.
+    async fn send_as(&mut self, request: Request, kind: Kind, task: &str) {
         let session = Arc::clone(&self.session);
         let url = session.target.url(&session.spec, &request);
+        let accepted_kind = session.spec.expectation(kind).accepts();
         if self.uses_real_task {
             let what = format!("{kind} request on a real task");
             session
                 .target
                 .announce_mutation(&session.spec, &request, &what);
+            // A refused request sent on the task before this one may act late: let it land.
+            if accepted_kind && session.settle(task).await {
+                session.forget_task_status(task);
+            }
         }
         // Where the target lists its tasks, the task's status before and after pins what
         // this request did to it.
         let reads = self.uses_real_task && session.target.reads_tasks();
         let before = match reads {
-            true => session.task_status(&request.action_id).await,
+            true => session.task_status(task).await,
             false => None,
         };
+        let sequence = session.next_sequence();
         let response = match session.target.send(&session.spec, &request).await {
             Ok(r) => r,
             Err(e) => {
@@ -200,17 +221,22 @@ impl Conformance {
                 panic!("{why}");
             }
         };
+        if self.uses_real_task && !(accepted_kind && response.status == 200) {
+            session.unsettle(task);
+        }
         let task_status = match (reads, before) {
+            // An accepted request's effect is read once it has settled.
+            (true, Some(before)) if request.method.is_none() && response.status == 200 => session
+                .settled_task_status(task)
+                .await
+                .map(|after| (before, after)),
             (true, Some(before)) => session
-                .read_task_status(&request.action_id)
+                .read_task_status(task)
                 .await
                 .map(|after| (before, after)),
             _ => None,
         };
         let verdict = oracle::judge_request(&session.spec, kind, &request, &response);
-        if matches!(kind, Kind::Retry | Kind::Abort) && response.status == 200 {
-            self.consumed = true;
-        }
         let shown = crate::exchange::Shown::of(
             session.target.shown_headers(&session.spec, &request),
             &response,
@@ -223,10 +249,22 @@ impl Conformance {
             error_code: oracle::error_code(&response),
             verdict,
             request,
+            sequence,
+            task: self.uses_real_task.then(|| task.to_owned()),
             derived: false,
             task_status,
             shown,
         });
+    }
+
+    /// Sends `request` on the scenario's real task unless the run sent it there already
+    /// (then the earlier answer stands for it); whether it was sent.
+    async fn send_once(&mut self, request: Request, kind: Kind, task: &str) -> bool {
+        if self.skipped.is_some() || !self.session.first_send(task, &request) {
+            return false;
+        }
+        self.send_as(request, kind, task).await;
+        true
     }
 
     /// The last judgement, after checking that `wording` agrees with the spec for its kind.
@@ -506,6 +544,88 @@ fn error_body(w: &mut Conformance) {
 #[then("the answer has a documented status")]
 fn documented_status(w: &mut Conformance) {
     w.judged("the answer has a documented status", |_| true);
+}
+
+#[when("I send it through every door the plan gives it")]
+async fn through_every_door(w: &mut Conformance) {
+    w.needs.doors = true;
+    let Some(base) = w.request.clone() else {
+        return;
+    };
+    let session = Arc::clone(&w.session);
+    for (_, door) in session.door_group() {
+        let unknown = session.synthetic_id();
+        let request = door.request(&session.target.fixtures, &base.action_id, &unknown);
+        if matches!(
+            request.credentials,
+            Credentials::TamperedSignature | Credentials::StaleDate
+        ) && !matches!(session.target.auth(), Auth::AkSk { .. })
+        {
+            continue;
+        }
+        w.send_once(request, door.kind, &base.action_id).await;
+    }
+}
+
+#[then("every door is refused or is not the operation")]
+fn every_door_refused(w: &mut Conformance) {
+    if w.skipped.is_some() {
+        return;
+    }
+    for j in &w.judgements {
+        let e = w.session.spec.expectation(j.verdict.kind);
+        assert!(
+            e.not_the_operation || !e.accepts(),
+            "a door the spec expects accepted: {}",
+            j.verdict.kind
+        );
+        assert!(
+            j.verdict.passed(),
+            "{} {}\n{}",
+            j.method,
+            crate::text::shorten(&j.url),
+            j.verdict
+        );
+    }
+}
+
+#[when("I retry it and abort it, each unless the run sent it on the task already")]
+async fn retry_and_abort_once(w: &mut Conformance) {
+    w.needs.probes = true;
+    let Some(base) = w.request.clone() else {
+        return;
+    };
+    let kind = w.kind(&base);
+    for retry_mode in [Vec::new(), vec![w.session.spec.retry_mode().allowed_values[0].clone()]] {
+        let request = Request {
+            retry_mode,
+            ..base.clone()
+        };
+        w.send_once(request, kind, &base.action_id).await;
+    }
+}
+
+#[then("each is rejected as invalid")]
+fn each_rejected_as_invalid(w: &mut Conformance) {
+    if w.skipped.is_some() {
+        return;
+    }
+    for j in &w.judgements {
+        let e = w.session.spec.expectation(j.verdict.kind);
+        assert!(
+            !e.accepts() && e.outcomes[0].status == 400,
+            "the feature says \"rejected as invalid\" but the spec expects {:?} for a {} request",
+            e.outcomes,
+            j.verdict.kind
+        );
+        assert!(
+            j.verdict.passed(),
+            "{} {}\n{}",
+            j.method,
+            crate::text::shorten(&j.url),
+            j.verdict
+        );
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ use cucumber::{World as _, WriterExt as _, gherkin};
 use futures::FutureExt as _;
 
 use crate::coverage;
+use crate::effects::door;
+use crate::fixtures::Fixtures;
 use crate::exchange::{ScenarioOutcome, Skip};
 use crate::features::InMemory;
 use crate::plan;
@@ -55,6 +57,8 @@ pub struct Run {
     pub records: Vec<ScenarioRecord>,
     /// Whether cucumber counted any failed, undefined or skipped step, or a parse error.
     pub execution_failed: bool,
+    /// What each door of a failed task was judged to have done.
+    pub doors: Vec<crate::effects::DoorResult>,
 }
 
 /// A run that could not start.
@@ -79,8 +83,15 @@ pub async fn run(
 ) -> Result<Run, SuiteError> {
     let spec = Arc::clone(&session.spec);
     let features = select(features, options.tags.as_ref());
-    let survey = plan::roles(&spec, &survey(&spec, &features).await);
     let target = &session.target;
+    let reach = door::Reach {
+        aksk: matches!(target.auth(), Auth::AkSk { .. }),
+        foreign_project: target.fixtures.foreign_project_id.as_deref(),
+    };
+    // A spec whose door a conforming server accepts was refused when the run started.
+    let spec_doors = door::of_spec(&spec, reach).unwrap_or_default();
+    let (records, survey_fixtures) = survey(&spec, &features).await;
+    let survey = plan::roles(&spec, &records);
     let facts = plan::Facts {
         mutations: target.mutations_allowed(),
         failed_tasks: (!target.fixtures.generated_failed_tasks)
@@ -90,6 +101,9 @@ pub async fn run(
         aksk: matches!(target.auth(), Auth::AkSk { .. }),
     };
     let plan = plan::Plan::new(&survey, &facts);
+    let doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
+    session.set_doors(doors.clone());
+    let mut door_results = crate::effects::DoorResult::all(&spec, &doors, None);
     for (location, why) in &plan.skipped {
         session.assign(location, Assignment::Skip(*why));
     }
@@ -122,16 +136,26 @@ pub async fn run(
                     .flat_map(|j| j.verdict.checked.iter().cloned())
             })
             .collect();
-        let lines = plan::describe(&spec, &plan, &facts, &survey, &covered);
+        let lines = plan::describe(
+            &spec,
+            &plan,
+            &facts,
+            &survey,
+            &covered,
+            &doors,
+            &target.fixtures,
+        );
         target.announce_plan(&lines);
         let not_failed_code = spec
             .expectation(Kind::TaskNotFailed)
             .error_code
             .clone()
             .unwrap_or_default();
-        let mut chains = plan::Chains::new(&spec, &plan, &facts, covered);
+        let mut chains =
+            plan::Chains::new(&spec, &plan, &facts, covered, doors, &target.fixtures);
         let mut take = || target.take_failed_task();
         while let Some((location, assignment)) = chains.next(&mut take) {
+            session.set_door_group(chains.current_group());
             execution_failed |= run_one(
                 &session,
                 &features,
@@ -148,7 +172,9 @@ pub async fn run(
             execution_failed |=
                 run_one(&session, &features, location, assignment, &mut outputs).await;
         }
-        session.amend_records(|records| plan::judge_effects(&spec, chains.chains(), records));
+        session.amend_records(|records| plan::judge_effects(&spec, &chains, records));
+        let (doors, search) = chains.doors();
+        door_results = crate::effects::DoorResult::all(&spec, doors, Some(search));
     }
     outputs.finish()?;
     let records = session.take_records();
@@ -156,6 +182,7 @@ pub async fn run(
         target: session.target.name().to_owned(),
         records,
         execution_failed,
+        doors: door_results,
     })
 }
 
@@ -372,18 +399,67 @@ pub fn select(
         .collect()
 }
 
+/// The doors of a run: the refused requests that the chained scenarios send on their failed
+/// task (as the survey saw them), then the spec's doors none of them sends.
+fn run_doors(
+    spec: &Spec,
+    plan: &plan::Plan,
+    records: &[ScenarioRecord],
+    survey: &Fixtures,
+    reach: door::Reach<'_>,
+    spec_doors: Vec<door::Door>,
+) -> Vec<door::Door> {
+    let refused: BTreeSet<&str> = plan
+        .chained
+        .iter()
+        .filter(|s| matches!(s.role, plan::Role::Refused { .. }))
+        .map(|s| s.location.as_str())
+        .collect();
+    let mut scenario_doors = Vec::new();
+    for r in records
+        .iter()
+        .filter(|r| refused.contains(r.location.as_str()))
+    {
+        for j in &r.judgements {
+            let id = &j.request.action_id;
+            let failed = survey.failed_action_ids.contains(id)
+                || crate::fixtures::generated_failed_task_index(id).is_some();
+            if failed {
+                scenario_doors.push(door::Door::from_scenario(
+                    spec,
+                    &r.location,
+                    &j.request,
+                    survey,
+                    reach,
+                ));
+            }
+        }
+    }
+    door::all(spec, scenario_doors, spec_doors)
+}
+
 /// What each scenario of `features` needs and what it sends, run against a conforming
-/// in-process stub that has everything (AK/SK, tasks of every state, another account).
-pub async fn survey(spec: &Arc<Spec>, features: &[gherkin::Feature]) -> Vec<ScenarioRecord> {
+/// in-process stub that has everything (AK/SK, tasks of every state, another account); and
+/// the stub's fixtures.
+pub async fn survey(
+    spec: &Arc<Spec>,
+    features: &[gherkin::Feature],
+) -> (Vec<ScenarioRecord>, Fixtures) {
     let (stub, target) = open::stub_target(Arc::clone(spec), None, AuthMethod::Aksk).await;
+    let fixtures = target.fixtures.clone();
+    let reach = door::Reach {
+        aksk: true,
+        foreign_project: fixtures.foreign_project_id.as_deref(),
+    };
     let session = Arc::new(Session::new(Arc::clone(spec), target).surveying());
+    session.set_doors(door::of_spec(spec, reach).unwrap_or_default());
     let mut outputs = Outputs {
         console: false,
         json: None,
     };
     cucumber_run(&session, features.to_vec(), 8, &mut outputs).await;
     drop(stub);
-    session.take_records()
+    (session.take_records(), fixtures)
 }
 
 async fn record_scenario(
@@ -456,6 +532,8 @@ pub async fn run_against_stub(
     options: &Options,
 ) -> Result<Run, SuiteError> {
     let (stub, target) = open::stub_target(Arc::clone(&spec), deviation, AuthMethod::Token).await;
+    // What only the read API shows is read there.
+    let target = target.with_read_api(deviation.is_some_and(Deviation::shows_in_the_read_api));
     let run = run(Arc::new(Session::new(spec, target)), features, options).await;
     drop(stub);
     run

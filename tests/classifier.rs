@@ -56,15 +56,19 @@ fn mislabelled_requests(
 ) -> Vec<(String, Kind, Kind)> {
     let mut wrong = Vec::new();
     let mut spent = BTreeSet::new();
-    for r in records {
-        for j in r.judgements.iter().filter(|j| !j.derived) {
-            let kind = classified(spec, fixtures, &spent, &j.request);
-            if kind != j.verdict.kind {
-                wrong.push((format!("{} {}", r.location, j.url), j.verdict.kind, kind));
-            }
-            if spec.expectation(kind).accepts() && j.status == 200 {
-                spent.insert(j.request.action_id.clone());
-            }
+    // In the order they were sent (a scenario run on several tasks has one record).
+    let mut sent: Vec<(&ScenarioRecord, &css_conformance::exchange::Judgement)> = records
+        .iter()
+        .flat_map(|r| r.judgements.iter().filter(|j| !j.derived).map(move |j| (r, j)))
+        .collect();
+    sent.sort_by_key(|(_, j)| j.sequence);
+    for (r, j) in sent {
+        let kind = classified(spec, fixtures, &spent, &j.request);
+        if kind != j.verdict.kind {
+            wrong.push((format!("{} {}", r.location, j.url), j.verdict.kind, kind));
+        }
+        if spec.expectation(kind).accepts() && j.status == 200 {
+            spent.insert(j.request.action_id.clone());
         }
     }
     wrong

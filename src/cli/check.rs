@@ -246,6 +246,7 @@ async fn run_target(
         started.1.elapsed(),
     )
     .with_records(run.records)
+    .with_doors(run.doors)
     .with_traffic(traffic.clone());
     let diff = baseline.map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
     let document = document.with_baseline(diff);

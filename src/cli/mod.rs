@@ -167,6 +167,7 @@ impl SpecSource {
                 let spec = Spec::parse(&text, file)?;
                 // The fuzzer asks whether it can generate values of the spec's formats.
                 strategy::check_formats(&spec, &text, file)?;
+                css_conformance::effects::door::check(&spec, &text, file)?;
                 spec
             }
             None => Spec::embedded(),
@@ -233,6 +234,11 @@ pub struct TargetArgs {
     /// and after each request on it, to pin the request that acted (read-only).
     #[arg(long)]
     pub read_api: bool,
+    /// How long a retry or abort may take to land on a task, in ms: waited before the request
+    /// that follows refused ones on a task, and the longest a task's status is polled
+    /// (timeouts.settle_ms; default 3000 for a live endpoint, 0 for the built-in stub).
+    #[arg(long, value_name = "MS")]
+    pub settle_ms: Option<u64>,
     /// Set any profile key, e.g. --set timeouts.request_ms=30000 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -300,6 +306,9 @@ impl TargetArgs {
         }
         if self.read_api {
             flag("--read-api", "read_api", "true".into());
+        }
+        if let Some(v) = self.settle_ms {
+            flag("--settle-ms", "timeouts.settle_ms", v.to_string());
         }
         for set in &self.set {
             let Some((key, value)) = set.split_once('=') else {

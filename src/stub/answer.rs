@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::classify::{self, Identity, Parts, Site, TaskState};
 use crate::exchange::TOKEN_HEADER;
@@ -105,6 +106,11 @@ enum Task {
 struct Tasks {
     listed: BTreeMap<String, Task>,
     generated_spent: Vec<u64>,
+    /// Effects still to land: when, on which task, whether as an abort.
+    late: Vec<(Instant, String, bool)>,
+    /// Each listed task's state before its last change, and when it changed (for a read API
+    /// that shows a change late).
+    before: BTreeMap<String, (Task, Instant)>,
 }
 
 impl Tasks {
@@ -119,6 +125,8 @@ impl Tasks {
         }
         Tasks {
             listed,
+            late: Vec::new(),
+            before: BTreeMap::new(),
             generated_spent: if fixtures.generated_failed_tasks {
                 vec![0; (fixtures::GENERATED_FAILED_TASKS / 64) as usize]
             } else {
@@ -145,9 +153,43 @@ impl Tasks {
         })
     }
 
+    /// Lands the late effects that are due.
+    fn land(&mut self) {
+        let now = Instant::now();
+        let due: Vec<(String, bool)> = self
+            .late
+            .iter()
+            .filter(|(at, _, _)| *at <= now)
+            .map(|(_, id, abort)| (id.clone(), *abort))
+            .collect();
+        self.late.retain(|(at, _, _)| *at > now);
+        for (id, abort) in due {
+            if self.state(&id) == Some(TaskState::Failed) {
+                self.spend(&id, abort);
+            }
+        }
+    }
+
+    /// The state of a listed task as a read API `lag` late shows it.
+    fn shown(&self, id: &str, state: Task, lag: Duration) -> Task {
+        match self.before.get(id) {
+            Some((old, at)) if at.elapsed() < lag => *old,
+            _ => state,
+        }
+    }
+
+    /// The task a malformed ID names, as a careless server finds it: the ID in lower case and
+    /// without the spaces around it.
+    fn named(&self, id: &str) -> Option<String> {
+        let id = id.trim().to_ascii_lowercase();
+        self.state(&id).is_some().then_some(id)
+    }
+
     /// Takes a failed task out of the failed state.
     fn spend(&mut self, id: &str, abort: bool) {
         if let Some(state) = self.listed.get_mut(id) {
+            self.before
+                .insert(id.to_owned(), (*state, Instant::now()));
             *state = if abort { Task::Aborted } else { Task::Retrying };
         } else if let Some(n) = fixtures::generated_failed_task_index(id)
             && let Some(word) = self.generated_spent.get_mut((n / 64) as usize)
@@ -265,8 +307,20 @@ impl Responder {
             d.distort(&self.spec, own, &mut parts);
         }
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.land();
+        let aborts = !parts.retry_mode.is_empty();
+        let other_kind_second = self.deviation == Some(Deviation::AcceptsOtherKindSecond);
         let state = |id: &str| {
             let state = tasks.state(id);
+            // The task was retried and this is an abort, or the other way round.
+            let second = match tasks.listed.get(id) {
+                Some(Task::Retrying) => aborts,
+                Some(Task::Aborted) => !aborts,
+                _ => false,
+            };
+            if other_kind_second && second {
+                return Some(TaskState::Failed);
+            }
             self.deviation.map_or(state, |d| d.task_state(state))
         };
         let site = Site {
@@ -276,11 +330,22 @@ impl Responder {
         };
         let kind = classify::classify(&self.spec, &site, &parts);
         let accepted = self.spec.expectation(kind).accepts();
-        let aborts = !parts.retry_mode.is_empty();
+        // The task the request names, as a server that acts on what it refuses finds it.
         let action = parts.id(IdParam::Action);
+        let action = match tasks.state(action) {
+            Some(_) => action.to_owned(),
+            None => tasks.named(action).unwrap_or_else(|| action.to_owned()),
+        };
         let acts = self.deviation.map_or(accepted, |d| d.acts(kind, accepted));
-        if acts && tasks.state(action) == Some(TaskState::Failed) {
-            tasks.spend(action, aborts);
+        // An abort that runs the task leaves it as a retry would.
+        let as_abort = aborts && self.deviation != Some(Deviation::AbortRunsTask);
+        if acts && tasks.state(&action) == Some(TaskState::Failed) {
+            tasks.spend(&action, as_abort);
+        }
+        if let Some(after) = self.deviation.and_then(|d| d.acts_late(kind, accepted))
+            && tasks.state(&action) == Some(TaskState::Failed)
+        {
+            tasks.late.push((Instant::now() + after, action.clone(), as_abort));
         }
         drop(tasks);
         let answered_as = self
@@ -334,14 +399,16 @@ impl Responder {
                 .unwrap_or(default)
         };
         let (limit, offset) = (number("limit", 10).clamp(1, 1000), number("offset", 0));
-        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.land();
+        let lag = self.deviation.map_or(Duration::ZERO, |d| d.read_lag());
         let listed: Vec<serde_json::Value> = tasks
             .listed
             .iter()
             .skip(offset)
             .take(limit)
             .map(|(task, state)| {
-                let status = match state {
+                let status = match tasks.shown(task, *state, lag) {
                     Task::Failed => api.failed_statuses.first().map_or("FAILED", String::as_str),
                     Task::Retrying | Task::Running => "RUNNING",
                     Task::Aborted => "ABORTED",

@@ -51,10 +51,36 @@ pub enum Deviation {
     OtherMethodActs,
     /// An accepted retry or abort answers 200 and leaves the task failed.
     AcceptsWithoutActing,
+    /// A request without credentials that names a failed task acts on it, though refused.
+    ActsOnMissingCredentials,
+    /// A request with wrong credentials (a token no IAM issued, a bad signature) that names a
+    /// failed task acts on it, though refused.
+    ActsOnInvalidCredentials,
+    /// A retry_mode other than `abort` is refused, but the task is retried all the same.
+    ActsOnInvalidRetryMode,
+    /// retry_mode given twice is refused, but the task is retried all the same.
+    ActsOnRepeatedRetryMode,
+    /// A malformed ID (another case, an appended character) is refused, but the task it names
+    /// is retried all the same.
+    ActsOnMalformedId,
+    /// A failed task named under an unknown cluster is refused, but retried all the same.
+    ActsOnUnknownCluster,
+    /// A failed task named under another account's project is refused, but retried.
+    ActsOnForeignProject,
+    /// A refused request that names a failed task acts on it one second later.
+    ActsLateOnRefusal,
+    /// After an accepted retry, an abort of the task is accepted too (and a retry after an
+    /// accepted abort).
+    AcceptsOtherKindSecond,
+    /// An accepted abort runs the task again (the read API shows it RUNNING) instead of
+    /// terminating it.
+    AbortRunsTask,
+    /// Conforming, but its read API shows a task's new status 1.5 s late, as a cloud's may.
+    ReadApiLags,
 }
 
 impl Deviation {
-    pub const ALL: [Deviation; 20] = [
+    pub const ALL: [Deviation; 31] = [
         Deviation::AcceptsAnyRetryMode,
         Deviation::AcceptsUpperCaseAbort,
         Deviation::BodyOnSuccess,
@@ -75,6 +101,17 @@ impl Deviation {
         Deviation::ActsOnRefusal,
         Deviation::OtherMethodActs,
         Deviation::AcceptsWithoutActing,
+        Deviation::ActsOnMissingCredentials,
+        Deviation::ActsOnInvalidCredentials,
+        Deviation::ActsOnInvalidRetryMode,
+        Deviation::ActsOnRepeatedRetryMode,
+        Deviation::ActsOnMalformedId,
+        Deviation::ActsOnUnknownCluster,
+        Deviation::ActsOnForeignProject,
+        Deviation::ActsLateOnRefusal,
+        Deviation::AcceptsOtherKindSecond,
+        Deviation::AbortRunsTask,
+        Deviation::ReadApiLags,
     ];
 
     /// The name on the command line (`--stub-deviation accepts-upper-case-abort`).
@@ -100,6 +137,17 @@ impl Deviation {
             Deviation::ActsOnRefusal => "acts-on-refusal",
             Deviation::OtherMethodActs => "other-method-acts",
             Deviation::AcceptsWithoutActing => "accepts-without-acting",
+            Deviation::ActsOnMissingCredentials => "acts-on-missing-credentials",
+            Deviation::ActsOnInvalidCredentials => "acts-on-invalid-credentials",
+            Deviation::ActsOnInvalidRetryMode => "acts-on-invalid-retry-mode",
+            Deviation::ActsOnRepeatedRetryMode => "acts-on-repeated-retry-mode",
+            Deviation::ActsOnMalformedId => "acts-on-malformed-id",
+            Deviation::ActsOnUnknownCluster => "acts-on-unknown-cluster",
+            Deviation::ActsOnForeignProject => "acts-on-foreign-project",
+            Deviation::ActsLateOnRefusal => "acts-late-on-refusal",
+            Deviation::AcceptsOtherKindSecond => "accepts-other-kind-second",
+            Deviation::AbortRunsTask => "abort-runs-task",
+            Deviation::ReadApiLags => "read-api-lags",
         }
     }
 
@@ -157,6 +205,39 @@ impl Deviation {
             }
             Deviation::AcceptsWithoutActing => {
                 "An accepted retry or abort answers 200 and leaves the task failed"
+            }
+            Deviation::ActsOnMissingCredentials => {
+                "A request without credentials on a failed task is refused, but acts on it"
+            }
+            Deviation::ActsOnInvalidCredentials => {
+                "A request with wrong credentials on a failed task is refused, but acts on it"
+            }
+            Deviation::ActsOnInvalidRetryMode => {
+                "A retry_mode other than abort is refused, but the task is retried"
+            }
+            Deviation::ActsOnRepeatedRetryMode => {
+                "retry_mode given twice is refused, but the task is retried"
+            }
+            Deviation::ActsOnMalformedId => {
+                "An ID in another case or with an appended character is refused, but the task it names is retried"
+            }
+            Deviation::ActsOnUnknownCluster => {
+                "A failed task named under an unknown cluster is refused, but retried"
+            }
+            Deviation::ActsOnForeignProject => {
+                "A failed task named under another account's project is refused, but retried"
+            }
+            Deviation::ActsLateOnRefusal => {
+                "A refused request that names a failed task acts on it one second later"
+            }
+            Deviation::AcceptsOtherKindSecond => {
+                "After an accepted retry an abort is accepted too, and a retry after an abort"
+            }
+            Deviation::AbortRunsTask => {
+                "An accepted abort runs the task again (RUNNING) instead of terminating it"
+            }
+            Deviation::ReadApiLags => {
+                "Conforming, but the read API shows a task's new status 1.5 s late"
             }
         }
     }
@@ -246,12 +327,53 @@ impl Deviation {
     /// Whether it acts on a failed task named by a `kind` request, which a conforming server
     /// acts on when it is `accepted`.
     pub fn acts(self, kind: Kind, accepted: bool) -> bool {
+        let through = match self {
+            Deviation::AcceptsWithoutActing => return false,
+            Deviation::ActsOnRefusal => kind != Kind::OtherMethod,
+            Deviation::OtherMethodActs => kind == Kind::OtherMethod,
+            Deviation::ActsOnMissingCredentials => kind == Kind::MissingCredentials,
+            Deviation::ActsOnInvalidCredentials => kind == Kind::InvalidCredentials,
+            Deviation::ActsOnInvalidRetryMode => kind == Kind::InvalidRetryMode,
+            Deviation::ActsOnRepeatedRetryMode => kind == Kind::RepeatedRetryMode,
+            Deviation::ActsOnMalformedId => kind == Kind::MalformedId,
+            Deviation::ActsOnUnknownCluster => kind == Kind::UnknownCluster,
+            Deviation::ActsOnForeignProject => kind == Kind::ForeignProject,
+            _ => false,
+        };
+        accepted || through
+    }
+
+    /// How long after a refused `kind` request on a failed task it acts on it, if it does late.
+    pub fn acts_late(self, kind: Kind, accepted: bool) -> Option<std::time::Duration> {
+        (self == Deviation::ActsLateOnRefusal && !accepted && kind != Kind::OtherMethod)
+            .then_some(std::time::Duration::from_secs(1))
+    }
+
+    /// How long its effects take to land: the settle period a run against it needs.
+    pub fn settle(self) -> std::time::Duration {
         match self {
-            Deviation::AcceptsWithoutActing => false,
-            Deviation::ActsOnRefusal => accepted || kind != Kind::OtherMethod,
-            Deviation::OtherMethodActs => accepted || kind == Kind::OtherMethod,
-            _ => accepted,
+            Deviation::ActsLateOnRefusal => std::time::Duration::from_millis(1_500),
+            Deviation::ReadApiLags => std::time::Duration::from_millis(2_500),
+            _ => std::time::Duration::ZERO,
         }
+    }
+
+    /// How late its read API shows a task's new status.
+    pub fn read_lag(self) -> std::time::Duration {
+        match self {
+            Deviation::ReadApiLags => std::time::Duration::from_millis(1_500),
+            _ => std::time::Duration::ZERO,
+        }
+    }
+
+    /// Whether only the read API shows it (what an accepted request did, or how late).
+    pub fn shows_in_the_read_api(self) -> bool {
+        matches!(self, Deviation::AbortRunsTask | Deviation::ReadApiLags)
+    }
+
+    /// Whether it conforms to the contract all the same (it differs in timing only).
+    pub fn conforms(self) -> bool {
+        self == Deviation::ReadApiLags
     }
 
     /// The status it answers a `kind` request with, instead of the spec's `status`.

@@ -73,6 +73,9 @@ pub struct Target {
     token_env: String,
     /// Whether the target serves the read API, to read a task's status around requests.
     read_api: bool,
+    /// How long an effect may take to land: waited before the request that follows refused
+    /// ones on a task, and the longest a read is polled for a change.
+    settle: std::time::Duration,
     /// Retries of a 5xx or a network error left for the run.
     retry_budget: AtomicU64,
     /// Whether a 5xx or a network error is retried at all now (not while shrinking, where
@@ -165,6 +168,7 @@ impl Target {
             traffic: Counters::default(),
             token_env: DEFAULT_TOKEN_ENV.to_owned(),
             read_api: false,
+            settle: std::time::Duration::ZERO,
             retry_budget: AtomicU64::new(politeness::RETRY_BUDGET),
             retries_allowed: AtomicBool::new(true),
         })
@@ -188,6 +192,16 @@ impl Target {
     }
 
     /// Reads the status of a task around each request on it, through the read API.
+    pub fn with_settle_period(mut self, settle: std::time::Duration) -> Target {
+        self.settle = settle;
+        self
+    }
+
+    /// How long an effect may take to land (0 for the built-in stub).
+    pub fn settle_period(&self) -> std::time::Duration {
+        self.settle
+    }
+
     pub fn with_read_api(mut self, read: bool) -> Target {
         self.read_api = read;
         self

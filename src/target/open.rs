@@ -38,7 +38,13 @@ pub async fn target(
         });
     }
     let (stub, target) = stub_target(Arc::clone(spec), deviation, profile.auth.method).await;
-    let target = target.with_read_api(profile.read_api);
+    let settle = match profile.timeouts.settle_ms {
+        Some(ms) => Duration::from_millis(ms),
+        None => target.settle_period(),
+    };
+    let target = target
+        .with_read_api(profile.read_api)
+        .with_settle_period(settle);
     Ok(Opened {
         stub: Some(stub),
         target,
@@ -112,7 +118,13 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
         .allow_mutations(profile.safety.allow_mutations)
         .with_politeness(politeness(profile))
         .with_token_env(&profile.auth.token_env)
-        .with_read_api(profile.read_api))
+        .with_read_api(profile.read_api)
+        .with_settle_period(Duration::from_millis(
+            profile
+                .timeouts
+                .settle_ms
+                .unwrap_or(profile::LIVE_SETTLE_MS),
+        )))
 }
 
 /// The credentials, read from the environment variables the profile names; or each variable
@@ -204,6 +216,8 @@ pub async fn stub_target(
     };
     let target = Target::new(name, &stub.base_url(), auth, fixtures)
         .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"))
-        .owned_by_us();
+        .owned_by_us()
+        // The stub knows how late its effects land.
+        .with_settle_period(deviation.map_or(Duration::ZERO, Deviation::settle));
     (stub, target)
 }

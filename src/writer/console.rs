@@ -25,6 +25,10 @@ pub struct Console {
 impl Writer for Console {
     fn render(&self, doc: &Document) -> String {
         let mut out = self.clauses(&doc.report);
+        if let Some(line) = crate::effects::DoorResult::summary(&doc.doors) {
+            out.push_str(&line);
+            out.push('\n');
+        }
         if let Some(traffic) = &doc.traffic {
             out.push_str(&traffic_lines(traffic));
         }

@@ -42,6 +42,7 @@ impl Writer for Json {
                 scenarios_unanswered: report.scenarios_unanswered,
             },
             clauses: &report.clauses,
+            doors: &doc.doors,
             fuzz: doc.fuzz.as_ref(),
         };
         serde_json::to_string_pretty(&json).unwrap_or_else(|e| unreachable!("plain data: {e}"))
@@ -66,6 +67,9 @@ struct Schema<'a> {
     exit_code: u8,
     summary: Totals,
     clauses: &'a [ClauseResult],
+    /// Each door of a failed task and what it was judged to have done (none: no door ran).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    doors: &'a [crate::effects::DoorResult],
     fuzz: Option<&'a Summary>,
 }
 

@@ -45,6 +45,8 @@ pub struct Document {
     pub duration: std::time::Duration,
     /// What changed since a baseline, when one was given: shown first.
     pub baseline: Option<crate::baseline::Diff>,
+    /// What each door of a failed task was judged to have done.
+    pub doors: Vec<crate::effects::DoorResult>,
 }
 
 impl Document {
@@ -65,7 +67,14 @@ impl Document {
             started,
             duration,
             baseline: None,
+            doors: Vec::new(),
         }
+    }
+
+    /// The same document, with what each door was judged to have done.
+    pub fn with_doors(mut self, doors: Vec<crate::effects::DoorResult>) -> Document {
+        self.doors = doors;
+        self
     }
 
     /// The same document, with what changed since a baseline.
