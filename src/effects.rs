@@ -61,7 +61,10 @@ impl DoorResult {
             .filter(|d| d.verdict == "acted")
             .map(|d| d.door.as_str())
             .collect();
-        let among = doors.iter().filter(|d| d.verdict.starts_with("one of")).count();
+        let among = doors
+            .iter()
+            .filter(|d| d.verdict.starts_with("one of"))
+            .count();
         let mut line = format!(
             "Doors: {judged} of {} judged for what they did to a failed task: {} harmless",
             doors.len(),

@@ -947,10 +947,14 @@ impl Effects<'_> {
                 .map_or_else(|| format!("door {d}"), |d| d.name.clone())
         };
         let (holds, expected, clause) = match verdict {
-            groups::Verdict::Harmless => (true, "the task still failed after it".to_owned(), clause),
+            groups::Verdict::Harmless => {
+                (true, "the task still failed after it".to_owned(), clause)
+            }
             groups::Verdict::Acted => {
                 let read = match &judgement.task_status {
-                    Some((was, now)) if spec.read_api.is_failed(was) && !spec.read_api.is_failed(now) => {
+                    Some((was, now))
+                        if spec.read_api.is_failed(was) && !spec.read_api.is_failed(now) =>
+                    {
                         format!("; the read API gave {was:?} before and {now:?} after it")
                     }
                     _ => String::new(),
@@ -966,6 +970,11 @@ impl Effects<'_> {
                 )
             }
             groups::Verdict::AmongActed(group) => {
+                // One judgement for the group, on the first of its doors sent; the others
+                // stay unjudged on their own (report.json lists each door's verdict).
+                if group.first() != Some(&door) {
+                    return;
+                }
                 // Which clause the door that acted broke is known only when every suspect
                 // is of one kind; else the refusals' own clause says it.
                 let clauses: BTreeSet<String> = group
@@ -977,12 +986,19 @@ impl Effects<'_> {
                     1 => clauses.into_iter().next().unwrap_or(clause),
                     _ => spec.rules.refusal_leaves_task.clone(),
                 };
-                let names: Vec<String> = group.iter().map(|d| name(*d)).collect();
+                const SHOWN: usize = 8;
+                let mut names: Vec<String> = group.iter().take(SHOWN).map(|d| name(*d)).collect();
+                if group.len() > SHOWN {
+                    names.push(format!(
+                        "and {} more (report.json: doors)",
+                        group.len() - SHOWN
+                    ));
+                }
                 (
                     false,
                     format!(
-                        "the task still failed after the doors sent on it, but the retry or abort after them was refused as not in the failed state: one of these {} acted (more failed tasks would pin it): {}",
-                        names.len(),
+                        "every door on the task left it failed, but the retry or abort after them was refused as not in the failed state: one of these {} doors acted (more failed tasks, or the read API, would pin it): {}",
+                        group.len(),
                         names.join("; ")
                     ),
                     clause,

@@ -596,7 +596,10 @@ async fn retry_and_abort_once(w: &mut Conformance) {
         return;
     };
     let kind = w.kind(&base);
-    for retry_mode in [Vec::new(), vec![w.session.spec.retry_mode().allowed_values[0].clone()]] {
+    for retry_mode in [
+        Vec::new(),
+        vec![w.session.spec.retry_mode().allowed_values[0].clone()],
+    ] {
         let request = Request {
             retry_mode,
             ..base.clone()

@@ -14,9 +14,9 @@ use futures::FutureExt as _;
 
 use crate::coverage;
 use crate::effects::door;
-use crate::fixtures::Fixtures;
 use crate::exchange::{ScenarioOutcome, Skip};
 use crate::features::InMemory;
+use crate::fixtures::Fixtures;
 use crate::plan;
 use crate::profile::AuthMethod;
 use crate::session::{self, Assignment, ScenarioRecord, Session};
@@ -151,8 +151,7 @@ pub async fn run(
             .error_code
             .clone()
             .unwrap_or_default();
-        let mut chains =
-            plan::Chains::new(&spec, &plan, &facts, covered, doors, &target.fixtures);
+        let mut chains = plan::Chains::new(&spec, &plan, &facts, covered, doors, &target.fixtures);
         let mut take = || target.take_failed_task();
         while let Some((location, assignment)) = chains.next(&mut take) {
             session.set_door_group(chains.current_group());

@@ -59,7 +59,12 @@ fn mislabelled_requests(
     // In the order they were sent (a scenario run on several tasks has one record).
     let mut sent: Vec<(&ScenarioRecord, &css_conformance::exchange::Judgement)> = records
         .iter()
-        .flat_map(|r| r.judgements.iter().filter(|j| !j.derived).map(move |j| (r, j)))
+        .flat_map(|r| {
+            r.judgements
+                .iter()
+                .filter(|j| !j.derived)
+                .map(move |j| (r, j))
+        })
         .collect();
     sent.sort_by_key(|(_, j)| j.sequence);
     for (r, j) in sent {

@@ -213,7 +213,18 @@ struct ReportJson {
     exit_code: u8,
     summary: SummaryJson,
     clauses: Vec<ClauseJson>,
+    #[serde(default)]
+    doors: Vec<DoorJson>,
     fuzz: Option<FuzzJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DoorJson {
+    door: String,
+    clause: String,
+    verdict: String,
 }
 
 #[derive(Deserialize)]

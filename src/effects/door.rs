@@ -227,7 +227,11 @@ pub struct AcceptedDoor {
 
 /// Refuses a spec one of whose doors a conforming server would accept, naming its line in
 /// `text` (the spec file's text).
-pub fn check(spec: &Spec, text: &str, file: &std::path::Path) -> Result<(), crate::text::FileError> {
+pub fn check(
+    spec: &Spec,
+    text: &str,
+    file: &std::path::Path,
+) -> Result<(), crate::text::FileError> {
     let reach = Reach {
         aksk: true,
         foreign_project: Some("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f"),
@@ -262,7 +266,12 @@ pub fn of_spec(spec: &Spec, reach: Reach<'_>) -> Result<Vec<Door>, AcceptedDoor>
 }
 
 /// The door of `doors` that `request`, sent on `task`, went through, if any.
-pub fn door_of(doors: &[Door], fixtures: &Fixtures, task: &str, request: &Request) -> Option<usize> {
+pub fn door_of(
+    doors: &[Door],
+    fixtures: &Fixtures,
+    task: &str,
+    request: &Request,
+) -> Option<usize> {
     doors.iter().position(|d| d.sends(fixtures, task, request))
 }
 
@@ -358,7 +367,10 @@ mod tests {
         assert_eq!(kind("retry_mode a look-alike"), Kind::InvalidRetryMode);
         assert_eq!(kind("retry_mode given twice"), Kind::RepeatedRetryMode);
         assert_eq!(kind("action_id with an encoded space"), Kind::MalformedId);
-        assert_eq!(kind("the task under an unknown cluster"), Kind::UnknownCluster);
+        assert_eq!(
+            kind("the task under an unknown cluster"),
+            Kind::UnknownCluster
+        );
         assert_eq!(
             kind("the task in another account's project"),
             Kind::ForeignProject
@@ -416,10 +428,22 @@ mod tests {
             .unwrap()
             .request(&survey, &survey.failed_action_ids[3], "u");
         request.action_id = survey.failed_action_ids[3].clone();
-        let from_scenario =
-            Door::from_scenario(&spec, "retry_mode.feature:41", &request, &survey, reach(false));
-        let doors = all(&spec, vec![from_scenario], of_spec(&spec, reach(false)).unwrap());
-        assert_eq!(doors[0].name, "retry_mode \"ABORT\" (retry_mode.feature:41)");
+        let from_scenario = Door::from_scenario(
+            &spec,
+            "retry_mode.feature:41",
+            &request,
+            &survey,
+            reach(false),
+        );
+        let doors = all(
+            &spec,
+            vec![from_scenario],
+            of_spec(&spec, reach(false)).unwrap(),
+        );
+        assert_eq!(
+            doors[0].name,
+            "retry_mode \"ABORT\" (retry_mode.feature:41)"
+        );
         assert!(!doors.iter().any(|d| d.name == spec.doors[8].door));
     }
 }

@@ -123,11 +123,14 @@ impl Groups {
         match outcome {
             Outcome::Harmless => self.clear(group),
             Outcome::Acted => {
-                let left: Vec<DoorId> = group
+                // In the doors' order (by class), whatever order they were sent in.
+                let mut left: Vec<DoorId> = group
                     .iter()
                     .copied()
                     .filter(|d| !self.cleared.contains(d) && !self.pinned.contains(d))
                     .collect();
+                left.sort_unstable();
+                left.dedup();
                 self.guilty.push(left);
                 self.settle();
             }
@@ -257,7 +260,16 @@ mod tests {
 
     #[test]
     fn a_group_is_split_between_clauses_first_then_between_families() {
-        let classes = vec![(0, 0), (0, 0), (0, 1), (0, 1), (0, 1), (0, 2), (1, 0), (1, 0)];
+        let classes = vec![
+            (0, 0),
+            (0, 0),
+            (0, 1),
+            (0, 1),
+            (0, 1),
+            (0, 2),
+            (1, 0),
+            (1, 0),
+        ];
         let mut g = Groups::with_classes(classes);
         g.record(&(0..8).collect::<Vec<_>>(), Outcome::Acted);
         // One task tells which clause: the refusals, or the other methods.
@@ -276,9 +288,11 @@ mod tests {
         let (g, _) = search(8, &[1, 6], 20);
         assert_eq!(g.verdict(1), Verdict::Acted);
         assert_eq!(g.verdict(6), Verdict::Acted);
-        assert!((0..8)
-            .filter(|d| ![1, 6].contains(d))
-            .all(|d| g.verdict(d) == Verdict::Harmless));
+        assert!(
+            (0..8)
+                .filter(|d| ![1, 6].contains(d))
+                .all(|d| g.verdict(d) == Verdict::Harmless)
+        );
     }
 
     #[test]

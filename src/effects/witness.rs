@@ -55,11 +55,8 @@ pub fn outcome(
             return (before, Outcome::Acted);
         }
         match door {
-            Some(door) => {
-                if !before.contains(&door) {
-                    before.push(door);
-                }
-            }
+            Some(door) if !before.contains(&door) => before.push(door),
+            Some(_) => {}
             None if s.request.method.is_none() && s.status == 200 => {
                 return (before, Outcome::Harmless);
             }

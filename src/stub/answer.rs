@@ -188,8 +188,7 @@ impl Tasks {
     /// Takes a failed task out of the failed state.
     fn spend(&mut self, id: &str, abort: bool) {
         if let Some(state) = self.listed.get_mut(id) {
-            self.before
-                .insert(id.to_owned(), (*state, Instant::now()));
+            self.before.insert(id.to_owned(), (*state, Instant::now()));
             *state = if abort { Task::Aborted } else { Task::Retrying };
         } else if let Some(n) = fixtures::generated_failed_task_index(id)
             && let Some(word) = self.generated_spent.get_mut((n / 64) as usize)
@@ -345,7 +344,9 @@ impl Responder {
         if let Some(after) = self.deviation.and_then(|d| d.acts_late(kind, accepted))
             && tasks.state(&action) == Some(TaskState::Failed)
         {
-            tasks.late.push((Instant::now() + after, action.clone(), as_abort));
+            tasks
+                .late
+                .push((Instant::now() + after, action.clone(), as_abort));
         }
         drop(tasks);
         let answered_as = self
