@@ -710,7 +710,7 @@ pub fn describe(
             Role::Consumes => "consumes it",
             Role::AfterConsumption => "after",
             Role::Doors => {
-                doors_here = format!("{} doors", chains.current_group().len());
+                doors_here = format!("doors: {} in all", chains.current_group().len());
                 doors_here.as_str()
             }
             Role::Probes => "a retry and an abort after",

@@ -128,6 +128,38 @@ fn rows() -> Vec<Row> {
             ],
         },
         Row {
+            name: "spec: a door a conforming server accepts",
+            files: vec![(
+                "s.yaml",
+                spec.replacen(
+                    "{ door: no credentials, credentials: missing }",
+                    "{ door: no credentials, action_id: \"{id}\" }",
+                    1,
+                ),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[
+                r"s\.yaml:\d+:",
+                "`doors`",
+                "`no credentials` is a retry request",
+            ],
+        },
+        Row {
+            name: "spec: a door listed twice",
+            files: vec![(
+                "s.yaml",
+                spec.replacen(
+                    "{ door: POST, method: POST }",
+                    "{ door: GET, method: POST }",
+                    1,
+                ),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[r"s\.yaml:\d+:", "doors.door", "listed twice"],
+        },
+        Row {
             name: "spec: a missing required key",
             files: vec![(
                 "s.yaml",
