@@ -164,19 +164,19 @@ pub fn canonical_uri(path: &str) -> String {
 
 /// The query pairs sorted and encoded; also what goes on the wire.
 pub fn canonical_query(query: &[(String, String)]) -> String {
-    let mut pairs: Vec<(String, String)> = query
-        .iter()
-        .map(|(k, v)| {
-            (
-                utf8_percent_encode(k, UNRESERVED).to_string(),
-                utf8_percent_encode(v, UNRESERVED).to_string(),
-            )
-        })
-        .collect();
+    // As the vendor's SDK: names, and each name's values, sorted by their raw text (code
+    // point order), percent-encoded after sorting.
+    let mut pairs: Vec<&(String, String)> = query.iter().collect();
     pairs.sort();
     pairs
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, UNRESERVED),
+                utf8_percent_encode(v, UNRESERVED)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -621,6 +621,43 @@ impl Spec {
             judged.insert(clause.to_owned());
         }
 
+        // The runner, the stub and the strategies take the first query parameter as the one
+        // the page defines, with at least one allowed value.
+        match self.query_parameters.first() {
+            None => {
+                return Err(invalid(
+                    "query_parameters",
+                    "query_parameters:",
+                    0,
+                    "the operation's query parameter (retry_mode) is missing: give one".into(),
+                ));
+            }
+            Some(q) if q.allowed_values.is_empty() => {
+                return Err(invalid(
+                    "query_parameters.allowed_values",
+                    "allowed_values:",
+                    0,
+                    format!("`{}` needs at least one allowed value", q.name),
+                ));
+            }
+            Some(q) if q.allowed_values.iter().any(String::is_empty) => {
+                return Err(invalid(
+                    "query_parameters.allowed_values",
+                    "allowed_values:",
+                    0,
+                    format!("`{}`: an allowed value is empty", q.name),
+                ));
+            }
+            Some(_) => {}
+        }
+        if self.read_api.failed_statuses.is_empty() {
+            return Err(invalid(
+                "read_api.failed_statuses",
+                "failed_statuses:",
+                0,
+                "a task's failed state cannot be read without at least one status".into(),
+            ));
+        }
         for a in &self.read_api.after_accepted {
             if !ids.contains(a.clause.as_str()) {
                 return Err(invalid(

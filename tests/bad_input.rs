@@ -330,3 +330,106 @@ fn every_bad_input_is_exit_2_with_one_clear_message() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A small corpus of broken specs, each tried through `spec lint` and `check --spec`: what
+/// lint refuses, check refuses the same way (exit 2, file and key); what lint accepts, check
+/// runs; no spec makes either panic.
+#[test]
+fn what_spec_lint_accepts_check_runs_and_no_spec_makes_either_panic() {
+    let spec = spec_text();
+    let retry_mode_block = {
+        let start = spec.find("query_parameters:\n").unwrap();
+        let end = spec.find("request_body:").unwrap();
+        spec[start..end].to_owned()
+    };
+    let corpus: Vec<(&str, String)> = vec![
+        (
+            "no query parameter",
+            spec.replacen(&retry_mode_block, "query_parameters: []\n\n", 1),
+        ),
+        (
+            "no allowed value",
+            spec.replacen("allowed_values: [abort]", "allowed_values: []", 1),
+        ),
+        (
+            "an empty allowed value",
+            spec.replacen("allowed_values: [abort]", "allowed_values: [\"\"]", 1),
+        ),
+        (
+            "no failed status",
+            spec.replacen(
+                "failed_statuses: [FAILED, PARTIAL_FAILED]",
+                "failed_statuses: []",
+                1,
+            ),
+        ),
+        ("no doors", {
+            let start = spec.find("\ndoors:\n").unwrap();
+            let end = spec.find("\n# Answers that come from in front").unwrap();
+            format!("{}\n{}", &spec[..start], &spec[end..])
+        }),
+        (
+            "a door in two forms",
+            spec.replacen(
+                "{ door: GET, method: GET }",
+                "{ door: GET, method: GET, retry_mode: [abort], repeat: 3, cluster_id: upper }",
+                1,
+            ),
+        ),
+    ];
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spec-corpus");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |file: &Path, args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+            .args(args)
+            .arg("--spec")
+            .arg(file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
+    let mut accepted = 0;
+    for (i, (name, text)) in corpus.iter().enumerate() {
+        let file = dir.join(format!("s{i}.yaml"));
+        std::fs::write(&file, text).unwrap();
+        let (lint, lint_err) = run(&file, &["spec", "lint"]);
+        let reports = dir.join(format!("r{i}"));
+        let (check, check_err) = run(
+            &file,
+            &[
+                "check",
+                "--fuzz-cases",
+                "50",
+                "--seed",
+                "3",
+                "--report-dir",
+                reports.to_str().unwrap(),
+            ],
+        );
+        for (what, err) in [("lint", &lint_err), ("check", &check_err)] {
+            assert!(
+                !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+                "{name}: {what} panicked:\n{err}"
+            );
+        }
+        match lint {
+            Some(0) => {
+                accepted += 1;
+                assert!(matches!(check, Some(0 | 1)), "{name}: check {check:?}\n{check_err}");
+            }
+            Some(2) => {
+                assert_eq!(check, Some(2), "{name}: lint refused, check {check:?}\n{check_err}");
+                assert!(lint_err.contains(&format!("s{i}.yaml:")), "{name}: {lint_err}");
+                assert_eq!(
+                    lint_err.lines().next(),
+                    check_err.lines().next(),
+                    "{name}: the same message"
+                );
+            }
+            other => panic!("{name}: lint {other:?}\n{lint_err}"),
+        }
+    }
+    // The corpus holds specs of both sorts, so both branches are exercised.
+    assert!(accepted >= 1 && accepted < corpus.len(), "{accepted}");
+}

@@ -7,7 +7,7 @@ use css_conformance::target::open::Opened;
 use css_conformance::{fuzz, progress, soak, writer};
 
 use super::{
-    CONFORMANT, FuzzArgs, NOT_CONFORMANT, fuzz_options, open_target, random_seed, save_findings,
+    CONFORMANT, FuzzArgs, NOT_CONFORMANT, NOT_JUDGED, fuzz_options, open_target, random_seed, save_findings,
 };
 
 pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
@@ -45,6 +45,16 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         .clone()
         .unwrap_or_else(|| "target/css-conformance/findings".into());
     save_findings(&summary, &dir)?;
+    // Nothing judged is never a pass: a target that answered nothing exits 3, as for `check`.
+    let traffic = target.traffic();
+    if traffic.answered == 0 && traffic.faults > 0 {
+        eprintln!(
+            "error: the target answered none of {} request(s); the first: {}",
+            traffic.faults,
+            traffic.first_fault.as_deref().unwrap_or("no answer")
+        );
+        return Ok(NOT_JUDGED);
+    }
     Ok(if summary.findings.is_empty() {
         CONFORMANT
     } else {

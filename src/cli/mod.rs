@@ -28,6 +28,8 @@ use css_conformance::{coverage, features, fuzz as fuzzer, strategy};
 pub const CONFORMANT: u8 = 0;
 pub const NOT_CONFORMANT: u8 = 1;
 pub const USAGE_ERROR: u8 = 2;
+/// The target answered nothing, so nothing was judged.
+pub const NOT_JUDGED: u8 = 3;
 
 #[derive(Parser)]
 #[command(

@@ -6,7 +6,7 @@ use css_conformance::fuzz::{self, Finding, Replay};
 use css_conformance::spec::Spec;
 use css_conformance::target::open::Opened;
 
-use super::{CONFORMANT, NOT_CONFORMANT, ReplayArgs, open_target};
+use super::{CONFORMANT, NOT_CONFORMANT, NOT_JUDGED, ReplayArgs, open_target};
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
@@ -27,7 +27,14 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
         finding.case_index,
         target.name()
     );
-    match fuzz::replay(&spec, &target, &finding).await? {
+    let replayed = match fuzz::replay(&spec, &target, &finding).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: the target did not answer, so nothing was judged: {e}");
+            return Ok(NOT_JUDGED);
+        }
+    };
+    match replayed {
         Replay::NoTask => {
             anyhow::bail!("the case needs a failed task and the target has none left")
         }
