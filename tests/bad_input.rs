@@ -416,11 +416,21 @@ fn what_spec_lint_accepts_check_runs_and_no_spec_makes_either_panic() {
         match lint {
             Some(0) => {
                 accepted += 1;
-                assert!(matches!(check, Some(0 | 1)), "{name}: check {check:?}\n{check_err}");
+                assert!(
+                    matches!(check, Some(0 | 1)),
+                    "{name}: check {check:?}\n{check_err}"
+                );
             }
             Some(2) => {
-                assert_eq!(check, Some(2), "{name}: lint refused, check {check:?}\n{check_err}");
-                assert!(lint_err.contains(&format!("s{i}.yaml:")), "{name}: {lint_err}");
+                assert_eq!(
+                    check,
+                    Some(2),
+                    "{name}: lint refused, check {check:?}\n{check_err}"
+                );
+                assert!(
+                    lint_err.contains(&format!("s{i}.yaml:")),
+                    "{name}: {lint_err}"
+                );
                 assert_eq!(
                     lint_err.lines().next(),
                     check_err.lines().next(),

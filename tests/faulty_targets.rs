@@ -474,3 +474,74 @@ fn a_self_signed_certificate_is_refused_unless_trusted_or_insecure() {
     );
     assert!(server.requests.load(Ordering::SeqCst) > 0);
 }
+
+/// A keep-alive server that answers out of turn: `early` sends a 200 as soon as a connection
+/// opens, before any request; else each 403 is followed by a 200 no request asked for.
+fn out_of_turn_server(early: bool) -> (String, Arc<AtomicBool>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let stray = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Stray: yes\r\n\r\n";
+        let started = Instant::now();
+        while !stopped.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(60) {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(2));
+                continue;
+            };
+            let _ = stream.set_nonblocking(false);
+            std::thread::spawn(move || {
+                if early {
+                    let _ = stream.write_all(stray);
+                }
+                while read_head(&mut stream).is_some() {
+                    let mut out = format!(
+                        "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        ERROR_BODY.len()
+                    )
+                    .into_bytes();
+                    out.extend_from_slice(ERROR_BODY);
+                    if !early {
+                        out.extend_from_slice(stray);
+                    }
+                    if stream.write_all(&out).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, stop)
+}
+
+#[test]
+fn an_answer_out_of_turn_is_never_paired_with_another_request() {
+    for early in [true, false] {
+        let name = if early {
+            "speaks-first"
+        } else {
+            "answers-twice"
+        };
+        let (url, stop) = out_of_turn_server(early);
+        let o = check(name, &url, &["--fuzz-cases", "30"]);
+        stop.store(true, Ordering::SeqCst);
+        // The server answers 403 to everything; a 200 in any report is its stray answer
+        // taken for another request's.
+        let html = std::fs::read_to_string(o.report_dir.join("report.html")).unwrap();
+        let json = std::fs::read_to_string(o.report_dir.join("report.json")).unwrap();
+        assert!(
+            !html.contains("→ 200"),
+            "{name}: a stray 200 shown as an answer"
+        );
+        assert!(!json.contains("status 200"), "{name}: {json}");
+        if early {
+            // Every connection speaks first: nothing can be judged.
+            assert_target_fault(name, &o);
+            assert!(o.text.contains("out of turn"), "{name}: {}", o.text);
+        } else {
+            assert_ne!(o.code, Some(101), "{name}");
+        }
+    }
+}

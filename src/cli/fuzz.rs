@@ -7,7 +7,8 @@ use css_conformance::target::open::Opened;
 use css_conformance::{fuzz, progress, soak, writer};
 
 use super::{
-    CONFORMANT, FuzzArgs, NOT_CONFORMANT, NOT_JUDGED, fuzz_options, open_target, random_seed, save_findings,
+    CONFORMANT, FuzzArgs, NOT_CONFORMANT, NOT_JUDGED, fuzz_options, open_target, random_seed,
+    save_findings,
 };
 
 pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {

@@ -4,8 +4,13 @@
 //! layers, which cost the fuzzer more than the stub's answer does. Anything else (TLS,
 //! proxies, other hosts) goes through reqwest.
 
-use std::sync::Mutex;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
@@ -26,8 +31,77 @@ pub struct Client {
     authority: String,
     connect_timeout: Duration,
     request_timeout: Duration,
-    idle: Mutex<Vec<SendRequest<Empty<Bytes>>>>,
+    idle: Mutex<Vec<(SendRequest<Empty<Bytes>>, Arc<Watch>)>>,
 }
+
+/// What a connection saw of the order of bytes: an answer belongs to the request written
+/// before it, so bytes read while no request had been written are the target's fault.
+#[derive(Debug, Default)]
+struct Watch {
+    /// A request's bytes were written since the last answer was read whole.
+    wrote: AtomicBool,
+    /// Bytes came that no request had asked for yet.
+    stray: AtomicBool,
+}
+
+/// A stream that tells its `Watch` when it writes and when it reads.
+struct Watched {
+    inner: tokio::net::TcpStream,
+    watch: Arc<Watch>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before && !self.watch.wrote.load(Ordering::SeqCst) {
+            self.watch.stray.store(true, Ordering::SeqCst);
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        // Bytes waiting before a request's first byte is written answer no request.
+        if !self.watch.wrote.load(Ordering::SeqCst) {
+            let mut byte = [0u8; 1];
+            let mut peeked = ReadBuf::new(&mut byte);
+            if let Poll::Ready(Ok(n)) = self.inner.poll_peek(cx, &mut peeked)
+                && n > 0
+            {
+                self.watch.stray.store(true, Ordering::SeqCst);
+            }
+        }
+        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.watch.wrote.store(true, Ordering::SeqCst);
+        }
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// How long a new connection is watched for a server that speaks before it is asked.
+const SPEAKS_FIRST: Duration = Duration::from_millis(2);
+
+/// What a target that answers out of turn is told.
+const OUT_OF_TURN: &str = "the target sent bytes before the request was written, or after an answer that no request asked for (an answer out of turn): a target fault; the connection is dropped";
 
 /// What came back.
 #[derive(Debug)]
@@ -101,7 +175,7 @@ impl Client {
         let request = request
             .body(Empty::<Bytes>::new())
             .map_err(|e| Failure::connect(format!("cannot form the request: {e}")))?;
-        let mut sender = self.connection().await?;
+        let (mut sender, watch) = self.connection().await?;
         let exchange = async {
             let response = sender
                 .send_request(request)
@@ -143,35 +217,59 @@ impl Client {
                     self.request_timeout.as_millis()
                 ))
             })??;
+        // An answer that came before its request was written is not its answer.
+        if watch.stray.load(Ordering::SeqCst) {
+            return Err(Failure::exchange(OUT_OF_TURN.to_owned()));
+        }
+        watch.wrote.store(false, Ordering::SeqCst);
         if !cut
             && !sender.is_closed()
             && let Ok(mut idle) = self.idle.lock()
         {
-            idle.push(sender);
+            idle.push((sender, watch));
         }
         Ok(answer)
     }
 
-    /// An idle connection, or a new one.
-    async fn connection(&self) -> Result<SendRequest<Empty<Bytes>>, Failure> {
+    /// An idle connection, or a new one. One that received bytes while idle is dropped.
+    async fn connection(&self) -> Result<(SendRequest<Empty<Bytes>>, Arc<Watch>), Failure> {
         loop {
             let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
             match idle {
-                Some(mut sender) if !sender.is_closed() => {
-                    if sender.ready().await.is_ok() {
-                        return Ok(sender);
+                Some((mut sender, watch))
+                    if !sender.is_closed() && !watch.stray.load(Ordering::SeqCst) =>
+                {
+                    if sender.ready().await.is_ok() && !watch.stray.load(Ordering::SeqCst) {
+                        return Ok((sender, watch));
                     }
                 }
-                Some(_) => {}
+                Some((_, watch)) => {
+                    if watch.stray.load(Ordering::SeqCst) {
+                        tracing::warn!("target fault: {OUT_OF_TURN}");
+                    }
+                }
                 None => break,
             }
         }
+        let watch = Arc::new(Watch::default());
         let connect = async {
             let stream = tokio::net::TcpStream::connect(&self.authority)
                 .await
                 .map_err(|e| Failure::connect(format!("error connecting: {e}")))?;
             let _ = stream.set_nodelay(true);
-            hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            // A server that speaks first (an answer before any request) is caught here: its
+            // bytes would otherwise be taken for the answer to the first request.
+            let mut first = [0u8; 1];
+            if let Ok(Ok(n)) = tokio::time::timeout(SPEAKS_FIRST, stream.peek(&mut first)).await
+                && n > 0
+            {
+                return Err(Failure::exchange(OUT_OF_TURN.to_owned()));
+            }
+            let watched = Watched {
+                inner: stream,
+                watch: Arc::clone(&watch),
+            };
+            hyper::client::conn::http1::handshake(TokioIo::new(watched))
                 .await
                 .map_err(|e| Failure::connect(error_chain(&e)))
         };
@@ -185,7 +283,7 @@ impl Client {
             })??;
         // The connection is driven by a task of its own; it ends when the sender is dropped.
         tokio::spawn(connection);
-        Ok(sender)
+        Ok((sender, watch))
     }
 }
 
