@@ -39,11 +39,19 @@ impl DoorResult {
                     .never_acts
                     .clone()
                     .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone()),
-                verdict: match search.map(|s| s.verdict(i)) {
-                    Some(groups::Verdict::Harmless) => "harmless".to_owned(),
-                    Some(groups::Verdict::Acted) => "acted".to_owned(),
-                    Some(groups::Verdict::AmongActed(g)) => format!("one of {} acted", g.len()),
-                    Some(groups::Verdict::Unjudged) | None => "not judged".to_owned(),
+                verdict: {
+                    let doubt = match search {
+                        Some(s) if !s.confirmed(i) => " (unconfirmed)",
+                        _ => "",
+                    };
+                    match search.map(|s| s.verdict(i)) {
+                        Some(groups::Verdict::Harmless) => "harmless".to_owned(),
+                        Some(groups::Verdict::Acted) => format!("acted{doubt}"),
+                        Some(groups::Verdict::AmongActed(g)) => {
+                            format!("one of {} acted{doubt}", g.len())
+                        }
+                        Some(groups::Verdict::Unjudged) | None => "not judged".to_owned(),
+                    }
                 },
             })
             .collect()
@@ -58,7 +66,7 @@ impl DoorResult {
         let judged = doors.len() - count("not judged");
         let acted: Vec<&str> = doors
             .iter()
-            .filter(|d| d.verdict == "acted")
+            .filter(|d| d.verdict.starts_with("acted"))
             .map(|d| d.door.as_str())
             .collect();
         let among = doors
@@ -77,6 +85,11 @@ impl DoorResult {
             line.push_str(&format!(
                 "; {among} suspects, one of which acted (more failed tasks, or the read API, would pin it)"
             ));
+        }
+        if doors.iter().any(|d| d.verdict.ends_with("(unconfirmed)")) {
+            line.push_str(
+                "; unconfirmed: a task used up by an earlier run would look the same (another failed task, or --read-api, would decide it), so the clause is not judged",
+            );
         }
         if judged < doors.len() {
             line.push_str(&format!(

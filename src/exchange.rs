@@ -278,6 +278,10 @@ pub struct Verdict {
     /// Why the answer was judged by no clause, when it was not the operation's (INFO).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Clauses this exchange would have failed but for a doubt the run could not remove (an
+    /// effect that a used-up task would also explain): not judged, with `note` saying why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed: Vec<String>,
 }
 
 impl Verdict {

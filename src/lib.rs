@@ -26,6 +26,7 @@ pub mod listen;
 pub mod openapi;
 pub mod oracle;
 pub mod plan;
+pub mod preflight;
 pub mod profile;
 pub mod progress;
 pub mod proxy;

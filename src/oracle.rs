@@ -54,6 +54,7 @@ pub fn judge_readings(
             checked: BTreeSet::new(),
             violations: Vec::new(),
             note: Some("no reading".to_owned()),
+            unconfirmed: Vec::new(),
         };
     };
     for other in each {
@@ -88,6 +89,7 @@ fn judge_exchange(
                 "status {} for a path with an empty segment: the gateway's answer, in front of the operation, not the operation's",
                 response.status
             )),
+            unconfirmed: Vec::new(),
         };
     }
     let mut verdict = judge(spec, kind, response);
@@ -127,6 +129,7 @@ pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
         checked: BTreeSet::new(),
         violations: Vec::new(),
         note: None,
+        unconfirmed: Vec::new(),
     };
     let expectation = spec.expectation(kind);
     // The rules for the operation's own answers do not hold for what is not the operation.

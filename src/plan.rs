@@ -114,6 +114,9 @@ pub struct Facts {
     pub task_not_failed: Option<String>,
     pub foreign_project: bool,
     pub aksk: bool,
+    /// Each task's status is read around every request on it (the read API): a task's
+    /// failed state before its doors is shown, not assumed.
+    pub tasks_proven: bool,
 }
 
 impl Facts {
@@ -283,7 +286,8 @@ impl Chains {
             probes_scenario: None,
             ran_doors: false,
             ran_probes: false,
-            groups: Groups::with_classes(doors.iter().map(|d| door::class(spec, d)).collect()),
+            groups: Groups::with_classes(doors.iter().map(|d| door::class(spec, d)).collect())
+                .with_tasks_proven(facts.tasks_proven),
             doors,
             fixtures: fixtures.clone(),
             covered,
@@ -764,18 +768,23 @@ pub fn describe(
 /// pinned, or one of a group of which one acted); after an accepted retry or abort every
 /// retry or abort on the task is refused; with the read API, an accepted request did what its
 /// kind says once the task's status settled.
-pub fn judge_effects(spec: &Spec, chains: &Chains, records: &mut [ScenarioRecord]) {
+/// Returns what the chains showed of the fixtures (a task not failed when the run began).
+pub fn judge_effects(spec: &Spec, chains: &Chains, records: &mut [ScenarioRecord]) -> Vec<String> {
     let mut effects = Effects {
         spec,
         added: Vec::new(),
         relabels: Vec::new(),
         judged_doors: BTreeSet::new(),
+        fixtures: Vec::new(),
     };
     for chain in chains.chains() {
         effects.judge_chain(chains, chain, records);
     }
     let Effects {
-        added, relabels, ..
+        added,
+        relabels,
+        fixtures,
+        ..
     } = effects;
     let mut touched: BTreeMap<usize, Option<String>> = BTreeMap::new();
     for (r, j, kind, why) in relabels {
@@ -811,6 +820,7 @@ pub fn judge_effects(spec: &Spec, chains: &Chains, records: &mut [ScenarioRecord
             },
         };
     }
+    fixtures
 }
 
 /// The judgements the chains add, gathered before they are added.
@@ -822,6 +832,8 @@ struct Effects<'a> {
     relabels: Vec<(usize, usize, Kind, String)>,
     /// Doors judged already (each once, on the request that first sent it).
     judged_doors: BTreeSet<DoorId>,
+    /// What the chains showed of the user's fixtures.
+    fixtures: Vec<String>,
 }
 
 impl Effects<'_> {
@@ -861,7 +873,7 @@ impl Effects<'_> {
             let door = door_of(doors, chains.fixtures(), &chain.task, &judgement.request);
             match door {
                 Some(d) if self.judged_doors.insert(d) => {
-                    self.judge_door(records, r, judgement, doors, d, search.verdict(d));
+                    self.judge_door(records, r, judgement, doors, d, search);
                 }
                 Some(_) => {}
                 // Not a door (a parameter the page does not define, refused): it left the
@@ -884,6 +896,16 @@ impl Effects<'_> {
                 .is_some_and(|(was, _)| !spec.read_api.is_failed(was));
             let expects_failed = judgement.request.method.is_none()
                 && spec.expectation(judgement.verdict.kind).accepts();
+            // The first request on the task found it not failed: the task was not failed when
+            // the run began (a fixture), not anything the server did.
+            if expects_failed && (refused_as_not_failed || read_not_failed) && i == 0 {
+                let why = format!(
+                    "fixture: task {} was not failed when the run began: the {} request that opened its chain was refused as not in the failed state (an earlier run may have used it; give a task in the failed state)",
+                    chain.task, judgement.verdict.kind
+                );
+                self.fixtures.push(why.clone());
+                self.relabels.push((r, j, Kind::TaskNotFailed, why));
+            }
             if expects_failed && (refused_as_not_failed || read_not_failed) && i > 0 {
                 self.relabels.push((
                     r,
@@ -937,8 +959,9 @@ impl Effects<'_> {
         judgement: &Judgement,
         doors: &[Door],
         door: DoorId,
-        verdict: groups::Verdict,
+        search: &Groups,
     ) {
+        let (verdict, confirmed) = (search.verdict(door), search.confirmed(door));
         let spec = self.spec;
         let clause = effect_clause(spec, judgement);
         let name = |d: DoorId| {
@@ -1006,8 +1029,17 @@ impl Effects<'_> {
             }
             groups::Verdict::Unjudged => return,
         };
-        self.added
-            .push((r, effect(spec, judgement, &clause, holds, expected)));
+        let mut judged = effect(spec, judgement, &clause, holds, expected.clone());
+        if !holds && !confirmed {
+            // What a task an earlier run used up would show as well: not a failure.
+            judged.verdict.violations.clear();
+            judged.verdict.checked.clear();
+            judged.verdict.unconfirmed.push(clause.clone());
+            judged.verdict.note = Some(format!(
+                "unconfirmed: {expected}; a failed task that was not failed when the run began (used up by an earlier run) would be refused the same way; another failed task, or --read-api, would decide it"
+            ));
+        }
+        self.added.push((r, judged));
     }
 
     /// With the read API, what the accepted request did once the task's status settled.
@@ -1097,6 +1129,7 @@ fn effect(
         checked: BTreeSet::from([clause.to_owned()]),
         violations: Vec::new(),
         note: None,
+        unconfirmed: Vec::new(),
     };
     if !holds {
         verdict.violations.push(Violation {

@@ -503,6 +503,8 @@ struct Evidence {
     skips: Vec<String>,
     /// Answers to the clause's scenarios that were not the operation's (INFO).
     notes: Vec<String>,
+    /// Effects the run could not tell apart from a fixture problem: the clause is not judged.
+    unconfirmed: Vec<String>,
     checked: bool,
     scenarios: Vec<String>,
 }
@@ -523,6 +525,15 @@ impl Evidence {
                     });
                 }
                 self.checked |= j.verdict.checked.contains(id);
+                if j.verdict.unconfirmed.iter().any(|c| c == id) {
+                    self.unconfirmed.push(format!(
+                        "{}: not judged: {} {}: {}",
+                        r.location,
+                        j.method,
+                        shorten(&j.url),
+                        j.verdict.note.as_deref().unwrap_or("unconfirmed")
+                    ));
+                }
                 if let (true, Some(note)) = (tagged, &j.verdict.note) {
                     self.notes.push(format!(
                         "{}: {} {}: {note}",
@@ -618,6 +629,10 @@ impl Evidence {
                 .chain(gone)
                 .collect();
             (Grade::Xfail, shown)
+        } else if !self.unconfirmed.is_empty() {
+            // An effect that may be the fixtures' doing leaves the clause unjudged, whatever
+            // else passed.
+            (Grade::Skip, self.unconfirmed.clone())
         } else if self.checked && !expected.is_empty() {
             (Grade::Xpass, gone.collect())
         } else if self.checked {

@@ -59,6 +59,8 @@ pub struct Run {
     pub execution_failed: bool,
     /// What each door of a failed task was judged to have done.
     pub doors: Vec<crate::effects::DoorResult>,
+    /// What the run showed of the user's fixtures (a task not failed when it began).
+    pub fixture_notes: Vec<String>,
 }
 
 /// A run that could not start.
@@ -99,11 +101,14 @@ pub async fn run(
         task_not_failed: target.fixtures.not_failed_action_id.clone(),
         foreign_project: target.fixtures.foreign_project_id.is_some(),
         aksk: matches!(target.auth(), Auth::AkSk { .. }),
+        // The built-in stub's tasks are failed by construction; elsewhere the read API shows it.
+        tasks_proven: target.reads_tasks() || target.is_owned_by_us(),
     };
     let plan = plan::Plan::new(&survey, &facts);
     let doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
     session.set_doors(doors.clone());
     let mut door_results = crate::effects::DoorResult::all(&spec, &doors, None);
+    let mut fixture_notes = Vec::new();
     for (location, why) in &plan.skipped {
         session.assign(location, Assignment::Skip(*why));
     }
@@ -171,9 +176,21 @@ pub async fn run(
             execution_failed |=
                 run_one(&session, &features, location, assignment, &mut outputs).await;
         }
-        session.amend_records(|records| plan::judge_effects(&spec, &chains, records));
+        session.amend_records(|records| {
+            fixture_notes = plan::judge_effects(&spec, &chains, records);
+        });
         let (doors, search) = chains.doors();
         door_results = crate::effects::DoorResult::all(&spec, doors, Some(search));
+        if door_results
+            .iter()
+            .any(|d| d.verdict.ends_with("(unconfirmed)"))
+        {
+            let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
+            fixture_notes.push(format!(
+                "fixture or server? the request after the doors on {} was refused as not in the failed state: a door acted, or the task was not failed when the run began (an earlier run may have used it). Not judged: give another failed task, or --read-api (the read API shows each task's state), to decide",
+                tasks.join(", ")
+            ));
+        }
     }
     outputs.finish()?;
     let records = session.take_records();
@@ -182,6 +199,7 @@ pub async fn run(
         records,
         execution_failed,
         doors: door_results,
+        fixture_notes,
     })
 }
 

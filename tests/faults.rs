@@ -49,6 +49,38 @@ fn a_refused_connection_is_a_target_fault_with_exit_3() {
 }
 
 /// A target at a fresh loopback `server`, as a live one (no stub shortcuts).
+#[test]
+fn fuzz_against_a_refused_connection_exits_3_having_judged_nothing() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let findings = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("refused-fuzz");
+    let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["fuzz", "--cases", "40", "--seed", "1", "--findings-dir"])
+        .arg(&findings)
+        .args(common::endpoint::flags(&endpoint))
+        .args(["--set", "retries.backoff_ms=10"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("answered none"), "{text}");
+    // The same fuzz run against an answering stub is judged: exit 0, so the 3 is the target's.
+    let ok = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .args(["fuzz", "--cases", "40", "--seed", "1", "--findings-dir"])
+        .arg(&findings)
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+}
+
 fn target_at(server: &httpmock::MockServer) -> css_conformance::target::Target {
     css_conformance::target::Target::new(
         "faulty",

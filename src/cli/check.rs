@@ -205,6 +205,27 @@ async fn run_target(
     };
     let session =
         Arc::new(Session::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
+    // A live endpoint's fixtures are proven first: a wrong token, project or cluster, or a
+    // task an earlier run used up, is the user's to fix, never the server's failure.
+    if !session.target.is_owned_by_us() {
+        let errors = css_conformance::preflight::prove(&session).await;
+        if !errors.is_empty() {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("fixture error: {e}"))
+                .collect();
+            anyhow::bail!(
+                "{} ({}): nothing was judged\n{}",
+                session.target.name(),
+                if errors.len() == 1 {
+                    "1 fixture error".to_owned()
+                } else {
+                    format!("{} fixture errors", errors.len())
+                },
+                lines.join("\n")
+            );
+        }
+    }
     let run = suite::run(Arc::clone(&session), features, &options).await?;
     let fuzz_cases = args
         .fuzz_cases
@@ -247,6 +268,7 @@ async fn run_target(
     )
     .with_records(run.records)
     .with_doors(run.doors)
+    .with_fixture_notes(run.fixture_notes)
     .with_traffic(traffic.clone());
     let diff = baseline.map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
     let document = document.with_baseline(diff);

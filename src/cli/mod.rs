@@ -53,6 +53,12 @@ pub enum Command {
     /// Examples:
     ///   css-conformance check --fuzz-cases 1000 --seed 42
     ///   CSS_CONFORMANCE_TOKEN=... css-conformance check --profile profiles/otc-eu-de.yaml
+    ///
+    /// Exit: 0 no MUST clause failed; 1 a clause failed (or, with --require-complete, a MUST
+    /// clause was not judged); 2 usage, configuration or fixture error (a token, project or
+    /// cluster the target refuses, a failed task that is not failed: named, nothing judged);
+    /// 3 the target answered nothing. An effect a used-up task would explain as well is
+    /// unconfirmed: not judged, never a failure.
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
     /// Generate cases from the spec, send them, and shrink every violation to a minimal finding.
@@ -63,11 +69,15 @@ pub enum Command {
     /// Examples:
     ///   css-conformance fuzz --cases 5000 --seed 42
     ///   css-conformance fuzz --bench
+    ///
+    /// Exit: 0 no finding; 1 a finding; 2 usage or configuration error; 3 the target
+    /// answered none of the cases (nothing judged is never a pass).
     #[command(verbatim_doc_comment)]
     Fuzz(FuzzArgs),
     /// Re-send a finding's case to the target and judge the answer anew.
     ///
-    /// Exit 1 when the clause is still violated, 0 when the answer now conforms.
+    /// Exit 1 when the clause is still violated, 0 when the answer now conforms, 2 for a file
+    /// that is not a finding, 3 when the target did not answer.
     ///
     /// Example: css-conformance replay target/css-conformance/findings/RUT-STATUS-02-seed42-case17.json
     #[command(verbatim_doc_comment)]

@@ -58,6 +58,15 @@ pub struct Groups {
     /// A group cleared although it held every door left of a guilty group: the server acted
     /// once and not again.
     inconsistent: bool,
+    /// How many tasks each door was on when one of their doors acted.
+    acted_on: Vec<u32>,
+    /// Doors pinned by what cannot be a fixture's doing: the read API, or the door itself
+    /// accepted as a retry.
+    pinned_for_sure: BTreeSet<DoorId>,
+    /// Tasks whose witness was accepted: the credentials, project, cluster and task were real.
+    accepted: u32,
+    /// Every task was shown failed before its doors (the read API, at the start).
+    tasks_proven: bool,
 }
 
 impl Groups {
@@ -67,6 +76,13 @@ impl Groups {
 
     /// The search over doors of these classes (one per door).
     pub fn with_classes(classes: Vec<(u8, u8)>) -> Groups {
+        let n = classes.len();
+        let mut g = Groups::searching(classes);
+        g.acted_on = vec![0; n];
+        g
+    }
+
+    fn searching(classes: Vec<(u8, u8)>) -> Groups {
         Groups {
             doors: classes.len(),
             classes,
@@ -76,7 +92,17 @@ impl Groups {
             unknown_in_a_row: 0,
             tested: 0,
             inconsistent: false,
+            acted_on: Vec::new(),
+            pinned_for_sure: BTreeSet::new(),
+            accepted: 0,
+            tasks_proven: false,
         }
+    }
+
+    /// The same search, told that every task was shown failed before its doors were sent.
+    pub fn with_tasks_proven(mut self, proven: bool) -> Groups {
+        self.tasks_proven = proven;
+        self
     }
 
     /// The smallest group known to hold an acting door.
@@ -120,6 +146,20 @@ impl Groups {
             Outcome::Unknown => self.unknown_in_a_row + 1,
             _ => 0,
         };
+        match &outcome {
+            Outcome::Acted => {
+                for d in group {
+                    if let Some(n) = self.acted_on.get_mut(*d) {
+                        *n += 1;
+                    }
+                }
+            }
+            Outcome::Pinned { door, .. } => {
+                self.pinned_for_sure.insert(*door);
+            }
+            Outcome::Harmless => self.accepted += 1,
+            Outcome::Unknown => {}
+        }
         match outcome {
             Outcome::Harmless => self.clear(group),
             Outcome::Acted => {
@@ -184,6 +224,16 @@ impl Groups {
         } else {
             Verdict::Unjudged
         }
+    }
+
+    /// Whether what is known of `door`'s effect cannot be a fixture's doing: pinned by the
+    /// read API or by its own acceptance; or its tasks were shown failed; or it was among the
+    /// doors on two tasks that a door acted on while another task's witness was accepted (a
+    /// used-up task would not do that twice while the fixtures work).
+    pub fn confirmed(&self, door: DoorId) -> bool {
+        self.pinned_for_sure.contains(&door)
+            || self.tasks_proven
+            || (self.accepted >= 1 && self.acted_on.get(door).copied().unwrap_or(0) >= 2)
     }
 
     /// Whether the server acted once through a door and then not again through the same doors.
@@ -311,6 +361,33 @@ mod tests {
         // The doors after it said nothing: the task was no longer failed.
         assert_eq!(g.verdict(4), Verdict::Unjudged);
         assert_eq!(g.next_group(), vec![4, 5]);
+    }
+
+    #[test]
+    fn an_effect_a_used_up_task_would_explain_is_unconfirmed_until_shown_twice() {
+        // One task, its witness refused: a door acted, or the task was not failed at all.
+        let mut g = Groups::new(4);
+        g.record(&[0, 1, 2, 3], Outcome::Acted);
+        assert!(!g.confirmed(0));
+        // The first half cleared (the fixtures work), the second refused again: shown twice.
+        g.record(&[0, 1], Outcome::Harmless);
+        assert!(!g.confirmed(2));
+        g.record(&[2], Outcome::Acted);
+        assert_eq!(g.verdict(2), Verdict::Acted);
+        assert!(g.confirmed(2));
+        // The read API pins for sure; tasks shown failed beforehand confirm any effect.
+        let mut g = Groups::new(4);
+        g.record(
+            &[0, 1],
+            Outcome::Pinned {
+                door: 1,
+                before: vec![0],
+            },
+        );
+        assert!(g.confirmed(1));
+        let mut g = Groups::new(4).with_tasks_proven(true);
+        g.record(&[0, 1, 2, 3], Outcome::Acted);
+        assert!(g.confirmed(3));
     }
 
     #[test]

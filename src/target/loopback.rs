@@ -31,8 +31,11 @@ pub struct Client {
     authority: String,
     connect_timeout: Duration,
     request_timeout: Duration,
-    idle: Mutex<Vec<(SendRequest<Empty<Bytes>>, Arc<Watch>)>>,
+    idle: Mutex<Vec<Pooled>>,
 }
+
+/// A kept-alive connection, with what it saw.
+type Pooled = (SendRequest<Empty<Bytes>>, Arc<Watch>);
 
 /// What a connection saw of the order of bytes: an answer belongs to the request written
 /// before it, so bytes read while no request had been written are the target's fault.
@@ -232,7 +235,7 @@ impl Client {
     }
 
     /// An idle connection, or a new one. One that received bytes while idle is dropped.
-    async fn connection(&self) -> Result<(SendRequest<Empty<Bytes>>, Arc<Watch>), Failure> {
+    async fn connection(&self) -> Result<Pooled, Failure> {
         loop {
             let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
             match idle {

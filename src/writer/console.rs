@@ -24,7 +24,13 @@ pub struct Console {
 
 impl Writer for Console {
     fn render(&self, doc: &Document) -> String {
-        let mut out = self.clauses(&doc.report);
+        // What is the user's to fix comes first.
+        let mut out: String = doc
+            .fixture_notes
+            .iter()
+            .map(|n| format!("{}\n", crate::text::inert(n)))
+            .collect();
+        out.push_str(&self.clauses(&doc.report));
         if let Some(line) = crate::effects::DoorResult::summary(&doc.doors) {
             out.push_str(&line);
             out.push('\n');

@@ -47,6 +47,8 @@ pub struct Document {
     pub baseline: Option<crate::baseline::Diff>,
     /// What each door of a failed task was judged to have done.
     pub doors: Vec<crate::effects::DoorResult>,
+    /// What the run showed of the user's fixtures, said first.
+    pub fixture_notes: Vec<String>,
 }
 
 impl Document {
@@ -68,7 +70,14 @@ impl Document {
             duration,
             baseline: None,
             doors: Vec::new(),
+            fixture_notes: Vec::new(),
         }
+    }
+
+    /// The same document, with what the run showed of the user's fixtures.
+    pub fn with_fixture_notes(mut self, notes: Vec<String>) -> Document {
+        self.fixture_notes = notes;
+        self
     }
 
     /// The same document, with what each door was judged to have done.
