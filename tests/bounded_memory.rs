@@ -51,8 +51,11 @@ fn peak_rss_mib(args: &[String]) -> (Option<i32>, u64) {
 
 /// `fuzz` of `url` with `cases` cases of seed 1 and a small shrink budget.
 fn fuzz_args(url: &str, cases: &str) -> Vec<String> {
+    let findings = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bounded-memory");
     let mut args: Vec<String> = [
         "fuzz",
+        "--findings-dir",
+        findings.to_str().unwrap(),
         "--cases",
         cases,
         "--seed",

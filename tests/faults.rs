@@ -24,6 +24,8 @@ fn a_refused_connection_is_a_target_fault_with_exit_3() {
         .args(["--set", "retries.backoff_ms=10"])
         .args(["--junit"])
         .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("refused.junit.xml"))
+        .arg("--report-dir")
+        .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("refused-reports"))
         .output()
         .unwrap();
     let text = format!(

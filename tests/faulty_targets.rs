@@ -492,10 +492,11 @@ fn out_of_turn_server(early: bool) -> (String, Arc<AtomicBool>) {
                 continue;
             };
             let _ = stream.set_nonblocking(false);
+            // A server that speaks first does so as the connection opens.
+            if early {
+                let _ = stream.write_all(stray);
+            }
             std::thread::spawn(move || {
-                if early {
-                    let _ = stream.write_all(stray);
-                }
                 while read_head(&mut stream).is_some() {
                     let mut out = format!(
                         "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",

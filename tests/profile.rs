@@ -105,7 +105,9 @@ fn an_expected_deviation_must_name_a_clause_of_the_spec() {
 }
 
 fn binary(args: &[&str], env: &[(&str, &str)]) -> Output {
+    // Run where the default report directory is the tests' own, not the user's.
     Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
         .args(args)
         .env_remove("CSS_CONFORMANCE_TOKEN")
         .envs(env.iter().copied())

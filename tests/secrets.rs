@@ -93,6 +93,7 @@ async fn canary_credentials_appear_in_no_output() {
                 .args(["--findings-dir", run_dir.join("findings").to_str().unwrap()]);
             if args[0] == "check" {
                 command.args(["--junit", run_dir.join("junit.xml").to_str().unwrap()]);
+                command.args(["--report-dir", run_dir.join("reports").to_str().unwrap()]);
             }
             if i == 1 {
                 command.arg("--profile").arg(&profile);

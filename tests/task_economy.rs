@@ -350,6 +350,8 @@ fn check_as(url: &str, tasks: usize, token: &str, more: &[&str]) -> (Option<i32>
         .args(["check", "--endpoint", url, "--allow-mutations", "--quiet"])
         .args(["--max-requests-per-second", "0", "--fuzz-cases", "0"])
         .args(["--settle-ms", "0"])
+        .arg("--report-dir")
+        .arg(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("task-economy-check-as"))
         .args(more)
         .arg("--set")
         .arg(format!(

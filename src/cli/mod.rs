@@ -713,6 +713,24 @@ impl TargetArgs {
 /// Writes each finding (with the origin it records) and prints how to replay it: the command
 /// as printed reaches the same target.
 pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow::Result<()> {
+    // The directory holds this run's findings only: an earlier run's finding files go (other
+    // files are left alone).
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let earlier =
+                name.starts_with("RUT-") && name.contains("-seed") && name.ends_with(".json");
+            if earlier && entry.path().is_file() {
+                std::fs::remove_file(entry.path()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--findings-dir {}: cannot remove an earlier finding: {e}",
+                        dir.display()
+                    )
+                })?;
+            }
+        }
+    }
     for f in &summary.findings {
         let file = f.save(dir)?;
         println!(
