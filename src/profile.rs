@@ -555,8 +555,17 @@ impl Profile {
 
     /// A profile's YAML, read from `file` (for messages).
     fn parse(text: &str, file: &Path) -> Result<Profile, FileError> {
-        if text.trim().is_empty() {
-            return Ok(Profile::default());
+        // An empty file would silently check the built-in stub: it is more likely a mistake.
+        let only_comments = text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        if only_comments {
+            return Err(FileError::Invalid {
+                file: file.to_owned(),
+                line: 1,
+                key: "endpoint".to_owned(),
+                message: "the profile is empty: give at least `endpoint` (or leave out --profile to check the built-in stub)".to_owned(),
+            });
         }
         serde_yaml::from_str(text).map_err(|e| FileError::syntax(file, &e))
     }

@@ -15,6 +15,13 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `given` is this secret, in time that does not depend on where they differ
+    /// (a guesser learns nothing from how long a wrong one takes).
+    pub fn matches(&self, given: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.0.as_bytes().ct_eq(given.as_bytes()).into()
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -32,6 +39,15 @@ impl fmt::Display for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_matches_itself_only() {
+        let s = Secret::new("canary-7f3a");
+        assert!(s.matches("canary-7f3a"));
+        for other in ["canary-7f3b", "canary-7f3", "canary-7f3aa", ""] {
+            assert!(!s.matches(other), "{other}");
+        }
+    }
 
     #[test]
     fn secrets_do_not_print() {

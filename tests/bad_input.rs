@@ -128,6 +128,34 @@ fn rows() -> Vec<Row> {
             ],
         },
         Row {
+            name: "profile: an empty file",
+            files: vec![("p.yaml", "# nothing here yet\n\n".into())],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[r"p\.yaml:1", "`endpoint`", "the profile is empty"],
+        },
+        Row {
+            name: "a negative seed",
+            files: vec![],
+            args: &["check", "--seed", "-1"],
+            env: &[],
+            says: &["--seed", "a seed is a whole number from 0"],
+        },
+        Row {
+            name: "an unwritable --junit, said before anything is sent",
+            files: vec![("f", "a file, not a folder".into())],
+            args: &["check", "--junit", "{dir}/f/junit.xml"],
+            env: &[],
+            says: &["--junit .*f/junit\\.xml"],
+        },
+        Row {
+            name: "profile init with a stub deviation",
+            files: vec![],
+            args: &["profile", "init", "--stub-deviation", "body-on-success"],
+            env: &[],
+            says: &["--stub-deviation", "profile init"],
+        },
+        Row {
             name: "spec: a door a conforming server accepts",
             files: vec![(
                 "s.yaml",

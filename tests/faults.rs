@@ -147,3 +147,43 @@ fn a_closed_stdout_ends_the_run_without_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("stack backtrace"), "{stderr}");
 }
+
+#[test]
+fn tls_spoken_to_a_plain_http_port_says_what_to_try() {
+    // A plain-HTTP server (it answers anything with 403) reached as https://.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        for stream in listener.incoming().take(50) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+        .arg("check")
+        .args(common::endpoint::flags(&format!(
+            "https://127.0.0.1:{port}"
+        )))
+        .args([
+            "--fuzz-cases",
+            "0",
+            "--set",
+            "retries.max=0",
+            "--report-dir",
+        ])
+        .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls-to-http"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("try http://"), "{text}");
+}

@@ -41,7 +41,7 @@ async fn canary_credentials_appear_in_no_output() {
     let spec = Arc::new(Spec::embedded());
     let fixtures = Fixtures::builtin();
     let credentials = Credentials {
-        token: CANARY_TOKEN.to_owned(),
+        token: css_conformance::secret::Secret::new(CANARY_TOKEN),
         access_key: CANARY_AK.to_owned(),
         secret_key: Secret::new(CANARY_SK),
     };

@@ -160,6 +160,22 @@ enum Role<'a> {
     OneOfMany,
 }
 
+/// Whether `file` can be written: its folder is made if need be, and a probe file written
+/// and removed there (the file itself is not touched).
+fn writable(file: &Path) -> std::io::Result<()> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    if file.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let probe = dir.join(format!(".css-conformance-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 /// Runs the features and the fuzz budget against the target `target` names and writes its
 /// reports into `dir`, as its `role` says.
 async fn run_target(
@@ -181,6 +197,10 @@ async fn run_target(
         (Some(file), true) => file.clone(),
         _ => dir.join("junit.xml"),
     };
+    // Said before anything is sent: a JUnit file that cannot be written.
+    if let (Some(file), true) = (&args.junit, alone) {
+        writable(file).map_err(|e| anyhow::anyhow!("--junit {}: {e}", file.display()))?;
+    }
     let options = Options {
         concurrency: usize::from(args.concurrency),
         cucumber_json: Some(dir.join("cucumber.json")),

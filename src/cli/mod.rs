@@ -398,7 +398,7 @@ pub enum FailOn {
 #[derive(clap::Args)]
 pub struct FuzzShared {
     /// The seed of the generated cases; the same seed gives the same cases (default: random).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Where to write findings as JSON (default: REPORT_DIR/findings for `check`,
     /// target/css-conformance/findings for `fuzz`).
@@ -669,6 +669,16 @@ pub fn fuzz_options(
     }
 }
 
+/// A seed as `--seed` takes it: a whole number, 0 or more.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim().parse::<u64>().map_err(|_| {
+        format!(
+            "a seed is a whole number from 0 to {} (the seed a run printed, e.g. --seed 42)",
+            u64::MAX
+        )
+    })
+}
+
 pub fn random_seed() -> u64 {
     use std::hash::{BuildHasher as _, Hasher as _};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -865,6 +875,12 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Stub(args) => stub::run(args).await,
         Command::Proxy(args) => proxy::run(args).await,
         Command::Profile(ProfileCommand::Init { target, output }) => {
+            // A profile describes an endpoint; the built-in stub's deviations are no key of it.
+            if target.stub_deviation.is_some() {
+                anyhow::bail!(
+                    "--stub-deviation: `profile init` writes a profile of an endpoint, and a deviation of the built-in stub is not one of its keys; use it with `check` or `fuzz`"
+                );
+            }
             profile_init(&target, output.as_deref())
         }
         Command::Profile(ProfileCommand::List) => {

@@ -495,7 +495,7 @@ impl Credentials {
         }
         match header(&TOKEN_HEADER.to_ascii_lowercase()) {
             None => Identity::Nothing,
-            Some(t) if *t == self.token => Identity::Valid,
+            Some(t) if self.token.matches(t) => Identity::Valid,
             Some(_) => Identity::Invalid,
         }
     }

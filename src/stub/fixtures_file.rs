@@ -76,7 +76,7 @@ pub fn load_fixtures(
         fixtures.not_failed_action_id = Some(v);
     }
     if let Some(v) = given.token {
-        credentials.token = v;
+        credentials.token = Secret::new(v);
     }
     if let Some(v) = given.access_key {
         credentials.access_key = v;

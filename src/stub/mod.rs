@@ -40,7 +40,7 @@ pub const STUB_SECRET_KEY: &str = "css-conformance-stub-secret-key";
 #[derive(Debug, Clone)]
 pub struct Credentials {
     /// Accepted as `X-Auth-Token`.
-    pub token: String,
+    pub token: Secret,
     /// The access key and secret key AK/SK signatures are verified with.
     pub access_key: String,
     pub secret_key: Secret,
@@ -49,7 +49,7 @@ pub struct Credentials {
 /// The credentials the built-in stub accepts.
 pub fn stub_credentials() -> Credentials {
     Credentials {
-        token: STUB_TOKEN.to_owned(),
+        token: Secret::new(STUB_TOKEN),
         access_key: STUB_ACCESS_KEY.to_owned(),
         secret_key: Secret::new(STUB_SECRET_KEY),
     }

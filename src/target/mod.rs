@@ -464,7 +464,7 @@ impl Target {
                 Err(failure) => Err((
                     TransportError {
                         url: self.url_of(request_target),
-                        message: failure.message,
+                        message: with_scheme_hint(failure.message),
                     },
                     failure.connect,
                 )),
@@ -475,7 +475,7 @@ impl Target {
             let connect = e.is_connect();
             let error = TransportError {
                 url: url.to_owned(),
-                message: error_chain(&e),
+                message: with_scheme_hint(error_chain(&e)),
             };
             (error, connect)
         };
@@ -557,6 +557,22 @@ fn remembered(answer: &Response) -> Response {
 }
 
 /// reqwest is built without a default TLS provider to keep the build lean; ring is ours.
+/// The error, with a hint where TLS met a server that speaks plain HTTP, or the reverse.
+fn with_scheme_hint(message: String) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+        format!(
+            "{message} (hint: the endpoint is https:// but the server seems to speak plain HTTP; try http://)"
+        )
+    } else if lower.contains("invalid http version") {
+        format!(
+            "{message} (hint: the server did not answer in HTTP; if it speaks TLS, the endpoint should be https://)"
+        )
+    } else {
+        message
+    }
+}
+
 fn install_crypto_provider() {
     // Err only means another provider is installed already, which serves as well.
     let _ = rustls::crypto::ring::default_provider().install_default();
