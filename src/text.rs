@@ -87,12 +87,24 @@ pub fn shorten(url: &str) -> String {
     format!("{head}{marker}{tail}")
 }
 
-/// Text a server sent, made inert for a terminal or a report: control characters (escape
-/// sequences, newlines that would forge lines, NUL) and the characters that reorder text
-/// (bidi controls) are shown as `\u{..}` instead of acting.
+/// Text a server or a client sent, made inert for a terminal, a log or a report: control
+/// characters (escape sequences, newlines that would forge lines, NUL), the characters that
+/// reorder text (bidi controls and marks) and the line and paragraph separators are shown as
+/// `\u{..}` instead of acting.
 pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
-    let acts =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let acts = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{061c}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            )
+    };
     if !text.chars().any(acts) {
         return std::borrow::Cow::Borrowed(text);
     }

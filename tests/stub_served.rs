@@ -319,3 +319,39 @@ async fn verify_panics_naming_the_client_clause_broken() {
     assert_eq!(stub.client_summary().clauses["RUT-CLIENT-01"].violated, 1);
     stub.verify();
 }
+
+#[test]
+fn a_clients_bidi_and_separator_characters_are_inert_in_every_output() {
+    let reports = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stub-client-text");
+    let _ = std::fs::remove_dir_all(&reports);
+    let more = [std::ffi::OsStr::new("--report-dir"), reports.as_os_str()];
+    let (child, host) = serve_with("", "stub-client-text", &more);
+    // A raw right-to-left override and a line separator in the path and the query, sent
+    // twice so that the client's fault is quoted in the verdict too.
+    let head = format!(
+        "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/x\u{202e}y/retry?retry_mode=a\u{2028}b HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\n",
+        css_conformance::stub::STUB_TOKEN
+    );
+    for _ in 0..2 {
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        use std::io::{Read as _, Write as _};
+        stream
+            .write_all(format!("{head}Content-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+    }
+    let (_, stderr) = stop(child, libc::SIGTERM);
+    let mut outputs = vec![("stderr".to_owned(), stderr.clone())];
+    for file in ["report.md", "report.html", "junit.xml", "report.json"] {
+        let text = std::fs::read_to_string(reports.join(file)).unwrap_or_default();
+        outputs.push((file.to_owned(), text));
+    }
+    // The requests were seen (logged and judged), and nowhere is the character itself.
+    assert!(stderr.contains("\\u{202e}"), "{stderr}");
+    for (name, text) in &outputs {
+        for c in ['\u{202e}', '\u{2028}'] {
+            assert!(!text.contains(c), "{name} carries {c:?} raw");
+        }
+    }
+}

@@ -247,11 +247,13 @@ impl Judge {
     /// Reads a request as far as the proxy knows the upstream.
     fn read(&self, incoming: &Incoming<'_>) -> Read {
         let spec = &self.spec;
-        let shown = format!(
+        // A client's text, inert wherever it is shown.
+        let shown = crate::text::inert(&format!(
             "{} {}",
             incoming.method,
             shorten(classify::path_and_query(incoming.target))
-        );
+        ))
+        .into_owned();
         let presents = incoming.headers.iter().any(|(k, _)| {
             k.eq_ignore_ascii_case("authorization")
                 || k.eq_ignore_ascii_case(exchange::TOKEN_HEADER)

@@ -176,7 +176,9 @@ impl Watch {
     /// Logs the request with the verdict on it and checks it against the client's duties.
     pub fn observe(&mut self, spec: &Spec, req: &Incoming<'_>, status: u16, seen: &Seen<'_>) {
         let uri = path_and_query(req.target);
-        let shown = shorten(uri);
+        // A client's text is as untrusted as a server's: inert wherever it is shown.
+        let shown = crate::text::inert(&shorten(uri)).into_owned();
+        let method = crate::text::inert(req.method).into_owned();
         let verdict = seen.verdict();
         // The credentials as the server judged them; not known, only the very same
         // credentials (a byte-identical signature) are the same.
@@ -210,7 +212,7 @@ impl Watch {
         let summary = &mut self.summary;
         summary.requests += 1;
         *summary.by_status.entry(status).or_default() += 1;
-        tracing::info!("{} {shown} -> {status} ({verdict})", req.method);
+        tracing::info!("{method} {shown} -> {status} ({verdict})");
         let rules = &spec.client_rules;
         // Requests of the operation (another method, or another path, is not its client).
         if seen.operation {
@@ -218,12 +220,11 @@ impl Watch {
                 .is_some_and(|p| classify::retry_mode_fault(spec, &p.retry_mode).is_some());
             summary.judge(
                 &rules.retry_mode_allowed,
-                bad_mode
-                    .then(|| format!("{} {shown}: retry_mode not as the page allows", req.method)),
+                bad_mode.then(|| format!("{method} {shown}: retry_mode not as the page allows")),
             );
             summary.judge(
                 &rules.no_unchanged_resend,
-                earlier.map(|e| format!("{} {shown}: re-sent unchanged after a {e}", req.method)),
+                earlier.map(|e| format!("{method} {shown}: re-sent unchanged after a {e}")),
             );
             if req
                 .headers
@@ -233,16 +234,13 @@ impl Watch {
                 summary.judge(
                     &rules.well_formed_signature,
                     seen.signature_fault
-                        .map(|f| format!("{} {shown}: {f}", req.method)),
+                        .map(|f| format!("{method} {shown}: {f}")),
                 );
             }
         }
         if let Some(earlier) = earlier {
             summary.resent += 1;
-            let what = format!(
-                "{} {shown}: re-sent unchanged after a {earlier}",
-                req.method
-            );
+            let what = format!("{method} {shown}: re-sent unchanged after a {earlier}");
             tracing::warn!(
                 "client fault: {what}; the page says a {earlier} is not to be repeated unchanged"
             );
