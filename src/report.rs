@@ -103,6 +103,9 @@ pub struct Report {
     /// Why the run could not be judged at all (the target answered nothing), if it could not.
     #[serde(default)]
     pub target_fault: Option<String>,
+    /// The signal that stopped the run, and the exit code it gives (130 SIGINT, 143 SIGTERM).
+    #[serde(skip)]
+    pub interrupted: Option<(String, u8)>,
     /// Whether a MUST clause not judged fails the run (`--require-complete`).
     #[serde(default)]
     pub require_complete: bool,
@@ -141,6 +144,8 @@ pub enum Verdict {
     Incomplete,
     /// The target answered nothing.
     NotJudged,
+    /// The run was stopped by a signal before it was done: what was judged so far.
+    Interrupted,
 }
 
 impl Report {
@@ -205,6 +210,7 @@ impl Report {
             scenarios_skipped: 0,
             scenarios_unanswered: 0,
             target_fault: None,
+            interrupted: None,
             require_complete: false,
             scenario_results: Vec::new(),
             outcomes: Vec::new(),
@@ -279,6 +285,12 @@ impl Report {
     }
 
     /// The same report, for a target that answered nothing: `why`.
+    /// The report of a run a signal stopped: never conformant, whatever it judged.
+    pub fn interrupted_by(mut self, signal: Option<(String, u8)>) -> Report {
+        self.interrupted = signal;
+        self
+    }
+
     pub fn with_target_fault(mut self, why: Option<String>) -> Report {
         self.target_fault = why;
         self
@@ -301,12 +313,14 @@ impl Report {
 
     /// Whether the verdict is complete: the target answered, and every MUST clause was judged.
     pub fn complete(&self) -> bool {
-        self.target_fault.is_none() && self.unjudged_must().is_empty()
+        self.target_fault.is_none() && self.interrupted.is_none() && self.unjudged_must().is_empty()
     }
 
     /// The verdict, in the words every report uses.
     pub fn verdict(&self) -> Verdict {
-        if self.target_fault.is_some() {
+        if self.interrupted.is_some() {
+            Verdict::Interrupted
+        } else if self.target_fault.is_some() {
             Verdict::NotJudged
         } else if !self.must_failures().is_empty() {
             Verdict::NotConformant
@@ -322,6 +336,7 @@ impl Report {
     /// clause was not judged), 0 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self.verdict() {
+            Verdict::Interrupted => self.interrupted.as_ref().map_or(130, |(_, code)| *code),
             Verdict::NotJudged => 3,
             Verdict::NotConformant => 1,
             Verdict::Incomplete if self.require_complete => 1,

@@ -546,3 +546,51 @@ fn an_answer_out_of_turn_is_never_paired_with_another_request() {
         }
     }
 }
+
+#[test]
+fn an_interrupted_check_writes_what_it_judged_says_so_and_exits_130_or_143() {
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let server = FaultServer::start(Fault::Slow(Duration::from_millis(100)));
+        let f = Fixtures::builtin();
+        let report_dir =
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("faulty-interrupted-{code}"));
+        let _ = std::fs::remove_dir_all(&report_dir);
+        let child = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
+            .args(["check", "--endpoint", &server.url("http")])
+            .args(["--project-id", &f.project_id, "--cluster-id", &f.cluster_id])
+            .args(["--max-requests-per-second", "0", "--concurrency", "1"])
+            .args(["--fuzz-cases", "300", "--seed", "1", "--report-dir"])
+            .arg(&report_dir)
+            .env("CSS_CONFORMANCE_TOKEN", TOKEN)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let started = Instant::now();
+        // SAFETY: signalling a child process this test started and has not reaped.
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let output = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(code), "{text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(text.contains("INTERRUPTED"), "{text}");
+        assert!(!text.contains("Conformant"), "{text}");
+        let json = std::fs::read_to_string(report_dir.join("report.json")).unwrap();
+        assert!(json.contains("\"verdict\": \"interrupted\""), "{json}");
+        let junit = std::fs::read_to_string(report_dir.join("junit.xml")).unwrap();
+        assert!(junit.contains(r#"type="interrupted""#), "{junit}");
+        // What was judged before the signal is there: some scenario passed or failed.
+        assert!(json.contains("\"scenarios_passed\""), "{json}");
+    }
+}

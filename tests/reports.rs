@@ -77,6 +77,7 @@ fn sample() -> Report {
         scenarios_skipped: 1,
         scenarios_unanswered: 0,
         target_fault: None,
+        interrupted: None,
         require_complete: false,
         scenario_results: Vec::new(),
         outcomes: Vec::new(),

@@ -160,6 +160,43 @@ enum Role<'a> {
     OneOfMany,
 }
 
+/// Watches for SIGINT and SIGTERM: the first stops the target's sending (the run finishes
+/// with what it judged, and its reports say INTERRUPTED); a second ends the process at once.
+/// The signal and its exit code, once one came.
+fn watch_for_signals(
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Arc<std::sync::Mutex<Option<(String, u8)>>> {
+    let seen: Arc<std::sync::Mutex<Option<(String, u8)>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        let first = tokio::select! {
+            _ = int.recv() => ("SIGINT", 130u8),
+            _ = term.recv() => ("SIGTERM", 143u8),
+        };
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut s) = record.lock() {
+            *s = Some((first.0.to_owned(), first.1));
+        }
+        eprintln!(
+            "css-conformance: {}: stopping; nothing more is sent, the reports of what was judged are being written (a second signal ends it at once)",
+            first.0
+        );
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        std::process::exit(i32::from(first.1));
+    });
+    seen
+}
+
 /// Whether `file` can be written: its folder is made if need be, and a probe file written
 /// and removed there (the file itself is not touched).
 fn writable(file: &Path) -> std::io::Result<()> {
@@ -246,6 +283,8 @@ async fn run_target(
             );
         }
     }
+    // Ctrl-C or SIGTERM: stop sending, write the reports of what was judged, exit 130/143.
+    let interrupted = watch_for_signals(session.target.interruption());
     let run = suite::run(Arc::clone(&session), features, &options).await?;
     let fuzz_cases = args
         .fuzz_cases
@@ -268,7 +307,8 @@ async fn run_target(
         &profile.expected_deviations,
     )
     .strict(args.strict)
-    .require_complete(args.require_complete);
+    .require_complete(args.require_complete)
+    .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()));
     let traffic = session.target.traffic();
     // A target that answered nothing is not judged: every report says so, and the exit is 3.
     let report =

@@ -76,6 +76,8 @@ pub struct Target {
     /// How long an effect may take to land: waited before the request that follows refused
     /// ones on a task, and the longest a read is polled for a change.
     settle: std::time::Duration,
+    /// Set when the run is interrupted: nothing more is sent.
+    interrupted: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Retries of a 5xx or a network error left for the run.
     retry_budget: AtomicU64,
     /// Whether a 5xx or a network error is retried at all now (not while shrinking, where
@@ -169,6 +171,7 @@ impl Target {
             token_env: DEFAULT_TOKEN_ENV.to_owned(),
             read_api: false,
             settle: std::time::Duration::ZERO,
+            interrupted: std::sync::Arc::default(),
             retry_budget: AtomicU64::new(politeness::RETRY_BUDGET),
             retries_allowed: AtomicBool::new(true),
         })
@@ -195,6 +198,11 @@ impl Target {
     pub fn with_settle_period(mut self, settle: std::time::Duration) -> Target {
         self.settle = settle;
         self
+    }
+
+    /// The flag that stops the target's sending, for whoever handles an interruption.
+    pub fn interruption(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        std::sync::Arc::clone(&self.interrupted)
     }
 
     /// How long an effect may take to land (0 for the built-in stub).
@@ -351,6 +359,12 @@ impl Target {
         // The URL without the origin, which is the same for every request: the full URL is
         // put together only where one is shown or reqwest sends it.
         let request_target = self.request_target(spec, request);
+        if self.interrupted.load(Ordering::SeqCst) {
+            return Err(TransportError {
+                url: self.url_of(&request_target),
+                message: "not sent: the run was interrupted".to_owned(),
+            });
+        }
         if self.traffic.answered.load(Ordering::Relaxed) == 0
             && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
         {

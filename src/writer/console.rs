@@ -170,6 +170,13 @@ pub fn judged_of(c: &crate::report::ClauseResult) -> String {
 pub fn verdict_line(report: &Report) -> String {
     let must = report.must_failures();
     match report.verdict() {
+        Verdict::Interrupted => format!(
+            "INTERRUPTED by {}: what was judged before it is in the reports; not a verdict of conformance.",
+            report
+                .interrupted
+                .as_ref()
+                .map_or("a signal", |(s, _)| s.as_str())
+        ),
         Verdict::NotJudged => format!(
             "NOT JUDGED: {}; no clause could be judged.",
             report

@@ -226,6 +226,9 @@ pub(super) fn clause_cases(report: &Report) -> Vec<TestCase> {
         Verdict::NotJudged => {
             TestCaseBuilder::error("[verdict] the run", zero, "target-fault", &verdict)
         }
+        Verdict::Interrupted => {
+            TestCaseBuilder::error("[verdict] the run", zero, "interrupted", &verdict)
+        }
     };
     case.set_classname("clauses");
     cases.push(case.build());

@@ -130,6 +130,7 @@ impl Document {
                 Verdict::NotConformant => "NOT conformant",
                 Verdict::Incomplete => "INCOMPLETE (MUST clauses not judged)",
                 Verdict::NotJudged => "NOT JUDGED (the target answered nothing)",
+                Verdict::Interrupted => "INTERRUPTED (what was judged before the signal)",
             },
             self.report.clauses.len(),
             counts.join(", "),
