@@ -46,7 +46,7 @@ impl Default for Limits {
 }
 
 /// Accepts connections on `listener`, at most `limits.max_connections` served at once, each
-/// by a handler `connection()` makes for it (so a handler may keep state per connection, as
+/// by a handler `connection(peer)` makes for it (so a handler may keep state per connection, as
 /// the proxy keeps its upstream connection). When `forwarding` (the proxy), the case of header
 /// names as received travels in the request's extensions, and the answer gets no `Date` of
 /// the server's own: what is sent on is what came.
@@ -56,7 +56,7 @@ pub async fn accept<C, H, F, B>(
     forwarding: bool,
     connection: C,
 ) where
-    C: Fn() -> H,
+    C: Fn(std::net::SocketAddr) -> H,
     H: Fn(Request<Body>) -> F + Send + Sync + 'static,
     F: Future<Output = Response<B>> + Send + 'static,
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
@@ -67,13 +67,13 @@ pub async fn accept<C, H, F, B>(
         let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
             return;
         };
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             // Out of file descriptors, say: wait rather than spin.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let handler = Arc::new(connection());
+        let handler = Arc::new(connection(peer));
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let answer = handler(req);

@@ -291,3 +291,32 @@ fn no_secret_reaches_the_log_at_any_level() {
         assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }
 }
+
+#[test]
+fn guessing_the_reset_credentials_is_slowed_after_five_wrong_ones() {
+    let stub = stub();
+    let addr = addr(&stub);
+    let reset = |token: &str| {
+        exchange(
+            &addr,
+            format!(
+                "POST /css-conformance/reset HTTP/1.1\r\nHost: {addr}\r\nX-Auth-Token: {token}\r\nContent-Length: 0\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+    };
+    // A right one goes through.
+    assert_eq!(status(&reset(css_conformance::stub::STUB_TOKEN)), 204);
+    // Five wrong ones are refused, each counted; the sixth is not even checked.
+    for i in 0..5 {
+        assert_eq!(status(&reset(&format!("guess-{i}"))), 403, "guess {i}");
+    }
+    let slowed = reset("guess-5");
+    assert_eq!(status(&slowed), 429, "{slowed}");
+    assert!(
+        slowed.to_ascii_lowercase().contains("retry-after:"),
+        "{slowed}"
+    );
+    // Nor is a right one from the same client, until its window is over: guessing costs time.
+    assert_eq!(status(&reset(css_conformance::stub::STUB_TOKEN)), 429);
+}

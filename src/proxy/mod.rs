@@ -102,7 +102,7 @@ impl Proxy {
             accepted: Mutex::new(HashSet::new()),
         });
         let shared = Arc::clone(&judge);
-        let accepting = tokio::spawn(listen::accept(listener, limits, true, move || {
+        let accepting = tokio::spawn(listen::accept(listener, limits, true, move |_peer| {
             let judge = Arc::clone(&shared);
             let way = Arc::new(forward::Way::new(judge.options.upstream.clone()));
             move |req| {

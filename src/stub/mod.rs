@@ -60,6 +60,8 @@ struct State {
     responder: Responder,
     /// What the stub's clients did, when it watches them (`css-conformance stub`).
     watch: Option<Mutex<Watch>>,
+    /// Wrong credentials on the reset path, per client.
+    guesses: serve::Guesses,
 }
 
 impl State {
@@ -73,6 +75,7 @@ impl State {
         State {
             responder: Responder::new(spec, fixtures, credentials, deviation),
             watch: watch.then(|| Mutex::new(Watch::default())),
+            guesses: serve::Guesses::default(),
         }
     }
 

@@ -62,18 +62,23 @@ impl Drop for Served {
 
 /// Serves every connection with the stub's answers.
 async fn accept(listener: tokio::net::TcpListener, state: Arc<State>, limits: Limits) {
-    listen::accept(listener, limits, false, move || {
+    listen::accept(listener, limits, false, move |peer| {
         let state = Arc::clone(&state);
         move |req| {
             let state = Arc::clone(&state);
-            async move { handle(&state, limits, req).await }
+            async move { handle(&state, limits, peer.ip(), req).await }
         }
     })
     .await;
 }
 
 /// Answers one request: its body read within the limits, then the responder's answer.
-async fn handle(state: &State, limits: Limits, req: Request<Body>) -> Response<Full<Bytes>> {
+async fn handle(
+    state: &State,
+    limits: Limits,
+    peer: std::net::IpAddr,
+    req: Request<Body>,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let headers = listen::header_pairs(&parts.headers);
@@ -92,7 +97,7 @@ async fn handle(state: &State, limits: Limits, req: Request<Body>) -> Response<F
         body: &body,
     };
     if target.split('?').next() == Some(RESET_PATH) {
-        return reset(state, &incoming);
+        return reset(state, &incoming, peer);
     }
     response(state.answer(&incoming), method == "HEAD")
 }
@@ -101,10 +106,21 @@ async fn handle(state: &State, limits: Limits, req: Request<Body>) -> Response<F
 /// a client team's next run (every task as at the start, earlier refusals forgotten).
 pub const RESET_PATH: &str = "/css-conformance/reset";
 
-fn reset(state: &State, incoming: &Incoming<'_>) -> Response<Full<Bytes>> {
+fn reset(state: &State, incoming: &Incoming<'_>, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
+    let mut retry_after = None;
     let status = if incoming.method != "POST" {
         StatusCode::METHOD_NOT_ALLOWED
+    } else if let Some(wait) = state.guesses.wait(peer) {
+        // Too many wrong credentials from this client: it is not even checked.
+        retry_after = Some(wait);
+        StatusCode::TOO_MANY_REQUESTS
     } else if !state.responder.authenticates(incoming) {
+        let n = state.guesses.refused(peer);
+        tracing::warn!(
+            "reset refused: wrong credentials from {peer} ({n} in {} s; after {} the client waits)",
+            GUESS_WINDOW.as_secs(),
+            GUESSES_ALLOWED
+        );
         StatusCode::FORBIDDEN
     } else {
         state.reset();
@@ -112,12 +128,60 @@ fn reset(state: &State, incoming: &Incoming<'_>) -> Response<Full<Bytes>> {
     };
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = status;
+    if let Some(wait) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+    {
+        response
+            .headers_mut()
+            .insert(hyper::header::RETRY_AFTER, value);
+    }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         response
             .headers_mut()
             .insert(ALLOW, HeaderValue::from_static("POST"));
     }
     response
+}
+
+/// How many wrong credentials a client may send to the reset path in `GUESS_WINDOW`.
+pub const GUESSES_ALLOWED: u32 = 5;
+/// The window over which a client's wrong credentials on the reset path are counted.
+pub const GUESS_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Wrong credentials on the reset path, counted per client: past `GUESSES_ALLOWED` in a
+/// window, the client waits (429 with Retry-After) before its credentials are checked again.
+#[derive(Debug, Default)]
+pub struct Guesses {
+    /// Per client: when its window began, and its wrong credentials in it. Bounded: past
+    /// 10,000 clients the oldest windows are forgotten.
+    clients:
+        std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+}
+
+impl Guesses {
+    /// How long `peer` must still wait, if it used up its guesses.
+    fn wait(&self, peer: std::net::IpAddr) -> Option<std::time::Duration> {
+        let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        let (start, n) = clients.get(&peer)?;
+        let left = GUESS_WINDOW.checked_sub(start.elapsed())?;
+        (*n >= GUESSES_ALLOWED).then_some(left)
+    }
+
+    /// Counts one wrong guess of `peer`'s; how many it made in its window.
+    fn refused(&self, peer: std::net::IpAddr) -> u32 {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if clients.len() >= 10_000 {
+            clients.retain(|_, (start, _)| start.elapsed() < GUESS_WINDOW);
+        }
+        let entry = clients
+            .entry(peer)
+            .or_insert((std::time::Instant::now(), 0));
+        if entry.0.elapsed() >= GUESS_WINDOW {
+            *entry = (std::time::Instant::now(), 0);
+        }
+        entry.1 += 1;
+        entry.1
+    }
 }
 
 /// The responder's answer as hyper sends it (no body for a HEAD).
