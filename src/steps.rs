@@ -297,6 +297,30 @@ impl Conformance {
         Some(verdict)
     }
 
+    /// As `judged`, for every request the scenario sent (none: nothing to judge, as when
+    /// every door was sent on the task before).
+    fn all_judged(&self, wording: &str, agrees: impl Fn(&crate::spec::Expectation) -> bool) {
+        if self.skipped.is_some() {
+            return;
+        }
+        for j in &self.judgements {
+            let expectation = self.session.spec.expectation(j.verdict.kind);
+            assert!(
+                agrees(expectation),
+                "the feature says \"{wording}\" but the spec expects {:?} for a {} request",
+                expectation.outcomes,
+                j.verdict.kind
+            );
+            assert!(
+                j.verdict.passed(),
+                "{} {}\n{}",
+                j.method,
+                crate::text::shorten(&j.url),
+                j.verdict
+            );
+        }
+    }
+
     fn skip(&mut self, reason: Skip) {
         self.skipped.get_or_insert(reason);
     }
@@ -569,24 +593,9 @@ async fn through_every_door(w: &mut Conformance) {
 
 #[then("every door is refused or is not the operation")]
 fn every_door_refused(w: &mut Conformance) {
-    if w.skipped.is_some() {
-        return;
-    }
-    for j in &w.judgements {
-        let e = w.session.spec.expectation(j.verdict.kind);
-        assert!(
-            e.not_the_operation || !e.accepts(),
-            "a door the spec expects accepted: {}",
-            j.verdict.kind
-        );
-        assert!(
-            j.verdict.passed(),
-            "{} {}\n{}",
-            j.method,
-            crate::text::shorten(&j.url),
-            j.verdict
-        );
-    }
+    w.all_judged("every door is refused or is not the operation", |e| {
+        e.not_the_operation || !e.accepts()
+    });
 }
 
 #[when("I retry it and abort it, each unless the run sent it on the task already")]
@@ -610,25 +619,9 @@ async fn retry_and_abort_once(w: &mut Conformance) {
 
 #[then("each is rejected as invalid")]
 fn each_rejected_as_invalid(w: &mut Conformance) {
-    if w.skipped.is_some() {
-        return;
-    }
-    for j in &w.judgements {
-        let e = w.session.spec.expectation(j.verdict.kind);
-        assert!(
-            !e.accepts() && e.outcomes[0].status == 400,
-            "the feature says \"rejected as invalid\" but the spec expects {:?} for a {} request",
-            e.outcomes,
-            j.verdict.kind
-        );
-        assert!(
-            j.verdict.passed(),
-            "{} {}\n{}",
-            j.method,
-            crate::text::shorten(&j.url),
-            j.verdict
-        );
-    }
+    w.all_judged("each is rejected as invalid", |e| {
+        !e.accepts() && e.outcomes[0].status == 400
+    });
 }
 
 #[cfg(test)]

@@ -10,13 +10,27 @@ mod common {
     pub mod endpoint;
 }
 
-#[test]
-fn a_refused_connection_is_a_target_fault_with_exit_3() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// Everything a run printed, stdout then stderr.
+fn printed(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+#[test]
+fn a_refused_connection_is_a_target_fault_with_exit_3() {
+    let port = closed_port();
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
         .arg("check")
@@ -28,11 +42,7 @@ fn a_refused_connection_is_a_target_fault_with_exit_3() {
         .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("refused-reports"))
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = printed(&output);
     assert_eq!(output.status.code(), Some(3), "{text}");
     assert!(text.contains("the target could not be judged"), "{text}");
     assert!(
@@ -53,11 +63,7 @@ fn a_refused_connection_is_a_target_fault_with_exit_3() {
 /// A target at a fresh loopback `server`, as a live one (no stub shortcuts).
 #[test]
 fn fuzz_against_a_refused_connection_exits_3_having_judged_nothing() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let endpoint = format!("http://127.0.0.1:{port}");
     let findings = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("refused-fuzz");
     let output = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
@@ -67,11 +73,7 @@ fn fuzz_against_a_refused_connection_exits_3_having_judged_nothing() {
         .args(["--set", "retries.backoff_ms=10"])
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = printed(&output);
     assert_eq!(output.status.code(), Some(3), "{text}");
     assert!(text.contains("answered none"), "{text}");
     // The same fuzz run against an answering stub is judged: exit 0, so the 3 is the target's.
@@ -179,11 +181,7 @@ fn tls_spoken_to_a_plain_http_port_says_what_to_try() {
         .arg(std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls-to-http"))
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = printed(&output);
     assert_eq!(output.status.code(), Some(3), "{text}");
     assert!(text.contains("try http://"), "{text}");
 }

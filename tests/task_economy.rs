@@ -214,6 +214,15 @@ fn doors(dir: &Path, tasks: usize, auth: &str, read_api: bool) -> BTreeMap<Strin
         .unwrap_or_default()
 }
 
+/// The doors a run pinned as having acted.
+fn pinned(verdicts: &BTreeMap<String, String>) -> Vec<&String> {
+    verdicts
+        .iter()
+        .filter(|(_, v)| *v == "acted")
+        .map(|(d, _)| d)
+        .collect()
+}
+
 /// Every door deviation of the stub, the clause it breaks, and a door it acts through.
 const DOOR_DEVIATIONS: &[(&str, &str, &str)] = &[
     (
@@ -279,11 +288,7 @@ fn every_door_that_acts_is_caught_with_one_two_or_three_tasks_and_pinned_with_th
                 // A group's finding is said once, not once per suspect.
                 assert!(evidence.len() < 20_000, "{at}: {} bytes", evidence.len());
                 let verdicts = doors(&dir, tasks, "token", read_api);
-                let acted: Vec<&String> = verdicts
-                    .iter()
-                    .filter(|(_, v)| *v == "acted")
-                    .map(|(d, _)| d)
-                    .collect();
+                let acted = pinned(&verdicts);
                 if read_api {
                     // Pinned: the door named, and the read that showed it.
                     assert!(
@@ -329,11 +334,7 @@ fn with_aksk_the_signature_doors_are_sent_and_judged_too() {
     drop(served);
     assert_eq!(clauses["RUT-EFFECT-01"].0, "FAIL", "{clauses:?}");
     let verdicts = doors(&dir.join("deviating"), 2, "aksk", true);
-    let acted: Vec<&String> = verdicts
-        .iter()
-        .filter(|(_, v)| *v == "acted")
-        .map(|(d, _)| d)
-        .collect();
+    let acted = pinned(&verdicts);
     assert!(
         acted.iter().all(|d| d.contains("signature")
             || d.contains("X-Sdk-Date")
@@ -484,11 +485,7 @@ fn bisection_over_the_failed_tasks_pins_the_door_without_the_read_api() {
         let (_, stderr) = check(&dir, served.url(), 9, "token", false);
         drop(served);
         let verdicts = doors(&dir, 9, "token", false);
-        let acted: Vec<&String> = verdicts
-            .iter()
-            .filter(|(_, v)| *v == "acted")
-            .map(|(d, _)| d)
-            .collect();
+        let acted = pinned(&verdicts);
         assert!(
             !acted.is_empty() && acted.iter().all(|d| family(d)),
             "{deviation}: {verdicts:?}\n{stderr}"
