@@ -25,6 +25,8 @@ fn main() -> ExitCode {
     // The stub logs each request it answers; everything else is quiet unless RUST_LOG says.
     let default_log = match cli.command {
         Command::Stub(_) => "warn,css_conformance::stub=info",
+        // Quiet: the faults (warnings) and the verdict only, not a line per request.
+        Command::Proxy(ref p) if p.quiet => "warn",
         Command::Proxy(_) => "warn,css_conformance::stub=info,css_conformance::proxy=info",
         _ => "warn",
     };

@@ -532,3 +532,33 @@ fn an_https_upstream_is_verified_and_trusted_with_a_ca_bundle() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(graded(&stderr, "RUT-AUTH-01"), "PASS", "{stderr}");
 }
+
+#[test]
+fn a_quiet_proxy_logs_the_faults_and_the_verdict_not_every_request() {
+    let case = sdk_vectors::named("sdk_client_like_abort");
+    let fixtures = tmp("proxy-quiet.yaml");
+    std::fs::write(
+        &fixtures,
+        format!("access_key: {}\nsecret_key: \"{}\"\n", case.ak, case.sk),
+    )
+    .unwrap();
+    let (stub, proxy, host) = stub_and_proxy(
+        &fixtures,
+        &["--stub-fixtures", fixtures.to_str().unwrap(), "--quiet"],
+    );
+    assert_eq!(
+        send(&host, &sdk_request(&case, &host, &case.query_params)),
+        200
+    );
+    let upper = vec![("retry_mode".to_owned(), "ABORT".to_owned())];
+    assert_eq!(send(&host, &sdk_request(&case, &host, &upper)), 400);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(send(&host, &sdk_request(&case, &host, &upper)), 400);
+    let (code, stderr) = stop(proxy, libc::SIGTERM);
+    let _ = stop(stub, libc::SIGTERM);
+    assert_eq!(code, Some(1), "{stderr}");
+    // No line per request; the client's fault and the verdict are there.
+    assert!(!stderr.contains("-> 200 (abort)"), "{stderr}");
+    assert!(stderr.contains("re-sent unchanged"), "{stderr}");
+    assert!(stderr.contains("NOT conformant"), "{stderr}");
+}

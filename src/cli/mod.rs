@@ -537,6 +537,10 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub upstream_timeout: u64,
+    /// Log only the faults of either side (a client's or the server's violations) and the
+    /// verdict, not every request (about 250 bytes each).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// `--auth`: the library's `AuthMethod`, named for the command line.
