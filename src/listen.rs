@@ -1,6 +1,7 @@
 //! Serving HTTP/1.1 to clients nobody vouches for, within limits: the accept loop the served
 //! stub and the proxy share. Connections are bounded in number (the rest wait in the listen
-//! backlog), a request head in size and time, an idle keep-alive connection in time; a client
+//! backlog), a request head in size and time, an idle keep-alive connection in time, and an
+//! answer the client does not read in time (its connection ends); a client
 //! that sends its request and half-closes still gets its answer. A request body is read by the
 //! handler, through `read_body`, within the same limits.
 
@@ -86,12 +87,88 @@ pub async fn accept<C, H, F, B>(
                 .half_close(true)
                 .preserve_header_case(forwarding)
                 .auto_date_header(!forwarding)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(
+                    TokioIo::new(Unstalled::new(stream, limits.header_timeout)),
+                    service,
+                );
             // A connection's end, however it came (timeout, reset, malformed), is the
             // client's business: nothing to report.
             let _ = connection.await;
             drop(permit);
         });
+    }
+}
+
+/// A client's stream whose writes may not stall: an answer the client does not read within
+/// `timeout` (its receive window full, as a client that pipelines and never reads makes it)
+/// ends the connection, so that it cannot hold one of the server's connections for ever.
+struct Unstalled {
+    inner: tokio::net::TcpStream,
+    timeout: Duration,
+    /// Set while a write waits for the client to read.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Unstalled {
+    fn new(inner: tokio::net::TcpStream, timeout: Duration) -> Unstalled {
+        Unstalled {
+            inner,
+            timeout,
+            stalled: None,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Unstalled {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Unstalled {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        match std::pin::Pin::new(&mut self.inner).poll_write(cx, data) {
+            Poll::Pending => {
+                let timeout = self.timeout;
+                let stalled = self
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                match stalled.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client did not read its answer in time",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+            done => {
+                self.stalled = None;
+                done
+            }
+        }
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

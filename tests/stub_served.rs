@@ -355,3 +355,110 @@ fn a_clients_bidi_and_separator_characters_are_inert_in_every_output() {
         }
     }
 }
+
+/// A connection to 127.0.0.1:`port` whose receive buffer is set small before it connects (so
+/// that the window it offers stays small).
+fn small_window_connection(port: u16) -> std::net::TcpStream {
+    use std::os::fd::FromRawFd as _;
+    // SAFETY: a socket this test makes, options and an address with valid pointers and sizes;
+    // the descriptor is handed to the TcpStream, which closes it.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let size: libc::c_int = 4096;
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&raw const size).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_be_bytes([127, 0, 0, 1]).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        let connected = libc::connect(
+            fd,
+            (&raw const addr).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        );
+        assert_eq!(connected, 0, "connect");
+        std::net::TcpStream::from_raw_fd(fd)
+    }
+}
+
+/// Established TCP connections whose local port is `port` (the server's side of them), as
+/// /proc/net/tcp lists them.
+fn established_on(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = fields
+                .get(1)
+                .and_then(|a| a.rsplit(':').next())
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            local_port == Some(port) && fields.get(3) == Some(&"01")
+        })
+        .count()
+}
+
+#[test]
+fn clients_that_never_read_their_answers_are_let_go_after_the_idle_timeout() {
+    let args = [
+        "stub",
+        "--listen",
+        "127.0.0.1:0",
+        "--serve-for",
+        "40",
+        "--quiet",
+        "--idle-timeout",
+        "1",
+    ]
+    .map(std::ffi::OsStr::new);
+    let (child, host) = spawn(&args);
+    let port: u16 = host.rsplit(':').next().unwrap().parse().unwrap();
+    let request = "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/00000000-5e57-4000-8000-000000000000/retry HTTP/1.1\r\nHost: x\r\nX-Auth-Token: wrong\r\nContent-Length: 0\r\n\r\n".repeat(8);
+    // Five clients, each asking for some 3 MB of answers and reading none (small receive
+    // buffers), so that the stub's writes stall.
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        let mut stream = small_window_connection(port);
+        stream.set_nonblocking(true).unwrap();
+        use std::io::Write as _;
+        for _ in 0..2000 {
+            // A send the stub does not take whole is simply dropped: these clients only
+            // need to have asked for more than they read.
+            match stream.write(request.as_bytes()) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        clients.push(stream);
+    }
+    // Past the idle timeout (1 s) their connections are closed by the stub; without the
+    // timeout on writes they stay open as long as the clients keep them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut open = usize::MAX;
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        open = established_on(port);
+        if open == 0 {
+            break;
+        }
+    }
+    drop(clients);
+    let _ = stop(child, libc::SIGTERM);
+    assert_eq!(
+        open, 0,
+        "connections of clients that never read their answers still open"
+    );
+}
