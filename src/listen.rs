@@ -178,9 +178,27 @@ pub async fn read_body(body: Body, limits: Limits) -> Result<Bytes, StatusCode> 
     let limited = Limited::new(body, limits.max_body_bytes);
     match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),
+        // Over the limit: 413; malformed (a broken chunk) or broken off: 400.
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
         Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
     }
+}
+
+/// The size of a request head as a client writes it (`METHOD TARGET HTTP/1.1`, each header
+/// as `Name: value`, the blank line): what `Limits::max_head_bytes` bounds. hyper's own
+/// buffer limit lets a somewhat larger head through; this is the limit the README states.
+pub fn head_bytes(parts: &hyper::http::request::Parts) -> usize {
+    let target = parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let line = parts.method.as_str().len() + 1 + target + 1 + "HTTP/1.1".len() + 2;
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum();
+    line + headers + 2
 }
 
 /// A request refused for a limit: `status` with its reason as text, the connection closed

@@ -81,6 +81,11 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    if listen::head_bytes(&parts) > limits.max_head_bytes {
+        let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+        state.observe_refused(parts.method.as_str(), target, status.as_u16());
+        return listen::refused(status);
+    }
     let headers = listen::header_pairs(&parts.headers);
     let method = parts.method.as_str();
     let body = match listen::read_body(body, limits).await {
