@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The stub logs each request it answers; everything else is quiet unless RUST_LOG says.
     let default_log = match cli.command {
+        Command::Stub(ref s) if s.quiet || s.silent => "warn",
         Command::Stub(_) => "warn,css_conformance::stub=info",
         // Quiet: the faults (warnings) and the verdict only, not a line per request.
         Command::Proxy(ref p) if p.quiet => "warn",

@@ -417,7 +417,7 @@ fn clients_that_never_read_their_answers_are_let_go_after_the_idle_timeout() {
         "127.0.0.1:0",
         "--serve-for",
         "40",
-        "--quiet",
+        "--silent",
         "--idle-timeout",
         "1",
     ]
@@ -461,4 +461,22 @@ fn clients_that_never_read_their_answers_are_let_go_after_the_idle_timeout() {
         open, 0,
         "connections of clients that never read their answers still open"
     );
+}
+
+#[test]
+fn a_quiet_stub_logs_the_clients_faults_and_the_verdict_not_every_request() {
+    let more = [std::ffi::OsStr::new("--quiet")];
+    let (child, host) = serve_with("", "stub-quiet", &more);
+    let refused = format!(
+        "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/00000000-5e57-4000-8000-000000000000/retry HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\n",
+        css_conformance::stub::STUB_TOKEN
+    );
+    // Refused, then sent again unchanged: a client fault.
+    assert_eq!(send(&host, &refused), 400);
+    assert_eq!(send(&host, &refused), 400);
+    let (code, stderr) = stop(child, libc::SIGTERM);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("-> 400"), "a line per request: {stderr}");
+    assert!(stderr.contains("re-sent unchanged"), "{stderr}");
+    assert!(stderr.contains("NOT conformant"), "{stderr}");
 }

@@ -458,9 +458,12 @@ pub struct StubArgs {
     /// Deviate from the contract on purpose, to see how a client copes.
     #[arg(long, value_enum, value_name = "DEVIATION")]
     pub stub_deviation: Option<DeviationArg>,
-    /// Neither log requests nor check the client side (for benchmarks and test harnesses).
-    #[arg(long)]
+    /// Log only the clients' faults and the verdict, not every request (about 250 bytes each).
+    #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Neither log requests nor check the client side (for benchmarks and test harnesses).
+    #[arg(long, conflicts_with = "quiet")]
+    pub silent: bool,
 }
 
 /// What the served stub and the proxy share: where and how long they serve, within which

@@ -25,7 +25,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         &fixtures,
         &credentials,
         args.stub_deviation.map(|d| d.0),
-        !args.quiet,
+        !args.silent,
         addr,
         args.serve.limits(),
     )
@@ -39,8 +39,10 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     } else {
         STUB_TOKEN
     };
-    let log = if args.quiet {
-        "no request log (--quiet)"
+    let log = if args.silent {
+        "no request log, no check of the clients (--silent)"
+    } else if args.quiet {
+        "only the clients' faults are logged (--quiet)"
     } else {
         "each request is logged with its verdict"
     };
@@ -52,7 +54,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     let stopped_by = stub::stopped(args.serve.serve_for.map(Duration::from_secs)).await;
     let summary = stub.client_summary();
-    if args.quiet {
+    if args.silent {
         eprintln!("css-conformance stub: stopped ({stopped_by})");
         return Ok(CONFORMANT);
     }

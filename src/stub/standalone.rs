@@ -1,4 +1,4 @@
-//! The built-in stub in a process of its own (`css-conformance stub --quiet`), for tests and
+//! The built-in stub in a process of its own (`css-conformance stub --silent`), for tests and
 //! benchmarks that need a separate server on a loopback port.
 
 /// The built-in stub served by `css-conformance stub` in a process of its own (for tests and
@@ -10,7 +10,7 @@ pub struct Standalone {
 }
 
 impl Standalone {
-    /// Starts `exe stub --quiet --serve-for SECONDS` and reads the URL it prints first.
+    /// Starts `exe stub --silent --serve-for SECONDS` and reads the URL it prints first.
     pub fn start(exe: &std::path::Path, serve_for_secs: u64) -> std::io::Result<Standalone> {
         Standalone::start_with(exe, serve_for_secs, &[])
     }
@@ -26,7 +26,7 @@ impl Standalone {
         let mut child = std::process::Command::new(exe)
             .args([
                 "stub",
-                "--quiet",
+                "--silent",
                 "--serve-for",
                 &serve_for_secs.to_string(),
             ])
