@@ -18,8 +18,12 @@ pub struct DoorResult {
     pub door: String,
     /// The clause that judges what it did.
     pub clause: String,
-    /// `harmless`, `acted`, `one of N acted`, or `not judged`.
+    /// `harmless`, `acted`, `one of N acted` (each with ` (unconfirmed)` where a used-up task
+    /// would explain it as well), or `not judged`.
     pub verdict: String,
+    /// Whether what it did could also be a fixture's doing.
+    #[serde(skip)]
+    pub unconfirmed: bool,
 }
 
 impl DoorResult {
@@ -32,27 +36,32 @@ impl DoorResult {
         doors
             .iter()
             .enumerate()
-            .map(|(i, d)| DoorResult {
-                door: d.name.clone(),
-                clause: spec
-                    .expectation(d.kind)
-                    .never_acts
-                    .clone()
-                    .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone()),
-                verdict: {
-                    let doubt = match search {
-                        Some(s) if !s.confirmed(i) => " (unconfirmed)",
-                        _ => "",
-                    };
-                    match search.map(|s| s.verdict(i)) {
-                        Some(groups::Verdict::Harmless) => "harmless".to_owned(),
-                        Some(groups::Verdict::Acted) => format!("acted{doubt}"),
-                        Some(groups::Verdict::AmongActed(g)) => {
-                            format!("one of {} acted{doubt}", g.len())
+            .map(|(i, d)| {
+                let verdict = search.map(|s| s.verdict(i));
+                let unconfirmed = matches!(
+                    verdict,
+                    Some(groups::Verdict::Acted | groups::Verdict::AmongActed(_))
+                ) && search.is_some_and(|s| !s.confirmed(i));
+                DoorResult {
+                    door: d.name.clone(),
+                    clause: spec
+                        .expectation(d.kind)
+                        .never_acts
+                        .clone()
+                        .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone()),
+                    verdict: {
+                        let doubt = if unconfirmed { " (unconfirmed)" } else { "" };
+                        match verdict {
+                            Some(groups::Verdict::Harmless) => "harmless".to_owned(),
+                            Some(groups::Verdict::Acted) => format!("acted{doubt}"),
+                            Some(groups::Verdict::AmongActed(g)) => {
+                                format!("one of {} acted{doubt}", g.len())
+                            }
+                            Some(groups::Verdict::Unjudged) | None => "not judged".to_owned(),
                         }
-                        Some(groups::Verdict::Unjudged) | None => "not judged".to_owned(),
-                    }
-                },
+                    },
+                    unconfirmed,
+                }
             })
             .collect()
     }
@@ -86,7 +95,7 @@ impl DoorResult {
                 "; {among} suspects, one of which acted (more failed tasks, or the read API, would pin it)"
             ));
         }
-        if doors.iter().any(|d| d.verdict.ends_with("(unconfirmed)")) {
+        if doors.iter().any(|d| d.unconfirmed) {
             line.push_str(
                 "; unconfirmed: a task used up by an earlier run would look the same (another failed task, or --read-api, would decide it), so the clause is not judged",
             );

@@ -896,26 +896,23 @@ impl Effects<'_> {
                 .is_some_and(|(was, _)| !spec.read_api.is_failed(was));
             let expects_failed = judgement.request.method.is_none()
                 && spec.expectation(judgement.verdict.kind).accepts();
-            // The first request on the task found it not failed: the task was not failed when
-            // the run began (a fixture), not anything the server did.
-            if expects_failed && (refused_as_not_failed || read_not_failed) && i == 0 {
-                let why = format!(
-                    "fixture: task {} was not failed when the run began: the {} request that opened its chain was refused as not in the failed state (an earlier run may have used it; give a task in the failed state)",
-                    chain.task, judgement.verdict.kind
-                );
-                self.fixtures.push(why.clone());
-                self.relabels.push((r, j, Kind::TaskNotFailed, why));
-            }
-            if expects_failed && (refused_as_not_failed || read_not_failed) && i > 0 {
-                self.relabels.push((
-                    r,
-                    j,
-                    Kind::TaskNotFailed,
+            if expects_failed && (refused_as_not_failed || read_not_failed) {
+                let kind = judgement.verdict.kind;
+                let why = if i == 0 {
+                    // The first request on the task found it not failed: the task was not
+                    // failed when the run began (a fixture), not anything the server did.
+                    let why = format!(
+                        "fixture: task {} was not failed when the run began: the {kind} request that opened its chain was refused as not in the failed state (an earlier run may have used it; give a task in the failed state)",
+                        chain.task
+                    );
+                    self.fixtures.push(why.clone());
+                    why
+                } else {
                     format!(
-                        "the task was no longer failed when this {} request was sent: a request before it on the task acted",
-                        judgement.verdict.kind
-                    ),
-                ));
+                        "the task was no longer failed when this {kind} request was sent: a request before it on the task acted"
+                    )
+                };
+                self.relabels.push((r, j, Kind::TaskNotFailed, why));
             }
         }
         let Some(accepted) = accepted else {

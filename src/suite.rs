@@ -181,10 +181,7 @@ pub async fn run(
         });
         let (doors, search) = chains.doors();
         door_results = crate::effects::DoorResult::all(&spec, doors, Some(search));
-        if door_results
-            .iter()
-            .any(|d| d.verdict.ends_with("(unconfirmed)"))
-        {
+        if door_results.iter().any(|d| d.unconfirmed) {
             let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
             fixture_notes.push(format!(
                 "fixture or server? the request after the doors on {} was refused as not in the failed state: a door acted, or the task was not failed when the run began (an earlier run may have used it). Not judged: give another failed task, or --read-api (the read API shows each task's state), to decide",

@@ -734,3 +734,71 @@ fn aksk_fuzzing_with_repeated_non_ascii_retry_modes_finds_nothing_on_a_conformin
         "retry_mode=abort&retry_mode=a%F0%9F%99%82ort"
     );
 }
+
+/// A server of our own whose operation conforms but whose read API is a stale cache: every
+/// configured task is listed FAILED, whatever was done to it. Not a way the issues name.
+async fn stale_read_api(spec: Arc<Spec>, fixtures: &Fixtures) -> httpmock::MockServer {
+    let responder = Arc::new(Responder::new(spec, fixtures, &stub_credentials(), None));
+    let listed: Vec<serde_json::Value> = fixtures
+        .failed_action_ids
+        .iter()
+        .map(|id| serde_json::json!({ "id": id, "status": "FAILED" }))
+        .collect();
+    let body = serde_json::json!({ "totalSize": listed.len(), "detailList": listed }).to_string();
+    let server = httpmock::MockServer::start_async().await;
+    server
+        .mock_async(|_when, then| {
+            then.respond_with(move |req: &httpmock::HttpMockRequest| {
+                if req.method_str() == "GET" && req.uri_str().contains("/upgrade/detail") {
+                    Answer {
+                        status: 200,
+                        content_type: Some("application/json"),
+                        body: body.clone(),
+                        allow: None,
+                    }
+                    .into_httpmock()
+                } else {
+                    responder.answer(&Incoming::of(req)).0.into_httpmock()
+                }
+            });
+        })
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_api_that_never_shows_a_change_raises_no_false_alarm() {
+    let spec = Arc::new(Spec::embedded());
+    let mut fixtures = Fixtures::builtin();
+    fixtures.generated_failed_tasks = false;
+    fixtures.failed_action_ids.truncate(2);
+    let server = stale_read_api(Arc::clone(&spec), &fixtures).await;
+    let target = Target::new(
+        "stale read API",
+        &server.base_url(),
+        Auth::Token(Secret::new(STUB_TOKEN)),
+        fixtures,
+    )
+    .unwrap()
+    .allow_mutations(true)
+    .with_read_api(true);
+    let session = Arc::new(Session::new(Arc::clone(&spec), target));
+    let run = suite::run(session, features::embedded(), &Options::default())
+        .await
+        .unwrap();
+    let report = Report::build(&spec, &run.target, &run.records, None, &[]);
+    let failed: Vec<&str> = report
+        .clauses
+        .iter()
+        .filter(|c| matches!(c.grade, Grade::Fail | Grade::NonStrict))
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    // The second request on each task, not the stale read, judged what the first did.
+    assert_eq!(report.clause("RUT-EFFECT-02").unwrap().grade, Grade::Pass);
+    assert!(
+        run.doors.iter().all(|d| d.verdict == "harmless"),
+        "{:?}",
+        run.doors
+    );
+}

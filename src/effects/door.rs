@@ -170,25 +170,17 @@ impl Door {
     /// Its kind on a failed task, as the one classifier says (credentials as a conforming
     /// server judges them).
     fn classify(&self, spec: &Spec, reach: Reach<'_>) -> Kind {
-        const PROJECT: &str = "6204a5bd270343b5885144cf9c8c158d";
-        const CLUSTER: &str = "ea244205-d641-45d9-9dcb-ab2236bcd07e";
-        const TASK: &str = "bcdb711c-a7f0-4007-b8ee-9f13c05f8326";
-        let fixtures = Fixtures {
-            project_id: PROJECT.to_owned(),
-            cluster_id: CLUSTER.to_owned(),
-            failed_action_ids: vec![TASK.to_owned()],
-            not_failed_action_id: None,
-            foreign_project_id: reach
-                .foreign_project
-                .map(|_| "0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f".to_owned()),
-            generated_failed_tasks: false,
-        };
-        let request = self.request(&fixtures, TASK, "00000000-5e57-4000-8000-00000000d00e");
-        let task = |id: &str| (id == TASK).then_some(TaskState::Failed);
+        let mut fixtures = Fixtures::builtin();
+        if reach.foreign_project.is_none() {
+            fixtures.foreign_project_id = None;
+        }
+        let task = fixtures.failed_action_ids[0].clone();
+        let request = self.request(&fixtures, &task, "00000000-5e57-4000-8000-00000000d00e");
+        let state = |id: &str| (id == task).then_some(TaskState::Failed);
         let site = Site {
-            project_id: PROJECT,
-            cluster_id: CLUSTER,
-            task: &task,
+            project_id: &fixtures.project_id,
+            cluster_id: &fixtures.cluster_id,
+            task: &state,
         };
         classify::classify(spec, &site, &Parts::of(spec, &request))
     }

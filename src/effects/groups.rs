@@ -76,14 +76,8 @@ impl Groups {
 
     /// The search over doors of these classes (one per door).
     pub fn with_classes(classes: Vec<(u8, u8)>) -> Groups {
-        let n = classes.len();
-        let mut g = Groups::searching(classes);
-        g.acted_on = vec![0; n];
-        g
-    }
-
-    fn searching(classes: Vec<(u8, u8)>) -> Groups {
         Groups {
+            acted_on: vec![0; classes.len()],
             doors: classes.len(),
             classes,
             cleared: BTreeSet::new(),
@@ -92,7 +86,6 @@ impl Groups {
             unknown_in_a_row: 0,
             tested: 0,
             inconsistent: false,
-            acted_on: Vec::new(),
             pinned_for_sure: BTreeSet::new(),
             accepted: 0,
             tasks_proven: false,
