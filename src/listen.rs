@@ -1,5 +1,6 @@
 //! Serving HTTP/1.1 to clients nobody vouches for, within limits: the accept loop the served
-//! stub and the proxy share. Connections are bounded in number (the rest wait in the listen
+//! stub and the proxy share. Connections are bounded in number (at the cap, the one that has
+//! waited longest for its client makes room; when all are busy, the rest wait in the listen
 //! backlog), a request head in size and time, an idle keep-alive connection in time, and an
 //! answer the client does not read in time (its connection ends); a client
 //! that sends its request and half-closes still gets its answer. A request body is read by the
@@ -64,22 +65,44 @@ pub async fn accept<C, H, F, B>(
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let waiting = Arc::new(Waiting::default());
     loop {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            return;
-        };
         let Ok((stream, peer)) = listener.accept().await else {
             // Out of file descriptors, say: wait rather than spin.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        // At the cap, the connection that has waited longest for its client (idle, a head
+        // trickling in, an answer unread) makes room; one whose request is being answered
+        // is never cut. When every connection is busy, the new one waits its turn.
+        let permit = match Arc::clone(&permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                waiting.evict_longest();
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                    return;
+                };
+                permit
+            }
+        };
         let _ = stream.set_nodelay(true);
         let handler = Arc::new(connection(peer));
+        let slot = waiting.enter();
+        let waiting = Arc::clone(&waiting);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let answer = handler(req);
-                async move { Ok::<_, Infallible>(answer.await) }
-            });
+            let service = {
+                let slot = Arc::clone(&slot);
+                hyper::service::service_fn(move |req| {
+                    slot.busy();
+                    let answer = handler(req);
+                    let slot = Arc::clone(&slot);
+                    async move {
+                        let answer = answer.await;
+                        slot.waits();
+                        Ok::<_, Infallible>(answer)
+                    }
+                })
+            };
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
@@ -91,12 +114,115 @@ pub async fn accept<C, H, F, B>(
                     TokioIo::new(Unstalled::new(stream, limits.header_timeout)),
                     service,
                 );
-            // A connection's end, however it came (timeout, reset, malformed), is the
-            // client's business: nothing to report.
-            let _ = connection.await;
+            // A connection's end, however it came (timeout, reset, malformed, evicted), is
+            // the client's business: nothing to report.
+            // An eviction that meets a request just arrived (a race of microseconds)
+            // lets that request be answered; the connection then ends by its timeouts.
+            let mut connection = std::pin::pin!(connection);
+            loop {
+                tokio::select! {
+                    _ = &mut connection => break,
+                    () = slot.evicted.notified() => {
+                        if !slot.is_busy() {
+                            break;
+                        }
+                    }
+                }
+            }
+            waiting.leave(&slot);
             drop(permit);
         });
     }
+}
+
+/// The connections being served, each with the moment it began to wait for its client
+/// (accepted, or its last answer given) or none while a request of it is being answered.
+#[derive(Default)]
+struct Waiting {
+    epoch: std::sync::OnceLock<std::time::Instant>,
+    next: std::sync::atomic::AtomicU64,
+    slots: std::sync::Mutex<std::collections::HashMap<u64, Arc<Slot>>>,
+}
+
+/// One connection's entry in `Waiting`.
+struct Slot {
+    id: u64,
+    epoch: std::time::Instant,
+    /// Microseconds since the epoch when the connection began to wait, `BUSY` while a
+    /// request of it is being answered.
+    since: std::sync::atomic::AtomicU64,
+    evicted: tokio::sync::Notify,
+}
+
+const BUSY: u64 = u64::MAX;
+
+impl Slot {
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(BUSY - 1)
+    }
+
+    fn is_busy(&self) -> bool {
+        self.since.load(std::sync::atomic::Ordering::Relaxed) == BUSY
+    }
+
+    fn busy(&self) {
+        self.since.store(BUSY, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn waits(&self) {
+        self.since
+            .store(self.now(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Waiting {
+    fn enter(&self) -> Arc<Slot> {
+        let epoch = *self.epoch.get_or_init(std::time::Instant::now);
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let slot = Arc::new(Slot {
+            id,
+            epoch,
+            since: std::sync::atomic::AtomicU64::new(BUSY),
+            evicted: tokio::sync::Notify::new(),
+        });
+        slot.waits();
+        self.lock().insert(id, Arc::clone(&slot));
+        slot
+    }
+
+    fn leave(&self, slot: &Slot) {
+        self.lock().remove(&slot.id);
+    }
+
+    /// Ends the connection that has waited longest for its client, if one waits at all.
+    fn evict_longest(&self) {
+        let mut slots = self.lock();
+        let since = slots.values().map(|slot| {
+            (
+                slot.since.load(std::sync::atomic::Ordering::Relaxed),
+                slot.id,
+            )
+        });
+        if let Some(slot) = longest_waiting(since).and_then(|id| slots.remove(&id)) {
+            slot.evicted.notify_one();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Arc<Slot>>> {
+        // A panic elsewhere while holding the lock leaves the map whole: use it.
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Of connections given as (waiting since, id), the one waiting longest; none when every
+/// one is busy.
+fn longest_waiting(since: impl Iterator<Item = (u64, u64)>) -> Option<u64> {
+    since
+        .filter(|&(since, _)| since != BUSY)
+        .min()
+        .map(|(_, id)| id)
 }
 
 /// A client's stream whose writes may not stall: an answer the client does not read within
@@ -223,4 +349,46 @@ pub fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
             (name.as_str().to_owned(), value)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_waiting_longest_makes_room_and_a_busy_one_never_does() {
+        assert_eq!(
+            longest_waiting([(30, 1), (10, 2), (20, 3)].into_iter()),
+            Some(2)
+        );
+        assert_eq!(
+            longest_waiting([(BUSY, 1), (20, 2), (BUSY, 3)].into_iter()),
+            Some(2)
+        );
+        assert_eq!(longest_waiting([(BUSY, 1), (BUSY, 2)].into_iter()), None);
+        assert_eq!(longest_waiting(std::iter::empty()), None);
+    }
+
+    #[tokio::test]
+    async fn an_evicted_connection_leaves_the_table_and_the_next_eviction_takes_another() {
+        let waiting = Waiting::default();
+        let first = waiting.enter();
+        let second = waiting.enter();
+        let busy = waiting.enter();
+        busy.busy();
+        waiting.evict_longest();
+        // The first waited longest (entered first): it is told, and gone from the table.
+        tokio::time::timeout(Duration::from_secs(5), first.evicted.notified())
+            .await
+            .expect("the longest waiting connection was not evicted");
+        waiting.evict_longest();
+        tokio::time::timeout(Duration::from_secs(5), second.evicted.notified())
+            .await
+            .expect("the next eviction did not take the next connection");
+        // Only the busy one is left, and it is not cut.
+        waiting.evict_longest();
+        assert_eq!(waiting.lock().len(), 1);
+        waiting.leave(&busy);
+        assert!(waiting.lock().is_empty());
+    }
 }

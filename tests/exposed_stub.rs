@@ -227,7 +227,8 @@ fn idle_and_slow_connections_are_closed_and_connections_are_bounded() {
         most_fds = most_fds.max(rss_and_fds(stub.pid()).1);
         std::thread::sleep(Duration::from_millis(100));
     }
-    // At most 32 connections served at once (the rest wait in the listen backlog).
+    // At most 32 connections served at once (a new one takes the place of the one waiting
+    // longest).
     assert!(
         most_fds <= fds_before + 32 + 2,
         "{fds_before} -> {most_fds} descriptors"

@@ -480,3 +480,83 @@ fn a_quiet_stub_logs_the_clients_faults_and_the_verdict_not_every_request() {
     assert!(stderr.contains("re-sent unchanged"), "{stderr}");
     assert!(stderr.contains("NOT conformant"), "{stderr}");
 }
+
+#[test]
+fn at_the_connection_cap_the_longest_waiting_connection_makes_room_for_a_new_client() {
+    // Four connections allowed, a minute's idle timeout: without making room, a fifth
+    // client waits for a minute in the backlog.
+    let args = [
+        "stub",
+        "--listen",
+        "127.0.0.1:0",
+        "--serve-for",
+        "60",
+        "--silent",
+        "--max-connections",
+        "4",
+        "--idle-timeout",
+        "60",
+    ]
+    .map(std::ffi::OsStr::new);
+    let (child, host) = spawn(&args);
+    use std::io::Write as _;
+    // Two idle clients and two that trickle a head in (slowloris) hold the four.
+    let mut hostile = Vec::new();
+    for i in 0..4 {
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        if i % 2 == 1 {
+            stream.write_all(b"PUT / HTTP/1.1\r\nX-A: ").unwrap();
+        }
+        hostile.push(stream);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Each new client is answered well before any of those connections times out; the
+    // client's own timeout (20 s) is a third of the idle timeout.
+    let request = format!(
+        "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/00000000-5e57-4000-8000-000000000000/retry HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\nContent-Length: 0\r\n\r\n",
+        css_conformance::stub::STUB_TOKEN
+    );
+    // Each kept open after its answer (keep-alive): it too waits, younger than the four.
+    let mut kept = Vec::new();
+    let mut answered = 0;
+    for _ in 0..6 {
+        let Ok(mut client) = std::net::TcpStream::connect(&host) else {
+            continue;
+        };
+        client
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut head = [0u8; 12];
+        use std::io::Read as _;
+        let sent = client.write_all(request.as_bytes()).is_ok();
+        if sent && client.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 ") {
+            answered += 1;
+        }
+        kept.push(client);
+    }
+    // The four that waited longest were let go first, then the new clients' own.
+    let mut closed = 0;
+    for stream in &mut hostile {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        use std::io::Read as _;
+        match stream.read(&mut byte) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Ok(0) | Err(_) => closed += 1,
+            Ok(_) => {}
+        }
+    }
+    drop((hostile, kept));
+    let _ = stop(child, libc::SIGTERM);
+    assert_eq!(answered, 6, "new clients starved at the connection cap");
+    assert_eq!(
+        closed, 4,
+        "the waiting connections were not the ones let go"
+    );
+}
