@@ -395,12 +395,18 @@ impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Skip::Mutating => {
-                "mutating: it names a real task; pass --allow-mutations (and failed_action_ids) to run it"
+                "mutating: it retries or aborts a real task; give --allow-mutations and failed tasks (--failed-action-id ID, two of them) to run it"
             }
-            Skip::NoTaskLeft => "no failed upgrade task left to consume",
-            Skip::NeedsAkSk => "needs AK/SK credentials",
-            Skip::NoTaskNotFailed => "no task that is not failed is configured",
-            Skip::NoForeignProject => "no project of another account is configured",
+            Skip::NoTaskLeft => {
+                "no failed upgrade task left to consume: give more with --failed-action-id ID (a run uses up the tasks it retries or aborts: bring fresh ones each run)"
+            }
+            Skip::NeedsAkSk => "needs AK/SK credentials (--auth aksk)",
+            Skip::NoTaskNotFailed => {
+                "no task that is not failed is configured (--not-failed-action-id ID)"
+            }
+            Skip::NoForeignProject => {
+                "no project of another account is configured (--foreign-project-id ID)"
+            }
             Skip::Economy => {
                 "not run: its clauses are judged already, and the failed tasks are kept for clauses that are not"
             }

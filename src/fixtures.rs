@@ -5,6 +5,10 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// A project ID and a UUID of the observed formats that no target holds.
+pub const UNKNOWN_PROJECT_ID: &str = "00000000000040008000000000005e57";
+pub const UNKNOWN_UUID: &str = "00000000-5e57-4000-8000-000000000000";
+
 /// IDs known to exist on the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fixtures {

@@ -96,15 +96,22 @@ pub struct FixtureSettings {
 pub struct Safety {
     /// Whether scenarios and fuzz cases may retry and abort the listed failed tasks.
     pub allow_mutations: bool,
-    /// The most requests per second sent to a live endpoint (0: no limit).
-    pub max_requests_per_second: f64,
+    /// The most requests per second sent to the endpoint (0: no limit; unset:
+    /// `LIVE_MAX_REQUESTS_PER_SECOND`, or no limit for an endpoint on this machine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_second: Option<f64>,
 }
+
+/// The rate sent to an endpoint of another machine when the profile sets none: polite to a
+/// production cloud. An endpoint on this machine (a stub, a local implementation) is not
+/// limited unless the profile says so.
+pub const LIVE_MAX_REQUESTS_PER_SECOND: f64 = 5.0;
 
 impl Default for Safety {
     fn default() -> Self {
         Safety {
             allow_mutations: false,
-            max_requests_per_second: 5.0,
+            max_requests_per_second: None,
         }
     }
 }
@@ -287,7 +294,7 @@ pub const KEYS: &[Key] = &[
         "safety.max_requests_per_second",
         KeyType::Number,
         Some("--max-requests-per-second N"),
-        "0: no limit",
+        "0: no limit; unset: 5, or no limit for an endpoint on this machine",
     ),
     key(
         "timeouts.connect_ms",
@@ -751,7 +758,7 @@ impl Profile {
             key: key.to_owned(),
             message: message.to_owned(),
         };
-        let rps = self.safety.max_requests_per_second;
+        let rps = self.safety.max_requests_per_second.unwrap_or(0.0);
         if !rps.is_finite() || rps < 0.0 {
             return Err(invalid(
                 "safety.max_requests_per_second",
@@ -852,7 +859,7 @@ mod tests {
         }
         assert_eq!(profile.auth.method, AuthMethod::Aksk);
         assert_eq!(profile.fixtures.failed_action_ids, ["a", "b"]);
-        assert_eq!(profile.safety.max_requests_per_second, 7.0);
+        assert_eq!(profile.safety.max_requests_per_second, Some(7.0));
         assert_eq!(profile.expected_deviations[0].clause, "RUT-ERR-02");
     }
 

@@ -82,6 +82,10 @@ pub struct ClauseResult {
     /// How many of them were judged: they ran and got answers (not skipped, not left
     /// without an answer, not void).
     pub judged_scenarios: usize,
+    /// Scenarios not tagged with the clause whose requests judged it too (`file:line`): what
+    /// judged a clause none of whose own scenarios ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judged_by: Vec<String>,
     /// Whether its failures were all intermittent (kept for grading again when strict).
     #[serde(skip)]
     pub intermittent: bool,
@@ -188,6 +192,7 @@ impl Report {
                     grade,
                     evidence: shown,
                     scenarios: evidence.scenarios,
+                    judged_by: evidence.judged_by.into_iter().collect(),
                     judged_scenarios,
                     intermittent: grade == Grade::Intermittent,
                 }
@@ -492,6 +497,7 @@ fn graded(
                 evidence,
                 scenarios: Vec::new(),
                 judged_scenarios: 0,
+                judged_by: Vec::new(),
                 intermittent: false,
             }
         })
@@ -522,6 +528,7 @@ struct Evidence {
     unconfirmed: Vec<String>,
     checked: bool,
     scenarios: Vec<String>,
+    judged_by: std::collections::BTreeSet<String>,
 }
 
 impl Evidence {
@@ -539,7 +546,11 @@ impl Evidence {
                         intermittent: false,
                     });
                 }
-                self.checked |= j.verdict.checked.contains(id);
+                let checked = j.verdict.checked.contains(id);
+                self.checked |= checked;
+                if checked && !tagged {
+                    self.judged_by.insert(r.location.clone());
+                }
                 if j.verdict.unconfirmed.iter().any(|c| c == id) {
                     self.unconfirmed.push(format!(
                         "{}: not judged: {} {}: {}",

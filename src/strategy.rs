@@ -45,9 +45,7 @@ pub struct Draft {
     pub credentials: Credentials,
 }
 
-/// A project ID and a UUID of the observed formats that no target holds.
-pub const UNKNOWN_PROJECT_ID: &str = "00000000000040008000000000005e57";
-pub const UNKNOWN_UUID: &str = "00000000-5e57-4000-8000-000000000000";
+pub use crate::fixtures::{UNKNOWN_PROJECT_ID, UNKNOWN_UUID};
 
 impl Draft {
     /// The concrete case for `target`, or `None` when it needs a failed task and none is left.

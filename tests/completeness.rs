@@ -161,7 +161,7 @@ fn an_incomplete_run_says_so_and_require_complete_fails_it() {
     );
     let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(
-        junit.contains(r#"message="mutating: it names a real task"#),
+        junit.contains(r#"message="mutating: it retries or aborts a real task"#),
         "{junit}"
     );
 

@@ -95,12 +95,15 @@ fn the_example_profiles_are_in_an_installed_binary_by_name() {
     for (name, _) in BUILT_IN {
         assert!(text.contains(name), "{name}: {text}");
     }
-    // By name: only the token is missing, said with the profile it came from.
+    // By name: the user's own project and cluster and the token are missing (a built-in
+    // profile carries no example IDs), said with the profile it came from.
     let (code, text) = run_in(&exe, &dir, &["check", "--profile", "otc-eu-de"], &[]);
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("otc-eu-de (built in)"), "{text}");
-    assert!(text.contains("still needed (1)"), "{text}");
-    assert!(text.contains("CSS_CONFORMANCE_TOKEN"), "{text}");
+    assert!(text.contains("still needed (3)"), "{text}");
+    for needed in ["--project-id", "--cluster-id", "CSS_CONFORMANCE_TOKEN"] {
+        assert!(text.contains(needed), "{needed}: {text}");
+    }
     // A name that is neither a file nor a built-in profile.
     let (code, text) = run_in(&exe, &dir, &["check", "--profile", "otc-eu-xx"], &[]);
     assert_eq!(code, Some(2), "{text}");
@@ -149,7 +152,7 @@ fn profile_init_writes_a_profile_that_loads_as_the_same_target() {
     assert_eq!(loaded.endpoint.as_deref(), Some(args[1]));
     assert_eq!(loaded.fixtures.failed_action_ids, [args[7], args[9]]);
     assert_eq!(loaded.auth.method.name(), "aksk");
-    assert_eq!(loaded.safety.max_requests_per_second, 2.0);
+    assert_eq!(loaded.safety.max_requests_per_second, Some(2.0));
     assert_eq!(loaded.expected_deviations[0].clause, "RUT-ERR-02");
     // Printed instead, it is the same text; and an existing file is never overwritten.
     let mut printed = vec!["profile", "init"];
@@ -221,8 +224,79 @@ fn quiet_output_of_a_safe_mode_live_run_fits_on_one_screen() {
     assert!(lines <= 30, "{lines} lines:\n{text}");
     let mutating = text
         .lines()
-        .filter(|l| l.contains("mutating: it names a real task"))
+        .filter(|l| l.contains("mutating: it retries or aborts a real task"))
         .count();
     assert_eq!(mutating, 1, "{text}");
     assert!(text.contains("scenarios: mutating"), "{text}");
+}
+
+#[test]
+fn a_new_users_flags_give_a_complete_verdict_of_a_loopback_endpoint_in_one_run() {
+    // The stub served as a separate process stands in for a vendor endpoint; the flags are
+    // the ones a new user has: endpoint, project, cluster, the token's variable, two failed
+    // tasks (as the stub's first line lists them), consent to use them, and the read API.
+    let stub = css_conformance::stub::Standalone::start(
+        Path::new(env!("CARGO_BIN_EXE_css-conformance")),
+        120,
+    )
+    .unwrap();
+    let fixtures = css_conformance::fixtures::Fixtures::builtin();
+    let report_dir = tmp("new-user-report");
+    let started = std::time::Instant::now();
+    let (code, text) = run(
+        &[
+            "check",
+            "--endpoint",
+            stub.url(),
+            "--project-id",
+            &fixtures.project_id,
+            "--cluster-id",
+            &fixtures.cluster_id,
+            "--failed-action-id",
+            &fixtures.failed_action_ids[0],
+            "--failed-action-id",
+            &fixtures.failed_action_ids[1],
+            "--allow-mutations",
+            "--read-api",
+            "--report-dir",
+            report_dir.to_str().unwrap(),
+        ],
+        &[("CSS_CONFORMANCE_TOKEN", css_conformance::stub::STUB_TOKEN)],
+    );
+    let took = started.elapsed();
+    // Measured, not asserted (a shared machine): the figure for the closing note.
+    eprintln!("a complete verdict of a loopback endpoint in {took:.2?}");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("Conformant: every MUST clause passed."),
+        "{text}"
+    );
+    assert!(
+        text.contains("22 clauses: 22 PASS, 0 FAIL, 0 SKIP"),
+        "{text}"
+    );
+    assert!(text.contains("Doors: 27 of 27 judged"), "{text}");
+    // Not slowed to the live default of 5 requests/s: a loopback endpoint is this machine's.
+    assert!(!text.contains(", 5/s)"), "{text}");
+    // The same tasks again: used up, said as a fixture error (exit 2), not a failure.
+    let (code, again) = run(
+        &[
+            "check",
+            "--endpoint",
+            stub.url(),
+            "--project-id",
+            &fixtures.project_id,
+            "--cluster-id",
+            &fixtures.cluster_id,
+            "--failed-action-id",
+            &fixtures.failed_action_ids[0],
+            "--allow-mutations",
+            "--read-api",
+            "--report-dir",
+            report_dir.to_str().unwrap(),
+        ],
+        &[("CSS_CONFORMANCE_TOKEN", css_conformance::stub::STUB_TOKEN)],
+    );
+    assert_eq!(code, Some(2), "{again}");
+    assert!(!again.contains("NOT conformant"), "{again}");
 }

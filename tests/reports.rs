@@ -25,6 +25,7 @@ fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResu
         evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
         scenarios: vec![format!("features/x.feature:{}", id.len())],
         judged_scenarios: usize::from(grade != Grade::Skip),
+        judged_by: Vec::new(),
         intermittent: grade == Grade::Intermittent,
     }
 }
@@ -258,6 +259,8 @@ struct ClauseJson {
     evidence: Vec<String>,
     scenarios: Vec<String>,
     judged_scenarios: usize,
+    #[serde(default)]
+    judged_by: Vec<String>,
 }
 
 #[derive(Deserialize)]

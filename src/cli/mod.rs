@@ -233,7 +233,8 @@ pub struct TargetArgs {
     /// configured failed tasks (without it they are skipped and reported as SKIP).
     #[arg(long)]
     pub allow_mutations: bool,
-    /// The most requests per second to a live endpoint (0: no limit; default 5).
+    /// The most requests per second to the endpoint (0: no limit; default 5, or no limit for
+    /// an endpoint on this machine: 127.0.0.1, ::1, localhost).
     #[arg(long, value_name = "N")]
     pub max_requests_per_second: Option<f64>,
     /// PEM certificates to trust besides the system's.

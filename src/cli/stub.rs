@@ -46,9 +46,29 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     } else {
         "each request is logged with its verdict"
     };
+    let behaviour = match args.stub_deviation {
+        None => "conforming".to_owned(),
+        Some(d) => format!("DEVIATING on purpose ({}: {})", d.0.name(), d.0.describe()),
+    };
+    let failed = &fixtures.failed_action_ids;
+    let mut tasks = format!(
+        "failed tasks {}",
+        failed
+            .iter()
+            .take(2)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if failed.len() > 2 {
+        tasks.push_str(&format!(" and {} more", failed.len() - 2));
+    }
+    if let Some(task) = &fixtures.not_failed_action_id {
+        tasks.push_str(&format!("; a task not failed {task}"));
+    }
     eprintln!(
-        "css-conformance stub: serving on {url} (project {}, cluster {}, token {token}); {log}; \
-         stop with Ctrl-C",
+        "css-conformance stub: serving on {url}, {behaviour} (project {}, cluster {}, {tasks}; \
+         token {token}); {log}; stop with Ctrl-C",
         fixtures.project_id, fixtures.cluster_id
     );
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());

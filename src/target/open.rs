@@ -107,7 +107,15 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
         cluster_id,
         failed_action_ids: profile.fixtures.failed_action_ids.clone(),
         not_failed_action_id: profile.fixtures.not_failed_action_id.clone(),
-        foreign_project_id: profile.fixtures.foreign_project_id.clone(),
+        // Without a project of another account, one that names nothing stands in for it
+        // (RUT-AUTH-03: the credentials belong to neither; the fuzzer sends it too).
+        foreign_project_id: Some(
+            profile
+                .fixtures
+                .foreign_project_id
+                .clone()
+                .unwrap_or_else(|| crate::fixtures::UNKNOWN_PROJECT_ID.to_owned()),
+        ),
         generated_failed_tasks: false,
     };
     profile.validate(origins)?;
@@ -116,7 +124,7 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
         .map_err(target_error)?;
     Ok(target
         .allow_mutations(profile.safety.allow_mutations)
-        .with_politeness(politeness(profile))
+        .with_politeness(politeness(profile, &endpoint))
         .with_token_env(&profile.auth.token_env)
         .with_read_api(profile.read_api)
         .with_settle_period(Duration::from_millis(
@@ -176,9 +184,21 @@ pub fn transport(profile: &Profile, origins: &Origins) -> Result<Transport, Prof
     })
 }
 
-/// How politely to send.
-pub fn politeness(profile: &Profile) -> Politeness {
-    let rps = profile.safety.max_requests_per_second;
+/// How politely to send to `endpoint`: at the profile's rate, or when it sets none, at the
+/// live default unless the endpoint is on this machine.
+pub fn politeness(profile: &Profile, endpoint: &str) -> Politeness {
+    let on_this_machine = reqwest::Url::parse(endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(crate::target::loopback::is_loopback))
+        .unwrap_or(false);
+    let rps = profile
+        .safety
+        .max_requests_per_second
+        .unwrap_or(if on_this_machine {
+            0.0
+        } else {
+            crate::profile::LIVE_MAX_REQUESTS_PER_SECOND
+        });
     Politeness {
         max_requests_per_second: (rps > 0.0).then_some(rps),
         retries: profile.retries.max,

@@ -62,9 +62,6 @@ impl Console {
             style.force_styling(colors).apply_to(g.label()).to_string()
         };
         let mut out = String::new();
-        // Quiet: why clauses were not judged, once per reason, with the scenarios it held back.
-        let mut skipped: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
-            std::collections::BTreeMap::new();
         let _ = writeln!(out, "Target: {}", report.target);
         for c in report
             .clauses
@@ -80,35 +77,23 @@ impl Console {
                 judged_of(c),
                 c.statement
             );
-            if self.quiet && c.grade == Grade::Skip {
-                // Said once per reason below.
-                for e in &c.evidence {
-                    let (scenario, reason) = e.split_once(": skipped: ").unwrap_or(("", e));
-                    skipped.entry(reason).or_default().insert(scenario);
-                }
+            if c.evidence.is_empty() || c.grade == Grade::Pass {
                 continue;
             }
-            if !c.evidence.is_empty() && c.grade != Grade::Pass {
-                for e in c.evidence.iter().take(EVIDENCE_SHOWN) {
-                    let _ = writeln!(out, "      {}", e.replace('\n', "\n      "));
-                }
-                if c.evidence.len() > EVIDENCE_SHOWN {
-                    let _ = writeln!(out, "      ({} more)", c.evidence.len() - EVIDENCE_SHOWN);
-                }
+            // A skipped scenario's reason is said once, below, for the whole run.
+            let shown: Vec<&String> = c
+                .evidence
+                .iter()
+                .filter(|e| !e.contains(": skipped: "))
+                .collect();
+            for e in shown.iter().take(EVIDENCE_SHOWN) {
+                let _ = writeln!(out, "      {}", e.replace('\n', "\n      "));
+            }
+            if shown.len() > EVIDENCE_SHOWN {
+                let _ = writeln!(out, "      ({} more)", shown.len() - EVIDENCE_SHOWN);
             }
         }
-        if !skipped.is_empty() {
-            let _ = writeln!(out, "Why the clauses above were not judged, by reason:");
-            for (reason, scenarios) in &skipped {
-                let n = scenarios.iter().filter(|s| !s.is_empty()).count();
-                let count = match n {
-                    0 => String::new(),
-                    1 => "1 scenario: ".to_owned(),
-                    n => format!("{n} scenarios: "),
-                };
-                let _ = writeln!(out, "  {count}{reason}");
-            }
-        }
+        out.push_str(&skip_reasons(report));
         let n = |g: Grade| report.clauses.iter().filter(|c| c.grade == g).count();
         let grades: Vec<String> = Grade::ALL
             .iter()
@@ -156,13 +141,55 @@ impl Console {
     }
 }
 
-/// How many of a clause's scenarios were judged, when not all were: `[1/4 judged] `.
+/// How many of a clause's scenarios were judged, when not all were (`[1/4 judged] `), or,
+/// when none of them was but the clause was, by what (`[judged by features/x.feature:9] `).
 pub fn judged_of(c: &crate::report::ClauseResult) -> String {
-    if c.judged_scenarios < c.scenarios.len() {
-        format!("[{}/{} judged] ", c.judged_scenarios, c.scenarios.len())
-    } else {
-        String::new()
+    if c.judged_scenarios >= c.scenarios.len() {
+        return String::new();
     }
+    match (c.judged_scenarios, c.judged_by.as_slice()) {
+        (0, [first, rest @ ..]) if c.grade != Grade::Skip => {
+            let more = match rest.len() {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            format!("[judged by {first}{more}] ")
+        }
+        (judged, _) => format!("[{judged}/{} judged] ", c.scenarios.len()),
+    }
+}
+
+/// Why scenarios were not run, once per reason for the whole run, with how many each held
+/// back: the lines that say what to give for a complete verdict.
+fn skip_reasons(report: &Report) -> String {
+    let mut reasons: std::collections::BTreeMap<String, std::collections::BTreeSet<&str>> =
+        std::collections::BTreeMap::new();
+    for (location, outcome, _) in &report.outcomes {
+        if let crate::exchange::ScenarioOutcome::Skipped(why) = outcome {
+            reasons.entry(why.to_string()).or_default().insert(location);
+        }
+    }
+    // A report of clauses alone (one read back, say) has its reasons in the evidence.
+    for e in report.clauses.iter().flat_map(|c| &c.evidence) {
+        if let Some((scenario, reason)) = e.split_once(": skipped: ") {
+            reasons
+                .entry(reason.to_owned())
+                .or_default()
+                .insert(scenario);
+        }
+    }
+    if reasons.is_empty() {
+        return String::new();
+    }
+    let mut out = "Scenarios not run, by reason:\n".to_owned();
+    for (reason, scenarios) in reasons {
+        let count = match scenarios.len() {
+            1 => "1 scenario".to_owned(),
+            n => format!("{n} scenarios"),
+        };
+        let _ = writeln!(out, "  {count}: {reason}");
+    }
+    out
 }
 
 /// The run's verdict in a sentence: never "conformant" for a run that judged nothing or left
