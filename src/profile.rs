@@ -91,7 +91,7 @@ pub struct FixtureSettings {
     pub foreign_project_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Safety {
     /// Whether scenarios and fuzz cases may retry and abort the listed failed tasks.
@@ -107,14 +107,6 @@ pub struct Safety {
 /// limited unless the profile says so.
 pub const LIVE_MAX_REQUESTS_PER_SECOND: f64 = 5.0;
 
-impl Default for Safety {
-    fn default() -> Self {
-        Safety {
-            allow_mutations: false,
-            max_requests_per_second: None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
