@@ -88,7 +88,21 @@ impl DoorResult {
             count("harmless")
         );
         if !acted.is_empty() {
-            line.push_str(&format!("; acted: {}", acted.join(", ")));
+            // A few by name; every one is in report.json's doors[].
+            const NAMED: usize = 4;
+            let mut named = acted
+                .iter()
+                .take(NAMED)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if acted.len() > NAMED {
+                named.push_str(&format!(
+                    " and {} more (report.json, doors[])",
+                    acted.len() - NAMED
+                ));
+            }
+            line.push_str(&format!("; {} acted: {named}", acted.len()));
         }
         if among > 0 {
             line.push_str(&format!(

@@ -107,7 +107,6 @@ pub struct Safety {
 /// limited unless the profile says so.
 pub const LIVE_MAX_REQUESTS_PER_SECOND: f64 = 5.0;
 
-
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Timeouts {

@@ -209,6 +209,11 @@ fn a_baseline_says_what_was_fixed_and_fail_on_new_fails_only_for_new_failures() 
     );
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("0 new failure(s)"), "{text}");
+    // Said in one line, since the verdict above it says NOT conformant.
+    assert!(
+        text.contains("Exit 0 although not conformant: --fail-on new"),
+        "{text}"
+    );
     let (code, _) = stub_run(
         &tmp("baseline-same-any"),
         Some("accepts-upper-case-abort"),

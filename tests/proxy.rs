@@ -160,6 +160,14 @@ fn the_sdk_request_flow_through_the_proxy_and_a_client_that_resends_a_refusal() 
         stderr.contains("NOT conformant: clauses failed: RUT-CLIENT-01, RUT-CLIENT-02"),
         "{stderr}"
     );
+    // The side named: the clients, not the server.
+    assert!(
+        stderr.contains(
+            "the server (upstream) broke no clause; the clients broke RUT-CLIENT-01, RUT-CLIENT-02"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("css_conformance::clients"), "{stderr}");
     let report = report_json(&dir);
     // The client's side.
     assert_eq!(verdict(&report, "RUT-CLIENT-01"), "FAIL");

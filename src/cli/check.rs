@@ -105,7 +105,12 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
 /// only when a clause fails that did not in the baseline.
 fn exit_code(code: u8, diff: Option<&Diff>, fail_on: FailOn) -> u8 {
     match (fail_on, diff) {
-        (FailOn::New, Some(diff)) if code == 1 && diff.count(Change::NewFailure) == 0 => 0,
+        (FailOn::New, Some(diff)) if code == 1 && diff.count(Change::NewFailure) == 0 => {
+            println!(
+                "Exit 0 although not conformant: --fail-on new, and every clause that fails failed in the baseline too."
+            );
+            0
+        }
         _ => code,
     }
 }

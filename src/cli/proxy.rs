@@ -87,5 +87,23 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
         args.stub_fixtures.is_some(),
     );
     show_verdict(&report, args.serve.report_dir.as_deref(), started, "proxy")?;
+    eprintln!("css-conformance proxy: {}", sides(&spec, &report));
     Ok(report.exit_code())
+}
+
+/// Which side broke which clauses: the server (upstream) or its clients.
+fn sides(spec: &Spec, report: &Report) -> String {
+    let failed = report.must_failures();
+    let (clients, server): (Vec<&str>, Vec<&str>) = failed
+        .iter()
+        .partition(|id| spec.client_clauses.iter().any(|c| c.id == **id));
+    let side = |who: &str, ids: &[&str]| match ids {
+        [] => format!("{who} broke no clause"),
+        ids => format!("{who} broke {}", ids.join(", ")),
+    };
+    format!(
+        "{}; {}",
+        side("the server (upstream)", &server),
+        side("the clients", &clients)
+    )
 }

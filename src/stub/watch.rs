@@ -165,7 +165,7 @@ impl Watch {
     pub fn reset(&mut self) {
         self.refused.clear();
         self.older.clear();
-        tracing::info!("client scope reset: earlier refusals forgotten");
+        tracing::info!(target: "css_conformance::clients", "client scope reset: earlier refusals forgotten");
     }
 
     /// How many refusals it remembers now.
@@ -212,7 +212,7 @@ impl Watch {
         let summary = &mut self.summary;
         summary.requests += 1;
         *summary.by_status.entry(status).or_default() += 1;
-        tracing::info!("{method} {shown} -> {status} ({verdict})");
+        tracing::info!(target: "css_conformance::clients", "{method} {shown} -> {status} ({verdict})");
         let rules = &spec.client_rules;
         // Requests of the operation (another method, or another path, is not its client).
         if seen.operation {
@@ -242,6 +242,7 @@ impl Watch {
             summary.resent += 1;
             let what = format!("{method} {shown}: re-sent unchanged after a {earlier}");
             tracing::warn!(
+                target: "css_conformance::clients",
                 "client fault: {what}; the page says a {earlier} is not to be repeated unchanged"
             );
             if summary.examples.len() < 10 {

@@ -32,6 +32,7 @@ use crate::text::{error_chain, shorten};
 
 pub use auth::Auth;
 pub use endpoint::{TargetError, TransportError, parse_endpoint, without_userinfo};
+pub use open::BUILT_IN_STUB;
 pub use politeness::{Politeness, Transport};
 pub use traffic::Traffic;
 

@@ -207,6 +207,9 @@ pub fn politeness(profile: &Profile, endpoint: &str) -> Politeness {
     }
 }
 
+/// What a target of the built-in stub is called (reports, findings), before its deviation.
+pub const BUILT_IN_STUB: &str = "built-in stub";
+
 /// A fresh built-in stub (conforming unless `deviation`) and the target that reaches it,
 /// signing in as `auth` says. The stub serves for as long as it is kept.
 pub async fn stub_target(
@@ -217,8 +220,8 @@ pub async fn stub_target(
     let fixtures = Fixtures::builtin();
     let stub = Stub::start(spec, &fixtures, &stub::stub_credentials(), deviation).await;
     let mut name = match deviation {
-        None => "built-in stub".to_owned(),
-        Some(d) => format!("built-in stub, deviating: {d:?}"),
+        None => BUILT_IN_STUB.to_owned(),
+        Some(d) => format!("{BUILT_IN_STUB}, deviating: {}", d.name()),
     };
     let auth = match auth {
         AuthMethod::Token => Auth::Token(Secret::new(stub::STUB_TOKEN)),

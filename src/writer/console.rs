@@ -317,7 +317,38 @@ pub fn fuzz_summary(summary: &Summary) -> String {
             let _ = writeln!(out, "  expected {}; got {}", v.expected, v.evidence);
         }
         let _ = writeln!(out, "  {} {}", f.method, shorten(&f.url));
-        let _ = writeln!(out, "  {}", f.curl);
+        if f.target.starts_with(crate::target::BUILT_IN_STUB) {
+            // Its port closed with the run: a cURL line would reach nothing.
+            let _ = writeln!(
+                out,
+                "  (the built-in stub is gone with the run: `replay`, below, starts one of its own; the cURL line is in the reports)"
+            );
+        } else {
+            let _ = writeln!(out, "  {}", f.curl);
+            if let Some(said) = curl_variables(&f.curl) {
+                let _ = writeln!(out, "  ({said})");
+            }
+        }
     }
     out
+}
+
+/// What the shell variables of a cURL line stand for, so that it can be run as printed.
+fn curl_variables(curl: &str) -> Option<String> {
+    let mut said = Vec::new();
+    for (at, _) in curl.match_indices('$') {
+        let name: String = curl[at + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let meaning = if name == "CSS_CONFORMANCE_AUTHORIZATION" {
+            "$CSS_CONFORMANCE_AUTHORIZATION stands for an AK/SK signature, made anew for each request: `replay` signs it".to_owned()
+        } else {
+            format!("${name} holds the token, as in the environment of the run")
+        };
+        if !name.is_empty() && !said.contains(&meaning) {
+            said.push(meaning);
+        }
+    }
+    (!said.is_empty()).then(|| said.join("; "))
 }
