@@ -209,11 +209,11 @@ pub struct Key {
     pub value: KeyType,
     /// The command-line flag that sets it, if one does (`--set KEY=VALUE` sets any).
     pub flag: Option<&'static str>,
-    /// What it is, in a few words (the comments of `profile init`; the README says more).
+    /// What it is, in a few words (the comments of `profile init`, `profile keys`, docs/reference.md).
     pub about: &'static str,
 }
 
-/// Every key of a profile (the README documents each; a test keeps the two in step).
+/// Every key of a profile (docs/reference.md lists each; `tests/docs.rs` keeps the two in step).
 pub const KEYS: &[Key] = &[
     key(
         "endpoint",

@@ -336,7 +336,7 @@ impl Report {
         }
     }
 
-    /// The exit code the run ends with, as the README documents it: 3 when the target answered
+    /// The exit code the run ends with, as docs/reference.md documents it: 3 when the target answered
     /// nothing, 1 when a clause that counts failed (or, with `--require-complete`, a MUST
     /// clause was not judged), 0 otherwise.
     pub fn exit_code(&self) -> u8 {

@@ -225,15 +225,3 @@ fn the_auth_method_defaults_to_a_token_from_css_conformance_token() {
     assert_eq!(p.auth.token_env, "CSS_CONFORMANCE_TOKEN");
     assert!(!p.is_live(), "no endpoint: the built-in stub");
 }
-
-#[test]
-fn the_readme_documents_every_key() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    for key in css_conformance::profile::KEYS {
-        assert!(
-            readme.contains(&format!("| `{}` |", key.path)),
-            "README.md does not document `{}`",
-            key.path
-        );
-    }
-}

@@ -1,6 +1,6 @@
 //! The report documents: golden files for the console, Markdown and HTML renderings (of a
 //! report built by hand, so nothing in them is volatile), `report.json` of a real run read
-//! back through the schema the README documents, and `--strict` grading.
+//! back through the schema docs/reference.md documents, and `--strict` grading.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -194,8 +194,8 @@ fn strict_counts_should_failures_and_xpass_against_conformance() {
     assert!(!xpass.strict(true).conformant());
 }
 
-// The schema of report.json as the README documents it; unknown fields are errors, so a
-// field added to the report and not to the README (and here) fails this test.
+// The schema of report.json as docs/reference.md documents it; unknown fields are errors, so a
+// field added to the report and not to the reference (and here) fails this test.
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,6 +1,6 @@
 //! The soak in little: fuzz cases in chunks against one built-in stub, with memory, file
 //! descriptors, threads and tasks sampled; nothing may grow or be left behind. (The full soak,
-//! 100,000 cases, is `css-conformance fuzz --soak --cases 100000`, in the README.)
+//! 100,000 cases, is `css-conformance fuzz --soak --cases 100000`, in docs/design.md.)
 
 use css_conformance::soak::{self, Sample, Soak};
 

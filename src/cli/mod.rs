@@ -24,7 +24,7 @@ use css_conformance::target::open::{self, Opened};
 use css_conformance::target::without_userinfo;
 use css_conformance::{coverage, features, fuzz as fuzzer, strategy};
 
-/// Exit codes, as the README documents them.
+/// Exit codes, as docs/reference.md documents them.
 pub const CONFORMANT: u8 = 0;
 pub const NOT_CONFORMANT: u8 = 1;
 pub const USAGE_ERROR: u8 = 2;
@@ -59,7 +59,13 @@ pub enum Command {
     /// cluster the target refuses, a failed task that is not failed: named, nothing judged);
     /// 3 the target answered nothing. An effect a used-up task would explain as well is
     /// unconfirmed: not judged, never a failure.
-    #[command(verbatim_doc_comment)]
+    #[command(
+        verbatim_doc_comment,
+        mut_arg("profile", |a| {
+            let text = "A target profile: a YAML file or a built-in one by name (`profile list`): endpoint, project_id, auth, fixtures, safety, timeouts, tls, retries, expected_deviations. Without one (and without CSS_CONFORMANCE_ENDPOINT) the target is the built-in stub. Given several times, each target is run at once, one report for all";
+            a.help(text).long_help(text)
+        })
+    )]
     Check(CheckArgs),
     /// Generate cases from the spec, send them, and shrink every violation to a minimal finding.
     ///
@@ -84,7 +90,12 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Serve the built-in stub on a loopback port until stopped, for client teams and benchmarks.
     ///
-    /// Prints the base URL on the first line; the token it accepts is in the README.
+    /// Prints the base URL on the first line, then (on stderr) the project, cluster, failed
+    /// tasks and token it serves, and whether it deviates. On stop (Ctrl-C, SIGTERM,
+    /// --serve-for) the verdict on its clients, and the reports with --report-dir.
+    ///
+    /// Exit: 0 the clients kept the client clauses (or --silent); 1 a client broke one;
+    /// 2 usage or fixtures error.
     ///
     /// Example: css-conformance stub --serve-for 60
     #[command(verbatim_doc_comment)]
@@ -95,7 +106,8 @@ pub enum Command {
     /// reading of a request, unless --stub-fixtures says what the upstream knows), the
     /// client's requests by its client clauses. Prints the base URL on the first line; on
     /// stop (Ctrl-C, SIGTERM, --serve-for) the verdict, and the reports with --report-dir.
-    /// Exit 0, 1 (a clause failed, either side), 3 (the upstream answered nothing).
+    /// Exit: 0 neither side broke a clause; 1 a clause failed (the verdict names the side);
+    /// 2 usage or fixtures error; 3 the upstream answered nothing.
     ///
     /// Examples:
     ///   css-conformance proxy --upstream http://127.0.0.1:8080 --stub-fixtures builtin
@@ -105,15 +117,22 @@ pub enum Command {
     /// Check the contract (spec/) or export it.
     #[command(subcommand)]
     Spec(SpecCommand),
-    /// Write a target profile, or list the built-in ones.
+    /// Write a target profile, list the built-in ones, or list every profile key.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// List the built-in stub's deliberate deviations, the values of --stub-deviation.
+    ///
+    /// Exit: 0.
+    Deviations,
 }
 
 #[derive(Subcommand)]
 pub enum ProfileCommand {
     /// Write a commented profile from the flags given (and a profile, and the environment),
     /// every other key commented out with its default.
+    ///
+    /// Exit: 0 written; 2 a flag, profile or variable that does not load, or an --output
+    /// file that exists already (never overwritten).
     ///
     /// Example:
     ///   css-conformance profile init --endpoint https://css.eu-de.otc.t-systems.com \
@@ -129,6 +148,9 @@ pub enum ProfileCommand {
     /// List the built-in profiles (`--profile NAME` uses one; `profile init --profile NAME`
     /// writes it out to edit).
     List,
+    /// List every profile key: its flag, its environment variable, what it is. `--set
+    /// KEY=VALUE` sets any of them.
+    Keys,
 }
 
 #[derive(Subcommand)]
@@ -142,10 +164,18 @@ pub enum SpecCommand {
     Lint(SpecSource),
     /// Write the OpenAPI 3.0 document of the operation, generated from the spec.
     ///
+    /// Exit: 0 written; 2 a spec that does not load, or features that leave a clause of it
+    /// uncovered.
+    ///
     /// Examples:
     ///   css-conformance spec openapi > retry-upgrade-task.openapi.json
     ///   schemathesis run retry-upgrade-task.openapi.json --url https://css.eu-de.otc.t-systems.com
-    #[command(verbatim_doc_comment)]
+    #[command(
+        verbatim_doc_comment,
+        mut_arg("features", |a| a.help(
+            "A folder of .feature files the spec is checked against before it is exported (the export is refused when they leave a clause uncovered)"
+        ))
+    )]
     Openapi {
         #[command(flatten)]
         source: SpecSource,
@@ -204,7 +234,6 @@ pub struct TargetArgs {
     /// A target profile: a YAML file or a built-in one by name (`profile list`): endpoint,
     /// project_id, auth, fixtures, safety, timeouts, tls, retries, expected_deviations.
     /// Without one (and without CSS_CONFORMANCE_ENDPOINT) the target is the built-in stub.
-    /// `check` takes it several times: each target is run at once, one report for all.
     #[arg(long, value_name = "FILE|NAME")]
     pub profile: Vec<PathBuf>,
     /// The endpoint to check (wins over the profile and CSS_CONFORMANCE_ENDPOINT).
@@ -243,8 +272,8 @@ pub struct TargetArgs {
     /// Do not verify TLS certificates (test servers only; a warning is printed).
     #[arg(long)]
     pub insecure: bool,
-    /// The target serves the read API (GET .../upgrade/detail): read each task's status before
-    /// and after each request on it, to pin the request that acted (read-only).
+    /// Read each task's status through the service's read API (GET .../upgrade/detail,
+    /// read-only) before and after each request on it, to pin the request that acted.
     #[arg(long)]
     pub read_api: bool,
     /// How long a retry or abort may take to land on a task, in ms: waited before the request
@@ -252,12 +281,18 @@ pub struct TargetArgs {
     /// (timeouts.settle_ms; default 3000 for a live endpoint, 0 for the built-in stub).
     #[arg(long, value_name = "MS")]
     pub settle_ms: Option<u64>,
-    /// Set any profile key, e.g. --set timeouts.request_ms=30000 (repeatable).
+    /// Set a profile key that has no flag of its own, e.g. --set timeouts.request_ms=30000
+    /// (repeatable; `profile keys` lists them).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Use a built-in stub that deviates from the contract on purpose, to see what a finding
-    /// looks like.
-    #[arg(long, value_enum, value_name = "DEVIATION")]
+    /// looks like (`css-conformance deviations` lists them).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "DEVIATION",
+        hide_possible_values = true
+    )]
     pub stub_deviation: Option<DeviationArg>,
 }
 
@@ -409,7 +444,7 @@ pub struct FuzzShared {
     /// 0 reports each violated clause's first failing case as it was generated.
     #[arg(long, value_name = "N", default_value_t = fuzzer::SHRINK_BUDGET)]
     pub shrink_budget: u32,
-    /// How many times each finding's minimal case is sent again before it is reported:
+    /// Send each finding's minimal case K more times, to say whether it reproduces:
     /// "reproduced 3/3", or "intermittent 1/3" (graded INTERMITTENT). Only cases safe to
     /// repeat: never one that uses a live endpoint's failed task. 0: no repeats.
     #[arg(long, value_name = "K", default_value_t = fuzzer::REPEATS,
@@ -451,13 +486,19 @@ pub struct ReplayArgs {
 pub struct StubArgs {
     #[command(flatten)]
     pub serve: ServeArgs,
-    /// What the stub serves and accepts (YAML; every key optional, see the README):
+    /// What the stub serves and accepts (YAML; every key optional, see docs/guide.md):
     /// project_id, cluster_id, failed_action_ids, not_failed_action_id, token, access_key,
     /// secret_key.
     #[arg(long, value_name = "FILE")]
     pub fixtures: Option<PathBuf>,
-    /// Deviate from the contract on purpose, to see how a client copes.
-    #[arg(long, value_enum, value_name = "DEVIATION")]
+    /// Deviate from the contract on purpose, to see how a client copes
+    /// (`css-conformance deviations` lists them).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "DEVIATION",
+        hide_possible_values = true
+    )]
     pub stub_deviation: Option<DeviationArg>,
     /// Log only the clients' faults and the verdict, not every request (about 250 bytes each).
     #[arg(long, short = 'q')]
@@ -895,6 +936,25 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             for (name, text) in css_conformance::profile::BUILT_IN {
                 let about = text.lines().next().unwrap_or("").trim_start_matches("# ");
                 println!("{name:<24} {about}");
+            }
+            Ok(CONFORMANT)
+        }
+        Command::Profile(ProfileCommand::Keys) => {
+            for key in css_conformance::profile::KEYS {
+                let flag = key.flag.unwrap_or("--set KEY=VALUE");
+                println!(
+                    "{:<34}  {:<32}  {:<46}  {}",
+                    key.path,
+                    flag,
+                    key.env_var(),
+                    key.about
+                );
+            }
+            Ok(CONFORMANT)
+        }
+        Command::Deviations => {
+            for d in css_conformance::stub::Deviation::ALL {
+                println!("{:<30}  {}", d.name(), d.describe());
             }
             Ok(CONFORMANT)
         }

@@ -33,7 +33,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
     let url = stub.url().to_owned();
     println!("{url}");
-    // The built-in token guards nothing and the README gives it; one from a file is not shown.
+    // The built-in token guards nothing and the docs give it; one from a file is not shown.
     let token = if args.fixtures.is_some() {
         "as in the fixtures file"
     } else {

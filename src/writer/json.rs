@@ -1,5 +1,5 @@
 //! `report.json`: the whole result in a stable schema (`css-conformance-report/1`, documented
-//! in the README).
+//! in docs/reference.md).
 
 use serde::Serialize;
 

@@ -1,6 +1,6 @@
 //! The writers: one stage that renders one run's result, `Document`, for each place it goes,
 //! named as cucumber names its writers: `writer::Console`, `writer::Markdown`,
-//! `writer::Html`, `writer::Json` (`report.json`, a stable schema documented in the README)
+//! `writer::Html`, `writer::Json` (`report.json`, a stable schema documented in docs/reference.md)
 //! and `writer::JUnit`.
 
 mod console;
