@@ -437,6 +437,13 @@ fn incomplete(endpoint: &str, origin: &str, missing: &[Missing]) -> String {
         out.push_str("\n  - ");
         out.push_str(&m.to_string());
     }
+    // What a complete verdict needs besides, said once so that the next run is the last.
+    out.push_str(
+        "\nFor a complete verdict, give also two failed upgrade tasks of that cluster \
+         (--failed-action-id ID, twice) and --allow-mutations (a run uses up the tasks it is \
+         given: bring fresh ones each run), and --read-api to pin what each request did; \
+         docs/live-endpoint.md goes through it step by step.",
+    );
     out
 }
 
