@@ -1,6 +1,5 @@
 //! The AK/SK signing vectors of the vendor's Python SDK (`tests/data/aksk_sdk_hmac_sha256.json`),
 //! shared by the test crates that read them; each uses part of it.
-#![allow(dead_code)]
 
 use serde::Deserialize;
 
@@ -37,7 +36,7 @@ pub struct Expected {
 
 /// Every vector, in the file's order.
 pub fn all() -> Vec<Case> {
-    let text = include_str!("../data/aksk_sdk_hmac_sha256.json");
+    let text = include_str!("../../data/aksk_sdk_hmac_sha256.json");
     serde_json::from_str::<Vectors>(text).unwrap().cases
 }
 

@@ -1,11 +1,9 @@
 //! AK/SK signing against the 14 vectors produced by the vendor's Python SDK, and the stub-side
 //! verification of the same requests.
 
+use crate::common;
 use css_conformance::secret::Secret;
 use css_conformance::signing::{self, Rejection, Unsigned};
-mod common {
-    pub mod sdk_vectors;
-}
 
 use common::sdk_vectors::{self, Case, headers};
 

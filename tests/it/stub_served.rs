@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use css_conformance::signing;
 
-mod common {
-    pub mod sdk_vectors;
-    pub mod served;
-}
+use crate::common;
 
 use common::sdk_vectors::{self, Case};
 use common::served::{sdk_request, send, signed_with, spawn, stop};

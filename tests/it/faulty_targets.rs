@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use css_conformance::fixtures::Fixtures;
 
-mod common {
-    pub mod tls;
-}
+use crate::common;
 
 /// How the fault server treats each connection.
 #[derive(Clone)]

@@ -13,10 +13,7 @@ use std::sync::{Arc, Mutex};
 use css_conformance::fixtures::Fixtures;
 use css_conformance::stub::{STUB_TOKEN, Standalone};
 
-mod common {
-    pub mod endpoint;
-    pub mod tiny_server;
-}
+use crate::common;
 use common::tiny_server;
 
 fn exe() -> &'static Path {

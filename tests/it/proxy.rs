@@ -24,12 +24,7 @@ use css_conformance::suite;
 use css_conformance::target::{Auth, Target};
 use css_conformance::writer::Console;
 
-mod common {
-    pub mod sdk_vectors;
-    pub mod served;
-    pub mod tiny_server;
-    pub mod tls;
-}
+use crate::common;
 
 use common::sdk_vectors::{self, Case};
 use common::served::{sdk_request, send, spawn, spawn_with_env, stop};

@@ -11,10 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-mod common {
-    pub mod endpoint;
-    pub mod tiny_server;
-}
+use crate::common;
 
 /// Runs `css-conformance ARGS`, sampling its peak RSS (VmHWM) until it ends: exit code and
 /// peak in MiB.

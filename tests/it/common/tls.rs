@@ -1,5 +1,4 @@
 //! A fresh self-signed certificate for 127.0.0.1, for the test servers that speak TLS.
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::sync::Arc;

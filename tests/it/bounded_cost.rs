@@ -8,10 +8,7 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-mod common {
-    pub mod endpoint;
-    pub mod tiny_server;
-}
+use crate::common;
 
 type Seen = Arc<Mutex<HashMap<String, u32>>>;
 

@@ -1,6 +1,5 @@
 //! The binary served as client teams run it (`stub`, `proxy`): started on a port the OS
 //! picks, sent raw HTTP/1.1 requests (the vendor SDK's shape among them), stopped by a signal.
-#![allow(dead_code)] // each test file uses what it needs of it
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;

@@ -19,7 +19,7 @@ use css_conformance::target::open;
 use css_conformance::writer::fuzz_summary;
 
 /// The property: on a conforming server, no generated case violates any clause.
-/// 256 cases by default; PROPTEST_CASES raises it. Failures persist in tests/fuzz.regressions.
+/// 256 cases by default; PROPTEST_CASES raises it. Failures persist in tests/it/fuzz.regressions.
 #[test]
 fn every_generated_case_conforms_on_the_stub() {
     let rt = tokio::runtime::Runtime::new().unwrap();

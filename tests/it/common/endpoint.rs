@@ -1,6 +1,5 @@
 //! The flags that make a test's own server the target: no credentials, the built-in
 //! fixtures' project and cluster, no rate limit.
-#![allow(dead_code)] // each test file uses what it needs of it
 
 use css_conformance::fixtures::Fixtures;
 

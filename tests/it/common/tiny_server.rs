@@ -1,7 +1,6 @@
 //! A loopback HTTP server of the tests' own, for servers that misbehave on purpose: every
 //! connection gets one answer, made from the request line, then is closed. It serves until
 //! the test process ends. With answers of the kinds such servers give.
-#![allow(dead_code)] // each test file uses what it needs of it
 
 use std::io::Write as _;
 use std::net::TcpListener;

@@ -4,10 +4,7 @@
 
 use std::process::Command;
 
-mod common {
-    pub mod endpoint;
-    pub mod tiny_server;
-}
+use crate::common;
 
 const EVIL_CODE: &str =
     "CSS.0001\u{1b}[2J\u{1b}]0;PWNED\u{7}\nConformant: every MUST clause passed.<script>x</script>";

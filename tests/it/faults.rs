@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use css_conformance::fixtures::Fixtures;
 
-mod common {
-    pub mod endpoint;
-}
+use crate::common;
 
 /// Everything a run printed, stdout then stderr.
 fn printed(output: &std::process::Output) -> String {

@@ -12,9 +12,7 @@ use css_conformance::report::{ClauseResult, Grade, Report};
 use css_conformance::spec::Level;
 use css_conformance::writer::{self, Document, SCHEMA, Writer as _};
 
-mod common {
-    pub mod tiny_server;
-}
+use crate::common;
 
 fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResult {
     ClauseResult {
@@ -109,7 +107,7 @@ fn golden(name: &str, actual: &str) {
         .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", file.display()));
     assert!(
         expected == actual,
-        "{name} differs from its golden file (UPDATE_GOLDEN=1 cargo test --test reports rewrites it):\n{actual}"
+        "{name} differs from its golden file (UPDATE_GOLDEN=1 cargo test --test it reports rewrites it):\n{actual}"
     );
 }
 

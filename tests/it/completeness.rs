@@ -8,9 +8,7 @@ use std::process::{Command, Output};
 
 use css_conformance::fixtures::Fixtures;
 
-mod common {
-    pub mod endpoint;
-}
+use crate::common;
 use css_conformance::stub::{STUB_TOKEN, Standalone};
 
 fn exe() -> &'static Path {

@@ -1,0 +1,36 @@
+//! The integration tests, one binary (the cucumber run, `conformance`, and the documentation's
+//! commands, `docs`, which changes its working directory, are binaries of their own): each
+//! module tests one concern of the tool as its users meet it.
+
+mod architecture;
+mod bad_input;
+mod bounded_cost;
+mod bounded_memory;
+mod classifier;
+mod common;
+mod completeness;
+mod console;
+mod coverage;
+mod deviations;
+mod exposed_stub;
+mod false_alarms;
+mod faults;
+mod faulty_targets;
+mod fuzz;
+mod hostile_text;
+mod many_targets;
+mod one_try;
+mod openapi;
+mod politeness;
+mod profile;
+mod proxy;
+mod reports;
+mod reproducibility;
+mod safety;
+mod secrets;
+mod signing;
+mod soak;
+mod spec;
+mod standalone;
+mod stub_served;
+mod task_economy;
