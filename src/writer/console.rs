@@ -87,7 +87,8 @@ impl Console {
                 .filter(|e| !e.contains(": skipped: "))
                 .collect();
             for e in shown.iter().take(EVIDENCE_SHOWN) {
-                let _ = writeln!(out, "      {}", e.replace('\n', "\n      "));
+                let lines: Vec<String> = e.lines().map(at_most_a_line).collect();
+                let _ = writeln!(out, "      {}", lines.join("\n      "));
             }
             if shown.len() > EVIDENCE_SHOWN {
                 let _ = writeln!(out, "      ({} more)", shown.len() - EVIDENCE_SHOWN);
@@ -157,6 +158,17 @@ pub fn judged_of(c: &crate::report::ClauseResult) -> String {
         }
         (judged, _) => format!("[{judged}/{} judged] ", c.scenarios.len()),
     }
+}
+
+/// A line of evidence cut to what a terminal shows in a few rows; the whole is in the reports.
+fn at_most_a_line(line: &str) -> String {
+    const SHOWN: usize = 300;
+    let n = line.chars().count();
+    if n <= SHOWN {
+        return line.to_owned();
+    }
+    let head: String = line.chars().take(SHOWN - 60).collect();
+    format!("{head}… ({n} characters; the whole in report.md and report.json)")
 }
 
 /// Why scenarios were not run, once per reason for the whole run, with how many each held
