@@ -1,6 +1,7 @@
-//! The integration tests, one binary (the cucumber run, `conformance`, and the documentation's
-//! commands, `docs`, which changes its working directory, are binaries of their own): each
-//! module tests one concern of the tool as its users meet it.
+//! The integration tests, one binary: each module tests one concern of the tool as its users
+//! meet it. Binaries of their own: the cucumber run (`conformance`), the documentation's
+//! commands (`docs`, which changes its working directory), and the soak (`soak`, which samples
+//! its own process's descriptors and threads, so other tests may not run beside it).
 
 mod architecture;
 mod bad_input;
@@ -29,7 +30,6 @@ mod reproducibility;
 mod safety;
 mod secrets;
 mod signing;
-mod soak;
 mod spec;
 mod standalone;
 mod stub_served;
