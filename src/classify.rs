@@ -272,6 +272,11 @@ pub fn readings(spec: &Spec, partial: &Partial<'_>, parts: &Parts<'_>) -> BTreeS
 
 /// A percent-encoded piece of a URL, decoded (invalid UTF-8 replaced).
 pub fn decode(s: &str) -> Cow<'_, str> {
+    // Most IDs have nothing to decode: text already, borrowed as it is (what decoding would
+    // give too), without the decoder's scan and the UTF-8 check after it.
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
     percent_decode_str(s).decode_utf8_lossy()
 }
 

@@ -105,7 +105,8 @@ pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
                     | '\u{2029}'
             )
     };
-    if !text.chars().any(acts) {
+    // Printable ASCII (nearly all of it) is told in one pass over the bytes.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(acts) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

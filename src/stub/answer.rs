@@ -360,21 +360,26 @@ impl Responder {
     /// status for a terminated task; one that is not failed, RUNNING).
     fn read(&self, req: &Incoming<'_>, path: &str, query: &str) -> Option<Answer> {
         let api = &self.spec.read_api;
-        let mut ids: BTreeMap<&str, Cow<'_, str>> = BTreeMap::new();
-        let mut actual = path.split('/');
-        for t in api.path.split('/') {
-            let a = actual.next()?;
-            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) => {
-                    ids.insert(name, classify::decode(a));
-                }
-                None if t == a => {}
-                None => return None,
-            }
+        fn param(t: &str) -> Option<&str> {
+            t.strip_prefix('{').and_then(|t| t.strip_suffix('}'))
         }
-        if actual.next().is_some() {
+        // Every request comes here first: a path that is not the read API's is told apart
+        // before anything is decoded or kept.
+        let mut actual = path.split('/');
+        let is_read = api.path.split('/').all(|t| {
+            actual
+                .next()
+                .is_some_and(|a| t == a || param(t).is_some())
+        }) && actual.next().is_none();
+        if !is_read {
             return None;
         }
+        let ids: BTreeMap<&str, Cow<'_, str>> = api
+            .path
+            .split('/')
+            .zip(path.split('/'))
+            .filter_map(|(t, a)| Some((param(t)?, classify::decode(a))))
+            .collect();
         let error = |kind: Kind| self.respond(kind);
         if req.method != api.method {
             let mut answer = error(Kind::OtherMethod);
