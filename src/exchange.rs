@@ -214,7 +214,12 @@ pub fn shown_headers<'h>(
 ) -> Vec<(String, String)> {
     headers
         .take(SHOWN_HEADERS)
-        .map(|(name, value)| (shown_text(name), shown_text(&String::from_utf8_lossy(value))))
+        .map(|(name, value)| {
+            (
+                shown_text(name),
+                shown_text(&String::from_utf8_lossy(value)),
+            )
+        })
         .collect()
 }
 

@@ -15,7 +15,8 @@ use crate::fixtures::{self, Fixtures};
 use crate::signing;
 use crate::spec::{IdParam, Kind, Spec};
 
-use super::{Credentials, Deviation};
+use super::deviation::Deviation;
+use super::keys::Credentials;
 
 /// What the stub answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,11 +367,11 @@ impl Responder {
         // Every request comes here first: a path that is not the read API's is told apart
         // before anything is decoded or kept.
         let mut actual = path.split('/');
-        let is_read = api.path.split('/').all(|t| {
-            actual
-                .next()
-                .is_some_and(|a| t == a || param(t).is_some())
-        }) && actual.next().is_none();
+        let is_read = api
+            .path
+            .split('/')
+            .all(|t| actual.next().is_some_and(|a| t == a || param(t).is_some()))
+            && actual.next().is_none();
         if !is_read {
             return None;
         }

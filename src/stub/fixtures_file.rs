@@ -5,7 +5,7 @@ use crate::secret::Secret;
 use crate::spec::{IdParam, Spec};
 use crate::text::{FileError, line_of};
 
-use super::Credentials;
+use super::keys::Credentials;
 
 /// The fixtures file of `css-conformance stub --fixtures FILE`: what the stub serves and
 /// accepts. Every key is optional; a missing one keeps the built-in stub's value.

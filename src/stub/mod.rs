@@ -8,130 +8,31 @@
 mod answer;
 mod deviation;
 mod fixtures_file;
+mod guesses;
+mod keys;
 mod serve;
 mod server;
 mod standalone;
+mod state;
 mod watch;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use httpmock::{HttpMockRequest, MockServer};
 
 use crate::fixtures::Fixtures;
-use crate::secret::Secret;
 use crate::spec::Spec;
 
 pub use crate::listen::Limits;
 pub use answer::{Answer, Incoming, Responder, signature_fault};
 pub use deviation::Deviation;
 pub use fixtures_file::load_fixtures;
+pub use keys::{Credentials, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, stub_credentials};
 pub use serve::{RESET_PATH, Served};
 pub use server::stopped;
 pub use standalone::Standalone;
+use state::State;
 pub use watch::{ClientSummary, Seen, Tally, Watch};
-
-/// The token the built-in stub accepts; it guards nothing, so it may be printed.
-pub const STUB_TOKEN: &str = "css-conformance-stub-token";
-/// The AK/SK pair the built-in stub verifies signatures with; they guard nothing either.
-pub const STUB_ACCESS_KEY: &str = "AKSTUBEXAMPLE0000001";
-pub const STUB_SECRET_KEY: &str = "css-conformance-stub-secret-key";
-
-/// The credentials the stub accepts.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    /// Accepted as `X-Auth-Token`.
-    pub token: Secret,
-    /// The access key and secret key AK/SK signatures are verified with.
-    pub access_key: String,
-    pub secret_key: Secret,
-}
-
-/// The credentials the built-in stub accepts.
-pub fn stub_credentials() -> Credentials {
-    Credentials {
-        token: Secret::new(STUB_TOKEN),
-        access_key: STUB_ACCESS_KEY.to_owned(),
-        secret_key: Secret::new(STUB_SECRET_KEY),
-    }
-}
-
-/// What the server's threads share.
-struct State {
-    responder: Responder,
-    /// What the stub's clients did, when it watches them (`css-conformance stub`).
-    watch: Option<Mutex<Watch>>,
-    /// Wrong credentials on the reset path, per client.
-    guesses: serve::Guesses,
-}
-
-impl State {
-    fn new(
-        spec: Arc<Spec>,
-        fixtures: &Fixtures,
-        credentials: &Credentials,
-        deviation: Option<Deviation>,
-        watch: bool,
-    ) -> State {
-        State {
-            responder: Responder::new(spec, fixtures, credentials, deviation),
-            watch: watch.then(|| Mutex::new(Watch::default())),
-            guesses: serve::Guesses::default(),
-        }
-    }
-
-    /// The answer to `incoming`, the client's side of it watched.
-    fn answer(&self, incoming: &Incoming<'_>) -> Answer {
-        let (answer, kind) = self.responder.answer(incoming);
-        self.observe(incoming, answer.status, kind);
-        answer
-    }
-
-    /// Watches a request the server refused for a limit (its body too large or too slow).
-    fn observe_refused(&self, method: &str, target: &str, status: u16) {
-        let incoming = Incoming {
-            method,
-            target,
-            headers: &[],
-            body: &[],
-        };
-        self.observe(&incoming, status, None);
-    }
-
-    fn observe(&self, incoming: &Incoming<'_>, status: u16, kind: Option<crate::spec::Kind>) {
-        if let Some(watch) = &self.watch {
-            let seen = Seen::by_stub(kind, answer::signature_fault(incoming));
-            watch.lock().unwrap_or_else(|e| e.into_inner()).observe(
-                self.responder.spec(),
-                incoming,
-                status,
-                &seen,
-            );
-        }
-    }
-
-    /// Starts a new scope: the tasks as at the start, earlier refusals forgotten.
-    fn reset(&self) {
-        self.responder.reset_tasks();
-        if let Some(watch) = &self.watch {
-            watch.lock().unwrap_or_else(|e| e.into_inner()).reset();
-        }
-    }
-
-    /// What the clients did so far (empty unless watching).
-    fn client_summary(&self) -> ClientSummary {
-        let mut summary = self
-            .watch
-            .as_ref()
-            .map_or_else(ClientSummary::default, |w| {
-                w.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .summary()
-                    .clone()
-            });
-        summary.on_tasks = self.responder.any_method_on_tasks();
-        summary
-    }
-}
 
 /// Serves a stub that accepts `credentials` and serves `fixtures` (conforming unless
 /// `deviation`) on `addr` within `limits`; when `watch`, each request is logged with the

@@ -1,12 +1,9 @@
 //! The credentials a target is reached with, and how a request carries them.
 
-use crate::exchange::{Credentials, Request, TOKEN_HEADER};
+use crate::exchange::{Credentials, TOKEN_HEADER};
 use crate::profile::AuthMethod;
 use crate::secret::Secret;
 use crate::signing;
-use crate::spec::Spec;
-
-use super::Target;
 
 /// How the target authenticates requests.
 #[derive(Debug, Clone)]
@@ -30,30 +27,20 @@ impl Auth {
     }
 }
 
-impl Target {
-    /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
-    pub fn auth_headers(
-        &self,
-        spec: &Spec,
-        request: &Request,
-        now: time::OffsetDateTime,
-    ) -> Vec<(String, Secret)> {
-        let path = self.wire_path(spec, request);
-        let query = request.query_pairs(spec);
-        self.headers_for(
-            request.method(spec),
-            &path,
-            &query,
-            request.credentials,
-            now,
-        )
-    }
+/// What an AK/SK signature names besides the request: the host and the project.
+#[derive(Debug, Clone, Copy)]
+pub struct Signer<'a> {
+    pub host: &'a str,
+    pub project_id: &'a str,
+}
 
+impl Auth {
     /// The headers that authenticate a `method` request of `path` (on the wire, behind the
     /// endpoint's prefix) and `query` (decoded pairs), presenting `credentials`, signed at
-    /// `now` where AK/SK signs.
-    pub(super) fn headers_for(
+    /// `now` for `signer` where AK/SK signs.
+    pub fn headers(
         &self,
+        signer: &Signer<'_>,
         method: &str,
         path: &str,
         query: &[(String, String)],
@@ -61,7 +48,7 @@ impl Target {
         now: time::OffsetDateTime,
     ) -> Vec<(String, Secret)> {
         let token = |t: &Secret| vec![(TOKEN_HEADER.to_owned(), t.clone())];
-        match (&self.auth, credentials) {
+        match (self, credentials) {
             (_, Credentials::Missing) | (Auth::None, Credentials::Valid) => Vec::new(),
             (Auth::Token(t), Credentials::Valid) => token(t),
             (Auth::Token(_) | Auth::None, _) => token(&Secret::new(WRONG_TOKEN)),
@@ -76,12 +63,12 @@ impl Target {
                 };
                 let supplied = vec![
                     ("Content-Type".to_owned(), "application/json".to_owned()),
-                    ("X-Project-Id".to_owned(), self.fixtures.project_id.clone()),
+                    ("X-Project-Id".to_owned(), signer.project_id.to_owned()),
                     ("X-Sdk-Date".to_owned(), signing::sdk_date(date)),
                 ];
                 let unsigned = signing::Unsigned {
                     method,
-                    host: &self.host,
+                    host: signer.host,
                     path,
                     query,
                     headers: &supplied,

@@ -36,7 +36,8 @@ pub use open::BUILT_IN_STUB;
 pub use politeness::{Politeness, Transport};
 pub use traffic::Traffic;
 
-use politeness::{GIVE_UP_AFTER, retry_after};
+use auth::Signer;
+use politeness::{GIVE_UP_AFTER, MAX_THROTTLED, retry_after};
 use traffic::{Counters, remember_first};
 
 /// A configured endpoint to check.
@@ -591,6 +592,135 @@ fn with_scheme_hint(message: String) -> String {
 fn install_crypto_provider() {
     // Err only means another provider is installed already, which serves as well.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Target {
+    /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
+    pub fn auth_headers(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        now: time::OffsetDateTime,
+    ) -> Vec<(String, Secret)> {
+        let path = self.wire_path(spec, request);
+        let query = request.query_pairs(spec);
+        self.headers_for(
+            request.method(spec),
+            &path,
+            &query,
+            request.credentials,
+            now,
+        )
+    }
+
+    /// The headers that authenticate a `method` request of `path` and `query`.
+    fn headers_for(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        credentials: crate::exchange::Credentials,
+        now: time::OffsetDateTime,
+    ) -> Vec<(String, Secret)> {
+        let signer = Signer {
+            host: &self.host,
+            project_id: &self.fixtures.project_id,
+        };
+        self.auth
+            .headers(&signer, method, path, query, credentials, now)
+    }
+
+    /// What the politeness layer did so far.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.snapshot()
+    }
+}
+
+impl Target {
+    /// Sends within the rate limit, waiting out 429s and retrying what may be retried.
+    pub(super) async fn send_politely(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        request_target: &str,
+    ) -> Result<Response, TransportError> {
+        // A request naming a real task may have been acted on even if no answer came (asked
+        // only when a retry is in question).
+        let names_a_task = || self.fixtures.knows(&request.action_id);
+        // Retries draw from the run's budget, so that a server failing everything costs a
+        // small multiple of a conforming run, not one every request.
+        let may_retry = |retries: u32| {
+            retries < self.politeness.retries
+                && self.retries_allowed.load(Ordering::Relaxed)
+                && self
+                    .retry_budget
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1))
+                    .is_ok()
+        };
+        let (mut retries, mut throttled) = (0, 0);
+        loop {
+            self.pace().await;
+            self.traffic.sent.fetch_add(1, Ordering::Relaxed);
+            let attempt = self.send_once(spec, request, request_target).await;
+            let wait = match &attempt {
+                Ok((r, retry_after)) if r.status == 429 => {
+                    throttled += 1;
+                    let wait = retry_after.unwrap_or_else(|| self.backoff(throttled - 1));
+                    if throttled > MAX_THROTTLED || wait > self.politeness.max_retry_after {
+                        return Err(TransportError {
+                            url: self.url_of(request_target),
+                            message: format!(
+                                "throttled: 429 {throttled} time(s), asked to wait {} s",
+                                wait.as_secs()
+                            ),
+                        });
+                    }
+                    self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
+                    Some(wait)
+                }
+                Ok((r, _)) if r.status >= 500 && !names_a_task() && may_retry(retries) => {
+                    self.note_retry(format!(
+                        "status {} for {}",
+                        r.status,
+                        self.url_of(request_target)
+                    ));
+                    retries += 1;
+                    Some(self.backoff(retries - 1))
+                }
+                Err((e, connect)) if (*connect || !names_a_task()) && may_retry(retries) => {
+                    self.note_retry(e.to_string());
+                    retries += 1;
+                    Some(self.backoff(retries - 1))
+                }
+                _ => None,
+            };
+            match wait {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return attempt.map(|(r, _)| r).map_err(|(e, _)| e),
+            }
+        }
+    }
+
+    /// Waits for the rate limit, if there is one.
+    pub(super) async fn pace(&self) {
+        use governor::clock::{Clock as _, DefaultClock};
+        let Some(limiter) = &self.limiter else {
+            return;
+        };
+        while let Err(not_until) = limiter.check() {
+            tokio::time::sleep(not_until.wait_time_from(DefaultClock::default().now())).await;
+        }
+    }
+
+    /// The wait before retry `n` (from 0): the backoff, doubled each time, at most 30 s.
+    fn backoff(&self, n: u32) -> Duration {
+        (self.politeness.backoff * 2u32.saturating_pow(n)).min(Duration::from_secs(30))
+    }
+
+    fn note_retry(&self, what: String) {
+        self.traffic.retried.fetch_add(1, Ordering::Relaxed);
+        remember_first(&self.traffic.first_retry, || what);
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,6 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Target;
-
 /// What the politeness layer did in a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Traffic {
@@ -45,10 +43,10 @@ pub(super) struct Counters {
     pub(super) first_fault: Mutex<Option<String>>,
 }
 
-impl Target {
-    /// What the politeness layer did so far.
-    pub fn traffic(&self) -> Traffic {
-        let c = &self.traffic;
+impl Counters {
+    /// What they counted so far.
+    pub(super) fn snapshot(&self) -> Traffic {
+        let c = self;
         Traffic {
             sent: c.sent.load(Ordering::Relaxed),
             retried: c.retried.load(Ordering::Relaxed),

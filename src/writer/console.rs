@@ -3,13 +3,14 @@
 
 use std::fmt::Write as _;
 
+use crate::baseline::Diff;
 use crate::fuzz::Summary;
 use crate::report::{Grade, Report, Verdict};
 use crate::spec::Level;
 use crate::target::Traffic;
 use crate::text::shorten;
 
-use super::{Document, Writer};
+use super::document::{Document, Writer};
 
 /// How many pieces of evidence the console shows per clause.
 const EVIDENCE_SHOWN: usize = 3;
@@ -363,4 +364,26 @@ fn curl_variables(curl: &str) -> Option<String> {
         }
     }
     (!said.is_empty()).then(|| said.join("; "))
+}
+
+/// What changed since the baseline, for the console: the counts, then each change (naming
+/// its target when the run had several).
+pub fn diff_console(diff: &Diff, targets: bool) -> String {
+    let mut out = format!("{}\n", diff.headline());
+    for d in diff.changed() {
+        let target = if targets {
+            format!("{:<16} ", d.target)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<19} {:<13} {target}{} -> {}",
+            d.change.label(),
+            d.clause,
+            d.before.as_deref().unwrap_or("-"),
+            d.now
+        );
+    }
+    out
 }

@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
+use crate::baseline::{Change, Diff};
 use crate::report::ClauseResult;
 use crate::text::{inert, shorten};
 
-use super::{Document, Writer, fuzz_line, rfc3339, shows};
+use super::document::{Document, Writer, fuzz_line, judged_cell, rfc3339, shows};
 
 /// `report.html`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,7 +26,7 @@ impl Writer for Html {
         );
         if let Some(diff) = &doc.baseline {
             out.push_str("<h1>css-conformance report</h1>\n");
-            out.push_str(&super::many::diff_html(diff));
+            out.push_str(&diff_html(diff));
             out.push_str("<h2>This run</h2>\n");
         } else {
             out.push_str("<h1>css-conformance report</h1>\n");
@@ -39,7 +40,7 @@ impl Writer for Html {
                 _ => "bad",
             },
             esc(&doc.headline()),
-            esc(&super::verdict_line(&doc.report))
+            esc(&super::console::verdict_line(&doc.report))
         );
         let _ = writeln!(
             out,
@@ -66,7 +67,7 @@ impl Writer for Html {
                 anchor(c),
                 c.level,
                 c.grade.label(),
-                super::judged_cell(c),
+                judged_cell(c),
                 esc(&c.statement)
             );
         }
@@ -312,3 +313,38 @@ table.headers th { white-space: nowrap; color: #555; font-weight: 500; }
 .violation { color: #b42318; } .note { color: #555; }
 @media print { body { margin: 0; max-width: none; font-size: 11px; } tr, section, pre, .panels { break-inside: avoid; } a { color: inherit; text-decoration: none; } .filter > input, .filter > label, .filter > span { display: none; } details.exchange.fail::details-content { content-visibility: visible; display: contents; } }
 ";
+
+/// What changed since the baseline, in HTML: the counts, then each change.
+pub(super) fn diff_html(diff: &Diff) -> String {
+    let mut out = format!(
+        "<h2>Since the baseline</h2>\n<p class=\"headline {}\">{}</p>\n",
+        if diff.count(Change::NewFailure) > 0 {
+            "bad"
+        } else {
+            "ok"
+        },
+        esc(&diff.headline())
+    );
+    let changed = diff.changed();
+    if !changed.is_empty() {
+        out.push_str("<table>\n<thead><tr><th>Change</th><th>Clause</th><th>Target</th><th>Before</th><th>Now</th></tr></thead>\n<tbody>\n");
+        for d in changed {
+            let class = match d.change {
+                Change::NewFailure => "fail",
+                Change::Fixed => "pass",
+                _ => "skip",
+            };
+            let _ = writeln!(
+                out,
+                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"verdict\">{}</td></tr>",
+                esc(d.change.label()),
+                esc(&d.clause),
+                esc(&d.target),
+                esc(d.before.as_deref().unwrap_or("-")),
+                esc(&d.now)
+            );
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    out
+}

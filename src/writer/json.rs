@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::fuzz::Summary;
 use crate::report::ClauseResult;
 
-use super::{Document, Writer, rfc3339};
+use super::document::{Document, Writer, rfc3339};
 
 /// The `schema` value of `report.json`; it changes when a field changes meaning or goes.
 pub const SCHEMA: &str = "css-conformance-report/1";

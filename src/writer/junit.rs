@@ -17,7 +17,7 @@ use crate::fuzz::Summary;
 use crate::report::{Grade, Report, ScenarioResult, Verdict};
 use crate::session::ScenarioRecord;
 
-use super::{Document, Writer};
+use super::document::{Document, Writer};
 
 /// `junit.xml`.
 #[derive(Debug, Clone, Copy, Default)]

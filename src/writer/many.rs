@@ -7,11 +7,15 @@ use std::fmt::Write as _;
 
 use junit_report::TestSuiteBuilder;
 
-use crate::baseline::{Change, Diff};
+use crate::baseline::Diff;
 use crate::report::{Grade, Report};
 
-use super::html::{STYLE, esc};
-use super::{Document, Json, Writer as _, json::SCHEMA, junit, rfc3339, verdict_line};
+use super::console::{diff_console, verdict_line};
+use super::document::{Document, Writer as _, rfc3339};
+use super::html::{STYLE, diff_html, esc};
+use super::json::{Json, SCHEMA};
+use super::junit;
+use super::markdown::diff_markdown;
 
 /// Several targets' documents, each under its name, and the comparison with a baseline.
 pub struct Many<'a> {
@@ -269,83 +273,4 @@ impl Many<'_> {
             .collect();
         junit::xml(suites)
     }
-}
-
-/// What changed since the baseline, for the console: the counts, then each change (naming
-/// its target when the run had several).
-pub fn diff_console(diff: &Diff, targets: bool) -> String {
-    let mut out = format!("{}\n", diff.headline());
-    for d in diff.changed() {
-        let target = if targets {
-            format!("{:<16} ", d.target)
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "  {:<19} {:<13} {target}{} -> {}",
-            d.change.label(),
-            d.clause,
-            d.before.as_deref().unwrap_or("-"),
-            d.now
-        );
-    }
-    out
-}
-
-/// What changed since the baseline, in Markdown: the counts, then each change.
-pub(super) fn diff_markdown(diff: &Diff) -> String {
-    let mut out = format!("## Since the baseline\n\n{}\n\n", diff.headline());
-    let changed = diff.changed();
-    if !changed.is_empty() {
-        out.push_str("| Change | Clause | Target | Before | Now |\n|---|---|---|---|---|\n");
-        for d in changed {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                d.change.label(),
-                d.clause,
-                d.target.replace('|', "\\|"),
-                d.before.as_deref().unwrap_or("-"),
-                d.now
-            );
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// What changed since the baseline, in HTML: the counts, then each change.
-pub(super) fn diff_html(diff: &Diff) -> String {
-    let mut out = format!(
-        "<h2>Since the baseline</h2>\n<p class=\"headline {}\">{}</p>\n",
-        if diff.count(Change::NewFailure) > 0 {
-            "bad"
-        } else {
-            "ok"
-        },
-        esc(&diff.headline())
-    );
-    let changed = diff.changed();
-    if !changed.is_empty() {
-        out.push_str("<table>\n<thead><tr><th>Change</th><th>Clause</th><th>Target</th><th>Before</th><th>Now</th></tr></thead>\n<tbody>\n");
-        for d in changed {
-            let class = match d.change {
-                Change::NewFailure => "fail",
-                Change::Fixed => "pass",
-                _ => "skip",
-            };
-            let _ = writeln!(
-                out,
-                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"verdict\">{}</td></tr>",
-                esc(d.change.label()),
-                esc(&d.clause),
-                esc(&d.target),
-                esc(d.before.as_deref().unwrap_or("-")),
-                esc(&d.now)
-            );
-        }
-        out.push_str("</tbody>\n</table>\n");
-    }
-    out
 }

@@ -2,10 +2,11 @@
 
 use std::fmt::Write as _;
 
+use crate::baseline::Diff;
 use crate::report::{ClauseResult, Grade};
 use crate::text::shorten;
 
-use super::{Document, Writer, fuzz_line, rfc3339, shows};
+use super::document::{Document, Writer, fuzz_line, judged_cell, rfc3339, shows};
 
 /// `report.md`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,10 +18,10 @@ impl Writer for Markdown {
         let mut out = String::new();
         let _ = writeln!(out, "# css-conformance: {}\n", doc.report.target);
         if let Some(diff) = &doc.baseline {
-            out.push_str(&super::many::diff_markdown(diff));
+            out.push_str(&diff_markdown(diff));
         }
         let _ = writeln!(out, "**{}**\n", doc.headline());
-        let _ = writeln!(out, "{}\n", super::verdict_line(&doc.report));
+        let _ = writeln!(out, "{}\n", super::console::verdict_line(&doc.report));
         let _ = writeln!(
             out,
             "{} {} · started {} · {:.2} s{}\n",
@@ -42,7 +43,7 @@ impl Writer for Markdown {
                 c.id,
                 c.level,
                 verdict_cell(c.grade),
-                super::judged_cell(c),
+                judged_cell(c),
                 c.statement.replace('|', "\\|")
             );
         }
@@ -80,4 +81,26 @@ fn verdict_cell(grade: Grade) -> String {
         Grade::Fail | Grade::Intermittent => format!("**{}**", grade.label()),
         g => g.label().to_owned(),
     }
+}
+
+/// What changed since the baseline, in Markdown: the counts, then each change.
+pub(super) fn diff_markdown(diff: &Diff) -> String {
+    let mut out = format!("## Since the baseline\n\n{}\n\n", diff.headline());
+    let changed = diff.changed();
+    if !changed.is_empty() {
+        out.push_str("| Change | Clause | Target | Before | Now |\n|---|---|---|---|---|\n");
+        for d in changed {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                d.change.label(),
+                d.clause,
+                d.target.replace('|', "\\|"),
+                d.before.as_deref().unwrap_or("-"),
+                d.now
+            );
+        }
+        out.push('\n');
+    }
+    out
 }

@@ -1,9 +1,12 @@
-//! The shape of the code, kept: the library's modules form no import cycle (a module's
-//! `crate::` paths are its edges; a folder module and its files are one module), and the
-//! library knows nothing of the command line.
+//! The shape of the code, kept: the library's files form no import cycle (each file is a node,
+//! so a cycle inside a folder counts as much as one between folders), the top-level modules
+//! import only from the layers below theirs, and the library knows nothing of the command line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// A module path: `["stub", "answer"]` for `src/stub/answer.rs`, `[]` for `src/lib.rs`.
+type Module = Vec<String>;
 
 /// Every `.rs` file under `dir`.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
@@ -16,82 +19,200 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
             out.push(path);
         }
     }
+    out.sort();
     out
 }
 
-/// The library's modules and the modules each one names through `crate::`.
-fn library_graph() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
-    let modules: BTreeSet<String> = lib
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod "))
-        .map(|m| m.trim_end_matches(';').to_owned())
+/// The module a file under `src` is: `a/b.rs` and `a/b/mod.rs` are `a::b`.
+fn module_of(relative: &Path) -> Module {
+    let mut parts: Module = relative
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
         .collect();
-    let path = regex::Regex::new(r"crate::(?:\{\s*)?([a-z_]+)").unwrap();
-    let group = regex::Regex::new(r"use crate::\{([^}]*)\}").unwrap();
-    let mut graph = BTreeMap::new();
-    for module in &modules {
-        let folder = src.join(module);
-        let files = if folder.is_dir() {
-            rust_files(&folder)
-        } else {
-            vec![src.join(format!("{module}.rs"))]
-        };
-        let mut edges = BTreeSet::new();
-        for file in files {
-            let text = std::fs::read_to_string(&file).unwrap();
-            let code: String = text
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("//"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            let named = path.captures_iter(&code).map(|c| c[1].to_owned()).chain(
-                group.captures_iter(&code).flat_map(|c| {
-                    c[1].split(',')
-                        .map(|p| p.trim().split("::").next().unwrap_or("").to_owned())
-                        .collect::<Vec<_>>()
-                }),
-            );
-            for m in named {
-                if modules.contains(&m) && m != *module {
-                    edges.insert(m);
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The code of a file without its comments and its test module (tests may use anything).
+fn code_of(text: &str) -> String {
+    let mut code = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim() == "#[cfg(test)]"
+            && lines
+                .peek()
+                .is_some_and(|next| next.trim_start().starts_with("mod tests"))
+        {
+            break;
+        }
+        let line = line.split("//").next().unwrap_or("");
+        code.push_str(line);
+        code.push('\n');
+    }
+    code
+}
+
+/// The index of the brace that closes the one at `open`.
+fn closing(text: &str, open: usize) -> usize {
+    let mut depth = 0;
+    for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
                 }
             }
+            _ => {}
         }
+    }
+    text.len()
+}
+
+/// The paths a `use` tree names, one per leaf: `a::{b, c::{self, D}}` is `a::b`, `a::c`,
+/// `a::c::D`.
+fn use_paths(tree: &str) -> Vec<String> {
+    let tree: String = tree.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some(open) = tree.find('{') else {
+        let leaf = tree.split(" as ").next().unwrap_or("").trim();
+        let leaf = leaf.trim_end_matches("::*").trim_end_matches("::self");
+        return vec![leaf.to_owned()];
+    };
+    let prefix = &tree[..open];
+    let close = closing(&tree, open);
+    let inner = &tree[open + 1..close];
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&inner[start..]);
+    parts
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .flat_map(|p| use_paths(p.trim()))
+        .map(|leaf| {
+            let joined = format!("{prefix}{leaf}");
+            joined.trim_end_matches("::self").to_owned()
+        })
+        .collect()
+}
+
+/// Every path a file's code names: each `use` tree's leaves, and the `crate::`, `super::` and
+/// `self::` paths written inline.
+fn named_paths(code: &str) -> Vec<String> {
+    let statement = regex::Regex::new(r"(?s)\buse\s+([^;]+);").unwrap();
+    let inline = regex::Regex::new(r"\b(?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)+").unwrap();
+    statement
+        .captures_iter(code)
+        .flat_map(|c| use_paths(&c[1]))
+        .chain(inline.find_iter(code).map(|m| m.as_str().to_owned()))
+        .collect()
+}
+
+/// The module `path`, named in `from`, leads to: the deepest module its segments reach.
+fn resolve(path: &str, from: &Module, modules: &BTreeSet<Module>) -> Option<Module> {
+    let mut segments = path.split("::").filter(|s| !s.is_empty()).peekable();
+    let mut at: Module = match segments.peek().copied()? {
+        "crate" => {
+            segments.next();
+            Vec::new()
+        }
+        "self" | "super" => {
+            let mut at = from.clone();
+            while let Some(s) = segments.next_if(|s| *s == "self" || *s == "super") {
+                if s == "super" {
+                    at.pop()?;
+                }
+            }
+            at
+        }
+        // A child module of this file's, named without `self::`.
+        child if modules.contains(&[from.clone(), vec![child.to_owned()]].concat()) => from.clone(),
+        // Another crate.
+        _ => return None,
+    };
+    for s in segments {
+        let next = [at.clone(), vec![s.to_owned()]].concat();
+        if !modules.contains(&next) {
+            break;
+        }
+        at = next;
+    }
+    Some(at)
+}
+
+/// Each library file's module and the modules it imports (the command line left out).
+fn library_graph(src: &Path) -> BTreeMap<Module, BTreeSet<Module>> {
+    let files: Vec<(Module, PathBuf)> = rust_files(src)
+        .into_iter()
+        .filter(|f| {
+            let relative = f.strip_prefix(src).unwrap();
+            !relative.starts_with("cli") && relative != Path::new("main.rs")
+        })
+        .map(|f| (module_of(f.strip_prefix(src).unwrap()), f))
+        .collect();
+    let modules: BTreeSet<Module> = files.iter().map(|(m, _)| m.clone()).collect();
+    let mut graph = BTreeMap::new();
+    for (module, file) in &files {
+        let code = code_of(&std::fs::read_to_string(file).unwrap());
+        let edges: BTreeSet<Module> = named_paths(&code)
+            .iter()
+            .filter_map(|p| resolve(p, module, &modules))
+            .filter(|target| target != module)
+            .collect();
         graph.insert(module.clone(), edges);
     }
     graph
 }
 
+fn name(module: &Module) -> String {
+    if module.is_empty() {
+        "crate".to_owned()
+    } else {
+        module.join("::")
+    }
+}
+
 /// A cycle of `graph`, if it has one.
-fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+fn find_cycle<N: Ord + Clone>(graph: &BTreeMap<N, BTreeSet<N>>) -> Option<Vec<N>> {
     // 0: not seen, 1: on the path, 2: done.
-    fn visit(
-        node: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        state: &mut BTreeMap<String, u8>,
-        path: &mut Vec<String>,
-    ) -> Option<Vec<String>> {
+    fn visit<N: Ord + Clone>(
+        node: &N,
+        graph: &BTreeMap<N, BTreeSet<N>>,
+        state: &mut BTreeMap<N, u8>,
+        path: &mut Vec<N>,
+    ) -> Option<Vec<N>> {
         match state.get(node).copied().unwrap_or(0) {
             1 => {
                 let start = path.iter().position(|n| n == node).unwrap_or(0);
                 let mut cycle = path[start..].to_vec();
-                cycle.push(node.to_owned());
+                cycle.push(node.clone());
                 return Some(cycle);
             }
             2 => return None,
             _ => {}
         }
-        state.insert(node.to_owned(), 1);
-        path.push(node.to_owned());
+        state.insert(node.clone(), 1);
+        path.push(node.clone());
         for next in graph.get(node).into_iter().flatten() {
             if let Some(cycle) = visit(next, graph, state, path) {
                 return Some(cycle);
             }
         }
         path.pop();
-        state.insert(node.to_owned(), 2);
+        state.insert(node.clone(), 2);
         None
     }
     let mut state = BTreeMap::new();
@@ -103,21 +224,101 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
     None
 }
 
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
 #[test]
-fn the_library_modules_form_no_import_cycle() {
-    let graph = library_graph();
-    assert!(graph.len() >= 20, "the modules were not found: {graph:?}");
+fn the_library_files_form_no_import_cycle() {
+    let graph = library_graph(&src());
+    assert!(graph.len() >= 40, "the files were not found: {graph:?}");
     let edges: usize = graph.values().map(BTreeSet::len).sum();
-    println!("{} modules, {edges} edges:", graph.len());
+    println!("{} files, {edges} edges:", graph.len());
     for (module, uses) in &graph {
-        println!(
-            "  {module} -> {}",
-            uses.iter().cloned().collect::<Vec<_>>().join(", ")
-        );
+        let uses: Vec<String> = uses.iter().map(name).collect();
+        println!("  {} -> {}", name(module), uses.join(", "));
     }
     if let Some(cycle) = find_cycle(&graph) {
+        let cycle: Vec<String> = cycle.iter().map(name).collect();
         panic!("import cycle: {}", cycle.join(" -> "));
     }
+}
+
+/// A small crate of `files` (path, text) under a temporary directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn of(files: &[(&str, &str)], name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "css-conformance-architecture-{}-{name}",
+            std::process::id()
+        ));
+        for (path, text) in files {
+            let file = dir.join("src").join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        Scratch(dir)
+    }
+
+    fn graph(&self) -> BTreeMap<Module, BTreeSet<Module>> {
+        library_graph(&self.0.join("src"))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_cycle_inside_a_folder_is_found() {
+    let files = [
+        ("lib.rs", "pub mod writer;\n"),
+        (
+            "writer/mod.rs",
+            "mod html;\nmod many;\npub use html::Html;\n",
+        ),
+        (
+            "writer/html.rs",
+            "use super::many::Many;\npub struct Html;\n",
+        ),
+        (
+            "writer/many.rs",
+            "use crate::writer::{html::{self, Html}};\npub struct Many;\n",
+        ),
+    ];
+    let graph = Scratch::of(&files, "cyclic").graph();
+    let module = |s: &str| s.split("::").map(str::to_owned).collect::<Module>();
+    assert!(graph[&module("writer::html")].contains(&module("writer::many")));
+    assert!(graph[&module("writer::many")].contains(&module("writer::html")));
+    let cycle = find_cycle(&graph).expect("the cycle inside writer/ is found");
+    assert!(cycle.contains(&module("writer::html")), "{cycle:?}");
+
+    // Without the edge back, the same folder is acyclic.
+    let mut acyclic = files;
+    acyclic[3].1 = "pub struct Many;\n";
+    assert_eq!(find_cycle(&Scratch::of(&acyclic, "acyclic").graph()), None);
+}
+
+#[test]
+fn use_trees_and_inline_paths_are_read_as_written() {
+    assert_eq!(
+        use_paths("crate::{a::{self, B}, c::D as E, f::*}"),
+        ["crate::a", "crate::a::B", "crate::c::D", "crate::f"]
+    );
+    let code = code_of(
+        "use super::x;\n// crate::commented\nfn f() { crate::y::z(); }\n#[cfg(test)]\nmod tests {\n    use crate::tested;\n}\n",
+    );
+    let paths = named_paths(&code);
+    assert!(paths.contains(&"super::x".to_owned()), "{paths:?}");
+    assert!(paths.contains(&"crate::y::z".to_owned()), "{paths:?}");
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.contains("commented") || p.contains("tested"))
+    );
 }
 
 #[test]
@@ -139,7 +340,7 @@ fn the_cycle_check_finds_a_cycle() {
 
 #[test]
 fn the_library_knows_nothing_of_the_command_line() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = src();
     for file in rust_files(&src) {
         let rel = file.strip_prefix(&src).unwrap();
         if rel.starts_with("cli") || rel == Path::new("main.rs") {
