@@ -4,7 +4,7 @@
 //!
 //! `cargo run --example client_team`
 
-use css_conformance::stub::{STUB_TOKEN, Stub};
+use css_conformance::servers::stub::{STUB_TOKEN, Stub};
 
 /// The code under test: retries the failed upgrade task at `url` once; a refusal is reported,
 /// not repeated.

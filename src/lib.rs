@@ -2,44 +2,36 @@
 //! Service operation "Retrying a Failed Upgrade Task"
 //! (`PUT /v1.0/{project_id}/clusters/{cluster_id}/upgrade/{action_id}/retry`).
 //!
-//! The way of a request: case (from a feature or a strategy) -> request -> target (stub or
-//! live) -> response -> oracle -> verdict -> report -> writers. Which kind a request is, the
-//! one classifier says (`classify`); the stub answers with it.
+//! The way of a request, one layer each, every layer importing only from those above it here:
+//! the contract says what a request is and how its answer is judged (`contract`: the spec as
+//! data, the one classifier that says which kind a request is, the oracle); the run records
+//! what it sent and saw (`records`); the settings say where and how (`config`); the target
+//! carries requests there (`transport`); the built-in stub and the proxy answer and watch
+//! them (`servers`); the scenarios and the fuzzer decide what to send (`engines`); the grade
+//! per clause and the reports come last (`grading`). Small values shared by all (`text`,
+//! `secret`, `fixtures`, `progress`) sit beneath.
 //!
 //! ```
-//! use css_conformance::{exchange::Response, oracle, spec::{Kind, Spec}};
+//! use css_conformance::contract::{oracle, request::Response, spec::{Kind, Spec}};
 //! let spec = Spec::embedded();
 //! let answer = Response { status: 200, content_type: None, body: b"{}".to_vec(), headers: vec![] };
 //! let verdict = oracle::judge(&spec, Kind::Retry, &answer);
 //! assert!(verdict.violates("RUT-RESP-01"));
 //! ```
 
-pub mod baseline;
-pub mod classify;
-pub mod coverage;
-pub mod effects;
-pub mod exchange;
-pub mod features;
 pub mod fixtures;
-pub mod fuzz;
-pub mod listen;
-pub mod openapi;
-pub mod oracle;
-pub mod plan;
-pub mod preflight;
-pub mod profile;
 pub mod progress;
-pub mod proxy;
-pub mod report;
 pub mod secret;
-pub mod session;
-pub mod signing;
-pub mod soak;
-pub mod spec;
-pub mod steps;
-pub mod strategy;
-pub mod stub;
-pub mod suite;
-pub mod target;
 pub mod text;
-pub mod writer;
+
+pub mod config;
+pub mod contract;
+pub mod engines;
+pub mod grading;
+pub mod records;
+pub mod servers;
+pub mod transport;
+
+// The API a client team's tests start from (the rest is reached through its layer).
+pub use contract::spec::Spec;
+pub use servers::stub::{STUB_TOKEN, Stub};

@@ -25,10 +25,14 @@ fn main() -> ExitCode {
     // The stub logs each request it answers; everything else is quiet unless RUST_LOG says.
     let default_log = match cli.command {
         Command::Stub(ref s) if s.quiet || s.silent => "warn",
-        Command::Stub(_) => "warn,css_conformance::stub=info,css_conformance::clients=info",
+        Command::Stub(_) => {
+            "warn,css_conformance::servers::stub=info,css_conformance::clients=info"
+        }
         // Quiet: the faults (warnings) and the verdict only, not a line per request.
         Command::Proxy(ref p) if p.quiet => "warn",
-        Command::Proxy(_) => "warn,css_conformance::clients=info,css_conformance::proxy=info",
+        Command::Proxy(_) => {
+            "warn,css_conformance::clients=info,css_conformance::servers::proxy=info"
+        }
         _ => "warn",
     };
     if let Err(e) = init_logging(default_log) {

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use css_conformance::exchange::{ScenarioOutcome, Skip};
-use css_conformance::profile::{AuthMethod, Profile};
-use css_conformance::report::{Grade, Report};
-use css_conformance::session::Session;
-use css_conformance::suite::{self, Options};
-use css_conformance::target::open;
-use css_conformance::writer::{self, junit};
-use css_conformance::{coverage, features, spec::Spec};
+use css_conformance::config::profile::{AuthMethod, Profile};
+use css_conformance::contract::{coverage, features, spec::Spec};
+use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::session::Session;
+use css_conformance::engines::targets;
+use css_conformance::grading::report::{Grade, Report};
+use css_conformance::grading::writer::{self, junit};
+use css_conformance::records::judgement::{ScenarioOutcome, Skip};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -33,17 +33,17 @@ async fn main() -> ExitCode {
     };
     let (profile, origins) = Profile::from_env().expect("CSS_CONFORMANCE_* environment is valid");
     let runs = if profile.is_live() {
-        let target = open::live(&profile, &origins)
+        let target = targets::live(&profile, &origins)
             .expect("the CSS_CONFORMANCE_* environment names a usable target");
         let session = Arc::new(Session::new(Arc::clone(&spec), target));
-        vec![suite::run(session, features, &options).await]
+        vec![runner::run(session, features, &options).await]
     } else {
         // The built-in stub, once with token auth and once with AK/SK signing.
         let mut runs = Vec::new();
         for auth in [AuthMethod::Token, AuthMethod::Aksk] {
-            let (stub, target) = open::stub_target(Arc::clone(&spec), None, auth).await;
+            let (stub, target) = targets::stub_target(Arc::clone(&spec), None, auth).await;
             let session = Arc::new(Session::new(Arc::clone(&spec), target));
-            runs.push(suite::run(session, features.clone(), &options).await);
+            runs.push(runner::run(session, features.clone(), &options).await);
             drop(stub);
         }
         runs

@@ -55,11 +55,14 @@ fn every_command_of_the_docs_runs_as_written() {
     pages.run();
 
     // The live endpoint's page, against a stub served as a separate process.
-    let stub = css_conformance::stub::Standalone::start(bin, 300).unwrap();
+    let stub = css_conformance::servers::stub::Standalone::start(bin, 300).unwrap();
     let live = trycmd::TestCases::new();
     live.register_bin("css-conformance", bin)
         .env("CSS_CONFORMANCE_ENDPOINT", stub.url())
-        .env("CSS_CONFORMANCE_TOKEN", css_conformance::stub::STUB_TOKEN)
+        .env(
+            "CSS_CONFORMANCE_TOKEN",
+            css_conformance::servers::stub::STUB_TOKEN,
+        )
         // The built-in profiles' polite 2 requests/s, lifted for a stub on this machine.
         .env("CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND", "0")
         .insert_var("[ENDPOINT]", stub.url().to_owned())
@@ -128,7 +131,7 @@ fn the_readme_is_short_and_names_the_commands_ci_runs() {
 #[test]
 fn the_reference_lists_every_profile_key_and_every_stub_deviation() {
     let reference = read("docs/reference.md");
-    for key in css_conformance::profile::KEYS {
+    for key in css_conformance::config::profile::KEYS {
         let row = format!("| `{}` |", key.path);
         assert!(
             reference.contains(&row),
@@ -141,7 +144,7 @@ fn the_reference_lists_every_profile_key_and_every_stub_deviation() {
             key.env_var()
         );
     }
-    for deviation in css_conformance::stub::Deviation::ALL {
+    for deviation in css_conformance::servers::stub::Deviation::ALL {
         let row = format!("| `{}` | {} |", deviation.name(), deviation.describe());
         assert!(
             reference.contains(&row),

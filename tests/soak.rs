@@ -2,7 +2,7 @@
 //! descriptors, threads and tasks sampled; nothing may grow or be left behind. (The full soak,
 //! 100,000 cases, is `css-conformance fuzz --soak --cases 100000`, in docs/design.md.)
 
-use css_conformance::soak::{self, Sample, Soak};
+use css_conformance::engines::fuzz::soak::{self, Sample, Soak};
 
 #[tokio::test]
 async fn nothing_grows_and_nothing_is_left_behind() {

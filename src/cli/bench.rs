@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use css_conformance::exchange::{Credentials, Request, TOKEN_HEADER};
+use css_conformance::config::profile::AuthMethod;
+use css_conformance::contract::request::{Credentials, Request, TOKEN_HEADER};
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::fuzz;
+use css_conformance::engines::fuzz::strategy::UNKNOWN_UUID;
+use css_conformance::engines::targets;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::fuzz;
-use css_conformance::profile::AuthMethod;
 use css_conformance::secret::Secret;
-use css_conformance::spec::Spec;
-use css_conformance::strategy::UNKNOWN_UUID;
-use css_conformance::stub::{STUB_TOKEN, Standalone};
-use css_conformance::target::{Auth, Target, open};
+use css_conformance::servers::stub::{STUB_TOKEN, Standalone};
+use css_conformance::transport::target::{Auth, Target};
 
 /// Rounds: many short ones rather than a few long ones, so that the median ratio stands when
 /// the shared machine slows down for a few seconds (as it does: single rounds range 55-160 %).
@@ -71,7 +72,8 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
     let one = one_request_path(&spec);
     let mix = case_mix(&spec, &renderer, MIX_CASES.min(cases));
     for round in 0..RUNS as u64 {
-        let (_stub, target) = open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
+        let (_stub, target) =
+            targets::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
         builtin
             .rates
             .push(fuzz_rate(&spec, &target, &options(round)).await?);
@@ -142,7 +144,7 @@ async fn fuzz_rate(spec: &Spec, target: &Target, options: &fuzz::Options) -> any
     anyhow::ensure!(
         summary.findings.is_empty(),
         "the stub conforms:\n{}",
-        css_conformance::writer::fuzz_summary(&summary)
+        css_conformance::grading::writer::fuzz_summary(&summary)
     );
     Ok(summary.cases_per_second())
 }
@@ -183,7 +185,7 @@ struct LoadRate {
 /// same requests the fuzzer sends, so the load tool's rate for them is the rate the stub can
 /// answer them at, and the ratio is what generating, sending and judging costs on top.
 fn case_mix(spec: &Spec, target: &Target, n: u64) -> Vec<(String, Vec<(String, String)>)> {
-    let scope = css_conformance::strategy::Scope { mutations: true };
+    let scope = css_conformance::engines::fuzz::strategy::Scope { mutations: true };
     let now = time::OffsetDateTime::now_utc();
     fuzz::drafts(spec, scope, 0, n)
         .iter()

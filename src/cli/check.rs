@@ -5,14 +5,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use css_conformance::baseline::{Baseline, Change, Diff};
-use css_conformance::report::Report;
-use css_conformance::session::Session;
-use css_conformance::spec::Spec;
-use css_conformance::suite::{self, Options};
-use css_conformance::target::open::Opened;
-use css_conformance::writer::{self, Document, Many, Writer as _};
-use css_conformance::{fuzz, progress};
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::fuzz;
+use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::session::Session;
+use css_conformance::engines::targets::Opened;
+use css_conformance::grading::baseline::{Baseline, Change, Diff};
+use css_conformance::grading::report::Report;
+use css_conformance::grading::writer::{self, Document, Many, Writer as _};
+use css_conformance::progress;
+use css_conformance::transport::target::Traffic;
 
 use super::{CheckArgs, FailOn, TargetArgs, fuzz_options, open_target, save_findings};
 
@@ -21,7 +23,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let (spec, features) = args.source.load()?;
     let spec = Arc::new(spec);
     if let Some(tags) = &args.tags
-        && suite::select(features.clone(), Some(&tags.expression)).is_empty()
+        && runner::select(features.clone(), Some(&tags.expression)).is_empty()
     {
         return Err(tags.selects_nothing(&features));
     }
@@ -233,16 +235,7 @@ async fn run_target(
         Role::OneOfMany => (false, None),
     };
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", dir.display()))?;
-    let junit = match (&args.junit, alone) {
-        (Some(file), true) => file.clone(),
-        _ => dir.join("junit.xml"),
-    };
-    // Said before anything is sent: a JUnit file that cannot be written.
-    if let (Some(file), true) = (&args.junit, alone) {
-        writable(file).map_err(|e| anyhow::anyhow!("--junit {}: {e}", file.display()))?;
-    }
+    let junit = report_paths(args, dir, alone)?;
     let options = Options {
         concurrency: usize::from(args.concurrency),
         cucumber_json: Some(dir.join("cucumber.json")),
@@ -267,30 +260,10 @@ async fn run_target(
     };
     let session =
         Arc::new(Session::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
-    // A live endpoint's fixtures are proven first: a wrong token, project or cluster, or a
-    // task an earlier run used up, is the user's to fix, never the server's failure.
-    if !session.target.is_owned_by_us() {
-        let errors = css_conformance::preflight::prove(&session).await;
-        if !errors.is_empty() {
-            let lines: Vec<String> = errors
-                .iter()
-                .map(|e| format!("fixture error: {e}"))
-                .collect();
-            anyhow::bail!(
-                "{} ({}): nothing was judged\n{}",
-                session.target.name(),
-                if errors.len() == 1 {
-                    "1 fixture error".to_owned()
-                } else {
-                    format!("{} fixture errors", errors.len())
-                },
-                lines.join("\n")
-            );
-        }
-    }
+    prove_fixtures(&session).await?;
     // Ctrl-C or SIGTERM: stop sending, write the reports of what was judged, exit 130/143.
     let interrupted = watch_for_signals(session.target.interruption());
-    let run = suite::run(Arc::clone(&session), features, &options).await?;
+    let run = runner::run(Arc::clone(&session), features, &options).await?;
     let fuzz_cases = args
         .fuzz_cases
         .unwrap_or(if args.tags.is_some() { 0 } else { 300 });
@@ -304,6 +277,7 @@ async fn run_target(
         None
     };
     drop(stub);
+    let traffic = session.target.traffic();
     let report = Report::build(
         spec,
         &run.target,
@@ -313,17 +287,8 @@ async fn run_target(
     )
     .strict(args.strict)
     .require_complete(args.require_complete)
-    .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()));
-    let traffic = session.target.traffic();
-    // A target that answered nothing is not judged: every report says so, and the exit is 3.
-    let report =
-        report.with_target_fault((traffic.answered == 0 && traffic.faults > 0).then(|| {
-            format!(
-                "the target answered none of {} request(s); the first: {}",
-                traffic.faults,
-                traffic.first_fault.as_deref().unwrap_or("no answer")
-            )
-        }));
+    .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()))
+    .with_target_fault(target_fault(&traffic));
     let document = Document::new(
         &report,
         serde_json::to_value(&profile)?,
@@ -334,9 +299,8 @@ async fn run_target(
     .with_records(run.records)
     .with_doors(run.doors)
     .with_fixture_notes(run.fixture_notes)
-    .with_traffic(traffic.clone());
-    let diff = baseline.map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
-    let document = document.with_baseline(diff);
+    .with_traffic(traffic)
+    .with_baseline(baseline.map(|b| Diff::compare(b, &[(report.target.as_str(), &report)])));
     if alone {
         if let Some(diff) = &document.baseline {
             println!("{}", writer::diff_console(diff, false));
@@ -347,7 +311,73 @@ async fn run_target(
         };
         print!("{}", console.render(&document));
     }
-    if let Some(summary) = &fuzzed {
+    write_reports(args, &document, fuzzed.as_ref(), dir, &junit, alone)?;
+    Ok(Done { document })
+}
+
+/// Makes the report directory and returns the JUnit file's path; a JUnit file that cannot be
+/// written is said before anything is sent.
+fn report_paths(args: &CheckArgs, dir: &Path, alone: bool) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", dir.display()))?;
+    match (&args.junit, alone) {
+        (Some(file), true) => {
+            writable(file).map_err(|e| anyhow::anyhow!("--junit {}: {e}", file.display()))?;
+            Ok(file.clone())
+        }
+        _ => Ok(dir.join("junit.xml")),
+    }
+}
+
+/// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
+/// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
+async fn prove_fixtures(session: &Session) -> anyhow::Result<()> {
+    if session.target.is_owned_by_us() {
+        return Ok(());
+    }
+    let errors = css_conformance::engines::scenarios::preflight::prove(session).await;
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| format!("fixture error: {e}"))
+        .collect();
+    anyhow::bail!(
+        "{} ({}): nothing was judged\n{}",
+        session.target.name(),
+        if errors.len() == 1 {
+            "1 fixture error".to_owned()
+        } else {
+            format!("{} fixture errors", errors.len())
+        },
+        lines.join("\n")
+    )
+}
+
+/// Why a target that answered none of its requests cannot be judged (every report says so,
+/// and the exit is 3).
+fn target_fault(traffic: &Traffic) -> Option<String> {
+    (traffic.answered == 0 && traffic.faults > 0).then(|| {
+        format!(
+            "the target answered none of {} request(s); the first: {}",
+            traffic.faults,
+            traffic.first_fault.as_deref().unwrap_or("no answer")
+        )
+    })
+}
+
+/// Writes the findings, the report directory and the JUnit file of one target's run, and
+/// (alone) says where they are.
+fn write_reports(
+    args: &CheckArgs,
+    document: &Document,
+    fuzzed: Option<&fuzz::Summary>,
+    dir: &Path,
+    junit: &Path,
+    alone: bool,
+) -> anyhow::Result<()> {
+    if let Some(summary) = fuzzed {
         let findings = match (&args.fuzz.findings_dir, alone) {
             (Some(d), true) => d.clone(),
             (Some(d), false) => d.join(dir.file_name().unwrap_or_default()),
@@ -356,7 +386,7 @@ async fn run_target(
         save_findings(summary, &findings)?;
     }
     document.write(dir)?;
-    std::fs::write(&junit, writer::JUnit.render(&document)).map_err(|e| {
+    std::fs::write(junit, writer::JUnit.render(document)).map_err(|e| {
         let flag = if args.junit.is_some() && alone {
             "--junit"
         } else {
@@ -370,9 +400,9 @@ async fn run_target(
             junit.display(),
             dir.display()
         );
-        if let Some(why) = &report.target_fault {
+        if let Some(why) = &document.report.target_fault {
             eprintln!("error: the target could not be judged: {why}");
         }
     }
-    Ok(Done { document })
+    Ok(())
 }

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use css_conformance::spec::Spec;
-use css_conformance::target::open::Opened;
-use css_conformance::{fuzz, progress, soak, writer};
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::fuzz::{self, soak};
+use css_conformance::engines::targets::Opened;
+use css_conformance::grading::writer;
+use css_conformance::progress;
 
 use super::{
     CONFORMANT, FuzzArgs, NOT_CONFORMANT, NOT_JUDGED, fuzz_options, open_target, random_seed,

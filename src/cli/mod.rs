@@ -17,12 +17,13 @@ use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
 use cucumber::gherkin::tagexpr::TagOperation;
 
-use css_conformance::profile::{AuthMethod, Origins, Profile};
-use css_conformance::spec::Spec;
-use css_conformance::stub::Deviation;
-use css_conformance::target::open::{self, Opened};
-use css_conformance::target::without_userinfo;
-use css_conformance::{coverage, features, fuzz as fuzzer, strategy};
+use css_conformance::config::profile::{AuthMethod, Origins, Profile};
+use css_conformance::contract::spec::Spec;
+use css_conformance::contract::{coverage, features};
+use css_conformance::engines::fuzz::{self as fuzzer, strategy};
+use css_conformance::engines::targets::{self, Opened};
+use css_conformance::servers::stub::Deviation;
+use css_conformance::transport::target::without_userinfo;
 
 /// Exit codes, as docs/reference.md documents them.
 pub const CONFORMANT: u8 = 0;
@@ -209,7 +210,7 @@ impl SpecSource {
                 let spec = Spec::parse(&text, file)?;
                 // The fuzzer asks whether it can generate values of the spec's formats.
                 strategy::check_formats(&spec, &text, file)?;
-                css_conformance::effects::door::check(&spec, &text, file)?;
+                css_conformance::contract::doors::check(&spec, &text, file)?;
                 spec
             }
             None => Spec::embedded(),
@@ -536,12 +537,12 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     /// The limits the flags set.
-    pub fn limits(&self) -> css_conformance::listen::Limits {
-        css_conformance::listen::Limits {
+    pub fn limits(&self) -> css_conformance::servers::listen::Limits {
+        css_conformance::servers::listen::Limits {
             max_connections: self.max_connections as usize,
             header_timeout: std::time::Duration::from_secs(self.idle_timeout),
             body_timeout: std::time::Duration::from_secs(self.idle_timeout),
-            ..css_conformance::listen::Limits::default()
+            ..css_conformance::servers::listen::Limits::default()
         }
     }
 
@@ -695,7 +696,7 @@ pub async fn open_target(
             .collect(),
     };
     Ok((
-        open::target(spec, profile, &origins, deviation).await?,
+        targets::target(spec, profile, &origins, deviation).await?,
         origin,
     ))
 }
@@ -933,14 +934,14 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             profile_init(&target, output.as_deref())
         }
         Command::Profile(ProfileCommand::List) => {
-            for (name, text) in css_conformance::profile::BUILT_IN {
+            for (name, text) in css_conformance::config::profile::BUILT_IN {
                 let about = text.lines().next().unwrap_or("").trim_start_matches("# ");
                 println!("{name:<24} {about}");
             }
             Ok(CONFORMANT)
         }
         Command::Profile(ProfileCommand::Keys) => {
-            for key in css_conformance::profile::KEYS {
+            for key in css_conformance::config::profile::KEYS {
                 let flag = key.flag.unwrap_or("--set KEY=VALUE");
                 println!(
                     "{:<34}  {:<32}  {:<46}  {}",
@@ -953,7 +954,7 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             Ok(CONFORMANT)
         }
         Command::Deviations => {
-            for d in css_conformance::stub::Deviation::ALL {
+            for d in css_conformance::servers::stub::Deviation::ALL {
                 println!("{:<30}  {}", d.name(), d.describe());
             }
             Ok(CONFORMANT)

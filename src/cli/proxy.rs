@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::proxy::{Options, Proxy, Upstream};
-use css_conformance::report::Report;
-use css_conformance::spec::Spec;
-use css_conformance::stub::{self, load_fixtures, stub_credentials};
+use css_conformance::grading::report::Report;
+use css_conformance::servers::proxy::{Options, Proxy, Upstream};
+use css_conformance::servers::stub::{self, load_fixtures, stub_credentials};
 
 use super::ProxyArgs;
 use super::stub::show_verdict;

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use css_conformance::fuzz::{self, Finding, Replay};
-use css_conformance::spec::Spec;
-use css_conformance::target::open::Opened;
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::fuzz::{self, Finding, Replay};
+use css_conformance::engines::targets::Opened;
 
 use super::{CONFORMANT, NOT_CONFORMANT, NOT_JUDGED, ReplayArgs, open_target};
 

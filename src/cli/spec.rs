@@ -1,6 +1,6 @@
 //! `css-conformance spec lint` and `spec openapi`.
 
-use css_conformance::openapi;
+use css_conformance::contract::openapi;
 
 use super::{CONFORMANT, SpecSource};
 

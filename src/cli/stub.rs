@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::spec::Spec;
-use css_conformance::stub::{self, STUB_TOKEN, load_fixtures, stub_credentials};
+use css_conformance::servers::stub::{self, STUB_TOKEN, load_fixtures, stub_credentials};
 
-use css_conformance::report::Report;
-use css_conformance::writer::{self, Document, Writer as _};
+use css_conformance::grading::report::Report;
+use css_conformance::grading::writer::{self, Document, Writer as _};
 
 use super::{CONFORMANT, StubArgs};
 

@@ -244,6 +244,77 @@ fn the_library_files_form_no_import_cycle() {
     }
 }
 
+/// The layers, from the bottom: a file imports only from its own layer and those below it.
+const LAYERS: &[&[&str]] = &[
+    &["fixtures", "progress", "secret", "text"],
+    &["contract"],
+    &["records"],
+    &["config"],
+    &["transport"],
+    &["servers"],
+    &["engines"],
+    &["grading"],
+];
+
+/// Each import of `graph` that reaches a layer above its file's, and each top-level module
+/// that is in no layer; the crate root, which only declares the layers, is left out.
+fn layer_violations(graph: &BTreeMap<Module, BTreeSet<Module>>, layers: &[&[&str]]) -> Vec<String> {
+    let layer_of = |m: &Module| {
+        let top = m.first()?;
+        layers.iter().position(|l| l.contains(&top.as_str()))
+    };
+    let mut wrong = Vec::new();
+    for (module, uses) in graph.iter().filter(|(m, _)| !m.is_empty()) {
+        let Some(own) = layer_of(module) else {
+            wrong.push(format!("{} is in no layer", name(module)));
+            continue;
+        };
+        for used in uses {
+            match layer_of(used) {
+                Some(layer) if layer <= own => {}
+                _ => wrong.push(format!(
+                    "{} imports {}, a layer above it",
+                    name(module),
+                    name(used)
+                )),
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn each_layer_imports_only_from_the_layers_below() {
+    let graph = library_graph(&src());
+    let wrong = layer_violations(&graph, LAYERS);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let tops: BTreeSet<&str> = graph
+        .keys()
+        .filter_map(|m| m.first())
+        .map(String::as_str)
+        .collect();
+    let layered: BTreeSet<&str> = LAYERS.iter().flat_map(|l| l.iter().copied()).collect();
+    assert_eq!(
+        tops, layered,
+        "every top-level module has a layer and every layer a module"
+    );
+}
+
+#[test]
+fn an_import_from_a_layer_above_is_found() {
+    let files = [
+        ("lib.rs", "pub mod contract;\npub mod grading;\n"),
+        ("contract.rs", "pub fn judge() {}\n"),
+        ("grading.rs", "use crate::contract::judge;\n"),
+    ];
+    let up = Scratch::of(&files, "layers-ok").graph();
+    assert_eq!(layer_violations(&up, LAYERS), Vec::<String>::new());
+    let mut down = files;
+    down[1].1 = "use crate::grading;\npub fn judge() {}\n";
+    let wrong = layer_violations(&Scratch::of(&down, "layers-wrong").graph(), LAYERS);
+    assert_eq!(wrong, ["contract imports grading, a layer above it"]);
+}
+
 /// A small crate of `files` (path, text) under a temporary directory, removed when dropped.
 struct Scratch(PathBuf);
 

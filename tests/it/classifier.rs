@@ -8,16 +8,17 @@ use std::sync::Arc;
 use proptest::prop_assert_eq;
 use proptest::test_runner::{Config, TestRunner};
 
-use css_conformance::classify::{self, Parts, Site, TaskState};
-use css_conformance::exchange::{Credentials, Request};
-use css_conformance::features;
+use css_conformance::config::profile::AuthMethod;
+use css_conformance::contract::classify::{self, Parts, Site, TaskState};
+use css_conformance::contract::features;
+use css_conformance::contract::request::{Credentials, Request};
+use css_conformance::contract::spec::{Kind, Spec};
+use css_conformance::engines::fuzz::strategy::{Draft, Scope, Slot, arb_draft};
+use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::session::ScenarioRecord;
+use css_conformance::engines::targets;
 use css_conformance::fixtures::{Fixtures, generated_failed_task_index};
-use css_conformance::profile::AuthMethod;
-use css_conformance::session::ScenarioRecord;
-use css_conformance::spec::{Kind, Spec};
-use css_conformance::strategy::{Draft, Scope, Slot, arb_draft};
-use css_conformance::suite::{self, Options};
-use css_conformance::target::{Auth, Target, open};
+use css_conformance::transport::target::{Auth, Target};
 
 /// What the classifier says of `request` on a target with `fixtures`, whose failed tasks
 /// are failed unless in `spent`.
@@ -57,7 +58,10 @@ fn mislabelled_requests(
     let mut wrong = Vec::new();
     let mut spent = BTreeSet::new();
     // In the order they were sent (a scenario run on several tasks has one record).
-    let mut sent: Vec<(&ScenarioRecord, &css_conformance::exchange::Judgement)> = records
+    let mut sent: Vec<(
+        &ScenarioRecord,
+        &css_conformance::records::judgement::Judgement,
+    )> = records
         .iter()
         .flat_map(|r| {
             r.judgements
@@ -133,13 +137,13 @@ fn a_mislabelled_case_is_told_apart() {
 async fn every_request_the_features_send_is_labelled_as_the_classifier_says() {
     let spec = Arc::new(Spec::embedded());
     for auth in [AuthMethod::Token, AuthMethod::Aksk] {
-        let (stub, target) = open::stub_target(Arc::clone(&spec), None, auth).await;
+        let (stub, target) = targets::stub_target(Arc::clone(&spec), None, auth).await;
         let fixtures = target.fixtures.clone();
-        let session = Arc::new(css_conformance::session::Session::new(
+        let session = Arc::new(css_conformance::engines::scenarios::session::Session::new(
             Arc::clone(&spec),
             target,
         ));
-        let run = suite::run(session, features::embedded(), &Options::default())
+        let run = runner::run(session, features::embedded(), &Options::default())
             .await
             .unwrap();
         drop(stub);

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use css_conformance::fixtures::Fixtures;
 
 use crate::common;
-use css_conformance::stub::{STUB_TOKEN, Standalone};
+use css_conformance::servers::stub::{STUB_TOKEN, Standalone};
 
 fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_css-conformance"))

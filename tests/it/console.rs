@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use css_conformance::stub::Standalone;
+use css_conformance::servers::stub::Standalone;
 
 const BIN: &str = env!("CARGO_BIN_EXE_css-conformance");
 
@@ -34,7 +34,10 @@ fn slow_fuzz_args(stub: &Standalone, dir: &str) -> String {
 fn progress_shows_on_a_terminal_after_two_seconds_and_never_on_a_pipe() {
     let stub = Standalone::start(Path::new(BIN), 60).unwrap();
     let dir = format!("{}/console-findings", env!("CARGO_TARGET_TMPDIR"));
-    let token = [("CSS_CONFORMANCE_TOKEN", css_conformance::stub::STUB_TOKEN)];
+    let token = [(
+        "CSS_CONFORMANCE_TOKEN",
+        css_conformance::servers::stub::STUB_TOKEN,
+    )];
 
     let terminal = on_terminal(&token, &slow_fuzz_args(&stub, &dir));
     assert!(terminal.contains("fuzz ["), "{terminal}");
@@ -84,7 +87,7 @@ fn rust_log_shows_each_request_and_a_bad_filter_is_exit_2() {
     assert!(stderr.matches(" DEBUG ").count() >= 5, "{stderr}");
     assert!(stderr.contains("status="), "{stderr}");
     assert!(
-        !stderr.contains(css_conformance::stub::STUB_TOKEN),
+        !stderr.contains(css_conformance::servers::stub::STUB_TOKEN),
         "{stderr}"
     );
     // Quiet by default.

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use css_conformance::coverage::{self, Gap};
-use css_conformance::features;
-use css_conformance::spec::Spec;
+use css_conformance::contract::coverage::{self, Gap};
+use css_conformance::contract::features;
+use css_conformance::contract::spec::Spec;
 
 fn feature(text: &str) -> cucumber::gherkin::Feature {
     features::parse(text, Path::new("features/test.feature")).expect("parses")

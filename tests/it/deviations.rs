@@ -5,17 +5,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use css_conformance::features;
-use css_conformance::profile::ExpectedDeviation;
-use css_conformance::report::{Grade, Report};
-use css_conformance::spec::{Level, Spec};
-use css_conformance::stub::Deviation;
-use css_conformance::suite::{self, Options};
-use css_conformance::writer::Console;
+use css_conformance::config::profile::ExpectedDeviation;
+use css_conformance::contract::features;
+use css_conformance::contract::spec::{Level, Spec};
+use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::grading::report::{Grade, Report};
+use css_conformance::grading::writer::Console;
+use css_conformance::servers::stub::Deviation;
 
 async fn report_against(deviation: Option<Deviation>) -> Report {
     let spec = Arc::new(Spec::embedded());
-    let run = suite::run_against_stub(
+    let run = runner::run_against_stub(
         Arc::clone(&spec),
         deviation,
         features::embedded(),
@@ -211,7 +211,7 @@ fn expected(clause: &str, status: u16) -> ExpectedDeviation {
 async fn a_known_deviation_is_xfail_and_one_no_longer_seen_is_xpass() {
     let spec = Arc::new(Spec::embedded());
     let options = Options::default();
-    let deviant = suite::run_against_stub(
+    let deviant = runner::run_against_stub(
         Arc::clone(&spec),
         Some(Deviation::Unauthorized401),
         features::embedded(),
@@ -259,7 +259,7 @@ async fn a_known_deviation_is_xfail_and_one_no_longer_seen_is_xpass() {
     assert!(!report.conformant());
 
     // The deviation is fixed: the entries show as XPASS, so the list does not rot.
-    let fixed = suite::run_against_stub(Arc::clone(&spec), None, features::embedded(), &options)
+    let fixed = runner::run_against_stub(Arc::clone(&spec), None, features::embedded(), &options)
         .await
         .unwrap();
     let report = Report::build(&spec, &fixed.target, &fixed.records, None, &known);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use css_conformance::fixtures::Fixtures;
-use css_conformance::stub::{STUB_TOKEN, Standalone};
+use css_conformance::servers::stub::{STUB_TOKEN, Standalone};
 
 fn exe() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_css-conformance"))
@@ -307,7 +307,10 @@ fn guessing_the_reset_credentials_is_slowed_after_five_wrong_ones() {
         )
     };
     // A right one goes through.
-    assert_eq!(status(&reset(css_conformance::stub::STUB_TOKEN)), 204);
+    assert_eq!(
+        status(&reset(css_conformance::servers::stub::STUB_TOKEN)),
+        204
+    );
     // Five wrong ones are refused, each counted; the sixth is not even checked.
     for i in 0..5 {
         assert_eq!(status(&reset(&format!("guess-{i}"))), 403, "guess {i}");
@@ -319,7 +322,10 @@ fn guessing_the_reset_credentials_is_slowed_after_five_wrong_ones() {
         "{slowed}"
     );
     // Nor is a right one from the same client, until its window is over: guessing costs time.
-    assert_eq!(status(&reset(css_conformance::stub::STUB_TOKEN)), 429);
+    assert_eq!(
+        status(&reset(css_conformance::servers::stub::STUB_TOKEN)),
+        429
+    );
 }
 
 /// A request head of exactly `size` bytes: the operation, a token, and a padding header.

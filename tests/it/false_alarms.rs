@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
-use css_conformance::exchange::{Credentials, Request};
-use css_conformance::exchange::{Response, ScenarioOutcome};
+use css_conformance::contract::features;
+use css_conformance::contract::oracle;
+use css_conformance::contract::request::Response;
+use css_conformance::contract::request::{Credentials, Request};
+use css_conformance::contract::spec::{Kind, Spec};
+use css_conformance::engines::scenarios::runner;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::oracle;
-use css_conformance::report::{Grade, Report};
-use css_conformance::spec::{Kind, Spec};
-use css_conformance::{features, suite};
+use css_conformance::grading::report::{Grade, Report};
+use css_conformance::records::judgement::ScenarioOutcome;
 
 fn request(action_id: &str, method: Option<&str>) -> Request {
     let f = Fixtures::builtin();
@@ -84,11 +86,11 @@ fn another_methods_405_without_the_error_body_is_not_a_failure() {
 #[tokio::test]
 async fn against_the_conforming_stub_gateway_answers_are_info_and_405_passes() {
     let spec = Arc::new(Spec::embedded());
-    let run = suite::run_against_stub(
+    let run = runner::run_against_stub(
         Arc::clone(&spec),
         None,
         features::embedded(),
-        &suite::Options::default(),
+        &runner::Options::default(),
     )
     .await
     .unwrap();

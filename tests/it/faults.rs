@@ -83,25 +83,25 @@ fn fuzz_against_a_refused_connection_exits_3_having_judged_nothing() {
     assert_eq!(ok.status.code(), Some(0));
 }
 
-fn target_at(server: &httpmock::MockServer) -> css_conformance::target::Target {
-    css_conformance::target::Target::new(
+fn target_at(server: &httpmock::MockServer) -> css_conformance::transport::target::Target {
+    css_conformance::transport::target::Target::new(
         "faulty",
         &server.base_url(),
-        css_conformance::target::Auth::None,
+        css_conformance::transport::target::Auth::None,
         Fixtures::builtin(),
     )
     .unwrap()
 }
 
-fn unknown_task_request() -> css_conformance::exchange::Request {
+fn unknown_task_request() -> css_conformance::contract::request::Request {
     let f = Fixtures::builtin();
-    css_conformance::exchange::Request {
+    css_conformance::contract::request::Request {
         project_id: f.project_id,
         cluster_id: f.cluster_id,
-        action_id: css_conformance::strategy::UNKNOWN_UUID.to_owned(),
+        action_id: css_conformance::engines::fuzz::strategy::UNKNOWN_UUID.to_owned(),
         retry_mode: Vec::new(),
         extra_query: Vec::new(),
-        credentials: css_conformance::exchange::Credentials::Valid,
+        credentials: css_conformance::contract::request::Credentials::Valid,
         method: None,
     }
 }
@@ -114,7 +114,7 @@ async fn a_body_of_many_megabytes_is_read_up_to_the_cap_and_judged() {
             then.status(200).body(vec![b'x'; 5 << 20]);
         })
         .await;
-    let spec = css_conformance::spec::Spec::embedded();
+    let spec = css_conformance::contract::spec::Spec::embedded();
     let started = Instant::now();
     let response = target_at(&server)
         .send(&spec, &unknown_task_request())
@@ -123,10 +123,13 @@ async fn a_body_of_many_megabytes_is_read_up_to_the_cap_and_judged() {
     assert_eq!(response.status, 200);
     assert_eq!(
         response.body.len(),
-        css_conformance::target::loopback::MAX_BODY
+        css_conformance::transport::target::loopback::MAX_BODY
     );
-    let verdict =
-        css_conformance::oracle::judge(&spec, css_conformance::spec::Kind::UnknownTask, &response);
+    let verdict = css_conformance::contract::oracle::judge(
+        &spec,
+        css_conformance::contract::spec::Kind::UnknownTask,
+        &response,
+    );
     assert!(verdict.violates("RUT-RESP-01"), "{verdict}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }

@@ -7,16 +7,16 @@ use std::sync::Arc;
 use proptest::prop_assert;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 
-use css_conformance::fuzz::{self, Finding, Replay};
-use css_conformance::oracle;
-use css_conformance::profile::AuthMethod;
-use css_conformance::spec::Spec;
-use css_conformance::strategy::{Scope, arb_draft};
-use css_conformance::stub::STUB_TOKEN;
-use css_conformance::stub::{Deviation, Stub};
-use css_conformance::target::Target;
-use css_conformance::target::open;
-use css_conformance::writer::fuzz_summary;
+use css_conformance::config::profile::AuthMethod;
+use css_conformance::contract::oracle;
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::fuzz::strategy::{Scope, arb_draft};
+use css_conformance::engines::fuzz::{self, Finding, Replay};
+use css_conformance::engines::targets;
+use css_conformance::grading::writer::fuzz_summary;
+use css_conformance::servers::stub::STUB_TOKEN;
+use css_conformance::servers::stub::{Deviation, Stub};
+use css_conformance::transport::target::Target;
 
 /// The property: on a conforming server, no generated case violates any clause.
 /// 256 cases by default; PROPTEST_CASES raises it. Failures persist in tests/it/fuzz.regressions.
@@ -24,7 +24,7 @@ use css_conformance::writer::fuzz_summary;
 fn every_generated_case_conforms_on_the_stub() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let spec = Arc::new(Spec::embedded());
-    let (_stub, target) = rt.block_on(open::stub_target(
+    let (_stub, target) = rt.block_on(targets::stub_target(
         Arc::clone(&spec),
         None,
         AuthMethod::Token,
@@ -69,8 +69,8 @@ fn every_family_shows_up() {
     for d in &drafts {
         *kinds.entry(d.kind).or_insert(0) += 1;
     }
-    for kind in css_conformance::spec::Kind::ALL {
-        use css_conformance::spec::Kind;
+    for kind in css_conformance::contract::spec::Kind::ALL {
+        use css_conformance::contract::spec::Kind;
         if matches!(kind, Kind::TaskNotFailed | Kind::OtherMethod) {
             // A fixture, and another operation: the features ask those.
             continue;
@@ -85,7 +85,7 @@ fn every_family_shows_up() {
 async fn fuzz_deviant(deviation: Deviation, seed: u64) -> (Arc<Spec>, Stub, Target, fuzz::Summary) {
     let spec = Arc::new(Spec::embedded());
     let (stub, target) =
-        open::stub_target(Arc::clone(&spec), Some(deviation), AuthMethod::Token).await;
+        targets::stub_target(Arc::clone(&spec), Some(deviation), AuthMethod::Token).await;
     let options = fuzz::Options {
         cases: 500,
         seed,
@@ -144,7 +144,8 @@ async fn a_500_on_an_encoded_id_is_caught_shrunk_and_replayable() {
     );
 
     // Against a conforming server the same case conforms.
-    let (_ok_stub, ok_target) = open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
+    let (_ok_stub, ok_target) =
+        targets::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
     let Replay::Judged { verdict, .. } = fuzz::replay(&spec, &ok_target, &loaded).await.unwrap()
     else {
         panic!("the case needs no failed task")
@@ -180,7 +181,7 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
     };
     let mut runs = Vec::new();
     for budget in [fuzz::SHRINK_BUDGET, 30, 0] {
-        let (_stub, target) = open::stub_target(
+        let (_stub, target) = targets::stub_target(
             Arc::clone(&spec),
             Some(Deviation::AcceptsAnyRetryMode),
             AuthMethod::Token,
@@ -216,7 +217,7 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
 #[tokio::test]
 async fn a_conforming_stub_gives_no_findings() {
     let spec = Arc::new(Spec::embedded());
-    let (_stub, target) = open::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
+    let (_stub, target) = targets::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
     let options = fuzz::Options {
         cases: 1000,
         seed: 3,
@@ -301,8 +302,8 @@ fn the_printed_replay_command_reproduces_as_printed() {
 async fn the_fuzzer_counts_what_it_sent_apart_from_what_it_remembered() {
     use css_conformance::fixtures::Fixtures;
     use css_conformance::secret::Secret;
-    use css_conformance::stub::stub_credentials;
-    use css_conformance::target::Auth;
+    use css_conformance::servers::stub::stub_credentials;
+    use css_conformance::transport::target::Auth;
     let spec = Arc::new(Spec::embedded());
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false;

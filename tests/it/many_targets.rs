@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use css_conformance::stub::{STUB_TOKEN, Standalone};
+use css_conformance::servers::stub::{STUB_TOKEN, Standalone};
 
 const EXE: &str = env!("CARGO_BIN_EXE_css-conformance");
 

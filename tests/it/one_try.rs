@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use css_conformance::profile::{BUILT_IN, Profile};
+use css_conformance::config::profile::{BUILT_IN, Profile};
 
 fn tmp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("one-try");
@@ -195,7 +195,7 @@ fn listen_takes_a_host_name_and_a_negative_seed_is_a_clear_error() {
 /// `--allow-mutations`, dozens of scenarios are skipped for one reason; `--quiet` says it once.
 #[test]
 fn quiet_output_of_a_safe_mode_live_run_fits_on_one_screen() {
-    let stub = css_conformance::stub::Standalone::start(
+    let stub = css_conformance::servers::stub::Standalone::start(
         Path::new(env!("CARGO_BIN_EXE_css-conformance")),
         60,
     )
@@ -217,7 +217,10 @@ fn quiet_output_of_a_safe_mode_live_run_fits_on_one_screen() {
             tmp("quiet-report").to_str().unwrap(),
             "--quiet",
         ],
-        &[("CSS_CONFORMANCE_TOKEN", css_conformance::stub::STUB_TOKEN)],
+        &[(
+            "CSS_CONFORMANCE_TOKEN",
+            css_conformance::servers::stub::STUB_TOKEN,
+        )],
     );
     assert_eq!(code, Some(0), "{text}");
     let lines = text.lines().count();
@@ -235,7 +238,7 @@ fn a_new_users_flags_give_a_complete_verdict_of_a_loopback_endpoint_in_one_run()
     // The stub served as a separate process stands in for a vendor endpoint; the flags are
     // the ones a new user has: endpoint, project, cluster, the token's variable, two failed
     // tasks (as the stub's first line lists them), consent to use them, and the read API.
-    let stub = css_conformance::stub::Standalone::start(
+    let stub = css_conformance::servers::stub::Standalone::start(
         Path::new(env!("CARGO_BIN_EXE_css-conformance")),
         120,
     )
@@ -262,7 +265,10 @@ fn a_new_users_flags_give_a_complete_verdict_of_a_loopback_endpoint_in_one_run()
         }
         run(
             &args,
-            &[("CSS_CONFORMANCE_TOKEN", css_conformance::stub::STUB_TOKEN)],
+            &[(
+                "CSS_CONFORMANCE_TOKEN",
+                css_conformance::servers::stub::STUB_TOKEN,
+            )],
         )
     };
     let started = std::time::Instant::now();

@@ -3,8 +3,8 @@
 
 use openapiv3::{OpenAPI, Parameter, ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
 
-use css_conformance::openapi;
-use css_conformance::spec::{Spec, StatusCode};
+use css_conformance::contract::openapi;
+use css_conformance::contract::spec::{Spec, StatusCode};
 
 fn parse(spec: &Spec) -> OpenAPI {
     serde_json::from_value(openapi::document(spec)).expect("a valid OpenAPI 3.0 document")
@@ -171,7 +171,7 @@ fn spec_lint_passes_the_shipped_spec_and_names_the_line_of_a_broken_one() {
 #[test]
 fn the_task_examples_are_distinct_failed_tasks_of_the_stub() {
     use css_conformance::fixtures::Fixtures;
-    use css_conformance::stub::{Incoming, Responder, STUB_TOKEN, stub_credentials};
+    use css_conformance::servers::stub::{Incoming, Responder, STUB_TOKEN, stub_credentials};
     let spec = std::sync::Arc::new(Spec::embedded());
     let doc = openapi::document(&spec);
     let parameters = doc["paths"][&spec.operation.path]["put"]["parameters"]

@@ -8,15 +8,16 @@ use std::time::{Duration, Instant};
 
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 
-use css_conformance::exchange::{Credentials, Request};
+use css_conformance::contract::features;
+use css_conformance::contract::request::{Credentials, Request};
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::fuzz;
+use css_conformance::engines::fuzz::strategy::UNKNOWN_UUID;
+use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::secret::Secret;
-use css_conformance::session::Session;
-use css_conformance::spec::Spec;
-use css_conformance::strategy::UNKNOWN_UUID;
-use css_conformance::suite::{self, Options};
-use css_conformance::target::{Auth, Politeness, Target};
-use css_conformance::{features, fuzz};
+use css_conformance::transport::target::{Auth, Politeness, Target};
 
 /// What reached the server: when, and the request line with its token.
 type Arrivals = Arc<Mutex<Vec<(Instant, String)>>>;
@@ -256,7 +257,7 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
         concurrency: 4,
         ..Options::default()
     };
-    suite::run(Arc::clone(&session), features::embedded(), &options)
+    runner::run(Arc::clone(&session), features::embedded(), &options)
         .await
         .unwrap();
     let summary = fuzz::run(

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
+use css_conformance::config::profile::{AuthMethod, Profile, ProfileError};
+use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::profile::{AuthMethod, Profile, ProfileError};
-use css_conformance::spec::Spec;
-use css_conformance::stub::Stub;
-use css_conformance::stub::{STUB_TOKEN, stub_credentials};
+use css_conformance::servers::stub::Stub;
+use css_conformance::servers::stub::{STUB_TOKEN, stub_credentials};
 use css_conformance::text::FileError;
 
 fn root() -> &'static Path {

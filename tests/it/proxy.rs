@@ -12,17 +12,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use css_conformance::features;
+use css_conformance::contract::features;
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::scenarios::runner;
+use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::proxy::{Options, Proxy, Upstream};
-use css_conformance::report::{Grade, Report};
+use css_conformance::grading::report::{Grade, Report};
+use css_conformance::grading::writer::Console;
 use css_conformance::secret::Secret;
-use css_conformance::session::Session;
-use css_conformance::spec::Spec;
-use css_conformance::stub::{self, STUB_TOKEN, Stub, stub_credentials};
-use css_conformance::suite;
-use css_conformance::target::{Auth, Target};
-use css_conformance::writer::Console;
+use css_conformance::servers::proxy::{Options, Proxy, Upstream};
+use css_conformance::servers::stub::{self, STUB_TOKEN, Stub, stub_credentials};
+use css_conformance::transport::target::{Auth, Target};
 
 use crate::common;
 
@@ -385,7 +385,7 @@ fn a_bad_upstream_is_exit_2_naming_the_flag() {
 /// the run passes as it does directly (the proxy is transparent), and the proxy finds no
 /// server fault, whether it knows the stub (and so judges most clauses) or knows nothing
 /// (and judges only what every reading agrees on).
-async fn suite_through_the_proxy(knows: bool) -> css_conformance::proxy::Summary {
+async fn suite_through_the_proxy(knows: bool) -> css_conformance::servers::proxy::Summary {
     let spec = Arc::new(Spec::embedded());
     let stub = Stub::start(
         Arc::clone(&spec),
@@ -412,7 +412,7 @@ async fn suite_through_the_proxy(knows: bool) -> css_conformance::proxy::Summary
     .unwrap()
     .allow_mutations(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = suite::run(session, features::embedded(), &suite::Options::default())
+    let run = runner::run(session, features::embedded(), &runner::Options::default())
         .await
         .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);

@@ -8,9 +8,9 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use css_conformance::report::{ClauseResult, Grade, Report};
-use css_conformance::spec::Level;
-use css_conformance::writer::{self, Document, SCHEMA, Writer as _};
+use css_conformance::contract::spec::Level;
+use css_conformance::grading::report::{ClauseResult, Grade, Report};
+use css_conformance::grading::writer::{self, Document, SCHEMA, Writer as _};
 
 use crate::common;
 
@@ -322,7 +322,9 @@ fn report_json_of_a_real_run_follows_its_documented_schema() {
     assert!(!report.conformant);
     assert_eq!(
         report.clauses.len(),
-        css_conformance::spec::Spec::embedded().clauses.len()
+        css_conformance::contract::spec::Spec::embedded()
+            .clauses
+            .len()
     );
     for c in &report.clauses {
         assert!(VERDICTS.contains(&c.verdict.as_str()), "{}", c.verdict);
@@ -510,7 +512,10 @@ fn cucumber_json_lists_every_scenario_with_its_clause_tags() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("cucumber.json")).unwrap())
             .expect("cucumber.json is JSON");
     let features = json.as_array().expect("an array of features");
-    assert_eq!(features.len(), css_conformance::features::EMBEDDED.len());
+    assert_eq!(
+        features.len(),
+        css_conformance::contract::features::EMBEDDED.len()
+    );
     let elements: Vec<&serde_json::Value> = features
         .iter()
         .flat_map(|f| f["elements"].as_array().unwrap())

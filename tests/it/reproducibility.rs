@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use css_conformance::fixtures::Fixtures;
-use css_conformance::stub::{STUB_TOKEN, Standalone};
+use css_conformance::servers::stub::{STUB_TOKEN, Standalone};
 
 use crate::common;
 use common::tiny_server;

@@ -4,18 +4,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use css_conformance::exchange::{ScenarioOutcome, Skip};
-use css_conformance::features;
+use css_conformance::contract::features;
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
+use css_conformance::records::judgement::{ScenarioOutcome, Skip};
 use css_conformance::secret::Secret;
-use css_conformance::session::Session;
-use css_conformance::spec::Spec;
-use css_conformance::stub::Stub;
-use css_conformance::stub::{STUB_TOKEN, stub_credentials};
-use css_conformance::suite::{self, Options};
-use css_conformance::target::{Auth, Target};
+use css_conformance::servers::stub::Stub;
+use css_conformance::servers::stub::{STUB_TOKEN, stub_credentials};
+use css_conformance::transport::target::{Auth, Target};
 
-async fn live_like(mutations: bool) -> (Stub, suite::Run) {
+async fn live_like(mutations: bool) -> (Stub, runner::Run) {
     let spec = Arc::new(Spec::embedded());
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false; // a live target lists its failed tasks
@@ -26,7 +26,7 @@ async fn live_like(mutations: bool) -> (Stub, suite::Run) {
         .unwrap()
         .allow_mutations(mutations);
     let session = Arc::new(Session::new(spec, target));
-    let run = suite::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &Options::default())
         .await
         .unwrap();
     (stub, run)

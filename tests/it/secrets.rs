@@ -6,10 +6,10 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::secret::Secret;
-use css_conformance::spec::Spec;
-use css_conformance::stub::{Credentials, Deviation, Stub};
+use css_conformance::servers::stub::{Credentials, Deviation, Stub};
 
 const CANARY_TOKEN: &str = "canary-token-7f3a9c1e5b";
 const CANARY_SK: &str = "canary-sk-0d4e8b2a61";

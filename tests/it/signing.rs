@@ -3,7 +3,7 @@
 
 use crate::common;
 use css_conformance::secret::Secret;
-use css_conformance::signing::{self, Rejection, Unsigned};
+use css_conformance::transport::signing::{self, Rejection, Unsigned};
 
 use common::sdk_vectors::{self, Case, headers};
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use css_conformance::spec::{EMBEDDED, Spec, SpecError};
+use css_conformance::contract::spec::{EMBEDDED, Spec, SpecError};
 
 fn broken(edit: impl Fn(&str) -> String) -> SpecError {
     let text = edit(EMBEDDED);

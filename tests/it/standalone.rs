@@ -5,18 +5,18 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use css_conformance::exchange::ScenarioOutcome;
-use css_conformance::features;
+use css_conformance::contract::features;
+use css_conformance::contract::spec::{Kind, Spec};
+use css_conformance::engines::scenarios::runner::{self, Options, Run};
+use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::report::{Grade, Report};
+use css_conformance::grading::report::{Grade, Report};
+use css_conformance::grading::writer::Console;
+use css_conformance::records::judgement::ScenarioOutcome;
 use css_conformance::secret::Secret;
-use css_conformance::session::Session;
-use css_conformance::spec::{Kind, Spec};
-use css_conformance::stub::Standalone;
-use css_conformance::stub::{STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN};
-use css_conformance::suite::{self, Options, Run};
-use css_conformance::target::{Auth, Target};
-use css_conformance::writer::Console;
+use css_conformance::servers::stub::Standalone;
+use css_conformance::servers::stub::{STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN};
+use css_conformance::transport::target::{Auth, Target};
 
 /// Runs every feature against a fresh standalone stub, as against a live endpoint (mutations
 /// allowed, the stub's fixtures configured).
@@ -33,7 +33,7 @@ async fn run_standalone(auth: Auth) -> (Arc<Spec>, Run) {
     .unwrap()
     .allow_mutations(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = suite::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &Options::default())
         .await
         .expect("the run starts");
     drop(stub);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use css_conformance::signing;
+use css_conformance::transport::signing;
 
 use crate::common;
 
@@ -304,13 +304,13 @@ fn corrected_credentials_are_a_change_a_resend_is_not_and_a_reset_starts_clean()
 #[tokio::test(flavor = "multi_thread")]
 #[should_panic(expected = "RUT-CLIENT-01")]
 async fn verify_panics_naming_the_client_clause_broken() {
-    let stub = css_conformance::stub::Stub::start_for_clients().await;
+    let stub = css_conformance::servers::stub::Stub::start_for_clients().await;
     let task = stub.fixtures().failed_action_ids[0].clone();
     let url = stub.operation_url(&task, Some("ABORT"));
     let (host, target) = url["http://".len()..].split_once('/').unwrap();
     let head = format!(
         "PUT /{target} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\n",
-        css_conformance::stub::STUB_TOKEN
+        css_conformance::servers::stub::STUB_TOKEN
     );
     assert_eq!(send(host, &head), 400);
     assert_eq!(stub.client_summary().clauses["RUT-CLIENT-01"].violated, 1);
@@ -327,7 +327,7 @@ fn a_clients_bidi_and_separator_characters_are_inert_in_every_output() {
     // twice so that the client's fault is quoted in the verdict too.
     let head = format!(
         "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/x\u{202e}y/retry?retry_mode=a\u{2028}b HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\n",
-        css_conformance::stub::STUB_TOKEN
+        css_conformance::servers::stub::STUB_TOKEN
     );
     for _ in 0..2 {
         let mut stream = std::net::TcpStream::connect(&host).unwrap();
@@ -466,7 +466,7 @@ fn a_quiet_stub_logs_the_clients_faults_and_the_verdict_not_every_request() {
     let (child, host) = serve_with("", "stub-quiet", &more);
     let refused = format!(
         "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/00000000-5e57-4000-8000-000000000000/retry HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\n",
-        css_conformance::stub::STUB_TOKEN
+        css_conformance::servers::stub::STUB_TOKEN
     );
     // Refused, then sent again unchanged: a client fault.
     assert_eq!(send(&host, &refused), 400);
@@ -511,7 +511,7 @@ fn at_the_connection_cap_the_longest_waiting_connection_makes_room_for_a_new_cli
     // client's own timeout (20 s) is a third of the idle timeout.
     let request = format!(
         "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/00000000-5e57-4000-8000-000000000000/retry HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\nContent-Length: 0\r\n\r\n",
-        css_conformance::stub::STUB_TOKEN
+        css_conformance::servers::stub::STUB_TOKEN
     );
     // Each kept open after its answer (keep-alive): it too waits, younger than the four.
     let mut kept = Vec::new();

@@ -10,18 +10,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use css_conformance::features;
+use css_conformance::contract::features;
+use css_conformance::contract::spec::{Level, Spec};
+use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::report::{Grade, Report};
+use css_conformance::grading::report::{Grade, Report};
 use css_conformance::secret::Secret;
-use css_conformance::session::Session;
-use css_conformance::spec::{Level, Spec};
-use css_conformance::stub::{
+use css_conformance::servers::stub::{
     Answer, Incoming, Responder, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, Standalone,
     stub_credentials,
 };
-use css_conformance::suite::{self, Options};
-use css_conformance::target::{Auth, Target};
+use css_conformance::transport::target::{Auth, Target};
 
 // Not the vendor page's example ID, which scenarios name in malformed forms on purpose.
 const TASKS: [&str; 9] = [
@@ -620,7 +620,7 @@ async fn other_methods_answered_200_without_acting_fail_nothing() {
     .unwrap()
     .allow_mutations(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = suite::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &Options::default())
         .await
         .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);
@@ -644,8 +644,8 @@ async fn other_methods_answered_200_without_acting_fail_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_fuzzer_spends_a_task_only_on_a_case_a_conforming_server_accepts() {
-    use css_conformance::fuzz;
-    use css_conformance::stub::Stub;
+    use css_conformance::engines::fuzz;
+    use css_conformance::servers::stub::Stub;
     let spec = Arc::new(Spec::embedded());
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false;
@@ -667,19 +667,19 @@ async fn the_fuzzer_spends_a_task_only_on_a_case_a_conforming_server_accepts() {
     // accepted cases take tasks: the other two, then there are none left.
     let refused = summary
         .per_kind
-        .get(&css_conformance::spec::Kind::InvalidRetryMode)
+        .get(&css_conformance::contract::spec::Kind::InvalidRetryMode)
         .copied()
         .unwrap_or(0)
         + summary
             .per_kind
-            .get(&css_conformance::spec::Kind::RepeatedRetryMode)
+            .get(&css_conformance::contract::spec::Kind::RepeatedRetryMode)
             .copied()
             .unwrap_or(0);
     assert!(refused >= 50, "{:?}", summary.per_kind);
     let accepted: u64 = [
-        css_conformance::spec::Kind::Retry,
-        css_conformance::spec::Kind::Abort,
-        css_conformance::spec::Kind::ExtraParameter,
+        css_conformance::contract::spec::Kind::Retry,
+        css_conformance::contract::spec::Kind::Abort,
+        css_conformance::contract::spec::Kind::ExtraParameter,
     ]
     .iter()
     .map(|k| summary.per_kind.get(k).copied().unwrap_or(0))
@@ -724,7 +724,7 @@ fn aksk_fuzzing_with_repeated_non_ascii_retry_modes_finds_nothing_on_a_conformin
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains(" 0 finding(s)"), "{text}");
     // The order is the SDK's: raw `abort` before raw `a🙂ort` (encoded, it would be after).
-    use css_conformance::signing;
+    use css_conformance::transport::signing;
     let query = vec![
         ("retry_mode".to_owned(), "a\u{1F642}ort".to_owned()),
         ("retry_mode".to_owned(), "abort".to_owned()),
@@ -783,7 +783,7 @@ async fn a_read_api_that_never_shows_a_change_raises_no_false_alarm() {
     .allow_mutations(true)
     .with_read_api(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = suite::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &Options::default())
         .await
         .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);

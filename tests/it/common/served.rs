@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use css_conformance::secret::Secret;
-use css_conformance::signing::{self, Unsigned};
+use css_conformance::transport::signing::{self, Unsigned};
 
 use super::sdk_vectors::{self, Case};
 

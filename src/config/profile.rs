@@ -1,0 +1,896 @@
+//! Target profiles: which endpoint to check, as whom, with which fixture IDs, and how politely.
+//! A profile is YAML (`--profile FILE`); every key can also be set by an environment variable
+//! named after it (`safety.max_requests_per_second` -> `CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND`)
+//! and by `--set KEY=VALUE`; flags win over the environment, which wins over the file.
+//! Secrets never live in a profile: it names the environment variables that hold them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_yaml::Value;
+
+use crate::contract::spec::Spec;
+use crate::text::{FileError, line_of, yaml_error};
+
+/// A target profile, as read from YAML and overridden by the environment and flags.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The base URL of the service; absent: the built-in stub.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The project the credentials act on.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub auth: AuthSettings,
+    #[serde(default)]
+    pub fixtures: FixtureSettings,
+    #[serde(default)]
+    pub safety: Safety,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    #[serde(default)]
+    pub tls: Tls,
+    #[serde(default)]
+    pub retries: Retries,
+    /// Deviations the target is known to have: reported as XFAIL, or XPASS once gone.
+    #[serde(default)]
+    pub expected_deviations: Vec<ExpectedDeviation>,
+    /// Whether the target serves the read API (`GET .../upgrade/detail`): a task's status is
+    /// then read before and after each request on it, which pins the request that acted.
+    #[serde(default)]
+    pub read_api: bool,
+}
+
+/// How requests authenticate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// An IAM token in `X-Auth-Token`, read from the variable `token_env` names.
+    #[default]
+    Token,
+    /// AK/SK request signing (SDK-HMAC-SHA256), keys read from `ak_env` and `sk_env`.
+    Aksk,
+    /// No credentials at all.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    pub method: AuthMethod,
+    /// The environment variable holding the token.
+    pub token_env: String,
+    /// The environment variables holding the access key and the secret key.
+    pub ak_env: String,
+    pub sk_env: String,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            method: AuthMethod::Token,
+            token_env: DEFAULT_TOKEN_ENV.to_owned(),
+            ak_env: "CLOUD_SDK_AK".to_owned(),
+            sk_env: "CLOUD_SDK_SK".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FixtureSettings {
+    pub cluster_id: Option<String>,
+    /// Tasks in the FAILED state that mutating scenarios may consume, one each.
+    pub failed_action_ids: Vec<String>,
+    /// A task that exists and is not failed (EXTENDED clauses).
+    pub not_failed_action_id: Option<String>,
+    /// A project these credentials may not act on.
+    pub foreign_project_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Safety {
+    /// Whether scenarios and fuzz cases may retry and abort the listed failed tasks.
+    pub allow_mutations: bool,
+    /// The most requests per second sent to the endpoint (0: no limit; unset:
+    /// `LIVE_MAX_REQUESTS_PER_SECOND`, or no limit for an endpoint on this machine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_second: Option<f64>,
+}
+
+/// The rate sent to an endpoint of another machine when the profile sets none: polite to a
+/// production cloud. An endpoint on this machine (a stub, a local implementation) is not
+/// limited unless the profile says so.
+pub const LIVE_MAX_REQUESTS_PER_SECOND: f64 = 5.0;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    pub connect_ms: u64,
+    pub request_ms: u64,
+    /// How long a retry or abort may take to land on a task (unset: 3000 for a live
+    /// endpoint, 0 for the built-in stub).
+    pub settle_ms: Option<u64>,
+}
+
+/// The settle period of a live endpoint when the profile sets none: a cloud applies a retry
+/// or abort through a workflow, seconds later.
+pub const LIVE_SETTLE_MS: u64 = 3_000;
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect_ms: 3_000,
+            request_ms: 15_000,
+            settle_ms: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    /// PEM certificates to trust besides the system's (relative paths: from the profile).
+    pub ca_bundle: Option<PathBuf>,
+    /// Accept any certificate. Only for test servers; the tool warns when it is on.
+    pub insecure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retries {
+    /// How often a request that met a network error or a 5xx is sent again.
+    pub max: u32,
+    /// The first wait before a retry; it doubles with each.
+    pub backoff_ms: u64,
+    /// The longest `Retry-After` of a 429 that is waited for (longer: the 429 stands).
+    pub max_retry_after_s: u64,
+}
+
+impl Default for Retries {
+    fn default() -> Self {
+        Retries {
+            max: 2,
+            backoff_ms: 500,
+            max_retry_after_s: 60,
+        }
+    }
+}
+
+/// A deviation the target is known to have.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedDeviation {
+    /// The clause the target violates.
+    pub clause: String,
+    /// The status it answers with, if the entry is that specific.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The error code it answers with, if the entry is that specific.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Why it is accepted for now (a ticket, a vendor statement).
+    pub reason: String,
+}
+
+impl ExpectedDeviation {
+    /// Whether a violation of `clause` with this status and error code is this deviation.
+    pub fn matches(&self, clause: &str, status: u16, error_code: Option<&str>) -> bool {
+        self.clause == clause
+            && self.status.is_none_or(|s| s == status)
+            && self
+                .error_code
+                .as_deref()
+                .is_none_or(|c| Some(c) == error_code)
+    }
+}
+
+/// The type of a key's value, as set from a string in the environment or a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Text,
+    /// Comma-separated.
+    List,
+    Bool,
+    Number,
+    /// YAML text (flow style fits on a line: `[{clause: RUT-ERR-02, reason: ...}]`).
+    Yaml,
+}
+
+/// A profile key that the environment and `--set` can override.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// Dotted path, e.g. `safety.allow_mutations`.
+    pub path: &'static str,
+    pub value: KeyType,
+    /// The command-line flag that sets it, if one does (`--set KEY=VALUE` sets any).
+    pub flag: Option<&'static str>,
+    /// What it is, in a few words (the comments of `profile init`, `profile keys`, docs/reference.md).
+    pub about: &'static str,
+}
+
+/// Every key of a profile (docs/reference.md lists each; `tests/docs.rs` keeps the two in step).
+pub const KEYS: &[Key] = &[
+    key(
+        "endpoint",
+        KeyType::Text,
+        Some("--endpoint URL"),
+        "the base URL; absent: the built-in stub",
+    ),
+    key(
+        "project_id",
+        KeyType::Text,
+        Some("--project-id ID"),
+        "the project the credentials act on",
+    ),
+    key(
+        "auth.method",
+        KeyType::Text,
+        Some("--auth METHOD"),
+        "token, aksk or none",
+    ),
+    key(
+        "auth.token_env",
+        KeyType::Text,
+        None,
+        "the variable holding the IAM token (never the token here)",
+    ),
+    key(
+        "auth.ak_env",
+        KeyType::Text,
+        None,
+        "the variable holding the access key",
+    ),
+    key(
+        "auth.sk_env",
+        KeyType::Text,
+        None,
+        "the variable holding the secret key",
+    ),
+    key(
+        "fixtures.cluster_id",
+        KeyType::Text,
+        Some("--cluster-id ID"),
+        "a cluster of that project",
+    ),
+    key(
+        "fixtures.failed_action_ids",
+        KeyType::List,
+        Some("--failed-action-id ID (repeatable)"),
+        "tasks in the FAILED state mutating scenarios may consume",
+    ),
+    key(
+        "fixtures.not_failed_action_id",
+        KeyType::Text,
+        Some("--not-failed-action-id ID"),
+        "a task that exists and is not failed (RUT-EXT-01)",
+    ),
+    key(
+        "fixtures.foreign_project_id",
+        KeyType::Text,
+        Some("--foreign-project-id ID"),
+        "a project these credentials may not act on (RUT-AUTH-03)",
+    ),
+    key(
+        "safety.allow_mutations",
+        KeyType::Bool,
+        Some("--allow-mutations"),
+        "let scenarios retry and abort the failed tasks above",
+    ),
+    key(
+        "safety.max_requests_per_second",
+        KeyType::Number,
+        Some("--max-requests-per-second N"),
+        "0: no limit; unset: 5, or no limit for an endpoint on this machine",
+    ),
+    key(
+        "timeouts.connect_ms",
+        KeyType::Number,
+        None,
+        "connect timeout",
+    ),
+    key(
+        "timeouts.request_ms",
+        KeyType::Number,
+        None,
+        "whole-request timeout",
+    ),
+    key(
+        "timeouts.settle_ms",
+        KeyType::Number,
+        Some("--settle-ms MS"),
+        "how long an effect may take to land: waited before the request after refused ones, and the longest a read is polled (default 3000 live, 0 stub)",
+    ),
+    key(
+        "tls.ca_bundle",
+        KeyType::Text,
+        Some("--ca-bundle FILE"),
+        "PEM certificates to trust besides the system's",
+    ),
+    key(
+        "tls.insecure",
+        KeyType::Bool,
+        Some("--insecure"),
+        "do not verify certificates (test servers only)",
+    ),
+    key(
+        "retries.max",
+        KeyType::Number,
+        None,
+        "retries of a network error or a 5xx",
+    ),
+    key(
+        "retries.backoff_ms",
+        KeyType::Number,
+        None,
+        "the first wait before a retry, doubled each time",
+    ),
+    key(
+        "retries.max_retry_after_s",
+        KeyType::Number,
+        None,
+        "the longest Retry-After of a 429 waited for",
+    ),
+    key(
+        "expected_deviations",
+        KeyType::Yaml,
+        None,
+        "known deviations: { clause, status?, error_code?, reason }",
+    ),
+    key(
+        "read_api",
+        KeyType::Bool,
+        Some("--read-api"),
+        "the target serves GET .../upgrade/detail",
+    ),
+];
+
+const fn key(
+    path: &'static str,
+    value: KeyType,
+    flag: Option<&'static str>,
+    about: &'static str,
+) -> Key {
+    Key {
+        path,
+        value,
+        flag,
+        about,
+    }
+}
+
+/// The key at `path`.
+pub fn key_at(path: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.path == path)
+}
+
+impl Key {
+    /// The environment variable that sets it: `CSS_CONFORMANCE_` and the path in capitals.
+    pub fn env_var(&self) -> String {
+        format!(
+            "CSS_CONFORMANCE_{}",
+            self.path.replace('.', "_").to_ascii_uppercase()
+        )
+    }
+
+    /// Every way to set it: its flag (or `--set`), the profile key, the variable.
+    pub fn ways(&self) -> String {
+        let flag = self
+            .flag
+            .map_or_else(|| format!("--set {}=...", self.path), str::to_owned);
+        format!(
+            "{flag}, or `{}` in a profile, or {}",
+            self.path,
+            self.env_var()
+        )
+    }
+}
+
+/// Something a live target still needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// What it is, in words.
+    pub what: String,
+    /// How to give it.
+    pub how: String,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.how)
+    }
+}
+
+/// A profile that cannot be used, with where the fault is.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The file cannot be read or is not a profile's YAML.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A live target without everything it needs: each item, with every way to give it.
+    #[error("{}", incomplete(.endpoint, .origin, .missing))]
+    Incomplete {
+        endpoint: String,
+        origin: String,
+        missing: Vec<Missing>,
+    },
+    /// A bad value for a key; `origin` says where it was set (`file:line`, an environment
+    /// variable, or a flag).
+    #[error("{origin}: key `{key}`: {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+}
+
+fn incomplete(endpoint: &str, origin: &str, missing: &[Missing]) -> String {
+    let mut out = format!(
+        "the target {endpoint} ({origin}) is incomplete; still needed ({}):",
+        missing.len()
+    );
+    for m in missing {
+        out.push_str("\n  - ");
+        out.push_str(&m.to_string());
+    }
+    // What a complete verdict needs besides, said once so that the next run is the last.
+    out.push_str(
+        "\nFor a complete verdict, give also two failed upgrade tasks of that cluster \
+         (--failed-action-id ID, twice) and --allow-mutations (a run uses up the tasks it is \
+         given: bring fresh ones each run), and --read-api to pin what each request did; \
+         docs/live-endpoint.md goes through it step by step.",
+    );
+    out
+}
+
+/// Where each key's value came from, to name it in errors.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    file: Option<(PathBuf, String)>,
+    overridden: BTreeMap<String, String>,
+}
+
+impl Origins {
+    /// The keys the environment or a flag set, in order.
+    pub fn overridden(&self) -> impl Iterator<Item = &str> {
+        self.overridden.keys().map(String::as_str)
+    }
+
+    /// Where the profile came from: its file, or none.
+    pub fn source(&self) -> String {
+        match &self.file {
+            Some((file, _)) => format!("profile {}", file.display()),
+            None => "no --profile".to_owned(),
+        }
+    }
+
+    /// `file:line` of the key in the profile, or the variable or flag that set it.
+    pub fn of(&self, key: &str) -> String {
+        if let Some(o) = self.overridden.get(key) {
+            return o.clone();
+        }
+        match &self.file {
+            Some((file, text)) => {
+                let leaf = key.rsplit('.').next().unwrap_or(key);
+                let line = line_of(text, &format!("{leaf}:"), 0);
+                if line == 0 {
+                    format!("{} (not set there)", file.display())
+                } else {
+                    format!("{}:{line}", file.display())
+                }
+            }
+            None => "defaults (no --profile)".to_owned(),
+        }
+    }
+}
+
+/// The example profiles, built into the binary: `--profile otc-eu-de` works from anywhere.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("otc-eu-de", include_str!("../../profiles/otc-eu-de.yaml")),
+    ("otc-eu-nl", include_str!("../../profiles/otc-eu-nl.yaml")),
+    (
+        "huawei-ap-southeast-1",
+        include_str!("../../profiles/huawei-ap-southeast-1.yaml"),
+    ),
+];
+
+/// The built-in profile `name` names (with or without `.yaml`), if any.
+pub fn built_in(name: &str) -> Option<&'static str> {
+    let name = name.strip_suffix(".yaml").unwrap_or(name);
+    BUILT_IN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+impl Profile {
+    /// Reads a profile: a file, or else one of the built-in profiles by name.
+    pub fn load(file: &Path) -> Result<(Profile, Origins), ProfileError> {
+        let name = file.to_string_lossy();
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(reason) if reason.kind() == std::io::ErrorKind::NotFound => {
+                let Some(text) = built_in(&name) else {
+                    let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+                    return Err(FileError::Read {
+                        file: file.to_owned(),
+                        reason: std::io::Error::new(
+                            reason.kind(),
+                            format!(
+                                "no such file, nor a built-in profile ({})",
+                                names.join(", ")
+                            ),
+                        ),
+                    }
+                    .into());
+                };
+                let shown = PathBuf::from(format!("{name} (built in)"));
+                let profile = Profile::parse(text, &shown)?;
+                let origins = Origins {
+                    file: Some((shown, text.to_owned())),
+                    overridden: BTreeMap::new(),
+                };
+                return Ok((profile, origins));
+            }
+            Err(reason) => {
+                return Err(FileError::Read {
+                    file: file.to_owned(),
+                    reason,
+                }
+                .into());
+            }
+        };
+        let mut profile = Profile::parse(&text, file)?;
+        // A CA bundle is found beside the profile that names it.
+        if let (Some(bundle), Some(dir)) = (&profile.tls.ca_bundle, file.parent())
+            && bundle.is_relative()
+        {
+            profile.tls.ca_bundle = Some(dir.join(bundle));
+        }
+        let origins = Origins {
+            file: Some((file.to_owned(), text)),
+            overridden: BTreeMap::new(),
+        };
+        Ok((profile, origins))
+    }
+
+    /// A profile's YAML, read from `file` (for messages).
+    fn parse(text: &str, file: &Path) -> Result<Profile, FileError> {
+        // An empty file would silently check the built-in stub: it is more likely a mistake.
+        let only_comments = text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        if only_comments {
+            return Err(FileError::Invalid {
+                file: file.to_owned(),
+                line: 1,
+                key: "endpoint".to_owned(),
+                message: "the profile is empty: give at least `endpoint` (or leave out --profile to check the built-in stub)".to_owned(),
+            });
+        }
+        serde_yaml::from_str(text).map_err(|e| FileError::syntax(file, &e))
+    }
+
+    /// The defaults with the environment applied: the profile of a run without `--profile`.
+    pub fn from_env() -> Result<(Profile, Origins), ProfileError> {
+        let mut profile = Profile::default();
+        let mut origins = Origins::default();
+        profile.apply_env(&mut origins)?;
+        Ok((profile, origins))
+    }
+
+    /// Applies every `CSS_CONFORMANCE_<KEY>` variable that is set.
+    pub fn apply_env(&mut self, origins: &mut Origins) -> Result<(), ProfileError> {
+        for key in KEYS {
+            let var = key.env_var();
+            match std::env::var(&var) {
+                Ok(value) if !value.trim().is_empty() => {
+                    self.set(key, value.trim(), &format!("environment variable {var}"))?;
+                    origins
+                        .overridden
+                        .insert(key.path.to_owned(), format!("environment variable {var}"));
+                }
+                Ok(_) | Err(std::env::VarError::NotPresent) => {}
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(ProfileError::Invalid {
+                        origin: format!("environment variable {var}"),
+                        key: key.path.to_owned(),
+                        message: "is not valid UTF-8".to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies `KEY=VALUE` as given to `--set` (or to a flag named `flag`).
+    pub fn apply_flag(
+        &mut self,
+        origins: &mut Origins,
+        path: &str,
+        value: &str,
+        flag: &str,
+    ) -> Result<(), ProfileError> {
+        let Some(key) = key_at(path) else {
+            return Err(ProfileError::Invalid {
+                origin: flag.to_owned(),
+                key: path.to_owned(),
+                message: format!(
+                    "no such key; the keys are: {}",
+                    KEYS.iter().map(|k| k.path).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        };
+        self.set(key, value, flag)?;
+        origins
+            .overridden
+            .insert(key.path.to_owned(), flag.to_owned());
+        Ok(())
+    }
+
+    /// Sets one key from its string form, through the same typed model as the file.
+    fn set(&mut self, key: &Key, value: &str, origin: &str) -> Result<(), ProfileError> {
+        let invalid = |message: String| ProfileError::Invalid {
+            origin: origin.to_owned(),
+            key: key.path.to_owned(),
+            message,
+        };
+        let typed = match key.value {
+            KeyType::Text => Value::String(value.to_owned()),
+            KeyType::List => Value::Sequence(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_owned()))
+                    .collect(),
+            ),
+            KeyType::Bool => Value::Bool(match value.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(invalid(format!(
+                        "`{value}` is not one of true, false, 1, 0, yes, no"
+                    )));
+                }
+            }),
+            KeyType::Number => {
+                let n: f64 = value
+                    .parse()
+                    .map_err(|_| invalid(format!("`{value}` is not a number")))?;
+                if n.fract() == 0.0 && n >= 0.0 && n < u64::MAX as f64 {
+                    Value::Number((n as u64).into())
+                } else {
+                    Value::Number(n.into())
+                }
+            }
+            KeyType::Yaml => serde_yaml::from_str(value).map_err(|e| invalid(yaml_error(&e).2))?,
+        };
+        let mut tree = serde_yaml::to_value(&*self).map_err(|e| invalid(e.to_string()))?;
+        let mut node = &mut tree;
+        for part in key.path.split('.') {
+            let Value::Mapping(map) = node else {
+                unreachable!("profile keys nest in mappings")
+            };
+            node = map
+                .entry(Value::String(part.to_owned()))
+                .or_insert(Value::Null);
+        }
+        *node = typed;
+        *self = serde_yaml::from_value(tree).map_err(|e| invalid(yaml_error(&e).2))?;
+        Ok(())
+    }
+
+    /// The value of key `path` in the form `--set` takes (a list comma-separated), if the key
+    /// holds one.
+    pub fn value_text(&self, path: &str) -> Option<String> {
+        let tree = serde_yaml::to_value(self).ok()?;
+        match node_at(&tree, path)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Sequence(items) if items.iter().all(Value::is_string) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            other => serde_yaml::to_string(other).ok(),
+        }
+    }
+
+    /// The profile as YAML, every key with a comment: the ones set with their values, the
+    /// others commented out with their defaults (what `css-conformance profile init` writes).
+    pub fn commented(&self, made_by: &str) -> String {
+        let tree = serde_yaml::to_value(self).unwrap_or_default();
+        let defaults = serde_yaml::to_value(Profile::default()).unwrap_or_default();
+        let mut out = format!(
+            "# A css-conformance target profile, written by `{made_by}`.\n# Secrets never go here: `auth` names the environment variables that hold them.\n"
+        );
+        let mut section = "";
+        for key in KEYS {
+            let (parent, leaf) = key.path.rsplit_once('.').unwrap_or(("", key.path));
+            if parent != section {
+                section = parent;
+                if !parent.is_empty() {
+                    out.push_str(&format!("{parent}:\n"));
+                }
+            }
+            let indent = if parent.is_empty() { "" } else { "  " };
+            let shown = |tree: &Value| node_at(tree, key.path).and_then(yaml_value);
+            let (value, set) = match shown(&tree) {
+                Some(v) => {
+                    let differs = shown(&defaults).as_ref() != Some(&v);
+                    let named = match self.auth.method {
+                        AuthMethod::Token => key.path == "auth.token_env",
+                        AuthMethod::Aksk => matches!(key.path, "auth.ak_env" | "auth.sk_env"),
+                        AuthMethod::None => false,
+                    };
+                    let always = matches!(key.path, "endpoint" | "auth.method");
+                    (v, differs || named || always)
+                }
+                None => ("...".to_owned(), false),
+            };
+            let hash = if set { "" } else { "# " };
+            let line = format!("{indent}{hash}{leaf}: {value}");
+            out.push_str(&format!("{line:<48} # {}\n", key.about));
+        }
+        out
+    }
+
+    /// Whether it names a live endpoint (otherwise the built-in stub is the target).
+    pub fn is_live(&self) -> bool {
+        self.endpoint.is_some()
+    }
+
+    /// The values no type says are wrong: a rate and timeouts that can be kept.
+    pub fn validate(&self, origins: &Origins) -> Result<(), ProfileError> {
+        let invalid = |key: &str, message: &str| ProfileError::Invalid {
+            origin: origins.of(key),
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        let rps = self.safety.max_requests_per_second.unwrap_or(0.0);
+        if !rps.is_finite() || rps < 0.0 {
+            return Err(invalid(
+                "safety.max_requests_per_second",
+                "must be 0 (no limit) or a positive number",
+            ));
+        }
+        if self.timeouts.connect_ms == 0 || self.timeouts.request_ms == 0 {
+            let key = if self.timeouts.connect_ms == 0 {
+                "timeouts.connect_ms"
+            } else {
+                "timeouts.request_ms"
+            };
+            return Err(invalid(key, "must be more than 0"));
+        }
+        Ok(())
+    }
+
+    /// Expected deviations must name clauses of the spec.
+    pub fn check_against(&self, spec: &Spec, origins: &Origins) -> Result<(), ProfileError> {
+        for d in &self.expected_deviations {
+            if spec.clause(&d.clause).is_none() {
+                return Err(ProfileError::Invalid {
+                    origin: origins.of("expected_deviations"),
+                    key: "expected_deviations".to_owned(),
+                    message: format!("`{}` is not a clause of the spec", d.clause),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A key's value in flow-style YAML (`None` when unset).
+fn yaml_value(node: &Value) -> Option<String> {
+    match node {
+        Value::Null => None,
+        Value::Sequence(items) if items.is_empty() => Some("[]".to_owned()),
+        Value::Sequence(items) if items.iter().all(Value::is_string) => {
+            let each: Vec<String> = items.iter().filter_map(scalar).collect();
+            Some(format!("[{}]", each.join(", ")))
+        }
+        Value::Sequence(_) | Value::Mapping(_) => serde_json::to_string(node).ok(),
+        other => scalar(other),
+    }
+}
+
+/// The node of key `path` (dotted) in a profile's YAML tree.
+fn node_at<'t>(tree: &'t Value, path: &str) -> Option<&'t Value> {
+    path.split('.').try_fold(tree, |node, part| node.get(part))
+}
+
+/// A scalar as YAML writes it (quoted where it must be).
+fn scalar(value: &Value) -> Option<String> {
+    serde_yaml::to_string(value)
+        .ok()
+        .map(|s| s.trim_end().to_owned())
+}
+
+/// The variable a token is read from unless a profile names another.
+pub const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
+
+impl std::fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl AuthMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::Token => "token",
+            AuthMethod::Aksk => "aksk",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_round_trips_through_the_model() {
+        let mut profile = Profile::default();
+        let mut origins = Origins::default();
+        for key in KEYS {
+            let value = match key.value {
+                KeyType::Text if key.path == "auth.method" => "aksk",
+                KeyType::Text => "x",
+                KeyType::List => "a, b",
+                KeyType::Bool => "true",
+                KeyType::Number => "7",
+                KeyType::Yaml => "[{clause: RUT-ERR-02, reason: known}]",
+            };
+            profile
+                .apply_flag(&mut origins, key.path, value, "--set")
+                .unwrap_or_else(|e| panic!("{}: {e}", key.path));
+        }
+        assert_eq!(profile.auth.method, AuthMethod::Aksk);
+        assert_eq!(profile.fixtures.failed_action_ids, ["a", "b"]);
+        assert_eq!(profile.safety.max_requests_per_second, Some(7.0));
+        assert_eq!(profile.expected_deviations[0].clause, "RUT-ERR-02");
+    }
+
+    #[test]
+    fn a_wrongly_typed_override_names_its_origin_and_key() {
+        let mut profile = Profile::default();
+        let err = profile
+            .apply_flag(
+                &mut Origins::default(),
+                "timeouts.connect_ms",
+                "soon",
+                "--set",
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--set: key `timeouts.connect_ms`: `soon` is not a number"
+        );
+        let err = profile
+            .apply_flag(&mut Origins::default(), "safety.allow", "1", "--set")
+            .unwrap_err();
+        assert!(err.to_string().contains("no such key"), "{err}");
+    }
+
+    #[test]
+    fn env_names_follow_the_key_path() {
+        let key = KEYS
+            .iter()
+            .find(|k| k.path == "safety.max_requests_per_second")
+            .unwrap();
+        assert_eq!(
+            key.env_var(),
+            "CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! The contract: the operation as the vendor's page documents it, as data (`spec`), and what
+//! follows from it alone: what a request and an answer are (`request`), which kind a request
+//! is (`classify`), the oracle's judgement of an answer (`oracle`, `verdict`), the doors by
+//! which a refused request could act (`doors`), the features' clauses (`features`,
+//! `coverage`) and the OpenAPI export (`openapi`).
+
+pub mod classify;
+pub mod coverage;
+pub mod doors;
+pub mod features;
+pub mod openapi;
+pub mod oracle;
+pub mod request;
+pub mod spec;
+pub mod verdict;

@@ -1,0 +1,365 @@
+//! Which kind of request this is: the one rule, beside the oracle that judges by it. The stub
+//! answers with it; the steps and the strategies label their cases themselves, and a test
+//! proves every label equals what this function says.
+//!
+//! The order of the checks is the order a server meets the faults in: another method is not
+//! the operation; then credentials; then the form of the IDs; then `retry_mode`; then whose
+//! project and cluster; then the task's state.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use percent_encoding::percent_decode_str;
+
+use crate::contract::request::{Credentials, Request};
+use crate::contract::spec::{IdParam, Kind, Spec};
+
+/// The credentials a request presented, as the server judged them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    Nothing,
+    Valid,
+    Invalid,
+}
+
+impl Identity {
+    /// What a conforming server makes of credentials a request was built with.
+    pub fn of(credentials: Credentials) -> Identity {
+        match credentials {
+            Credentials::Valid => Identity::Valid,
+            Credentials::Missing => Identity::Nothing,
+            Credentials::Wrong | Credentials::TamperedSignature | Credentials::StaleDate => {
+                Identity::Invalid
+            }
+        }
+    }
+}
+
+/// The state of an upgrade task, as far as the operation cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    Failed,
+    /// Retrying, aborted, running, done: anything but failed.
+    NotFailed,
+}
+
+/// A request taken apart into what its kind depends on: the method, the path parameters and
+/// the query as the server decodes them, and the credentials as the server judged them.
+#[derive(Debug, Clone)]
+pub struct Parts<'a> {
+    pub method: Cow<'a, str>,
+    /// project_id, cluster_id, action_id, decoded.
+    pub ids: [Cow<'a, str>; 3],
+    /// The decoded values of `retry_mode`, in order.
+    pub retry_mode: Vec<Cow<'a, str>>,
+    /// Whether parameters the page does not define came too.
+    pub extra_query: bool,
+    pub identity: Identity,
+}
+
+impl Parts<'_> {
+    pub fn id(&self, param: IdParam) -> &str {
+        &self.ids[param as usize]
+    }
+}
+
+impl<'a> Parts<'a> {
+    /// The parts of a request the tool builds, as a conforming server sees them.
+    pub fn of(spec: &'a Spec, request: &'a Request) -> Parts<'a> {
+        Parts {
+            method: Cow::Borrowed(request.method(spec)),
+            ids: IdParam::ALL.map(|p| decode(request.id(p))),
+            retry_mode: request
+                .retry_mode
+                .iter()
+                .map(|v| Cow::Borrowed(v.as_str()))
+                .collect(),
+            extra_query: !request.extra_query.is_empty(),
+            identity: Identity::of(request.credentials),
+        }
+    }
+}
+
+impl<'a> Parts<'a> {
+    /// The parts of a request as it came over the wire (`target`: path and query, or an
+    /// absolute URI), if its path is the operation's; the credentials as `identity` says.
+    pub fn of_wire(
+        spec: &Spec,
+        method: &'a str,
+        target: &'a str,
+        identity: Identity,
+    ) -> Option<Parts<'a>> {
+        let (path, query) = split_target(target);
+        let ids = route(&spec.operation.path, path)?;
+        let retry_name = spec.retry_mode().name.as_str();
+        let mut retry_mode = Vec::new();
+        let mut extra_query = false;
+        for (name, value) in query_pairs(query) {
+            if name == retry_name {
+                retry_mode.push(value);
+            } else {
+                extra_query = true;
+            }
+        }
+        Some(Parts {
+            method: Cow::Borrowed(method),
+            ids,
+            retry_mode,
+            extra_query,
+            identity,
+        })
+    }
+
+    /// The same parts, owning their text.
+    pub fn into_owned(self) -> Parts<'static> {
+        Parts {
+            method: Cow::Owned(self.method.into_owned()),
+            ids: self.ids.map(|id| Cow::Owned(id.into_owned())),
+            retry_mode: self
+                .retry_mode
+                .into_iter()
+                .map(|v| Cow::Owned(v.into_owned()))
+                .collect(),
+            extra_query: self.extra_query,
+            identity: self.identity,
+        }
+    }
+
+    /// Whether a path parameter is empty (a gateway in front answers such a path itself).
+    pub fn has_empty_segment(&self) -> bool {
+        self.ids.iter().any(|id| id.is_empty())
+    }
+}
+
+/// The path and query of a request target, which may come in absolute form.
+pub fn path_and_query(target: &str) -> &str {
+    match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    }
+}
+
+/// The path and the query of a request target, apart.
+pub fn split_target(target: &str) -> (&str, &str) {
+    let uri = path_and_query(target);
+    uri.split_once('?').unwrap_or((uri, ""))
+}
+
+/// The decoded path parameters (project_id, cluster_id, action_id) if `path` is of
+/// `template` (the operation's path).
+pub fn route<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
+    let mut actual = path.split('/');
+    let mut ids: [Cow<'p, str>; 3] = Default::default();
+    for t in template.split('/') {
+        let a = actual.next()?;
+        match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            Some(name) => ids[IdParam::from_name(name)? as usize] = decode(a),
+            None if t == a => {}
+            None => return None,
+        }
+    }
+    actual.next().is_none().then_some(ids)
+}
+
+/// The name and value of each parameter of a query string, decoded.
+pub fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(name), decode(value))
+    })
+}
+
+/// What is wrong with the values of `retry_mode` a request gave, if anything: a value the
+/// page does not allow, or more than one.
+pub fn retry_mode_fault<S: AsRef<str>>(spec: &Spec, values: &[S]) -> Option<Kind> {
+    let allowed = &spec.retry_mode().allowed_values;
+    match values {
+        [] => None,
+        [one] if allowed.iter().any(|a| a == one.as_ref()) => None,
+        [_] => Some(Kind::InvalidRetryMode),
+        _ => Some(Kind::RepeatedRetryMode),
+    }
+}
+
+/// Where a request lands: the caller's own project and cluster, and the state of a task
+/// (`None`: no such task).
+pub struct Site<'a> {
+    pub project_id: &'a str,
+    pub cluster_id: &'a str,
+    pub task: &'a dyn Fn(&str) -> Option<TaskState>,
+}
+
+/// The kind of request `parts` is, on `site`.
+pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
+    if parts.method != spec.operation.method {
+        return Kind::OtherMethod;
+    }
+    match parts.identity {
+        Identity::Nothing => return Kind::MissingCredentials,
+        Identity::Invalid => return Kind::InvalidCredentials,
+        Identity::Valid => {}
+    }
+    if IdParam::ALL.iter().any(|p| {
+        !spec
+            .observed_format(p.name())
+            .is_some_and(|re| re.is_match(parts.id(*p)))
+    }) {
+        return Kind::MalformedId;
+    }
+    if let Some(fault) = retry_mode_fault(spec, &parts.retry_mode) {
+        return fault;
+    }
+    if parts.id(IdParam::Project) != site.project_id {
+        return Kind::ForeignProject;
+    }
+    if parts.id(IdParam::Cluster) != site.cluster_id {
+        return Kind::UnknownCluster;
+    }
+    match (site.task)(parts.id(IdParam::Action)) {
+        None => Kind::UnknownTask,
+        Some(TaskState::NotFailed) => Kind::TaskNotFailed,
+        Some(TaskState::Failed) if parts.extra_query => Kind::ExtraParameter,
+        Some(TaskState::Failed) if parts.retry_mode.is_empty() => Kind::Retry,
+        Some(TaskState::Failed) => Kind::Abort,
+    }
+}
+
+/// What an observer in the middle (the proxy) knows of the server a request went to: less
+/// than the server itself, so a request may have several readings.
+#[derive(Debug, Clone)]
+pub struct Partial<'a> {
+    /// The ways the server may have judged the credentials.
+    pub identities: Vec<Identity>,
+    /// The caller's own project and cluster, when known.
+    pub site: Option<(&'a str, &'a str)>,
+    /// The states the task the request names may be in (`None`: no such task).
+    pub task: Vec<Option<TaskState>>,
+}
+
+/// Every kind `parts` may be, on a server of which only `partial` is known: the one
+/// classifier, asked once for each way the unknowns may be.
+pub fn readings(spec: &Spec, partial: &Partial<'_>, parts: &Parts<'_>) -> BTreeSet<Kind> {
+    let mut kinds = BTreeSet::new();
+    // A site is known, or the request's own project and cluster may each be the caller's
+    // or not (an empty ID is nobody's: the form checks come before).
+    let own = |param: IdParam, known: Option<&'_ str>| -> Vec<String> {
+        match known {
+            Some(id) => vec![id.to_owned()],
+            None => vec![parts.id(param).to_owned(), String::new()],
+        }
+    };
+    let projects = own(IdParam::Project, partial.site.map(|s| s.0));
+    let clusters = own(IdParam::Cluster, partial.site.map(|s| s.1));
+    let mut reading = parts.clone();
+    for identity in &partial.identities {
+        reading.identity = *identity;
+        for project in &projects {
+            for cluster in &clusters {
+                for state in &partial.task {
+                    let task = |_: &str| *state;
+                    let site = Site {
+                        project_id: project,
+                        cluster_id: cluster,
+                        task: &task,
+                    };
+                    kinds.insert(classify(spec, &site, &reading));
+                }
+            }
+        }
+    }
+    kinds
+}
+
+/// A percent-encoded piece of a URL, decoded (invalid UTF-8 replaced).
+pub fn decode(s: &str) -> Cow<'_, str> {
+    // Most IDs have nothing to decode: text already, borrowed as it is (what decoding would
+    // give too), without the decoder's scan and the UTF-8 check after it.
+    if !s.contains('%') {
+        return Cow::Borrowed(s);
+    }
+    percent_decode_str(s).decode_utf8_lossy()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(action: &str, modes: &[&str]) -> Request {
+        Request {
+            project_id: "6204a5bd270343b5885144cf9c8c158d".into(),
+            cluster_id: "ea244205-d641-45d9-9dcb-ab2236bcd07e".into(),
+            action_id: action.into(),
+            retry_mode: modes.iter().map(|s| s.to_string()).collect(),
+            extra_query: Vec::new(),
+            credentials: Credentials::Valid,
+            method: None,
+        }
+    }
+
+    const FAILED: &str = "bcdb711c-a7f0-4007-b8ee-9f13c05f8326";
+    const DONE: &str = "5ba5e5c1-0000-4000-8000-00000000d0e5";
+
+    fn kind_of(request: &Request) -> Kind {
+        let spec = Spec::embedded();
+        let task = |id: &str| match id {
+            FAILED => Some(TaskState::Failed),
+            DONE => Some(TaskState::NotFailed),
+            _ => None,
+        };
+        let site = Site {
+            project_id: "6204a5bd270343b5885144cf9c8c158d",
+            cluster_id: "ea244205-d641-45d9-9dcb-ab2236bcd07e",
+            task: &task,
+        };
+        classify(&spec, &site, &Parts::of(&spec, request))
+    }
+
+    #[test]
+    fn classifies_retry_mode_values() {
+        assert_eq!(kind_of(&request(FAILED, &[])), Kind::Retry);
+        assert_eq!(kind_of(&request(FAILED, &["abort"])), Kind::Abort);
+        assert_eq!(
+            kind_of(&request(FAILED, &["ABORT"])),
+            Kind::InvalidRetryMode
+        );
+        assert_eq!(kind_of(&request(FAILED, &[""])), Kind::InvalidRetryMode);
+        assert_eq!(
+            kind_of(&request(FAILED, &["abort", "abort"])),
+            Kind::RepeatedRetryMode
+        );
+    }
+
+    #[test]
+    fn faults_are_met_in_the_servers_order() {
+        let mut r = request(DONE, &["x"]);
+        r.credentials = Credentials::Missing;
+        r.method = Some("GET".into());
+        assert_eq!(kind_of(&r), Kind::OtherMethod);
+        r.method = None;
+        assert_eq!(kind_of(&r), Kind::MissingCredentials);
+        r.credentials = Credentials::StaleDate;
+        assert_eq!(kind_of(&r), Kind::InvalidCredentials);
+        r.credentials = Credentials::Valid;
+        r.cluster_id = "EA244205-D641-45D9-9DCB-AB2236BCD07E".into();
+        assert_eq!(kind_of(&r), Kind::MalformedId);
+        r.cluster_id = "00000000-5e57-4000-8000-000000000000".into();
+        assert_eq!(kind_of(&r), Kind::InvalidRetryMode);
+        r.retry_mode.clear();
+        assert_eq!(kind_of(&r), Kind::UnknownCluster);
+        r.project_id = "00000000000040008000000000005e57".into();
+        assert_eq!(kind_of(&r), Kind::ForeignProject);
+        assert_eq!(kind_of(&request(DONE, &[])), Kind::TaskNotFailed);
+        assert_eq!(
+            kind_of(&request("00000000-5e57-4000-8000-000000000000", &[])),
+            Kind::UnknownTask
+        );
+        let mut extra = request(FAILED, &[]);
+        extra.extra_query.push(("dry_run".into(), "1".into()));
+        assert_eq!(kind_of(&extra), Kind::ExtraParameter);
+        // An encoded ID is judged as the server decodes it.
+        assert_eq!(
+            kind_of(&request("bcdb711c%2Da7f0-4007-b8ee-9f13c05f8326", &[])),
+            Kind::Retry
+        );
+    }
+}

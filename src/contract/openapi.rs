@@ -1,0 +1,152 @@
+//! The OpenAPI 3.0 document of the operation, made from the spec (never a second hand-written
+//! copy): the path template, its parameters with the observed formats, `retry_mode` with its one
+//! allowed value, every documented status with the error body schema, the vendor's error codes,
+//! and the two ways to authenticate. Feed it to Schemathesis or Prism.
+
+use serde_json::{Map, Value, json};
+
+use crate::contract::request::TOKEN_HEADER;
+use crate::contract::spec::{Body, IdParam, Spec};
+use crate::fixtures;
+
+/// How many distinct failed tasks the action_id examples name.
+pub const TASK_EXAMPLES: u64 = 16;
+
+/// `example`, or for the task a test spends (action_id) `examples`.
+fn examples_key(p: &crate::contract::spec::PathParameter) -> &'static str {
+    if IdParam::from_name(&p.name) == Some(IdParam::Action) {
+        "examples"
+    } else {
+        "example"
+    }
+}
+
+/// A parameter's example; for action_id, the page's example and failed tasks of the built-in
+/// stub's own that no run of this tool takes (the last of its generated ones), so that the
+/// positive tests of a tool like Schemathesis do not all spend the one task the page names
+/// (then get 400 for every later case).
+fn examples(p: &crate::contract::spec::PathParameter) -> Value {
+    if examples_key(p) == "example" {
+        return json!(p.example);
+    }
+    let mut all = Map::new();
+    all.insert("page".into(), json!({ "value": p.example }));
+    for i in 0..TASK_EXAMPLES {
+        let task = fixtures::generated_failed_task(fixtures::GENERATED_FAILED_TASKS - 1 - i);
+        all.insert(format!("stub-task-{}", i + 1), json!({ "value": task }));
+    }
+    Value::Object(all)
+}
+
+/// The OpenAPI 3.0.3 document, as JSON (which is YAML too).
+pub fn document(spec: &Spec) -> Value {
+    let op = &spec.operation;
+    let mut parameters: Vec<Value> = spec
+        .path_parameters
+        .iter()
+        .map(|p| {
+            let mut parameter = json!({
+                "name": p.name,
+                "in": "path",
+                "required": true,
+                "description": p.description,
+                "schema": { "type": "string", "pattern": p.observed_format },
+            });
+            parameter[examples_key(p)] = examples(p);
+            parameter
+        })
+        .collect();
+    parameters.extend(spec.query_parameters.iter().map(|q| {
+        let mut description = q.description.clone();
+        description.push_str(&format!(" Absent: {}", q.when_absent));
+        for (value, meaning) in &q.when_value {
+            description.push_str(&format!(" `{value}`: {meaning}"));
+        }
+        json!({
+            "name": q.name,
+            "in": "query",
+            "required": q.mandatory,
+            "description": description,
+            "schema": { "type": "string", "enum": q.allowed_values },
+        })
+    }));
+
+    let mut responses = Map::new();
+    for status in &spec.status_codes {
+        let mut response = Map::new();
+        let mut description = status.meaning.clone();
+        if !status.client_may_repeat {
+            description.push_str(" The client should not repeat the request unchanged.");
+        }
+        let codes: Vec<&str> = spec
+            .error_codes
+            .iter()
+            .filter(|c| c.status == status.code)
+            .map(|c| c.code.as_str())
+            .collect();
+        if !codes.is_empty() {
+            description.push_str(&format!(" Error codes: {}.", codes.join(", ")));
+        }
+        response.insert("description".into(), Value::String(description));
+        let no_body = status.code == 200 && spec.response_body.ok == Body::None;
+        if !no_body {
+            response.insert(
+                "content".into(),
+                json!({ spec.error_body.content_type.clone(): {
+                    "schema": { "$ref": "#/components/schemas/ErrorBody" }
+                }}),
+            );
+        }
+        responses.insert(status.code.to_string(), Value::Object(response));
+    }
+
+    let error_properties: Map<String, Value> = spec
+        .error_body
+        .fields
+        .iter()
+        .map(|f| {
+            let mut schema = json!({ "type": "string" });
+            if f == "error_code" {
+                schema["pattern"] = Value::String(spec.error_body.code_pattern.clone());
+            }
+            (f.clone(), schema)
+        })
+        .collect();
+
+    let operation = json!({
+        "operationId": op.id,
+        "summary": op.title,
+        "description": format!("{}. Source: {}.", op.title, op.source),
+        "parameters": parameters,
+        "responses": responses,
+        "security": [ { "token": [] }, { "aksk": [] } ],
+    });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": format!("Cloud Search Service: {}", op.title),
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Generated by css-conformance from spec/retry_upgrade_task.yaml.",
+        },
+        "paths": { op.path.clone(): { op.method.to_ascii_lowercase(): operation } },
+        "components": {
+            "schemas": {
+                "ErrorBody": {
+                    "type": "object",
+                    "required": spec.error_body.fields,
+                    "properties": error_properties,
+                }
+            },
+            "securitySchemes": {
+                "token": {
+                    "type": "apiKey", "in": "header", "name": TOKEN_HEADER,
+                    "description": "An IAM token.",
+                },
+                "aksk": {
+                    "type": "apiKey", "in": "header", "name": "Authorization",
+                    "description": "AK/SK signing: SDK-HMAC-SHA256 over the canonical request, with X-Sdk-Date (within 15 minutes) and X-Project-Id.",
+                },
+            },
+        },
+    })
+}

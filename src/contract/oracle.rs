@@ -1,0 +1,350 @@
+//! The oracle: the one place where expectations are applied. Given the kind of request that was
+//! sent and the answer that came back, it returns a verdict naming every violated clause of the
+//! spec with its evidence. It knows no clause IDs of its own: the spec's `rules` and
+//! `expectations` name them.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use crate::contract::classify::Parts;
+use crate::contract::request::{Request, Response};
+use crate::contract::spec::{Expectation, Kind, Level, Spec};
+use crate::contract::verdict::{Evidence, Verdict, Violation};
+
+/// How much of a body a verdict quotes.
+const EXCERPT_CHARS: usize = 200;
+
+/// The error body the vendor documents.
+#[derive(Deserialize)]
+struct ErrorFields {
+    error_code: String,
+    #[allow(dead_code)] // its presence and type are the check
+    error_msg: String,
+}
+
+/// Judges `response` as the answer to `request`, of `kind`: as `judge`, except that an answer
+/// from in front of the operation (one of the spec's gateway statuses for a path with an
+/// empty segment) is judged by no clause and says so in a note (INFO).
+pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Response) -> Verdict {
+    let accepted = request.retry_or_abort();
+    judge_exchange(spec, kind, request.has_empty_segment(), accepted, response)
+}
+
+/// Judges `response` as the answer to a request of which only the `readings` are known (what
+/// the proxy sees: the server's credentials check, the caller's project and the task's state
+/// may be unknown). A clause is judged only where every reading judges it, and violated only
+/// where every reading says so: never a false alarm, whichever reading was the server's.
+pub fn judge_readings(
+    spec: &Spec,
+    readings: &BTreeSet<Kind>,
+    parts: &Parts<'_>,
+    response: &Response,
+) -> Verdict {
+    let accepted = if parts.retry_mode.is_empty() {
+        Kind::Retry
+    } else {
+        Kind::Abort
+    };
+    let mut each = readings
+        .iter()
+        .map(|kind| judge_exchange(spec, *kind, parts.has_empty_segment(), accepted, response));
+    let Some(mut verdict) = each.next() else {
+        return Verdict {
+            kind: Kind::OtherMethod,
+            checked: BTreeSet::new(),
+            violations: Vec::new(),
+            note: Some("no reading".to_owned()),
+            unconfirmed: Vec::new(),
+        };
+    };
+    for other in each {
+        verdict.checked.retain(|c| other.checked.contains(c));
+        verdict.violations.retain(|v| other.violates(&v.clause));
+        if verdict.note != other.note {
+            verdict.note = None;
+        }
+    }
+    verdict
+}
+
+/// `judge_request`, from what it needs of the request: whether a path parameter is empty,
+/// and what it asked for if the server accepted it (a retry, or an abort).
+fn judge_exchange(
+    spec: &Spec,
+    kind: Kind,
+    empty_segment: bool,
+    accepted: Kind,
+    response: &Response,
+) -> Verdict {
+    if empty_segment
+        && spec
+            .gateway_statuses_for_empty_segments
+            .contains(&response.status)
+    {
+        return Verdict {
+            kind,
+            checked: BTreeSet::new(),
+            violations: Vec::new(),
+            note: Some(format!(
+                "status {} for a path with an empty segment: the gateway's answer, in front of the operation, not the operation's",
+                response.status
+            )),
+            unconfirmed: Vec::new(),
+        };
+    }
+    let mut verdict = judge(spec, kind, response);
+    // An unknown parameter ignored is a retry (or an abort) that succeeded: it shows that too.
+    if kind == Kind::ExtraParameter && response.status == 200 {
+        let also = judge(spec, accepted, response);
+        verdict.checked.extend(also.checked);
+        for v in also.violations {
+            if !verdict.violates(&v.clause) {
+                verdict.violations.push(v);
+            }
+        }
+    }
+    verdict
+}
+
+/// The error code of an answer's error body, if it has the documented one.
+pub fn error_code(response: &Response) -> Option<String> {
+    serde_json::from_slice::<ErrorFields>(&response.body)
+        .ok()
+        .map(|e| e.error_code)
+}
+
+/// Judges `response` as the answer to a request of `kind`.
+pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
+    let status = response.status;
+    let error: Option<ErrorFields> = serde_json::from_slice(&response.body).ok();
+    let error_code = error.as_ref().map(|e| e.error_code.as_str());
+    // Put into words only for a violation, as `expected` is: most exchanges conform.
+    let evidence = || Evidence {
+        status,
+        error_code: error_code.map(str::to_owned),
+        body_excerpt: excerpt(&response.body),
+    };
+    let mut verdict = Verdict {
+        kind,
+        checked: BTreeSet::new(),
+        violations: Vec::new(),
+        note: None,
+        unconfirmed: Vec::new(),
+    };
+    let expectation = spec.expectation(kind);
+    // The rules for the operation's own answers do not hold for what is not the operation.
+    let the_operation = !expectation.not_the_operation;
+    // `expected` is only put into words for a violation: most exchanges conform.
+    let mut check = |clause: &str, holds: bool, expected: &dyn Fn() -> String| {
+        if !verdict.checked.contains(clause) {
+            verdict.checked.insert(clause.to_owned());
+        }
+        if !holds {
+            let level = spec.clause(clause).map_or(Level::Must, |c| c.level);
+            verdict.violations.push(Violation {
+                clause: clause.to_owned(),
+                level,
+                expected: expected(),
+                evidence: evidence(),
+            });
+        }
+    };
+
+    let rules = &spec.rules;
+    if the_operation {
+        check(
+            &rules.documented_status,
+            spec.is_documented_status(status),
+            &|| {
+                let documented: Vec<String> = spec
+                    .status_codes
+                    .iter()
+                    .map(|s| s.code.to_string())
+                    .collect();
+                format!("a documented status ({})", documented.join(", "))
+            },
+        );
+    }
+    check(
+        &rules.no_server_error,
+        !(500..600).contains(&status),
+        &|| "no 5xx server error".to_owned(),
+    );
+    if the_operation && status == 200 {
+        check(&rules.empty_success_body, response.body.is_empty(), &|| {
+            "a 200 without a body".to_owned()
+        });
+    }
+    if the_operation && spec.is_error_status(status) {
+        check(&rules.error_body, error.is_some(), &|| {
+            "a JSON body with string error_code and error_msg".to_owned()
+        });
+        if let Some(e) = &error {
+            check(
+                &rules.error_code_form,
+                spec.error_code_form().is_match(&e.error_code),
+                &|| format!("an error_code matching {}", spec.error_body.code_pattern),
+            );
+        }
+    }
+
+    if let Some(refused_by) = &expectation.refused_by {
+        check(refused_by, expectation.accepts() || status != 200, &|| {
+            format!("{kind} not accepted with 200")
+        });
+    }
+    if let Some(answered_by) = &expectation.answered_by {
+        check(answered_by, expectation.allows(status, error_code), &|| {
+            describe_outcomes(expectation)
+        });
+    }
+    if let (Some(clause), 200) = (&expectation.never_acts, status) {
+        // What is not the operation may answer as it likes; whether it acted is seen on the
+        // task afterwards.
+        verdict.note = Some(format!(
+            "status 200 for a {kind} request: not the operation's answer; whether it acted on the task is judged by what the task does next ({clause})"
+        ));
+    }
+    verdict
+}
+
+fn describe_outcomes(expectation: &Expectation) -> String {
+    let each: Vec<String> = expectation
+        .outcomes
+        .iter()
+        .map(|o| {
+            if o.error_codes.is_empty() {
+                o.status.to_string()
+            } else {
+                format!("{} ({})", o.status, o.error_codes.join(" | "))
+            }
+        })
+        .collect();
+    each.join(" or ")
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if text.chars().count() > EXCERPT_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            content_type: None,
+            body: body.as_bytes().to_vec(),
+            headers: Vec::new(),
+        }
+    }
+
+    const ERR400: &str = r#"{"error_code":"CSS.0001","error_msg":"Incorrect parameters"}"#;
+    const ERR403: &str = r#"{"error_code":"CSS.0010","error_msg":"not authorized"}"#;
+
+    fn violated(kind: Kind, response: Response) -> Vec<String> {
+        let v = judge(&Spec::embedded(), kind, &response);
+        v.violations.into_iter().map(|v| v.clause).collect()
+    }
+
+    #[test]
+    fn a_bodyless_200_for_a_retry_conforms() {
+        assert!(violated(Kind::Retry, answer(200, "")).is_empty());
+    }
+
+    #[test]
+    fn a_200_with_a_body_violates_the_empty_body_clause() {
+        assert_eq!(violated(Kind::Retry, answer(200, "{}")), ["RUT-RESP-01"]);
+    }
+
+    #[test]
+    fn an_invalid_retry_mode_accepted_with_200_violates_must_and_should() {
+        assert_eq!(
+            violated(Kind::InvalidRetryMode, answer(200, "")),
+            ["RUT-QUERY-03", "RUT-QUERY-04"]
+        );
+        assert!(violated(Kind::InvalidRetryMode, answer(400, ERR400)).is_empty());
+    }
+
+    #[test]
+    fn a_500_violates_the_status_clauses() {
+        let v = violated(Kind::MalformedId, answer(500, ""));
+        assert!(v.contains(&"RUT-STATUS-01".to_owned()));
+        assert!(v.contains(&"RUT-STATUS-02".to_owned()));
+        assert!(v.contains(&"RUT-PATH-02".to_owned()));
+    }
+
+    #[test]
+    fn an_unknown_cluster_may_be_400_or_403_with_the_listed_code() {
+        let css0015 = r#"{"error_code":"CSS.0015","error_msg":"denied"}"#;
+        assert!(violated(Kind::UnknownCluster, answer(403, css0015)).is_empty());
+        assert_eq!(
+            violated(Kind::UnknownCluster, answer(403, ERR403)),
+            ["RUT-PATH-03"]
+        );
+    }
+
+    #[test]
+    fn a_401_for_missing_credentials_is_undocumented_and_wrong() {
+        assert_eq!(
+            violated(Kind::MissingCredentials, answer(401, ERR403)),
+            ["RUT-STATUS-01", "RUT-AUTH-01"]
+        );
+        assert!(violated(Kind::MissingCredentials, answer(403, ERR403)).is_empty());
+    }
+
+    #[test]
+    fn under_several_readings_only_what_every_reading_says_is_judged() {
+        let spec = Spec::embedded();
+        let parts = Parts::of_wire(
+            &spec,
+            "PUT",
+            "/v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/bcdb711c-a7f0-4007-b8ee-9f13c05f8326/retry?retry_mode=ABORT",
+            crate::contract::classify::Identity::Valid,
+        )
+        .unwrap();
+        let judged = |kinds: &[Kind], answer: Response| {
+            let readings = kinds.iter().copied().collect();
+            let v = judge_readings(&spec, &readings, &parts, &answer);
+            let violated: Vec<String> = v.violations.into_iter().map(|v| v.clause).collect();
+            (violated, v.checked)
+        };
+        // `ABORT` accepted, the credentials known valid: the page's MUST is broken.
+        let (violated, _) = judged(&[Kind::InvalidRetryMode], answer(200, ""));
+        assert_eq!(violated, ["RUT-QUERY-03", "RUT-QUERY-04"]);
+        // The credentials unknown: bad credentials accepted or `ABORT` accepted, but which
+        // clause is not known, so neither is named (never a false alarm); what holds either
+        // way (a documented status, an empty 200) is still judged.
+        let both = [Kind::InvalidCredentials, Kind::InvalidRetryMode];
+        let (violated, checked) = judged(&both, answer(200, ""));
+        assert!(violated.is_empty(), "{violated:?}");
+        assert!(checked.contains("RUT-STATUS-01") && checked.contains("RUT-RESP-01"));
+        assert!(!checked.contains("RUT-QUERY-03"));
+        // A 500 is a 500 under every reading.
+        let (violated, _) = judged(&both, answer(500, "boom"));
+        assert!(
+            violated.contains(&"RUT-STATUS-02".to_owned()),
+            "{violated:?}"
+        );
+    }
+
+    #[test]
+    fn an_error_without_the_documented_body_violates_the_error_body_clause() {
+        assert_eq!(
+            violated(Kind::InvalidRetryMode, answer(400, "bad request")),
+            ["RUT-ERR-01"]
+        );
+        let odd = r#"{"error_code":"E1","error_msg":"x"}"#;
+        assert_eq!(
+            violated(Kind::InvalidRetryMode, answer(400, odd)),
+            ["RUT-ERR-02"]
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! One exchange with a target, as data: the request (in the domain's terms), the response, the
+//! oracle's verdict on it, and how a scenario built of such exchanges ended. Everything here
+//! is plain data; the oracle judges, the target sends, the classifier says what kind a
+//! request is.
+
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+
+use crate::contract::spec::{IdParam, Kind, Spec};
+
+/// The header an IAM token travels in.
+pub const TOKEN_HEADER: &str = "X-Auth-Token";
+
+/// How a request presents credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Credentials {
+    /// The target's configured credentials.
+    Valid,
+    /// None at all.
+    Missing,
+    /// Credentials of the right shape that the target must not accept: a token no IAM
+    /// issued, or an AK/SK signature made with the wrong secret key.
+    Wrong,
+    /// AK/SK only: a valid signature with one character changed.
+    TamperedSignature,
+    /// AK/SK only: a valid signature over an `X-Sdk-Date` 20 minutes old.
+    StaleDate,
+}
+
+/// One request of the operation. Path segments are given in their wire form: `%2F` stays
+/// `%2F`; characters a URL path cannot carry (space, non-ASCII, `/`, `?`, `#`) are
+/// percent-encoded when the request is rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Request {
+    pub project_id: String,
+    pub cluster_id: String,
+    pub action_id: String,
+    /// The values of `retry_mode`, in order: empty when absent, more than one when repeated.
+    pub retry_mode: Vec<String>,
+    /// Query parameters the page does not define, sent after `retry_mode`.
+    pub extra_query: Vec<(String, String)>,
+    pub credentials: Credentials,
+    /// Another method than the operation's, to ask whether it acts (`None`: the operation's).
+    pub method: Option<String>,
+}
+
+/// A request together with the kind the oracle judges it as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub kind: Kind,
+    pub request: Request,
+}
+
+/// What a path segment must encode: controls, space, the URL delimiters, and `/` so that an
+/// ID never splits into two segments. `%` is kept, so wire-form escapes pass through.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+/// The query encodes everything but the unreserved characters, as the vendor's SDK signs it.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+impl Request {
+    /// The method it is sent with.
+    pub fn method<'a>(&'a self, spec: &'a Spec) -> &'a str {
+        self.method.as_deref().unwrap_or(&spec.operation.method)
+    }
+
+    /// The value of a path parameter, in wire form.
+    pub fn id(&self, param: IdParam) -> &str {
+        match param {
+            IdParam::Project => &self.project_id,
+            IdParam::Cluster => &self.cluster_id,
+            IdParam::Action => &self.action_id,
+        }
+    }
+
+    pub fn id_mut(&mut self, param: IdParam) -> &mut String {
+        match param {
+            IdParam::Project => &mut self.project_id,
+            IdParam::Cluster => &mut self.cluster_id,
+            IdParam::Action => &mut self.action_id,
+        }
+    }
+
+    /// What it is on a failed task when accepted: an abort when it names a `retry_mode`, a
+    /// retry when not.
+    pub fn retry_or_abort(&self) -> Kind {
+        if self.retry_mode.is_empty() {
+            Kind::Retry
+        } else {
+            Kind::Abort
+        }
+    }
+
+    /// Whether a path parameter is empty, so that the path has an empty segment (`//`).
+    pub fn has_empty_segment(&self) -> bool {
+        IdParam::ALL.iter().any(|p| self.id(*p).is_empty())
+    }
+
+    /// The path and query as they go on the wire, from the spec's path template.
+    pub fn path_and_query(&self, spec: &Spec) -> String {
+        let path = self.path(spec);
+        let query = self.query_string(spec);
+        if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        }
+    }
+
+    /// The path, from the spec's template, with each ID encoded as a segment.
+    pub fn path(&self, spec: &Spec) -> String {
+        let mut path = String::new();
+        self.write_path(spec, &mut path);
+        path
+    }
+
+    /// Appends the path (as `path` makes it) to `path`, so a prefix can come first.
+    pub fn write_path(&self, spec: &Spec, path: &mut String) {
+        let template = spec.operation.path.as_str();
+        path.reserve(
+            template.len() + self.project_id.len() + self.cluster_id.len() + self.action_id.len(),
+        );
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+                break;
+            };
+            path.push_str(&rest[..open]);
+            match IdParam::from_name(&rest[open + 1..close]) {
+                Some(param) => path.extend(utf8_percent_encode(self.id(param), SEGMENT)),
+                // Not a parameter of this operation: the template text stays.
+                None => path.push_str(&rest[open..=close]),
+            }
+            rest = &rest[close + 1..];
+        }
+        path.push_str(rest);
+    }
+
+    /// The query parameters in order, decoded: `retry_mode` values, then the extra ones.
+    pub fn query_pairs(&self, spec: &Spec) -> Vec<(String, String)> {
+        self.pairs(spec)
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    /// The query as it goes on the wire (without AK/SK signing, which sorts it).
+    pub fn query_string(&self, spec: &Spec) -> String {
+        let mut query = String::new();
+        for (n, v) in self.pairs(spec) {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.extend(utf8_percent_encode(n, QUERY_VALUE));
+            query.push('=');
+            query.extend(utf8_percent_encode(v, QUERY_VALUE));
+        }
+        query
+    }
+
+    /// `query_pairs`, borrowed.
+    fn pairs<'a>(&'a self, spec: &'a Spec) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let name = spec.retry_mode().name.as_str();
+        self.retry_mode
+            .iter()
+            .map(move |v| (name, v.as_str()))
+            .chain(
+                self.extra_query
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str())),
+            )
+    }
+}
+
+/// An answer as the oracle sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    /// Its headers as reports show them (`shown_headers`); the oracle reads none of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+}
+
+/// Headers shown to a human: at most this many, each name and value cut to `SHOWN_CHARS`.
+pub const SHOWN_HEADERS: usize = 32;
+pub(crate) const SHOWN_CHARS: usize = 200;
+
+/// What a server's headers show in a report: the first `SHOWN_HEADERS`, in order, each name
+/// and value cut and made inert (`text::inert`; a value that is not text is shown lossily).
+pub fn shown_headers<'h>(
+    headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+) -> Vec<(String, String)> {
+    headers
+        .take(SHOWN_HEADERS)
+        .map(|(name, value)| {
+            (
+                shown_text(name),
+                shown_text(&String::from_utf8_lossy(value)),
+            )
+        })
+        .collect()
+}
+
+/// `text` cut to `SHOWN_CHARS` characters and made inert, copied once (every answer's
+/// headers pass here, so this is the fuzzer's hot path).
+pub(crate) fn shown_text(text: &str) -> String {
+    let end = text
+        .char_indices()
+        .nth(SHOWN_CHARS)
+        .map_or(text.len(), |(at, _)| at);
+    crate::text::inert(&text[..end]).into_owned()
+}

@@ -1,0 +1,968 @@
+//! The contract as data: the typed model of `spec/retry_upgrade_task.yaml`, its loading and
+//! its validation. Everything else (oracle, stub, coverage, features) reads it from here.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::text::{FileError, line_of};
+
+/// The contract shipped with the tool, embedded so an installed binary needs no source tree.
+pub const EMBEDDED: &str = include_str!("../../spec/retry_upgrade_task.yaml");
+/// The name the embedded contract is reported under.
+pub const EMBEDDED_NAME: &str = "spec/retry_upgrade_task.yaml";
+
+/// A contract that failed to load, with where it went wrong.
+pub type SpecError = FileError;
+
+/// The whole contract of the operation.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub operation: Operation,
+    pub path_parameters: Vec<PathParameter>,
+    pub query_parameters: Vec<QueryParameter>,
+    pub request_body: Body,
+    pub response_body: ResponseBody,
+    pub status_codes: Vec<StatusCode>,
+    pub error_body: ErrorBody,
+    pub error_codes: Vec<ErrorCode>,
+    pub rules: Rules,
+    pub expectations: Vec<Expectation>,
+    /// The companion read API that lists a cluster's upgrade tasks with their status.
+    pub read_api: ReadApi,
+    /// The doors of a failed task, in the order they are sent.
+    #[serde(default)]
+    pub doors: Vec<DoorSpec>,
+    /// Statuses the gateway in front of the operation answers a path with an empty segment
+    /// with: not the operation's answer, so reported as INFO and judged by no clause.
+    #[serde(default)]
+    pub gateway_statuses_for_empty_segments: Vec<u16>,
+    pub clauses: Vec<Clause>,
+    /// The client's side of the contract, judged by the built-in stub on its clients'
+    /// requests: which clause judges each rule, and the clauses.
+    pub client_rules: ClientRules,
+    pub client_clauses: Vec<Clause>,
+    /// The spec's regular expressions, compiled once (validation has proven they compile).
+    #[serde(skip)]
+    compiled: std::sync::OnceLock<Compiled>,
+}
+
+#[derive(Debug, Clone)]
+struct Compiled {
+    error_code_form: Regex,
+    formats: std::collections::BTreeMap<String, Regex>,
+}
+
+/// The read API: `GET {path}?limit=N&offset=M` answers `{list_field: [{id_field, status_field}]}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadApi {
+    pub method: String,
+    pub path: String,
+    pub page_size: u32,
+    pub list_field: String,
+    pub id_field: String,
+    pub status_field: String,
+    pub failed_statuses: Vec<String>,
+    /// What the read API shows of an accepted retry or abort, and the clause that judges it.
+    #[serde(default)]
+    pub after_accepted: Vec<AfterAccepted>,
+    /// Every status the vendor documents for a task.
+    #[serde(default)]
+    pub documented_statuses: Vec<String>,
+}
+
+/// The statuses a task may have once an accepted request of `kind` on it has settled.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterAccepted {
+    pub kind: Kind,
+    pub clause: String,
+    /// The statuses that show the request did what it says (empty: any not in `not_statuses`).
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// The statuses that show it did not.
+    #[serde(default)]
+    pub not_statuses: Vec<String>,
+}
+
+/// What the read API's status says of an accepted request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// It did what its kind says.
+    Holds,
+    /// It did not (a status in `not_statuses`).
+    Broken,
+    /// A status the rule does not name: INFO, judged by no clause.
+    Unnamed,
+}
+
+impl AfterAccepted {
+    pub fn judge(&self, status: &str) -> Settled {
+        if self.not_statuses.iter().any(|s| s == status) {
+            Settled::Broken
+        } else if self.statuses.is_empty() || self.statuses.iter().any(|s| s == status) {
+            Settled::Holds
+        } else {
+            Settled::Unnamed
+        }
+    }
+}
+
+/// One door of a failed task: a change to the plain retry of it that a conforming server
+/// refuses (or that is not the operation). See `doors:` in the spec.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorSpec {
+    pub door: String,
+    #[serde(default)]
+    pub credentials: Option<DoorCredentials>,
+    /// Only when the target is reached this way (`aksk`).
+    #[serde(default)]
+    pub auth: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub retry_mode: Option<Vec<String>>,
+    /// The one retry_mode value repeated this many times.
+    #[serde(default)]
+    pub repeat: Option<usize>,
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub cluster_id: Option<String>,
+    #[serde(default)]
+    pub action_id: Option<String>,
+}
+
+/// The credentials a door presents instead of the valid ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorCredentials {
+    Missing,
+    Wrong,
+    TamperedSignature,
+    StaleDate,
+}
+
+impl ReadApi {
+    /// The rule for what an accepted `kind` request shows, if the spec gives one.
+    pub fn after_accepted(&self, kind: Kind) -> Option<&AfterAccepted> {
+        self.after_accepted.iter().find(|a| a.kind == kind)
+    }
+
+    /// Whether a task of `status` can be retried or aborted.
+    pub fn is_failed(&self, status: &str) -> bool {
+        self.failed_statuses.iter().any(|s| s == status)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub method: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathParameter {
+    pub name: String,
+    pub mandatory: bool,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    pub description: String,
+    pub example: String,
+    /// The format the vendor's examples show; the page itself states none.
+    pub observed_format: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryParameter {
+    pub name: String,
+    pub mandatory: bool,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    pub description: String,
+    pub allowed_values: Vec<String>,
+    pub when_absent: String,
+    pub when_value: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Body {
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseBody {
+    #[serde(rename = "200")]
+    pub ok: Body,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusCode {
+    pub code: u16,
+    pub meaning: String,
+    pub client_may_repeat: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    pub content_type: String,
+    pub fields: Vec<String>,
+    pub code_pattern: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCode {
+    pub code: String,
+    pub status: u16,
+    pub meaning: String,
+}
+
+/// The rules that hold for every answer, each naming the clause it judges.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    pub documented_status: String,
+    pub no_server_error: String,
+    pub empty_success_body: String,
+    pub error_body: String,
+    pub error_code_form: String,
+    /// What a refused request did to a failed task: nothing, judged by this clause.
+    pub refusal_leaves_task: String,
+    /// What an accepted retry or abort did: took the task out of the failed state.
+    pub acceptance_acts: String,
+}
+
+/// The client's duties the stub judges, each by the clause it names.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRules {
+    /// retry_mode only as its allowed value, once, or not at all.
+    pub retry_mode_allowed: String,
+    /// No unchanged re-send of a request refused with a status not to be repeated.
+    pub no_unchanged_resend: String,
+    /// After a 429, no request before Retry-After has passed.
+    pub honours_retry_after: String,
+    /// AK/SK: a well-formed signature and a fresh X-Sdk-Date.
+    pub well_formed_signature: String,
+}
+
+impl ClientRules {
+    pub fn clauses(&self) -> [(&'static str, &str); 4] {
+        [
+            ("retry_mode_allowed", &self.retry_mode_allowed),
+            ("no_unchanged_resend", &self.no_unchanged_resend),
+            ("honours_retry_after", &self.honours_retry_after),
+            ("well_formed_signature", &self.well_formed_signature),
+        ]
+    }
+}
+
+impl Rules {
+    fn clauses(&self) -> [(&'static str, &str); 7] {
+        [
+            ("documented_status", &self.documented_status),
+            ("no_server_error", &self.no_server_error),
+            ("empty_success_body", &self.empty_success_body),
+            ("error_body", &self.error_body),
+            ("error_code_form", &self.error_code_form),
+            ("refusal_leaves_task", &self.refusal_leaves_task),
+            ("acceptance_acts", &self.acceptance_acts),
+        ]
+    }
+}
+
+/// The operation's three path parameters. Their names are the spec's (validation holds the
+/// spec's path parameters to these), so the model of a request and the contract agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IdParam {
+    Project,
+    Cluster,
+    Action,
+}
+
+impl IdParam {
+    pub const ALL: [IdParam; 3] = [IdParam::Project, IdParam::Cluster, IdParam::Action];
+
+    /// The name in the path template: `project_id`, `cluster_id`, `action_id`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdParam::Project => "project_id",
+            IdParam::Cluster => "cluster_id",
+            IdParam::Action => "action_id",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<IdParam> {
+        IdParam::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for IdParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What kind of request a case is; the oracle judges by it and the stub classifies into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Retry,
+    Abort,
+    InvalidRetryMode,
+    RepeatedRetryMode,
+    MalformedId,
+    UnknownCluster,
+    UnknownTask,
+    MissingCredentials,
+    InvalidCredentials,
+    ForeignProject,
+    ExtraParameter,
+    TaskNotFailed,
+    /// Another method than the operation's on its path.
+    OtherMethod,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 13] = [
+        Kind::Retry,
+        Kind::Abort,
+        Kind::InvalidRetryMode,
+        Kind::RepeatedRetryMode,
+        Kind::MalformedId,
+        Kind::UnknownCluster,
+        Kind::UnknownTask,
+        Kind::MissingCredentials,
+        Kind::InvalidCredentials,
+        Kind::ForeignProject,
+        Kind::ExtraParameter,
+        Kind::TaskNotFailed,
+        Kind::OtherMethod,
+    ];
+}
+
+impl Kind {
+    /// The name the YAML uses (`invalid_retry_mode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Retry => "retry",
+            Kind::Abort => "abort",
+            Kind::InvalidRetryMode => "invalid_retry_mode",
+            Kind::RepeatedRetryMode => "repeated_retry_mode",
+            Kind::MalformedId => "malformed_id",
+            Kind::UnknownCluster => "unknown_cluster",
+            Kind::UnknownTask => "unknown_task",
+            Kind::MissingCredentials => "missing_credentials",
+            Kind::InvalidCredentials => "invalid_credentials",
+            Kind::ForeignProject => "foreign_project",
+            Kind::ExtraParameter => "extra_parameter",
+            Kind::TaskNotFailed => "task_not_failed",
+            Kind::OtherMethod => "other_method",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a conforming server answers for one kind of request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub kind: Kind,
+    /// The vendor's error code for this rejection; what the built-in stub answers with.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    pub outcomes: Vec<Outcome>,
+    /// The clause a 200 violates when 200 is not an expected outcome.
+    #[serde(default)]
+    pub refused_by: Option<String>,
+    /// The clause any other unexpected answer violates (none for what is not the operation).
+    #[serde(default)]
+    pub answered_by: Option<String>,
+    /// What is not the operation is judged by what it did, not by what it answered: this
+    /// clause says it never acts on the task.
+    #[serde(default)]
+    pub never_acts: Option<String>,
+    /// The request is not this operation (another method): the rules for the operation's
+    /// answers (documented status, error body) do not apply to its answer.
+    #[serde(default)]
+    pub not_the_operation: bool,
+}
+
+impl Expectation {
+    /// Whether a conforming server accepts this kind of request with 200.
+    pub fn accepts(&self) -> bool {
+        self.outcomes.iter().any(|o| o.status == 200)
+    }
+
+    /// Whether `status` (with `error_code` if the body had one) is one of the outcomes.
+    pub fn allows(&self, status: u16, error_code: Option<&str>) -> bool {
+        self.outcomes.iter().any(|o| {
+            o.status == status
+                && (o.error_codes.is_empty()
+                    || error_code.is_some_and(|c| o.error_codes.iter().any(|e| e == c)))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub status: u16,
+    #[serde(default)]
+    pub error_codes: Vec<String>,
+}
+
+/// One numbered requirement, in our words, tied to the section of the page it comes from.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clause {
+    pub id: String,
+    pub level: Level,
+    pub section: String,
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "EXTENDED")]
+    Extended,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::Extended => "EXTENDED",
+        })
+    }
+}
+
+/// Clause IDs look like `RUT-QUERY-02`.
+pub const CLAUSE_ID_PATTERN: &str = "^RUT-[A-Z]+-[0-9]{2}$";
+
+impl Spec {
+    /// The contract shipped with the tool.
+    pub fn embedded() -> Spec {
+        Spec::parse(EMBEDDED, Path::new(EMBEDDED_NAME))
+            .unwrap_or_else(|e| unreachable!("the embedded spec is checked by tests: {e}"))
+    }
+
+    /// Loads and validates a contract file.
+    pub fn load(file: &Path) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(file).map_err(|reason| SpecError::Read {
+            file: file.to_owned(),
+            reason,
+        })?;
+        Spec::parse(&text, file)
+    }
+
+    /// Parses and validates contract text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
+        let spec: Spec = serde_yaml::from_str(text).map_err(|e| FileError::syntax(file, &e))?;
+        spec.validate(text, file)?;
+        Ok(spec)
+    }
+
+    fn validate(&self, text: &str, file: &Path) -> Result<(), SpecError> {
+        let invalid = |key: &str, needle: &str, nth: usize, message: String| SpecError::Invalid {
+            file: file.to_owned(),
+            line: line_of(text, needle, nth),
+            key: key.to_owned(),
+            message,
+        };
+
+        let declared: BTreeSet<&str> = self
+            .path_parameters
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let placeholder = Regex::new(r"\{([^}]*)\}").expect("static regex");
+        let mut used = BTreeSet::new();
+        for cap in placeholder.captures_iter(&self.operation.path) {
+            let name = cap.get(1).map_or("", |m| m.as_str());
+            if !declared.contains(name) {
+                return Err(invalid(
+                    "operation.path",
+                    "path:",
+                    0,
+                    format!("`{{{name}}}` is not a declared path parameter"),
+                ));
+            }
+            used.insert(name);
+        }
+        for p in &self.path_parameters {
+            if IdParam::from_name(&p.name).is_none() {
+                return Err(invalid(
+                    "path_parameters.name",
+                    &format!("name: {}", p.name),
+                    0,
+                    format!(
+                        "`{}` is not one of the operation's parameters ({})",
+                        p.name,
+                        IdParam::ALL.map(IdParam::name).join(", ")
+                    ),
+                ));
+            }
+            if !used.contains(p.name.as_str()) {
+                return Err(invalid(
+                    "path_parameters.name",
+                    &format!("name: {}", p.name),
+                    0,
+                    format!("`{}` does not appear in the path template", p.name),
+                ));
+            }
+            if let Err(e) = Regex::new(&p.observed_format) {
+                return Err(invalid(
+                    "path_parameters.observed_format",
+                    &p.observed_format,
+                    0,
+                    format!("not a regular expression: {e}"),
+                ));
+            }
+        }
+        if let Err(e) = Regex::new(&self.error_body.code_pattern) {
+            return Err(invalid(
+                "error_body.code_pattern",
+                "code_pattern",
+                0,
+                format!("not a regular expression: {e}"),
+            ));
+        }
+
+        // Clause IDs: of the form RUT-AREA-NN, each declared once among the server's and the
+        // client's clauses together.
+        let id_form = Regex::new(CLAUSE_ID_PATTERN).expect("static regex");
+        let mut declared: [BTreeSet<&str>; 2] = Default::default();
+        for (list, key, at) in [
+            (&self.clauses, "clauses.id", 0),
+            (&self.client_clauses, "client_clauses.id", 1),
+        ] {
+            for c in list {
+                let needle = format!("id: {}", c.id);
+                if !id_form.is_match(&c.id) {
+                    let message = format!("`{}` is not of the form RUT-AREA-NN", c.id);
+                    return Err(invalid(key, &needle, 0, message));
+                }
+                if declared.iter().any(|d| d.contains(c.id.as_str())) {
+                    let message = format!("clause `{}` is declared twice", c.id);
+                    return Err(invalid(key, &needle, 1, message));
+                }
+                declared[at].insert(c.id.as_str());
+            }
+        }
+        let [ids, client_ids] = declared;
+        for (rule, clause) in self.client_rules.clauses() {
+            if !client_ids.contains(clause) {
+                return Err(invalid(
+                    &format!("client_rules.{rule}"),
+                    &format!("{rule}:"),
+                    0,
+                    format!("names clause `{clause}`, which is not a client clause"),
+                ));
+            }
+        }
+        let named: BTreeSet<&str> = self.client_rules.clauses().map(|(_, id)| id).into();
+        if let Some(c) = self
+            .client_clauses
+            .iter()
+            .find(|c| !named.contains(c.id.as_str()))
+        {
+            return Err(invalid(
+                "client_clauses.id",
+                &format!("id: {}", c.id),
+                0,
+                format!("client clause `{}` is named by no client rule", c.id),
+            ));
+        }
+
+        let mut judged = BTreeSet::new();
+        for (rule, clause) in self.rules.clauses() {
+            if !ids.contains(clause) {
+                return Err(invalid(
+                    &format!("rules.{rule}"),
+                    &format!("{rule}:"),
+                    0,
+                    format!("names clause `{clause}`, which is not declared"),
+                ));
+            }
+            judged.insert(clause.to_owned());
+        }
+
+        // The runner, the stub and the strategies take the first query parameter as the one
+        // the page defines, with at least one allowed value.
+        match self.query_parameters.first() {
+            None => {
+                return Err(invalid(
+                    "query_parameters",
+                    "query_parameters:",
+                    0,
+                    "the operation's query parameter (retry_mode) is missing: give one".into(),
+                ));
+            }
+            Some(q) if q.allowed_values.is_empty() => {
+                return Err(invalid(
+                    "query_parameters.allowed_values",
+                    "allowed_values:",
+                    0,
+                    format!("`{}` needs at least one allowed value", q.name),
+                ));
+            }
+            Some(q) if q.allowed_values.iter().any(String::is_empty) => {
+                return Err(invalid(
+                    "query_parameters.allowed_values",
+                    "allowed_values:",
+                    0,
+                    format!("`{}`: an allowed value is empty", q.name),
+                ));
+            }
+            Some(_) => {}
+        }
+        if self.read_api.failed_statuses.is_empty() {
+            return Err(invalid(
+                "read_api.failed_statuses",
+                "failed_statuses:",
+                0,
+                "a task's failed state cannot be read without at least one status".into(),
+            ));
+        }
+        for a in &self.read_api.after_accepted {
+            if !ids.contains(a.clause.as_str()) {
+                return Err(invalid(
+                    "read_api.after_accepted.clause",
+                    &format!("clause: {}", a.clause),
+                    0,
+                    format!("names clause `{}`, which is not declared", a.clause),
+                ));
+            }
+        }
+        self.validate_doors(&invalid)?;
+
+        let documented: BTreeSet<u16> = self.status_codes.iter().map(|s| s.code).collect();
+        let mut kinds = BTreeSet::new();
+        for e in &self.expectations {
+            let needle = format!("kind: {}", e.kind);
+            if !kinds.insert(e.kind) {
+                return Err(invalid(
+                    "expectations.kind",
+                    &needle,
+                    1,
+                    format!("kind `{}` has two expectations", e.kind),
+                ));
+            }
+            for clause in e
+                .refused_by
+                .iter()
+                .chain(&e.answered_by)
+                .chain(&e.never_acts)
+            {
+                judged.insert(clause.clone());
+                if !ids.contains(clause.as_str()) {
+                    return Err(invalid(
+                        "expectations",
+                        &needle,
+                        0,
+                        format!("names clause `{clause}`, which is not declared"),
+                    ));
+                }
+            }
+            if e.outcomes.is_empty() {
+                return Err(invalid(
+                    "expectations.outcomes",
+                    &needle,
+                    0,
+                    "is empty".into(),
+                ));
+            }
+            for o in &e.outcomes {
+                // Another operation's answers are whatever its framework says (405, 404).
+                if !documented.contains(&o.status) && !e.not_the_operation {
+                    return Err(invalid(
+                        "expectations.outcomes.status",
+                        &needle,
+                        0,
+                        format!("{} is not a documented status code", o.status),
+                    ));
+                }
+                for code in &o.error_codes {
+                    if !self
+                        .error_codes
+                        .iter()
+                        .any(|c| &c.code == code && c.status == o.status)
+                    {
+                        return Err(invalid(
+                            "expectations.outcomes.error_codes",
+                            &needle,
+                            0,
+                            format!("{code} is not in error_codes with status {}", o.status),
+                        ));
+                    }
+                }
+            }
+            match (&e.error_code, e.accepts()) {
+                (Some(code), false) => {
+                    let status = e.outcomes[0].status;
+                    if !self
+                        .error_codes
+                        .iter()
+                        .any(|c| &c.code == code && c.status == status)
+                    {
+                        return Err(invalid(
+                            "expectations.error_code",
+                            &needle,
+                            0,
+                            format!("{code} is not in error_codes with status {status}"),
+                        ));
+                    }
+                }
+                // Another operation is not answered with the vendor's error body.
+                (None, false) if !e.not_the_operation => {
+                    return Err(invalid(
+                        "expectations.error_code",
+                        &needle,
+                        0,
+                        "a rejected kind needs the vendor's error code for it".into(),
+                    ));
+                }
+                (Some(_), true) => {
+                    return Err(invalid(
+                        "expectations.error_code",
+                        &needle,
+                        0,
+                        "an accepted kind has no error code".into(),
+                    ));
+                }
+                (None, _) => {}
+            }
+            if e.not_the_operation {
+                if e.never_acts.is_none() || e.refused_by.is_some() || e.answered_by.is_some() {
+                    return Err(invalid(
+                        "expectations.never_acts",
+                        &needle,
+                        0,
+                        "what is not the operation is judged by its effect alone: `never_acts`, no `refused_by` or `answered_by`".into(),
+                    ));
+                }
+            } else {
+                if e.answered_by.is_none() {
+                    return Err(invalid(
+                        "expectations.answered_by",
+                        &needle,
+                        0,
+                        "the operation's kinds need the clause an unexpected answer violates"
+                            .into(),
+                    ));
+                }
+                if !e.accepts() && e.refused_by.is_none() {
+                    return Err(invalid(
+                        "expectations.refused_by",
+                        &needle,
+                        0,
+                        "a kind that is never accepted needs the clause a 200 violates".into(),
+                    ));
+                }
+            }
+        }
+        if let Some(missing) = Kind::ALL.iter().find(|k| !kinds.contains(k)) {
+            return Err(invalid(
+                "expectations",
+                "expectations:",
+                0,
+                format!("kind `{missing}` has no expectation"),
+            ));
+        }
+        if let Some(c) = self.clauses.iter().find(|c| !judged.contains(&c.id)) {
+            return Err(invalid(
+                "clauses.id",
+                &format!("id: {}", c.id),
+                0,
+                format!(
+                    "clause `{}` is named by no rule and no expectation, so nothing judges it",
+                    c.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The doors' form: names once each, another method than the operation's, a repeat only
+    /// of one value, IDs as the spec's comment says. Which kind each is, the classifier says
+    /// where the doors are made (`effects::door`).
+    fn validate_doors(
+        &self,
+        invalid: &dyn Fn(&str, &str, usize, String) -> SpecError,
+    ) -> Result<(), SpecError> {
+        let mut names = BTreeSet::new();
+        for d in &self.doors {
+            let needle = format!("door: {}", d.door);
+            let fail = |key: &str, message: String| Err(invalid(key, &needle, 0, message));
+            if !names.insert(d.door.as_str()) {
+                return Err(invalid(
+                    "doors.door",
+                    &needle,
+                    1,
+                    format!("door `{}` is listed twice", d.door),
+                ));
+            }
+            if d.method.as_deref() == Some(self.operation.method.as_str()) {
+                return fail(
+                    "doors.method",
+                    format!("`{}` is the operation's own method", self.operation.method),
+                );
+            }
+            if d.repeat.is_some() && d.retry_mode.as_ref().is_none_or(|v| v.len() != 1) {
+                return fail(
+                    "doors.repeat",
+                    "repeats the one retry_mode value; give exactly one".into(),
+                );
+            }
+            if let Some(auth) = d.auth.as_deref().filter(|a| *a != "aksk") {
+                return fail("doors.auth", format!("`{auth}`: only `aksk` is known"));
+            }
+            for (key, value) in [
+                ("doors.project_id", &d.project_id),
+                ("doors.cluster_id", &d.cluster_id),
+                ("doors.action_id", &d.action_id),
+            ] {
+                if let Some(v) = value
+                    && !matches!(v.as_str(), "upper" | "unknown" | "foreign")
+                    && !v.contains("{id}")
+                {
+                    return fail(
+                        key,
+                        format!("`{v}`: give upper, unknown, foreign or a template with {{id}}"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            let compile = |re: &str| {
+                Regex::new(re).unwrap_or_else(|e| unreachable!("validated when loaded: {e}"))
+            };
+            Compiled {
+                error_code_form: compile(&self.error_body.code_pattern),
+                formats: self
+                    .path_parameters
+                    .iter()
+                    .map(|p| (p.name.clone(), compile(&p.observed_format)))
+                    .collect(),
+            }
+        })
+    }
+
+    /// The form an error_code has (`error_body.code_pattern`).
+    pub fn error_code_form(&self) -> &Regex {
+        &self.compiled().error_code_form
+    }
+
+    /// The observed format of a path parameter.
+    pub fn observed_format(&self, param: &str) -> Option<&Regex> {
+        self.compiled().formats.get(param)
+    }
+
+    /// A client clause by ID.
+    pub fn client_clause(&self, id: &str) -> Option<&Clause> {
+        self.client_clauses.iter().find(|c| c.id == id)
+    }
+
+    pub fn clause(&self, id: &str) -> Option<&Clause> {
+        self.clauses.iter().find(|c| c.id == id)
+    }
+
+    pub fn expectation(&self, kind: Kind) -> &Expectation {
+        self.expectations
+            .iter()
+            .find(|e| e.kind == kind)
+            .unwrap_or_else(|| unreachable!("validation ensures every kind has an expectation"))
+    }
+
+    pub fn path_parameter(&self, name: &str) -> Option<&PathParameter> {
+        self.path_parameters.iter().find(|p| p.name == name)
+    }
+
+    /// The one query parameter this operation has.
+    pub fn retry_mode(&self) -> &QueryParameter {
+        &self.query_parameters[0]
+    }
+
+    pub fn is_documented_status(&self, status: u16) -> bool {
+        self.status_codes.iter().any(|s| s.code == status)
+    }
+
+    /// Whether a client may send a request again unchanged after this answer: the page's
+    /// status table says so for each documented status (not after a 400 or 403); any other
+    /// status is not the operation's to forbid.
+    pub fn client_may_repeat(&self, status: u16) -> bool {
+        self.status_codes
+            .iter()
+            .find(|s| s.code == status)
+            .is_none_or(|s| s.client_may_repeat)
+    }
+
+    /// Whether `status` is one of the operation's refusals, which carry the error body: a
+    /// documented status the error-code table gives codes for (400, 403).
+    pub fn is_error_status(&self, status: u16) -> bool {
+        self.is_documented_status(status) && self.error_codes.iter().any(|c| c.status == status)
+    }
+
+    pub fn error_code(&self, code: &str) -> Option<&ErrorCode> {
+        self.error_codes.iter().find(|c| c.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_spec_loads() {
+        let spec = Spec::embedded();
+        assert_eq!(spec.operation.method, "PUT");
+        assert_eq!(spec.path_parameters.len(), 3);
+        assert!(spec.clause("RUT-QUERY-02").is_some());
+    }
+
+    #[test]
+    fn kinds_print_as_in_the_yaml() {
+        for kind in Kind::ALL {
+            let yaml = serde_yaml::to_string(&kind).unwrap();
+            assert_eq!(kind.to_string(), yaml.trim());
+        }
+    }
+}

@@ -1,0 +1,647 @@
+//! The fuzzer: seeded generation of drafts from `strategy`, sent with bounded concurrency,
+//! judged by the oracle; each violated clause's first failing case is then shrunk, one
+//! request at a time, to a minimal case that still violates it, sent again `repeats` times
+//! where that is safe (reproduced, or intermittent), and becomes a `Finding` that `replay`
+//! can re-send.
+
+pub mod soak;
+pub mod strategy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use serde::{Deserialize, Serialize};
+
+use crate::contract::oracle;
+use crate::contract::request::Request;
+use crate::contract::spec::{Kind, Level, Spec};
+use crate::contract::verdict::Verdict;
+use crate::text::strip_location;
+use crate::transport::target::{Target, TransportError};
+use strategy::{Draft, Scope};
+
+/// How to fuzz.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub cases: u64,
+    pub seed: u64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Whether cases may use the target's failed tasks.
+    pub mutations: bool,
+    /// The most requests spent shrinking one finding.
+    pub max_shrink_steps: u32,
+    /// The most requests spent shrinking, all findings together: what is left is shared evenly
+    /// among the findings still to shrink (each at most `max_shrink_steps`). Against a live
+    /// endpoint at 5 requests/s, 256 steps for each of ten clauses would be eight minutes.
+    pub shrink_budget: u32,
+    /// How many times a finding's minimal case is sent again before it is reported, to tell a
+    /// reproducible finding from an intermittent one (only where that is safe: never with a
+    /// live endpoint's failed task).
+    pub repeats: u32,
+    /// The target as the command line named it, recorded in each finding.
+    pub origin: Origin,
+    /// Advanced once per case sent (hidden unless the caller shows it).
+    pub progress: indicatif::ProgressBar,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cases: 300,
+            seed: 0,
+            concurrency: 16,
+            mutations: true,
+            max_shrink_steps: 256,
+            shrink_budget: SHRINK_BUDGET,
+            repeats: REPEATS,
+            origin: Origin::default(),
+            progress: indicatif::ProgressBar::hidden(),
+        }
+    }
+}
+
+/// The default `Options::shrink_budget`: four findings' worth of `max_shrink_steps`.
+pub const SHRINK_BUDGET: u32 = 1024;
+
+/// The default `Options::repeats`.
+pub const REPEATS: u32 = 3;
+
+/// A minimal case that violates a clause, with all it takes to replay it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The tool that found it, e.g. `css-conformance 0.1.0`.
+    pub tool: String,
+    pub clause: String,
+    pub level: Level,
+    pub seed: u64,
+    /// The generated case's position in the seeded sequence, before shrinking.
+    pub case_index: u64,
+    pub shrink_steps: u32,
+    /// The shrunk case, by role: replay resolves it against the target anew.
+    pub draft: Draft,
+    pub target: String,
+    pub method: String,
+    pub url: String,
+    pub curl: String,
+    pub verdict: Verdict,
+    /// Whether the case violated the clause again when sent again.
+    #[serde(default)]
+    pub reproduction: Reproduction,
+    /// How to reach the target it was found on again (replay uses it unless told otherwise).
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// Whether a finding's case violated its clause again when sent again (`Options::repeats`
+/// times, after the answer that made it a finding).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Reproduction {
+    /// Sent again and answered `of` times, violating the clause `violated` of them.
+    Repeated { violated: u32, of: u32 },
+    /// Not sent again, for `why`.
+    NotRepeated { why: String },
+}
+
+impl Default for Reproduction {
+    /// What a finding file written before repeats were made says.
+    fn default() -> Self {
+        Reproduction::NotRepeated {
+            why: "the finding file records no repeats".to_owned(),
+        }
+    }
+}
+
+impl Reproduction {
+    /// Whether the case did not violate the clause every time it was sent again: a finding
+    /// graded apart (INTERMITTENT), whose replay may not show it.
+    pub fn intermittent(&self) -> bool {
+        matches!(self, Reproduction::Repeated { violated, of } if violated < of)
+    }
+
+    /// `reproduced 3/3`, `intermittent 1/3`, or `not repeated: why`.
+    pub fn label(&self) -> String {
+        match self {
+            Reproduction::Repeated { violated, of } if violated == of => {
+                format!("reproduced {violated}/{of}")
+            }
+            Reproduction::Repeated { violated, of } => format!("intermittent {violated}/{of}"),
+            Reproduction::NotRepeated { why } => format!("not repeated: {why}"),
+        }
+    }
+}
+
+/// The target a finding was found on, as the command line named it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The built-in stub's deliberate deviation, by its command-line name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stub_deviation: Option<String>,
+    /// The profile file, made absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<PathBuf>,
+    /// The profile keys the environment and the flags set (the endpoint without any
+    /// `user:password@`, the auth method, the project ...), as `--set` takes them. Profile
+    /// keys name the variables that hold secrets, never the secrets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
+}
+
+impl Finding {
+    /// Reads a finding file.
+    pub fn load(file: &Path) -> Result<Finding, FindingError> {
+        let text = std::fs::read_to_string(file).map_err(|e| FindingError {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| FindingError {
+            file: file.to_owned(),
+            message: format!(
+                "line {} column {}: not a finding: {}",
+                e.line(),
+                e.column(),
+                strip_location(&e.to_string())
+            ),
+        })
+    }
+
+    /// Writes it as pretty JSON into `dir`, returning the file's path.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, FindingError> {
+        let file = dir.join(format!(
+            "{}-seed{}-case{}.json",
+            self.clause, self.seed, self.case_index
+        ));
+        let fail = |e: &dyn std::fmt::Display| FindingError {
+            file: file.clone(),
+            message: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| fail(&e))?;
+        std::fs::write(&file, json + "\n").map_err(|e| fail(&e))?;
+        Ok(file)
+    }
+}
+
+/// A finding file that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct FindingError {
+    pub file: PathBuf,
+    pub message: String,
+}
+
+/// What a fuzz run did and found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub seed: u64,
+    pub cases: u64,
+    /// Cases judged (answered, by the target or from the memory of its refusals).
+    pub judged: u64,
+    /// Requests that went on the wire, shrinking and retries included.
+    pub sent: u64,
+    /// Requests sent again on purpose to see whether findings reproduce (in `sent` too).
+    pub repeated: u64,
+    /// Cases answered from the memory of the target's refusals: the same request had been
+    /// refused with 400 or 403, so it was not sent again.
+    pub from_memory: u64,
+    /// Cases not sent because no failed task was left.
+    pub without_task: u64,
+    pub transport_errors: u64,
+    pub first_transport_error: Option<String>,
+    #[serde(with = "seconds")]
+    pub elapsed: Duration,
+    pub per_kind: BTreeMap<Kind, u64>,
+    /// How many cases violated each clause.
+    pub violations: BTreeMap<String, u64>,
+    /// The same, by what was observed: (clause, status, error code) -> cases.
+    #[serde(skip)]
+    pub observed: BTreeMap<(String, u16, Option<String>), u64>,
+    pub findings: Vec<Finding>,
+}
+
+mod seconds {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+}
+
+impl Summary {
+    /// Requests sent per second (what the target had to answer; answers from memory do not
+    /// count).
+    pub fn cases_per_second(&self) -> f64 {
+        self.sent as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The test runner of case `index` of the run seeded with `seed`: every case has a random
+/// stream of its own, so any one case can be made again alone (to shrink or replay it) and
+/// cases can be generated on another thread than the one sending them.
+pub fn runner_for(seed: u64, index: u64) -> TestRunner {
+    strategy::seeded_runner(seed, index)
+}
+
+fn tree_at(strategy: &BoxedStrategy<Draft>, seed: u64, index: u64) -> Tree {
+    strategy
+        .new_tree(&mut runner_for(seed, index))
+        .unwrap_or_else(|e| unreachable!("the strategies do not reject wholesale: {e}"))
+}
+
+/// The first `n` drafts of the run seeded with `seed` (the same seed, the same cases).
+pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: u64) -> Vec<Draft> {
+    let strategy = strategy::arb_draft(spec, scope);
+    (0..n)
+        .map(|i| tree_at(&strategy, seed, i).current())
+        .collect()
+}
+
+/// What came of sending one draft.
+#[derive(Clone)]
+enum Sent {
+    Judged {
+        request: Box<Request>,
+        verdict: Verdict,
+    },
+    NoTask,
+    Transport(String),
+}
+
+async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Sent {
+    send_as(spec, target, draft, false).await
+}
+
+/// `send`, or (`again`) a send on purpose of a case already answered, to see whether it
+/// reproduces.
+async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: bool) -> Sent {
+    let Some(case) = draft.resolve(spec, target) else {
+        return Sent::NoTask;
+    };
+    let answer = if again {
+        target.send_again(spec, &case.request).await
+    } else {
+        target.send(spec, &case.request).await
+    };
+    match answer {
+        Ok(response) => {
+            // A request that should have been refused was accepted: the task kept for
+            // refusals may be spent; the next refusal goes to a fresh one.
+            if response.status == 200 && case.request.method.is_none() {
+                target.spent_refusal_task(&case.request.action_id);
+            }
+            Sent::Judged {
+                verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
+                request: Box::new(case.request),
+            }
+        }
+        Err(e) => Sent::Transport(e.to_string()),
+    }
+}
+
+type Tree = Box<dyn ValueTree<Value = Draft>>;
+
+/// Fuzzes `target` and returns the summary with a shrunk finding per violated clause.
+pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
+    let started = Instant::now();
+    let scope = Scope {
+        mutations: options.mutations,
+    };
+    let mut summary = Summary {
+        seed: options.seed,
+        cases: options.cases,
+        judged: 0,
+        sent: 0,
+        repeated: 0,
+        from_memory: 0,
+        without_task: 0,
+        transport_errors: 0,
+        first_transport_error: None,
+        elapsed: Duration::ZERO,
+        per_kind: BTreeMap::new(),
+        violations: BTreeMap::new(),
+        observed: BTreeMap::new(),
+        findings: Vec::new(),
+    };
+    let before = target.traffic();
+    // The first failing case of each clause in the seeded order, with the request and the
+    // verdict, shrunk once the sending is done.
+    let mut first_failure: BTreeMap<String, FirstFailure> = BTreeMap::new();
+
+    // Generation runs on a thread of its own, a bounded channel ahead of the sending; cases
+    // travel in batches, since a wake-up per case would cost more than making the case.
+    const BATCH: u64 = 64;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(u64, Draft)>>(2);
+    let generator = {
+        let (spec, seed, cases) = (spec.clone(), options.seed, options.cases);
+        std::thread::spawn(move || {
+            let strategy = strategy::arb_draft(&spec, scope);
+            let mut start = 0;
+            while start < cases {
+                let end = (start + BATCH).min(cases);
+                let batch = (start..end)
+                    .map(|index| (index, tree_at(&strategy, seed, index).current()))
+                    .collect();
+                if tx.blocking_send(batch).is_err() {
+                    break;
+                }
+                start = end;
+            }
+        })
+    };
+    let mut results = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
+        .flat_map(futures::stream::iter)
+        .map(|(index, draft)| async move {
+            let sent = send(spec, target, &draft).await;
+            (index, draft.kind, sent)
+        })
+        .buffer_unordered(options.concurrency.max(1));
+    while let Some((index, kind, sent)) = results.next().await {
+        options.progress.inc(1);
+        *summary.per_kind.entry(kind).or_default() += 1;
+        match sent {
+            Sent::NoTask => summary.without_task += 1,
+            Sent::Transport(e) => {
+                summary.transport_errors += 1;
+                summary.first_transport_error.get_or_insert(e);
+            }
+            Sent::Judged { verdict, request } => {
+                summary.judged += 1;
+                for v in &verdict.violations {
+                    *summary.violations.entry(v.clause.clone()).or_default() += 1;
+                    let seen = (
+                        v.clause.clone(),
+                        v.evidence.status,
+                        v.evidence.error_code.clone(),
+                    );
+                    *summary.observed.entry(seen).or_default() += 1;
+                    // The first in the seeded order, whatever order the answers came in.
+                    let first = first_failure.get(&v.clause).map_or(u64::MAX, |f| f.index);
+                    if index < first {
+                        let failure = FirstFailure {
+                            index,
+                            request: request.clone(),
+                            verdict: verdict.clone(),
+                        };
+                        first_failure.insert(v.clause.clone(), failure);
+                    }
+                }
+            }
+        }
+    }
+    drop(results);
+    options.progress.finish_and_clear();
+    // The thread ends once it has generated every case or the channel closed.
+    let _ = generator.join();
+
+    let strategy = strategy::arb_draft(spec, scope);
+    let mut budget = options.shrink_budget;
+    // While shrinking, a 5xx is an answer like another, not a reason to send again.
+    target.retry_failures(false);
+    let to_shrink = first_failure.len() as u32;
+    // Clauses whose minimal cases are the same case share its repeats.
+    let mut repeated = Repeats::new();
+    for (done, (clause, first)) in (0..).zip(first_failure) {
+        let share = (budget / (to_shrink - done)).min(options.max_shrink_steps);
+        let tree = tree_at(&strategy, options.seed, first.index);
+        let shrinking = Shrinking {
+            spec,
+            target,
+            options,
+            clause: &clause,
+        };
+        let finding = shrinking.shrink(share, first, tree, &mut repeated).await;
+        budget -= finding.shrink_steps;
+        summary.findings.push(finding);
+    }
+    target.retry_failures(true);
+    summary.elapsed = started.elapsed();
+    let traffic = target.traffic();
+    summary.sent = traffic.sent - before.sent;
+    summary.from_memory = traffic.not_resent - before.not_resent;
+    summary.repeated = traffic.repeated - before.repeated;
+    summary
+}
+
+/// A clause's first failing case in the seeded order.
+struct FirstFailure {
+    index: u64,
+    request: Box<Request>,
+    verdict: Verdict,
+}
+
+/// Why a case is neither shrunk nor repeated against a live endpoint.
+const UNSAFE_TO_REPEAT: &str =
+    "it uses a failed task of the endpoint, which is not spent to shrink or repeat it";
+
+/// The answers to a request's repeats: clauses whose minimal cases are the same request are
+/// judged from the same repeats, not from repeats of their own.
+type Repeats = std::collections::HashMap<Request, Vec<Sent>>;
+
+/// The shrinking of one clause's first failing case into a finding.
+struct Shrinking<'a> {
+    spec: &'a Spec,
+    target: &'a Target,
+    options: &'a Options,
+    clause: &'a str,
+}
+
+impl Shrinking<'_> {
+    fn violates(&self, sent: &Sent) -> bool {
+        matches!(sent, Sent::Judged { verdict, .. } if verdict.violates(self.clause))
+    }
+
+    /// Shrinks `tree` to the simplest draft that still violates the clause, one request at a
+    /// time, at most `max_steps` of them, then sends the result again `options.repeats` times
+    /// to see whether it reproduces.
+    async fn shrink(
+        &self,
+        max_steps: u32,
+        first: FirstFailure,
+        mut tree: Tree,
+        repeated: &mut Repeats,
+    ) -> Finding {
+        let (spec, target) = (self.spec, self.target);
+        let original = tree.current();
+        let first_seen = Sent::Judged {
+            request: first.request,
+            verdict: first.verdict,
+        };
+        if original.mutates() && !target.is_owned_by_us() {
+            // Every re-send, to shrink or to repeat, would spend another of the endpoint's
+            // few failed tasks (or meet one the first send already changed): reported as
+            // first seen.
+            let case = Shrunk {
+                index: first.index,
+                draft: original,
+                seen: first_seen,
+                steps: 0,
+            };
+            let why = UNSAFE_TO_REPEAT.to_owned();
+            return self.finding(case, Reproduction::NotRepeated { why });
+        }
+        // Shrinking starts from the case as first answered (no re-send to confirm it: the
+        // repeats of the result tell a steady finding from an intermittent one).
+        let mut best = (original, first_seen);
+        let mut steps = 0;
+        // A candidate shrinking comes back to is judged by the answer it got: never sent twice.
+        let mut answered: std::collections::HashMap<Draft, Sent> =
+            std::collections::HashMap::from([(best.0.clone(), best.1.clone())]);
+        // Visits of candidates answered before cost nothing, but are bounded all the same.
+        let mut visits = 0u32;
+        if tree.simplify() {
+            while steps < max_steps && visits < max_steps.saturating_mul(4).max(16) {
+                visits += 1;
+                let draft = tree.current();
+                let sent = match answered.get(&draft) {
+                    Some(sent) => sent.clone(),
+                    None => {
+                        steps += 1;
+                        let sent = send(spec, target, &draft).await;
+                        answered.insert(draft.clone(), sent.clone());
+                        sent
+                    }
+                };
+                if self.violates(&sent) {
+                    best = (draft, sent);
+                    if !tree.simplify() {
+                        break;
+                    }
+                } else if !tree.complicate() {
+                    break;
+                }
+            }
+        }
+        let reproduction = self.reproduce(&best.0, repeated).await;
+        let case = Shrunk {
+            index: first.index,
+            draft: best.0,
+            seen: best.1,
+            steps,
+        };
+        self.finding(case, reproduction)
+    }
+
+    /// Sends `draft` again `options.repeats` times, where that is safe: a case that uses a
+    /// failed task is sent again only to the tool's own stub (with a fresh task each time),
+    /// never to a live endpoint, whose failed tasks are too rare to spend on it. The answers
+    /// are kept in `repeated` for another clause whose minimal case is the same request.
+    async fn reproduce(&self, draft: &Draft, repeated: &mut Repeats) -> Reproduction {
+        let not_repeated = |why: &str| Reproduction::NotRepeated {
+            why: why.to_owned(),
+        };
+        if self.options.repeats == 0 {
+            return not_repeated("repeats are off (--repeat 0)");
+        }
+        if draft.mutates() && !self.target.is_owned_by_us() {
+            return not_repeated(UNSAFE_TO_REPEAT);
+        }
+        // The request it makes, when that is the same each time (one that uses a failed task
+        // takes a fresh one each time, and is not shared).
+        let request = (!draft.mutates())
+            .then(|| draft.resolve(self.spec, self.target))
+            .flatten()
+            .map(|case| case.request);
+        let (mut judged, mut violated) = (0, 0);
+        for made in 0..self.options.repeats as usize {
+            let earlier = request
+                .as_ref()
+                .and_then(|r| repeated.get(r))
+                .and_then(|answers| answers.get(made).cloned());
+            let sent = match earlier {
+                Some(sent) => sent,
+                None => {
+                    let sent = send_as(self.spec, self.target, draft, true).await;
+                    if let Some(r) = &request {
+                        repeated.entry(r.clone()).or_default().push(sent.clone());
+                    }
+                    sent
+                }
+            };
+            match sent {
+                Sent::NoTask if judged == 0 => {
+                    return not_repeated("no failed task was left to send it again");
+                }
+                Sent::NoTask => break,
+                Sent::Judged { verdict, .. } => {
+                    judged += 1;
+                    violated += u32::from(verdict.violates(self.clause));
+                }
+                Sent::Transport(_) => {}
+            }
+        }
+        if judged == 0 {
+            return not_repeated("it got no answer when sent again");
+        }
+        Reproduction::Repeated {
+            violated,
+            of: judged,
+        }
+    }
+
+    /// The finding a shrunk case makes.
+    fn finding(&self, case: Shrunk, reproduction: Reproduction) -> Finding {
+        let (spec, target) = (self.spec, self.target);
+        let Sent::Judged { request, verdict } = case.seen else {
+            unreachable!("a finding's case always has a judged, violating answer")
+        };
+        let level = spec.clause(self.clause).map_or(Level::Must, |c| c.level);
+        // The exact request that was judged; a failed task it used is spent now, so `replay`
+        // (which takes a fresh one) is the way to re-send a case that needs one.
+        Finding {
+            tool: format!("css-conformance {}", env!("CARGO_PKG_VERSION")),
+            clause: self.clause.to_owned(),
+            level,
+            seed: self.options.seed,
+            case_index: case.index,
+            shrink_steps: case.steps,
+            draft: case.draft,
+            target: target.name().to_owned(),
+            method: spec.operation.method.clone(),
+            url: target.url(spec, &request),
+            curl: target.curl(spec, &request),
+            verdict,
+            reproduction,
+            origin: self.options.origin.clone(),
+        }
+    }
+}
+
+/// The case a finding reports: its index in the seeded order, its draft after shrinking, the
+/// answer that showed it, and the requests shrinking took.
+struct Shrunk {
+    index: u64,
+    draft: Draft,
+    seen: Sent,
+    steps: u32,
+}
+
+/// What a replay showed.
+#[derive(Debug, Clone)]
+pub enum Replay {
+    /// The answer, judged anew.
+    Judged { url: String, verdict: Verdict },
+    /// The case needs a failed task and the target has none left.
+    NoTask,
+}
+
+/// Re-sends a finding's case to `target` and judges the answer anew.
+pub async fn replay(
+    spec: &Spec,
+    target: &Target,
+    finding: &Finding,
+) -> Result<Replay, TransportError> {
+    let Some(case) = finding.draft.resolve(spec, target) else {
+        return Ok(Replay::NoTask);
+    };
+    let response = target.send(spec, &case.request).await?;
+    Ok(Replay::Judged {
+        url: target.url(spec, &case.request),
+        verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
+    })
+}

@@ -1,0 +1,557 @@
+//! Running the features against a target: one cucumber run with the step definitions of
+//! `steps`, whose scenarios reach the run's `Session` (spec, target, records).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cucumber::event::ScenarioFinished;
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Coloring, Stats as _, Verbosity};
+use cucumber::{World as _, WriterExt as _, gherkin};
+use futures::FutureExt as _;
+
+use crate::config::profile::AuthMethod;
+use crate::contract::coverage;
+use crate::contract::doors;
+use crate::contract::features::InMemory;
+use crate::contract::spec::{Kind, Spec};
+use crate::engines::scenarios::session::{self, Assignment, ScenarioRecord, Session};
+use crate::engines::scenarios::steps::Conformance;
+use crate::engines::scenarios::task_plan;
+use crate::engines::targets;
+use crate::fixtures::Fixtures;
+use crate::records::judgement::{ScenarioOutcome, Skip};
+use crate::servers::stub::Deviation;
+use crate::transport::target::Auth;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Scenarios in flight at once.
+    pub concurrency: usize,
+    /// Where to write cucumber's JSON report (the Cucumber JSON format), if anywhere.
+    pub cucumber_json: Option<PathBuf>,
+    /// Print cucumber's own step-by-step output to stdout.
+    pub console: bool,
+    /// Run only the scenarios whose tags (with their feature's and rule's) match.
+    pub tags: Option<gherkin::tagexpr::TagOperation>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            concurrency: 8,
+            cucumber_json: None,
+            console: false,
+            tags: None,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Run {
+    /// What the target is called in reports.
+    pub target: String,
+    pub records: Vec<ScenarioRecord>,
+    /// Whether cucumber counted any failed, undefined or skipped step, or a parse error.
+    pub execution_failed: bool,
+    /// What each door of a failed task was judged to have done.
+    pub doors: Vec<crate::records::effects::DoorResult>,
+    /// What the run showed of the user's fixtures (a task not failed when it began).
+    pub fixture_notes: Vec<String>,
+}
+
+/// A run that could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("{path}: cannot write the Cucumber JSON report: {reason}")]
+    CucumberJson { path: PathBuf, reason: io::Error },
+}
+
+/// Runs `features` (those `options.tags` selects) against the session's target; every step
+/// of every scenario must match a definition (a step without one fails the run).
+///
+/// First a survey (the features against a conforming in-process stub) says what each scenario
+/// needs; the scenarios that need no failed task then run at once, those that do run one at a
+/// time as `task_plan::Chains` hands out the target's failed tasks, and what the chains showed of
+/// the server's effects is added to the records. A scenario that cannot run is shown skipped
+/// (its first step names why and matches no step definition).
+pub async fn run(
+    session: Arc<Session>,
+    features: Vec<gherkin::Feature>,
+    options: &Options,
+) -> Result<Run, SuiteError> {
+    let spec = Arc::clone(&session.spec);
+    let features = select(features, options.tags.as_ref());
+    let target = &session.target;
+    let reach = doors::Reach {
+        aksk: matches!(target.auth(), Auth::AkSk { .. }),
+        foreign_project: target.fixtures.foreign_project_id.as_deref(),
+    };
+    // A spec whose door a conforming server accepts was refused when the run started.
+    let spec_doors = doors::of_spec(&spec, reach).unwrap_or_default();
+    let (records, survey_fixtures) = survey(&spec, &features).await;
+    let survey = task_plan::roles(&spec, &records);
+    let facts = task_plan::Facts {
+        mutations: target.mutations_allowed(),
+        failed_tasks: (!target.fixtures.generated_failed_tasks)
+            .then_some(target.fixtures.failed_action_ids.len()),
+        task_not_failed: target.fixtures.not_failed_action_id.clone(),
+        foreign_project: target.fixtures.foreign_project_id.is_some(),
+        aksk: matches!(target.auth(), Auth::AkSk { .. }),
+        // The built-in stub's tasks are failed by construction; elsewhere the read API shows it.
+        tasks_proven: target.reads_tasks() || target.is_owned_by_us(),
+    };
+    let plan = task_plan::Plan::new(&survey, &facts);
+    let doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
+    session.set_doors(doors.clone());
+    let mut door_results = crate::records::effects::DoorResult::all(&spec, &doors, None);
+    let mut fixture_notes = Vec::new();
+    for (location, why) in &plan.skipped {
+        session.assign(location, Assignment::Skip(*why));
+    }
+    for (location, task) in &plan.at_once {
+        if let Some(task) = task {
+            session.assign(location, Assignment::Task(task.clone()));
+        }
+    }
+    let mut outputs = Outputs::new(options);
+
+    // The scenarios that need no failed task, at once.
+    let at_once: BTreeSet<&str> = plan
+        .at_once
+        .keys()
+        .chain(plan.skipped.keys())
+        .map(String::as_str)
+        .collect();
+    let first = only(&features, |l| at_once.contains(l), &plan.skipped);
+    let mut execution_failed =
+        cucumber_run(&session, first, options.concurrency, &mut outputs).await;
+
+    // Then those on failed tasks, one at a time.
+    if !plan.chained.is_empty() {
+        let covered: BTreeSet<String> = session
+            .records_snapshot()
+            .iter()
+            .flat_map(|r| {
+                r.judgements
+                    .iter()
+                    .flat_map(|j| j.verdict.checked.iter().cloned())
+            })
+            .collect();
+        let lines = task_plan::describe(
+            &spec,
+            &plan,
+            &facts,
+            &survey,
+            &covered,
+            &doors,
+            &target.fixtures,
+        );
+        target.announce_plan(&lines);
+        let not_failed_code = spec
+            .expectation(Kind::TaskNotFailed)
+            .error_code
+            .clone()
+            .unwrap_or_default();
+        let mut chains =
+            task_plan::Chains::new(&spec, &plan, &facts, covered, doors, &target.fixtures);
+        let mut take = || target.take_failed_task();
+        while let Some((location, assignment)) = chains.next(&mut take) {
+            session.set_door_group(chains.current_group());
+            execution_failed |= run_one(
+                &session,
+                &features,
+                location.clone(),
+                assignment,
+                &mut outputs,
+            )
+            .await;
+            if let Some(record) = session.record_at(&location) {
+                chains.ran(&record, &not_failed_code);
+            }
+        }
+        for (location, assignment) in chains.leftovers() {
+            execution_failed |=
+                run_one(&session, &features, location, assignment, &mut outputs).await;
+        }
+        session.amend_records(|records| {
+            fixture_notes = task_plan::judge_effects(&spec, &chains, records);
+        });
+        let (doors, search) = chains.doors();
+        door_results = crate::records::effects::DoorResult::all(&spec, doors, Some(search));
+        if door_results.iter().any(|d| d.unconfirmed) {
+            let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
+            fixture_notes.push(format!(
+                "fixture or server? the request after the doors on {} was refused as not in the failed state: a door acted, or the task was not failed when the run began (an earlier run may have used it). Not judged: give another failed task, or --read-api (the read API shows each task's state), to decide",
+                tasks.join(", ")
+            ));
+        }
+    }
+    outputs.finish()?;
+    let records = session.take_records();
+    Ok(Run {
+        target: session.target.name().to_owned(),
+        records,
+        execution_failed,
+        doors: door_results,
+        fixture_notes,
+    })
+}
+
+/// Runs the one scenario at `location` as `assignment` says (shown skipped, when it says so).
+async fn run_one(
+    session: &Arc<Session>,
+    features: &[gherkin::Feature],
+    location: String,
+    assignment: Assignment,
+    outputs: &mut Outputs,
+) -> bool {
+    let skipped = match &assignment {
+        Assignment::Skip(why) => BTreeMap::from([(location.clone(), *why)]),
+        Assignment::Task(_) => BTreeMap::new(),
+    };
+    session.assign(&location, assignment);
+    let one = only(features, |l| l == location, &skipped);
+    cucumber_run(session, one, 1, outputs).await
+}
+
+/// What cucumber writes: its console output (or nothing) and its JSON report, gathered over
+/// the runs of one suite run and written once.
+struct Outputs {
+    console: bool,
+    json: Option<(PathBuf, Vec<serde_json::Value>)>,
+}
+
+impl Outputs {
+    fn new(options: &Options) -> Outputs {
+        Outputs {
+            console: options.console,
+            json: options.cucumber_json.clone().map(|p| (p, Vec::new())),
+        }
+    }
+
+    /// Adds one cucumber run's JSON report (an array of features): a feature already there
+    /// gets the new run's scenarios.
+    fn add_json(&mut self, text: &[u8]) {
+        let Some((_, features)) = &mut self.json else {
+            return;
+        };
+        let Ok(serde_json::Value::Array(more)) = serde_json::from_slice(text) else {
+            return;
+        };
+        for feature in more {
+            let same =
+                |f: &serde_json::Value| f["uri"] == feature["uri"] && f["name"] == feature["name"];
+            match features.iter_mut().find(|f| same(f)) {
+                Some(existing) => {
+                    if let (Some(elements), Some(new)) = (
+                        existing["elements"].as_array_mut(),
+                        feature["elements"].as_array(),
+                    ) {
+                        elements.extend(new.iter().cloned());
+                    }
+                }
+                None => features.push(feature),
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), SuiteError> {
+        let Some((path, features)) = self.json else {
+            return Ok(());
+        };
+        let fail = |reason| SuiteError::CucumberJson {
+            path: path.clone(),
+            reason,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let text = serde_json::to_string_pretty(&features)
+            .unwrap_or_else(|e| unreachable!("JSON values: {e}"));
+        std::fs::write(&path, text).map_err(fail)
+    }
+}
+
+/// A `Write` whose bytes stay readable after the writer that owns it is gone.
+#[derive(Clone, Default)]
+struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One cucumber run of `features`; whether cucumber counted a failed, undefined or skipped
+/// step (a scenario planned not to run is allowed its skipped steps).
+async fn cucumber_run(
+    session: &Arc<Session>,
+    features: Vec<gherkin::Feature>,
+    concurrency: usize,
+    outputs: &mut Outputs,
+) -> bool {
+    if features
+        .iter()
+        .all(|f| f.scenarios.is_empty() && f.rules.iter().all(|r| r.scenarios.is_empty()))
+    {
+        return false;
+    }
+    let console: Box<dyn io::Write> = if outputs.console {
+        Box::new(io::stdout())
+    } else {
+        Box::new(io::sink())
+    };
+    let json = Shared::default();
+    let coloring = if outputs.console && std::env::var_os("NO_COLOR").is_none() {
+        Coloring::Auto
+    } else {
+        Coloring::Never
+    };
+    let writer = writer::Basic::raw(console, coloring, Verbosity::Default)
+        .summarized()
+        .tee::<Conformance, _>(writer::Json::for_tee(
+            Box::new(json.clone()) as Box<dyn io::Write>
+        ))
+        .normalized();
+    let runner = cucumber::runner::Basic::default()
+        .steps(Conformance::collection())
+        .max_concurrent_scenarios(concurrency.max(1))
+        .before(|feature, _rule, scenario, world| {
+            world.locate(coverage::location(feature, scenario));
+            Box::pin(async {})
+        })
+        .after(|feature, rule, scenario, finished, world| {
+            record_scenario(feature, rule, scenario, finished, world).boxed_local()
+        });
+    let skipping = Arc::clone(session);
+    let cucumber =
+        cucumber::Cucumber::<_, _, _, _, _, cucumber::cli::Empty>::custom(InMemory, runner, writer)
+            .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+            .fail_on_skipped_with(move |feature, _rule, scenario| {
+                skipping
+                    .planned_skip(&coverage::location(feature, scenario))
+                    .is_none()
+            });
+    let writer = Arc::clone(session).scope(cucumber.run(features)).await;
+    let text = json.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    outputs.add_json(&text);
+    writer.execution_has_failed()
+}
+
+/// The features with only the scenarios whose location `keep` says, those in `skipped` shown
+/// as not run: their first step names why, so that it matches no step definition and
+/// cucumber reports the scenario skipped.
+fn only(
+    features: &[gherkin::Feature],
+    keep: impl Fn(&str) -> bool,
+    skipped: &BTreeMap<String, Skip>,
+) -> Vec<gherkin::Feature> {
+    features
+        .iter()
+        .filter_map(|feature| {
+            let mut f = feature.clone();
+            let pick = |scenarios: &mut Vec<gherkin::Scenario>| {
+                scenarios.retain(|s| keep(&coverage::location(feature, s)));
+                for s in scenarios.iter_mut() {
+                    if let (Some(why), Some(step)) = (
+                        skipped.get(&coverage::location(feature, s)),
+                        s.steps.first_mut(),
+                    ) {
+                        step.value = format!("[not run: {why}] {}", step.value);
+                    }
+                }
+            };
+            pick(&mut f.scenarios);
+            for r in &mut f.rules {
+                pick(&mut r.scenarios);
+            }
+            f.rules.retain(|r| !r.scenarios.is_empty());
+            (!f.scenarios.is_empty() || !f.rules.is_empty()).then_some(f)
+        })
+        .collect()
+}
+
+/// The features with only the scenarios `tags` selects (with their feature's and rule's tags).
+pub fn select(
+    features: Vec<gherkin::Feature>,
+    tags: Option<&gherkin::tagexpr::TagOperation>,
+) -> Vec<gherkin::Feature> {
+    let Some(tags) = tags else {
+        return features;
+    };
+    features
+        .into_iter()
+        .filter_map(|mut f| {
+            let feature_tags = f.tags.clone();
+            f.scenarios
+                .retain(|s| tags.eval(feature_tags.iter().chain(s.tags.iter())));
+            for r in &mut f.rules {
+                let rule_tags = r.tags.clone();
+                r.scenarios.retain(|s| {
+                    tags.eval(
+                        feature_tags
+                            .iter()
+                            .chain(rule_tags.iter())
+                            .chain(s.tags.iter()),
+                    )
+                });
+            }
+            f.rules.retain(|r| !r.scenarios.is_empty());
+            (!f.scenarios.is_empty() || !f.rules.is_empty()).then_some(f)
+        })
+        .collect()
+}
+
+/// The doors of a run: the refused requests that the chained scenarios send on their failed
+/// task (as the survey saw them), then the spec's doors none of them sends.
+fn run_doors(
+    spec: &Spec,
+    plan: &task_plan::Plan,
+    records: &[ScenarioRecord],
+    survey: &Fixtures,
+    reach: doors::Reach<'_>,
+    spec_doors: Vec<doors::Door>,
+) -> Vec<doors::Door> {
+    let refused: BTreeSet<&str> = plan
+        .chained
+        .iter()
+        .filter(|s| matches!(s.role, task_plan::Role::Refused { .. }))
+        .map(|s| s.location.as_str())
+        .collect();
+    let mut scenario_doors = Vec::new();
+    for r in records
+        .iter()
+        .filter(|r| refused.contains(r.location.as_str()))
+    {
+        for j in &r.judgements {
+            let id = &j.request.action_id;
+            let failed = survey.failed_action_ids.contains(id)
+                || crate::fixtures::generated_failed_task_index(id).is_some();
+            if failed {
+                scenario_doors.push(doors::Door::from_scenario(
+                    spec,
+                    &r.location,
+                    &j.request,
+                    survey,
+                    reach,
+                ));
+            }
+        }
+    }
+    doors::all(spec, scenario_doors, spec_doors)
+}
+
+/// What each scenario of `features` needs and what it sends, run against a conforming
+/// in-process stub that has everything (AK/SK, tasks of every state, another account); and
+/// the stub's fixtures.
+pub async fn survey(
+    spec: &Arc<Spec>,
+    features: &[gherkin::Feature],
+) -> (Vec<ScenarioRecord>, Fixtures) {
+    let (stub, target) = targets::stub_target(Arc::clone(spec), None, AuthMethod::Aksk).await;
+    let fixtures = target.fixtures.clone();
+    let reach = doors::Reach {
+        aksk: true,
+        foreign_project: fixtures.foreign_project_id.as_deref(),
+    };
+    let session = Arc::new(Session::new(Arc::clone(spec), target).surveying());
+    session.set_doors(doors::of_spec(spec, reach).unwrap_or_default());
+    let mut outputs = Outputs {
+        console: false,
+        json: None,
+    };
+    cucumber_run(&session, features.to_vec(), 8, &mut outputs).await;
+    drop(stub);
+    (session.take_records(), fixtures)
+}
+
+async fn record_scenario(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+    finished: &ScenarioFinished,
+    world: Option<&mut Conformance>,
+) {
+    let Some(session) = session::current() else {
+        return;
+    };
+    let crate::engines::scenarios::steps::Record {
+        judgements,
+        skipped,
+        no_answer,
+        needs,
+        duration,
+    } = world.map(|w| w.take_record()).unwrap_or_default();
+    let location = coverage::location(feature, scenario);
+    let outcome = match finished {
+        ScenarioFinished::StepPassed => match skipped {
+            Some(reason) => ScenarioOutcome::Skipped(reason),
+            None => ScenarioOutcome::Passed,
+        },
+        // No answer judges nothing: a target fault, not a failure.
+        ScenarioFinished::StepFailed(..) if no_answer.is_some() => {
+            ScenarioOutcome::NoAnswer(no_answer.unwrap_or_default())
+        }
+        ScenarioFinished::StepSkipped => match session.planned_skip(&location) {
+            Some(why) => ScenarioOutcome::Skipped(why),
+            None => ScenarioOutcome::Failed("a step matches no step definition".to_owned()),
+        },
+        ScenarioFinished::StepFailed(_, _, err) => ScenarioOutcome::Failed(match err {
+            cucumber::event::StepError::Panic(info) => panic_message(info),
+            other => other.to_string(),
+        }),
+        ScenarioFinished::BeforeHookFailed(info) => ScenarioOutcome::Failed(panic_message(info)),
+    };
+    session.record(ScenarioRecord {
+        feature: feature.name.clone(),
+        scenario: scenario.name.clone(),
+        location,
+        clauses: coverage::clause_tags(feature, rule, scenario)
+            .map(str::to_owned)
+            .collect(),
+        outcome,
+        judgements,
+        needs,
+        duration,
+    });
+}
+
+fn panic_message(info: &cucumber::event::Info) -> String {
+    if let Some(s) = info.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = info.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "a step panicked".to_owned()
+    }
+}
+
+/// Runs `features` against a fresh built-in stub (conforming unless `deviation`), signing in
+/// with its token.
+pub async fn run_against_stub(
+    spec: Arc<Spec>,
+    deviation: Option<Deviation>,
+    features: Vec<gherkin::Feature>,
+    options: &Options,
+) -> Result<Run, SuiteError> {
+    let (stub, target) =
+        targets::stub_target(Arc::clone(&spec), deviation, AuthMethod::Token).await;
+    // What only the read API shows is read there.
+    let target = target.with_read_api(deviation.is_some_and(Deviation::shows_in_the_read_api));
+    let run = run(Arc::new(Session::new(spec, target)), features, options).await;
+    drop(stub);
+    run
+}

@@ -1,0 +1,363 @@
+//! What the scenarios of one run share: the spec, the target, and the record of every
+//! scenario. The step definitions reach the run's session through a task-local, so several
+//! runs against different targets can share a process.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::contract::doors::Door;
+use crate::contract::request::Request;
+use crate::contract::spec::Spec;
+use crate::records::effects::groups::DoorId;
+use crate::records::judgement::{Judgement, Needs, ScenarioOutcome, Skip};
+use crate::transport::target::Target;
+
+tokio::task_local! {
+    static SESSION: Arc<Session>;
+}
+
+/// What the scenarios of one run share.
+#[derive(Debug)]
+pub struct Session {
+    pub spec: Arc<Spec>,
+    pub target: Target,
+    records: Mutex<Vec<ScenarioRecord>>,
+    /// Which real task each scenario (by `file:line`) is to use, or why it is not run.
+    assignments: Mutex<std::collections::BTreeMap<String, Assignment>>,
+    /// A survey: every scenario runs, taking what it needs from the target's plenty.
+    survey: bool,
+    /// The last status the read API gave each task (`""`: it lists no such task).
+    statuses: Mutex<std::collections::HashMap<String, String>>,
+    next_id: AtomicU64,
+    /// The number of the next request sent.
+    next_sequence: AtomicU64,
+    /// The doors of the run, and those the scenario that sends doors is to send next.
+    doors: Mutex<(Vec<Door>, Vec<DoorId>)>,
+    /// The requests sent on each real task, so that none is sent twice.
+    sent: Mutex<std::collections::HashMap<String, Vec<Request>>>,
+    /// Real tasks a refused request was sent on since the last wait for effects to land.
+    unsettled: Mutex<std::collections::HashSet<String>>,
+    /// Advanced once per scenario finished (hidden unless the caller shows it).
+    progress: indicatif::ProgressBar,
+}
+
+/// One scenario of a run, with every judgement it made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRecord {
+    pub feature: String,
+    pub scenario: String,
+    /// `file:line` of the scenario (the Examples row for an outline).
+    pub location: String,
+    pub clauses: Vec<String>,
+    pub outcome: ScenarioOutcome,
+    pub judgements: Vec<Judgement>,
+    /// What it asked of the target.
+    pub needs: Needs,
+    /// From the scenario's start to its end.
+    #[serde(skip)]
+    pub duration: std::time::Duration,
+}
+
+impl Session {
+    pub fn new(spec: Arc<Spec>, target: Target) -> Session {
+        Session {
+            spec,
+            target,
+            records: Mutex::new(Vec::new()),
+            assignments: Mutex::new(std::collections::BTreeMap::new()),
+            survey: false,
+            statuses: Mutex::new(std::collections::HashMap::new()),
+            next_id: AtomicU64::new(1),
+            next_sequence: AtomicU64::new(0),
+            doors: Mutex::new((Vec::new(), Vec::new())),
+            sent: Mutex::new(std::collections::HashMap::new()),
+            unsettled: Mutex::new(std::collections::HashSet::new()),
+            progress: indicatif::ProgressBar::hidden(),
+        }
+    }
+
+    /// The session, counting its scenarios on `progress`.
+    pub fn with_progress(mut self, progress: indicatif::ProgressBar) -> Session {
+        self.progress = progress;
+        self
+    }
+
+    /// A session that surveys: every scenario takes what it needs from the target, whose
+    /// tasks are the tool's own.
+    pub fn surveying(mut self) -> Session {
+        self.survey = true;
+        self
+    }
+
+    /// Says which real task the scenario at `location` uses, or why it does not run.
+    pub fn assign(&self, location: &str, assignment: Assignment) {
+        self.assignments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(location.to_owned(), assignment);
+    }
+
+    /// The real task the scenario at `location` is to use for what it `wants`, or why it
+    /// cannot run.
+    pub fn task_for(&self, location: &str, wants: Wants) -> Result<String, Skip> {
+        if self.survey {
+            let fixtures = &self.target.fixtures;
+            return match wants {
+                Wants::FailedTask => self.target.take_failed_task().ok_or(Skip::NoTaskLeft),
+                Wants::TaskNotFailed => fixtures
+                    .not_failed_action_id
+                    .clone()
+                    .ok_or(Skip::NoTaskNotFailed),
+            };
+        }
+        if !self.target.mutations_allowed() {
+            return Err(Skip::Mutating);
+        }
+        match self
+            .assignments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(location)
+        {
+            Some(Assignment::Task(task)) => Ok(task.clone()),
+            Some(Assignment::Skip(why)) => Err(*why),
+            None => Err(match wants {
+                Wants::FailedTask => Skip::NoTaskLeft,
+                Wants::TaskNotFailed => Skip::NoTaskNotFailed,
+            }),
+        }
+    }
+
+    /// The status of `task` as last read, or read now (`None`: it could not be read, which
+    /// judges nothing: a target fault, said on stderr).
+    pub async fn task_status(&self, task: &str) -> Option<String> {
+        let known = self
+            .statuses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(task)
+            .cloned();
+        match known {
+            Some(status) => Some(status),
+            None => self.read_task_status(task).await,
+        }
+    }
+
+    /// Forgets the status last read of `task`, so that the next is read anew.
+    pub fn forget_task_status(&self, task: &str) {
+        self.statuses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(task);
+    }
+
+    /// The status of `task`, read now through the read API and remembered.
+    pub async fn read_task_status(&self, task: &str) -> Option<String> {
+        match self.target.task_status(&self.spec, task).await {
+            Ok(status) => {
+                let status = status.unwrap_or_default();
+                self.statuses
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(task.to_owned(), status.clone());
+                Some(status)
+            }
+            Err(why) => {
+                tracing::warn!("target fault: the read API: {why}");
+                None
+            }
+        }
+    }
+
+    /// The number of the request about to be sent: the run's requests in the order sent.
+    pub fn next_sequence(&self) -> u64 {
+        self.next_sequence.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A well-formed UUID that names nothing on the target.
+    pub fn synthetic_id(&self) -> String {
+        loop {
+            let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let id = format!("{:08x}-5e57-4000-8000-{n:012x}", n & 0xffff_ffff);
+            if !self.target.fixtures.knows(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Keeps the record of a finished scenario. A scenario run again (on another failed task)
+    /// adds to its record: its judgements, its time, and the worse outcome.
+    pub fn record(&self, record: ScenarioRecord) {
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        match records.iter_mut().find(|r| r.location == record.location) {
+            Some(kept) => {
+                kept.judgements.extend(record.judgements);
+                kept.duration += record.duration;
+                kept.needs = record.needs;
+                if outcome_rank(&record.outcome) > outcome_rank(&kept.outcome) {
+                    kept.outcome = record.outcome;
+                }
+            }
+            None => {
+                self.progress.inc(1);
+                records.push(record);
+            }
+        }
+    }
+
+    /// Sets the run's doors (and which of them the next doors scenario sends).
+    pub fn set_doors(&self, doors: Vec<Door>) {
+        let group = (0..doors.len()).collect();
+        *self.doors.lock().unwrap_or_else(|e| e.into_inner()) = (doors, group);
+    }
+
+    /// Says which doors the next doors scenario sends.
+    pub fn set_door_group(&self, group: Vec<DoorId>) {
+        self.doors.lock().unwrap_or_else(|e| e.into_inner()).1 = group;
+    }
+
+    /// The doors the next doors scenario sends, in order.
+    pub fn door_group(&self) -> Vec<(DoorId, Door)> {
+        let doors = self.doors.lock().unwrap_or_else(|e| e.into_inner());
+        doors
+            .1
+            .iter()
+            .filter_map(|&i| doors.0.get(i).map(|d| (i, d.clone())))
+            .collect()
+    }
+
+    /// Notes that `request` is sent on the real `task`; `false` if it was already.
+    pub fn first_send(&self, task: &str, request: &Request) -> bool {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let on_task = sent.entry(task.to_owned()).or_default();
+        if on_task.contains(request) {
+            return false;
+        }
+        on_task.push(request.clone());
+        true
+    }
+
+    /// Notes that a refused request went to `task`: an effect it had may land late.
+    pub fn unsettle(&self, task: &str) {
+        self.unsettled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(task.to_owned());
+    }
+
+    /// Waits the target's settle period if a refused request went to `task` since the last
+    /// wait, so that whatever it did has landed; whether it waited.
+    pub async fn settle(&self, task: &str) -> bool {
+        let waits = self
+            .unsettled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(task);
+        let period = self.target.settle_period();
+        if waits && !period.is_zero() {
+            tokio::time::sleep(period).await;
+        }
+        waits
+    }
+
+    /// The status of `task` once it stops changing: read until two reads a poll apart agree
+    /// and the task is out of the failed state, or the settle period has passed (a read API
+    /// may show a change late).
+    pub async fn settled_task_status(&self, task: &str) -> Option<String> {
+        let period = self.target.settle_period();
+        let poll = (period / 5).max(std::time::Duration::from_millis(50));
+        let deadline = tokio::time::Instant::now() + period;
+        let mut last = self.read_task_status(task).await?;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(poll).await;
+            let now = self.read_task_status(task).await?;
+            if now == last && !self.spec.read_api.is_failed(&now) {
+                break;
+            }
+            last = now;
+        }
+        Some(last)
+    }
+
+    /// Why the scenario at `location` is not run, if it is planned not to.
+    pub fn planned_skip(&self, location: &str) -> Option<Skip> {
+        match self
+            .assignments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(location)
+        {
+            Some(Assignment::Skip(why)) => Some(*why),
+            _ => None,
+        }
+    }
+
+    /// The records kept so far.
+    pub fn records_snapshot(&self) -> Vec<ScenarioRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The record of the scenario at `location`, once it finished.
+    pub fn record_at(&self, location: &str) -> Option<ScenarioRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .rev()
+            .find(|r| r.location == location)
+            .cloned()
+    }
+
+    /// Changes the records kept so far, e.g. to add what a later request showed of an
+    /// earlier one's effect.
+    pub fn amend_records(&self, amend: impl FnOnce(&mut Vec<ScenarioRecord>)) {
+        amend(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// The records kept so far, taken out; the progress bar is done.
+    pub fn take_records(&self) -> Vec<ScenarioRecord> {
+        self.progress.finish_and_clear();
+        std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Runs `run` with this as the current session of every step it runs.
+    pub async fn scope<F: Future>(self: Arc<Session>, run: F) -> F::Output {
+        SESSION.scope(self, run).await
+    }
+}
+
+/// How bad an outcome is, for a scenario run more than once.
+fn outcome_rank(outcome: &ScenarioOutcome) -> u8 {
+    match outcome {
+        ScenarioOutcome::Skipped(_) => 0,
+        ScenarioOutcome::Passed => 1,
+        ScenarioOutcome::Unjudged(_) => 2,
+        ScenarioOutcome::NoAnswer(_) => 3,
+        ScenarioOutcome::Failed(_) => 4,
+    }
+}
+
+/// What a scenario wants of the target's real tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wants {
+    FailedTask,
+    TaskNotFailed,
+}
+
+/// The real task a scenario is to use, or why it is not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    Task(String),
+    Skip(Skip),
+}
+
+/// The session of the run the calling step belongs to.
+pub fn current() -> Option<Arc<Session>> {
+    SESSION.try_with(Arc::clone).ok()
+}

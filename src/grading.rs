@@ -1,0 +1,6 @@
+//! The grade per clause and the verdict of a run (`report`), the comparison with a baseline
+//! (`baseline`), and the reports for each place they go (`writer`).
+
+pub mod baseline;
+pub mod report;
+pub mod writer;

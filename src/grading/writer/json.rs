@@ -1,0 +1,90 @@
+//! `report.json`: the whole result in a stable schema (`css-conformance-report/1`, documented
+//! in docs/reference.md).
+
+use serde::Serialize;
+
+use crate::engines::fuzz::Summary;
+use crate::grading::report::ClauseResult;
+
+use super::document::{Document, Writer, rfc3339};
+
+/// The `schema` value of `report.json`; it changes when a field changes meaning or goes.
+pub const SCHEMA: &str = "css-conformance-report/1";
+
+/// `report.json`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json;
+
+impl Writer for Json {
+    fn render(&self, doc: &Document) -> String {
+        let report = &doc.report;
+        let json = Schema {
+            schema: SCHEMA,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            target: &report.target,
+            profile: &doc.profile,
+            seed: doc.fuzz.as_ref().map(|f| f.seed),
+            started: rfc3339(doc.started),
+            duration_s: doc.duration.as_secs_f64(),
+            strict: report.strict,
+            conformant: report.conformant(),
+            complete: report.complete(),
+            verdict: report.verdict(),
+            exit_code: report.exit_code(),
+            summary: Totals {
+                clauses: doc.grade_counts(),
+                scenarios_passed: report.scenarios_passed,
+                scenarios_failed: report.scenarios_failed,
+                scenarios_skipped: report.scenarios_skipped,
+                scenarios_unanswered: report.scenarios_unanswered,
+            },
+            clauses: &report.clauses,
+            doors: &doc.doors,
+            fuzz: doc.fuzz.as_ref(),
+        };
+        serde_json::to_string_pretty(&json).unwrap_or_else(|e| unreachable!("plain data: {e}"))
+            + "\n"
+    }
+}
+
+/// The fields of `report.json`, in order.
+#[derive(Serialize)]
+struct Schema<'a> {
+    schema: &'static str,
+    tool: Tool,
+    target: &'a str,
+    profile: &'a serde_json::Value,
+    seed: Option<u64>,
+    started: String,
+    duration_s: f64,
+    strict: bool,
+    conformant: bool,
+    complete: bool,
+    verdict: crate::grading::report::Verdict,
+    exit_code: u8,
+    summary: Totals,
+    clauses: &'a [ClauseResult],
+    /// Each door of a failed task and what it was judged to have done (none: no door ran).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    doors: &'a [crate::records::effects::DoorResult],
+    fuzz: Option<&'a Summary>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+/// Counts by verdict and by scenario outcome.
+#[derive(Serialize)]
+struct Totals {
+    clauses: std::collections::BTreeMap<&'static str, usize>,
+    scenarios_passed: usize,
+    scenarios_failed: usize,
+    scenarios_skipped: usize,
+    scenarios_unanswered: usize,
+}

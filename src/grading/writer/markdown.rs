@@ -1,0 +1,106 @@
+//! `report.md`: the clause table and the evidence, for a merge request.
+
+use std::fmt::Write as _;
+
+use crate::grading::baseline::Diff;
+use crate::grading::report::{ClauseResult, Grade};
+use crate::text::shorten;
+
+use super::document::{Document, Writer, fuzz_line, judged_cell, rfc3339, shows};
+
+/// `report.md`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Markdown;
+
+impl Writer for Markdown {
+    /// The clause table in Markdown, for a merge request.
+    fn render(&self, doc: &Document) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# css-conformance: {}\n", doc.report.target);
+        if let Some(diff) = &doc.baseline {
+            out.push_str(&diff_markdown(diff));
+        }
+        let _ = writeln!(out, "**{}**\n", doc.headline());
+        let _ = writeln!(out, "{}\n", super::console::verdict_line(&doc.report));
+        let _ = writeln!(
+            out,
+            "{} {} · started {} · {:.2} s{}\n",
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+            rfc3339(doc.started),
+            doc.duration.as_secs_f64(),
+            doc.fuzz
+                .as_ref()
+                .map(|f| f.seed)
+                .map_or(String::new(), |s| format!(" · fuzz seed {s}"))
+        );
+        let _ = writeln!(out, "| Clause | Level | Verdict | Judged | Statement |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for c in &doc.report.clauses {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                c.id,
+                c.level,
+                verdict_cell(c.grade),
+                judged_cell(c),
+                c.statement.replace('|', "\\|")
+            );
+        }
+        let shown: Vec<&ClauseResult> = doc.report.clauses.iter().filter(|c| shows(c)).collect();
+        if !shown.is_empty() {
+            let _ = writeln!(out, "\n## Evidence\n");
+            for c in shown {
+                let _ = writeln!(out, "### {} {}\n", c.id, c.grade.label());
+                for e in &c.evidence {
+                    let _ = writeln!(out, "```\n{}\n```", e.replace("```", "'''"));
+                }
+                out.push('\n');
+            }
+        }
+        if let Some(f) = &doc.fuzz {
+            let _ = writeln!(out, "## Fuzzing\n\n{}", fuzz_line(f));
+            for finding in &f.findings {
+                let _ = writeln!(
+                    out,
+                    "\n### Finding {} ({})\n\n```\n{} {}\n{}\n```",
+                    finding.clause,
+                    finding.reproduction.label().replace('`', "'"),
+                    finding.method,
+                    shorten(&finding.url).replace("```", "'''"),
+                    finding.curl.replace("```", "'''")
+                );
+            }
+        }
+        out
+    }
+}
+
+fn verdict_cell(grade: Grade) -> String {
+    match grade {
+        Grade::Fail | Grade::Intermittent => format!("**{}**", grade.label()),
+        g => g.label().to_owned(),
+    }
+}
+
+/// What changed since the baseline, in Markdown: the counts, then each change.
+pub(super) fn diff_markdown(diff: &Diff) -> String {
+    let mut out = format!("## Since the baseline\n\n{}\n\n", diff.headline());
+    let changed = diff.changed();
+    if !changed.is_empty() {
+        out.push_str("| Change | Clause | Target | Before | Now |\n|---|---|---|---|---|\n");
+        for d in changed {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                d.change.label(),
+                d.clause,
+                d.target.replace('|', "\\|"),
+                d.before.as_deref().unwrap_or("-"),
+                d.now
+            );
+        }
+        out.push('\n');
+    }
+    out
+}

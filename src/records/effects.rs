@@ -1,0 +1,124 @@
+//! What the server *did*, judged through every door of a failed task. A request a conforming
+//! server refuses costs a request, not a task: so on each real failed task every kind of
+//! refused request the spec knows (`door`) is sent once before the request that consumes it
+//! (the witness). An accepted witness shows every door on that task harmless at once; a
+//! refused one shows that one of them acted, and the next failed tasks find which by
+//! bisection (`groups`), unless the read API pinned it already.
+//!
+//! `door` and `groups` are plain values and pure functions; the chains in `plan` carry them
+//! out and the steps send the requests.
+
+pub mod groups;
+pub mod witness;
+
+/// What one door was judged to have done, for the reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DoorResult {
+    pub door: String,
+    /// The clause that judges what it did.
+    pub clause: String,
+    /// `harmless`, `acted`, `one of N acted` (each with ` (unconfirmed)` where a used-up task
+    /// would explain it as well), or `not judged`.
+    pub verdict: String,
+    /// Whether what it did could also be a fixture's doing.
+    #[serde(skip)]
+    pub unconfirmed: bool,
+}
+
+impl DoorResult {
+    /// Each door of `doors` as `search` left it.
+    pub fn all(
+        spec: &crate::contract::spec::Spec,
+        doors: &[crate::contract::doors::Door],
+        search: Option<&groups::Groups>,
+    ) -> Vec<DoorResult> {
+        doors
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let verdict = search.map(|s| s.verdict(i));
+                let unconfirmed = matches!(
+                    verdict,
+                    Some(groups::Verdict::Acted | groups::Verdict::AmongActed(_))
+                ) && search.is_some_and(|s| !s.confirmed(i));
+                DoorResult {
+                    door: d.name.clone(),
+                    clause: spec
+                        .expectation(d.kind)
+                        .never_acts
+                        .clone()
+                        .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone()),
+                    verdict: {
+                        let doubt = if unconfirmed { " (unconfirmed)" } else { "" };
+                        match verdict {
+                            Some(groups::Verdict::Harmless) => "harmless".to_owned(),
+                            Some(groups::Verdict::Acted) => format!("acted{doubt}"),
+                            Some(groups::Verdict::AmongActed(g)) => {
+                                format!("one of {} acted{doubt}", g.len())
+                            }
+                            Some(groups::Verdict::Unjudged) | None => "not judged".to_owned(),
+                        }
+                    },
+                    unconfirmed,
+                }
+            })
+            .collect()
+    }
+
+    /// The console's line on the doors, if there are any.
+    pub fn summary(doors: &[DoorResult]) -> Option<String> {
+        if doors.is_empty() {
+            return None;
+        }
+        let count = |v: &str| doors.iter().filter(|d| d.verdict == v).count();
+        let judged = doors.len() - count("not judged");
+        let acted: Vec<&str> = doors
+            .iter()
+            .filter(|d| d.verdict.starts_with("acted"))
+            .map(|d| d.door.as_str())
+            .collect();
+        let among = doors
+            .iter()
+            .filter(|d| d.verdict.starts_with("one of"))
+            .count();
+        let mut line = format!(
+            "Doors: {judged} of {} judged for what they did to a failed task: {} harmless",
+            doors.len(),
+            count("harmless")
+        );
+        if !acted.is_empty() {
+            // A few by name; every one is in report.json's doors[].
+            const NAMED: usize = 4;
+            let mut named = acted
+                .iter()
+                .take(NAMED)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if acted.len() > NAMED {
+                named.push_str(&format!(
+                    " and {} more (report.json, doors[])",
+                    acted.len() - NAMED
+                ));
+            }
+            line.push_str(&format!("; {} acted: {named}", acted.len()));
+        }
+        if among > 0 {
+            line.push_str(&format!(
+                "; {among} suspects, one of which acted (more failed tasks, or the read API, would pin it)"
+            ));
+        }
+        if doors.iter().any(|d| d.unconfirmed) {
+            line.push_str(
+                "; unconfirmed: a task used up by an earlier run would look the same (another failed task, or --read-api, would decide it), so the clause is not judged",
+            );
+        }
+        if judged < doors.len() {
+            line.push_str(&format!(
+                "; {} not judged (no failed task carried them, or its witness told nothing)",
+                doors.len() - judged
+            ));
+        }
+        Some(line)
+    }
+}

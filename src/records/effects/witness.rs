@@ -1,0 +1,188 @@
+//! What the requests on one failed task say of the doors sent on it: the witness (the first
+//! retry or abort after them) accepted clears them; refused as "not in the failed state", one
+//! of them acted; the read API can pin the door at once. Pure: it reads what was sent.
+
+use crate::contract::request::Request;
+use crate::contract::spec::{Kind, Spec};
+use crate::fixtures::Fixtures;
+
+use super::groups::{DoorId, Outcome};
+use crate::contract::doors::{Door, door_of};
+
+/// One request sent on the task, as answered.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent<'a> {
+    pub request: &'a Request,
+    pub status: u16,
+    pub error_code: Option<&'a str>,
+    /// The read API's status of the task before and after it.
+    pub task_status: Option<&'a (String, String)>,
+}
+
+/// What the requests `sent` on `task`, in order, show of the doors of `group`: the doors
+/// they tested (those sent before the request that told), and what it told.
+pub fn outcome(
+    spec: &Spec,
+    doors: &[Door],
+    fixtures: &Fixtures,
+    task: &str,
+    group: &[DoorId],
+    sent: &[Sent<'_>],
+) -> (Vec<DoorId>, Outcome) {
+    let not_failed = spec.expectation(Kind::TaskNotFailed).error_code.as_deref();
+    let api = &spec.read_api;
+    let mut before: Vec<DoorId> = Vec::new();
+    for s in sent {
+        let door = door_of(doors, fixtures, task, s.request).filter(|d| group.contains(d));
+        if let Some(door) = door {
+            let changed = s
+                .task_status
+                .is_some_and(|(was, now)| api.is_failed(was) && !api.is_failed(now));
+            // A retry or abort that a refused request was taken for acted, whatever it shows.
+            let taken_for_retry = s.request.method.is_none() && s.status == 200;
+            if changed || taken_for_retry {
+                let mut tested = before.clone();
+                tested.push(door);
+                return (tested, Outcome::Pinned { door, before });
+            }
+        }
+        // The read API showed the task out of the failed state before this request, or it was
+        // refused as not in the failed state: a door before it acted.
+        let was_not_failed = s.task_status.is_some_and(|(was, _)| !api.is_failed(was));
+        let refused_as_not_failed =
+            s.status == 400 && s.error_code.is_some() && s.error_code == not_failed;
+        if was_not_failed || refused_as_not_failed {
+            return (before, Outcome::Acted);
+        }
+        match door {
+            Some(door) if !before.contains(&door) => before.push(door),
+            Some(_) => {}
+            None if s.request.method.is_none() && s.status == 200 => {
+                return (before, Outcome::Harmless);
+            }
+            None => {}
+        }
+    }
+    (before, Outcome::Unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::doors::{self, Reach};
+
+    fn doors(spec: &Spec) -> Vec<Door> {
+        doors::of_spec(
+            spec,
+            Reach {
+                aksk: false,
+                foreign_project: None,
+            },
+        )
+        .unwrap()
+    }
+
+    const TASK: &str = "bcdb711c-a7f0-4007-b8ee-9f13c05f8326";
+
+    fn sent<'a>(
+        request: &'a Request,
+        status: u16,
+        code: Option<&'a str>,
+        read: Option<&'a (String, String)>,
+    ) -> Sent<'a> {
+        Sent {
+            request,
+            status,
+            error_code: code,
+            task_status: read,
+        }
+    }
+
+    #[test]
+    fn an_accepted_witness_clears_the_group_a_refused_one_says_one_acted() {
+        let spec = Spec::embedded();
+        let doors = doors(&spec);
+        let f = Fixtures::builtin();
+        let group: Vec<DoorId> = (0..doors.len()).collect();
+        let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
+        let witness = Request {
+            credentials: crate::contract::request::Credentials::Valid,
+            method: None,
+            retry_mode: vec![],
+            extra_query: vec![],
+            ..requests[0].clone()
+        };
+        let mut seq: Vec<Sent> = requests.iter().map(|r| sent(r, 403, None, None)).collect();
+        seq.push(sent(&witness, 200, None, None));
+        let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq);
+        assert_eq!(told(&seq), (group.clone(), Outcome::Harmless));
+        seq.pop();
+        seq.push(sent(&witness, 400, Some("CSS.5090"), None));
+        assert_eq!(told(&seq), (group.clone(), Outcome::Acted));
+        // Refused for another reason: nothing is told (a fixture or a credential problem).
+        seq.pop();
+        seq.push(sent(&witness, 403, Some("CSS.0010"), None));
+        assert_eq!(told(&seq).1, Outcome::Unknown);
+        // No witness at all.
+        seq.pop();
+        assert_eq!(told(&seq).1, Outcome::Unknown);
+        // A door refused as not in the failed state: one sent before it acted.
+        let mut early: Vec<Sent> = requests[..3]
+            .iter()
+            .map(|r| sent(r, 403, None, None))
+            .collect();
+        early.push(sent(&requests[3], 400, Some("CSS.5090"), None));
+        assert_eq!(told(&early), (vec![0, 1, 2], Outcome::Acted));
+        // A door accepted as a retry acted itself.
+        let mut taken = early[..2].to_vec();
+        taken.push(sent(&requests[8], 200, None, None));
+        assert_eq!(
+            told(&taken),
+            (
+                vec![0, 1, 8],
+                Outcome::Pinned {
+                    door: 8,
+                    before: vec![0, 1]
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn the_read_api_pins_the_door_after_which_the_task_changed() {
+        let spec = Spec::embedded();
+        let doors = doors(&spec);
+        let f = Fixtures::builtin();
+        let group: Vec<DoorId> = (0..doors.len()).collect();
+        let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
+        let failed = ("FAILED".to_owned(), "FAILED".to_owned());
+        let changed = ("FAILED".to_owned(), "RUNNING".to_owned());
+        let mut seq: Vec<Sent> = requests[..3]
+            .iter()
+            .map(|r| sent(r, 403, None, Some(&failed)))
+            .collect();
+        seq.push(sent(&requests[3], 405, None, Some(&changed)));
+        assert_eq!(
+            outcome(&spec, &doors, &f, TASK, &group, &seq).1,
+            Outcome::Pinned {
+                door: 3,
+                before: vec![0, 1, 2]
+            }
+        );
+        // A late effect: every door left it failed at once, the witness found it changed.
+        let late = ("RUNNING".to_owned(), "RUNNING".to_owned());
+        let witness = Request {
+            credentials: crate::contract::request::Credentials::Valid,
+            ..requests[0].clone()
+        };
+        let mut seq: Vec<Sent> = requests
+            .iter()
+            .map(|r| sent(r, 403, None, Some(&failed)))
+            .collect();
+        seq.push(sent(&witness, 400, Some("CSS.5090"), Some(&late)));
+        assert_eq!(
+            outcome(&spec, &doors, &f, TASK, &group, &seq).1,
+            Outcome::Acted
+        );
+    }
+}

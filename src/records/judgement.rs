@@ -1,0 +1,141 @@
+//! What a run records of its scenarios: each request with the verdict on its answer, how
+//! each scenario ended, why one did not run, and what it needed of the target.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::contract::request::{Request, Response, SHOWN_CHARS, shown_text};
+use crate::contract::verdict::Verdict;
+
+/// An exchange as the HTML report shows it to a human: the headers the tool set (each
+/// credential as the variable that holds it) and what came back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    /// The answer's body, cut to `SHOWN_CHARS` characters.
+    pub body_excerpt: String,
+}
+
+impl Shown {
+    /// `response` to `request_headers`, as shown.
+    pub fn of(request_headers: Vec<(String, String)>, response: &Response) -> Shown {
+        let text = String::from_utf8_lossy(&response.body);
+        let mut body_excerpt = shown_text(&text);
+        if text.chars().count() > SHOWN_CHARS {
+            body_excerpt.push('…');
+        }
+        Shown {
+            request_headers,
+            response_headers: response.headers.clone(),
+            body_excerpt,
+        }
+    }
+}
+
+/// One request of a scenario and the oracle's verdict on its answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judgement {
+    pub method: String,
+    pub url: String,
+    /// A cURL line that re-sends the request, credentials replaced by placeholders.
+    pub curl: String,
+    /// The status the target answered with, and the error code of its error body (if any).
+    pub status: u16,
+    pub error_code: Option<String>,
+    pub verdict: Verdict,
+    /// The request as the scenario built it.
+    #[serde(skip)]
+    pub request: Request,
+    /// Its place among the run's requests, in the order they were sent.
+    #[serde(skip)]
+    pub sequence: u64,
+    /// The real task the request was sent on (its action_id may name it in another form), if
+    /// it was sent on one.
+    #[serde(skip)]
+    pub task: Option<String>,
+    /// What a later request on the same task showed of this one's effect (not a request of
+    /// its own).
+    #[serde(skip)]
+    pub derived: bool,
+    /// The status the read API gave the request's task before and after it, where the
+    /// target serves it and both reads succeeded.
+    #[serde(skip)]
+    pub task_status: Option<(String, String)>,
+    /// The exchange as report.html shows it.
+    #[serde(skip)]
+    pub shown: Shown,
+}
+
+/// Why a scenario did not run against a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skip {
+    /// It names a real task and mutations are not allowed.
+    Mutating,
+    /// Every configured failed task is spent.
+    NoTaskLeft,
+    /// It is about signatures and the target is not reached with AK/SK.
+    NeedsAkSk,
+    /// No task that is not failed is configured.
+    NoTaskNotFailed,
+    /// No project of another account is configured.
+    NoForeignProject,
+    /// The failed tasks are kept for clauses no request has judged yet.
+    Economy,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Skip::Mutating => {
+                "mutating: it retries or aborts a real task; give --allow-mutations and failed tasks (--failed-action-id ID, two of them) to run it"
+            }
+            Skip::NoTaskLeft => {
+                "no failed upgrade task left to consume: give more with --failed-action-id ID (a run uses up the tasks it retries or aborts: bring fresh ones each run)"
+            }
+            Skip::NeedsAkSk => "needs AK/SK credentials (--auth aksk)",
+            Skip::NoTaskNotFailed => {
+                "no task that is not failed is configured (--not-failed-action-id ID)"
+            }
+            Skip::NoForeignProject => {
+                "no project of another account is configured (--foreign-project-id ID)"
+            }
+            Skip::Economy => {
+                "not run: its clauses are judged already, and the failed tasks are kept for clauses that are not"
+            }
+        })
+    }
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ScenarioOutcome {
+    Passed,
+    /// A step failed: a verdict, or a scenario that did not complete.
+    Failed(String),
+    /// A request got no answer: a target fault, which judges nothing.
+    NoAnswer(String),
+    /// What the scenario assumed did not hold when it ran (its failed task had been acted on
+    /// by a request before it), so its answers judge nothing.
+    Unjudged(String),
+    Skipped(Skip),
+}
+
+/// What a scenario asks of the target, as its steps said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Needs {
+    /// A real task in the failed state.
+    pub failed_task: bool,
+    /// A real task that is not failed.
+    pub task_not_failed: bool,
+    /// A project of another account.
+    pub foreign_project: bool,
+    /// AK/SK signing.
+    pub aksk: bool,
+    /// It sends the doors the plan gives it (`features/doors.feature`).
+    pub doors: bool,
+    /// It sends a retry and an abort after an accepted one (`features/doors.feature`).
+    pub probes: bool,
+}

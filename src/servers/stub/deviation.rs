@@ -1,0 +1,395 @@
+//! The stub's deliberate departures from the contract, one per way a careless server goes
+//! wrong. Each is a thin layer around the one classifier and the spec's answers: it changes
+//! what the classifier is shown (the request, a task's state) or the answer given for the kind
+//! it says, never the rule itself.
+
+use std::borrow::Cow;
+
+use crate::contract::classify::{Identity, Parts, TaskState};
+use crate::contract::spec::{IdParam, Kind, Spec};
+
+/// A deliberate departure from the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Deviation {
+    /// Any `retry_mode` value, or several, is taken as a valid one.
+    AcceptsAnyRetryMode,
+    /// `retry_mode` is compared without regard to case, so `ABORT` aborts.
+    AcceptsUpperCaseAbort,
+    /// A 200 carries a JSON body.
+    BodyOnSuccess,
+    /// Missing or wrong credentials get 401 instead of 403.
+    Unauthorized401,
+    /// An ID longer than 64 characters makes it fail with 500.
+    ServerErrorOnLongId,
+    /// A request without credentials is served as if it had valid ones.
+    IgnoresMissingCredentials,
+    /// A percent-encoded character in an ID makes it fail with 500.
+    ServerErrorOnEncodedId,
+    /// A plain retry (no retry_mode) of a failed task is refused with 400.
+    RejectsRetry,
+    /// An abort (`retry_mode=abort`) of a failed task is refused with 400.
+    RejectsAbort,
+    /// IDs are compared without regard to case, so an upper-case ID is taken as valid.
+    AcceptsUpperCaseId,
+    /// A malformed ID gets 404, a status the page does not document.
+    NotFoundForMalformedId,
+    /// The cluster_id is not looked at: any well-formed one reaches the task.
+    IgnoresClusterId,
+    /// An unknown task is "retried" with 200 as if it were a failed one.
+    AcceptsUnknownTask,
+    /// The project_id is not checked against the credentials: another project is served.
+    IgnoresProjectId,
+    /// A 400 or 403 comes without the error body.
+    BareErrors,
+    /// Any token is taken as valid.
+    AcceptsAnyToken,
+    /// Any method on the path is taken as PUT, so a GET retries the task.
+    RetriesOnAnyMethod,
+    /// A refused request that names a failed task acts on it all the same.
+    ActsOnRefusal,
+    /// Another method on a failed task's path retries it, though it answers 405.
+    OtherMethodActs,
+    /// An accepted retry or abort answers 200 and leaves the task failed.
+    AcceptsWithoutActing,
+    /// A request without credentials that names a failed task acts on it, though refused.
+    ActsOnMissingCredentials,
+    /// A request with wrong credentials (a token no IAM issued, a bad signature) that names a
+    /// failed task acts on it, though refused.
+    ActsOnInvalidCredentials,
+    /// A retry_mode other than `abort` is refused, but the task is retried all the same.
+    ActsOnInvalidRetryMode,
+    /// retry_mode given twice is refused, but the task is retried all the same.
+    ActsOnRepeatedRetryMode,
+    /// A malformed ID (another case, an appended character) is refused, but the task it names
+    /// is retried all the same.
+    ActsOnMalformedId,
+    /// A failed task named under an unknown cluster is refused, but retried all the same.
+    ActsOnUnknownCluster,
+    /// A failed task named under another account's project is refused, but retried.
+    ActsOnForeignProject,
+    /// A refused request that names a failed task acts on it one second later.
+    ActsLateOnRefusal,
+    /// After an accepted retry, an abort of the task is accepted too (and a retry after an
+    /// accepted abort).
+    AcceptsOtherKindSecond,
+    /// An accepted abort runs the task again (the read API shows it RUNNING) instead of
+    /// terminating it.
+    AbortRunsTask,
+    /// Conforming, but its read API shows a task's new status 1.5 s late, as a cloud's may.
+    ReadApiLags,
+}
+
+impl Deviation {
+    pub const ALL: [Deviation; 31] = [
+        Deviation::AcceptsAnyRetryMode,
+        Deviation::AcceptsUpperCaseAbort,
+        Deviation::BodyOnSuccess,
+        Deviation::Unauthorized401,
+        Deviation::ServerErrorOnLongId,
+        Deviation::IgnoresMissingCredentials,
+        Deviation::ServerErrorOnEncodedId,
+        Deviation::RejectsRetry,
+        Deviation::RejectsAbort,
+        Deviation::AcceptsUpperCaseId,
+        Deviation::NotFoundForMalformedId,
+        Deviation::IgnoresClusterId,
+        Deviation::AcceptsUnknownTask,
+        Deviation::IgnoresProjectId,
+        Deviation::BareErrors,
+        Deviation::AcceptsAnyToken,
+        Deviation::RetriesOnAnyMethod,
+        Deviation::ActsOnRefusal,
+        Deviation::OtherMethodActs,
+        Deviation::AcceptsWithoutActing,
+        Deviation::ActsOnMissingCredentials,
+        Deviation::ActsOnInvalidCredentials,
+        Deviation::ActsOnInvalidRetryMode,
+        Deviation::ActsOnRepeatedRetryMode,
+        Deviation::ActsOnMalformedId,
+        Deviation::ActsOnUnknownCluster,
+        Deviation::ActsOnForeignProject,
+        Deviation::ActsLateOnRefusal,
+        Deviation::AcceptsOtherKindSecond,
+        Deviation::AbortRunsTask,
+        Deviation::ReadApiLags,
+    ];
+
+    /// The name on the command line (`--stub-deviation accepts-upper-case-abort`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Deviation::AcceptsAnyRetryMode => "accepts-any-retry-mode",
+            Deviation::AcceptsUpperCaseAbort => "accepts-upper-case-abort",
+            Deviation::BodyOnSuccess => "body-on-success",
+            Deviation::Unauthorized401 => "unauthorized-401",
+            Deviation::ServerErrorOnLongId => "server-error-on-long-id",
+            Deviation::IgnoresMissingCredentials => "ignores-missing-credentials",
+            Deviation::ServerErrorOnEncodedId => "server-error-on-encoded-id",
+            Deviation::RejectsRetry => "rejects-retry",
+            Deviation::RejectsAbort => "rejects-abort",
+            Deviation::AcceptsUpperCaseId => "accepts-upper-case-id",
+            Deviation::NotFoundForMalformedId => "not-found-for-malformed-id",
+            Deviation::IgnoresClusterId => "ignores-cluster-id",
+            Deviation::AcceptsUnknownTask => "accepts-unknown-task",
+            Deviation::IgnoresProjectId => "ignores-project-id",
+            Deviation::BareErrors => "bare-errors",
+            Deviation::AcceptsAnyToken => "accepts-any-token",
+            Deviation::RetriesOnAnyMethod => "retries-on-any-method",
+            Deviation::ActsOnRefusal => "acts-on-refusal",
+            Deviation::OtherMethodActs => "other-method-acts",
+            Deviation::AcceptsWithoutActing => "accepts-without-acting",
+            Deviation::ActsOnMissingCredentials => "acts-on-missing-credentials",
+            Deviation::ActsOnInvalidCredentials => "acts-on-invalid-credentials",
+            Deviation::ActsOnInvalidRetryMode => "acts-on-invalid-retry-mode",
+            Deviation::ActsOnRepeatedRetryMode => "acts-on-repeated-retry-mode",
+            Deviation::ActsOnMalformedId => "acts-on-malformed-id",
+            Deviation::ActsOnUnknownCluster => "acts-on-unknown-cluster",
+            Deviation::ActsOnForeignProject => "acts-on-foreign-project",
+            Deviation::ActsLateOnRefusal => "acts-late-on-refusal",
+            Deviation::AcceptsOtherKindSecond => "accepts-other-kind-second",
+            Deviation::AbortRunsTask => "abort-runs-task",
+            Deviation::ReadApiLags => "read-api-lags",
+        }
+    }
+
+    /// What it does, in a line (the `--help` text).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Deviation::AcceptsAnyRetryMode => {
+                "Any `retry_mode` value, or several, is taken as a valid one"
+            }
+            Deviation::AcceptsUpperCaseAbort => {
+                "`retry_mode` is compared without regard to case, so `ABORT` aborts"
+            }
+            Deviation::BodyOnSuccess => "A 200 carries a JSON body",
+            Deviation::Unauthorized401 => "Missing or wrong credentials get 401 instead of 403",
+            Deviation::ServerErrorOnLongId => {
+                "An ID longer than 64 characters makes it fail with 500"
+            }
+            Deviation::IgnoresMissingCredentials => {
+                "A request without credentials is served as if it had valid ones"
+            }
+            Deviation::ServerErrorOnEncodedId => {
+                "A percent-encoded character in an ID makes it fail with 500"
+            }
+            Deviation::RejectsRetry => {
+                "A plain retry (no retry_mode) of a failed task is refused with 400"
+            }
+            Deviation::RejectsAbort => {
+                "An abort (`retry_mode=abort`) of a failed task is refused with 400"
+            }
+            Deviation::AcceptsUpperCaseId => {
+                "IDs are compared without regard to case, so an upper-case ID is taken as valid"
+            }
+            Deviation::NotFoundForMalformedId => {
+                "A malformed ID gets 404, a status the page does not document"
+            }
+            Deviation::IgnoresClusterId => {
+                "The cluster_id is not looked at: any well-formed one reaches the task"
+            }
+            Deviation::AcceptsUnknownTask => {
+                "An unknown task is \"retried\" with 200 as if it were a failed one"
+            }
+            Deviation::IgnoresProjectId => {
+                "The project_id is not checked against the credentials: another project is served"
+            }
+            Deviation::BareErrors => "A 400 or 403 comes without the error body",
+            Deviation::AcceptsAnyToken => "Any token is taken as valid",
+            Deviation::RetriesOnAnyMethod => {
+                "Any method on the path is taken as PUT, so a GET retries the task"
+            }
+            Deviation::ActsOnRefusal => {
+                "A refused request that names a failed task acts on it all the same"
+            }
+            Deviation::OtherMethodActs => {
+                "Another method on a failed task's path retries it, though it answers 405"
+            }
+            Deviation::AcceptsWithoutActing => {
+                "An accepted retry or abort answers 200 and leaves the task failed"
+            }
+            Deviation::ActsOnMissingCredentials => {
+                "A request without credentials on a failed task is refused, but acts on it"
+            }
+            Deviation::ActsOnInvalidCredentials => {
+                "A request with wrong credentials on a failed task is refused, but acts on it"
+            }
+            Deviation::ActsOnInvalidRetryMode => {
+                "A retry_mode other than abort is refused, but the task is retried"
+            }
+            Deviation::ActsOnRepeatedRetryMode => {
+                "retry_mode given twice is refused, but the task is retried"
+            }
+            Deviation::ActsOnMalformedId => {
+                "An ID in another case or with an appended character is refused, but the task it names is retried"
+            }
+            Deviation::ActsOnUnknownCluster => {
+                "A failed task named under an unknown cluster is refused, but retried"
+            }
+            Deviation::ActsOnForeignProject => {
+                "A failed task named under another account's project is refused, but retried"
+            }
+            Deviation::ActsLateOnRefusal => {
+                "A refused request that names a failed task acts on it one second later"
+            }
+            Deviation::AcceptsOtherKindSecond => {
+                "After an accepted retry an abort is accepted too, and a retry after an abort"
+            }
+            Deviation::AbortRunsTask => {
+                "An accepted abort runs the task again (RUNNING) instead of terminating it"
+            }
+            Deviation::ReadApiLags => {
+                "Conforming, but the read API shows a task's new status 1.5 s late"
+            }
+        }
+    }
+
+    /// The deviation called `name` on the command line.
+    pub fn from_name(name: &str) -> Option<Deviation> {
+        Deviation::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The status it fails with before looking at the request any further, if it does:
+    /// `ids` decoded, `path` as on the wire.
+    pub fn fails_first(self, ids: &[Cow<'_, str>; 3], path: &str) -> Option<u16> {
+        let fails = match self {
+            Deviation::ServerErrorOnLongId => ids.iter().any(|v| v.chars().count() > 64),
+            Deviation::ServerErrorOnEncodedId => path.split('/').any(|s| s.contains('%')),
+            _ => false,
+        };
+        fails.then_some(500)
+    }
+
+    /// Changes what the classifier is shown of a request, as a server with this fault sees
+    /// it; `own` are the site's project and cluster.
+    pub fn distort(self, spec: &Spec, own: [&str; 2], parts: &mut Parts<'_>) {
+        let allowed = || Cow::Owned(spec.retry_mode().allowed_values[0].clone());
+        let well_formed = |p: IdParam, v: &str| {
+            spec.observed_format(p.name())
+                .is_some_and(|re| re.is_match(v))
+        };
+        match self {
+            Deviation::RetriesOnAnyMethod => {
+                parts.method = Cow::Owned(spec.operation.method.clone())
+            }
+            Deviation::IgnoresMissingCredentials if parts.identity == Identity::Nothing => {
+                parts.identity = Identity::Valid;
+            }
+            Deviation::AcceptsAnyToken if parts.identity == Identity::Invalid => {
+                parts.identity = Identity::Valid;
+            }
+            Deviation::AcceptsUpperCaseId => {
+                for id in &mut parts.ids {
+                    *id = Cow::Owned(id.to_ascii_lowercase());
+                }
+            }
+            Deviation::AcceptsAnyRetryMode if !parts.retry_mode.is_empty() => {
+                parts.retry_mode = vec![allowed()];
+            }
+            Deviation::AcceptsUpperCaseAbort => {
+                if let [one] = parts.retry_mode.as_mut_slice()
+                    && spec.retry_mode().allowed_values[0].eq_ignore_ascii_case(one)
+                {
+                    *one = allowed();
+                }
+            }
+            Deviation::IgnoresProjectId | Deviation::IgnoresClusterId => {
+                let (param, own) = if self == Deviation::IgnoresProjectId {
+                    (IdParam::Project, own[0])
+                } else {
+                    (IdParam::Cluster, own[1])
+                };
+                let id = &mut parts.ids[param as usize];
+                if well_formed(param, id) {
+                    *id = Cow::Owned(own.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A task's state as a server with this fault takes it.
+    pub fn task_state(self, state: Option<TaskState>) -> Option<TaskState> {
+        match (self, state) {
+            (Deviation::AcceptsUnknownTask, None) => Some(TaskState::Failed),
+            _ => state,
+        }
+    }
+
+    /// The kind it answers as, for a request the classifier said is `kind` (an accepted one
+    /// whose `retry_mode` is `aborts` or not).
+    pub fn answer_as(self, kind: Kind, accepted: bool, aborts: bool) -> Kind {
+        match self {
+            Deviation::RejectsRetry if accepted && !aborts => Kind::InvalidRetryMode,
+            Deviation::RejectsAbort if accepted && aborts => Kind::InvalidRetryMode,
+            _ => kind,
+        }
+    }
+
+    /// Whether it acts on a failed task named by a `kind` request, which a conforming server
+    /// acts on when it is `accepted`.
+    pub fn acts(self, kind: Kind, accepted: bool) -> bool {
+        let through = match self {
+            Deviation::AcceptsWithoutActing => return false,
+            Deviation::ActsOnRefusal => kind != Kind::OtherMethod,
+            Deviation::OtherMethodActs => kind == Kind::OtherMethod,
+            Deviation::ActsOnMissingCredentials => kind == Kind::MissingCredentials,
+            Deviation::ActsOnInvalidCredentials => kind == Kind::InvalidCredentials,
+            Deviation::ActsOnInvalidRetryMode => kind == Kind::InvalidRetryMode,
+            Deviation::ActsOnRepeatedRetryMode => kind == Kind::RepeatedRetryMode,
+            Deviation::ActsOnMalformedId => kind == Kind::MalformedId,
+            Deviation::ActsOnUnknownCluster => kind == Kind::UnknownCluster,
+            Deviation::ActsOnForeignProject => kind == Kind::ForeignProject,
+            _ => false,
+        };
+        accepted || through
+    }
+
+    /// How long after a refused `kind` request on a failed task it acts on it, if it does late.
+    pub fn acts_late(self, kind: Kind, accepted: bool) -> Option<std::time::Duration> {
+        (self == Deviation::ActsLateOnRefusal && !accepted && kind != Kind::OtherMethod)
+            .then_some(std::time::Duration::from_secs(1))
+    }
+
+    /// How long its effects take to land: the settle period a run against it needs.
+    pub fn settle(self) -> std::time::Duration {
+        match self {
+            Deviation::ActsLateOnRefusal => std::time::Duration::from_millis(1_500),
+            Deviation::ReadApiLags => std::time::Duration::from_millis(2_500),
+            _ => std::time::Duration::ZERO,
+        }
+    }
+
+    /// How late its read API shows a task's new status.
+    pub fn read_lag(self) -> std::time::Duration {
+        match self {
+            Deviation::ReadApiLags => std::time::Duration::from_millis(1_500),
+            _ => std::time::Duration::ZERO,
+        }
+    }
+
+    /// Whether only the read API shows it (what an accepted request did, or how late).
+    pub fn shows_in_the_read_api(self) -> bool {
+        matches!(self, Deviation::AbortRunsTask | Deviation::ReadApiLags)
+    }
+
+    /// Whether it conforms to the contract all the same (it differs in timing only).
+    pub fn conforms(self) -> bool {
+        self == Deviation::ReadApiLags
+    }
+
+    /// The status it answers a `kind` request with, instead of the spec's `status`.
+    pub fn status(self, kind: Kind, status: u16) -> u16 {
+        match (self, kind) {
+            (Deviation::Unauthorized401, Kind::MissingCredentials | Kind::InvalidCredentials) => {
+                401
+            }
+            (Deviation::NotFoundForMalformedId, Kind::MalformedId) => 404,
+            _ => status,
+        }
+    }
+}
+
+impl std::fmt::Display for Deviation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

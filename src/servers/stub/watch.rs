@@ -1,0 +1,311 @@
+//! The client side of the contract, as the stub sees it: a request refused with a status the
+//! page says not to repeat unchanged (400, 403: the spec's `client_may_repeat`) must not come
+//! again unchanged. "Unchanged" is the method, path, query, body and the credentials as the
+//! stub judged them: the token, or the AK of a signature (taken from the header the stub
+//! verifies, `Authorization` before `X-Auth-Token`), with whether they were valid. So a client
+//! that re-signs the same request (a new X-Sdk-Date and signature) still repeats it, and one
+//! that corrects its SK (same AK, now valid) or its token does not. The memory of refusals is
+//! bounded (the most recent `REMEMBERED` to `2 * REMEMBERED`), and `reset` starts a new scope
+//! (a client team's next run of its suite).
+
+use std::collections::BTreeMap;
+use std::hash::{Hash as _, Hasher as _};
+
+use crate::contract::request::TOKEN_HEADER;
+use crate::contract::spec::{Kind, Spec};
+use crate::text::shorten;
+use crate::transport::signing;
+
+use super::answer::Incoming;
+use crate::contract::classify::{self, Identity, Parts, path_and_query};
+
+/// What the server made of a request, as far as the watcher knows it: the stub knows all,
+/// the proxy in front of a server may not.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen<'a> {
+    /// The kind the server took it for, when known.
+    pub kind: Option<Kind>,
+    /// Whether it is a request of the operation (its path, its method).
+    pub operation: bool,
+    /// The credentials as the server judged them, when known.
+    pub credentials: Option<Identity>,
+    /// What is wrong with its signature as such (`answer::signature_fault`).
+    pub signature_fault: Option<&'a str>,
+}
+
+impl<'a> Seen<'a> {
+    /// What the stub made of a request it took for `kind` (none: not the operation's path,
+    /// or answered before it was classified).
+    pub fn by_stub(kind: Option<Kind>, signature_fault: Option<&'a str>) -> Seen<'a> {
+        Seen {
+            kind,
+            operation: kind.is_some_and(|k| k != Kind::OtherMethod),
+            credentials: Some(match kind {
+                Some(Kind::MissingCredentials) => Identity::Nothing,
+                Some(Kind::InvalidCredentials) => Identity::Invalid,
+                _ => Identity::Valid,
+            }),
+            signature_fault,
+        }
+    }
+
+    fn verdict(&self) -> String {
+        match self.kind {
+            Some(kind) => kind.to_string(),
+            None if self.operation => "not classified: more than one reading".to_owned(),
+            None => "not classified".to_owned(),
+        }
+    }
+}
+
+/// What the stub's clients did, and the refusals they must not repeat.
+#[derive(Debug, Default)]
+pub struct Watch {
+    /// Refused requests by fingerprint, with the status they got: the current generation,
+    /// and the one before it (dropped when the current one is full).
+    refused: std::collections::HashMap<u64, u16>,
+    older: std::collections::HashMap<u64, u16>,
+    summary: ClientSummary,
+}
+
+/// Refusals remembered per generation (two generations are kept: ~3 MB at most).
+pub const REMEMBERED: usize = 50_000;
+
+/// What the stub's clients did, for the summary on shutdown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSummary {
+    pub requests: u64,
+    pub by_status: BTreeMap<u16, u64>,
+    /// Requests re-sent unchanged after a 400 or 403.
+    pub resent: u64,
+    /// The first few re-sent requests, described.
+    pub examples: Vec<String>,
+    /// Requests (any method) that named one of the stub's tasks.
+    pub on_tasks: u64,
+    /// Each client clause: the requests that gave occasion to judge it, and its violations.
+    pub clauses: BTreeMap<String, Tally>,
+}
+
+/// One clause, over the requests (or exchanges) seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Requests it applied to.
+    pub judged: u64,
+    pub violated: u64,
+    /// The first few violations, described.
+    pub examples: Vec<String>,
+}
+
+impl ClientSummary {
+    /// Counts one request against `clause`; `violation` says how it broke it, if it did.
+    fn judge(&mut self, clause: &str, violation: Option<String>) {
+        self.clauses
+            .entry(clause.to_owned())
+            .or_default()
+            .count(violation);
+    }
+}
+
+impl Tally {
+    /// Counts one occasion to judge the clause; `violation` says how it was broken, if it was.
+    pub fn count(&mut self, violation: Option<String>) {
+        self.judged += 1;
+        if let Some(what) = violation {
+            self.violated += 1;
+            if self.examples.len() < 10 {
+                self.examples.push(what);
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ClientSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let statuses: Vec<String> = self
+            .by_status
+            .iter()
+            .map(|(status, n)| format!("{n} x {status}"))
+            .collect();
+        write!(
+            f,
+            "{} request(s) answered ({})",
+            self.requests,
+            if statuses.is_empty() {
+                "none".to_owned()
+            } else {
+                statuses.join(", ")
+            }
+        )?;
+        if self.resent == 0 {
+            write!(
+                f,
+                "; no request was re-sent unchanged after a 400 or 403; {} named one of the stub's tasks",
+                self.on_tasks
+            )
+        } else {
+            write!(
+                f,
+                "; CLIENT FAULT: {} request(s) re-sent unchanged after a 400 or 403, which the page says not to repeat:",
+                self.resent
+            )?;
+            for e in &self.examples {
+                write!(f, "\n  {e}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+impl Watch {
+    pub fn summary(&self) -> &ClientSummary {
+        &self.summary
+    }
+
+    /// Forgets the refusals: what comes next is a new scope (the summary keeps counting).
+    pub fn reset(&mut self) {
+        self.refused.clear();
+        self.older.clear();
+        tracing::info!(target: "css_conformance::clients", "client scope reset: earlier refusals forgotten");
+    }
+
+    /// How many refusals it remembers now.
+    pub fn remembered(&self) -> usize {
+        self.refused.len() + self.older.len()
+    }
+
+    /// Logs the request with the verdict on it and checks it against the client's duties.
+    pub fn observe(&mut self, spec: &Spec, req: &Incoming<'_>, status: u16, seen: &Seen<'_>) {
+        let uri = path_and_query(req.target);
+        // A client's text is as untrusted as a server's: inert wherever it is shown.
+        let shown = crate::text::inert(&shorten(uri)).into_owned();
+        let method = crate::text::inert(req.method).into_owned();
+        let verdict = seen.verdict();
+        // The credentials as the server judged them; not known, only the very same
+        // credentials (a byte-identical signature) are the same.
+        let judged = match seen.credentials {
+            Some(Identity::Nothing) => "none",
+            Some(Identity::Invalid) => "invalid",
+            Some(Identity::Valid) => "valid",
+            None => "unknown",
+        };
+        let exact = seen.credentials.is_none();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            req.method,
+            uri,
+            req.body,
+            identity(req.headers, exact),
+            judged,
+        )
+            .hash(&mut h);
+        let fingerprint = h.finish();
+        let earlier = self
+            .refused
+            .remove(&fingerprint)
+            .or_else(|| self.older.remove(&fingerprint));
+        if !spec.client_may_repeat(status) {
+            if self.refused.len() >= REMEMBERED {
+                self.older = std::mem::take(&mut self.refused);
+            }
+            self.refused.insert(fingerprint, status);
+        }
+        let summary = &mut self.summary;
+        summary.requests += 1;
+        *summary.by_status.entry(status).or_default() += 1;
+        tracing::info!(target: "css_conformance::clients", "{method} {shown} -> {status} ({verdict})");
+        let rules = &spec.client_rules;
+        // Requests of the operation (another method, or another path, is not its client).
+        if seen.operation {
+            let bad_mode = Parts::of_wire(spec, req.method, req.target, Identity::Valid)
+                .is_some_and(|p| classify::retry_mode_fault(spec, &p.retry_mode).is_some());
+            summary.judge(
+                &rules.retry_mode_allowed,
+                bad_mode.then(|| format!("{method} {shown}: retry_mode not as the page allows")),
+            );
+            summary.judge(
+                &rules.no_unchanged_resend,
+                earlier.map(|e| format!("{method} {shown}: re-sent unchanged after a {e}")),
+            );
+            if req
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            {
+                summary.judge(
+                    &rules.well_formed_signature,
+                    seen.signature_fault
+                        .map(|f| format!("{method} {shown}: {f}")),
+                );
+            }
+        }
+        if let Some(earlier) = earlier {
+            summary.resent += 1;
+            let what = format!("{method} {shown}: re-sent unchanged after a {earlier}");
+            tracing::warn!(
+                target: "css_conformance::clients",
+                "client fault: {what}; the page says a {earlier} is not to be repeated unchanged"
+            );
+            if summary.examples.len() < 10 {
+                summary.examples.push(what);
+            }
+        }
+    }
+}
+
+/// Who a request says it is: the access key of its signature, or else its token (not the
+/// date or signature, which change every time a request is signed, unless `exact`). The same
+/// header the stub verifies: `Authorization` first, whatever order the headers came in.
+fn identity(headers: &[(String, String)], exact: bool) -> Option<String> {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(v) = header("authorization") {
+        if exact {
+            return Some(format!("signature {v}"));
+        }
+        let access = signing::authorization_field(v, "Access");
+        return Some(format!("ak {}", access.unwrap_or(v)));
+    }
+    header(TOKEN_HEADER).map(|v| format!("token {v}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(watch: &mut Watch, spec: &Spec, n: usize) {
+        let target = format!("/v1.0/p/clusters/c/upgrade/{n}/retry");
+        let incoming = Incoming {
+            method: "PUT",
+            target: &target,
+            headers: &[],
+            body: b"",
+        };
+        watch.observe(
+            spec,
+            &incoming,
+            400,
+            &Seen::by_stub(Some(Kind::UnknownTask), None),
+        );
+    }
+
+    #[test]
+    fn the_memory_of_refusals_is_bounded_and_keeps_the_recent_ones() {
+        let spec = Spec::embedded();
+        let mut watch = Watch::default();
+        for n in 0..3 * REMEMBERED {
+            refused(&mut watch, &spec, n);
+            assert!(watch.remembered() <= 2 * REMEMBERED);
+        }
+        assert_eq!(watch.summary().resent, 0);
+        // The most recent refusal is still known: sending it again is a fault.
+        refused(&mut watch, &spec, 3 * REMEMBERED - 1);
+        assert_eq!(watch.summary().resent, 1);
+        // The oldest was forgotten (never a false fault, at worst a missed one).
+        refused(&mut watch, &spec, 0);
+        assert_eq!(watch.summary().resent, 1);
+    }
+}
