@@ -312,48 +312,12 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
     let scope = Scope {
         mutations: options.mutations,
     };
-    let mut summary = Summary {
-        seed: options.seed,
-        cases: options.cases,
-        judged: 0,
-        sent: 0,
-        repeated: 0,
-        from_memory: 0,
-        without_task: 0,
-        transport_errors: 0,
-        first_transport_error: None,
-        elapsed: Duration::ZERO,
-        per_kind: BTreeMap::new(),
-        violations: BTreeMap::new(),
-        observed: BTreeMap::new(),
-        findings: Vec::new(),
-    };
+    let mut summary = Summary::empty(options);
     let before = target.traffic();
     // The first failing case of each clause in the seeded order, with the request and the
     // verdict, shrunk once the sending is done.
     let mut first_failure: BTreeMap<String, FirstFailure> = BTreeMap::new();
-
-    // Generation runs on a thread of its own, a bounded channel ahead of the sending; cases
-    // travel in batches, since a wake-up per case would cost more than making the case.
-    const BATCH: u64 = 64;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<(u64, Draft)>>(2);
-    let generator = {
-        let (spec, seed, cases) = (spec.clone(), options.seed, options.cases);
-        std::thread::spawn(move || {
-            let strategy = strategy::arb_draft(&spec, scope);
-            let mut start = 0;
-            while start < cases {
-                let end = (start + BATCH).min(cases);
-                let batch = (start..end)
-                    .map(|index| (index, tree_at(&strategy, seed, index).current()))
-                    .collect();
-                if tx.blocking_send(batch).is_err() {
-                    break;
-                }
-                start = end;
-            }
-        })
-    };
+    let (mut rx, generator) = generate(spec, scope, options);
     let mut results = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
         .flat_map(futures::stream::iter)
         .map(|(index, draft)| async move {
@@ -363,42 +327,131 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         .buffer_unordered(options.concurrency.max(1));
     while let Some((index, kind, sent)) = results.next().await {
         options.progress.inc(1);
-        *summary.per_kind.entry(kind).or_default() += 1;
-        match sent {
-            Sent::NoTask => summary.without_task += 1,
-            Sent::Transport(e) => {
-                summary.transport_errors += 1;
-                summary.first_transport_error.get_or_insert(e);
-            }
-            Sent::Judged { verdict, request } => {
-                summary.judged += 1;
-                for v in &verdict.violations {
-                    *summary.violations.entry(v.clause.clone()).or_default() += 1;
-                    let seen = (
-                        v.clause.clone(),
-                        v.evidence.status,
-                        v.evidence.error_code.clone(),
-                    );
-                    *summary.observed.entry(seen).or_default() += 1;
-                    // The first in the seeded order, whatever order the answers came in.
-                    let first = first_failure.get(&v.clause).map_or(u64::MAX, |f| f.index);
-                    if index < first {
-                        let failure = FirstFailure {
-                            index,
-                            request: request.clone(),
-                            verdict: verdict.clone(),
-                        };
-                        first_failure.insert(v.clause.clone(), failure);
-                    }
-                }
-            }
-        }
+        summary.count(index, kind, sent, &mut first_failure);
     }
     drop(results);
     options.progress.finish_and_clear();
     // The thread ends once it has generated every case or the channel closed.
     let _ = generator.join();
 
+    summary.findings = shrink_all(spec, target, options, scope, first_failure).await;
+    summary.elapsed = started.elapsed();
+    let traffic = target.traffic();
+    summary.sent = traffic.sent - before.sent;
+    summary.from_memory = traffic.not_resent - before.not_resent;
+    summary.repeated = traffic.repeated - before.repeated;
+    summary
+}
+
+/// Cases travel from the generating thread in batches, since a wake-up per case would cost
+/// more than making the case.
+const BATCH: u64 = 64;
+
+/// Starts generating the run's cases on a thread of its own, a bounded channel ahead of the
+/// sending; the thread ends once every case is made or the channel is closed.
+fn generate(
+    spec: &Spec,
+    scope: Scope,
+    options: &Options,
+) -> (
+    tokio::sync::mpsc::Receiver<Vec<(u64, Draft)>>,
+    std::thread::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<(u64, Draft)>>(2);
+    let (spec, seed, cases) = (spec.clone(), options.seed, options.cases);
+    let generator = std::thread::spawn(move || {
+        let strategy = strategy::arb_draft(&spec, scope);
+        let mut start = 0;
+        while start < cases {
+            let end = (start + BATCH).min(cases);
+            let batch = (start..end)
+                .map(|index| (index, tree_at(&strategy, seed, index).current()))
+                .collect();
+            if tx.blocking_send(batch).is_err() {
+                break;
+            }
+            start = end;
+        }
+    });
+    (rx, generator)
+}
+
+impl Summary {
+    /// A run of `options` before anything is sent.
+    fn empty(options: &Options) -> Summary {
+        Summary {
+            seed: options.seed,
+            cases: options.cases,
+            judged: 0,
+            sent: 0,
+            repeated: 0,
+            from_memory: 0,
+            without_task: 0,
+            transport_errors: 0,
+            first_transport_error: None,
+            elapsed: Duration::ZERO,
+            per_kind: BTreeMap::new(),
+            violations: BTreeMap::new(),
+            observed: BTreeMap::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Counts what came of case `index`, keeping each violated clause's first failing case in
+    /// the seeded order (whatever order the answers came in).
+    fn count(
+        &mut self,
+        index: u64,
+        kind: Kind,
+        sent: Sent,
+        first_failure: &mut BTreeMap<String, FirstFailure>,
+    ) {
+        *self.per_kind.entry(kind).or_default() += 1;
+        let (verdict, request) = match sent {
+            Sent::NoTask => {
+                self.without_task += 1;
+                return;
+            }
+            Sent::Transport(e) => {
+                self.transport_errors += 1;
+                self.first_transport_error.get_or_insert(e);
+                return;
+            }
+            Sent::Judged { verdict, request } => (verdict, request),
+        };
+        self.judged += 1;
+        for v in &verdict.violations {
+            *self.violations.entry(v.clause.clone()).or_default() += 1;
+            let seen = (
+                v.clause.clone(),
+                v.evidence.status,
+                v.evidence.error_code.clone(),
+            );
+            *self.observed.entry(seen).or_default() += 1;
+            let first = first_failure.get(&v.clause).map_or(u64::MAX, |f| f.index);
+            if index < first {
+                let failure = FirstFailure {
+                    index,
+                    request: request.clone(),
+                    verdict: verdict.clone(),
+                };
+                first_failure.insert(v.clause.clone(), failure);
+            }
+        }
+    }
+}
+
+/// Shrinks each clause's first failing case into a finding, within the shrink budget.
+async fn shrink_all(
+    spec: &Spec,
+    target: &Target,
+    options: &Options,
+    scope: Scope,
+    first_failure: BTreeMap<String, FirstFailure>,
+) -> Vec<Finding> {
+    if first_failure.is_empty() {
+        return Vec::new();
+    }
     let strategy = strategy::arb_draft(spec, scope);
     let mut budget = options.shrink_budget;
     // While shrinking, a 5xx is an answer like another, not a reason to send again.
@@ -406,6 +459,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
     let to_shrink = first_failure.len() as u32;
     // Clauses whose minimal cases are the same case share its repeats.
     let mut repeated = Repeats::new();
+    let mut findings = Vec::new();
     for (done, (clause, first)) in (0..).zip(first_failure) {
         let share = (budget / (to_shrink - done)).min(options.max_shrink_steps);
         let tree = tree_at(&strategy, options.seed, first.index);
@@ -417,15 +471,10 @@ pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
         };
         let finding = shrinking.shrink(share, first, tree, &mut repeated).await;
         budget -= finding.shrink_steps;
-        summary.findings.push(finding);
+        findings.push(finding);
     }
     target.retry_failures(true);
-    summary.elapsed = started.elapsed();
-    let traffic = target.traffic();
-    summary.sent = traffic.sent - before.sent;
-    summary.from_memory = traffic.not_resent - before.not_resent;
-    summary.repeated = traffic.repeated - before.repeated;
-    summary
+    findings
 }
 
 /// A clause's first failing case in the seeded order.

@@ -717,3 +717,174 @@ fn fuzz_evidence(summary: &Summary, id: &str) -> Option<String> {
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::contract::request::{Credentials, Request, Response};
+    use crate::contract::spec::Kind;
+    use crate::contract::{oracle, verdict::Verdict as Judged};
+    use crate::records::judgement::{Judgement, Needs, Shown};
+
+    /// A scenario tagged with `clause` whose one request of `kind` got `response`.
+    fn record(spec: &Spec, clause: &str, kind: Kind, response: &Response) -> ScenarioRecord {
+        let request = Request {
+            project_id: "p".to_owned(),
+            cluster_id: "c".to_owned(),
+            action_id: "t".to_owned(),
+            retry_mode: Vec::new(),
+            extra_query: Vec::new(),
+            credentials: Credentials::Valid,
+            method: None,
+        };
+        let verdict = oracle::judge_request(spec, kind, &request, response);
+        with_verdict(clause, verdict, response.status)
+    }
+
+    fn with_verdict(clause: &str, verdict: Judged, status: u16) -> ScenarioRecord {
+        let outcome = if verdict.passed() {
+            ScenarioOutcome::Passed
+        } else {
+            ScenarioOutcome::Failed("a verdict".to_owned())
+        };
+        ScenarioRecord {
+            feature: "f".to_owned(),
+            scenario: "s".to_owned(),
+            location: "features/f.feature:1".to_owned(),
+            clauses: vec![clause.to_owned()],
+            outcome,
+            judgements: vec![Judgement {
+                method: "PUT".to_owned(),
+                url: "http://stub/x".to_owned(),
+                curl: String::new(),
+                status,
+                error_code: None,
+                verdict,
+                request: Request {
+                    project_id: "p".to_owned(),
+                    cluster_id: "c".to_owned(),
+                    action_id: "t".to_owned(),
+                    retry_mode: Vec::new(),
+                    extra_query: Vec::new(),
+                    credentials: Credentials::Valid,
+                    method: None,
+                },
+                sequence: 0,
+                task: None,
+                derived: false,
+                task_status: None,
+                shown: Shown::default(),
+            }],
+            needs: Needs::default(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
+    fn ok() -> Response {
+        Response {
+            status: 200,
+            content_type: None,
+            body: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_broken_must_clause_fails_the_run_and_a_kept_one_passes() {
+        let spec = Spec::embedded();
+        let body = Response {
+            body: b"{}".to_vec(),
+            ..ok()
+        };
+        let broken = [record(&spec, "RUT-RESP-01", Kind::Retry, &body)];
+        let report = Report::build(&spec, "t", &broken, None, &[]);
+        assert_eq!(report.clause("RUT-RESP-01").unwrap().grade, Grade::Fail);
+        assert_eq!(report.verdict(), Verdict::NotConformant);
+        assert_eq!(report.exit_code(), 1);
+
+        let kept = [record(&spec, "RUT-RESP-01", Kind::Retry, &ok())];
+        let report = Report::build(&spec, "t", &kept, None, &[]);
+        assert_eq!(report.clause("RUT-RESP-01").unwrap().grade, Grade::Pass);
+        // Most clauses were judged by nothing: not conformant, not a failure either.
+        assert_eq!(report.clause("RUT-AUTH-01").unwrap().grade, Grade::Skip);
+        assert_eq!(report.verdict(), Verdict::Incomplete);
+        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.require_complete(true).exit_code(), 1);
+    }
+
+    #[test]
+    fn a_broken_should_clause_is_non_strict_unless_the_run_is_strict() {
+        let spec = Spec::embedded();
+        let clause = "RUT-ERR-02";
+        let level = spec.clauses.iter().find(|c| c.id == clause).unwrap().level;
+        assert_eq!(level, Level::Should);
+        let verdict = Judged {
+            kind: Kind::InvalidRetryMode,
+            checked: BTreeSet::from([clause.to_owned()]),
+            violations: vec![crate::contract::verdict::Violation {
+                clause: clause.to_owned(),
+                level,
+                expected: "an error body".to_owned(),
+                evidence: crate::contract::verdict::Evidence {
+                    status: 400,
+                    error_code: None,
+                    body_excerpt: String::new(),
+                },
+            }],
+            note: None,
+            unconfirmed: Vec::new(),
+        };
+        let records = [with_verdict(clause, verdict, 400)];
+        let report = Report::build(&spec, "t", &records, None, &[]);
+        assert_eq!(report.clause(clause).unwrap().grade, Grade::NonStrict);
+        assert!(report.must_failures().is_empty());
+        let strict = report.strict(true);
+        assert_eq!(strict.clause(clause).unwrap().grade, Grade::Fail);
+        assert_eq!(strict.exit_code(), 1);
+    }
+
+    #[test]
+    fn an_expected_deviation_is_xfail_and_one_that_is_gone_xpass() {
+        let spec = Spec::embedded();
+        let expected = [ExpectedDeviation {
+            clause: "RUT-RESP-01".to_owned(),
+            status: None,
+            error_code: None,
+            reason: "ticket 1".to_owned(),
+        }];
+        let body = Response {
+            body: b"{}".to_vec(),
+            ..ok()
+        };
+        let broken = [record(&spec, "RUT-RESP-01", Kind::Retry, &body)];
+        let report = Report::build(&spec, "t", &broken, None, &expected);
+        assert_eq!(report.clause("RUT-RESP-01").unwrap().grade, Grade::Xfail);
+        assert_eq!(report.exit_code(), 0);
+
+        let kept = [record(&spec, "RUT-RESP-01", Kind::Retry, &ok())];
+        let report = Report::build(&spec, "t", &kept, None, &expected);
+        assert_eq!(report.clause("RUT-RESP-01").unwrap().grade, Grade::Xpass);
+        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.strict(true).exit_code(), 1);
+    }
+
+    #[test]
+    fn a_target_that_answered_nothing_or_an_interrupted_run_has_its_own_exit() {
+        let spec = Spec::embedded();
+        let report = Report::build(&spec, "t", &[], None, &[]);
+        let fault = report
+            .clone()
+            .with_target_fault(Some("no answer".to_owned()));
+        assert_eq!(
+            (fault.verdict(), fault.exit_code()),
+            (Verdict::NotJudged, 3)
+        );
+        let stopped = report.interrupted_by(Some(("SIGTERM".to_owned(), 143)));
+        assert_eq!(
+            (stopped.verdict(), stopped.exit_code()),
+            (Verdict::Interrupted, 143)
+        );
+    }
+}

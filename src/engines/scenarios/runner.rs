@@ -95,16 +95,7 @@ pub async fn run(
     let spec_doors = doors::of_spec(&spec, reach).unwrap_or_default();
     let (records, survey_fixtures) = survey(&spec, &features).await;
     let survey = task_plan::roles(&spec, &records);
-    let facts = task_plan::Facts {
-        mutations: target.mutations_allowed(),
-        failed_tasks: (!target.fixtures.generated_failed_tasks)
-            .then_some(target.fixtures.failed_action_ids.len()),
-        task_not_failed: target.fixtures.not_failed_action_id.clone(),
-        foreign_project: target.fixtures.foreign_project_id.is_some(),
-        aksk: matches!(target.auth(), Auth::AkSk { .. }),
-        // The built-in stub's tasks are failed by construction; elsewhere the read API shows it.
-        tasks_proven: target.reads_tasks() || target.is_owned_by_us(),
-    };
+    let facts = facts_of(target);
     let plan = task_plan::Plan::new(&survey, &facts);
     let doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
     session.set_doors(doors.clone());
@@ -133,63 +124,15 @@ pub async fn run(
 
     // Then those on failed tasks, one at a time.
     if !plan.chained.is_empty() {
-        let covered: BTreeSet<String> = session
-            .records_snapshot()
-            .iter()
-            .flat_map(|r| {
-                r.judgements
-                    .iter()
-                    .flat_map(|j| j.verdict.checked.iter().cloned())
-            })
-            .collect();
-        let lines = task_plan::describe(
-            &spec,
-            &plan,
-            &facts,
-            &survey,
-            &covered,
-            &doors,
-            &target.fixtures,
-        );
-        target.announce_plan(&lines);
-        let not_failed_code = spec
-            .expectation(Kind::TaskNotFailed)
-            .error_code
-            .clone()
-            .unwrap_or_default();
-        let mut chains =
-            task_plan::Chains::new(&spec, &plan, &facts, covered, doors, &target.fixtures);
-        let mut take = || target.take_failed_task();
-        while let Some((location, assignment)) = chains.next(&mut take) {
-            session.set_door_group(chains.current_group());
-            execution_failed |= run_one(
-                &session,
-                &features,
-                location.clone(),
-                assignment,
-                &mut outputs,
-            )
-            .await;
-            if let Some(record) = session.record_at(&location) {
-                chains.ran(&record, &not_failed_code);
-            }
-        }
-        for (location, assignment) in chains.leftovers() {
-            execution_failed |=
-                run_one(&session, &features, location, assignment, &mut outputs).await;
-        }
-        session.amend_records(|records| {
-            fixture_notes = task_plan::judge_effects(&spec, &chains, records);
-        });
-        let (doors, search) = chains.doors();
-        door_results = crate::records::effects::DoorResult::all(&spec, doors, Some(search));
-        if door_results.iter().any(|d| d.unconfirmed) {
-            let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
-            fixture_notes.push(format!(
-                "fixture or server? the request after the doors on {} was refused as not in the failed state: a door acted, or the task was not failed when the run began (an earlier run may have used it). Not judged: give another failed task, or --read-api (the read API shows each task's state), to decide",
-                tasks.join(", ")
-            ));
-        }
+        let planned = Planned {
+            plan: &plan,
+            facts: &facts,
+            survey: &survey,
+        };
+        let chained = run_chained(&session, &features, planned, doors, &mut outputs).await;
+        execution_failed |= chained.execution_failed;
+        door_results = chained.door_results;
+        fixture_notes = chained.fixture_notes;
     }
     outputs.finish()?;
     let records = session.take_records();
@@ -200,6 +143,109 @@ pub async fn run(
         doors: door_results,
         fixture_notes,
     })
+}
+
+/// What the task plan knows of `target`: what it allows and what its fixtures hold.
+fn facts_of(target: &crate::transport::target::Target) -> task_plan::Facts {
+    task_plan::Facts {
+        mutations: target.mutations_allowed(),
+        failed_tasks: (!target.fixtures.generated_failed_tasks)
+            .then_some(target.fixtures.failed_action_ids.len()),
+        task_not_failed: target.fixtures.not_failed_action_id.clone(),
+        foreign_project: target.fixtures.foreign_project_id.is_some(),
+        aksk: matches!(target.auth(), Auth::AkSk { .. }),
+        // The built-in stub's tasks are failed by construction; elsewhere the read API shows it.
+        tasks_proven: target.reads_tasks() || target.is_owned_by_us(),
+    }
+}
+
+/// The plan of a run, with what it was made from.
+#[derive(Clone, Copy)]
+struct Planned<'a> {
+    plan: &'a task_plan::Plan,
+    facts: &'a task_plan::Facts,
+    survey: &'a [task_plan::Surveyed],
+}
+
+/// What the scenarios on failed tasks showed.
+struct Chained {
+    execution_failed: bool,
+    door_results: Vec<crate::records::effects::DoorResult>,
+    fixture_notes: Vec<String>,
+}
+
+/// Runs the scenarios on failed tasks one at a time, as `task_plan::Chains` hands out the
+/// target's failed tasks, and judges what the chains showed of the server's effects.
+async fn run_chained(
+    session: &Arc<Session>,
+    features: &[gherkin::Feature],
+    planned: Planned<'_>,
+    doors: Vec<doors::Door>,
+    outputs: &mut Outputs,
+) -> Chained {
+    let (spec, target) = (&session.spec, &session.target);
+    let covered: BTreeSet<String> = session
+        .records_snapshot()
+        .iter()
+        .flat_map(|r| {
+            r.judgements
+                .iter()
+                .flat_map(|j| j.verdict.checked.iter().cloned())
+        })
+        .collect();
+    let lines = task_plan::describe(
+        spec,
+        planned.plan,
+        planned.facts,
+        planned.survey,
+        &covered,
+        &doors,
+        &target.fixtures,
+    );
+    target.announce_plan(&lines);
+    let not_failed_code = spec
+        .expectation(Kind::TaskNotFailed)
+        .error_code
+        .clone()
+        .unwrap_or_default();
+    let mut chains = task_plan::Chains::new(
+        spec,
+        planned.plan,
+        planned.facts,
+        covered,
+        doors,
+        &target.fixtures,
+    );
+    let mut execution_failed = false;
+    let mut take = || target.take_failed_task();
+    while let Some((location, assignment)) = chains.next(&mut take) {
+        session.set_door_group(chains.current_group());
+        execution_failed |= run_one(session, features, location.clone(), assignment, outputs).await;
+        if let Some(record) = session.record_at(&location) {
+            chains.ran(&record, &not_failed_code);
+        }
+    }
+    for (location, assignment) in chains.leftovers() {
+        execution_failed |= run_one(session, features, location, assignment, outputs).await;
+    }
+    let mut fixture_notes = Vec::new();
+    session.amend_records(|records| {
+        fixture_notes = task_plan::judge_effects(spec, &chains, records);
+    });
+    let (doors, search) = chains.doors();
+    let door_results = crate::records::effects::DoorResult::all(spec, doors, Some(search));
+    if door_results.iter().any(|d| d.unconfirmed) {
+        let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
+        fixture_notes.push(format!(
+            "fixture or server? the request after the doors on {} was refused as not in the failed state: a door acted, or the task was not failed when the run began (an earlier run may have used it). Not judged: give another failed task, or --read-api (the read API shows each task's state), to decide",
+            tasks.join(", ")
+        ));
+    }
+    Chained {
+        execution_failed,
+        door_results,
+        fixture_notes,
+    }
 }
 
 /// Runs the one scenario at `location` as `assignment` says (shown skipped, when it says so).

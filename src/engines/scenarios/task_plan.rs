@@ -839,90 +839,85 @@ struct Effects<'a> {
 
 impl Effects<'_> {
     fn judge_chain(&mut self, chains: &Chains, chain: &Chain, records: &[ScenarioRecord]) {
-        let spec = self.spec;
-        let (doors, search) = chains.doors();
-        // The requests on the chain's task, in the order they were sent.
-        let mut sequence: Vec<(usize, usize)> = Vec::new();
-        let mut locations: Vec<&String> = Vec::new();
-        for l in &chain.scenarios {
-            if !locations.contains(&l) {
-                locations.push(l);
-            }
-        }
-        for location in locations {
-            if let Some(r) = records.iter().position(|r| &r.location == location) {
-                for (j, judgement) in records[r].judgements.iter().enumerate() {
-                    if judgement.task.as_deref() == Some(chain.task.as_str()) && !judgement.derived
-                    {
-                        sequence.push((r, j));
-                    }
-                }
-            }
-        }
+        let sequence = chain_sequence(chain, records);
         let at = |&(r, j): &(usize, usize)| &records[r].judgements[j];
         let accepted = sequence
             .iter()
             .position(|p| at(p).request.method.is_none() && at(p).status == 200);
         let before = &sequence[..accepted.unwrap_or(sequence.len())];
-        let not_failed = spec
-            .expectation(Kind::TaskNotFailed)
-            .error_code
-            .clone()
-            .unwrap_or_default();
-        for (i, &(r, j)) in before.iter().enumerate() {
-            let judgement = at(&(r, j));
-            let door = door_of(doors, chains.fixtures(), &chain.task, &judgement.request);
-            match door {
-                Some(d) if self.judged_doors.insert(d) => {
-                    self.judge_door(records, r, judgement, doors, d, search);
-                }
-                Some(_) => {}
-                // Not a door (a parameter the page does not define, refused): it left the
-                // task failed if the request after it was accepted.
-                None if accepted.is_some() && judgement.request.method.is_none() => {
-                    let clause = effect_clause(spec, judgement);
-                    let expected = "the task still failed after it".to_owned();
-                    self.added
-                        .push((r, effect(spec, judgement, &clause, true, expected)));
-                }
-                None => {}
-            }
-            // The witness found the task out of the failed state: its own answer is right for
-            // a task that is not failed.
-            let refused_as_not_failed = judgement.status == 400
-                && judgement.error_code.as_deref() == Some(not_failed.as_str());
-            let read_not_failed = judgement
-                .task_status
-                .as_ref()
-                .is_some_and(|(was, _)| !spec.read_api.is_failed(was));
-            let expects_failed = judgement.request.method.is_none()
-                && spec.expectation(judgement.verdict.kind).accepts();
-            if expects_failed && (refused_as_not_failed || read_not_failed) {
-                let kind = judgement.verdict.kind;
-                let why = if i == 0 {
-                    // The first request on the task found it not failed: the task was not
-                    // failed when the run began (a fixture), not anything the server did.
-                    let why = format!(
-                        "fixture: task {} was not failed when the run began: the {kind} request that opened its chain was refused as not in the failed state (an earlier run may have used it; give a task in the failed state)",
-                        chain.task
-                    );
-                    self.fixtures.push(why.clone());
-                    why
-                } else {
-                    format!(
-                        "the task was no longer failed when this {kind} request was sent: a request before it on the task acted"
-                    )
-                };
-                self.relabels.push((r, j, Kind::TaskNotFailed, why));
-            }
+        for (i, &place) in before.iter().enumerate() {
+            let opened = i == 0;
+            self.judge_before_acceptance(chains, chain, records, place, opened, accepted.is_some());
         }
-        let Some(accepted) = accepted else {
+        if let Some(accepted) = accepted {
+            self.judge_after_acceptance(records, &sequence, accepted);
+        }
+    }
+
+    /// A request on the chain's task before one was accepted: its door's effect (once per
+    /// door), or the effect of a refused request that is no door; and, when the task was
+    /// found not failed, what that says (of the fixture, when it `opened` the chain).
+    fn judge_before_acceptance(
+        &mut self,
+        chains: &Chains,
+        chain: &Chain,
+        records: &[ScenarioRecord],
+        (r, j): (usize, usize),
+        opened: bool,
+        accepted: bool,
+    ) {
+        let spec = self.spec;
+        let (doors, search) = chains.doors();
+        let judgement = &records[r].judgements[j];
+        let door = door_of(doors, chains.fixtures(), &chain.task, &judgement.request);
+        match door {
+            Some(d) if self.judged_doors.insert(d) => {
+                self.judge_door(records, r, judgement, doors, d, search);
+            }
+            Some(_) => {}
+            // Not a door (a parameter the page does not define, refused): it left the
+            // task failed if the request after it was accepted.
+            None if accepted && judgement.request.method.is_none() => {
+                let clause = effect_clause(spec, judgement);
+                let expected = "the task still failed after it".to_owned();
+                self.added
+                    .push((r, effect(spec, judgement, &clause, true, expected)));
+            }
+            None => {}
+        }
+        if !found_not_failed(spec, judgement) {
             return;
+        }
+        let kind = judgement.verdict.kind;
+        let why = if opened {
+            // The first request on the task found it not failed: the task was not
+            // failed when the run began (a fixture), not anything the server did.
+            let why = format!(
+                "fixture: task {} was not failed when the run began: the {kind} request that opened its chain was refused as not in the failed state (an earlier run may have used it; give a task in the failed state)",
+                chain.task
+            );
+            self.fixtures.push(why.clone());
+            why
+        } else {
+            format!(
+                "the task was no longer failed when this {kind} request was sent: a request before it on the task acted"
+            )
         };
+        self.relabels.push((r, j, Kind::TaskNotFailed, why));
+    }
+
+    /// After an accepted retry or abort, every retry or abort on the task is refused.
+    fn judge_after_acceptance(
+        &mut self,
+        records: &[ScenarioRecord],
+        sequence: &[(usize, usize)],
+        accepted: usize,
+    ) {
+        let spec = self.spec;
+        let at = |&(r, j): &(usize, usize)| &records[r].judgements[j];
         let (ar, aj) = sequence[accepted];
         let acceptance = at(&(ar, aj));
         self.judge_settled(ar, acceptance);
-        // After an accepted retry or abort, every retry or abort on the task is refused.
         for &(r, j) in &sequence[accepted + 1..] {
             let judgement = at(&(r, j));
             if judgement.request.method.is_some() {
@@ -1152,4 +1147,194 @@ fn effect(
 /// The error code a judged answer carried.
 fn error_code_of(judgement: &Judgement) -> Option<&str> {
     judgement.error_code.as_deref()
+}
+
+/// The requests on a chain's task, in the order they were sent: (record, judgement) places,
+/// each scenario's once, effects seen later left out.
+fn chain_sequence(chain: &Chain, records: &[ScenarioRecord]) -> Vec<(usize, usize)> {
+    let mut locations: Vec<&String> = Vec::new();
+    for l in &chain.scenarios {
+        if !locations.contains(&l) {
+            locations.push(l);
+        }
+    }
+    let mut sequence = Vec::new();
+    for location in locations {
+        if let Some(r) = records.iter().position(|r| &r.location == location) {
+            for (j, judgement) in records[r].judgements.iter().enumerate() {
+                if judgement.task.as_deref() == Some(chain.task.as_str()) && !judgement.derived {
+                    sequence.push((r, j));
+                }
+            }
+        }
+    }
+    sequence
+}
+
+/// Whether a retry or abort that a failed task would accept found its task not failed: refused
+/// as not in the failed state, or read so before it was sent.
+fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
+    let not_failed = spec
+        .expectation(Kind::TaskNotFailed)
+        .error_code
+        .as_deref()
+        .unwrap_or_default();
+    let refused_as_not_failed =
+        judgement.status == 400 && judgement.error_code.as_deref() == Some(not_failed);
+    let read_not_failed = judgement
+        .task_status
+        .as_ref()
+        .is_some_and(|(was, _)| !spec.read_api.is_failed(was));
+    let expects_failed =
+        judgement.request.method.is_none() && spec.expectation(judgement.verdict.kind).accepts();
+    expects_failed && (refused_as_not_failed || read_not_failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::request::{Credentials, Request};
+    use crate::records::judgement::Shown;
+
+    fn surveyed(location: &str, needs: Needs, role: Role) -> Surveyed {
+        Surveyed {
+            location: location.to_owned(),
+            needs,
+            role,
+            checks: BTreeSet::new(),
+        }
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            mutations: true,
+            failed_tasks: Some(2),
+            task_not_failed: None,
+            foreign_project: true,
+            aksk: false,
+            tasks_proven: false,
+        }
+    }
+
+    fn survey() -> Vec<Surveyed> {
+        let failed = Needs {
+            failed_task: true,
+            ..Needs::default()
+        };
+        vec![
+            surveyed("a:1", Needs::default(), Role::Safe),
+            surveyed("a:2", failed, Role::Consumes),
+            surveyed(
+                "a:3",
+                Needs {
+                    aksk: true,
+                    ..Needs::default()
+                },
+                Role::Safe,
+            ),
+            surveyed(
+                "a:4",
+                Needs {
+                    task_not_failed: true,
+                    ..Needs::default()
+                },
+                Role::AfterConsumption,
+            ),
+        ]
+    }
+
+    #[test]
+    fn scenarios_without_tasks_run_at_once_and_those_on_tasks_are_chained() {
+        let plan = Plan::new(&survey(), &facts());
+        assert_eq!(plan.at_once.keys().collect::<Vec<_>>(), ["a:1"]);
+        assert_eq!(plan.skipped.get("a:3"), Some(&Skip::NeedsAkSk));
+        let chained: Vec<&str> = plan.chained.iter().map(|s| s.location.as_str()).collect();
+        assert_eq!(chained, ["a:2", "a:4"]);
+    }
+
+    #[test]
+    fn without_consent_or_tasks_the_mutating_scenarios_are_skipped_naming_why() {
+        let refused = Plan::new(
+            &survey(),
+            &Facts {
+                mutations: false,
+                ..facts()
+            },
+        );
+        assert_eq!(refused.skipped.get("a:2"), Some(&Skip::Mutating));
+        assert_eq!(refused.skipped.get("a:4"), Some(&Skip::Mutating));
+        assert!(refused.chained.is_empty());
+
+        let none = Plan::new(
+            &survey(),
+            &Facts {
+                failed_tasks: Some(0),
+                ..facts()
+            },
+        );
+        assert_eq!(none.skipped.get("a:2"), Some(&Skip::NoTaskLeft));
+        assert_eq!(none.skipped.get("a:4"), Some(&Skip::NoTaskNotFailed));
+
+        // A configured task that is not failed lets the scenario that needs one run at once.
+        let given = Plan::new(
+            &survey(),
+            &Facts {
+                failed_tasks: Some(0),
+                task_not_failed: Some("t".to_owned()),
+                ..facts()
+            },
+        );
+        assert_eq!(given.at_once.get("a:4"), Some(&Some("t".to_owned())));
+    }
+
+    fn judgement(kind: Kind, status: u16, error_code: Option<&str>) -> Judgement {
+        Judgement {
+            method: "PUT".to_owned(),
+            url: "http://stub/x".to_owned(),
+            curl: String::new(),
+            status,
+            error_code: error_code.map(str::to_owned),
+            verdict: Verdict {
+                kind,
+                checked: BTreeSet::new(),
+                violations: Vec::new(),
+                note: None,
+                unconfirmed: Vec::new(),
+            },
+            request: Request {
+                project_id: "p".to_owned(),
+                cluster_id: "c".to_owned(),
+                action_id: "t".to_owned(),
+                retry_mode: Vec::new(),
+                extra_query: Vec::new(),
+                credentials: Credentials::Valid,
+                method: None,
+            },
+            sequence: 0,
+            task: Some("t".to_owned()),
+            derived: false,
+            task_status: None,
+            shown: Shown::default(),
+        }
+    }
+
+    #[test]
+    fn a_retry_refused_as_not_failed_found_its_task_not_failed_and_a_refusal_did_not() {
+        let spec = Spec::embedded();
+        let code = spec.expectation(Kind::TaskNotFailed).error_code.clone();
+        let refused_as_not_failed = judgement(Kind::Retry, 400, code.as_deref());
+        assert!(found_not_failed(&spec, &refused_as_not_failed));
+        // Another error code, or a request a failed task refuses too, says nothing of it.
+        assert!(!found_not_failed(
+            &spec,
+            &judgement(Kind::Retry, 400, Some("CSS.0000"))
+        ));
+        let refusal = judgement(Kind::InvalidRetryMode, 400, code.as_deref());
+        assert!(!found_not_failed(&spec, &refusal));
+        assert!(!found_not_failed(&spec, &judgement(Kind::Retry, 200, None)));
+        // The read API showing it not failed before the request says so too.
+        let mut read = judgement(Kind::Retry, 200, None);
+        read.task_status = Some(("RUNNING".to_owned(), "RUNNING".to_owned()));
+        assert!(found_not_failed(&spec, &read));
+    }
 }

@@ -159,83 +159,94 @@ fn exchanges(out: &mut String, doc: &Document) {
     );
     for r in records {
         for (i, j) in r.judgements.iter().enumerate() {
-            let class = class(j);
-            let violated: Vec<&str> = j
-                .verdict
-                .violations
-                .iter()
-                .map(|v| v.clause.as_str())
-                .collect();
-            let label = match class {
-                "fail" => format!("FAIL {}", violated.join(" ")),
-                "info" => "INFO".to_owned(),
-                _ => "PASS".to_owned(),
-            };
-            let effect = if j.derived {
-                " · its effect, seen later"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                out,
-                "<details class=\"exchange {class}\" id=\"x-{}-{i}\">\n<summary><span class=\"verdict\">{}</span> <code>{} {}</code> &rarr; {}{} <span class=\"where\">{}{effect}</span></summary>",
-                esc(&r.location.replace([':', '/', '.'], "-")),
-                esc(&label),
-                esc(&j.method),
-                breakable(&shorten(&j.url)),
-                j.status,
-                j.error_code
-                    .as_deref()
-                    .map_or(String::new(), |c| format!(" {}", esc(&inert(c)))),
-                esc(&r.location),
-            );
-            let headers = |hs: &[(String, String)]| {
-                if hs.is_empty() {
-                    return "<p class=\"none\">none</p>".to_owned();
-                }
-                let rows: String = hs
-                    .iter()
-                    .map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), breakable(v)))
-                    .collect();
-                format!("<table class=\"headers\">{rows}</table>")
-            };
-            let body = if j.shown.body_excerpt.is_empty() {
-                "<p class=\"none\">no body</p>".to_owned()
-            } else {
-                format!("<pre>{}</pre>", breakable(&j.shown.body_excerpt))
-            };
-            let _ = writeln!(
-                out,
-                "<div class=\"panels\">\n<div class=\"panel\"><h4>Request</h4><p class=\"line\"><b>{}</b> {}</p><h5>Headers the tool set</h5>{}</div>\n<div class=\"panel\"><h4>Response</h4><p class=\"line\"><b>{}</b>{}</p><h5>Headers</h5>{}<h5>Body</h5>{body}</div>\n</div>",
-                esc(&j.method),
-                breakable(&j.url),
-                headers(&j.shown.request_headers),
-                j.status,
-                j.error_code
-                    .as_deref()
-                    .map_or(String::new(), |c| format!(" {}", esc(&inert(c)))),
-                headers(&j.shown.response_headers),
-            );
-            for v in &j.verdict.violations {
-                let _ = writeln!(
-                    out,
-                    "<p class=\"violation\"><b>{}</b> [{}] expected {}</p>",
-                    esc(&v.clause),
-                    v.level,
-                    esc(&inert(&v.expected))
-                );
-            }
-            if let Some(note) = &j.verdict.note {
-                let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(&inert(note)));
-            }
-            let _ = writeln!(
-                out,
-                "<pre class=\"curl\">{}</pre>\n</details>",
-                breakable(&j.curl)
-            );
+            exchange(out, r, i, j, class(j));
         }
     }
     let _ = writeln!(out, "</div>\n</div>");
+}
+
+/// One exchange's panel: its summary line, the request beside the response, the violations,
+/// the note and the cURL line.
+fn exchange(
+    out: &mut String,
+    r: &crate::engines::scenarios::session::ScenarioRecord,
+    i: usize,
+    j: &crate::records::judgement::Judgement,
+    class: &str,
+) {
+    let violated: Vec<&str> = j
+        .verdict
+        .violations
+        .iter()
+        .map(|v| v.clause.as_str())
+        .collect();
+    let label = match class {
+        "fail" => format!("FAIL {}", violated.join(" ")),
+        "info" => "INFO".to_owned(),
+        _ => "PASS".to_owned(),
+    };
+    let effect = if j.derived {
+        " · its effect, seen later"
+    } else {
+        ""
+    };
+    let code = j
+        .error_code
+        .as_deref()
+        .map_or(String::new(), |c| format!(" {}", esc(&inert(c))));
+    let _ = writeln!(
+        out,
+        "<details class=\"exchange {class}\" id=\"x-{}-{i}\">\n<summary><span class=\"verdict\">{}</span> <code>{} {}</code> &rarr; {}{code} <span class=\"where\">{}{effect}</span></summary>",
+        esc(&r.location.replace([':', '/', '.'], "-")),
+        esc(&label),
+        esc(&j.method),
+        breakable(&shorten(&j.url)),
+        j.status,
+        esc(&r.location),
+    );
+    let body = if j.shown.body_excerpt.is_empty() {
+        "<p class=\"none\">no body</p>".to_owned()
+    } else {
+        format!("<pre>{}</pre>", breakable(&j.shown.body_excerpt))
+    };
+    let _ = writeln!(
+        out,
+        "<div class=\"panels\">\n<div class=\"panel\"><h4>Request</h4><p class=\"line\"><b>{}</b> {}</p><h5>Headers the tool set</h5>{}</div>\n<div class=\"panel\"><h4>Response</h4><p class=\"line\"><b>{}</b>{code}</p><h5>Headers</h5>{}<h5>Body</h5>{body}</div>\n</div>",
+        esc(&j.method),
+        breakable(&j.url),
+        header_table(&j.shown.request_headers),
+        j.status,
+        header_table(&j.shown.response_headers),
+    );
+    for v in &j.verdict.violations {
+        let _ = writeln!(
+            out,
+            "<p class=\"violation\"><b>{}</b> [{}] expected {}</p>",
+            esc(&v.clause),
+            v.level,
+            esc(&inert(&v.expected))
+        );
+    }
+    if let Some(note) = &j.verdict.note {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(&inert(note)));
+    }
+    let _ = writeln!(
+        out,
+        "<pre class=\"curl\">{}</pre>\n</details>",
+        breakable(&j.curl)
+    );
+}
+
+/// Headers as a table of name and value, or "none".
+fn header_table(hs: &[(String, String)]) -> String {
+    if hs.is_empty() {
+        return "<p class=\"none\">none</p>".to_owned();
+    }
+    let rows: String = hs
+        .iter()
+        .map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), breakable(v)))
+        .collect();
+    format!("<table class=\"headers\">{rows}</table>")
 }
 
 /// HTML text that may wrap at the places a reader expects: after `/`, `?`, `&`, `=`, `,`
