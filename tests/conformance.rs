@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use css_conformance::config::profile::{AuthMethod, Profile};
 use css_conformance::contract::{coverage, features, spec::Spec};
-use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::scenarios::session::Session;
 use css_conformance::engines::targets;
 use css_conformance::grading::report::{Grade, Report};
@@ -26,10 +26,10 @@ async fn main() -> ExitCode {
 
     let junit_file =
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("css-conformance/conformance.junit.xml");
-    let options = Options {
+    let options = ScenarioOptions {
         concurrency: 8,
         console: true,
-        ..Options::default()
+        ..ScenarioOptions::default()
     };
     let (profile, origins) = Profile::from_env().expect("CSS_CONFORMANCE_* environment is valid");
     let runs = if profile.is_live() {

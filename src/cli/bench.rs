@@ -47,11 +47,11 @@ struct Series {
 /// machine falls on every series alike; ratios are taken within a round, then the median.
 pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
-    let options = |seed| fuzz::Options {
+    let options = |seed| fuzz::FuzzOptions {
         cases,
         seed,
         concurrency: usize::from(concurrency),
-        ..fuzz::Options::default()
+        ..fuzz::FuzzOptions::default()
     };
     println!(
         "fuzz --bench: {cases} cases per run, concurrency {concurrency}; {RUNS} interleaved rounds \
@@ -139,7 +139,11 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
 }
 
 /// Fuzzes `target` once and returns its cases/s; the stubs conform, so a finding is an error.
-async fn fuzz_rate(spec: &Spec, target: &Target, options: &fuzz::Options) -> anyhow::Result<f64> {
+async fn fuzz_rate(
+    spec: &Spec,
+    target: &Target,
+    options: &fuzz::FuzzOptions,
+) -> anyhow::Result<f64> {
     let summary = fuzz::run(spec, target, options).await;
     anyhow::ensure!(
         summary.findings.is_empty(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz;
-use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::scenarios::session::Session;
 use css_conformance::engines::targets::Opened;
 use css_conformance::grading::baseline::{Baseline, Change, Diff};
@@ -42,7 +42,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             features,
             &args.target,
             &args.report_dir,
-            Role::Alone(baseline.as_ref()),
+            Place::Alone(baseline.as_ref()),
         )
         .await?;
         let document = &done.document;
@@ -61,7 +61,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             let (spec, features, dir) = (&spec, features.clone(), args.report_dir.join(name));
             let args = &args;
             async move {
-                run_target(args, spec, features, &target, &dir, Role::OneOfMany)
+                run_target(args, spec, features, &target, &dir, Place::OneOfMany)
                     .await
                     .map_err(|e| anyhow::anyhow!("--profile {}: {e}", profile.display()))
             }
@@ -159,7 +159,7 @@ struct Done {
 
 /// A target's part in the run.
 #[derive(Clone, Copy)]
-enum Role<'a> {
+enum Place<'a> {
     /// The run's only target, compared with the baseline if one is given: its console report
     /// is printed, the changes first, and its flags (`--junit`, `--findings-dir`) apply as given.
     Alone(Option<&'a Baseline>),
@@ -228,15 +228,15 @@ async fn run_target(
     features: Vec<cucumber::gherkin::Feature>,
     target: &TargetArgs,
     dir: &Path,
-    role: Role<'_>,
+    role: Place<'_>,
 ) -> anyhow::Result<Done> {
     let (alone, baseline) = match role {
-        Role::Alone(baseline) => (true, baseline),
-        Role::OneOfMany => (false, None),
+        Place::Alone(baseline) => (true, baseline),
+        Place::OneOfMany => (false, None),
     };
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     let junit = report_paths(args, dir, alone)?;
-    let options = Options {
+    let options = ScenarioOptions {
         concurrency: usize::from(args.concurrency),
         cucumber_json: Some(dir.join("cucumber.json")),
         console: args.verbose && alone,

@@ -707,15 +707,15 @@ pub fn fuzz_options(
     cases: u64,
     concurrency: usize,
     mutations: bool,
-) -> fuzzer::Options {
-    fuzzer::Options {
+) -> fuzzer::FuzzOptions {
+    fuzzer::FuzzOptions {
         cases,
         seed: shared.seed.unwrap_or_else(random_seed),
         concurrency,
         mutations,
         shrink_budget: shared.shrink_budget,
         repeats: shared.repeat,
-        ..fuzzer::Options::default()
+        ..fuzzer::FuzzOptions::default()
     }
 }
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::Report;
-use css_conformance::servers::proxy::{Options, Proxy, Upstream};
-use css_conformance::servers::stub::{self, load_fixtures, stub_credentials};
+use css_conformance::servers::proxy::{Proxy, ProxyOptions, Upstream};
+use css_conformance::servers::stub::{self, load_fixtures, stub_keys};
 
 use super::ProxyArgs;
 use super::stub::show_verdict;
@@ -26,18 +26,16 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
         .map_err(|e| anyhow::anyhow!("--upstream: {e}"))?;
     let knows = match args.stub_fixtures.as_deref() {
         None => None,
-        Some(file) if file.as_os_str() == "builtin" => {
-            Some((Fixtures::builtin(), stub_credentials()))
-        }
+        Some(file) if file.as_os_str() == "builtin" => Some((Fixtures::builtin(), stub_keys())),
         Some(file) => Some(load_fixtures(
             file,
             &spec,
             Fixtures::builtin(),
-            stub_credentials(),
+            stub_keys(),
         )?),
     };
     let addr = args.serve.addr().await?;
-    let options = Options {
+    let options = ProxyOptions {
         upstream,
         limits: args.serve.limits(),
         upstream_timeout: Duration::from_secs(args.upstream_timeout),

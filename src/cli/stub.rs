@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
-use css_conformance::servers::stub::{self, STUB_TOKEN, load_fixtures, stub_credentials};
+use css_conformance::servers::stub::{self, STUB_TOKEN, load_fixtures, stub_keys};
 
 use css_conformance::grading::report::Report;
 use css_conformance::grading::writer::{self, Document, Writer as _};
@@ -14,7 +14,7 @@ use super::{CONFORMANT, StubArgs};
 
 pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
-    let (fixtures, credentials) = (Fixtures::builtin(), stub_credentials());
+    let (fixtures, credentials) = (Fixtures::builtin(), stub_keys());
     let (fixtures, credentials) = match &args.fixtures {
         Some(file) => load_fixtures(file, &spec, fixtures, credentials)?,
         None => (fixtures, credentials),

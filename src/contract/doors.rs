@@ -49,7 +49,7 @@ impl Id {
 
 /// Where a door comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub enum DoorSource {
     /// The spec's `doors:` list.
     Spec,
     /// The request a scenario (`file:line`) sends on its failed task.
@@ -60,7 +60,7 @@ pub enum Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Door {
     pub name: String,
-    pub origin: Origin,
+    pub origin: DoorSource,
     pub ids: [Id; 3],
     pub method: Option<String>,
     pub retry_mode: Vec<String>,
@@ -108,7 +108,7 @@ impl Door {
         }
         let mut door = Door {
             name: d.door.clone(),
-            origin: Origin::Spec,
+            origin: DoorSource::Spec,
             ids,
             method: d.method.clone(),
             retry_mode,
@@ -151,7 +151,7 @@ impl Door {
         };
         let mut door = Door {
             name: format!("{} ({location})", describe(request, survey)),
-            origin: Origin::Scenario(location.to_owned()),
+            origin: DoorSource::Scenario(location.to_owned()),
             ids: [
                 id(IdParam::Project, &request.project_id, &survey.project_id),
                 id(IdParam::Cluster, &request.cluster_id, &survey.cluster_id),

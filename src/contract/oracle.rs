@@ -15,12 +15,11 @@ use crate::contract::verdict::{Evidence, Verdict, Violation};
 /// How much of a body a verdict quotes.
 const EXCERPT_CHARS: usize = 200;
 
-/// The error body the vendor documents.
-#[derive(Deserialize)]
-struct ErrorFields {
-    error_code: String,
-    #[allow(dead_code)] // its presence and type are the check
-    error_msg: String,
+/// The error body the vendor documents (a remembered refusal keeps it in this shape too).
+#[derive(Deserialize, serde::Serialize)]
+pub(crate) struct ErrorFields {
+    pub(crate) error_code: String,
+    pub(crate) error_msg: String,
 }
 
 /// Judges `response` as the answer to `request`, of `kind`: as `judge`, except that an answer

@@ -399,7 +399,7 @@ pub struct Expectation {
     /// The vendor's error code for this rejection; what the built-in stub answers with.
     #[serde(default)]
     pub error_code: Option<String>,
-    pub outcomes: Vec<Outcome>,
+    pub outcomes: Vec<ExpectedAnswer>,
     /// The clause a 200 violates when 200 is not an expected outcome.
     #[serde(default)]
     pub refused_by: Option<String>,
@@ -434,7 +434,7 @@ impl Expectation {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Outcome {
+pub struct ExpectedAnswer {
     pub status: u16,
     #[serde(default)]
     pub error_codes: Vec<String>,

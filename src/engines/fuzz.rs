@@ -26,7 +26,7 @@ use strategy::{Draft, Scope};
 
 /// How to fuzz.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct FuzzOptions {
     pub cases: u64,
     pub seed: u64,
     /// Requests in flight at once.
@@ -49,9 +49,9 @@ pub struct Options {
     pub progress: indicatif::ProgressBar,
 }
 
-impl Default for Options {
+impl Default for FuzzOptions {
     fn default() -> Self {
-        Options {
+        FuzzOptions {
             cases: 300,
             seed: 0,
             concurrency: 16,
@@ -65,10 +65,10 @@ impl Default for Options {
     }
 }
 
-/// The default `Options::shrink_budget`: four findings' worth of `max_shrink_steps`.
+/// The default `FuzzOptions::shrink_budget`: four findings' worth of `max_shrink_steps`.
 pub const SHRINK_BUDGET: u32 = 1024;
 
-/// The default `Options::repeats`.
+/// The default `FuzzOptions::repeats`.
 pub const REPEATS: u32 = 3;
 
 /// A minimal case that violates a clause, with all it takes to replay it.
@@ -97,12 +97,12 @@ pub struct Finding {
     pub origin: Origin,
 }
 
-/// Whether a finding's case violated its clause again when sent again (`Options::repeats`
+/// Whether a finding's case violated its clause again when sent again (`FuzzOptions::repeats`
 /// times, after the answer that made it a finding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Reproduction {
-    /// Sent again and answered `of` times, violating the clause `violated` of them.
+    /// Attempt again and answered `of` times, violating the clause `violated` of them.
     Repeated { violated: u32, of: u32 },
     /// Not sent again, for `why`.
     NotRepeated { why: String },
@@ -264,7 +264,7 @@ pub fn drafts(spec: &Spec, scope: Scope, seed: u64, n: u64) -> Vec<Draft> {
 
 /// What came of sending one draft.
 #[derive(Clone)]
-enum Sent {
+enum Attempt {
     Judged {
         request: Box<Request>,
         verdict: Verdict,
@@ -273,15 +273,15 @@ enum Sent {
     Transport(String),
 }
 
-async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Sent {
+async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Attempt {
     send_as(spec, target, draft, false).await
 }
 
 /// `send`, or (`again`) a send on purpose of a case already answered, to see whether it
 /// reproduces.
-async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: bool) -> Sent {
+async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: bool) -> Attempt {
     let Some(case) = draft.resolve(spec, target) else {
-        return Sent::NoTask;
+        return Attempt::NoTask;
     };
     let answer = if again {
         target.send_again(spec, &case.request).await
@@ -295,19 +295,19 @@ async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: bool) -> Se
             if response.status == 200 && case.request.method.is_none() {
                 target.spent_refusal_task(&case.request.action_id);
             }
-            Sent::Judged {
+            Attempt::Judged {
                 verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
                 request: Box::new(case.request),
             }
         }
-        Err(e) => Sent::Transport(e.to_string()),
+        Err(e) => Attempt::Transport(e.to_string()),
     }
 }
 
 type Tree = Box<dyn ValueTree<Value = Draft>>;
 
 /// Fuzzes `target` and returns the summary with a shrunk finding per violated clause.
-pub async fn run(spec: &Spec, target: &Target, options: &Options) -> Summary {
+pub async fn run(spec: &Spec, target: &Target, options: &FuzzOptions) -> Summary {
     let started = Instant::now();
     let scope = Scope {
         mutations: options.mutations,
@@ -352,7 +352,7 @@ const BATCH: u64 = 64;
 fn generate(
     spec: &Spec,
     scope: Scope,
-    options: &Options,
+    options: &FuzzOptions,
 ) -> (
     tokio::sync::mpsc::Receiver<Vec<(u64, Draft)>>,
     std::thread::JoinHandle<()>,
@@ -378,7 +378,7 @@ fn generate(
 
 impl Summary {
     /// A run of `options` before anything is sent.
-    fn empty(options: &Options) -> Summary {
+    fn empty(options: &FuzzOptions) -> Summary {
         Summary {
             seed: options.seed,
             cases: options.cases,
@@ -403,21 +403,21 @@ impl Summary {
         &mut self,
         index: u64,
         kind: Kind,
-        sent: Sent,
+        sent: Attempt,
         first_failure: &mut BTreeMap<String, FirstFailure>,
     ) {
         *self.per_kind.entry(kind).or_default() += 1;
         let (verdict, request) = match sent {
-            Sent::NoTask => {
+            Attempt::NoTask => {
                 self.without_task += 1;
                 return;
             }
-            Sent::Transport(e) => {
+            Attempt::Transport(e) => {
                 self.transport_errors += 1;
                 self.first_transport_error.get_or_insert(e);
                 return;
             }
-            Sent::Judged { verdict, request } => (verdict, request),
+            Attempt::Judged { verdict, request } => (verdict, request),
         };
         self.judged += 1;
         for v in &verdict.violations {
@@ -445,7 +445,7 @@ impl Summary {
 async fn shrink_all(
     spec: &Spec,
     target: &Target,
-    options: &Options,
+    options: &FuzzOptions,
     scope: Scope,
     first_failure: BTreeMap<String, FirstFailure>,
 ) -> Vec<Finding> {
@@ -490,19 +490,19 @@ const UNSAFE_TO_REPEAT: &str =
 
 /// The answers to a request's repeats: clauses whose minimal cases are the same request are
 /// judged from the same repeats, not from repeats of their own.
-type Repeats = std::collections::HashMap<Request, Vec<Sent>>;
+type Repeats = std::collections::HashMap<Request, Vec<Attempt>>;
 
 /// The shrinking of one clause's first failing case into a finding.
 struct Shrinking<'a> {
     spec: &'a Spec,
     target: &'a Target,
-    options: &'a Options,
+    options: &'a FuzzOptions,
     clause: &'a str,
 }
 
 impl Shrinking<'_> {
-    fn violates(&self, sent: &Sent) -> bool {
-        matches!(sent, Sent::Judged { verdict, .. } if verdict.violates(self.clause))
+    fn violates(&self, sent: &Attempt) -> bool {
+        matches!(sent, Attempt::Judged { verdict, .. } if verdict.violates(self.clause))
     }
 
     /// Shrinks `tree` to the simplest draft that still violates the clause, one request at a
@@ -517,7 +517,7 @@ impl Shrinking<'_> {
     ) -> Finding {
         let (spec, target) = (self.spec, self.target);
         let original = tree.current();
-        let first_seen = Sent::Judged {
+        let first_seen = Attempt::Judged {
             request: first.request,
             verdict: first.verdict,
         };
@@ -539,7 +539,7 @@ impl Shrinking<'_> {
         let mut best = (original, first_seen);
         let mut steps = 0;
         // A candidate shrinking comes back to is judged by the answer it got: never sent twice.
-        let mut answered: std::collections::HashMap<Draft, Sent> =
+        let mut answered: std::collections::HashMap<Draft, Attempt> =
             std::collections::HashMap::from([(best.0.clone(), best.1.clone())]);
         // Visits of candidates answered before cost nothing, but are bounded all the same.
         let mut visits = 0u32;
@@ -613,15 +613,15 @@ impl Shrinking<'_> {
                 }
             };
             match sent {
-                Sent::NoTask if judged == 0 => {
+                Attempt::NoTask if judged == 0 => {
                     return not_repeated("no failed task was left to send it again");
                 }
-                Sent::NoTask => break,
-                Sent::Judged { verdict, .. } => {
+                Attempt::NoTask => break,
+                Attempt::Judged { verdict, .. } => {
                     judged += 1;
                     violated += u32::from(verdict.violates(self.clause));
                 }
-                Sent::Transport(_) => {}
+                Attempt::Transport(_) => {}
             }
         }
         if judged == 0 {
@@ -636,7 +636,7 @@ impl Shrinking<'_> {
     /// The finding a shrunk case makes.
     fn finding(&self, case: Shrunk, reproduction: Reproduction) -> Finding {
         let (spec, target) = (self.spec, self.target);
-        let Sent::Judged { request, verdict } = case.seen else {
+        let Attempt::Judged { request, verdict } = case.seen else {
             unreachable!("a finding's case always has a judged, violating answer")
         };
         let level = spec.clause(self.clause).map_or(Level::Must, |c| c.level);
@@ -666,7 +666,7 @@ impl Shrinking<'_> {
 struct Shrunk {
     index: u64,
     draft: Draft,
-    seen: Sent,
+    seen: Attempt,
     steps: u32,
 }
 

@@ -223,7 +223,7 @@ pub async fn stub_target(
     auth: AuthMethod,
 ) -> (Stub, Target) {
     let fixtures = Fixtures::builtin();
-    let stub = Stub::start(spec, &fixtures, &stub::stub_credentials(), deviation).await;
+    let stub = Stub::start(spec, &fixtures, &stub::stub_keys(), deviation).await;
     let mut name = match deviation {
         None => BUILT_IN_STUB.to_owned(),
         Some(d) => format!("{BUILT_IN_STUB}, deviating: {}", d.name()),

@@ -139,7 +139,7 @@ pub enum ScenarioResult {
 /// The verdict of a run, in the words every report uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Verdict {
+pub enum RunVerdict {
     /// Every MUST clause was judged and none failed.
     Conformant,
     /// A clause that counts failed.
@@ -167,7 +167,7 @@ impl Report {
             .clauses
             .iter()
             .map(|clause| {
-                let mut evidence = Evidence::default();
+                let mut evidence = Gathered::default();
                 evidence.gather(&clause.id, records);
                 if let Some(f) = fuzz {
                     evidence.gather_fuzz(f, &clause.id);
@@ -322,17 +322,17 @@ impl Report {
     }
 
     /// The verdict, in the words every report uses.
-    pub fn verdict(&self) -> Verdict {
+    pub fn verdict(&self) -> RunVerdict {
         if self.interrupted.is_some() {
-            Verdict::Interrupted
+            RunVerdict::Interrupted
         } else if self.target_fault.is_some() {
-            Verdict::NotJudged
+            RunVerdict::NotJudged
         } else if !self.must_failures().is_empty() {
-            Verdict::NotConformant
+            RunVerdict::NotConformant
         } else if !self.complete() {
-            Verdict::Incomplete
+            RunVerdict::Incomplete
         } else {
-            Verdict::Conformant
+            RunVerdict::Conformant
         }
     }
 
@@ -341,11 +341,11 @@ impl Report {
     /// clause was not judged), 0 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self.verdict() {
-            Verdict::Interrupted => self.interrupted.as_ref().map_or(130, |(_, code)| *code),
-            Verdict::NotJudged => 3,
-            Verdict::NotConformant => 1,
-            Verdict::Incomplete if self.require_complete => 1,
-            Verdict::Incomplete | Verdict::Conformant => 0,
+            RunVerdict::Interrupted => self.interrupted.as_ref().map_or(130, |(_, code)| *code),
+            RunVerdict::NotJudged => 3,
+            RunVerdict::NotConformant => 1,
+            RunVerdict::Incomplete if self.require_complete => 1,
+            RunVerdict::Incomplete | RunVerdict::Conformant => 0,
         }
     }
 
@@ -509,7 +509,7 @@ type Observed = (u16, Option<String>);
 
 /// One failure of a clause: the evidence to show, and the answers it stands for (none when
 /// the scenario did not get as far as a judged answer).
-struct Failure {
+struct FailureSeen {
     seen: Vec<Observed>,
     text: String,
     /// Shown only by generated cases whose minimal case did not fail every time it was sent
@@ -519,8 +519,8 @@ struct Failure {
 
 /// What a run showed about one clause.
 #[derive(Default)]
-struct Evidence {
-    failures: Vec<Failure>,
+struct Gathered {
+    failures: Vec<FailureSeen>,
     skips: Vec<String>,
     /// Answers to the clause's scenarios that were not the operation's (INFO).
     notes: Vec<String>,
@@ -531,7 +531,7 @@ struct Evidence {
     judged_by: std::collections::BTreeSet<String>,
 }
 
-impl Evidence {
+impl Gathered {
     fn gather(&mut self, id: &str, records: &[ScenarioRecord]) {
         for r in records {
             let tagged = r.clauses.iter().any(|c| c == id);
@@ -540,7 +540,7 @@ impl Evidence {
             }
             for j in &r.judgements {
                 for v in j.verdict.violations.iter().filter(|v| v.clause == id) {
-                    self.failures.push(Failure {
+                    self.failures.push(FailureSeen {
                         seen: vec![(v.evidence.status, v.evidence.error_code.clone())],
                         text: format!("{}: {} {}\n{v}", r.location, j.method, shorten(&j.url)),
                         intermittent: false,
@@ -577,7 +577,7 @@ impl Evidence {
                         .push(format!("{}: not judged: {why}", r.location));
                 }
                 ScenarioOutcome::Failed(why) if tagged && !judged_failure => {
-                    self.failures.push(Failure {
+                    self.failures.push(FailureSeen {
                         seen: Vec::new(),
                         text: format!("{}: the scenario did not complete: {why}", r.location),
                         intermittent: false,
@@ -606,7 +606,7 @@ impl Evidence {
             .findings
             .iter()
             .any(|f| f.clause == id && f.reproduction.intermittent());
-        self.failures.push(Failure {
+        self.failures.push(FailureSeen {
             seen,
             text,
             intermittent,
@@ -624,7 +624,7 @@ impl Evidence {
                 .flat_map(|f| &f.seen)
                 .any(|s| matches(s, e))
         };
-        let (excused, unexpected): (Vec<&Failure>, Vec<&Failure>) =
+        let (excused, unexpected): (Vec<&FailureSeen>, Vec<&FailureSeen>) =
             self.failures.iter().partition(|f| {
                 !f.seen.is_empty()
                     && f.seen
@@ -635,7 +635,7 @@ impl Evidence {
             .iter()
             .filter(|e| !observed(e))
             .map(|e| format!("expected deviation not observed: {}", describe(e)));
-        let texts = |fs: &[&Failure]| fs.iter().map(|f| f.text.clone()).collect::<Vec<_>>();
+        let texts = |fs: &[&FailureSeen]| fs.iter().map(|f| f.text.clone()).collect::<Vec<_>>();
         if !unexpected.is_empty() {
             let intermittent = unexpected.iter().all(|f| f.intermittent);
             (
@@ -801,7 +801,7 @@ mod tests {
         let broken = [record(&spec, "RUT-RESP-01", Kind::Retry, &body)];
         let report = Report::build(&spec, "t", &broken, None, &[]);
         assert_eq!(report.clause("RUT-RESP-01").unwrap().grade, Grade::Fail);
-        assert_eq!(report.verdict(), Verdict::NotConformant);
+        assert_eq!(report.verdict(), RunVerdict::NotConformant);
         assert_eq!(report.exit_code(), 1);
 
         let kept = [record(&spec, "RUT-RESP-01", Kind::Retry, &ok())];
@@ -809,7 +809,7 @@ mod tests {
         assert_eq!(report.clause("RUT-RESP-01").unwrap().grade, Grade::Pass);
         // Most clauses were judged by nothing: not conformant, not a failure either.
         assert_eq!(report.clause("RUT-AUTH-01").unwrap().grade, Grade::Skip);
-        assert_eq!(report.verdict(), Verdict::Incomplete);
+        assert_eq!(report.verdict(), RunVerdict::Incomplete);
         assert_eq!(report.exit_code(), 0);
         assert_eq!(report.require_complete(true).exit_code(), 1);
     }
@@ -879,12 +879,12 @@ mod tests {
             .with_target_fault(Some("no answer".to_owned()));
         assert_eq!(
             (fault.verdict(), fault.exit_code()),
-            (Verdict::NotJudged, 3)
+            (RunVerdict::NotJudged, 3)
         );
         let stopped = report.interrupted_by(Some(("SIGTERM".to_owned(), 143)));
         assert_eq!(
             (stopped.verdict(), stopped.exit_code()),
-            (Verdict::Interrupted, 143)
+            (RunVerdict::Interrupted, 143)
         );
     }
 }

@@ -39,7 +39,7 @@ impl DoorResult {
                 let verdict = search.map(|s| s.verdict(i));
                 let unconfirmed = matches!(
                     verdict,
-                    Some(groups::Verdict::Acted | groups::Verdict::AmongActed(_))
+                    Some(groups::DoorVerdict::Acted | groups::DoorVerdict::AmongActed(_))
                 ) && search.is_some_and(|s| !s.confirmed(i));
                 DoorResult {
                     door: d.name.clone(),
@@ -51,12 +51,12 @@ impl DoorResult {
                     verdict: {
                         let doubt = if unconfirmed { " (unconfirmed)" } else { "" };
                         match verdict {
-                            Some(groups::Verdict::Harmless) => "harmless".to_owned(),
-                            Some(groups::Verdict::Acted) => format!("acted{doubt}"),
-                            Some(groups::Verdict::AmongActed(g)) => {
+                            Some(groups::DoorVerdict::Harmless) => "harmless".to_owned(),
+                            Some(groups::DoorVerdict::Acted) => format!("acted{doubt}"),
+                            Some(groups::DoorVerdict::AmongActed(g)) => {
                                 format!("one of {} acted{doubt}", g.len())
                             }
-                            Some(groups::Verdict::Unjudged) | None => "not judged".to_owned(),
+                            Some(groups::DoorVerdict::Unjudged) | None => "not judged".to_owned(),
                         }
                     },
                     unconfirmed,

@@ -141,11 +141,11 @@ pub async fn accept<C, H, F, B>(
 struct Waiting {
     epoch: std::sync::OnceLock<std::time::Instant>,
     next: std::sync::atomic::AtomicU64,
-    slots: std::sync::Mutex<std::collections::HashMap<u64, Arc<Slot>>>,
+    slots: std::sync::Mutex<std::collections::HashMap<u64, Arc<Seat>>>,
 }
 
 /// One connection's entry in `Waiting`.
-struct Slot {
+struct Seat {
     id: u64,
     epoch: std::time::Instant,
     /// Microseconds since the epoch when the connection began to wait, `BUSY` while a
@@ -156,7 +156,7 @@ struct Slot {
 
 const BUSY: u64 = u64::MAX;
 
-impl Slot {
+impl Seat {
     fn now(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(BUSY - 1)
     }
@@ -176,10 +176,10 @@ impl Slot {
 }
 
 impl Waiting {
-    fn enter(&self) -> Arc<Slot> {
+    fn enter(&self) -> Arc<Seat> {
         let epoch = *self.epoch.get_or_init(std::time::Instant::now);
         let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let slot = Arc::new(Slot {
+        let slot = Arc::new(Seat {
             id,
             epoch,
             since: std::sync::atomic::AtomicU64::new(BUSY),
@@ -190,7 +190,7 @@ impl Waiting {
         slot
     }
 
-    fn leave(&self, slot: &Slot) {
+    fn leave(&self, slot: &Seat) {
         self.lock().remove(&slot.id);
     }
 
@@ -208,7 +208,7 @@ impl Waiting {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Arc<Slot>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Arc<Seat>>> {
         // A panic elsewhere while holding the lock leaves the map whole: use it.
         self.slots
             .lock()

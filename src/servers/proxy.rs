@@ -27,9 +27,7 @@ use crate::contract::oracle;
 use crate::contract::spec::{Kind, Spec};
 use crate::fixtures::{self, Fixtures};
 use crate::servers::listen::{self, Limits};
-use crate::servers::stub::{
-    self, ClientSummary, Credentials, Incoming, RESET_PATH, Seen, Tally, Watch,
-};
+use crate::servers::stub::{self, ClientSummary, Incoming, Keys, RESET_PATH, Seen, Tally, Watch};
 use crate::text::shorten;
 
 pub use forward::Upstream;
@@ -42,18 +40,18 @@ const REMEMBERED_TASKS: usize = 100_000;
 
 /// How the proxy runs.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct ProxyOptions {
     pub upstream: Upstream,
     pub limits: Limits,
     /// The longest the upstream may take to answer a request (head and body).
     pub upstream_timeout: Duration,
     /// What the upstream serves and accepts, when it is a stub the proxy is told of.
-    pub knows: Option<(Fixtures, Credentials)>,
+    pub knows: Option<(Fixtures, Keys)>,
 }
 
 /// What went through the proxy, both sides judged.
 #[derive(Debug, Clone, Default)]
-pub struct Summary {
+pub struct ProxySummary {
     /// Requests the proxy got (those it refused for a limit included).
     pub requests: u64,
     /// Requests the upstream gave no answer to (the client got a 502 or 504 from the proxy).
@@ -71,9 +69,9 @@ pub struct Summary {
 /// What the proxy's connections share.
 struct Judge {
     spec: Arc<Spec>,
-    options: Options,
+    options: ProxyOptions,
     watch: Mutex<Watch>,
-    summary: Mutex<Summary>,
+    summary: Mutex<ProxySummary>,
     /// Tasks of the known stub seen accepted: their state is no longer known.
     accepted: Mutex<HashSet<String>>,
 }
@@ -89,7 +87,7 @@ impl Proxy {
     /// Listens on `addr` and sends what comes on to `options.upstream`.
     pub async fn start(
         spec: Arc<Spec>,
-        options: Options,
+        options: ProxyOptions,
         addr: SocketAddr,
     ) -> std::io::Result<Proxy> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -99,7 +97,7 @@ impl Proxy {
             spec,
             options,
             watch: Mutex::new(Watch::default()),
-            summary: Mutex::new(Summary::default()),
+            summary: Mutex::new(ProxySummary::default()),
             accepted: Mutex::new(HashSet::new()),
         });
         let shared = Arc::clone(&judge);
@@ -124,7 +122,7 @@ impl Proxy {
     }
 
     /// What went through it so far.
-    pub fn summary(&self) -> Summary {
+    pub fn summary(&self) -> ProxySummary {
         let mut summary = lock(&self.judge.summary).clone();
         summary.clients = lock(&self.judge.watch).summary().clone();
         summary

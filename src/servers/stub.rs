@@ -27,7 +27,7 @@ pub use crate::servers::listen::Limits;
 pub use answer::{Answer, Incoming, Responder, signature_fault};
 pub use deviation::Deviation;
 pub use fixtures_file::load_fixtures;
-pub use keys::{Credentials, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, stub_credentials};
+pub use keys::{Keys, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, stub_keys};
 pub use serve::{RESET_PATH, Served};
 pub use server::stopped;
 pub use standalone::Standalone;
@@ -40,7 +40,7 @@ pub use watch::{ClientSummary, Seen, Tally, Watch};
 pub async fn serve(
     spec: Arc<Spec>,
     fixtures: &Fixtures,
-    credentials: &Credentials,
+    credentials: &Keys,
     deviation: Option<Deviation>,
     watch: bool,
     addr: std::net::SocketAddr,
@@ -97,7 +97,7 @@ impl Stub {
     pub async fn start(
         spec: Arc<Spec>,
         fixtures: &Fixtures,
-        credentials: &Credentials,
+        credentials: &Keys,
         deviation: Option<Deviation>,
     ) -> Stub {
         Stub::start_watching(spec, fixtures, credentials, deviation, false).await
@@ -108,7 +108,7 @@ impl Stub {
     pub async fn start_watching(
         spec: Arc<Spec>,
         fixtures: &Fixtures,
-        credentials: &Credentials,
+        credentials: &Keys,
         deviation: Option<Deviation>,
         watch: bool,
     ) -> Stub {
@@ -129,7 +129,7 @@ impl Stub {
     /// (`STUB_TOKEN`, `STUB_ACCESS_KEY`/`STUB_SECRET_KEY`), watching its clients.
     pub async fn start_for_clients() -> Stub {
         let spec = Arc::new(Spec::embedded());
-        Stub::start_watching(spec, &Fixtures::builtin(), &stub_credentials(), None, true).await
+        Stub::start_watching(spec, &Fixtures::builtin(), &stub_keys(), None, true).await
     }
 
     /// What it serves: its project, cluster and failed tasks.

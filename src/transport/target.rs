@@ -540,13 +540,9 @@ const MAX_REMEMBERED: usize = 10_000;
 /// is kept with its message cut to 200 characters (it parses as before); another body is cut
 /// to 200 bytes (and, should the cut make it parse as an error body, kept from doing so).
 fn remembered(answer: &Response) -> Response {
-    #[derive(serde::Deserialize, serde::Serialize)]
-    struct ErrorBody {
-        error_code: String,
-        error_msg: String,
-    }
+    use crate::contract::oracle::ErrorFields;
     const KEPT: usize = 200;
-    let body = match serde_json::from_slice::<ErrorBody>(&answer.body) {
+    let body = match serde_json::from_slice::<ErrorFields>(&answer.body) {
         Ok(mut e) => {
             e.error_code = e.error_code.chars().take(KEPT.max(64)).collect();
             e.error_msg = e.error_msg.chars().take(KEPT).collect();
@@ -555,7 +551,7 @@ fn remembered(answer: &Response) -> Response {
         Err(_) if answer.body.len() <= KEPT => answer.body.clone(),
         Err(_) => {
             let mut cut = answer.body[..KEPT].to_vec();
-            if serde_json::from_slice::<ErrorBody>(&cut).is_ok() {
+            if serde_json::from_slice::<ErrorFields>(&cut).is_ok() {
                 cut.insert(0, b'#');
             }
             cut

@@ -14,7 +14,7 @@ use css_conformance::contract::features;
 use css_conformance::contract::request::{Credentials, Request};
 use css_conformance::contract::spec::{Kind, Spec};
 use css_conformance::engines::fuzz::strategy::{Draft, Scope, Slot, arb_draft};
-use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::scenarios::session::ScenarioRecord;
 use css_conformance::engines::targets;
 use css_conformance::fixtures::{Fixtures, generated_failed_task_index};
@@ -143,7 +143,7 @@ async fn every_request_the_features_send_is_labelled_as_the_classifier_says() {
             Arc::clone(&spec),
             target,
         ));
-        let run = runner::run(session, features::embedded(), &Options::default())
+        let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
             .await
             .unwrap();
         drop(stub);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use css_conformance::config::profile::ExpectedDeviation;
 use css_conformance::contract::features;
 use css_conformance::contract::spec::{Level, Spec};
-use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::grading::report::{Grade, Report};
 use css_conformance::grading::writer::Console;
 use css_conformance::servers::stub::Deviation;
@@ -19,7 +19,7 @@ async fn report_against(deviation: Option<Deviation>) -> Report {
         Arc::clone(&spec),
         deviation,
         features::embedded(),
-        &Options::default(),
+        &ScenarioOptions::default(),
     )
     .await
     .expect("the run starts");
@@ -210,7 +210,7 @@ fn expected(clause: &str, status: u16) -> ExpectedDeviation {
 #[tokio::test]
 async fn a_known_deviation_is_xfail_and_one_no_longer_seen_is_xpass() {
     let spec = Arc::new(Spec::embedded());
-    let options = Options::default();
+    let options = ScenarioOptions::default();
     let deviant = runner::run_against_stub(
         Arc::clone(&spec),
         Some(Deviation::Unauthorized401),

@@ -90,7 +90,7 @@ async fn against_the_conforming_stub_gateway_answers_are_info_and_405_passes() {
         Arc::clone(&spec),
         None,
         features::embedded(),
-        &runner::Options::default(),
+        &runner::ScenarioOptions::default(),
     )
     .await
     .unwrap();

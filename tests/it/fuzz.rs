@@ -86,10 +86,10 @@ async fn fuzz_deviant(deviation: Deviation, seed: u64) -> (Arc<Spec>, Stub, Targ
     let spec = Arc::new(Spec::embedded());
     let (stub, target) =
         targets::stub_target(Arc::clone(&spec), Some(deviation), AuthMethod::Token).await;
-    let options = fuzz::Options {
+    let options = fuzz::FuzzOptions {
         cases: 500,
         seed,
-        ..fuzz::Options::default()
+        ..fuzz::FuzzOptions::default()
     };
     let summary = fuzz::run(&spec, &target, &options).await;
     (spec, stub, target, summary)
@@ -187,11 +187,11 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
             AuthMethod::Token,
         )
         .await;
-        let options = fuzz::Options {
+        let options = fuzz::FuzzOptions {
             cases: 300,
             seed: 3,
             shrink_budget: budget,
-            ..fuzz::Options::default()
+            ..fuzz::FuzzOptions::default()
         };
         let summary = fuzz::run(&spec, &target, &options).await;
         // The same cases fail whatever the budget: QUERY-03, -04 and -05.
@@ -218,10 +218,10 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
 async fn a_conforming_stub_gives_no_findings() {
     let spec = Arc::new(Spec::embedded());
     let (_stub, target) = targets::stub_target(Arc::clone(&spec), None, AuthMethod::Token).await;
-    let options = fuzz::Options {
+    let options = fuzz::FuzzOptions {
         cases: 1000,
         seed: 3,
-        ..fuzz::Options::default()
+        ..fuzz::FuzzOptions::default()
     };
     let summary = fuzz::run(&spec, &target, &options).await;
     assert!(summary.findings.is_empty(), "{}", fuzz_summary(&summary));
@@ -302,19 +302,12 @@ fn the_printed_replay_command_reproduces_as_printed() {
 async fn the_fuzzer_counts_what_it_sent_apart_from_what_it_remembered() {
     use css_conformance::fixtures::Fixtures;
     use css_conformance::secret::Secret;
-    use css_conformance::servers::stub::stub_credentials;
+    use css_conformance::servers::stub::stub_keys;
     use css_conformance::transport::target::Auth;
     let spec = Arc::new(Spec::embedded());
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false;
-    let stub = Stub::start_watching(
-        Arc::clone(&spec),
-        &fixtures,
-        &stub_credentials(),
-        None,
-        true,
-    )
-    .await;
+    let stub = Stub::start_watching(Arc::clone(&spec), &fixtures, &stub_keys(), None, true).await;
     // A live-like target: refusals are remembered and not sent again.
     let target = Target::new(
         "live-like",
@@ -323,11 +316,11 @@ async fn the_fuzzer_counts_what_it_sent_apart_from_what_it_remembered() {
         fixtures,
     )
     .unwrap();
-    let options = fuzz::Options {
+    let options = fuzz::FuzzOptions {
         cases: 400,
         seed: 2,
         mutations: false,
-        ..fuzz::Options::default()
+        ..fuzz::FuzzOptions::default()
     };
     let summary = fuzz::run(&spec, &target, &options).await;
     let received = stub.client_summary().requests;

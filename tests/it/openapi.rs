@@ -171,7 +171,7 @@ fn spec_lint_passes_the_shipped_spec_and_names_the_line_of_a_broken_one() {
 #[test]
 fn the_task_examples_are_distinct_failed_tasks_of_the_stub() {
     use css_conformance::fixtures::Fixtures;
-    use css_conformance::servers::stub::{Incoming, Responder, STUB_TOKEN, stub_credentials};
+    use css_conformance::servers::stub::{Incoming, Responder, STUB_TOKEN, stub_keys};
     let spec = std::sync::Arc::new(Spec::embedded());
     let doc = openapi::document(&spec);
     let parameters = doc["paths"][&spec.operation.path]["put"]["parameters"]
@@ -192,7 +192,7 @@ fn the_task_examples_are_distinct_failed_tasks_of_the_stub() {
     assert!(values.len() > 10, "{values:?}");
 
     let f = Fixtures::builtin();
-    let stub = Responder::new(std::sync::Arc::clone(&spec), &f, &stub_credentials(), None);
+    let stub = Responder::new(std::sync::Arc::clone(&spec), &f, &stub_keys(), None);
     let headers = [("X-Auth-Token".to_owned(), STUB_TOKEN.to_owned())];
     for task in values {
         let path = format!(

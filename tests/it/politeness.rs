@@ -13,7 +13,7 @@ use css_conformance::contract::request::{Credentials, Request};
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz;
 use css_conformance::engines::fuzz::strategy::UNKNOWN_UUID;
-use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::secret::Secret;
@@ -253,9 +253,9 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
     // a server that refuses everything: no request reaches it twice, but for the three
     // repeats of each finding's minimal case, sent on purpose to see whether it reproduces.
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let options = Options {
+    let options = ScenarioOptions {
         concurrency: 4,
-        ..Options::default()
+        ..ScenarioOptions::default()
     };
     runner::run(Arc::clone(&session), features::embedded(), &options)
         .await
@@ -263,11 +263,11 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
     let summary = fuzz::run(
         &spec,
         &session.target,
-        &fuzz::Options {
+        &fuzz::FuzzOptions {
             cases: 200,
             seed: 3,
             mutations: false,
-            ..fuzz::Options::default()
+            ..fuzz::FuzzOptions::default()
         },
     )
     .await;

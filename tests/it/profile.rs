@@ -10,7 +10,7 @@ use css_conformance::config::profile::{AuthMethod, Profile, ProfileError};
 use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::servers::stub::Stub;
-use css_conformance::servers::stub::{STUB_TOKEN, stub_credentials};
+use css_conformance::servers::stub::{STUB_TOKEN, stub_keys};
 use css_conformance::text::FileError;
 
 fn root() -> &'static Path {
@@ -177,7 +177,7 @@ fn closed_port() -> u16 {
 async fn flags_win_over_the_environment_which_wins_over_the_file() {
     let spec = Arc::new(Spec::embedded());
     let fixtures = Fixtures::builtin();
-    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_credentials(), None).await;
+    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_keys(), None).await;
     let file_endpoint = format!("http://127.0.0.1:{}", closed_port());
     let flag_endpoint = format!("http://127.0.0.1:{}", closed_port());
     let file = write(

@@ -20,8 +20,8 @@ use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::{Grade, Report};
 use css_conformance::grading::writer::Console;
 use css_conformance::secret::Secret;
-use css_conformance::servers::proxy::{Options, Proxy, Upstream};
-use css_conformance::servers::stub::{self, STUB_TOKEN, Stub, stub_credentials};
+use css_conformance::servers::proxy::{Proxy, ProxyOptions, Upstream};
+use css_conformance::servers::stub::{self, STUB_TOKEN, Stub, stub_keys};
 use css_conformance::transport::target::{Auth, Target};
 
 use crate::common;
@@ -385,20 +385,14 @@ fn a_bad_upstream_is_exit_2_naming_the_flag() {
 /// the run passes as it does directly (the proxy is transparent), and the proxy finds no
 /// server fault, whether it knows the stub (and so judges most clauses) or knows nothing
 /// (and judges only what every reading agrees on).
-async fn suite_through_the_proxy(knows: bool) -> css_conformance::servers::proxy::Summary {
+async fn suite_through_the_proxy(knows: bool) -> css_conformance::servers::proxy::ProxySummary {
     let spec = Arc::new(Spec::embedded());
-    let stub = Stub::start(
-        Arc::clone(&spec),
-        &Fixtures::builtin(),
-        &stub_credentials(),
-        None,
-    )
-    .await;
-    let options = Options {
+    let stub = Stub::start(Arc::clone(&spec), &Fixtures::builtin(), &stub_keys(), None).await;
+    let options = ProxyOptions {
         upstream: Upstream::new(&stub.base_url(), None).unwrap(),
         limits: stub::Limits::default(),
         upstream_timeout: Duration::from_secs(30),
-        knows: knows.then(|| (Fixtures::builtin(), stub_credentials())),
+        knows: knows.then(|| (Fixtures::builtin(), stub_keys())),
     };
     let proxy = Proxy::start(Arc::clone(&spec), options, "127.0.0.1:0".parse().unwrap())
         .await
@@ -412,9 +406,13 @@ async fn suite_through_the_proxy(knows: bool) -> css_conformance::servers::proxy
     .unwrap()
     .allow_mutations(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = runner::run(session, features::embedded(), &runner::Options::default())
-        .await
-        .unwrap();
+    let run = runner::run(
+        session,
+        features::embedded(),
+        &runner::ScenarioOptions::default(),
+    )
+    .await
+    .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);
     let not_passed: Vec<&str> = report
         .clauses

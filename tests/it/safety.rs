@@ -6,27 +6,27 @@ use std::sync::Arc;
 
 use css_conformance::contract::features;
 use css_conformance::contract::spec::Spec;
-use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::records::judgement::{ScenarioOutcome, Skip};
 use css_conformance::secret::Secret;
 use css_conformance::servers::stub::Stub;
-use css_conformance::servers::stub::{STUB_TOKEN, stub_credentials};
+use css_conformance::servers::stub::{STUB_TOKEN, stub_keys};
 use css_conformance::transport::target::{Auth, Target};
 
 async fn live_like(mutations: bool) -> (Stub, runner::Run) {
     let spec = Arc::new(Spec::embedded());
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false; // a live target lists its failed tasks
-    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_credentials(), None).await;
+    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_keys(), None).await;
     // A target as a live endpoint is configured: not the tool's own stub.
     let auth = Auth::Token(Secret::new(STUB_TOKEN));
     let target = Target::new("live-like", &stub.base_url(), auth, fixtures)
         .unwrap()
         .allow_mutations(mutations);
     let session = Arc::new(Session::new(spec, target));
-    let run = runner::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
         .await
         .unwrap();
     (stub, run)

@@ -1,4 +1,4 @@
-//! Credentials never leak: whole `check` and `fuzz` runs against a server that accepts canary
+//! Keys never leak: whole `check` and `fuzz` runs against a server that accepts canary
 //! credentials (a token, then an AK/SK pair), with findings to report; no canary secret
 //! appears in any output or file.
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::secret::Secret;
-use css_conformance::servers::stub::{Credentials, Deviation, Stub};
+use css_conformance::servers::stub::{Deviation, Keys, Stub};
 
 const CANARY_TOKEN: &str = "canary-token-7f3a9c1e5b";
 const CANARY_SK: &str = "canary-sk-0d4e8b2a61";
@@ -40,7 +40,7 @@ struct Auth {
 async fn canary_credentials_appear_in_no_output() {
     let spec = Arc::new(Spec::embedded());
     let fixtures = Fixtures::builtin();
-    let credentials = Credentials {
+    let credentials = Keys {
         token: css_conformance::secret::Secret::new(CANARY_TOKEN),
         access_key: CANARY_AK.to_owned(),
         secret_key: Secret::new(CANARY_SK),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use css_conformance::contract::features;
 use css_conformance::contract::spec::{Kind, Spec};
-use css_conformance::engines::scenarios::runner::{self, Options, Run};
+use css_conformance::engines::scenarios::runner::{self, Run, ScenarioOptions};
 use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::{Grade, Report};
@@ -33,7 +33,7 @@ async fn run_standalone(auth: Auth) -> (Arc<Spec>, Run) {
     .unwrap()
     .allow_mutations(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = runner::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
         .await
         .expect("the run starts");
     drop(stub);

@@ -12,14 +12,14 @@ use std::sync::Arc;
 
 use css_conformance::contract::features;
 use css_conformance::contract::spec::{Level, Spec};
-use css_conformance::engines::scenarios::runner::{self, Options};
+use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::{Grade, Report};
 use css_conformance::secret::Secret;
 use css_conformance::servers::stub::{
     Answer, Incoming, Responder, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, Standalone,
-    stub_credentials,
+    stub_keys,
 };
 use css_conformance::transport::target::{Auth, Target};
 
@@ -579,7 +579,7 @@ struct OkToOtherMethods {
 
 impl OkToOtherMethods {
     async fn start(spec: Arc<Spec>, fixtures: &Fixtures) -> OkToOtherMethods {
-        let responder = Arc::new(Responder::new(spec, fixtures, &stub_credentials(), None));
+        let responder = Arc::new(Responder::new(spec, fixtures, &stub_keys(), None));
         let server = httpmock::MockServer::start_async().await;
         server
             .mock_async(|_when, then| {
@@ -620,7 +620,7 @@ async fn other_methods_answered_200_without_acting_fail_nothing() {
     .unwrap()
     .allow_mutations(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = runner::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
         .await
         .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);
@@ -650,16 +650,16 @@ async fn the_fuzzer_spends_a_task_only_on_a_case_a_conforming_server_accepts() {
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false;
     fixtures.failed_action_ids.truncate(3);
-    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_credentials(), None).await;
+    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_keys(), None).await;
     let auth = Auth::Token(Secret::new(STUB_TOKEN));
     let target = Target::new("three tasks", &stub.base_url(), auth, fixtures.clone())
         .unwrap()
         .allow_mutations(true);
-    let options = fuzz::Options {
+    let options = fuzz::FuzzOptions {
         cases: 300,
         seed: 9,
         mutations: true,
-        ..fuzz::Options::default()
+        ..fuzz::FuzzOptions::default()
     };
     let summary = fuzz::run(&spec, &target, &options).await;
     assert!(summary.findings.is_empty(), "{:?}", summary.violations);
@@ -738,7 +738,7 @@ fn aksk_fuzzing_with_repeated_non_ascii_retry_modes_finds_nothing_on_a_conformin
 /// A server of our own whose operation conforms but whose read API is a stale cache: every
 /// configured task is listed FAILED, whatever was done to it. Not a way the issues name.
 async fn stale_read_api(spec: Arc<Spec>, fixtures: &Fixtures) -> httpmock::MockServer {
-    let responder = Arc::new(Responder::new(spec, fixtures, &stub_credentials(), None));
+    let responder = Arc::new(Responder::new(spec, fixtures, &stub_keys(), None));
     let listed: Vec<serde_json::Value> = fixtures
         .failed_action_ids
         .iter()
@@ -783,7 +783,7 @@ async fn a_read_api_that_never_shows_a_change_raises_no_false_alarm() {
     .allow_mutations(true)
     .with_read_api(true);
     let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = runner::run(session, features::embedded(), &Options::default())
+    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
         .await
         .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);

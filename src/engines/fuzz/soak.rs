@@ -78,11 +78,11 @@ pub async fn run(cases: u64, chunks: u64, seed: u64, concurrency: usize) -> Opti
         let per_chunk = (cases / chunks.max(1)).max(1);
         let mut sent = 0;
         for i in 0..chunks.max(1) {
-            let options = fuzz::Options {
+            let options = fuzz::FuzzOptions {
                 cases: per_chunk,
                 seed: seed + i,
                 concurrency,
-                ..fuzz::Options::default()
+                ..fuzz::FuzzOptions::default()
             };
             findings += fuzz::run(&spec, &target, &options).await.findings.len();
             sent += per_chunk;

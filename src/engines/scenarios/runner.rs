@@ -28,7 +28,7 @@ use crate::transport::target::Auth;
 
 /// How to run.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct ScenarioOptions {
     /// Scenarios in flight at once.
     pub concurrency: usize,
     /// Where to write cucumber's JSON report (the Cucumber JSON format), if anywhere.
@@ -39,9 +39,9 @@ pub struct Options {
     pub tags: Option<gherkin::tagexpr::TagOperation>,
 }
 
-impl Default for Options {
+impl Default for ScenarioOptions {
     fn default() -> Self {
-        Options {
+        ScenarioOptions {
             concurrency: 8,
             cucumber_json: None,
             console: false,
@@ -82,7 +82,7 @@ pub enum SuiteError {
 pub async fn run(
     session: Arc<Session>,
     features: Vec<gherkin::Feature>,
-    options: &Options,
+    options: &ScenarioOptions,
 ) -> Result<Run, SuiteError> {
     let spec = Arc::clone(&session.spec);
     let features = select(features, options.tags.as_ref());
@@ -273,7 +273,7 @@ struct Outputs {
 }
 
 impl Outputs {
-    fn new(options: &Options) -> Outputs {
+    fn new(options: &ScenarioOptions) -> Outputs {
         Outputs {
             console: options.console,
             json: options.cucumber_json.clone().map(|p| (p, Vec::new())),
@@ -591,7 +591,7 @@ pub async fn run_against_stub(
     spec: Arc<Spec>,
     deviation: Option<Deviation>,
     features: Vec<gherkin::Feature>,
-    options: &Options,
+    options: &ScenarioOptions,
 ) -> Result<Run, SuiteError> {
     let (stub, target) =
         targets::stub_target(Arc::clone(&spec), deviation, AuthMethod::Token).await;

@@ -963,10 +963,10 @@ impl Effects<'_> {
                 .map_or_else(|| format!("door {d}"), |d| d.name.clone())
         };
         let (holds, expected, clause) = match verdict {
-            groups::Verdict::Harmless => {
+            groups::DoorVerdict::Harmless => {
                 (true, "the task still failed after it".to_owned(), clause)
             }
-            groups::Verdict::Acted => {
+            groups::DoorVerdict::Acted => {
                 let read = match &judgement.task_status {
                     Some((was, now))
                         if spec.read_api.is_failed(was) && !spec.read_api.is_failed(now) =>
@@ -985,7 +985,7 @@ impl Effects<'_> {
                     clause,
                 )
             }
-            groups::Verdict::AmongActed(group) => {
+            groups::DoorVerdict::AmongActed(group) => {
                 // One judgement for the group, on the first of its doors sent; the others
                 // stay unjudged on their own (report.json lists each door's verdict).
                 if group.first() != Some(&door) {
@@ -1020,7 +1020,7 @@ impl Effects<'_> {
                     clause,
                 )
             }
-            groups::Verdict::Unjudged => return,
+            groups::DoorVerdict::Unjudged => return,
         };
         let mut judged = effect(spec, judgement, &clause, holds, expected.clone());
         if !holds && !confirmed {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::contract::spec::Level;
 use crate::engines::fuzz::Summary;
 use crate::grading::baseline::Diff;
-use crate::grading::report::{Grade, Report, Verdict};
+use crate::grading::report::{Grade, Report, RunVerdict};
 use crate::text::shorten;
 use crate::transport::target::Traffic;
 
@@ -210,21 +210,21 @@ fn skip_reasons(report: &Report) -> String {
 pub fn verdict_line(report: &Report) -> String {
     let must = report.must_failures();
     match report.verdict() {
-        Verdict::Interrupted => format!(
+        RunVerdict::Interrupted => format!(
             "INTERRUPTED by {}: what was judged before it is in the reports; not a verdict of conformance.",
             report
                 .interrupted
                 .as_ref()
                 .map_or("a signal", |(s, _)| s.as_str())
         ),
-        Verdict::NotJudged => format!(
+        RunVerdict::NotJudged => format!(
             "NOT JUDGED: {}; no clause could be judged.",
             report
                 .target_fault
                 .as_deref()
                 .unwrap_or("the target answered nothing")
         ),
-        Verdict::NotConformant => {
+        RunVerdict::NotConformant => {
             let all_must = must
                 .iter()
                 .all(|id| report.clause(id).is_some_and(|c| c.level == Level::Must));
@@ -245,7 +245,7 @@ pub fn verdict_line(report: &Report) -> String {
                 .collect();
             format!("NOT conformant: {what}: {}", named.join(", "))
         }
-        Verdict::Incomplete => {
+        RunVerdict::Incomplete => {
             let unjudged = report.unjudged_must();
             format!(
                 "INCOMPLETE: no MUST clause failed, but {} MUST clause(s) were not judged ({}): not a verdict of conformance{}.",
@@ -258,7 +258,7 @@ pub fn verdict_line(report: &Report) -> String {
                 }
             )
         }
-        Verdict::Conformant => "Conformant: every MUST clause passed.".to_owned(),
+        RunVerdict::Conformant => "Conformant: every MUST clause passed.".to_owned(),
     }
 }
 

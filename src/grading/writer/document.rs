@@ -3,7 +3,7 @@
 
 use crate::engines::fuzz::Summary;
 use crate::engines::scenarios::session::ScenarioRecord;
-use crate::grading::report::{Grade, Report, Verdict};
+use crate::grading::report::{Grade, Report, RunVerdict};
 use crate::transport::target::Traffic;
 
 /// Renders a run's result for one place.
@@ -108,11 +108,11 @@ impl Document {
         format!(
             "{}: {} clauses ({}){}",
             match self.report.verdict() {
-                Verdict::Conformant => "Conformant",
-                Verdict::NotConformant => "NOT conformant",
-                Verdict::Incomplete => "INCOMPLETE (MUST clauses not judged)",
-                Verdict::NotJudged => "NOT JUDGED (the target answered nothing)",
-                Verdict::Interrupted => "INTERRUPTED (what was judged before the signal)",
+                RunVerdict::Conformant => "Conformant",
+                RunVerdict::NotConformant => "NOT conformant",
+                RunVerdict::Incomplete => "INCOMPLETE (MUST clauses not judged)",
+                RunVerdict::NotJudged => "NOT JUDGED (the target answered nothing)",
+                RunVerdict::Interrupted => "INTERRUPTED (what was judged before the signal)",
             },
             self.report.clauses.len(),
             counts.join(", "),

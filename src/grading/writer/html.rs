@@ -35,8 +35,8 @@ impl Writer for Html {
             out,
             "<p class=\"headline {}\">{}</p>\n<p>{}</p>",
             match doc.report.verdict() {
-                crate::grading::report::Verdict::Conformant => "ok",
-                crate::grading::report::Verdict::Incomplete => "partial",
+                crate::grading::report::RunVerdict::Conformant => "ok",
+                crate::grading::report::RunVerdict::Incomplete => "partial",
                 _ => "bad",
             },
             esc(&doc.headline()),

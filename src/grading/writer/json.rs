@@ -63,7 +63,7 @@ struct Schema<'a> {
     strict: bool,
     conformant: bool,
     complete: bool,
-    verdict: crate::grading::report::Verdict,
+    verdict: crate::grading::report::RunVerdict,
     exit_code: u8,
     summary: Totals,
     clauses: &'a [ClauseResult],

@@ -14,7 +14,7 @@ use junit_report::{TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder};
 
 use crate::engines::fuzz::Summary;
 use crate::engines::scenarios::session::ScenarioRecord;
-use crate::grading::report::{Grade, Report, ScenarioResult, Verdict};
+use crate::grading::report::{Grade, Report, RunVerdict, ScenarioResult};
 use crate::records::judgement::ScenarioOutcome;
 
 use super::document::{Document, Writer};
@@ -213,20 +213,20 @@ pub(super) fn clause_cases(report: &Report) -> Vec<TestCase> {
         .collect();
     let verdict = super::console::verdict_line(report);
     let mut case = match report.verdict() {
-        Verdict::Conformant => TestCaseBuilder::success("[verdict] the run", zero),
-        Verdict::NotConformant => {
+        RunVerdict::Conformant => TestCaseBuilder::success("[verdict] the run", zero),
+        RunVerdict::NotConformant => {
             TestCaseBuilder::failure("[verdict] the run", zero, "non-conformance", &verdict)
         }
-        Verdict::Incomplete if report.require_complete => {
+        RunVerdict::Incomplete if report.require_complete => {
             TestCaseBuilder::failure("[verdict] the run", zero, "incomplete", &verdict)
         }
-        Verdict::Incomplete => {
+        RunVerdict::Incomplete => {
             TestCaseBuilder::skipped_with_cause("[verdict] the run", "incomplete", &verdict)
         }
-        Verdict::NotJudged => {
+        RunVerdict::NotJudged => {
             TestCaseBuilder::error("[verdict] the run", zero, "target-fault", &verdict)
         }
-        Verdict::Interrupted => {
+        RunVerdict::Interrupted => {
             TestCaseBuilder::error("[verdict] the run", zero, "interrupted", &verdict)
         }
     };

@@ -29,7 +29,7 @@ pub enum Outcome {
 
 /// What is known of one door once the tasks are used.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum DoorVerdict {
     /// It was on a task whose witness was accepted.
     Harmless,
     /// It acted: pinned by bisection or by the read API.
@@ -202,20 +202,20 @@ impl Groups {
     }
 
     /// What is known of `door`.
-    pub fn verdict(&self, door: DoorId) -> Verdict {
+    pub fn verdict(&self, door: DoorId) -> DoorVerdict {
         if self.pinned.contains(&door) {
-            Verdict::Acted
+            DoorVerdict::Acted
         } else if let Some(g) = self
             .guilty
             .iter()
             .filter(|g| g.contains(&door))
             .min_by_key(|g| g.len())
         {
-            Verdict::AmongActed(g.clone())
+            DoorVerdict::AmongActed(g.clone())
         } else if self.cleared.contains(&door) {
-            Verdict::Harmless
+            DoorVerdict::Harmless
         } else {
-            Verdict::Unjudged
+            DoorVerdict::Unjudged
         }
     }
 
@@ -267,24 +267,28 @@ mod tests {
     fn one_task_clears_every_door_of_a_conforming_server() {
         let (g, used) = search(22, &[], 3);
         assert_eq!(used, 1);
-        assert!((0..22).all(|d| g.verdict(d) == Verdict::Harmless));
+        assert!((0..22).all(|d| g.verdict(d) == DoorVerdict::Harmless));
         assert!(g.next_group().is_empty());
     }
 
     #[test]
     fn one_task_detects_an_acting_door_without_pinning_it() {
         let (g, _) = search(22, &[7], 1);
-        assert_eq!(g.verdict(7), Verdict::AmongActed((0..22).collect()));
-        assert_eq!(g.verdict(0), Verdict::AmongActed((0..22).collect()));
+        assert_eq!(g.verdict(7), DoorVerdict::AmongActed((0..22).collect()));
+        assert_eq!(g.verdict(0), DoorVerdict::AmongActed((0..22).collect()));
     }
 
     #[test]
     fn bisection_pins_the_one_acting_door_in_one_plus_log2_tasks() {
         for acting in 0..22 {
             let (g, used) = search(22, &[acting], 10);
-            assert_eq!(g.verdict(acting), Verdict::Acted, "door {acting}");
+            assert_eq!(g.verdict(acting), DoorVerdict::Acted, "door {acting}");
             for d in (0..22).filter(|d| *d != acting) {
-                assert_eq!(g.verdict(d), Verdict::Harmless, "door {d}, acting {acting}");
+                assert_eq!(
+                    g.verdict(d),
+                    DoorVerdict::Harmless,
+                    "door {d}, acting {acting}"
+                );
             }
             // 1 to detect, 5 halvings of 22, 1 to clear the rest again at most.
             assert!(used <= 7, "door {acting}: {used} tasks");
@@ -294,11 +298,11 @@ mod tests {
     #[test]
     fn two_tasks_halve_the_suspects() {
         let (g, _) = search(22, &[20], 2);
-        let Verdict::AmongActed(group) = g.verdict(20) else {
+        let DoorVerdict::AmongActed(group) = g.verdict(20) else {
             panic!("{:?}", g.verdict(20));
         };
         assert_eq!(group, (11..22).collect::<Vec<_>>());
-        assert_eq!(g.verdict(3), Verdict::Harmless);
+        assert_eq!(g.verdict(3), DoorVerdict::Harmless);
     }
 
     #[test]
@@ -323,18 +327,18 @@ mod tests {
         g.record(&[0, 1], Outcome::Harmless);
         assert_eq!(g.next_group(), vec![2, 3, 4]);
         g.record(&[2, 3, 4], Outcome::Harmless);
-        assert_eq!(g.verdict(5), Verdict::Acted);
+        assert_eq!(g.verdict(5), DoorVerdict::Acted);
     }
 
     #[test]
     fn two_acting_doors_are_both_pinned_given_tasks_enough() {
         let (g, _) = search(8, &[1, 6], 20);
-        assert_eq!(g.verdict(1), Verdict::Acted);
-        assert_eq!(g.verdict(6), Verdict::Acted);
+        assert_eq!(g.verdict(1), DoorVerdict::Acted);
+        assert_eq!(g.verdict(6), DoorVerdict::Acted);
         assert!(
             (0..8)
                 .filter(|d| ![1, 6].contains(d))
-                .all(|d| g.verdict(d) == Verdict::Harmless)
+                .all(|d| g.verdict(d) == DoorVerdict::Harmless)
         );
     }
 
@@ -349,10 +353,10 @@ mod tests {
                 before: vec![0, 1, 2],
             },
         );
-        assert_eq!(g.verdict(3), Verdict::Acted);
-        assert_eq!(g.verdict(1), Verdict::Harmless);
+        assert_eq!(g.verdict(3), DoorVerdict::Acted);
+        assert_eq!(g.verdict(1), DoorVerdict::Harmless);
         // The doors after it said nothing: the task was no longer failed.
-        assert_eq!(g.verdict(4), Verdict::Unjudged);
+        assert_eq!(g.verdict(4), DoorVerdict::Unjudged);
         assert_eq!(g.next_group(), vec![4, 5]);
     }
 
@@ -366,7 +370,7 @@ mod tests {
         g.record(&[0, 1], Outcome::Harmless);
         assert!(!g.confirmed(2));
         g.record(&[2], Outcome::Acted);
-        assert_eq!(g.verdict(2), Verdict::Acted);
+        assert_eq!(g.verdict(2), DoorVerdict::Acted);
         assert!(g.confirmed(2));
         // The read API pins for sure; tasks shown failed beforehand confirm any effect.
         let mut g = Groups::new(4);
@@ -391,7 +395,7 @@ mod tests {
             g.record(&group, Outcome::Unknown);
         }
         assert!(g.next_group().is_empty());
-        assert_eq!(g.verdict(0), Verdict::Unjudged);
+        assert_eq!(g.verdict(0), DoorVerdict::Unjudged);
     }
 
     #[test]
@@ -400,12 +404,12 @@ mod tests {
         g.record(&[0, 1], Outcome::Acted);
         g.record(&[0], Outcome::Harmless);
         // Door 1 is left alone in the guilty group: pinned.
-        assert_eq!(g.verdict(1), Verdict::Acted);
+        assert_eq!(g.verdict(1), DoorVerdict::Acted);
         let mut g = Groups::new(4);
         g.record(&[0, 1, 2, 3], Outcome::Acted);
         g.record(&[0, 1], Outcome::Harmless);
         g.record(&[2], Outcome::Harmless);
-        assert_eq!(g.verdict(3), Verdict::Acted);
+        assert_eq!(g.verdict(3), DoorVerdict::Acted);
         let mut g = Groups::new(2);
         g.record(&[0, 1], Outcome::Acted);
         g.record(&[0, 1], Outcome::Harmless);

@@ -16,7 +16,7 @@ use crate::fixtures::{self, Fixtures};
 use crate::transport::signing;
 
 use super::deviation::Deviation;
-use super::keys::Credentials;
+use super::keys::Keys;
 
 /// What the stub answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,7 +204,7 @@ impl Tasks {
 pub struct Responder {
     spec: std::sync::Arc<Spec>,
     fixtures: Fixtures,
-    credentials: Credentials,
+    credentials: Keys,
     deviation: Option<Deviation>,
     tasks: Mutex<Tasks>,
     /// Requests that named one of the stub's tasks, whatever came of them.
@@ -217,7 +217,7 @@ impl Responder {
     pub fn new(
         spec: std::sync::Arc<Spec>,
         fixtures: &Fixtures,
-        credentials: &Credentials,
+        credentials: &Keys,
         deviation: Option<Deviation>,
     ) -> Responder {
         Responder {
@@ -482,7 +482,7 @@ pub fn signature_fault(req: &Incoming<'_>) -> Option<&'static str> {
     }
 }
 
-impl Credentials {
+impl Keys {
     /// The credentials a request presents: a token, or an AK/SK signature checked as the
     /// vendor's gateway does (including `X-Sdk-Date` within 15 minutes).
     pub fn judge(&self, req: &Incoming<'_>) -> Identity {

@@ -5,7 +5,7 @@ use crate::fixtures::Fixtures;
 use crate::secret::Secret;
 use crate::text::{FileError, line_of};
 
-use super::keys::Credentials;
+use super::keys::Keys;
 
 /// The fixtures file of `css-conformance stub --fixtures FILE`: what the stub serves and
 /// accepts. Every key is optional; a missing one keeps the built-in stub's value.
@@ -27,8 +27,8 @@ pub fn load_fixtures(
     file: &std::path::Path,
     spec: &Spec,
     mut fixtures: Fixtures,
-    mut credentials: Credentials,
-) -> Result<(Fixtures, Credentials), FileError> {
+    mut credentials: Keys,
+) -> Result<(Fixtures, Keys), FileError> {
     let text = std::fs::read_to_string(file).map_err(|reason| FileError::Read {
         file: file.to_owned(),
         reason,

@@ -10,7 +10,7 @@ pub const STUB_SECRET_KEY: &str = "css-conformance-stub-secret-key";
 
 /// The credentials the stub accepts.
 #[derive(Debug, Clone)]
-pub struct Credentials {
+pub struct Keys {
     /// Accepted as `X-Auth-Token`.
     pub token: Secret,
     /// The access key and secret key AK/SK signatures are verified with.
@@ -19,8 +19,8 @@ pub struct Credentials {
 }
 
 /// The credentials the built-in stub accepts.
-pub fn stub_credentials() -> Credentials {
-    Credentials {
+pub fn stub_keys() -> Keys {
+    Keys {
         token: Secret::new(STUB_TOKEN),
         access_key: STUB_ACCESS_KEY.to_owned(),
         secret_key: Secret::new(STUB_SECRET_KEY),

@@ -8,7 +8,7 @@ use crate::fixtures::Fixtures;
 use super::answer::{self, Answer, Incoming, Responder};
 use super::deviation::Deviation;
 use super::guesses::Guesses;
-use super::keys::Credentials;
+use super::keys::Keys;
 use super::watch::{ClientSummary, Seen, Watch};
 
 /// What the server's threads share.
@@ -24,7 +24,7 @@ impl State {
     pub(super) fn new(
         spec: Arc<Spec>,
         fixtures: &Fixtures,
-        credentials: &Credentials,
+        credentials: &Keys,
         deviation: Option<Deviation>,
         watch: bool,
     ) -> State {

@@ -35,22 +35,22 @@ pub struct Client {
 }
 
 /// A kept-alive connection, with what it saw.
-type Pooled = (SendRequest<Empty<Bytes>>, Arc<Watch>);
+type Pooled = (SendRequest<Empty<Bytes>>, Arc<Turns>);
 
 /// What a connection saw of the order of bytes: an answer belongs to the request written
 /// before it, so bytes read while no request had been written are the target's fault.
 #[derive(Debug, Default)]
-struct Watch {
+struct Turns {
     /// A request's bytes were written since the last answer was read whole.
     wrote: AtomicBool,
     /// Bytes came that no request had asked for yet.
     stray: AtomicBool,
 }
 
-/// A stream that tells its `Watch` when it writes and when it reads.
+/// A stream that tells its `Turns` when it writes and when it reads.
 struct Watched {
     inner: tokio::net::TcpStream,
-    watch: Arc<Watch>,
+    watch: Arc<Turns>,
 }
 
 impl AsyncRead for Watched {
@@ -110,7 +110,7 @@ const OUT_OF_TURN: &str = "the target sent bytes before the request was written,
 
 /// What came back.
 #[derive(Debug)]
-pub struct Answer {
+pub struct Received {
     pub status: u16,
     pub content_type: Option<String>,
     pub retry_after: Option<String>,
@@ -169,7 +169,7 @@ impl Client {
         method: &str,
         request_target: &str,
         headers: &[(String, Secret)],
-    ) -> Result<Answer, Failure> {
+    ) -> Result<Received, Failure> {
         let mut request = hyper::Request::builder()
             .method(method)
             .uri(request_target)
@@ -205,7 +205,7 @@ impl Client {
             let (body, cut) = read_capped(response.into_body()).await?;
             Ok((
                 cut,
-                Answer {
+                Received {
                     status,
                     content_type,
                     retry_after,
@@ -256,7 +256,7 @@ impl Client {
                 None => break,
             }
         }
-        let watch = Arc::new(Watch::default());
+        let watch = Arc::new(Turns::default());
         let connect = async {
             let stream = tokio::net::TcpStream::connect(&self.authority)
                 .await
