@@ -11,8 +11,9 @@ use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::scenarios::session::Session;
 use css_conformance::engines::targets::Opened;
 use css_conformance::grading::baseline::{Baseline, Change, Diff};
+use css_conformance::grading::exit;
 use css_conformance::grading::report::Report;
-use css_conformance::grading::writer::{self, Document, Many, Writer as _};
+use css_conformance::grading::writer::{self, Document, Many, Writer};
 use css_conformance::progress;
 use css_conformance::transport::target::Traffic;
 
@@ -82,17 +83,23 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             .zip(runs.iter().map(|d| &d.document))
             .collect(),
         diff: diff.as_ref(),
+        started: started.0,
     };
-    print!("{}", many.console(args.quiet, console::colors_enabled()));
+    let console = writer::Console {
+        quiet: args.quiet,
+        colors: console::colors_enabled(),
+    };
+    print!("{}", console.render_many(&many));
     let dir = &args.report_dir;
-    for (file, text) in [
-        ("report.json", many.json()),
-        ("report.md", many.markdown(started.0)),
-        ("report.html", many.html(started.0)),
-        ("junit.xml", many.junit(started.0)),
-    ] {
+    let writers: [(&str, &dyn Writer); 4] = [
+        ("report.json", &writer::Json),
+        ("report.md", &writer::Markdown),
+        ("report.html", &writer::Html),
+        ("junit.xml", &writer::JUnit),
+    ];
+    for (file, writer) in writers {
         let path = dir.join(file);
-        std::fs::write(&path, text)
+        std::fs::write(&path, writer.render_many(&many))
             .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", path.display()))?;
     }
     println!(
@@ -106,15 +113,16 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
 /// The exit code: the run's, except that with `--fail-on new` a non-conformance is exit 1
 /// only when a clause fails that did not in the baseline.
 fn exit_code(code: u8, diff: Option<&Diff>, fail_on: FailOn) -> u8 {
-    match (fail_on, diff) {
-        (FailOn::New, Some(diff)) if code == 1 && diff.count(Change::NewFailure) == 0 => {
-            println!(
-                "Exit 0 although not conformant: --fail-on new, and every clause that fails failed in the baseline too."
-            );
-            0
-        }
-        _ => code,
+    let (FailOn::New, Some(diff)) = (fail_on, diff) else {
+        return code;
+    };
+    let forgiven = exit::failing_on_new(code, diff.count(Change::NewFailure));
+    if forgiven != code {
+        println!(
+            "Exit 0 although not conformant: --fail-on new, and every clause that fails failed in the baseline too."
+        );
     }
+    forgiven
 }
 
 /// The comparison of a one-target run, as `baseline.json` beside its reports.

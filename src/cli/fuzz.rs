@@ -5,7 +5,7 @@ use std::sync::Arc;
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz::{self, soak};
 use css_conformance::engines::targets::Opened;
-use css_conformance::grading::writer;
+use css_conformance::grading::{exit, writer};
 use css_conformance::progress;
 
 use super::{
@@ -58,11 +58,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         );
         return Ok(NOT_JUDGED);
     }
-    Ok(if summary.findings.is_empty() {
-        CONFORMANT
-    } else {
-        NOT_CONFORMANT
-    })
+    Ok(exit::of_findings(false, !summary.findings.is_empty()))
 }
 
 pub async fn soak(args: &FuzzArgs) -> anyhow::Result<u8> {

@@ -25,12 +25,7 @@ use css_conformance::engines::targets::{self, Opened};
 use css_conformance::servers::stub::Deviation;
 use css_conformance::transport::target::without_userinfo;
 
-/// Exit codes, as docs/reference.md documents them.
-pub const CONFORMANT: u8 = 0;
-pub const NOT_CONFORMANT: u8 = 1;
-pub const USAGE_ERROR: u8 = 2;
-/// The target answered nothing, so nothing was judged.
-pub const NOT_JUDGED: u8 = 3;
+pub use css_conformance::grading::exit::{CONFORMANT, NOT_CONFORMANT, NOT_JUDGED, USAGE_ERROR};
 
 #[derive(Parser)]
 #[command(

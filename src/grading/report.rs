@@ -9,6 +9,7 @@ use crate::config::profile::ExpectedDeviation;
 use crate::contract::spec::{Clause, Level, Spec};
 use crate::engines::fuzz::Summary;
 use crate::engines::scenarios::session::ScenarioRecord;
+pub use crate::grading::exit::RunVerdict;
 use crate::records::judgement::ScenarioOutcome;
 use crate::servers::stub::{ClientSummary, Tally};
 use crate::text::shorten;
@@ -134,22 +135,6 @@ pub enum ScenarioResult {
     Skipped,
     /// Its requests got no answer.
     Unanswered,
-}
-
-/// The verdict of a run, in the words every report uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RunVerdict {
-    /// Every MUST clause was judged and none failed.
-    Conformant,
-    /// A clause that counts failed.
-    NotConformant,
-    /// None failed, but a MUST clause was not judged.
-    Incomplete,
-    /// The target answered nothing.
-    NotJudged,
-    /// The run was stopped by a signal before it was done: what was judged so far.
-    Interrupted,
 }
 
 impl Report {
@@ -340,13 +325,11 @@ impl Report {
     /// nothing, 1 when a clause that counts failed (or, with `--require-complete`, a MUST
     /// clause was not judged), 0 otherwise.
     pub fn exit_code(&self) -> u8 {
-        match self.verdict() {
-            RunVerdict::Interrupted => self.interrupted.as_ref().map_or(130, |(_, code)| *code),
-            RunVerdict::NotJudged => 3,
-            RunVerdict::NotConformant => 1,
-            RunVerdict::Incomplete if self.require_complete => 1,
-            RunVerdict::Incomplete | RunVerdict::Conformant => 0,
-        }
+        crate::grading::exit::of_verdict(
+            self.verdict(),
+            self.require_complete,
+            self.interrupted.as_ref().map(|(_, code)| *code),
+        )
     }
 
     pub fn clause(&self, id: &str) -> Option<&ClauseResult> {

@@ -10,13 +10,15 @@ pub mod json;
 pub mod junit;
 mod many;
 mod markdown;
+mod render;
 mod report_dir;
 
 pub use console::{Console, diff_console, fuzz_summary, judged_of, traffic_lines, verdict_line};
-pub use document::{Document, Writer};
+pub use document::Document;
 pub use html::Html;
 pub use json::{Json, SCHEMA};
 pub use junit::JUnit;
 pub use many::{MANY_SCHEMA, Many};
 pub use markdown::Markdown;
+pub use render::Writer;
 pub use report_dir::WriteError;

@@ -10,7 +10,9 @@ use crate::grading::report::{Grade, Report, RunVerdict};
 use crate::text::shorten;
 use crate::transport::target::Traffic;
 
-use super::document::{Document, Writer};
+use super::document::Document;
+use super::many::Many;
+use super::render::Writer;
 
 /// How many pieces of evidence the console shows per clause.
 const EVIDENCE_SHOWN: usize = 3;
@@ -41,6 +43,64 @@ impl Writer for Console {
         }
         if let Some(summary) = &doc.fuzz {
             out.push_str(&fuzz_summary(summary));
+        }
+        out
+    }
+
+    /// The console: the changes since the baseline, the table (quiet: the rows that are not
+    /// all PASS), each target's verdict.
+    fn render_many(&self, many: &Many<'_>) -> String {
+        let (quiet, colors) = (self.quiet, self.colors);
+        let mut out = String::new();
+        if let Some(diff) = many.diff {
+            out.push_str(&diff_console(diff, true));
+            out.push('\n');
+        }
+        let width = many
+            .runs
+            .iter()
+            .map(|(n, _)| n.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(12);
+        let _ = write!(out, "{:<13} {:<8}", "Clause", "Level");
+        for (name, _) in &many.runs {
+            let _ = write!(out, " {name:<width$}");
+        }
+        out.push('\n');
+        for (id, level) in many.rows() {
+            let all_pass = many
+                .runs
+                .iter()
+                .all(|(_, d)| Many::grade(&d.report, id) == Some(Grade::Pass));
+            if quiet && all_pass {
+                continue;
+            }
+            let _ = write!(out, "{id:<13} {level:<8}");
+            for (_, d) in &many.runs {
+                let label = Many::label(&d.report, id);
+                let style = match Many::grade(&d.report, id) {
+                    Some(Grade::Pass) => console::Style::new().green(),
+                    Some(Grade::Fail | Grade::Intermittent) => console::Style::new().red().bold(),
+                    Some(Grade::NonStrict) => console::Style::new().yellow(),
+                    _ => console::Style::new().dim(),
+                };
+                let padded = format!("{label:<width$}");
+                let _ = write!(out, " {}", style.force_styling(colors).apply_to(padded));
+            }
+            if many.differs(id) {
+                out.push_str("  <- differs");
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+        for (name, d) in &many.runs {
+            let _ = writeln!(
+                out,
+                "{name} ({}): {}",
+                d.report.target,
+                verdict_line(&d.report)
+            );
         }
         out
     }

@@ -6,11 +6,6 @@ use crate::engines::scenarios::session::ScenarioRecord;
 use crate::grading::report::{Grade, Report, RunVerdict};
 use crate::transport::target::Traffic;
 
-/// Renders a run's result for one place.
-pub trait Writer {
-    fn render(&self, doc: &Document) -> String;
-}
-
 /// Everything a run's reports say: the graded clauses, the scenarios with their judgements,
 /// the fuzzer's summary, what the politeness layer did, and what the run was (profile, time).
 #[derive(Debug, Clone)]

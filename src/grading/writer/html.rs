@@ -6,7 +6,9 @@ use crate::grading::baseline::{Change, Diff};
 use crate::grading::report::ClauseResult;
 use crate::text::{inert, shorten};
 
-use super::document::{Document, Writer, fuzz_line, judged_cell, rfc3339, shows};
+use super::document::{Document, fuzz_line, judged_cell, rfc3339, shows};
+use super::many::Many;
+use super::render::Writer;
 
 /// `report.html`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -112,6 +114,58 @@ impl Writer for Html {
             }
         }
         let _ = writeln!(out, "</body>\n</html>");
+        out
+    }
+
+    /// `report.html`: one self-contained page, the changes first, then the table.
+    fn render_many(&self, many: &Many<'_>) -> String {
+        let mut out = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>css-conformance: {} targets</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>css-conformance: {} targets</h1>\n<p class=\"meta\">{} {} · started {}</p>\n",
+            many.runs.len(),
+            many.runs.len(),
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+            esc(&rfc3339(many.started))
+        );
+        if let Some(diff) = many.diff {
+            out.push_str(&diff_html(diff));
+        }
+        out.push_str(
+            "<h2>Clauses by target</h2>\n<table>\n<thead><tr><th>Clause</th><th>Level</th>",
+        );
+        for (name, _) in &many.runs {
+            let _ = write!(out, "<th>{}</th>", esc(name));
+        }
+        out.push_str("<th></th></tr></thead>\n<tbody>\n");
+        for (id, level) in many.rows() {
+            let _ = write!(out, "<tr><td>{}</td><td>{}</td>", esc(id), esc(&level));
+            for (_, d) in &many.runs {
+                let label = Many::label(&d.report, id);
+                let _ = write!(
+                    out,
+                    "<td class=\"cell {}\">{}</td>",
+                    label.to_ascii_lowercase(),
+                    esc(label)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "<td>{}</td></tr>",
+                if many.differs(id) { "differs" } else { "" }
+            );
+        }
+        out.push_str("</tbody>\n</table>\n<h2>Targets</h2>\n<ul>\n");
+        for (name, d) in &many.runs {
+            let _ = writeln!(
+                out,
+                "<li><strong>{}</strong> (<code>{}</code>): {} (<a href=\"{}/report.html\">report</a>)</li>",
+                esc(name),
+                esc(&d.report.target),
+                esc(&super::console::verdict_line(&d.report)),
+                esc(name)
+            );
+        }
+        out.push_str("</ul>\n<style>.cell.pass{color:#1a7f37;font-weight:600}.cell.fail,.cell.intermittent{background:#fde2e1;color:#b42318;font-weight:600}.cell.non-strict{background:#fff4d6}.cell.skip,.cell.info{color:#777}</style>\n</body>\n</html>\n");
         out
     }
 }

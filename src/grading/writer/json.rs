@@ -6,7 +6,9 @@ use serde::Serialize;
 use crate::engines::fuzz::Summary;
 use crate::grading::report::ClauseResult;
 
-use super::document::{Document, Writer, rfc3339};
+use super::document::{Document, rfc3339};
+use super::many::{MANY_SCHEMA, Many};
+use super::render::Writer;
 
 /// The `schema` value of `report.json`; it changes when a field changes meaning or goes.
 pub const SCHEMA: &str = "css-conformance-report/1";
@@ -47,6 +49,44 @@ impl Writer for Json {
         };
         serde_json::to_string_pretty(&json).unwrap_or_else(|e| unreachable!("plain data: {e}"))
             + "\n"
+    }
+
+    /// `report.json`: each target's report as its own `report.json` has it, the clause x
+    /// target table, the comparison with the baseline, the exit code.
+    fn render_many(&self, many: &Many<'_>) -> String {
+        let targets: Vec<serde_json::Value> = many
+            .runs
+            .iter()
+            .map(|(name, d)| {
+                let report: serde_json::Value =
+                    serde_json::from_str(&self.render(d)).unwrap_or_default();
+                serde_json::json!({ "name": name, "report": report })
+            })
+            .collect();
+        let clauses: Vec<serde_json::Value> = many
+            .rows()
+            .into_iter()
+            .map(|(id, level)| {
+                let verdicts: serde_json::Map<String, serde_json::Value> = many
+                    .runs
+                    .iter()
+                    .map(|(name, d)| {
+                        let label = Many::label(&d.report, id);
+                        (name.clone(), serde_json::Value::from(label))
+                    })
+                    .collect();
+                serde_json::json!({ "id": id, "level": level, "verdicts": verdicts })
+            })
+            .collect();
+        let json = serde_json::json!({
+            "schema": MANY_SCHEMA,
+            "report_schema": SCHEMA,
+            "exit_code": many.exit_code(),
+            "baseline": many.diff,
+            "clauses": clauses,
+            "targets": targets,
+        });
+        serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
     }
 }
 

@@ -17,7 +17,9 @@ use crate::engines::scenarios::session::ScenarioRecord;
 use crate::grading::report::{Grade, Report, RunVerdict, ScenarioResult};
 use crate::records::judgement::ScenarioOutcome;
 
-use super::document::{Document, Writer};
+use super::document::Document;
+use super::many::Many;
+use super::render::Writer;
 
 /// `junit.xml`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,6 +33,22 @@ impl Writer for JUnit {
             doc.fuzz.as_ref(),
             doc.started,
         ))
+    }
+
+    /// `junit.xml`: one testsuite per target, a testcase per clause as graded and one for the
+    /// target's verdict.
+    fn render_many(&self, many: &Many<'_>) -> String {
+        let suites = many
+            .runs
+            .iter()
+            .map(|(name, d)| {
+                TestSuiteBuilder::new(name)
+                    .set_timestamp(many.started)
+                    .add_testcases(clause_cases(&d.report))
+                    .build()
+            })
+            .collect();
+        xml(suites)
     }
 }
 

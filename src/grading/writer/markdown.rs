@@ -6,7 +6,9 @@ use crate::grading::baseline::Diff;
 use crate::grading::report::{ClauseResult, Grade};
 use crate::text::shorten;
 
-use super::document::{Document, Writer, fuzz_line, judged_cell, rfc3339, shows};
+use super::document::{Document, fuzz_line, judged_cell, rfc3339, shows};
+use super::many::Many;
+use super::render::Writer;
 
 /// `report.md`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,6 +73,54 @@ impl Writer for Markdown {
                     finding.curl.replace("```", "'''")
                 );
             }
+        }
+        out
+    }
+
+    /// `report.md`.
+    fn render_many(&self, many: &Many<'_>) -> String {
+        let mut out = format!(
+            "# css-conformance: {} targets\n\n{} {} · started {}\n\n",
+            many.runs.len(),
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_PKG_VERSION"),
+            rfc3339(many.started)
+        );
+        if let Some(diff) = many.diff {
+            out.push_str(&diff_markdown(diff));
+        }
+        out.push_str("## Clauses by target\n\n| Clause | Level |");
+        for (name, _) in &many.runs {
+            let _ = write!(out, " {} |", name.replace('|', "\\|"));
+        }
+        out.push_str(" |\n|---|---|");
+        for _ in &many.runs {
+            out.push_str("---|");
+        }
+        out.push_str("---|\n");
+        for (id, level) in many.rows() {
+            let _ = write!(out, "| {id} | {level} |");
+            for (_, d) in &many.runs {
+                let label = Many::label(&d.report, id);
+                let shown = if matches!(label, "FAIL" | "INTERMITTENT") {
+                    format!("**{label}**")
+                } else {
+                    label.to_owned()
+                };
+                let _ = write!(out, " {shown} |");
+            }
+            let _ = writeln!(out, " {} |", if many.differs(id) { "differs" } else { "" });
+        }
+        out.push_str("\n## Targets\n\n");
+        for (name, d) in &many.runs {
+            let _ = writeln!(
+                out,
+                "- **{}** (`{}`): {} ([report]({}/report.md))",
+                name.replace('*', "\\*"),
+                d.report.target.replace('`', "'"),
+                super::console::verdict_line(&d.report),
+                name
+            );
         }
         out
     }

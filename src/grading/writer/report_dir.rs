@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::document::{Document, Writer};
+use super::document::Document;
 use super::html::Html;
 use super::json::Json;
 use super::markdown::Markdown;
+use super::render::Writer;
 
 impl Document {
     /// Writes `report.json`, `report.md` and `report.html` into `dir`, returning their paths.
