@@ -26,11 +26,11 @@ pub struct Fixtures {
 }
 
 /// How many generated failed tasks the built-in stub holds.
-pub const GENERATED_FAILED_TASKS: u64 = 1 << 22;
+pub(crate) const GENERATED_FAILED_TASKS: u64 = 1 << 22;
 const GENERATED_PREFIX: &str = "fa11ed00-0000-4000-8000-";
 
 /// The `n`th generated failed task.
-pub fn generated_failed_task(n: u64) -> String {
+pub(crate) fn generated_failed_task(n: u64) -> String {
     format!("{GENERATED_PREFIX}{n:012x}")
 }
 
@@ -73,7 +73,7 @@ impl Fixtures {
 /// The failed tasks not yet consumed in this run; a task is handed out once. The listed
 /// tasks come first, then (where the target holds them) the generated family.
 #[derive(Debug, Default)]
-pub struct TaskPool {
+pub(crate) struct TaskPool {
     tasks: Mutex<VecDeque<String>>,
     generated: Option<AtomicU64>,
     /// The task kept for requests a conforming server refuses, once one was asked for.
@@ -114,7 +114,7 @@ impl TaskPool {
 
     /// Forgets `task` as the task kept for refusals, if it is that one (a request on it was
     /// accepted, so it may no longer be failed).
-    pub fn spent_refusal_task(&self, task: &str) {
+    pub(crate) fn spent_refusal_task(&self, task: &str) {
         let mut kept = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
         if kept.as_deref() == Some(task) {
             *kept = None;
@@ -125,7 +125,7 @@ impl TaskPool {
     /// failed tasks are few, the same one every time, taken from the pool the first time; when the pool is empty, the task
     /// handed out last (its state does not change what such a request is judged by: a
     /// conforming server looks at retry_mode before the task).
-    pub fn refusal_task(&self) -> Option<String> {
+    pub(crate) fn refusal_task(&self) -> Option<String> {
         // Where tasks are without number (the built-in stub's), each refusal has its own:
         // a server that wrongly acts on one then spoils no other.
         if self.generated.is_some() {

@@ -30,7 +30,7 @@ pub enum FileError {
 
 impl FileError {
     /// The error of text that is not the YAML `file` should hold.
-    pub fn syntax(file: &std::path::Path, e: &serde_yaml::Error) -> FileError {
+    pub(crate) fn syntax(file: &std::path::Path, e: &serde_yaml::Error) -> FileError {
         let (line, column, message) = yaml_error(e);
         FileError::Syntax {
             file: file.to_owned(),
@@ -43,7 +43,7 @@ impl FileError {
 
 /// Line, column and message of a YAML error (the message without serde's " at line L column
 /// C", which the caller puts in front); 0, 0 when serde knows no location.
-pub fn yaml_error(e: &serde_yaml::Error) -> (usize, usize, String) {
+pub(crate) fn yaml_error(e: &serde_yaml::Error) -> (usize, usize, String) {
     let (line, column) = e
         .location()
         .map(|l| (l.line(), l.column()))
@@ -52,7 +52,7 @@ pub fn yaml_error(e: &serde_yaml::Error) -> (usize, usize, String) {
 }
 
 /// serde's messages end in " at line L column C", which the caller already says.
-pub fn strip_location(message: &str) -> &str {
+pub(crate) fn strip_location(message: &str) -> &str {
     message
         .rfind(" at line ")
         .map_or(message, |i| &message[..i])
@@ -74,7 +74,7 @@ pub fn line_of(text: &str, needle: &str, nth: usize) -> usize {
 /// A URL cut in the middle to a readable length, saying how long it was; the start (host,
 /// route) and the end (last segment, query) stay visible. Only ever shorter: a URL that the
 /// cut would not make shorter stays whole. Never for what is meant to be copied (cURL lines).
-pub fn shorten(url: &str) -> String {
+pub(crate) fn shorten(url: &str) -> String {
     const HEAD: usize = 110;
     const TAIL: usize = 60;
     let n = url.chars().count();
@@ -122,7 +122,7 @@ pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// `xml` with every character XML 1.0 does not allow (most control characters) replaced by
 /// U+FFFD, so that the document parses whatever text it carries.
-pub fn xml_safe(xml: String) -> String {
+pub(crate) fn xml_safe(xml: String) -> String {
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r')
             || matches!(c, '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
@@ -136,7 +136,7 @@ pub fn xml_safe(xml: String) -> String {
 }
 
 /// An error with its causes, which say what actually went wrong (refused, TLS, ...).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

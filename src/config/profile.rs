@@ -119,7 +119,7 @@ pub struct Timeouts {
 
 /// The settle period of a live endpoint when the profile sets none: a cloud applies a retry
 /// or abort through a workflow, seconds later.
-pub const LIVE_SETTLE_MS: u64 = 3_000;
+pub(crate) const LIVE_SETTLE_MS: u64 = 3_000;
 
 impl Default for Timeouts {
     fn default() -> Self {
@@ -364,7 +364,7 @@ const fn key(
 }
 
 /// The key at `path`.
-pub fn key_at(path: &str) -> Option<&'static Key> {
+pub(crate) fn key_at(path: &str) -> Option<&'static Key> {
     KEYS.iter().find(|k| k.path == path)
 }
 
@@ -499,7 +499,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 ];
 
 /// The built-in profile `name` names (with or without `.yaml`), if any.
-pub fn built_in(name: &str) -> Option<&'static str> {
+pub(crate) fn built_in(name: &str) -> Option<&'static str> {
     let name = name.strip_suffix(".yaml").unwrap_or(name);
     BUILT_IN
         .iter()
@@ -816,7 +816,7 @@ fn scalar(value: &Value) -> Option<String> {
 }
 
 /// The variable a token is read from unless a profile names another.
-pub const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
+pub(crate) const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
 
 impl std::fmt::Display for AuthMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -83,7 +83,7 @@ impl<'a> Parts<'a> {
 impl<'a> Parts<'a> {
     /// The parts of a request as it came over the wire (`target`: path and query, or an
     /// absolute URI), if its path is the operation's; the credentials as `identity` says.
-    pub fn of_wire(
+    pub(crate) fn of_wire(
         spec: &Spec,
         method: &'a str,
         target: &'a str,
@@ -126,7 +126,7 @@ impl<'a> Parts<'a> {
     }
 
     /// Whether a path parameter is empty (a gateway in front answers such a path itself).
-    pub fn has_empty_segment(&self) -> bool {
+    pub(crate) fn has_empty_segment(&self) -> bool {
         self.ids.iter().any(|id| id.is_empty())
     }
 }
@@ -140,7 +140,7 @@ pub fn path_and_query(target: &str) -> &str {
 }
 
 /// The path and the query of a request target, apart.
-pub fn split_target(target: &str) -> (&str, &str) {
+pub(crate) fn split_target(target: &str) -> (&str, &str) {
     let uri = path_and_query(target);
     uri.split_once('?').unwrap_or((uri, ""))
 }
@@ -171,7 +171,7 @@ pub fn query_pairs(query: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, s
 
 /// What is wrong with the values of `retry_mode` a request gave, if anything: a value the
 /// page does not allow, or more than one.
-pub fn retry_mode_fault<S: AsRef<str>>(spec: &Spec, values: &[S]) -> Option<Kind> {
+pub(crate) fn retry_mode_fault<S: AsRef<str>>(spec: &Spec, values: &[S]) -> Option<Kind> {
     let allowed = &spec.retry_mode().allowed_values;
     match values {
         [] => None,
@@ -271,7 +271,7 @@ pub fn readings(spec: &Spec, partial: &Partial<'_>, parts: &Parts<'_>) -> BTreeS
 }
 
 /// A percent-encoded piece of a URL, decoded (invalid UTF-8 replaced).
-pub fn decode(s: &str) -> Cow<'_, str> {
+pub(crate) fn decode(s: &str) -> Cow<'_, str> {
     // Most IDs have nothing to decode: text already, borrowed as it is (what decoding would
     // give too), without the decoder's scan and the UTF-8 check after it.
     if !s.contains('%') {

@@ -50,7 +50,7 @@ impl fmt::Display for Gap {
 }
 
 /// The clause IDs a scenario is tagged with, its feature's tags included.
-pub fn clause_tags<'a>(
+pub(crate) fn clause_tags<'a>(
     feature: &'a gherkin::Feature,
     rule: Option<&'a gherkin::Rule>,
     scenario: &'a gherkin::Scenario,
@@ -65,7 +65,7 @@ pub fn clause_tags<'a>(
 }
 
 /// Which scenarios (by `file:line`) check each clause.
-pub fn scenarios_by_clause(features: &[gherkin::Feature]) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn scenarios_by_clause(features: &[gherkin::Feature]) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for_each_scenario(features, |feature, rule, scenario| {
         for tag in clause_tags(feature, rule, scenario) {

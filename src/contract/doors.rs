@@ -72,7 +72,7 @@ pub struct Door {
 
 /// What the target offers the doors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reach<'a> {
+pub(crate) struct Reach<'a> {
     pub aksk: bool,
     pub foreign_project: Option<&'a str>,
 }
@@ -128,7 +128,7 @@ impl Door {
 
     /// The door a scenario's request on one of `survey`'s failed tasks is, the survey's IDs
     /// taken as the real ones.
-    pub fn from_scenario(
+    pub(crate) fn from_scenario(
         spec: &Spec,
         location: &str,
         request: &Request,
@@ -186,7 +186,7 @@ impl Door {
     }
 
     /// Whether a conforming server refuses it (or it is not the operation).
-    pub fn is_refused(&self, spec: &Spec) -> bool {
+    pub(crate) fn is_refused(&self, spec: &Spec) -> bool {
         let e = spec.expectation(self.kind);
         e.not_the_operation || !e.accepts()
     }
@@ -212,7 +212,7 @@ impl Door {
 #[error(
     "spec: doors: `{door}` is a {kind} request on a failed task, which a conforming server accepts: a door must be refused"
 )]
-pub struct AcceptedDoor {
+pub(crate) struct AcceptedDoor {
     pub door: String,
     pub kind: Kind,
 }
@@ -240,7 +240,7 @@ pub fn check(
 }
 
 /// The spec's doors the target can send, in the spec's order.
-pub fn of_spec(spec: &Spec, reach: Reach<'_>) -> Result<Vec<Door>, AcceptedDoor> {
+pub(crate) fn of_spec(spec: &Spec, reach: Reach<'_>) -> Result<Vec<Door>, AcceptedDoor> {
     let mut doors = Vec::new();
     for d in &spec.doors {
         let Some(door) = Door::from_spec(spec, d, reach) else {
@@ -258,7 +258,7 @@ pub fn of_spec(spec: &Spec, reach: Reach<'_>) -> Result<Vec<Door>, AcceptedDoor>
 }
 
 /// The door of `doors` that `request`, sent on `task`, went through, if any.
-pub fn door_of(
+pub(crate) fn door_of(
     doors: &[Door],
     fixtures: &Fixtures,
     task: &str,

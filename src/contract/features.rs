@@ -97,7 +97,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<gherkin::Feature>, FeatureError> {
 
 /// A cucumber parser over features already in memory.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct InMemory;
+pub(crate) struct InMemory;
 
 impl cucumber::Parser<Vec<gherkin::Feature>> for InMemory {
     type Cli = cucumber::cli::Empty;

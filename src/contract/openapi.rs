@@ -10,7 +10,7 @@ use crate::contract::spec::{Body, IdParam, Spec};
 use crate::fixtures;
 
 /// How many distinct failed tasks the action_id examples name.
-pub const TASK_EXAMPLES: u64 = 16;
+pub(crate) const TASK_EXAMPLES: u64 = 16;
 
 /// `example`, or for the task a test spends (action_id) `examples`.
 fn examples_key(p: &crate::contract::spec::PathParameter) -> &'static str {

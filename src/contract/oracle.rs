@@ -34,7 +34,7 @@ pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Resp
 /// the proxy sees: the server's credentials check, the caller's project and the task's state
 /// may be unknown). A clause is judged only where every reading judges it, and violated only
 /// where every reading says so: never a false alarm, whichever reading was the server's.
-pub fn judge_readings(
+pub(crate) fn judge_readings(
     spec: &Spec,
     readings: &BTreeSet<Kind>,
     parts: &Parts<'_>,

@@ -91,7 +91,7 @@ impl Request {
         }
     }
 
-    pub fn id_mut(&mut self, param: IdParam) -> &mut String {
+    pub(crate) fn id_mut(&mut self, param: IdParam) -> &mut String {
         match param {
             IdParam::Project => &mut self.project_id,
             IdParam::Cluster => &mut self.cluster_id,
@@ -101,7 +101,7 @@ impl Request {
 
     /// What it is on a failed task when accepted: an abort when it names a `retry_mode`, a
     /// retry when not.
-    pub fn retry_or_abort(&self) -> Kind {
+    pub(crate) fn retry_or_abort(&self) -> Kind {
         if self.retry_mode.is_empty() {
             Kind::Retry
         } else {
@@ -110,7 +110,7 @@ impl Request {
     }
 
     /// Whether a path parameter is empty, so that the path has an empty segment (`//`).
-    pub fn has_empty_segment(&self) -> bool {
+    pub(crate) fn has_empty_segment(&self) -> bool {
         IdParam::ALL.iter().any(|p| self.id(*p).is_empty())
     }
 
@@ -133,7 +133,7 @@ impl Request {
     }
 
     /// Appends the path (as `path` makes it) to `path`, so a prefix can come first.
-    pub fn write_path(&self, spec: &Spec, path: &mut String) {
+    pub(crate) fn write_path(&self, spec: &Spec, path: &mut String) {
         let template = spec.operation.path.as_str();
         path.reserve(
             template.len() + self.project_id.len() + self.cluster_id.len() + self.action_id.len(),
@@ -162,7 +162,7 @@ impl Request {
     }
 
     /// The query as it goes on the wire (without AK/SK signing, which sorts it).
-    pub fn query_string(&self, spec: &Spec) -> String {
+    pub(crate) fn query_string(&self, spec: &Spec) -> String {
         let mut query = String::new();
         for (n, v) in self.pairs(spec) {
             if !query.is_empty() {

@@ -13,7 +13,7 @@ use crate::text::{FileError, line_of};
 /// The contract shipped with the tool, embedded so an installed binary needs no source tree.
 pub const EMBEDDED: &str = include_str!("../../spec/retry_upgrade_task.yaml");
 /// The name the embedded contract is reported under.
-pub const EMBEDDED_NAME: &str = "spec/retry_upgrade_task.yaml";
+pub(crate) const EMBEDDED_NAME: &str = "spec/retry_upgrade_task.yaml";
 
 /// A contract that failed to load, with where it went wrong.
 pub type SpecError = FileError;
@@ -151,12 +151,12 @@ pub enum DoorCredentials {
 
 impl ReadApi {
     /// The rule for what an accepted `kind` request shows, if the spec gives one.
-    pub fn after_accepted(&self, kind: Kind) -> Option<&AfterAccepted> {
+    pub(crate) fn after_accepted(&self, kind: Kind) -> Option<&AfterAccepted> {
         self.after_accepted.iter().find(|a| a.kind == kind)
     }
 
     /// Whether a task of `status` can be retried or aborted.
-    pub fn is_failed(&self, status: &str) -> bool {
+    pub(crate) fn is_failed(&self, status: &str) -> bool {
         self.failed_statuses.iter().any(|s| s == status)
     }
 }
@@ -471,7 +471,7 @@ impl fmt::Display for Level {
 }
 
 /// Clause IDs look like `RUT-QUERY-02`.
-pub const CLAUSE_ID_PATTERN: &str = "^RUT-[A-Z]+-[0-9]{2}$";
+pub(crate) const CLAUSE_ID_PATTERN: &str = "^RUT-[A-Z]+-[0-9]{2}$";
 
 impl Spec {
     /// The contract shipped with the tool.
@@ -887,7 +887,7 @@ impl Spec {
     }
 
     /// The form an error_code has (`error_body.code_pattern`).
-    pub fn error_code_form(&self) -> &Regex {
+    pub(crate) fn error_code_form(&self) -> &Regex {
         &self.compiled().error_code_form
     }
 
@@ -912,7 +912,7 @@ impl Spec {
             .unwrap_or_else(|| unreachable!("validation ensures every kind has an expectation"))
     }
 
-    pub fn path_parameter(&self, name: &str) -> Option<&PathParameter> {
+    pub(crate) fn path_parameter(&self, name: &str) -> Option<&PathParameter> {
         self.path_parameters.iter().find(|p| p.name == name)
     }
 
@@ -921,7 +921,7 @@ impl Spec {
         &self.query_parameters[0]
     }
 
-    pub fn is_documented_status(&self, status: u16) -> bool {
+    pub(crate) fn is_documented_status(&self, status: u16) -> bool {
         self.status_codes.iter().any(|s| s.code == status)
     }
 
@@ -937,7 +937,7 @@ impl Spec {
 
     /// Whether `status` is one of the operation's refusals, which carry the error body: a
     /// documented status the error-code table gives codes for (400, 403).
-    pub fn is_error_status(&self, status: u16) -> bool {
+    pub(crate) fn is_error_status(&self, status: u16) -> bool {
         self.is_documented_status(status) && self.error_codes.iter().any(|c| c.status == status)
     }
 

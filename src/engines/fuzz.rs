@@ -225,7 +225,7 @@ pub struct Summary {
 }
 
 mod seconds {
-    pub fn serialize<S: serde::Serializer>(
+    pub(crate) fn serialize<S: serde::Serializer>(
         d: &std::time::Duration,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -244,7 +244,7 @@ impl Summary {
 /// The test runner of case `index` of the run seeded with `seed`: every case has a random
 /// stream of its own, so any one case can be made again alone (to shrink or replay it) and
 /// cases can be generated on another thread than the one sending them.
-pub fn runner_for(seed: u64, index: u64) -> TestRunner {
+pub(crate) fn runner_for(seed: u64, index: u64) -> TestRunner {
     strategy::seeded_runner(seed, index)
 }
 

@@ -213,7 +213,7 @@ pub fn politeness(profile: &Profile, endpoint: &str) -> Politeness {
 }
 
 /// What a target of the built-in stub is called (reports, findings), before its deviation.
-pub const BUILT_IN_STUB: &str = "built-in stub";
+pub(crate) const BUILT_IN_STUB: &str = "built-in stub";
 
 /// A fresh built-in stub (conforming unless `deviation`) and the target that reaches it,
 /// signing in as `auth` says. The stub serves for as long as it is kept.

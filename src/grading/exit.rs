@@ -30,7 +30,11 @@ pub const INTERRUPTED: u8 = 130;
 
 /// The exit of a run with `verdict`: an incomplete run fails only when it must be complete;
 /// an interrupted one exits with its signal's code.
-pub fn of_verdict(verdict: RunVerdict, require_complete: bool, signal_code: Option<u8>) -> u8 {
+pub(crate) fn of_verdict(
+    verdict: RunVerdict,
+    require_complete: bool,
+    signal_code: Option<u8>,
+) -> u8 {
     match verdict {
         RunVerdict::Interrupted => signal_code.unwrap_or(INTERRUPTED),
         RunVerdict::NotJudged => NOT_JUDGED,

@@ -267,7 +267,7 @@ impl Report {
     }
 
     /// The result of the scenario at `location`.
-    pub fn result_of(&self, location: &str) -> Option<ScenarioResult> {
+    pub(crate) fn result_of(&self, location: &str) -> Option<ScenarioResult> {
         self.scenario_results
             .iter()
             .find(|(l, _)| l == location)
@@ -293,7 +293,7 @@ impl Report {
     }
 
     /// The MUST clauses no scenario judged (SKIP, or INFO: only answers not the operation's).
-    pub fn unjudged_must(&self) -> Vec<&str> {
+    pub(crate) fn unjudged_must(&self) -> Vec<&str> {
         self.clauses
             .iter()
             .filter(|c| c.level == Level::Must && matches!(c.grade, Grade::Skip | Grade::Info))

@@ -316,7 +316,7 @@ pub async fn read_body(body: Body, limits: Limits) -> Result<Bytes, StatusCode> 
 /// The size of a request head as a client writes it (`METHOD TARGET HTTP/1.1`, each header
 /// as `Name: value`, the blank line): what `Limits::max_head_bytes` bounds. hyper's own
 /// buffer limit lets a somewhat larger head through; this is the limit the docs state.
-pub fn head_bytes(parts: &hyper::http::request::Parts) -> usize {
+pub(crate) fn head_bytes(parts: &hyper::http::request::Parts) -> usize {
     let target = parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
     let line = parts.method.as_str().len() + 1 + target + 1 + "HTTP/1.1".len() + 2;
     let headers: usize = parts
@@ -341,7 +341,7 @@ pub fn refused(status: StatusCode) -> Response<Full<Bytes>> {
 
 /// A request's headers as name and value, the value read lossily (what the responder, the
 /// watch and the proxy's judge read; the proxy forwards the original bytes).
-pub fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {

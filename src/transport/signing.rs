@@ -11,11 +11,11 @@ use sha2::{Digest, Sha256};
 use crate::secret::Secret;
 
 /// The algorithm's name, first in the string to sign and the Authorization header.
-pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// The body hash used for content types other than JSON.
-pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// How far `X-Sdk-Date` may be from the verifier's clock.
-pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
+pub(crate) const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
 
 /// Everything but the unreserved characters is encoded, in paths and queries alike.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -149,7 +149,7 @@ fn canonical_request(
 /// The path decoded, split on `/`, each segment encoded again, ending in `/`. Over the exact
 /// bytes: an escape that is not UTF-8 (`%ff`) is signed as itself, never replaced, so a
 /// signature for one such path cannot verify for another.
-pub fn canonical_uri(path: &str) -> String {
+pub(crate) fn canonical_uri(path: &str) -> String {
     let decoded: Vec<u8> = percent_decode_str(path).collect();
     let mut uri: String = decoded
         .split(|b| *b == b'/')
@@ -251,7 +251,10 @@ pub enum Rejection {
 /// (`BadDate`) or more than 15 minutes from `now` (`StaleDate`). What `verify` checks before
 /// the key is looked at, and the date it checks with the key: an observer without the secret
 /// key (the proxy) judges the form alone.
-pub fn form_fault(headers: &[(String, String)], now: time::OffsetDateTime) -> Option<Rejection> {
+pub(crate) fn form_fault(
+    headers: &[(String, String)],
+    now: time::OffsetDateTime,
+) -> Option<Rejection> {
     let Some(authorization) = header(headers, "authorization") else {
         return Some(Rejection::Malformed);
     };
@@ -301,7 +304,7 @@ pub fn verify(
 
 /// A field (`Access`, `SignedHeaders`, `Signature`) of an `Authorization` header of this
 /// algorithm: `SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex`.
-pub fn authorization_field<'a>(authorization: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn authorization_field<'a>(authorization: &'a str, name: &str) -> Option<&'a str> {
     authorization
         .strip_prefix(ALGORITHM)?
         .split(',')

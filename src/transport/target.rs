@@ -108,7 +108,7 @@ impl Target {
     }
 
     /// `new`, connecting as `transport` says.
-    pub fn with_transport(
+    pub(crate) fn with_transport(
         name: impl Into<String>,
         base_url: &str,
         auth: Auth,
@@ -190,12 +190,12 @@ impl Target {
 
     /// Whether a 5xx or a network error is retried (within the run's budget); off while
     /// shrinking, where a 5xx is an answer like another.
-    pub fn retry_failures(&self, retry: bool) {
+    pub(crate) fn retry_failures(&self, retry: bool) {
         self.retries_allowed.store(retry, Ordering::Relaxed);
     }
 
     /// Reads the status of a task around each request on it, through the read API.
-    pub fn with_settle_period(mut self, settle: std::time::Duration) -> Target {
+    pub(crate) fn with_settle_period(mut self, settle: std::time::Duration) -> Target {
         self.settle = settle;
         self
     }
@@ -206,7 +206,7 @@ impl Target {
     }
 
     /// How long an effect may take to land (0 for the built-in stub).
-    pub fn settle_period(&self) -> std::time::Duration {
+    pub(crate) fn settle_period(&self) -> std::time::Duration {
         self.settle
     }
 
@@ -216,7 +216,7 @@ impl Target {
     }
 
     /// Names the variable the token comes from in cURL reproductions.
-    pub fn with_token_env(mut self, var: &str) -> Target {
+    pub(crate) fn with_token_env(mut self, var: &str) -> Target {
         var.clone_into(&mut self.token_env);
         self
     }
@@ -249,7 +249,7 @@ impl Target {
 
     /// Before the first request that uses a real failed task, says on stderr what will be
     /// sent (credentials never shown).
-    pub fn announce_mutation(&self, spec: &Spec, request: &Request, what: &str) {
+    pub(crate) fn announce_mutation(&self, spec: &Spec, request: &Request, what: &str) {
         if self.announce_mutations && !self.announced.swap(true, Ordering::SeqCst) {
             eprintln!(
                 "css-conformance: first mutating request to {} ({what}), mutations allowed:\n  {} {}",
@@ -262,7 +262,7 @@ impl Target {
 
     /// Before the first request that uses a real failed task, says on stderr how the run will
     /// use the failed tasks (nothing for the tool's own stub).
-    pub fn announce_plan(&self, lines: &[String]) {
+    pub(crate) fn announce_plan(&self, lines: &[String]) {
         if self.announce_mutations && !lines.is_empty() {
             eprintln!(
                 "css-conformance: the failed tasks of {}, as a conforming server would have them used:",
@@ -284,18 +284,18 @@ impl Target {
     }
 
     /// The failed task kept for requests a conforming server refuses (they share it).
-    pub fn refusal_task(&self) -> Option<String> {
+    pub(crate) fn refusal_task(&self) -> Option<String> {
         self.pool.refusal_task()
     }
 
     /// Says a request accepted on `task` may have spent it: if it is the task kept for
     /// refusals, the next refusal takes another.
-    pub fn spent_refusal_task(&self, task: &str) {
+    pub(crate) fn spent_refusal_task(&self, task: &str) {
         self.pool.spent_refusal_task(task);
     }
 
     /// Takes a failed task that no other scenario of this run has used.
-    pub fn take_failed_task(&self) -> Option<String> {
+    pub(crate) fn take_failed_task(&self) -> Option<String> {
         self.pool.take()
     }
 
@@ -341,7 +341,7 @@ impl Target {
     /// "never the same request twice" (its earlier answer, even a refusal, is not taken from
     /// memory), counted apart in the traffic. Politely all the same: within the rate limit
     /// and waiting out 429s.
-    pub async fn send_again(
+    pub(crate) async fn send_again(
         &self,
         spec: &Spec,
         request: &Request,

@@ -105,7 +105,7 @@ pub async fn run(cases: u64, chunks: u64, seed: u64, concurrency: usize) -> Opti
 
 impl Soak {
     /// Resident memory after the last chunk against after the first, in percent.
-    pub fn memory_growth(&self) -> f64 {
+    pub(crate) fn memory_growth(&self) -> f64 {
         let first = self.chunks.first().map_or(1, |s| s.rss_kib).max(1) as f64;
         let last = self.chunks.last().map_or(0, |s| s.rss_kib) as f64;
         100.0 * (last - first) / first

@@ -80,12 +80,12 @@ impl Draft {
     }
 
     /// Whether sending it may change a task on a target that does not conform.
-    pub fn mutates(&self) -> bool {
+    pub(crate) fn mutates(&self) -> bool {
         self.action_id == Slot::FailedTask
     }
 
     /// The slot of a path parameter.
-    pub fn slot_mut(&mut self, param: IdParam) -> &mut Slot {
+    pub(crate) fn slot_mut(&mut self, param: IdParam) -> &mut Slot {
         match param {
             IdParam::Project => &mut self.project_id,
             IdParam::Cluster => &mut self.cluster_id,
@@ -106,7 +106,7 @@ pub struct Scope {
 /// default ChaCha, whose set-up per runner made a third of the cost of generating a case; `a`
 /// and `b` are mixed first (SplitMix64), since XorShift's first outputs from a sparse seed are
 /// poor. No failure persistence: nothing here is a test that could persist one.
-pub fn seeded_runner(a: u64, b: u64) -> TestRunner {
+pub(crate) fn seeded_runner(a: u64, b: u64) -> TestRunner {
     fn mix(mut z: u64) -> u64 {
         z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -128,7 +128,7 @@ pub fn seeded_runner(a: u64, b: u64) -> TestRunner {
 /// option picked, then to the options before it), but cheaper to make: `Union` clones the test
 /// runner, and so seeds a generator, for every option before the one picked, in case shrinking
 /// gets there; this keeps one seed and makes an earlier option's tree from it only then.
-pub fn one_of<T: std::fmt::Debug + 'static>(
+pub(crate) fn one_of<T: std::fmt::Debug + 'static>(
     options: Vec<(u32, BoxedStrategy<T>)>,
 ) -> BoxedStrategy<T> {
     assert!(
@@ -235,7 +235,7 @@ impl<T: std::fmt::Debug> ValueTree for OneOfTree<T> {
 }
 
 /// A value of the format the vendor's examples show for a path parameter.
-pub fn arb_valid_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
+pub(crate) fn arb_valid_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
     let format = spec
         .path_parameter(param.name())
         .map(|p| p.observed_format.clone())
@@ -308,7 +308,7 @@ pub fn check_formats(spec: &Spec, text: &str, file: &std::path::Path) -> Result<
 }
 
 /// Whether `arb_matching` can generate strings of `pattern` (the spec's formats must be).
-pub fn generable(pattern: &str) -> Result<(), String> {
+pub(crate) fn generable(pattern: &str) -> Result<(), String> {
     if simple_pieces(pattern).is_some() {
         return Ok(());
     }
@@ -404,7 +404,7 @@ const METACHARACTERS: &[&str] = &[
 /// A value of `param` that is not of the observed format, in wire form, from one family:
 /// empty-looking, padded, upper case, without hyphens, in braces, very long, with encoded
 /// separators or control characters, with dot segments, non-ASCII, or with metacharacters.
-pub fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
+pub(crate) fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
     let valid = arb_valid_id(spec, param);
     let insert = |v: &str, at: usize, what: &str| {
         let mut chars: Vec<char> = v.chars().collect();
@@ -493,13 +493,13 @@ pub fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
 }
 
 /// 65 to 10,000 lowercase hex characters (see `arb_length`): right alphabet, wrong length.
-pub fn arb_long_hex() -> BoxedStrategy<String> {
+pub(crate) fn arb_long_hex() -> BoxedStrategy<String> {
     arb_matching("[0-9a-f]{65,10000}")
 }
 
 /// A single `retry_mode` value that is not exactly an allowed one: another case, padded,
 /// empty, another word, a look-alike, with control or encoded characters, or long.
-pub fn arb_invalid_retry_mode(spec: &Spec) -> BoxedStrategy<String> {
+pub(crate) fn arb_invalid_retry_mode(spec: &Spec) -> BoxedStrategy<String> {
     let allowed = spec.retry_mode().allowed_values.clone();
     let value = allowed
         .first()

@@ -87,13 +87,13 @@ impl Session {
 
     /// A session that surveys: every scenario takes what it needs from the target, whose
     /// tasks are the tool's own.
-    pub fn surveying(mut self) -> Session {
+    pub(crate) fn surveying(mut self) -> Session {
         self.survey = true;
         self
     }
 
     /// Says which real task the scenario at `location` uses, or why it does not run.
-    pub fn assign(&self, location: &str, assignment: Assignment) {
+    pub(crate) fn assign(&self, location: &str, assignment: Assignment) {
         self.assignments
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -102,7 +102,7 @@ impl Session {
 
     /// The real task the scenario at `location` is to use for what it `wants`, or why it
     /// cannot run.
-    pub fn task_for(&self, location: &str, wants: Wants) -> Result<String, Skip> {
+    pub(crate) fn task_for(&self, location: &str, wants: Wants) -> Result<String, Skip> {
         if self.survey {
             let fixtures = &self.target.fixtures;
             return match wants {
@@ -133,7 +133,7 @@ impl Session {
 
     /// The status of `task` as last read, or read now (`None`: it could not be read, which
     /// judges nothing: a target fault, said on stderr).
-    pub async fn task_status(&self, task: &str) -> Option<String> {
+    pub(crate) async fn task_status(&self, task: &str) -> Option<String> {
         let known = self
             .statuses
             .lock()
@@ -147,7 +147,7 @@ impl Session {
     }
 
     /// Forgets the status last read of `task`, so that the next is read anew.
-    pub fn forget_task_status(&self, task: &str) {
+    pub(crate) fn forget_task_status(&self, task: &str) {
         self.statuses
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -155,7 +155,7 @@ impl Session {
     }
 
     /// The status of `task`, read now through the read API and remembered.
-    pub async fn read_task_status(&self, task: &str) -> Option<String> {
+    pub(crate) async fn read_task_status(&self, task: &str) -> Option<String> {
         match self.target.task_status(&self.spec, task).await {
             Ok(status) => {
                 let status = status.unwrap_or_default();
@@ -173,12 +173,12 @@ impl Session {
     }
 
     /// The number of the request about to be sent: the run's requests in the order sent.
-    pub fn next_sequence(&self) -> u64 {
+    pub(crate) fn next_sequence(&self) -> u64 {
         self.next_sequence.fetch_add(1, Ordering::Relaxed)
     }
 
     /// A well-formed UUID that names nothing on the target.
-    pub fn synthetic_id(&self) -> String {
+    pub(crate) fn synthetic_id(&self) -> String {
         loop {
             let n = self.next_id.fetch_add(1, Ordering::Relaxed);
             let id = format!("{:08x}-5e57-4000-8000-{n:012x}", n & 0xffff_ffff);
@@ -209,18 +209,18 @@ impl Session {
     }
 
     /// Sets the run's doors (and which of them the next doors scenario sends).
-    pub fn set_doors(&self, doors: Vec<Door>) {
+    pub(crate) fn set_doors(&self, doors: Vec<Door>) {
         let group = (0..doors.len()).collect();
         *self.doors.lock().unwrap_or_else(|e| e.into_inner()) = (doors, group);
     }
 
     /// Says which doors the next doors scenario sends.
-    pub fn set_door_group(&self, group: Vec<DoorId>) {
+    pub(crate) fn set_door_group(&self, group: Vec<DoorId>) {
         self.doors.lock().unwrap_or_else(|e| e.into_inner()).1 = group;
     }
 
     /// The doors the next doors scenario sends, in order.
-    pub fn door_group(&self) -> Vec<(DoorId, Door)> {
+    pub(crate) fn door_group(&self) -> Vec<(DoorId, Door)> {
         let doors = self.doors.lock().unwrap_or_else(|e| e.into_inner());
         doors
             .1
@@ -230,7 +230,7 @@ impl Session {
     }
 
     /// Notes that `request` is sent on the real `task`; `false` if it was already.
-    pub fn first_send(&self, task: &str, request: &Request) -> bool {
+    pub(crate) fn first_send(&self, task: &str, request: &Request) -> bool {
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         let on_task = sent.entry(task.to_owned()).or_default();
         if on_task.contains(request) {
@@ -241,7 +241,7 @@ impl Session {
     }
 
     /// Notes that a refused request went to `task`: an effect it had may land late.
-    pub fn unsettle(&self, task: &str) {
+    pub(crate) fn unsettle(&self, task: &str) {
         self.unsettled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -266,7 +266,7 @@ impl Session {
     /// The status of `task` once it stops changing: read until two reads a poll apart agree
     /// and the task is out of the failed state, or the settle period has passed (a read API
     /// may show a change late).
-    pub async fn settled_task_status(&self, task: &str) -> Option<String> {
+    pub(crate) async fn settled_task_status(&self, task: &str) -> Option<String> {
         let period = self.target.settle_period();
         let poll = (period / 5).max(std::time::Duration::from_millis(50));
         let deadline = tokio::time::Instant::now() + period;
@@ -283,7 +283,7 @@ impl Session {
     }
 
     /// Why the scenario at `location` is not run, if it is planned not to.
-    pub fn planned_skip(&self, location: &str) -> Option<Skip> {
+    pub(crate) fn planned_skip(&self, location: &str) -> Option<Skip> {
         match self
             .assignments
             .lock()
@@ -296,7 +296,7 @@ impl Session {
     }
 
     /// The records kept so far.
-    pub fn records_snapshot(&self) -> Vec<ScenarioRecord> {
+    pub(crate) fn records_snapshot(&self) -> Vec<ScenarioRecord> {
         self.records
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -304,7 +304,7 @@ impl Session {
     }
 
     /// The record of the scenario at `location`, once it finished.
-    pub fn record_at(&self, location: &str) -> Option<ScenarioRecord> {
+    pub(crate) fn record_at(&self, location: &str) -> Option<ScenarioRecord> {
         self.records
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -316,12 +316,12 @@ impl Session {
 
     /// Changes the records kept so far, e.g. to add what a later request showed of an
     /// earlier one's effect.
-    pub fn amend_records(&self, amend: impl FnOnce(&mut Vec<ScenarioRecord>)) {
+    pub(crate) fn amend_records(&self, amend: impl FnOnce(&mut Vec<ScenarioRecord>)) {
         amend(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     /// The records kept so far, taken out; the progress bar is done.
-    pub fn take_records(&self) -> Vec<ScenarioRecord> {
+    pub(crate) fn take_records(&self) -> Vec<ScenarioRecord> {
         self.progress.finish_and_clear();
         std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
     }
@@ -345,7 +345,7 @@ fn outcome_rank(outcome: &ScenarioOutcome) -> u8 {
 
 /// What a scenario wants of the target's real tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wants {
+pub(crate) enum Wants {
     FailedTask,
     TaskNotFailed,
 }

@@ -20,7 +20,7 @@ use crate::transport::target::Auth;
 /// The state of one scenario.
 #[derive(cucumber::World)]
 #[world(init = Self::new)]
-pub struct Conformance {
+pub(crate) struct Conformance {
     session: Arc<Session>,
     request: Option<Request>,
     /// What the Given steps set up, before the When step's choices.
@@ -50,7 +50,7 @@ const NO_ANSWER: &str = "target fault: no answer to";
 /// The steps were run by something other than `runner::run`.
 #[derive(Debug, thiserror::Error)]
 #[error("the steps run only inside css_conformance::engines::scenarios::runner::run")]
-pub struct OutsideRun;
+pub(crate) struct OutsideRun;
 
 impl fmt::Debug for Conformance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -335,7 +335,7 @@ impl Conformance {
 /// Reads a value cell of an Examples table: a JSON string (`" abort"`, `"\u0430bort"`),
 /// optionally repeated (`"ab" * 5000`); for retry_mode also `absent` or a JSON array of
 /// strings (the parameter given once per element). Gherkin trims cells, hence the quotes.
-pub fn parse_values(cell: &str) -> Result<Vec<String>, String> {
+pub(crate) fn parse_values(cell: &str) -> Result<Vec<String>, String> {
     let cell = cell.trim();
     if cell == "absent" {
         return Ok(Vec::new());

@@ -52,7 +52,7 @@ pub enum Role {
 }
 
 /// What the survey's records say of each scenario, in file order.
-pub fn roles(spec: &Spec, records: &[ScenarioRecord]) -> Vec<Surveyed> {
+pub(crate) fn roles(spec: &Spec, records: &[ScenarioRecord]) -> Vec<Surveyed> {
     let mut out: Vec<Surveyed> = records
         .iter()
         .map(|r| {
@@ -100,7 +100,7 @@ pub fn roles(spec: &Spec, records: &[ScenarioRecord]) -> Vec<Surveyed> {
 }
 
 /// `file:line` in file order: by file, then by line as a number.
-pub fn file_order(location: &str) -> (String, u32) {
+pub(crate) fn file_order(location: &str) -> (String, u32) {
     let (file, line) = location.rsplit_once(':').unwrap_or((location, ""));
     (file.to_owned(), line.parse().unwrap_or(0))
 }
@@ -369,7 +369,7 @@ impl Chains {
     }
 
     /// The doors the chain under way sends (for the scenario that sends them).
-    pub fn current_group(&self) -> Vec<DoorId> {
+    pub(crate) fn current_group(&self) -> Vec<DoorId> {
         self.current
             .as_ref()
             .map(|c| c.group.clone())
@@ -770,7 +770,11 @@ pub fn describe(
 /// retry or abort on the task is refused; with the read API, an accepted request did what its
 /// kind says once the task's status settled.
 /// Returns what the chains showed of the fixtures (a task not failed when the run began).
-pub fn judge_effects(spec: &Spec, chains: &Chains, records: &mut [ScenarioRecord]) -> Vec<String> {
+pub(crate) fn judge_effects(
+    spec: &Spec,
+    chains: &Chains,
+    records: &mut [ScenarioRecord],
+) -> Vec<String> {
     let mut effects = Effects {
         spec,
         added: Vec::new(),

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 /// A door, by its index in the run's list of doors.
-pub type DoorId = usize;
+pub(crate) type DoorId = usize;
 
 /// What one task showed of the group sent on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,7 @@ impl Groups {
     }
 
     /// The search over doors of these classes (one per door).
-    pub fn with_classes(classes: Vec<(u8, u8)>) -> Groups {
+    pub(crate) fn with_classes(classes: Vec<(u8, u8)>) -> Groups {
         Groups {
             acted_on: vec![0; classes.len()],
             doors: classes.len(),
@@ -93,7 +93,7 @@ impl Groups {
     }
 
     /// The same search, told that every task was shown failed before its doors were sent.
-    pub fn with_tasks_proven(mut self, proven: bool) -> Groups {
+    pub(crate) fn with_tasks_proven(mut self, proven: bool) -> Groups {
         self.tasks_proven = proven;
         self
     }
@@ -105,7 +105,7 @@ impl Groups {
 
     /// The doors to send on the next failed task, in order (empty: nothing is left to
     /// learn, or tasks that tell nothing are not worth spending further).
-    pub fn next_group(&self) -> Vec<DoorId> {
+    pub(crate) fn next_group(&self) -> Vec<DoorId> {
         // Two tasks in a row told nothing; and never more tasks than could pin every door.
         if self.unknown_in_a_row >= 2 || self.tested >= 2 * self.doors + 2 {
             return Vec::new();
@@ -223,7 +223,7 @@ impl Groups {
     /// read API or by its own acceptance; or its tasks were shown failed; or it was among the
     /// doors on two tasks that a door acted on while another task's witness was accepted (a
     /// used-up task would not do that twice while the fixtures work).
-    pub fn confirmed(&self, door: DoorId) -> bool {
+    pub(crate) fn confirmed(&self, door: DoorId) -> bool {
         self.pinned_for_sure.contains(&door)
             || self.tasks_proven
             || (self.accepted >= 1 && self.acted_on.get(door).copied().unwrap_or(0) >= 2)

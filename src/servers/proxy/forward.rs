@@ -139,7 +139,7 @@ where
 
 /// One client connection's way upstream: its connection, made when first needed and again
 /// when the upstream closed it.
-pub struct Way {
+pub(crate) struct Way {
     upstream: Upstream,
     sender: tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>,
 }
@@ -191,14 +191,14 @@ impl Way {
 
 /// Why the upstream gave no answer, and whether it was too slow (504) or failed (502).
 #[derive(Debug)]
-pub struct NoAnswer {
+pub(crate) struct NoAnswer {
     pub timed_out: bool,
     pub why: String,
 }
 
 /// The headers of a message as received, without the hop-by-hop ones (those named in
 /// `Connection` included).
-pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+pub(crate) fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     let named: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()

@@ -241,7 +241,7 @@ impl Responder {
     }
 
     /// Puts every task back in its state at the start.
-    pub fn reset_tasks(&self) {
+    pub(crate) fn reset_tasks(&self) {
         *self.tasks.lock().unwrap_or_else(|e| e.into_inner()) = Tasks::new(&self.fixtures);
     }
 
@@ -256,7 +256,7 @@ impl Responder {
     }
 
     /// How many requests on the operation's path, with any method, named one of its tasks.
-    pub fn any_method_on_tasks(&self) -> u64 {
+    pub(crate) fn any_method_on_tasks(&self) -> u64 {
         self.any_method_on_tasks.load(Ordering::SeqCst)
     }
 

@@ -249,7 +249,7 @@ impl Deviation {
 
     /// The status it fails with before looking at the request any further, if it does:
     /// `ids` decoded, `path` as on the wire.
-    pub fn fails_first(self, ids: &[Cow<'_, str>; 3], path: &str) -> Option<u16> {
+    pub(crate) fn fails_first(self, ids: &[Cow<'_, str>; 3], path: &str) -> Option<u16> {
         let fails = match self {
             Deviation::ServerErrorOnLongId => ids.iter().any(|v| v.chars().count() > 64),
             Deviation::ServerErrorOnEncodedId => path.split('/').any(|s| s.contains('%')),
@@ -316,7 +316,7 @@ impl Deviation {
 
     /// The kind it answers as, for a request the classifier said is `kind` (an accepted one
     /// whose `retry_mode` is `aborts` or not).
-    pub fn answer_as(self, kind: Kind, accepted: bool, aborts: bool) -> Kind {
+    pub(crate) fn answer_as(self, kind: Kind, accepted: bool, aborts: bool) -> Kind {
         match self {
             Deviation::RejectsRetry if accepted && !aborts => Kind::InvalidRetryMode,
             Deviation::RejectsAbort if accepted && aborts => Kind::InvalidRetryMode,
@@ -344,7 +344,7 @@ impl Deviation {
     }
 
     /// How long after a refused `kind` request on a failed task it acts on it, if it does late.
-    pub fn acts_late(self, kind: Kind, accepted: bool) -> Option<std::time::Duration> {
+    pub(crate) fn acts_late(self, kind: Kind, accepted: bool) -> Option<std::time::Duration> {
         (self == Deviation::ActsLateOnRefusal && !accepted && kind != Kind::OtherMethod)
             .then_some(std::time::Duration::from_secs(1))
     }
@@ -359,7 +359,7 @@ impl Deviation {
     }
 
     /// How late its read API shows a task's new status.
-    pub fn read_lag(self) -> std::time::Duration {
+    pub(crate) fn read_lag(self) -> std::time::Duration {
         match self {
             Deviation::ReadApiLags => std::time::Duration::from_millis(1_500),
             _ => std::time::Duration::ZERO,
@@ -367,7 +367,7 @@ impl Deviation {
     }
 
     /// Whether only the read API shows it (what an accepted request did, or how late).
-    pub fn shows_in_the_read_api(self) -> bool {
+    pub(crate) fn shows_in_the_read_api(self) -> bool {
         matches!(self, Deviation::AbortRunsTask | Deviation::ReadApiLags)
     }
 

@@ -8,7 +8,7 @@ pub const GUESS_WINDOW: std::time::Duration = std::time::Duration::from_secs(10)
 /// Wrong credentials on the reset path, counted per client: past `GUESSES_ALLOWED` in a
 /// window, the client waits (429 with Retry-After) before its credentials are checked again.
 #[derive(Debug, Default)]
-pub struct Guesses {
+pub(crate) struct Guesses {
     /// Per client: when its window began, and its wrong credentials in it. Bounded: past
     /// 10,000 clients the oldest windows are forgotten.
     clients:

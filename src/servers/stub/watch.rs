@@ -36,7 +36,7 @@ pub struct Seen<'a> {
 impl<'a> Seen<'a> {
     /// What the stub made of a request it took for `kind` (none: not the operation's path,
     /// or answered before it was classified).
-    pub fn by_stub(kind: Option<Kind>, signature_fault: Option<&'a str>) -> Seen<'a> {
+    pub(crate) fn by_stub(kind: Option<Kind>, signature_fault: Option<&'a str>) -> Seen<'a> {
         Seen {
             kind,
             operation: kind.is_some_and(|k| k != Kind::OtherMethod),
@@ -174,7 +174,13 @@ impl Watch {
     }
 
     /// Logs the request with the verdict on it and checks it against the client's duties.
-    pub fn observe(&mut self, spec: &Spec, req: &Incoming<'_>, status: u16, seen: &Seen<'_>) {
+    pub(crate) fn observe(
+        &mut self,
+        spec: &Spec,
+        req: &Incoming<'_>,
+        status: u16,
+        seen: &Seen<'_>,
+    ) {
         let uri = path_and_query(req.target);
         // A client's text is as untrusted as a server's: inert wherever it is shown.
         let shown = crate::text::inert(&shorten(uri)).into_owned();

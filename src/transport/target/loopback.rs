@@ -143,7 +143,7 @@ impl Failure {
 }
 
 /// Whether `host` (as a URL writes it) names this machine: a loopback address or `localhost`.
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
         || host
             .trim_start_matches('[')

@@ -14,13 +14,17 @@ use super::Target;
 
 impl Target {
     /// Whether the target serves the read API (the profile says so).
-    pub fn reads_tasks(&self) -> bool {
+    pub(crate) fn reads_tasks(&self) -> bool {
         self.read_api
     }
 
     /// The status the read API gives `task` (`None`: it lists no such task), read page by
     /// page (at most 10 pages); `Err` says why it could not be read.
-    pub async fn task_status(&self, spec: &Spec, task: &str) -> Result<Option<String>, String> {
+    pub(crate) async fn task_status(
+        &self,
+        spec: &Spec,
+        task: &str,
+    ) -> Result<Option<String>, String> {
         let api = &spec.read_api;
         let mut path = self.prefix.clone();
         let mut rest = api.path.as_str();
