@@ -90,6 +90,17 @@ impl<'a> Parts<'a> {
         identity: Identity,
     ) -> Option<Parts<'a>> {
         let (path, query) = split_target(target);
+        Parts::of_split(spec, method, path, query, identity)
+    }
+
+    /// `of_wire`, of a target already split into its path and its query.
+    pub(crate) fn of_split(
+        spec: &Spec,
+        method: &'a str,
+        path: &'a str,
+        query: &'a str,
+        identity: Identity,
+    ) -> Option<Parts<'a>> {
         let ids = route(&spec.operation.path, path)?;
         let retry_name = spec.retry_mode().name.as_str();
         let mut retry_mode = Vec::new();
@@ -133,6 +144,10 @@ impl<'a> Parts<'a> {
 
 /// The path and query of a request target, which may come in absolute form.
 pub fn path_and_query(target: &str) -> &str {
+    // The origin form, which nearly every request has, is told by its first byte.
+    if target.starts_with('/') {
+        return target;
+    }
     match target.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
         None => target,

@@ -41,78 +41,9 @@ fn examples(p: &crate::contract::spec::PathParameter) -> Value {
 /// The OpenAPI 3.0.3 document, as JSON (which is YAML too).
 pub fn document(spec: &Spec) -> Value {
     let op = &spec.operation;
-    let mut parameters: Vec<Value> = spec
-        .path_parameters
-        .iter()
-        .map(|p| {
-            let mut parameter = json!({
-                "name": p.name,
-                "in": "path",
-                "required": true,
-                "description": p.description,
-                "schema": { "type": "string", "pattern": p.observed_format },
-            });
-            parameter[examples_key(p)] = examples(p);
-            parameter
-        })
-        .collect();
-    parameters.extend(spec.query_parameters.iter().map(|q| {
-        let mut description = q.description.clone();
-        description.push_str(&format!(" Absent: {}", q.when_absent));
-        for (value, meaning) in &q.when_value {
-            description.push_str(&format!(" `{value}`: {meaning}"));
-        }
-        json!({
-            "name": q.name,
-            "in": "query",
-            "required": q.mandatory,
-            "description": description,
-            "schema": { "type": "string", "enum": q.allowed_values },
-        })
-    }));
-
-    let mut responses = Map::new();
-    for status in &spec.status_codes {
-        let mut response = Map::new();
-        let mut description = status.meaning.clone();
-        if !status.client_may_repeat {
-            description.push_str(" The client should not repeat the request unchanged.");
-        }
-        let codes: Vec<&str> = spec
-            .error_codes
-            .iter()
-            .filter(|c| c.status == status.code)
-            .map(|c| c.code.as_str())
-            .collect();
-        if !codes.is_empty() {
-            description.push_str(&format!(" Error codes: {}.", codes.join(", ")));
-        }
-        response.insert("description".into(), Value::String(description));
-        let no_body = status.code == 200 && spec.response_body.ok == Body::None;
-        if !no_body {
-            response.insert(
-                "content".into(),
-                json!({ spec.error_body.content_type.clone(): {
-                    "schema": { "$ref": "#/components/schemas/ErrorBody" }
-                }}),
-            );
-        }
-        responses.insert(status.code.to_string(), Value::Object(response));
-    }
-
-    let error_properties: Map<String, Value> = spec
-        .error_body
-        .fields
-        .iter()
-        .map(|f| {
-            let mut schema = json!({ "type": "string" });
-            if f == "error_code" {
-                schema["pattern"] = Value::String(spec.error_body.code_pattern.clone());
-            }
-            (f.clone(), schema)
-        })
-        .collect();
-
+    let parameters = parameters(spec);
+    let responses = responses(spec);
+    let error_properties = error_properties(spec);
     let operation = json!({
         "operationId": op.id,
         "summary": op.title,
@@ -149,4 +80,87 @@ pub fn document(spec: &Spec) -> Value {
             },
         },
     })
+}
+
+/// The path parameters, with their examples, and the query parameters, with what each value
+/// means.
+fn parameters(spec: &Spec) -> Vec<Value> {
+    let mut parameters: Vec<Value> = spec
+        .path_parameters
+        .iter()
+        .map(|p| {
+            let mut parameter = json!({
+                "name": p.name,
+                "in": "path",
+                "required": true,
+                "description": p.description,
+                "schema": { "type": "string", "pattern": p.observed_format },
+            });
+            parameter[examples_key(p)] = examples(p);
+            parameter
+        })
+        .collect();
+    parameters.extend(spec.query_parameters.iter().map(|q| {
+        let mut description = q.description.clone();
+        description.push_str(&format!(" Absent: {}", q.when_absent));
+        for (value, meaning) in &q.when_value {
+            description.push_str(&format!(" `{value}`: {meaning}"));
+        }
+        json!({
+            "name": q.name,
+            "in": "query",
+            "required": q.mandatory,
+            "description": description,
+            "schema": { "type": "string", "enum": q.allowed_values },
+        })
+    }));
+    parameters
+}
+
+/// Each documented status, with whether it may be repeated and its error codes.
+fn responses(spec: &Spec) -> Map<String, Value> {
+    let mut responses = Map::new();
+    for status in &spec.status_codes {
+        let mut response = Map::new();
+        let mut description = status.meaning.clone();
+        if !status.client_may_repeat {
+            description.push_str(" The client should not repeat the request unchanged.");
+        }
+        let codes: Vec<&str> = spec
+            .error_codes
+            .iter()
+            .filter(|c| c.status == status.code)
+            .map(|c| c.code.as_str())
+            .collect();
+        if !codes.is_empty() {
+            description.push_str(&format!(" Error codes: {}.", codes.join(", ")));
+        }
+        response.insert("description".into(), Value::String(description));
+        let no_body = status.code == 200 && spec.response_body.ok == Body::None;
+        if !no_body {
+            response.insert(
+                "content".into(),
+                json!({ spec.error_body.content_type.clone(): {
+                    "schema": { "$ref": "#/components/schemas/ErrorBody" }
+                }}),
+            );
+        }
+        responses.insert(status.code.to_string(), Value::Object(response));
+    }
+    responses
+}
+
+/// The error body's fields, `error_code` with its pattern.
+fn error_properties(spec: &Spec) -> Map<String, Value> {
+    spec.error_body
+        .fields
+        .iter()
+        .map(|f| {
+            let mut schema = json!({ "type": "string" });
+            if f == "error_code" {
+                schema["pattern"] = Value::String(spec.error_body.code_pattern.clone());
+            }
+            (f.clone(), schema)
+        })
+        .collect()
 }

@@ -115,97 +115,121 @@ pub fn error_code(response: &Response) -> Option<String> {
 
 /// Judges `response` as the answer to a request of `kind`.
 pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
-    let status = response.status;
     let error: Option<ErrorFields> = serde_json::from_slice(&response.body).ok();
-    let error_code = error.as_ref().map(|e| e.error_code.as_str());
-    // Put into words only for a violation, as `expected` is: most exchanges conform.
-    let evidence = || Evidence {
-        status,
-        error_code: error_code.map(str::to_owned),
-        body_excerpt: excerpt(&response.body),
-    };
-    let mut verdict = Verdict {
-        kind,
-        checked: BTreeSet::new(),
-        violations: Vec::new(),
-        note: None,
-        unconfirmed: Vec::new(),
-    };
     let expectation = spec.expectation(kind);
-    // The rules for the operation's own answers do not hold for what is not the operation.
-    let the_operation = !expectation.not_the_operation;
-    // `expected` is only put into words for a violation: most exchanges conform.
-    let mut check = |clause: &str, holds: bool, expected: &dyn Fn() -> String| {
-        if !verdict.checked.contains(clause) {
-            verdict.checked.insert(clause.to_owned());
-        }
-        if !holds {
-            let level = spec.clause(clause).map_or(Level::Must, |c| c.level);
-            verdict.violations.push(Violation {
-                clause: clause.to_owned(),
-                level,
-                expected: expected(),
-                evidence: evidence(),
-            });
-        }
+    let mut judging = Judging {
+        spec,
+        response,
+        error_code: error.as_ref().map(|e| e.error_code.as_str()),
+        verdict: Verdict {
+            kind,
+            checked: BTreeSet::new(),
+            violations: Vec::new(),
+            note: None,
+            unconfirmed: Vec::new(),
+        },
     };
-
-    let rules = &spec.rules;
-    if the_operation {
-        check(
-            &rules.documented_status,
-            spec.is_documented_status(status),
-            &|| {
-                let documented: Vec<String> = spec
-                    .status_codes
-                    .iter()
-                    .map(|s| s.code.to_string())
-                    .collect();
-                format!("a documented status ({})", documented.join(", "))
-            },
-        );
-    }
-    check(
-        &rules.no_server_error,
-        !(500..600).contains(&status),
-        &|| "no 5xx server error".to_owned(),
-    );
-    if the_operation && status == 200 {
-        check(&rules.empty_success_body, response.body.is_empty(), &|| {
-            "a 200 without a body".to_owned()
-        });
-    }
-    if the_operation && spec.is_error_status(status) {
-        check(&rules.error_body, error.is_some(), &|| {
-            "a JSON body with string error_code and error_msg".to_owned()
-        });
-        if let Some(e) = &error {
-            check(
-                &rules.error_code_form,
-                spec.error_code_form().is_match(&e.error_code),
-                &|| format!("an error_code matching {}", spec.error_body.code_pattern),
-            );
-        }
-    }
-
-    if let Some(refused_by) = &expectation.refused_by {
-        check(refused_by, expectation.accepts() || status != 200, &|| {
-            format!("{kind} not accepted with 200")
-        });
-    }
-    if let Some(answered_by) = &expectation.answered_by {
-        check(answered_by, expectation.allows(status, error_code), &|| {
-            describe_outcomes(expectation)
-        });
-    }
+    // The rules for the operation's own answers do not hold for what is not the operation.
+    judging.answer_rules(error.as_ref(), !expectation.not_the_operation);
+    judging.kind_rules(expectation);
+    let status = response.status;
     if let (Some(clause), 200) = (&expectation.never_acts, status) {
         // What is not the operation may answer as it likes; whether it acted is seen on the
         // task afterwards.
-        verdict.note = Some(format!(
+        judging.verdict.note = Some(format!(
             "status 200 for a {kind} request: not the operation's answer; whether it acted on the task is judged by what the task does next ({clause})"
         ));
     }
-    verdict
+    judging.verdict
+}
+
+/// One answer being judged, clause by clause.
+struct Judging<'a> {
+    spec: &'a Spec,
+    response: &'a Response,
+    error_code: Option<&'a str>,
+    verdict: Verdict,
+}
+
+impl Judging<'_> {
+    /// Records that `clause` was exercised, and a violation unless it `holds`; `expected` is
+    /// put into words only for a violation (most exchanges conform).
+    fn check(&mut self, clause: &str, holds: bool, expected: &dyn Fn() -> String) {
+        if !self.verdict.checked.contains(clause) {
+            self.verdict.checked.insert(clause.to_owned());
+        }
+        if !holds {
+            let level = self.spec.clause(clause).map_or(Level::Must, |c| c.level);
+            self.verdict.violations.push(Violation {
+                clause: clause.to_owned(),
+                level,
+                expected: expected(),
+                evidence: Evidence {
+                    status: self.response.status,
+                    error_code: self.error_code.map(str::to_owned),
+                    body_excerpt: excerpt(&self.response.body),
+                },
+            });
+        }
+    }
+
+    /// The rules every answer of the operation keeps, whatever the request: a documented
+    /// status, no 5xx, no body on a 200, the documented error body.
+    fn answer_rules(&mut self, error: Option<&ErrorFields>, the_operation: bool) {
+        let (spec, status) = (self.spec, self.response.status);
+        let rules = &spec.rules;
+        if the_operation {
+            self.check(
+                &rules.documented_status,
+                spec.is_documented_status(status),
+                &|| {
+                    let documented: Vec<String> = spec
+                        .status_codes
+                        .iter()
+                        .map(|s| s.code.to_string())
+                        .collect();
+                    format!("a documented status ({})", documented.join(", "))
+                },
+            );
+        }
+        self.check(
+            &rules.no_server_error,
+            !(500..600).contains(&status),
+            &|| "no 5xx server error".to_owned(),
+        );
+        if the_operation && status == 200 {
+            let empty = self.response.body.is_empty();
+            self.check(&rules.empty_success_body, empty, &|| {
+                "a 200 without a body".to_owned()
+            });
+        }
+        if the_operation && spec.is_error_status(status) {
+            self.check(&rules.error_body, error.is_some(), &|| {
+                "a JSON body with string error_code and error_msg".to_owned()
+            });
+            if let Some(e) = error {
+                self.check(
+                    &rules.error_code_form,
+                    spec.error_code_form().is_match(&e.error_code),
+                    &|| format!("an error_code matching {}", spec.error_body.code_pattern),
+                );
+            }
+        }
+    }
+
+    /// The rules of the request's kind: refused where it must be, answered as it is to be.
+    fn kind_rules(&mut self, expectation: &Expectation) {
+        let (kind, status) = (self.verdict.kind, self.response.status);
+        if let Some(refused_by) = &expectation.refused_by {
+            self.check(refused_by, expectation.accepts() || status != 200, &|| {
+                format!("{kind} not accepted with 200")
+            });
+        }
+        if let Some(answered_by) = &expectation.answered_by {
+            let allowed = expectation.allows(status, self.error_code);
+            self.check(answered_by, allowed, &|| describe_outcomes(expectation));
+        }
+    }
 }
 
 fn describe_outcomes(expectation: &Expectation) -> String {

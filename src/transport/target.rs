@@ -359,38 +359,10 @@ impl Target {
         // The URL without the origin, which is the same for every request: the full URL is
         // put together only where one is shown or reqwest sends it.
         let request_target = self.request_target(spec, request);
-        if self.interrupted.load(Ordering::SeqCst) {
-            return Err(TransportError {
-                url: self.url_of(&request_target),
-                message: "not sent: the run was interrupted".to_owned(),
-            });
+        if let Some(why) = self.not_sent(&request_target) {
+            return Err(why);
         }
-        if self.traffic.answered.load(Ordering::Relaxed) == 0
-            && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
-        {
-            return Err(TransportError {
-                url: self.url_of(&request_target),
-                message: format!(
-                    "not sent: the target answered none of the first {GIVE_UP_AFTER} requests"
-                ),
-            });
-        }
-        // Identical requests take turns, so that one refused while another was in flight is
-        // not sent again either.
-        let memory = self.refusals.as_ref().filter(|_| sending == Sending::Once);
-        let turn = memory.and_then(|refusals| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (&request_target, request.credentials, &request.method).hash(&mut h);
-            let fingerprint = h.finish();
-            let mut remembered = refusals.lock().ok()?;
-            // Memory is bounded: past the cap, a new request is not remembered (if it comes
-            // again it goes out again).
-            if remembered.len() >= MAX_REMEMBERED && !remembered.contains_key(&fingerprint) {
-                return None;
-            }
-            let slot = remembered.entry(fingerprint).or_default().clone();
-            Some((fingerprint, slot))
-        });
+        let turn = self.turn(&request_target, request, sending);
         let mut refused = match &turn {
             Some((_, slot)) => Some(slot.lock().await),
             None => None,
@@ -413,14 +385,7 @@ impl Target {
                 Err(e) => tracing::debug!(error = %e.message, "{} {url}", request.method(spec)),
             }
         }
-        let counter = match &response {
-            Ok(_) => &self.traffic.answered,
-            Err(e) => {
-                remember_first(&self.traffic.first_fault, || e.message.clone());
-                &self.traffic.faults
-            }
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.count(&response);
         if let (Some((fingerprint, slot)), Some(refusals)) = (&turn, &self.refusals)
             && let Ok(mut refusals) = refusals.lock()
         {
@@ -440,6 +405,61 @@ impl Target {
             }
         }
         response
+    }
+
+    /// Why a request is not sent at all: the run was interrupted, or the target answered
+    /// none of the first requests.
+    fn not_sent(&self, request_target: &str) -> Option<TransportError> {
+        let message = if self.interrupted.load(Ordering::SeqCst) {
+            "not sent: the run was interrupted".to_owned()
+        } else if self.traffic.answered.load(Ordering::Relaxed) == 0
+            && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
+        {
+            format!("not sent: the target answered none of the first {GIVE_UP_AFTER} requests")
+        } else {
+            return None;
+        };
+        Some(TransportError {
+            url: self.url_of(request_target),
+            message,
+        })
+    }
+
+    /// The request's place in the memory of refusals, when it is sent once: identical
+    /// requests take turns, so that one refused while another was in flight is not sent
+    /// again either. Memory is bounded: past the cap, a new request is not remembered (if it
+    /// comes again it goes out again).
+    fn turn(
+        &self,
+        request_target: &str,
+        request: &Request,
+        sending: Sending,
+    ) -> Option<(u64, RefusalSlot)> {
+        let refusals = self
+            .refusals
+            .as_ref()
+            .filter(|_| sending == Sending::Once)?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (request_target, request.credentials, &request.method).hash(&mut h);
+        let fingerprint = h.finish();
+        let mut remembered = refusals.lock().ok()?;
+        if remembered.len() >= MAX_REMEMBERED && !remembered.contains_key(&fingerprint) {
+            return None;
+        }
+        let slot = remembered.entry(fingerprint).or_default().clone();
+        Some((fingerprint, slot))
+    }
+
+    /// Counts an answer, or a fault (the first kept).
+    fn count(&self, response: &Result<Response, TransportError>) {
+        let counter = match response {
+            Ok(_) => &self.traffic.answered,
+            Err(e) => {
+                remember_first(&self.traffic.first_fault, || e.message.clone());
+                &self.traffic.faults
+            }
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One exchange: the answer and its `Retry-After`, or the error and whether it happened
@@ -596,8 +616,11 @@ impl Target {
         request: &Request,
         now: time::OffsetDateTime,
     ) -> Vec<(String, Secret)> {
-        let path = self.wire_path(spec, request);
-        let query = request.query_pairs(spec);
+        // Only a signature names the path and the query: a token needs neither worked out.
+        let (path, query) = match self.auth {
+            Auth::AkSk { .. } => (self.wire_path(spec, request), request.query_pairs(spec)),
+            Auth::None | Auth::Token(_) => (String::new(), Vec::new()),
+        };
         self.headers_for(
             request.method(spec),
             &path,

@@ -156,51 +156,59 @@ impl Console {
             }
         }
         out.push_str(&skip_reasons(report));
-        let n = |g: Grade| report.clauses.iter().filter(|c| c.grade == g).count();
-        let grades: Vec<String> = Grade::ALL
-            .iter()
-            .filter(|g| matches!(g, Grade::Pass | Grade::Fail | Grade::Skip) || n(**g) > 0)
-            .map(|g| format!("{} {}", n(*g), g.label()))
-            .collect();
-        let unanswered = if report.scenarios_unanswered > 0 {
-            format!(", {} without an answer", report.scenarios_unanswered)
-        } else {
-            String::new()
-        };
-        let scenarios = report.scenarios_passed
-            + report.scenarios_failed
-            + report.scenarios_skipped
-            + report.scenarios_unanswered;
-        let _ = write!(
-            out,
-            "\n{} clauses: {}",
-            report.clauses.len(),
-            grades.join(", ")
-        );
-        // A verdict of requests alone (a stub's on its clients) has no scenarios to count.
-        if scenarios > 0 {
-            let _ = write!(
-                out,
-                "; {scenarios} scenarios: {} passed, {} failed, {} skipped{unanswered}",
-                report.scenarios_passed, report.scenarios_failed, report.scenarios_skipped,
-            );
-        }
-        out.push('\n');
-        let _ = writeln!(out, "{}", verdict_line(report));
-        if n(Grade::NonStrict) > 0 && !report.strict {
-            let _ = writeln!(
-                out,
-                "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
-            );
-        }
-        if n(Grade::Xpass) > 0 {
-            let _ = writeln!(
-                out,
-                "XPASS: expected deviations no longer observed; remove them from the profile."
-            );
-        }
+        out.push_str(&totals(report));
         out
     }
+}
+
+/// The counts of clauses by grade and of scenarios, the verdict, and what a NON-STRICT or an
+/// XPASS asks of the user.
+fn totals(report: &Report) -> String {
+    let mut out = String::new();
+    let n = |g: Grade| report.clauses.iter().filter(|c| c.grade == g).count();
+    let grades: Vec<String> = Grade::ALL
+        .iter()
+        .filter(|g| matches!(g, Grade::Pass | Grade::Fail | Grade::Skip) || n(**g) > 0)
+        .map(|g| format!("{} {}", n(*g), g.label()))
+        .collect();
+    let unanswered = if report.scenarios_unanswered > 0 {
+        format!(", {} without an answer", report.scenarios_unanswered)
+    } else {
+        String::new()
+    };
+    let scenarios = report.scenarios_passed
+        + report.scenarios_failed
+        + report.scenarios_skipped
+        + report.scenarios_unanswered;
+    let _ = write!(
+        out,
+        "\n{} clauses: {}",
+        report.clauses.len(),
+        grades.join(", ")
+    );
+    // A verdict of requests alone (a stub's on its clients) has no scenarios to count.
+    if scenarios > 0 {
+        let _ = write!(
+            out,
+            "; {scenarios} scenarios: {} passed, {} failed, {} skipped{unanswered}",
+            report.scenarios_passed, report.scenarios_failed, report.scenarios_skipped,
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(out, "{}", verdict_line(report));
+    if n(Grade::NonStrict) > 0 && !report.strict {
+        let _ = writeln!(
+            out,
+            "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
+        );
+    }
+    if n(Grade::Xpass) > 0 {
+        let _ = writeln!(
+            out,
+            "XPASS: expected deviations no longer observed; remove them from the profile."
+        );
+    }
+    out
 }
 
 /// How many of a clause's scenarios were judged, when not all were (`[1/4 judged] `), or,

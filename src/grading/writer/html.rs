@@ -57,61 +57,10 @@ impl Writer for Html {
                 .map(|f| f.seed)
                 .map_or(String::new(), |s| format!(" · fuzz seed {s}"))
         );
-        let _ = writeln!(
-            out,
-            "<table>\n<thead><tr><th>Clause</th><th>Level</th><th>Verdict</th><th>Judged</th><th>Statement</th></tr></thead>\n<tbody>"
-        );
-        for c in &doc.report.clauses {
-            let class = c.grade.label().to_ascii_lowercase();
-            let _ = writeln!(
-                out,
-                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"verdict\">{}</td><td>{}</td><td>{}</td></tr>",
-                anchor(c),
-                c.level,
-                c.grade.label(),
-                judged_cell(c),
-                esc(&c.statement)
-            );
-        }
-        let _ = writeln!(out, "</tbody>\n</table>");
-        let shown: Vec<&ClauseResult> = doc.report.clauses.iter().filter(|c| shows(c)).collect();
-        if !shown.is_empty() {
-            let _ = writeln!(out, "<h2>Evidence</h2>");
-            for c in shown {
-                let class = c.grade.label().to_ascii_lowercase();
-                let _ = writeln!(
-                    out,
-                    "<section id=\"{}\" class=\"{class}\">\n<h3>{} <span class=\"tag\">{}</span></h3>\n<p>{}</p>",
-                    esc(&c.id),
-                    esc(&c.id),
-                    c.grade.label(),
-                    esc(&c.statement)
-                );
-                for e in &c.evidence {
-                    let _ = writeln!(out, "<pre>{}</pre>", breakable(e));
-                }
-                let _ = writeln!(out, "</section>");
-            }
-        }
+        clause_table(&mut out, doc);
         exchanges(&mut out, doc);
         if let Some(f) = &doc.fuzz {
-            let _ = writeln!(out, "<h2>Fuzzing</h2>\n<p>{}</p>", esc(&fuzz_line(f)));
-            for finding in &f.findings {
-                let _ = writeln!(
-                    out,
-                    "<section class=\"{}\"><h3>{} <span class=\"tag\">finding, {}</span></h3>\n<pre>{} {}\n{}</pre></section>",
-                    if finding.reproduction.intermittent() {
-                        "intermittent"
-                    } else {
-                        "fail"
-                    },
-                    esc(&finding.clause),
-                    esc(&finding.reproduction.label()),
-                    esc(&finding.method),
-                    breakable(&shorten(&finding.url)),
-                    breakable(&finding.curl)
-                );
-            }
+            fuzzing(&mut out, f);
         }
         let _ = writeln!(out, "</body>\n</html>");
         out
@@ -167,6 +116,67 @@ impl Writer for Html {
         }
         out.push_str("</ul>\n<style>.cell.pass{color:#1a7f37;font-weight:600}.cell.fail,.cell.intermittent{background:#fde2e1;color:#b42318;font-weight:600}.cell.non-strict{background:#fff4d6}.cell.skip,.cell.info{color:#777}</style>\n</body>\n</html>\n");
         out
+    }
+}
+
+/// The clause table, coloured by verdict, and each clause's evidence that did not pass.
+fn clause_table(out: &mut String, doc: &Document) {
+    let _ = writeln!(
+        out,
+        "<table>\n<thead><tr><th>Clause</th><th>Level</th><th>Verdict</th><th>Judged</th><th>Statement</th></tr></thead>\n<tbody>"
+    );
+    for c in &doc.report.clauses {
+        let class = c.grade.label().to_ascii_lowercase();
+        let _ = writeln!(
+            out,
+            "<tr class=\"{class}\"><td>{}</td><td>{}</td><td class=\"verdict\">{}</td><td>{}</td><td>{}</td></tr>",
+            anchor(c),
+            c.level,
+            c.grade.label(),
+            judged_cell(c),
+            esc(&c.statement)
+        );
+    }
+    let _ = writeln!(out, "</tbody>\n</table>");
+    let shown: Vec<&ClauseResult> = doc.report.clauses.iter().filter(|c| shows(c)).collect();
+    if !shown.is_empty() {
+        let _ = writeln!(out, "<h2>Evidence</h2>");
+        for c in shown {
+            let class = c.grade.label().to_ascii_lowercase();
+            let _ = writeln!(
+                out,
+                "<section id=\"{}\" class=\"{class}\">\n<h3>{} <span class=\"tag\">{}</span></h3>\n<p>{}</p>",
+                esc(&c.id),
+                esc(&c.id),
+                c.grade.label(),
+                esc(&c.statement)
+            );
+            for e in &c.evidence {
+                let _ = writeln!(out, "<pre>{}</pre>", breakable(e));
+            }
+            let _ = writeln!(out, "</section>");
+        }
+    }
+}
+
+/// The fuzzer's totals and each finding with its reproduction.
+fn fuzzing(out: &mut String, f: &crate::engines::fuzz::Summary) {
+    let _ = writeln!(out, "<h2>Fuzzing</h2>\n<p>{}</p>", esc(&fuzz_line(f)));
+    for finding in &f.findings {
+        let _ = writeln!(
+            out,
+            "<section class=\"{}\"><h3>{} <span class=\"tag\">finding, {}</span></h3>\n<pre>{} {}\n{}</pre></section>",
+            if finding.reproduction.intermittent() {
+                "intermittent"
+            } else {
+                "fail"
+            },
+            esc(&finding.clause),
+            esc(&finding.reproduction.label()),
+            esc(&finding.method),
+            breakable(&shorten(&finding.url)),
+            breakable(&finding.curl)
+        );
     }
 }
 

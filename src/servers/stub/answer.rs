@@ -268,7 +268,7 @@ impl Responder {
         if let Some(answer) = self.read(req, path, query) {
             return (answer, None);
         }
-        let Some(mut parts) = Parts::of_wire(&self.spec, req.method, req.target, Identity::Valid)
+        let Some(mut parts) = Parts::of_split(&self.spec, req.method, path, query, Identity::Valid)
         else {
             return (Answer::plain(404, "no such resource"), None);
         };
@@ -330,11 +330,27 @@ impl Responder {
         };
         let kind = classify::classify(&self.spec, &site, &parts);
         let accepted = self.spec.expectation(kind).accepts();
+        self.act(
+            &mut tasks,
+            kind,
+            accepted,
+            aborts,
+            parts.id(IdParam::Action),
+        );
+        drop(tasks);
+        let answered_as = self
+            .deviation
+            .map_or(kind, |d| d.answer_as(kind, accepted, aborts));
+        (self.respond(answered_as), Some(kind))
+    }
+
+    /// What a request of `kind` does to the task it names (`named`), as the stub (and its
+    /// deviation) acts: a conforming stub spends a failed task only on what it accepts.
+    fn act(&self, tasks: &mut Tasks, kind: Kind, accepted: bool, aborts: bool, named: &str) {
         // The task the request names, as a server that acts on what it refuses finds it.
-        let action = parts.id(IdParam::Action);
-        let action = match tasks.state(action) {
-            Some(_) => action.to_owned(),
-            None => tasks.named(action).unwrap_or_else(|| action.to_owned()),
+        let action = match tasks.state(named) {
+            Some(_) => named.to_owned(),
+            None => tasks.named(named).unwrap_or_else(|| named.to_owned()),
         };
         let acts = self.deviation.map_or(accepted, |d| d.acts(kind, accepted));
         // An abort that runs the task leaves it as a retry would.
@@ -349,11 +365,6 @@ impl Responder {
                 .late
                 .push((Instant::now() + after, action.clone(), as_abort));
         }
-        drop(tasks);
-        let answered_as = self
-            .deviation
-            .map_or(kind, |d| d.answer_as(kind, accepted, aborts));
-        (self.respond(answered_as), Some(kind))
     }
 
     /// The read API's answer, if `path` is its path: the stub's listed tasks with their
@@ -365,7 +376,12 @@ impl Responder {
             t.strip_prefix('{').and_then(|t| t.strip_suffix('}'))
         }
         // Every request comes here first: a path that is not the read API's is told apart
-        // before anything is decoded or kept.
+        // before anything is decoded or kept, most by their last segment alone.
+        if let Some(last) = api.path.rsplit('/').next().filter(|t| param(t).is_none())
+            && path.rsplit('/').next().is_none_or(|a| a != last)
+        {
+            return None;
+        }
         let mut actual = path.split('/');
         let is_read = api
             .path
@@ -486,20 +502,22 @@ impl Keys {
     /// The credentials a request presents: a token, or an AK/SK signature checked as the
     /// vendor's gateway does (including `X-Sdk-Date` within 15 minutes).
     pub fn judge(&self, req: &Incoming<'_>) -> Identity {
-        let (path, query) = classify::split_target(req.target);
-        let headers: Vec<(String, String)> = req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect();
-        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        // Every request comes here: its headers are looked up as they are, copied only to
+        // verify a signature.
+        let header = |name: &str| {
+            req.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
         if header("authorization").is_some() {
+            let (path, query) = classify::split_target(req.target);
             return match self.verify(req, path, query) {
                 Ok(()) => Identity::Valid,
                 Err(_) => Identity::Invalid,
             };
         }
-        match header(&TOKEN_HEADER.to_ascii_lowercase()) {
+        match header(TOKEN_HEADER) {
             None => Identity::Nothing,
             Some(t) if self.token.matches(t) => Identity::Valid,
             Some(_) => Identity::Invalid,
