@@ -50,11 +50,8 @@ pub(crate) fn judge_readings(
         .map(|kind| judge_exchange(spec, *kind, parts.has_empty_segment(), accepted, response));
     let Some(mut verdict) = each.next() else {
         return Verdict {
-            kind: Kind::OtherMethod,
-            checked: BTreeSet::new(),
-            violations: Vec::new(),
             note: Some("no reading".to_owned()),
-            unconfirmed: Vec::new(),
+            ..Verdict::of(Kind::OtherMethod)
         };
     };
     for other in each {
@@ -82,14 +79,11 @@ fn judge_exchange(
             .contains(&response.status)
     {
         return Verdict {
-            kind,
-            checked: BTreeSet::new(),
-            violations: Vec::new(),
             note: Some(format!(
                 "status {} for a path with an empty segment: the gateway's answer, in front of the operation, not the operation's",
                 response.status
             )),
-            unconfirmed: Vec::new(),
+            ..Verdict::of(kind)
         };
     }
     let mut verdict = judge(spec, kind, response);
@@ -121,13 +115,7 @@ pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
         spec,
         response,
         error_code: error.as_ref().map(|e| e.error_code.as_str()),
-        verdict: Verdict {
-            kind,
-            checked: BTreeSet::new(),
-            violations: Vec::new(),
-            note: None,
-            unconfirmed: Vec::new(),
-        },
+        verdict: Verdict::of(kind),
     };
     // The rules for the operation's own answers do not hold for what is not the operation.
     judging.answer_rules(error.as_ref(), !expectation.not_the_operation);

@@ -233,3 +233,19 @@ pub(crate) fn shown_text(text: &str) -> String {
         .map_or(text.len(), |(at, _)| at);
     crate::text::inert(&text[..end]).into_owned()
 }
+
+#[cfg(test)]
+impl Request {
+    /// A retry of task `t` of cluster `c` in project `p`, with valid credentials (unit tests).
+    pub(crate) fn sample() -> Request {
+        Request {
+            project_id: "p".to_owned(),
+            cluster_id: "c".to_owned(),
+            action_id: "t".to_owned(),
+            retry_mode: Vec::new(),
+            extra_query: Vec::new(),
+            credentials: Credentials::Valid,
+            method: None,
+        }
+    }
+}

@@ -42,6 +42,17 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// A verdict on a request of `kind` that has judged nothing yet.
+    pub fn of(kind: Kind) -> Verdict {
+        Verdict {
+            kind,
+            checked: BTreeSet::new(),
+            violations: Vec::new(),
+            note: None,
+            unconfirmed: Vec::new(),
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
     }

@@ -706,23 +706,14 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::contract::request::{Credentials, Request, Response};
+    use crate::contract::request::{Request, Response};
     use crate::contract::spec::Kind;
     use crate::contract::{oracle, verdict::Verdict as Judged};
-    use crate::records::judgement::{Judgement, Needs, Shown};
+    use crate::records::judgement::{Judgement, Needs};
 
     /// A scenario tagged with `clause` whose one request of `kind` got `response`.
     fn record(spec: &Spec, clause: &str, kind: Kind, response: &Response) -> ScenarioRecord {
-        let request = Request {
-            project_id: "p".to_owned(),
-            cluster_id: "c".to_owned(),
-            action_id: "t".to_owned(),
-            retry_mode: Vec::new(),
-            extra_query: Vec::new(),
-            credentials: Credentials::Valid,
-            method: None,
-        };
-        let verdict = oracle::judge_request(spec, kind, &request, response);
+        let verdict = oracle::judge_request(spec, kind, &Request::sample(), response);
         with_verdict(clause, verdict, response.status)
     }
 
@@ -738,28 +729,7 @@ mod tests {
             location: "features/f.feature:1".to_owned(),
             clauses: vec![clause.to_owned()],
             outcome,
-            judgements: vec![Judgement {
-                method: "PUT".to_owned(),
-                url: "http://stub/x".to_owned(),
-                curl: String::new(),
-                status,
-                error_code: None,
-                verdict,
-                request: Request {
-                    project_id: "p".to_owned(),
-                    cluster_id: "c".to_owned(),
-                    action_id: "t".to_owned(),
-                    retry_mode: Vec::new(),
-                    extra_query: Vec::new(),
-                    credentials: Credentials::Valid,
-                    method: None,
-                },
-                sequence: 0,
-                task: None,
-                derived: false,
-                task_status: None,
-                shown: Shown::default(),
-            }],
+            judgements: vec![Judgement::sample(verdict, status, None)],
             needs: Needs::default(),
             duration: std::time::Duration::ZERO,
         }

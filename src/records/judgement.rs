@@ -139,3 +139,25 @@ pub struct Needs {
     /// It sends a retry and an abort after an accepted one (`features/doors.feature`).
     pub probes: bool,
 }
+
+#[cfg(test)]
+impl Judgement {
+    /// `Request::sample` on task `t`, answered `status` (and `error_code`) and judged
+    /// `verdict` (unit tests of what reads judgements).
+    pub(crate) fn sample(verdict: Verdict, status: u16, error_code: Option<&str>) -> Judgement {
+        Judgement {
+            method: "PUT".to_owned(),
+            url: "http://stub/x".to_owned(),
+            curl: String::new(),
+            status,
+            error_code: error_code.map(str::to_owned),
+            verdict,
+            request: Request::sample(),
+            sequence: 0,
+            task: Some("t".to_owned()),
+            derived: false,
+            task_status: None,
+            shown: Shown::default(),
+        }
+    }
+}

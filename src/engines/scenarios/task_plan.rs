@@ -1197,8 +1197,6 @@ fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::request::{Credentials, Request};
-    use crate::records::judgement::Shown;
 
     fn surveyed(location: &str, needs: Needs, role: Role) -> Surveyed {
         Surveyed {
@@ -1292,34 +1290,7 @@ mod tests {
     }
 
     fn judgement(kind: Kind, status: u16, error_code: Option<&str>) -> Judgement {
-        Judgement {
-            method: "PUT".to_owned(),
-            url: "http://stub/x".to_owned(),
-            curl: String::new(),
-            status,
-            error_code: error_code.map(str::to_owned),
-            verdict: Verdict {
-                kind,
-                checked: BTreeSet::new(),
-                violations: Vec::new(),
-                note: None,
-                unconfirmed: Vec::new(),
-            },
-            request: Request {
-                project_id: "p".to_owned(),
-                cluster_id: "c".to_owned(),
-                action_id: "t".to_owned(),
-                retry_mode: Vec::new(),
-                extra_query: Vec::new(),
-                credentials: Credentials::Valid,
-                method: None,
-            },
-            sequence: 0,
-            task: Some("t".to_owned()),
-            derived: false,
-            task_status: None,
-            shown: Shown::default(),
-        }
+        Judgement::sample(Verdict::of(kind), status, error_code)
     }
 
     #[test]
