@@ -129,19 +129,32 @@ fn the_readme_is_short_and_names_the_commands_ci_runs() {
 }
 
 #[test]
-fn the_reference_lists_every_profile_key_and_every_stub_deviation() {
+fn the_reference_lists_every_setting_as_the_table_makes_it_and_every_stub_deviation() {
     let reference = read("docs/reference.md");
-    for key in css_conformance::config::profile::KEYS {
-        let row = format!("| `{}` |", key.path);
+    let (begin, end) = (
+        "<!-- settings: made by Profile::reference() -->\n",
+        "<!-- settings: end -->",
+    );
+    let (Some(a), Some(b)) = (reference.find(begin), reference.find(end)) else {
+        panic!("docs/reference.md has no `{begin}` ... `{end}` block");
+    };
+    let made = css_conformance::config::profile::Profile::reference();
+    let written = &reference[a + begin.len()..b];
+    if written != made {
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            let updated = format!("{}{made}{}", &reference[..a + begin.len()], &reference[b..]);
+            std::fs::write(root().join("docs/reference.md"), updated).unwrap();
+        } else {
+            panic!(
+                "docs/reference.md's table of settings is not what the code makes (UPDATE_GOLDEN=1 cargo test --test docs rewrites it):\n{made}"
+            );
+        }
+    }
+    for setting in css_conformance::config::settings::SETTINGS {
         assert!(
-            reference.contains(&row),
-            "profile key {} not in the reference",
-            key.path
-        );
-        assert!(
-            reference.contains(&format!("`{}`", key.env_var())),
+            made.contains(&format!("| `{}` |", setting.key)),
             "{}",
-            key.env_var()
+            setting.key
         );
     }
     for deviation in css_conformance::servers::stub::Deviation::ALL {

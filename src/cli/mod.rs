@@ -5,25 +5,23 @@
 mod bench;
 mod check;
 mod fuzz;
+mod profile;
 mod proxy;
 mod replay;
 mod spec;
 mod stub;
+mod target;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use clap::builder::PossibleValue;
 use clap::{Parser, Subcommand, ValueEnum};
 use cucumber::gherkin::tagexpr::TagOperation;
 
-use css_conformance::config::profile::{AuthMethod, Origins, Profile};
 use css_conformance::contract::spec::Spec;
 use css_conformance::contract::{coverage, features};
 use css_conformance::engines::fuzz::{self as fuzzer, strategy};
-use css_conformance::engines::targets::{self, Opened};
-use css_conformance::servers::stub::Deviation;
-use css_conformance::transport::target::without_userinfo;
+
+pub use target::{DeviationArg, TargetArgs, open_target};
 
 pub use css_conformance::grading::exit::{CONFORMANT, NOT_CONFORMANT, NOT_JUDGED, USAGE_ERROR};
 
@@ -222,145 +220,6 @@ impl SpecSource {
             anyhow::bail!("the features do not cover the spec ({} gaps)", gaps.len());
         }
         Ok((spec, features))
-    }
-}
-
-#[derive(clap::Args, Clone)]
-pub struct TargetArgs {
-    /// A target profile: a YAML file or a built-in one by name (`profile list`): endpoint,
-    /// project_id, auth, fixtures, safety, timeouts, tls, retries, expected_deviations.
-    /// Without one (and without CSS_CONFORMANCE_ENDPOINT) the target is the built-in stub.
-    #[arg(long, value_name = "FILE|NAME")]
-    pub profile: Vec<PathBuf>,
-    /// The endpoint to check (wins over the profile and CSS_CONFORMANCE_ENDPOINT).
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// The project the credentials act on.
-    #[arg(long, value_name = "ID")]
-    pub project_id: Option<String>,
-    /// A cluster of that project (fixtures.cluster_id).
-    #[arg(long, value_name = "ID")]
-    pub cluster_id: Option<String>,
-    /// A task of the cluster in the FAILED state that mutating scenarios may consume (with
-    /// --allow-mutations); repeatable (fixtures.failed_action_ids).
-    #[arg(long = "failed-action-id", value_name = "ID")]
-    pub failed_action_ids: Vec<String>,
-    /// A task of the cluster that exists and is not failed (fixtures.not_failed_action_id).
-    #[arg(long, value_name = "ID")]
-    pub not_failed_action_id: Option<String>,
-    /// A project these credentials may not act on (fixtures.foreign_project_id).
-    #[arg(long, value_name = "ID")]
-    pub foreign_project_id: Option<String>,
-    /// How requests authenticate (secrets come from the variables the profile names).
-    #[arg(long, value_enum, value_name = "METHOD")]
-    pub auth: Option<AuthArg>,
-    /// Against a live endpoint, let scenarios and generated cases retry and abort the
-    /// configured failed tasks (without it they are skipped and reported as SKIP).
-    #[arg(long)]
-    pub allow_mutations: bool,
-    /// The most requests per second to the endpoint (0: no limit; default 5, or no limit for
-    /// an endpoint on this machine: 127.0.0.1, ::1, localhost).
-    #[arg(long, value_name = "N")]
-    pub max_requests_per_second: Option<f64>,
-    /// PEM certificates to trust besides the system's.
-    #[arg(long, value_name = "FILE")]
-    pub ca_bundle: Option<PathBuf>,
-    /// Do not verify TLS certificates (test servers only; a warning is printed).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Read each task's status through the service's read API (GET .../upgrade/detail,
-    /// read-only) before and after each request on it, to pin the request that acted.
-    #[arg(long)]
-    pub read_api: bool,
-    /// How long a retry or abort may take to land on a task, in ms: waited before the request
-    /// that follows refused ones on a task, and the longest a task's status is polled
-    /// (timeouts.settle_ms; default 3000 for a live endpoint, 0 for the built-in stub).
-    #[arg(long, value_name = "MS")]
-    pub settle_ms: Option<u64>,
-    /// Set a profile key that has no flag of its own, e.g. --set timeouts.request_ms=30000
-    /// (repeatable; `profile keys` lists them).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// Use a built-in stub that deviates from the contract on purpose, to see what a finding
-    /// looks like (`css-conformance deviations` lists them).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "DEVIATION",
-        hide_possible_values = true
-    )]
-    pub stub_deviation: Option<DeviationArg>,
-}
-
-impl TargetArgs {
-    /// The profile keys the flags set, as (flag, key, value); flags win over everything.
-    pub fn overrides(&self) -> anyhow::Result<Vec<(String, String, String)>> {
-        let mut out = Vec::new();
-        let mut flag = |flag: &str, key: &str, value: String| {
-            out.push((flag.to_owned(), key.to_owned(), value));
-        };
-        if let Some(v) = &self.endpoint {
-            flag("--endpoint", "endpoint", v.clone());
-        }
-        if let Some(v) = &self.project_id {
-            flag("--project-id", "project_id", v.clone());
-        }
-        if let Some(v) = &self.cluster_id {
-            flag("--cluster-id", "fixtures.cluster_id", v.clone());
-        }
-        if !self.failed_action_ids.is_empty() {
-            flag(
-                "--failed-action-id",
-                "fixtures.failed_action_ids",
-                self.failed_action_ids.join(","),
-            );
-        }
-        if let Some(v) = &self.not_failed_action_id {
-            flag(
-                "--not-failed-action-id",
-                "fixtures.not_failed_action_id",
-                v.clone(),
-            );
-        }
-        if let Some(v) = &self.foreign_project_id {
-            flag(
-                "--foreign-project-id",
-                "fixtures.foreign_project_id",
-                v.clone(),
-            );
-        }
-        if let Some(v) = self.auth {
-            flag("--auth", "auth.method", v.0.name().to_owned());
-        }
-        if self.allow_mutations {
-            flag("--allow-mutations", "safety.allow_mutations", "true".into());
-        }
-        if let Some(v) = self.max_requests_per_second {
-            flag(
-                "--max-requests-per-second",
-                "safety.max_requests_per_second",
-                v.to_string(),
-            );
-        }
-        if let Some(v) = &self.ca_bundle {
-            flag("--ca-bundle", "tls.ca_bundle", v.display().to_string());
-        }
-        if self.insecure {
-            flag("--insecure", "tls.insecure", "true".into());
-        }
-        if self.read_api {
-            flag("--read-api", "read_api", "true".into());
-        }
-        if let Some(v) = self.settle_ms {
-            flag("--settle-ms", "timeouts.settle_ms", v.to_string());
-        }
-        for set in &self.set {
-            let Some((key, value)) = set.split_once('=') else {
-                anyhow::bail!("--set {set}: expected KEY=VALUE, e.g. --set retries.max=0");
-            };
-            flag(&format!("--set {key}"), key.trim(), value.trim().to_owned());
-        }
-        Ok(out)
     }
 }
 
@@ -584,118 +443,6 @@ pub struct ProxyArgs {
     pub quiet: bool,
 }
 
-/// `--auth`: the library's `AuthMethod`, named for the command line.
-#[derive(Debug, Clone, Copy)]
-pub struct AuthArg(pub AuthMethod);
-
-impl ValueEnum for AuthArg {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[
-            AuthArg(AuthMethod::Token),
-            AuthArg(AuthMethod::Aksk),
-            AuthArg(AuthMethod::None),
-        ]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        let help = match self.0 {
-            AuthMethod::Token => {
-                "An IAM token in `X-Auth-Token`, read from the variable `token_env` names"
-            }
-            AuthMethod::Aksk => {
-                "AK/SK request signing (SDK-HMAC-SHA256), keys read from `ak_env` and `sk_env`"
-            }
-            AuthMethod::None => "No credentials at all",
-        };
-        Some(PossibleValue::new(self.0.name()).help(help))
-    }
-}
-
-/// `--stub-deviation`: the library's `Deviation`, named for the command line.
-#[derive(Debug, Clone, Copy)]
-pub struct DeviationArg(pub Deviation);
-
-impl ValueEnum for DeviationArg {
-    fn value_variants<'a>() -> &'a [Self] {
-        static ALL: std::sync::LazyLock<Vec<DeviationArg>> =
-            std::sync::LazyLock::new(|| Deviation::ALL.into_iter().map(DeviationArg).collect());
-        &ALL
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.0.name()).help(self.0.describe()))
-    }
-}
-
-/// The profile (a file or a built-in one), the environment and the flags (flags win).
-pub fn load_profile(args: &TargetArgs) -> anyhow::Result<(Profile, Origins)> {
-    let (mut profile, mut origins) = match args.profile.as_slice() {
-        [] => (Profile::default(), Origins::default()),
-        [file] => Profile::load(file)?,
-        several => anyhow::bail!(
-            "--profile is given {} times; only `check` runs several targets",
-            several.len()
-        ),
-    };
-    profile.apply_env(&mut origins)?;
-    for (flag, key, value) in args.overrides()? {
-        profile.apply_flag(&mut origins, &key, &value, &flag)?;
-    }
-    Ok((profile, origins))
-}
-
-/// The target the profile, the environment and the flags name (flags win), or a fresh
-/// built-in stub when none names an endpoint.
-pub async fn open_target(
-    spec: &Arc<Spec>,
-    args: &TargetArgs,
-) -> anyhow::Result<(Opened, fuzzer::Origin)> {
-    let (profile, origins) = load_profile(args)?;
-    profile.check_against(spec, &origins)?;
-    if profile.tls.insecure {
-        eprintln!(
-            "warning: TLS certificates are NOT verified ({}); use only against a test server",
-            origins.of("tls.insecure")
-        );
-    }
-    if profile.is_live() && args.stub_deviation.is_some() {
-        anyhow::bail!(
-            "--stub-deviation applies to the built-in stub, but an endpoint is set ({})",
-            origins.of("endpoint")
-        );
-    }
-    let deviation = args.stub_deviation.map(|d| d.0);
-    let origin = fuzzer::Origin {
-        stub_deviation: deviation.map(|d| d.name().to_owned()),
-        // A file by its absolute path; a built-in profile by its name.
-        profile: args.profile.first().map(|p| {
-            if p.exists() {
-                std::path::absolute(p).unwrap_or_else(|_| p.clone())
-            } else {
-                p.clone()
-            }
-        }),
-        // Whatever set them, the endpoint (none: the built-in stub) and the auth method are
-        // recorded: a finding says what it was found on.
-        settings: origins
-            .overridden()
-            .chain(["endpoint", "auth.method"])
-            .filter_map(|key| {
-                let value = profile.value_text(key)?;
-                let value = match key {
-                    "endpoint" => without_userinfo(&value),
-                    _ => value,
-                };
-                Some((key.to_owned(), value))
-            })
-            .collect(),
-    };
-    Ok((
-        targets::target(spec, profile, &origins, deviation).await?,
-        origin,
-    ))
-}
-
 /// The fuzzer's options from the shared flags.
 pub fn fuzz_options(
     shared: &FuzzShared,
@@ -733,36 +480,6 @@ pub fn random_seed() -> u64 {
             .map_or(0, |d| d.as_nanos()),
     );
     h.finish() >> 11 // a seed short enough to type
-}
-
-impl TargetArgs {
-    /// These arguments, completed with what `origin` says where they say nothing of it.
-    pub fn or_origin(&self, origin: &fuzzer::Origin) -> anyhow::Result<TargetArgs> {
-        let mut args = self.clone();
-        let names_a_target = args.endpoint.is_some() || !args.profile.is_empty();
-        if args.stub_deviation.is_none()
-            && !names_a_target
-            && let Some(name) = &origin.stub_deviation
-        {
-            let deviation = Deviation::from_name(name).ok_or_else(|| {
-                anyhow::anyhow!("the finding names an unknown stub deviation `{name}`")
-            })?;
-            args.stub_deviation = Some(DeviationArg(deviation));
-        }
-        if !names_a_target {
-            args.profile = origin.profile.clone().into_iter().collect();
-            // What the environment and the flags set then, before the flags given now, which
-            // win: a key they set is left to them.
-            let given: Vec<String> = self.overrides()?.into_iter().map(|(_, k, _)| k).collect();
-            let recorded = origin
-                .settings
-                .iter()
-                .filter(|(key, _)| !given.contains(key))
-                .map(|(key, value)| format!("{key}={value}"));
-            args.set = recorded.chain(self.set.iter().cloned()).collect();
-        }
-        Ok(args)
-    }
 }
 
 /// Writes each finding (with the origin it records) and prints how to replay it: the command
@@ -883,32 +600,6 @@ impl Tags {
     }
 }
 
-/// `profile init`: the profile the flags make, commented, to stdout or a new file.
-fn profile_init(args: &TargetArgs, output: Option<&std::path::Path>) -> anyhow::Result<u8> {
-    let (profile, origins) = load_profile(args)?;
-    profile.check_against(&Spec::embedded(), &origins)?;
-    profile.validate(&origins)?;
-    let text = profile.commented("css-conformance profile init");
-    match output {
-        None => print!("{text}"),
-        Some(file) => {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(file)
-                .map_err(|e| anyhow::anyhow!("--output {}: {e}", file.display()))?;
-            std::io::Write::write_all(&mut f, text.as_bytes())
-                .map_err(|e| anyhow::anyhow!("--output {}: {e}", file.display()))?;
-            eprintln!(
-                "wrote {}; check it with: css-conformance check --profile {}",
-                file.display(),
-                file.display()
-            );
-        }
-    }
-    Ok(CONFORMANT)
-}
-
 /// Runs a command and says its exit code.
 pub async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
@@ -926,28 +617,10 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
                     "--stub-deviation: `profile init` writes a profile of an endpoint, and a deviation of the built-in stub is not one of its keys; use it with `check` or `fuzz`"
                 );
             }
-            profile_init(&target, output.as_deref())
+            profile::init(&target, output.as_deref())
         }
-        Command::Profile(ProfileCommand::List) => {
-            for (name, text) in css_conformance::config::profile::BUILT_IN {
-                let about = text.lines().next().unwrap_or("").trim_start_matches("# ");
-                println!("{name:<24} {about}");
-            }
-            Ok(CONFORMANT)
-        }
-        Command::Profile(ProfileCommand::Keys) => {
-            for key in css_conformance::config::profile::KEYS {
-                let flag = key.flag.unwrap_or("--set KEY=VALUE");
-                println!(
-                    "{:<34}  {:<32}  {:<46}  {}",
-                    key.path,
-                    flag,
-                    key.env_var(),
-                    key.about
-                );
-            }
-            Ok(CONFORMANT)
-        }
+        Command::Profile(ProfileCommand::List) => Ok(profile::list()),
+        Command::Profile(ProfileCommand::Keys) => Ok(profile::keys()),
         Command::Deviations => {
             for d in css_conformance::servers::stub::Deviation::ALL {
                 println!("{:<30}  {}", d.name(), d.describe());

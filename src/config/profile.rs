@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
+use crate::config::settings::{KeyType, Setting, setting};
 use crate::contract::spec::Spec;
 use crate::text::{FileError, line_of, yaml_error};
 
@@ -186,207 +187,6 @@ impl ExpectedDeviation {
                 .error_code
                 .as_deref()
                 .is_none_or(|c| Some(c) == error_code)
-    }
-}
-
-/// The type of a key's value, as set from a string in the environment or a flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyType {
-    Text,
-    /// Comma-separated.
-    List,
-    Bool,
-    Number,
-    /// YAML text (flow style fits on a line: `[{clause: RUT-ERR-02, reason: ...}]`).
-    Yaml,
-}
-
-/// A profile key that the environment and `--set` can override.
-#[derive(Debug, Clone, Copy)]
-pub struct Key {
-    /// Dotted path, e.g. `safety.allow_mutations`.
-    pub path: &'static str,
-    pub value: KeyType,
-    /// The command-line flag that sets it, if one does (`--set KEY=VALUE` sets any).
-    pub flag: Option<&'static str>,
-    /// What it is, in a few words (the comments of `profile init`, `profile keys`, docs/reference.md).
-    pub about: &'static str,
-}
-
-/// Every key of a profile (docs/reference.md lists each; `tests/docs.rs` keeps the two in step).
-pub const KEYS: &[Key] = &[
-    key(
-        "endpoint",
-        KeyType::Text,
-        Some("--endpoint URL"),
-        "the base URL; absent: the built-in stub",
-    ),
-    key(
-        "project_id",
-        KeyType::Text,
-        Some("--project-id ID"),
-        "the project the credentials act on",
-    ),
-    key(
-        "auth.method",
-        KeyType::Text,
-        Some("--auth METHOD"),
-        "token, aksk or none",
-    ),
-    key(
-        "auth.token_env",
-        KeyType::Text,
-        None,
-        "the variable holding the IAM token (never the token here)",
-    ),
-    key(
-        "auth.ak_env",
-        KeyType::Text,
-        None,
-        "the variable holding the access key",
-    ),
-    key(
-        "auth.sk_env",
-        KeyType::Text,
-        None,
-        "the variable holding the secret key",
-    ),
-    key(
-        "fixtures.cluster_id",
-        KeyType::Text,
-        Some("--cluster-id ID"),
-        "a cluster of that project",
-    ),
-    key(
-        "fixtures.failed_action_ids",
-        KeyType::List,
-        Some("--failed-action-id ID (repeatable)"),
-        "tasks in the FAILED state mutating scenarios may consume",
-    ),
-    key(
-        "fixtures.not_failed_action_id",
-        KeyType::Text,
-        Some("--not-failed-action-id ID"),
-        "a task that exists and is not failed (RUT-EXT-01)",
-    ),
-    key(
-        "fixtures.foreign_project_id",
-        KeyType::Text,
-        Some("--foreign-project-id ID"),
-        "a project these credentials may not act on (RUT-AUTH-03)",
-    ),
-    key(
-        "safety.allow_mutations",
-        KeyType::Bool,
-        Some("--allow-mutations"),
-        "let scenarios retry and abort the failed tasks above",
-    ),
-    key(
-        "safety.max_requests_per_second",
-        KeyType::Number,
-        Some("--max-requests-per-second N"),
-        "0: no limit; unset: 5, or no limit for an endpoint on this machine",
-    ),
-    key(
-        "timeouts.connect_ms",
-        KeyType::Number,
-        None,
-        "connect timeout",
-    ),
-    key(
-        "timeouts.request_ms",
-        KeyType::Number,
-        None,
-        "whole-request timeout",
-    ),
-    key(
-        "timeouts.settle_ms",
-        KeyType::Number,
-        Some("--settle-ms MS"),
-        "how long an effect may take to land: waited before the request after refused ones, and the longest a read is polled (default 3000 live, 0 stub)",
-    ),
-    key(
-        "tls.ca_bundle",
-        KeyType::Text,
-        Some("--ca-bundle FILE"),
-        "PEM certificates to trust besides the system's",
-    ),
-    key(
-        "tls.insecure",
-        KeyType::Bool,
-        Some("--insecure"),
-        "do not verify certificates (test servers only)",
-    ),
-    key(
-        "retries.max",
-        KeyType::Number,
-        None,
-        "retries of a network error or a 5xx",
-    ),
-    key(
-        "retries.backoff_ms",
-        KeyType::Number,
-        None,
-        "the first wait before a retry, doubled each time",
-    ),
-    key(
-        "retries.max_retry_after_s",
-        KeyType::Number,
-        None,
-        "the longest Retry-After of a 429 waited for",
-    ),
-    key(
-        "expected_deviations",
-        KeyType::Yaml,
-        None,
-        "known deviations: { clause, status?, error_code?, reason }",
-    ),
-    key(
-        "read_api",
-        KeyType::Bool,
-        Some("--read-api"),
-        "the target serves GET .../upgrade/detail",
-    ),
-];
-
-const fn key(
-    path: &'static str,
-    value: KeyType,
-    flag: Option<&'static str>,
-    about: &'static str,
-) -> Key {
-    Key {
-        path,
-        value,
-        flag,
-        about,
-    }
-}
-
-/// The key at `path`.
-pub(crate) fn key_at(path: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|k| k.path == path)
-}
-
-impl Key {
-    /// The environment variable that sets it: `CSS_CONFORMANCE_` and the path in capitals.
-    pub fn env_var(&self) -> String {
-        format!(
-            "CSS_CONFORMANCE_{}",
-            self.path.replace('.', "_").to_ascii_uppercase()
-        )
-    }
-
-    /// Every way to set it: its flag (or `--set`), the profile key, the variable.
-    pub fn ways(&self) -> String {
-        let flag = self
-            .flag
-            .map_or_else(|| format!("--set {}=...", self.path), str::to_owned);
-        format!(
-            "{flag}, or `{}` in a profile, or {}",
-            self.path,
-            self.env_var()
-        )
     }
 }
 
@@ -585,20 +385,20 @@ impl Profile {
 
     /// Applies every `CSS_CONFORMANCE_<KEY>` variable that is set.
     pub fn apply_env(&mut self, origins: &mut Origins) -> Result<(), ProfileError> {
-        for key in KEYS {
+        for key in in_model_order() {
             let var = key.env_var();
             match std::env::var(&var) {
                 Ok(value) if !value.trim().is_empty() => {
                     self.set(key, value.trim(), &format!("environment variable {var}"))?;
                     origins
                         .overridden
-                        .insert(key.path.to_owned(), format!("environment variable {var}"));
+                        .insert(key.key.to_owned(), format!("environment variable {var}"));
                 }
                 Ok(_) | Err(std::env::VarError::NotPresent) => {}
                 Err(std::env::VarError::NotUnicode(_)) => {
                     return Err(ProfileError::Invalid {
                         origin: format!("environment variable {var}"),
-                        key: key.path.to_owned(),
+                        key: key.key.to_owned(),
                         message: "is not valid UTF-8".to_owned(),
                     });
                 }
@@ -615,32 +415,36 @@ impl Profile {
         value: &str,
         flag: &str,
     ) -> Result<(), ProfileError> {
-        let Some(key) = key_at(path) else {
+        let Some(key) = setting(path) else {
             return Err(ProfileError::Invalid {
                 origin: flag.to_owned(),
                 key: path.to_owned(),
                 message: format!(
                     "no such key; the keys are: {}",
-                    KEYS.iter().map(|k| k.path).collect::<Vec<_>>().join(", ")
+                    in_model_order()
+                        .iter()
+                        .map(|k| k.key)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         };
         self.set(key, value, flag)?;
         origins
             .overridden
-            .insert(key.path.to_owned(), flag.to_owned());
+            .insert(key.key.to_owned(), flag.to_owned());
         Ok(())
     }
 
     /// Sets one key from its string form, through the same typed model as the file.
-    fn set(&mut self, key: &Key, value: &str, origin: &str) -> Result<(), ProfileError> {
+    fn set(&mut self, key: &Setting, value: &str, origin: &str) -> Result<(), ProfileError> {
         let invalid = |message: String| ProfileError::Invalid {
             origin: origin.to_owned(),
-            key: key.path.to_owned(),
+            key: key.key.to_owned(),
             message,
         };
         let typed = match key.value {
-            KeyType::Text => Value::String(value.to_owned()),
+            KeyType::Text | KeyType::Path | KeyType::Method => Value::String(value.to_owned()),
             KeyType::List => Value::Sequence(
                 value
                     .split(',')
@@ -658,7 +462,7 @@ impl Profile {
                     )));
                 }
             }),
-            KeyType::Number => {
+            KeyType::Number | KeyType::Whole => {
                 let n: f64 = value
                     .parse()
                     .map_err(|_| invalid(format!("`{value}` is not a number")))?;
@@ -672,7 +476,7 @@ impl Profile {
         };
         let mut tree = serde_yaml::to_value(&*self).map_err(|e| invalid(e.to_string()))?;
         let mut node = &mut tree;
-        for part in key.path.split('.') {
+        for part in key.key.split('.') {
             let Value::Mapping(map) = node else {
                 unreachable!("profile keys nest in mappings")
             };
@@ -714,8 +518,8 @@ impl Profile {
             "# A css-conformance target profile, written by `{made_by}`.\n# Secrets never go here: `auth` names the environment variables that hold them.\n"
         );
         let mut section = "";
-        for key in KEYS {
-            let (parent, leaf) = key.path.rsplit_once('.').unwrap_or(("", key.path));
+        for key in in_model_order() {
+            let (parent, leaf) = key.key.rsplit_once('.').unwrap_or(("", key.key));
             if parent != section {
                 section = parent;
                 if !parent.is_empty() {
@@ -723,16 +527,16 @@ impl Profile {
                 }
             }
             let indent = if parent.is_empty() { "" } else { "  " };
-            let shown = |tree: &Value| node_at(tree, key.path).and_then(yaml_value);
+            let shown = |tree: &Value| node_at(tree, key.key).and_then(yaml_value);
             let (value, set) = match shown(&tree) {
                 Some(v) => {
                     let differs = shown(&defaults).as_ref() != Some(&v);
                     let named = match self.auth.method {
-                        AuthMethod::Token => key.path == "auth.token_env",
-                        AuthMethod::Aksk => matches!(key.path, "auth.ak_env" | "auth.sk_env"),
+                        AuthMethod::Token => key.key == "auth.token_env",
+                        AuthMethod::Aksk => matches!(key.key, "auth.ak_env" | "auth.sk_env"),
                         AuthMethod::None => false,
                     };
-                    let always = matches!(key.path, "endpoint" | "auth.method");
+                    let always = matches!(key.key, "endpoint" | "auth.method");
                     (v, differs || named || always)
                 }
                 None => ("...".to_owned(), false),
@@ -740,6 +544,31 @@ impl Profile {
             let hash = if set { "" } else { "# " };
             let line = format!("{indent}{hash}{leaf}: {value}");
             out.push_str(&format!("{line:<48} # {}\n", key.about));
+        }
+        out
+    }
+
+    /// The reference's table of every key (docs/reference.md holds it as written here): its
+    /// flag, its variable, its default (the model's, or what leaving it unset means) and what
+    /// it is.
+    pub fn reference() -> String {
+        let defaults = serde_yaml::to_value(Profile::default()).unwrap_or_default();
+        let mut out =
+            "| key | flag | variable | default | what it is |\n|---|---|---|---|---|\n".to_owned();
+        for s in in_model_order() {
+            let code = |text: String| format!("`{text}`");
+            let default = node_at(&defaults, s.key)
+                .and_then(yaml_value)
+                .map(code)
+                .or(s.unset.map(str::to_owned))
+                .unwrap_or_default();
+            let flag = s.flag_usage().map(code).unwrap_or_default();
+            out.push_str(&format!(
+                "| `{}` | {flag} | `{}` | {default} | {} |\n",
+                s.key,
+                s.env_var(),
+                s.doc
+            ));
         }
         out
     }
@@ -786,6 +615,37 @@ impl Profile {
             }
         }
         Ok(())
+    }
+}
+
+/// Every setting in the order of the profile's model, which is the order of a profile's
+/// keys (a section's together): what `profile init` writes, `profile keys` and the
+/// reference list.
+pub fn in_model_order() -> Vec<&'static Setting> {
+    let mut full = Profile::default();
+    // The one key left out of a profile's YAML while unset.
+    full.safety.max_requests_per_second = Some(0.0);
+    let tree = serde_yaml::to_value(&full).unwrap_or_default();
+    let mut leaves = Vec::new();
+    leaves_of(&tree, "", &mut leaves);
+    leaves.iter().filter_map(|leaf| setting(leaf)).collect()
+}
+
+/// The dotted paths of a YAML tree's leaves (a sequence is one), in order.
+fn leaves_of(node: &Value, at: &str, out: &mut Vec<String>) {
+    match node {
+        Value::Mapping(map) => {
+            for (key, value) in map {
+                let key = key.as_str().unwrap_or_default();
+                let path = if at.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{at}.{key}")
+                };
+                leaves_of(value, &path, out);
+            }
+        }
+        _ => out.push(at.to_owned()),
     }
 }
 
@@ -837,28 +697,74 @@ impl AuthMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::settings::SETTINGS;
 
     #[test]
     fn every_key_round_trips_through_the_model() {
         let mut profile = Profile::default();
         let mut origins = Origins::default();
-        for key in KEYS {
+        for key in SETTINGS {
             let value = match key.value {
-                KeyType::Text if key.path == "auth.method" => "aksk",
-                KeyType::Text => "x",
+                KeyType::Method => "aksk",
+                KeyType::Text | KeyType::Path => "x",
                 KeyType::List => "a, b",
                 KeyType::Bool => "true",
-                KeyType::Number => "7",
+                KeyType::Number | KeyType::Whole => "7",
                 KeyType::Yaml => "[{clause: RUT-ERR-02, reason: known}]",
             };
             profile
-                .apply_flag(&mut origins, key.path, value, "--set")
-                .unwrap_or_else(|e| panic!("{}: {e}", key.path));
+                .apply_flag(&mut origins, key.key, value, "--set")
+                .unwrap_or_else(|e| panic!("{}: {e}", key.key));
+            assert!(
+                profile.value_text(key.key).is_some(),
+                "{} is set but reads as unset",
+                key.key
+            );
         }
         assert_eq!(profile.auth.method, AuthMethod::Aksk);
         assert_eq!(profile.fixtures.failed_action_ids, ["a", "b"]);
         assert_eq!(profile.safety.max_requests_per_second, Some(7.0));
         assert_eq!(profile.expected_deviations[0].clause, "RUT-ERR-02");
+        // Every field of the model is a key of the table, and every key a field.
+        let tree = serde_yaml::to_value(&profile).unwrap();
+        let mut leaves = Vec::new();
+        leaves_of(&tree, "", &mut leaves);
+        for leaf in &leaves {
+            assert!(setting(leaf).is_some(), "{leaf} is in no row of SETTINGS");
+        }
+        assert_eq!(in_model_order().len(), SETTINGS.len());
+        assert_eq!(in_model_order()[2].key, "auth.method");
+    }
+
+    #[test]
+    fn what_an_unset_key_means_is_said_with_the_live_defaults() {
+        let said = |key| setting(key).and_then(|s| s.unset).unwrap_or_default();
+        assert!(
+            said("safety.max_requests_per_second")
+                .starts_with(&format!("`{LIVE_MAX_REQUESTS_PER_SECOND}`"))
+        );
+        assert!(said("timeouts.settle_ms").starts_with(&format!("`{LIVE_SETTLE_MS}`")));
+        let help = |key| {
+            setting(key)
+                .and_then(|s| s.flag)
+                .map(|f| f.help)
+                .unwrap_or_default()
+        };
+        assert!(
+            help("safety.max_requests_per_second")
+                .contains(&format!("default {LIVE_MAX_REQUESTS_PER_SECOND},"))
+        );
+        assert!(help("timeouts.settle_ms").contains(&format!("default {LIVE_SETTLE_MS} ")));
+        // A key with a default in the model says nothing else of being unset.
+        let defaults = serde_yaml::to_value(Profile::default()).unwrap();
+        for s in SETTINGS {
+            let has_default = node_at(&defaults, s.key).and_then(yaml_value).is_some();
+            assert!(
+                !(has_default && s.unset.is_some()),
+                "{}: a default and an unset text",
+                s.key
+            );
+        }
     }
 
     #[test]
@@ -880,17 +786,5 @@ mod tests {
             .apply_flag(&mut Origins::default(), "safety.allow", "1", "--set")
             .unwrap_err();
         assert!(err.to_string().contains("no such key"), "{err}");
-    }
-
-    #[test]
-    fn env_names_follow_the_key_path() {
-        let key = KEYS
-            .iter()
-            .find(|k| k.path == "safety.max_requests_per_second")
-            .unwrap();
-        assert_eq!(
-            key.env_var(),
-            "CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND"
-        );
     }
 }

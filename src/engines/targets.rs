@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::profile::{self, AuthMethod, Missing, Origins, Profile, ProfileError};
+use crate::config::settings;
 use crate::contract::spec::Spec;
 use crate::fixtures::Fixtures;
 use crate::secret::Secret;
@@ -71,7 +72,7 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
     let mut required = |key: &str, what: &str, value: &Option<String>| {
         let given = value.clone().filter(|v| !v.trim().is_empty());
         if given.is_none()
-            && let Some(key) = profile::key_at(key)
+            && let Some(key) = settings::setting(key)
         {
             missing.push(Missing {
                 what: what.to_owned(),

@@ -1,0 +1,374 @@
+//! The target options of `check`, `fuzz`, `replay` and `profile init`: `--profile`, a flag
+//! for each setting that has one (made from the settings table, `config::settings`), `--set`
+//! for any key, `--stub-deviation`; and the profile and target they make.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::builder::{EnumValueParser, PossibleValue};
+use clap::{Arg, ArgAction, ArgMatches, ValueEnum};
+
+use css_conformance::config::profile::{AuthMethod, Origins, Profile};
+use css_conformance::config::settings::{KeyType, SETTINGS, Setting};
+use css_conformance::contract::spec::Spec;
+use css_conformance::engines::fuzz as fuzzer;
+use css_conformance::engines::targets::{self, Opened};
+use css_conformance::servers::stub::Deviation;
+use css_conformance::transport::target::without_userinfo;
+
+#[derive(clap::Args, Clone)]
+pub struct TargetArgs {
+    /// A target profile: a YAML file or a built-in one by name (`profile list`): endpoint,
+    /// project_id, auth, fixtures, safety, timeouts, tls, retries, expected_deviations.
+    /// Without one (and without CSS_CONFORMANCE_ENDPOINT) the target is the built-in stub.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Vec<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingFlags,
+    /// Set a profile key that has no flag of its own, e.g. --set timeouts.request_ms=30000
+    /// (repeatable; `profile keys` lists them).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Use a built-in stub that deviates from the contract on purpose, to see what a finding
+    /// looks like (`css-conformance deviations` lists them).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "DEVIATION",
+        hide_possible_values = true
+    )]
+    pub stub_deviation: Option<DeviationArg>,
+}
+
+/// The settings' flags given, each with its value in the form `--set` takes, in the order
+/// of the table.
+#[derive(Debug, Clone, Default)]
+pub struct SettingFlags(Vec<(&'static Setting, String)>);
+
+impl SettingFlags {
+    /// Whether a flag set `key`.
+    pub fn sets(&self, key: &str) -> bool {
+        self.0.iter().any(|(s, _)| s.key == key)
+    }
+}
+
+/// A setting's flag as clap takes it: its value parsed as the key's type.
+fn arg(setting: &Setting) -> Option<Arg> {
+    let flag = setting.flag?;
+    let arg = Arg::new(setting.key)
+        .long(flag.long)
+        .help(flag.help)
+        .required(false);
+    let arg = match flag.value_name {
+        Some(name) => arg.value_name(name),
+        None => arg,
+    };
+    Some(match setting.value {
+        KeyType::Bool => arg.action(ArgAction::SetTrue),
+        KeyType::List => arg
+            .action(ArgAction::Append)
+            .value_parser(clap::value_parser!(String)),
+        KeyType::Text | KeyType::Yaml => arg
+            .action(ArgAction::Set)
+            .value_parser(clap::value_parser!(String)),
+        KeyType::Path => arg
+            .action(ArgAction::Set)
+            .value_parser(clap::value_parser!(PathBuf)),
+        KeyType::Number => arg
+            .action(ArgAction::Set)
+            .value_parser(clap::value_parser!(f64)),
+        KeyType::Whole => arg
+            .action(ArgAction::Set)
+            .value_parser(clap::value_parser!(u64)),
+        KeyType::Method => arg
+            .action(ArgAction::Set)
+            .value_parser(EnumValueParser::<AuthArg>::new()),
+    })
+}
+
+/// The value a setting's flag was given, in the form `--set` takes (read as [`arg`] parsed it).
+fn given(matches: &ArgMatches, setting: &Setting) -> Option<String> {
+    let id = setting.key;
+    match setting.value {
+        KeyType::Bool => matches.get_flag(id).then(|| "true".to_owned()),
+        KeyType::List => {
+            let each: Vec<&String> = matches.get_many::<String>(id)?.collect();
+            let joined: Vec<&str> = each.iter().map(|s| s.as_str()).collect();
+            Some(joined.join(","))
+        }
+        KeyType::Text | KeyType::Yaml => matches.get_one::<String>(id).cloned(),
+        KeyType::Path => matches
+            .get_one::<PathBuf>(id)
+            .map(|p| p.display().to_string()),
+        KeyType::Number => matches.get_one::<f64>(id).map(f64::to_string),
+        KeyType::Whole => matches.get_one::<u64>(id).map(u64::to_string),
+        KeyType::Method => matches
+            .get_one::<AuthArg>(id)
+            .map(|a| a.0.name().to_owned()),
+    }
+}
+
+impl clap::Args for SettingFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(SETTINGS.iter().filter_map(arg))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for SettingFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = SETTINGS
+            .iter()
+            .filter(|s| s.flag.is_some())
+            .filter_map(|s| Some((s, given(matches, s)?)))
+            .collect();
+        Ok(SettingFlags(given))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl TargetArgs {
+    /// The profile keys the flags set, as (flag, key, value); flags win over everything.
+    pub fn overrides(&self) -> anyhow::Result<Vec<(String, String, String)>> {
+        let mut out: Vec<(String, String, String)> = self
+            .settings
+            .0
+            .iter()
+            .filter_map(|(s, value)| {
+                let flag = s.flag?;
+                Some((format!("--{}", flag.long), s.key.to_owned(), value.clone()))
+            })
+            .collect();
+        for set in &self.set {
+            let Some((key, value)) = set.split_once('=') else {
+                anyhow::bail!("--set {set}: expected KEY=VALUE, e.g. --set retries.max=0");
+            };
+            out.push((
+                format!("--set {key}"),
+                key.trim().to_owned(),
+                value.trim().to_owned(),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// These arguments, completed with what `origin` says where they say nothing of it.
+    pub fn or_origin(&self, origin: &fuzzer::Origin) -> anyhow::Result<TargetArgs> {
+        let mut args = self.clone();
+        let names_a_target = args.settings.sets("endpoint") || !args.profile.is_empty();
+        if args.stub_deviation.is_none()
+            && !names_a_target
+            && let Some(name) = &origin.stub_deviation
+        {
+            let deviation = Deviation::from_name(name).ok_or_else(|| {
+                anyhow::anyhow!("the finding names an unknown stub deviation `{name}`")
+            })?;
+            args.stub_deviation = Some(DeviationArg(deviation));
+        }
+        if !names_a_target {
+            args.profile = origin.profile.clone().into_iter().collect();
+            // What the environment and the flags set then, before the flags given now, which
+            // win: a key they set is left to them.
+            let given: Vec<String> = self.overrides()?.into_iter().map(|(_, k, _)| k).collect();
+            let recorded = origin
+                .settings
+                .iter()
+                .filter(|(key, _)| !given.contains(key))
+                .map(|(key, value)| format!("{key}={value}"));
+            args.set = recorded.chain(self.set.iter().cloned()).collect();
+        }
+        Ok(args)
+    }
+}
+
+/// `--auth`: the library's `AuthMethod`, named for the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthArg(pub AuthMethod);
+
+impl ValueEnum for AuthArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            AuthArg(AuthMethod::Token),
+            AuthArg(AuthMethod::Aksk),
+            AuthArg(AuthMethod::None),
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self.0 {
+            AuthMethod::Token => {
+                "An IAM token in `X-Auth-Token`, read from the variable `token_env` names"
+            }
+            AuthMethod::Aksk => {
+                "AK/SK request signing (SDK-HMAC-SHA256), keys read from `ak_env` and `sk_env`"
+            }
+            AuthMethod::None => "No credentials at all",
+        };
+        Some(PossibleValue::new(self.0.name()).help(help))
+    }
+}
+
+/// `--stub-deviation`: the library's `Deviation`, named for the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviationArg(pub Deviation);
+
+impl ValueEnum for DeviationArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::LazyLock<Vec<DeviationArg>> =
+            std::sync::LazyLock::new(|| Deviation::ALL.into_iter().map(DeviationArg).collect());
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.name()).help(self.0.describe()))
+    }
+}
+
+/// The profile (a file or a built-in one), the environment and the flags (flags win).
+pub fn load_profile(args: &TargetArgs) -> anyhow::Result<(Profile, Origins)> {
+    let (mut profile, mut origins) = match args.profile.as_slice() {
+        [] => (Profile::default(), Origins::default()),
+        [file] => Profile::load(file)?,
+        several => anyhow::bail!(
+            "--profile is given {} times; only `check` runs several targets",
+            several.len()
+        ),
+    };
+    profile.apply_env(&mut origins)?;
+    for (flag, key, value) in args.overrides()? {
+        profile.apply_flag(&mut origins, &key, &value, &flag)?;
+    }
+    Ok((profile, origins))
+}
+
+/// The target the profile, the environment and the flags name (flags win), or a fresh
+/// built-in stub when none names an endpoint.
+pub async fn open_target(
+    spec: &Arc<Spec>,
+    args: &TargetArgs,
+) -> anyhow::Result<(Opened, fuzzer::Origin)> {
+    let (profile, origins) = load_profile(args)?;
+    profile.check_against(spec, &origins)?;
+    if profile.tls.insecure {
+        eprintln!(
+            "warning: TLS certificates are NOT verified ({}); use only against a test server",
+            origins.of("tls.insecure")
+        );
+    }
+    if profile.is_live() && args.stub_deviation.is_some() {
+        anyhow::bail!(
+            "--stub-deviation applies to the built-in stub, but an endpoint is set ({})",
+            origins.of("endpoint")
+        );
+    }
+    let deviation = args.stub_deviation.map(|d| d.0);
+    let origin = fuzzer::Origin {
+        stub_deviation: deviation.map(|d| d.name().to_owned()),
+        // A file by its absolute path; a built-in profile by its name.
+        profile: args.profile.first().map(|p| {
+            if p.exists() {
+                std::path::absolute(p).unwrap_or_else(|_| p.clone())
+            } else {
+                p.clone()
+            }
+        }),
+        // Whatever set them, the endpoint (none: the built-in stub) and the auth method are
+        // recorded: a finding says what it was found on.
+        settings: origins
+            .overridden()
+            .chain(["endpoint", "auth.method"])
+            .filter_map(|key| {
+                let value = profile.value_text(key)?;
+                let value = match key {
+                    "endpoint" => without_userinfo(&value),
+                    _ => value,
+                };
+                Some((key.to_owned(), value))
+            })
+            .collect(),
+    };
+    Ok((
+        targets::target(spec, profile, &origins, deviation).await?,
+        origin,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Line {
+        #[command(flatten)]
+        target: TargetArgs,
+    }
+
+    #[test]
+    fn every_setting_with_a_flag_is_set_by_it_as_its_key() {
+        let mut argv = vec!["x".to_owned()];
+        for s in SETTINGS {
+            let Some(flag) = s.flag else { continue };
+            argv.push(format!("--{}", flag.long));
+            match s.value {
+                KeyType::Bool => {}
+                KeyType::Method => argv.push("aksk".into()),
+                KeyType::Number => argv.push("2.5".into()),
+                KeyType::Whole => argv.push("7".into()),
+                KeyType::List => argv.extend(["a".into(), format!("--{}", flag.long), "b".into()]),
+                KeyType::Text | KeyType::Path | KeyType::Yaml => argv.push("v".into()),
+            }
+        }
+        let line = Line::try_parse_from(&argv).unwrap();
+        let overrides = line.target.overrides().unwrap();
+        let flagged = SETTINGS.iter().filter(|s| s.flag.is_some()).count();
+        assert_eq!(overrides.len(), flagged, "{overrides:?}");
+        let value = |key: &str| {
+            overrides
+                .iter()
+                .find(|(_, k, _)| k == key)
+                .map(|(_, _, v)| v.as_str())
+        };
+        assert_eq!(value("fixtures.failed_action_ids"), Some("a,b"));
+        assert_eq!(value("auth.method"), Some("aksk"));
+        assert_eq!(value("safety.max_requests_per_second"), Some("2.5"));
+        assert_eq!(value("read_api"), Some("true"));
+        // The order of the table, which is the order of `--help`.
+        let keys: Vec<&str> = overrides.iter().map(|(_, k, _)| k.as_str()).collect();
+        let table: Vec<&str> = SETTINGS
+            .iter()
+            .filter(|s| s.flag.is_some())
+            .map(|s| s.key)
+            .collect();
+        assert_eq!(keys, table);
+        // Every flag and its value reach a profile.
+        let mut profile = Profile::default();
+        for (flag, key, value) in overrides {
+            profile
+                .apply_flag(&mut Origins::default(), &key, &value, &flag)
+                .unwrap();
+        }
+        assert_eq!(profile.timeouts.settle_ms, Some(7));
+        assert!(profile.tls.insecure);
+    }
+
+    #[test]
+    fn a_flag_given_nothing_sets_nothing_and_a_wrong_value_is_refused_by_name() {
+        let line = Line::try_parse_from(["x"]).unwrap();
+        assert!(line.target.overrides().unwrap().is_empty());
+        let err = Line::try_parse_from(["x", "--settle-ms", "soon"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("'--settle-ms <MS>'"), "{err}");
+        Line::command().debug_assert();
+    }
+}
