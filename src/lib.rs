@@ -8,8 +8,8 @@
 //! what it sent and saw (`records`); the settings say where and how (`config`); the target
 //! carries requests there (`transport`); the built-in stub and the proxy answer and watch
 //! them (`servers`); the scenarios and the fuzzer decide what to send (`engines`); the grade
-//! per clause and the reports come last (`grading`). Small values shared by all (`text`,
-//! `secret`, `fixtures`, `progress`) sit beneath.
+//! per clause and the reports come last (`grading`); `check` runs them in turn for one
+//! target. Small values shared by all (`text`, `secret`, `fixtures`, `progress`) sit beneath.
 //!
 //! ```
 //! use css_conformance::contract::{oracle, request::Response, spec::{Kind, Spec}};
@@ -31,6 +31,8 @@ pub mod grading;
 pub mod records;
 pub mod servers;
 pub mod transport;
+
+pub mod check;
 
 // The API a client team's tests start from (the rest is reached through its layer).
 pub use contract::spec::Spec;

@@ -99,15 +99,22 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         }
     }
 
+    print_table(&builtin, &standalone, &loads);
+    Ok(0)
+}
+
+/// The medians of each series, and the ratio of the standalone fuzz rate to each load
+/// tool's, taken round by round.
+fn print_table(builtin: &Series, standalone: &Series, loads: &[Series]) {
     println!("{:<52} {:>12}", "", "median /s");
-    for series in [&builtin, &standalone] {
+    for series in [builtin, standalone] {
         println!(
             "{:<52} {:>12.0}",
             series.label,
             median(series.rates.clone())
         );
     }
-    for load in &loads {
+    for load in loads {
         println!(
             "{:<52} {:>12.0}",
             format!("{} raw requests, standalone stub", load.label),
@@ -135,7 +142,6 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
             "no load tool found: install wrk (apt-get install wrk) or oha (cargo install oha)"
         );
     }
-    Ok(0)
 }
 
 /// Fuzzes `target` once and returns its cases/s; the stubs conform, so a finding is an error.

@@ -5,17 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use css_conformance::check::{CheckOptions, Checked, check};
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
-use css_conformance::engines::scenarios::session::Session;
-use css_conformance::engines::targets::Opened;
 use css_conformance::grading::baseline::{Baseline, Change, Diff};
 use css_conformance::grading::exit;
 use css_conformance::grading::report::Report;
 use css_conformance::grading::writer::{self, Document, Many, Writer};
-use css_conformance::progress;
-use css_conformance::transport::target::Traffic;
 
 use super::{CheckArgs, FailOn, TargetArgs, fuzz_options, open_target, save_findings};
 
@@ -53,14 +50,24 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         let code = document.report.exit_code();
         return Ok(exit_code(code, document.baseline.as_ref(), args.fail_on));
     }
-    // Several targets, each named after its profile, run at once.
+    run_many(&args, &spec, features, baseline.as_ref(), started.0).await
+}
+
+/// Several targets, each named after its profile, run at once; one report for all beside
+/// each target's own.
+async fn run_many(
+    args: &CheckArgs,
+    spec: &Arc<Spec>,
+    features: Vec<cucumber::gherkin::Feature>,
+    baseline: Option<&Baseline>,
+    started: time::OffsetDateTime,
+) -> anyhow::Result<u8> {
     let names = names(&args.target.profile);
     let runs = futures::future::join_all(args.target.profile.iter().zip(&names).map(
         |(profile, name)| {
             let mut target = args.target.clone();
             target.profile = vec![profile.clone()];
-            let (spec, features, dir) = (&spec, features.clone(), args.report_dir.join(name));
-            let args = &args;
+            let (features, dir) = (features.clone(), args.report_dir.join(name));
             async move {
                 run_target(args, spec, features, &target, &dir, Place::OneOfMany)
                     .await
@@ -75,7 +82,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         .zip(&runs)
         .map(|(n, d)| (n.as_str(), &d.document.report))
         .collect();
-    let diff = baseline.as_ref().map(|b| Diff::compare(b, &documents));
+    let diff = baseline.map(|b| Diff::compare(b, &documents));
     let many = Many {
         runs: names
             .iter()
@@ -83,7 +90,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
             .zip(runs.iter().map(|d| &d.document))
             .collect(),
         diff: diff.as_ref(),
-        started: started.0,
+        started,
     };
     let console = writer::Console {
         quiet: args.quiet,
@@ -175,43 +182,6 @@ enum Place<'a> {
     OneOfMany,
 }
 
-/// Watches for SIGINT and SIGTERM: the first stops the target's sending (the run finishes
-/// with what it judged, and its reports say INTERRUPTED); a second ends the process at once.
-/// The signal and its exit code, once one came.
-fn watch_for_signals(
-    stop: Arc<std::sync::atomic::AtomicBool>,
-) -> Arc<std::sync::Mutex<Option<(String, u8)>>> {
-    let seen: Arc<std::sync::Mutex<Option<(String, u8)>>> = Arc::default();
-    let record = Arc::clone(&seen);
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        let first = tokio::select! {
-            _ = int.recv() => ("SIGINT", 130u8),
-            _ = term.recv() => ("SIGTERM", 143u8),
-        };
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(mut s) = record.lock() {
-            *s = Some((first.0.to_owned(), first.1));
-        }
-        eprintln!(
-            "css-conformance: {}: stopping; nothing more is sent, the reports of what was judged are being written (a second signal ends it at once)",
-            first.0
-        );
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
-        }
-        std::process::exit(i32::from(first.1));
-    });
-    seen
-}
-
 /// Whether `file` can be written: its folder is made if need be, and a probe file written
 /// and removed there (the file itself is not touched).
 fn writable(file: &Path) -> std::io::Result<()> {
@@ -244,71 +214,28 @@ async fn run_target(
     };
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
     let junit = report_paths(args, dir, alone)?;
-    let options = ScenarioOptions {
-        concurrency: usize::from(args.concurrency),
-        cucumber_json: Some(dir.join("cucumber.json")),
-        console: args.verbose && alone,
-        tags: args.tags.as_ref().map(|t| t.expression.clone()),
-    };
-    let (
-        Opened {
-            stub,
-            target,
-            profile,
-        },
-        origin,
-    ) = open_target(spec, target).await?;
-    // Bars of several targets at once would overwrite each other.
-    let bar = |total, what| {
-        if alone {
-            progress::start(total, what)
-        } else {
-            indicatif::ProgressBar::hidden()
-        }
-    };
-    let session =
-        Arc::new(Session::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
-    prove_fixtures(&session).await?;
-    // Ctrl-C or SIGTERM: stop sending, write the reports of what was judged, exit 130/143.
-    let interrupted = watch_for_signals(session.target.interruption());
-    let run = runner::run(Arc::clone(&session), features, &options).await?;
+    let (opened, origin) = open_target(spec, target).await?;
     let fuzz_cases = args
         .fuzz_cases
         .unwrap_or(if args.tags.is_some() { 0 } else { 300 });
-    let fuzzed = if fuzz_cases > 0 {
-        let mutations = session.target.mutations_allowed();
-        let mut opts = fuzz_options(&args.fuzz, fuzz_cases, 16, mutations);
-        opts.origin = origin;
-        opts.progress = bar(Some(fuzz_cases), "fuzz");
-        Some(fuzz::run(spec, &session.target, &opts).await)
-    } else {
-        None
+    let options = CheckOptions {
+        scenarios: ScenarioOptions {
+            concurrency: usize::from(args.concurrency),
+            cucumber_json: Some(dir.join("cucumber.json")),
+            console: args.verbose && alone,
+            tags: args.tags.as_ref().map(|t| t.expression.clone()),
+        },
+        fuzz: Some(fuzz::FuzzOptions {
+            origin,
+            ..fuzz_options(&args.fuzz, fuzz_cases, 16, false)
+        }),
+        strict: args.strict,
+        require_complete: args.require_complete,
+        progress: alone,
+        baseline,
+        started,
     };
-    drop(stub);
-    let traffic = session.target.traffic();
-    let report = Report::build(
-        spec,
-        &run.target,
-        &run.records,
-        fuzzed.as_ref(),
-        &profile.expected_deviations,
-    )
-    .strict(args.strict)
-    .require_complete(args.require_complete)
-    .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()))
-    .with_target_fault(target_fault(&traffic));
-    let document = Document::new(
-        &report,
-        serde_json::to_value(&profile)?,
-        fuzzed.as_ref(),
-        started.0,
-        started.1.elapsed(),
-    )
-    .with_records(run.records)
-    .with_doors(run.doors)
-    .with_fixture_notes(run.fixture_notes)
-    .with_traffic(traffic)
-    .with_baseline(baseline.map(|b| Diff::compare(b, &[(report.target.as_str(), &report)])));
+    let Checked { document, fuzzed } = check(spec, features, opened, options).await?;
     if alone {
         if let Some(diff) = &document.baseline {
             println!("{}", writer::diff_console(diff, false));
@@ -335,44 +262,6 @@ fn report_paths(args: &CheckArgs, dir: &Path, alone: bool) -> anyhow::Result<Pat
         }
         _ => Ok(dir.join("junit.xml")),
     }
-}
-
-/// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
-/// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
-async fn prove_fixtures(session: &Session) -> anyhow::Result<()> {
-    if session.target.is_owned_by_us() {
-        return Ok(());
-    }
-    let errors = css_conformance::engines::scenarios::preflight::prove(session).await;
-    if errors.is_empty() {
-        return Ok(());
-    }
-    let lines: Vec<String> = errors
-        .iter()
-        .map(|e| format!("fixture error: {e}"))
-        .collect();
-    anyhow::bail!(
-        "{} ({}): nothing was judged\n{}",
-        session.target.name(),
-        if errors.len() == 1 {
-            "1 fixture error".to_owned()
-        } else {
-            format!("{} fixture errors", errors.len())
-        },
-        lines.join("\n")
-    )
-}
-
-/// Why a target that answered none of its requests cannot be judged (every report says so,
-/// and the exit is 3).
-fn target_fault(traffic: &Traffic) -> Option<String> {
-    (traffic.answered == 0 && traffic.faults > 0).then(|| {
-        format!(
-            "the target answered none of {} request(s); the first: {}",
-            traffic.faults,
-            traffic.first_fault.as_deref().unwrap_or("no answer")
-        )
-    })
 }
 
 /// Writes the findings, the report directory and the JUnit file of one target's run, and

@@ -254,6 +254,7 @@ const LAYERS: &[&[&str]] = &[
     &["servers"],
     &["engines"],
     &["grading"],
+    &["check"],
 ];
 
 /// Each import of `graph` that reaches a layer above its file's, and each top-level module

@@ -401,22 +401,10 @@ const METACHARACTERS: &[&str] = &[
     "{{7*7}}",
 ];
 
-/// A value of `param` that is not of the observed format, in wire form, from one family:
-/// empty-looking, padded, upper case, without hyphens, in braces, very long, with encoded
-/// separators or control characters, with dot segments, non-ASCII, or with metacharacters.
-pub(crate) fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
-    let valid = arb_valid_id(spec, param);
-    let insert = |v: &str, at: usize, what: &str| {
-        let mut chars: Vec<char> = v.chars().collect();
-        let at = at % (chars.len() + 1);
-        let tail: Vec<char> = chars.split_off(at);
-        format!(
-            "{}{what}{}",
-            chars.iter().collect::<String>(),
-            tail.iter().collect::<String>()
-        )
-    };
-    let mut families: Vec<BoxedStrategy<String>> = vec![
+/// Malformed IDs made of a valid one as a whole: blank-looking, padded, upper case, in
+/// braces, or too long.
+fn reshaped_ids(valid: &BoxedStrategy<String>) -> Vec<BoxedStrategy<String>> {
+    vec![
         select(vec!["%20", "%09", "%20%20", "%0A", "%C2%A0", "+"])
             .prop_map(str::to_owned)
             .boxed(),
@@ -438,6 +426,23 @@ pub(crate) fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<Str
             .boxed(),
         valid.clone().prop_map(|v| format!("{{{v}}}")).boxed(),
         arb_long_hex(),
+    ]
+}
+
+/// Malformed IDs with something put into a valid one: encoded separators, control
+/// characters, dot segments, a look-alike character, a metacharacter.
+fn spliced_ids(valid: &BoxedStrategy<String>) -> Vec<BoxedStrategy<String>> {
+    let insert = |v: &str, at: usize, what: &str| {
+        let mut chars: Vec<char> = v.chars().collect();
+        let at = at % (chars.len() + 1);
+        let tail: Vec<char> = chars.split_off(at);
+        format!(
+            "{}{what}{}",
+            chars.iter().collect::<String>(),
+            tail.iter().collect::<String>()
+        )
+    };
+    vec![
         (
             valid.clone(),
             any::<usize>(),
@@ -474,7 +479,16 @@ pub(crate) fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<Str
         (valid.clone(), select(METACHARACTERS.to_vec()))
             .prop_map(|(v, m)| format!("{v}{m}"))
             .boxed(),
-    ];
+    ]
+}
+
+/// A value of `param` that is not of the observed format, in wire form, from one family:
+/// empty-looking, padded, upper case, without hyphens, in braces, very long, with encoded
+/// separators or control characters, with dot segments, non-ASCII, or with metacharacters.
+pub(crate) fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<String> {
+    let valid = arb_valid_id(spec, param);
+    let mut families = reshaped_ids(&valid);
+    families.extend(spliced_ids(&valid));
     let observed = spec
         .path_parameter(param.name())
         .map_or("", |p| p.observed_format.as_str());

@@ -743,6 +743,13 @@ pub fn describe(
             format!("{task}: {}", groups.join("; "))
         })
         .collect();
+    lines.extend(leftover_lines(chains, doors, facts));
+    lines
+}
+
+/// The lines of the plan after its tasks': the scenarios no task carries, by why, and how
+/// many tasks would pin a door that acts.
+fn leftover_lines(mut chains: Chains, doors: &[Door], facts: &Facts) -> Vec<String> {
     let mut left: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (location, assignment) in chains.leftovers() {
         let why = match assignment {
@@ -751,9 +758,10 @@ pub fn describe(
         };
         left.entry(why).or_default().push(location);
     }
-    for (why, locations) in left {
-        lines.push(format!("{why}: {}", locations.join(", ")));
-    }
+    let mut lines: Vec<String> = left
+        .into_iter()
+        .map(|(why, locations)| format!("{why}: {}", locations.join(", ")))
+        .collect();
     if !doors.is_empty() && facts.failed_tasks.is_some() {
         lines.push(format!(
             "if a door acts (the request after the doors refused), the next failed tasks halve the suspects: {} tasks pin one door of {} without the read API",
@@ -995,46 +1003,14 @@ impl Effects<'_> {
                 if group.first() != Some(&door) {
                     return;
                 }
-                // Which clause the door that acted broke is known only when every suspect
-                // is of one kind; else the refusals' own clause says it.
-                let clauses: BTreeSet<String> = group
-                    .iter()
-                    .filter_map(|d| doors.get(*d))
-                    .map(|d| door_clause(spec, d.kind))
-                    .collect();
-                let clause = match clauses.len() {
-                    1 => clauses.into_iter().next().unwrap_or(clause),
-                    _ => spec.rules.refusal_leaves_task.clone(),
-                };
-                const SHOWN: usize = 8;
-                let mut names: Vec<String> = group.iter().take(SHOWN).map(|d| name(*d)).collect();
-                if group.len() > SHOWN {
-                    names.push(format!(
-                        "and {} more (report.json: doors)",
-                        group.len() - SHOWN
-                    ));
-                }
-                (
-                    false,
-                    format!(
-                        "every door on the task left it failed, but the retry or abort after them was refused as not in the failed state: one of these {} doors acted (more failed tasks, or the read API, would pin it): {}",
-                        group.len(),
-                        names.join("; ")
-                    ),
-                    clause,
-                )
+                let (clause, expected) = among_acted(spec, doors, &group, clause, name);
+                (false, expected, clause)
             }
             groups::DoorVerdict::Unjudged => return,
         };
         let mut judged = effect(spec, judgement, &clause, holds, expected.clone());
         if !holds && !confirmed {
-            // What a task an earlier run used up would show as well: not a failure.
-            judged.verdict.violations.clear();
-            judged.verdict.checked.clear();
-            judged.verdict.unconfirmed.push(clause.clone());
-            judged.verdict.note = Some(format!(
-                "unconfirmed: {expected}; a failed task that was not failed when the run began (used up by an earlier run) would be refused the same way; another failed task, or --read-api, would decide it"
-            ));
+            unconfirmed(&mut judged, clause, &expected);
         }
         self.added.push((r, judged));
     }
@@ -1192,6 +1168,51 @@ fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
     let expects_failed =
         judgement.request.method.is_none() && spec.expectation(judgement.verdict.kind).accepts();
     expects_failed && (refused_as_not_failed || read_not_failed)
+}
+
+/// The clause and the words of a group of doors one of which acted (no task left, and no
+/// read API, to pin it): the clause its doors share, or the refusals' own when they are of
+/// several kinds.
+fn among_acted(
+    spec: &Spec,
+    doors: &[Door],
+    group: &[DoorId],
+    clause: String,
+    name: impl Fn(DoorId) -> String,
+) -> (String, String) {
+    let clauses: BTreeSet<String> = group
+        .iter()
+        .filter_map(|d| doors.get(*d))
+        .map(|d| door_clause(spec, d.kind))
+        .collect();
+    let clause = match clauses.len() {
+        1 => clauses.into_iter().next().unwrap_or(clause),
+        _ => spec.rules.refusal_leaves_task.clone(),
+    };
+    const SHOWN: usize = 8;
+    let mut names: Vec<String> = group.iter().take(SHOWN).map(|d| name(*d)).collect();
+    if group.len() > SHOWN {
+        names.push(format!(
+            "and {} more (report.json: doors)",
+            group.len() - SHOWN
+        ));
+    }
+    let expected = format!(
+        "every door on the task left it failed, but the retry or abort after them was refused as not in the failed state: one of these {} doors acted (more failed tasks, or the read API, would pin it): {}",
+        group.len(),
+        names.join("; ")
+    );
+    (clause, expected)
+}
+
+/// An effect a task an earlier run used up would show as well: unconfirmed, not a failure.
+fn unconfirmed(judged: &mut Judgement, clause: String, expected: &str) {
+    judged.verdict.violations.clear();
+    judged.verdict.checked.clear();
+    judged.verdict.unconfirmed.push(clause);
+    judged.verdict.note = Some(format!(
+        "unconfirmed: {expected}; a failed task that was not failed when the run began (used up by an earlier run) would be refused the same way; another failed task, or --read-api, would decide it"
+    ));
 }
 
 #[cfg(test)]

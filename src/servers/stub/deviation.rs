@@ -79,167 +79,188 @@ pub enum Deviation {
     ReadApiLags,
 }
 
-impl Deviation {
-    pub const ALL: [Deviation; 31] = [
+/// Each deviation, in the order of the enum: its name on the command line
+/// (`--stub-deviation accepts-upper-case-abort`) and what it does, in a line (the `--help`
+/// text).
+const ROWS: [(Deviation, &str, &str); 31] = [
+    (
         Deviation::AcceptsAnyRetryMode,
+        "accepts-any-retry-mode",
+        "Any `retry_mode` value, or several, is taken as a valid one",
+    ),
+    (
         Deviation::AcceptsUpperCaseAbort,
+        "accepts-upper-case-abort",
+        "`retry_mode` is compared without regard to case, so `ABORT` aborts",
+    ),
+    (
         Deviation::BodyOnSuccess,
+        "body-on-success",
+        "A 200 carries a JSON body",
+    ),
+    (
         Deviation::Unauthorized401,
+        "unauthorized-401",
+        "Missing or wrong credentials get 401 instead of 403",
+    ),
+    (
         Deviation::ServerErrorOnLongId,
+        "server-error-on-long-id",
+        "An ID longer than 64 characters makes it fail with 500",
+    ),
+    (
         Deviation::IgnoresMissingCredentials,
+        "ignores-missing-credentials",
+        "A request without credentials is served as if it had valid ones",
+    ),
+    (
         Deviation::ServerErrorOnEncodedId,
+        "server-error-on-encoded-id",
+        "A percent-encoded character in an ID makes it fail with 500",
+    ),
+    (
         Deviation::RejectsRetry,
+        "rejects-retry",
+        "A plain retry (no retry_mode) of a failed task is refused with 400",
+    ),
+    (
         Deviation::RejectsAbort,
+        "rejects-abort",
+        "An abort (`retry_mode=abort`) of a failed task is refused with 400",
+    ),
+    (
         Deviation::AcceptsUpperCaseId,
+        "accepts-upper-case-id",
+        "IDs are compared without regard to case, so an upper-case ID is taken as valid",
+    ),
+    (
         Deviation::NotFoundForMalformedId,
+        "not-found-for-malformed-id",
+        "A malformed ID gets 404, a status the page does not document",
+    ),
+    (
         Deviation::IgnoresClusterId,
+        "ignores-cluster-id",
+        "The cluster_id is not looked at: any well-formed one reaches the task",
+    ),
+    (
         Deviation::AcceptsUnknownTask,
+        "accepts-unknown-task",
+        "An unknown task is \"retried\" with 200 as if it were a failed one",
+    ),
+    (
         Deviation::IgnoresProjectId,
+        "ignores-project-id",
+        "The project_id is not checked against the credentials: another project is served",
+    ),
+    (
         Deviation::BareErrors,
+        "bare-errors",
+        "A 400 or 403 comes without the error body",
+    ),
+    (
         Deviation::AcceptsAnyToken,
+        "accepts-any-token",
+        "Any token is taken as valid",
+    ),
+    (
         Deviation::RetriesOnAnyMethod,
+        "retries-on-any-method",
+        "Any method on the path is taken as PUT, so a GET retries the task",
+    ),
+    (
         Deviation::ActsOnRefusal,
+        "acts-on-refusal",
+        "A refused request that names a failed task acts on it all the same",
+    ),
+    (
         Deviation::OtherMethodActs,
+        "other-method-acts",
+        "Another method on a failed task's path retries it, though it answers 405",
+    ),
+    (
         Deviation::AcceptsWithoutActing,
+        "accepts-without-acting",
+        "An accepted retry or abort answers 200 and leaves the task failed",
+    ),
+    (
         Deviation::ActsOnMissingCredentials,
+        "acts-on-missing-credentials",
+        "A request without credentials on a failed task is refused, but acts on it",
+    ),
+    (
         Deviation::ActsOnInvalidCredentials,
+        "acts-on-invalid-credentials",
+        "A request with wrong credentials on a failed task is refused, but acts on it",
+    ),
+    (
         Deviation::ActsOnInvalidRetryMode,
+        "acts-on-invalid-retry-mode",
+        "A retry_mode other than abort is refused, but the task is retried",
+    ),
+    (
         Deviation::ActsOnRepeatedRetryMode,
+        "acts-on-repeated-retry-mode",
+        "retry_mode given twice is refused, but the task is retried",
+    ),
+    (
         Deviation::ActsOnMalformedId,
+        "acts-on-malformed-id",
+        "An ID in another case or with an appended character is refused, but the task it names is retried",
+    ),
+    (
         Deviation::ActsOnUnknownCluster,
+        "acts-on-unknown-cluster",
+        "A failed task named under an unknown cluster is refused, but retried",
+    ),
+    (
         Deviation::ActsOnForeignProject,
+        "acts-on-foreign-project",
+        "A failed task named under another account's project is refused, but retried",
+    ),
+    (
         Deviation::ActsLateOnRefusal,
+        "acts-late-on-refusal",
+        "A refused request that names a failed task acts on it one second later",
+    ),
+    (
         Deviation::AcceptsOtherKindSecond,
+        "accepts-other-kind-second",
+        "After an accepted retry an abort is accepted too, and a retry after an abort",
+    ),
+    (
         Deviation::AbortRunsTask,
+        "abort-runs-task",
+        "An accepted abort runs the task again (RUNNING) instead of terminating it",
+    ),
+    (
         Deviation::ReadApiLags,
-    ];
+        "read-api-lags",
+        "Conforming, but the read API shows a task's new status 1.5 s late",
+    ),
+];
+
+impl Deviation {
+    /// Every deviation, in the order of the enum (which the table's is: checked as it is built).
+    pub const ALL: [Deviation; 31] = {
+        let mut all = [Deviation::AcceptsAnyRetryMode; 31];
+        let mut i = 0;
+        while i < ROWS.len() {
+            assert!(ROWS[i].0 as usize == i, "ROWS is in the order of the enum");
+            all[i] = ROWS[i].0;
+            i += 1;
+        }
+        all
+    };
 
     /// The name on the command line (`--stub-deviation accepts-upper-case-abort`).
     pub fn name(self) -> &'static str {
-        match self {
-            Deviation::AcceptsAnyRetryMode => "accepts-any-retry-mode",
-            Deviation::AcceptsUpperCaseAbort => "accepts-upper-case-abort",
-            Deviation::BodyOnSuccess => "body-on-success",
-            Deviation::Unauthorized401 => "unauthorized-401",
-            Deviation::ServerErrorOnLongId => "server-error-on-long-id",
-            Deviation::IgnoresMissingCredentials => "ignores-missing-credentials",
-            Deviation::ServerErrorOnEncodedId => "server-error-on-encoded-id",
-            Deviation::RejectsRetry => "rejects-retry",
-            Deviation::RejectsAbort => "rejects-abort",
-            Deviation::AcceptsUpperCaseId => "accepts-upper-case-id",
-            Deviation::NotFoundForMalformedId => "not-found-for-malformed-id",
-            Deviation::IgnoresClusterId => "ignores-cluster-id",
-            Deviation::AcceptsUnknownTask => "accepts-unknown-task",
-            Deviation::IgnoresProjectId => "ignores-project-id",
-            Deviation::BareErrors => "bare-errors",
-            Deviation::AcceptsAnyToken => "accepts-any-token",
-            Deviation::RetriesOnAnyMethod => "retries-on-any-method",
-            Deviation::ActsOnRefusal => "acts-on-refusal",
-            Deviation::OtherMethodActs => "other-method-acts",
-            Deviation::AcceptsWithoutActing => "accepts-without-acting",
-            Deviation::ActsOnMissingCredentials => "acts-on-missing-credentials",
-            Deviation::ActsOnInvalidCredentials => "acts-on-invalid-credentials",
-            Deviation::ActsOnInvalidRetryMode => "acts-on-invalid-retry-mode",
-            Deviation::ActsOnRepeatedRetryMode => "acts-on-repeated-retry-mode",
-            Deviation::ActsOnMalformedId => "acts-on-malformed-id",
-            Deviation::ActsOnUnknownCluster => "acts-on-unknown-cluster",
-            Deviation::ActsOnForeignProject => "acts-on-foreign-project",
-            Deviation::ActsLateOnRefusal => "acts-late-on-refusal",
-            Deviation::AcceptsOtherKindSecond => "accepts-other-kind-second",
-            Deviation::AbortRunsTask => "abort-runs-task",
-            Deviation::ReadApiLags => "read-api-lags",
-        }
+        ROWS[self as usize].1
     }
 
     /// What it does, in a line (the `--help` text).
     pub fn describe(self) -> &'static str {
-        match self {
-            Deviation::AcceptsAnyRetryMode => {
-                "Any `retry_mode` value, or several, is taken as a valid one"
-            }
-            Deviation::AcceptsUpperCaseAbort => {
-                "`retry_mode` is compared without regard to case, so `ABORT` aborts"
-            }
-            Deviation::BodyOnSuccess => "A 200 carries a JSON body",
-            Deviation::Unauthorized401 => "Missing or wrong credentials get 401 instead of 403",
-            Deviation::ServerErrorOnLongId => {
-                "An ID longer than 64 characters makes it fail with 500"
-            }
-            Deviation::IgnoresMissingCredentials => {
-                "A request without credentials is served as if it had valid ones"
-            }
-            Deviation::ServerErrorOnEncodedId => {
-                "A percent-encoded character in an ID makes it fail with 500"
-            }
-            Deviation::RejectsRetry => {
-                "A plain retry (no retry_mode) of a failed task is refused with 400"
-            }
-            Deviation::RejectsAbort => {
-                "An abort (`retry_mode=abort`) of a failed task is refused with 400"
-            }
-            Deviation::AcceptsUpperCaseId => {
-                "IDs are compared without regard to case, so an upper-case ID is taken as valid"
-            }
-            Deviation::NotFoundForMalformedId => {
-                "A malformed ID gets 404, a status the page does not document"
-            }
-            Deviation::IgnoresClusterId => {
-                "The cluster_id is not looked at: any well-formed one reaches the task"
-            }
-            Deviation::AcceptsUnknownTask => {
-                "An unknown task is \"retried\" with 200 as if it were a failed one"
-            }
-            Deviation::IgnoresProjectId => {
-                "The project_id is not checked against the credentials: another project is served"
-            }
-            Deviation::BareErrors => "A 400 or 403 comes without the error body",
-            Deviation::AcceptsAnyToken => "Any token is taken as valid",
-            Deviation::RetriesOnAnyMethod => {
-                "Any method on the path is taken as PUT, so a GET retries the task"
-            }
-            Deviation::ActsOnRefusal => {
-                "A refused request that names a failed task acts on it all the same"
-            }
-            Deviation::OtherMethodActs => {
-                "Another method on a failed task's path retries it, though it answers 405"
-            }
-            Deviation::AcceptsWithoutActing => {
-                "An accepted retry or abort answers 200 and leaves the task failed"
-            }
-            Deviation::ActsOnMissingCredentials => {
-                "A request without credentials on a failed task is refused, but acts on it"
-            }
-            Deviation::ActsOnInvalidCredentials => {
-                "A request with wrong credentials on a failed task is refused, but acts on it"
-            }
-            Deviation::ActsOnInvalidRetryMode => {
-                "A retry_mode other than abort is refused, but the task is retried"
-            }
-            Deviation::ActsOnRepeatedRetryMode => {
-                "retry_mode given twice is refused, but the task is retried"
-            }
-            Deviation::ActsOnMalformedId => {
-                "An ID in another case or with an appended character is refused, but the task it names is retried"
-            }
-            Deviation::ActsOnUnknownCluster => {
-                "A failed task named under an unknown cluster is refused, but retried"
-            }
-            Deviation::ActsOnForeignProject => {
-                "A failed task named under another account's project is refused, but retried"
-            }
-            Deviation::ActsLateOnRefusal => {
-                "A refused request that names a failed task acts on it one second later"
-            }
-            Deviation::AcceptsOtherKindSecond => {
-                "After an accepted retry an abort is accepted too, and a retry after an abort"
-            }
-            Deviation::AbortRunsTask => {
-                "An accepted abort runs the task again (RUNNING) instead of terminating it"
-            }
-            Deviation::ReadApiLags => {
-                "Conforming, but the read API shows a task's new status 1.5 s late"
-            }
-        }
+        ROWS[self as usize].2
     }
 
     /// The deviation called `name` on the command line.

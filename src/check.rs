@@ -1,0 +1,207 @@
+//! `check` for one target, every layer in turn: the fixtures of a live endpoint proven, the
+//! features run as scenarios (with the task planner), the fuzz budget, the grade per clause,
+//! and the document the writers render. The binary (`cli/check.rs`) reads the flags, runs one
+//! target or several at once, prints the console report and writes the files.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::contract::spec::Spec;
+use crate::engines::fuzz::{self, FuzzOptions};
+use crate::engines::scenarios::preflight;
+use crate::engines::scenarios::runner::{self, ScenarioOptions};
+use crate::engines::scenarios::session::Session;
+use crate::engines::targets::Opened;
+use crate::grading::baseline::{Baseline, Diff};
+use crate::grading::report::Report;
+use crate::grading::writer::Document;
+use crate::progress;
+use crate::transport::target::Traffic;
+
+/// How one target is checked.
+pub struct CheckOptions<'a> {
+    pub scenarios: ScenarioOptions,
+    /// The fuzz budget after the features (none: no generated case); whether cases may use
+    /// the failed tasks is the target's to say.
+    pub fuzz: Option<FuzzOptions>,
+    /// SHOULD and EXTENDED failures, and XPASS, count against conformance.
+    pub strict: bool,
+    /// A MUST clause not judged fails the run.
+    pub require_complete: bool,
+    /// Progress bars on stderr (none when several targets run at once: they would overwrite
+    /// each other).
+    pub progress: bool,
+    /// An earlier run to compare with.
+    pub baseline: Option<&'a Baseline>,
+    /// When the run began (the document's start and duration).
+    pub started: (time::OffsetDateTime, std::time::Instant),
+}
+
+/// What checking a target made: the document of its run, and its fuzz summary (the findings
+/// to save).
+pub struct Checked {
+    pub document: Document,
+    pub fuzzed: Option<fuzz::Summary>,
+}
+
+/// Checks the target `opened` holds: proves its fixtures (a fixture error is an error, and
+/// nothing is judged), runs the features, then the fuzz budget, and grades what came back.
+/// SIGINT or SIGTERM stops the sending; the document then says INTERRUPTED.
+pub async fn check(
+    spec: &Arc<Spec>,
+    features: Vec<cucumber::gherkin::Feature>,
+    opened: Opened,
+    options: CheckOptions<'_>,
+) -> anyhow::Result<Checked> {
+    let Opened {
+        stub,
+        target,
+        profile,
+    } = opened;
+    let bar = |total, what| {
+        if options.progress {
+            progress::start(total, what)
+        } else {
+            indicatif::ProgressBar::hidden()
+        }
+    };
+    let session =
+        Arc::new(Session::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
+    prove_fixtures(&session).await?;
+    let interrupted = watch_for_signals(session.target.interruption());
+    let run = runner::run(Arc::clone(&session), features, &options.scenarios).await?;
+    let fuzzed = match options.fuzz {
+        Some(mut fuzz) if fuzz.cases > 0 => {
+            fuzz.mutations = session.target.mutations_allowed();
+            fuzz.progress = bar(Some(fuzz.cases), "fuzz");
+            Some(fuzz::run(spec, &session.target, &fuzz).await)
+        }
+        _ => None,
+    };
+    drop(stub);
+    let traffic = session.target.traffic();
+    let report = Report::build(
+        spec,
+        &run.target,
+        &run.records,
+        fuzzed.as_ref(),
+        &profile.expected_deviations,
+    )
+    .strict(options.strict)
+    .require_complete(options.require_complete)
+    .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()))
+    .with_target_fault(target_fault(&traffic));
+    let diff = options
+        .baseline
+        .map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
+    let document = Document::new(
+        &report,
+        serde_json::to_value(&profile)?,
+        fuzzed.as_ref(),
+        options.started.0,
+        options.started.1.elapsed(),
+    )
+    .with_records(run.records)
+    .with_doors(run.doors)
+    .with_fixture_notes(run.fixture_notes)
+    .with_traffic(traffic)
+    .with_baseline(diff);
+    Ok(Checked { document, fuzzed })
+}
+
+/// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
+/// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
+async fn prove_fixtures(session: &Session) -> anyhow::Result<()> {
+    if session.target.is_owned_by_us() {
+        return Ok(());
+    }
+    let errors = preflight::prove(session).await;
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| format!("fixture error: {e}"))
+        .collect();
+    anyhow::bail!(
+        "{} ({}): nothing was judged\n{}",
+        session.target.name(),
+        if errors.len() == 1 {
+            "1 fixture error".to_owned()
+        } else {
+            format!("{} fixture errors", errors.len())
+        },
+        lines.join("\n")
+    )
+}
+
+/// The signal that interrupted a run and its exit code, once one came.
+type Interruption = Arc<Mutex<Option<(String, u8)>>>;
+
+/// Watches for SIGINT and SIGTERM: the first stops the target's sending (the run finishes
+/// with what it judged, and its reports say INTERRUPTED); a second ends the process at once.
+fn watch_for_signals(stop: Arc<AtomicBool>) -> Interruption {
+    let seen: Interruption = Arc::default();
+    let record = Arc::clone(&seen);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        let first = tokio::select! {
+            _ = int.recv() => ("SIGINT", 130u8),
+            _ = term.recv() => ("SIGTERM", 143u8),
+        };
+        stop.store(true, Ordering::SeqCst);
+        if let Ok(mut s) = record.lock() {
+            *s = Some((first.0.to_owned(), first.1));
+        }
+        eprintln!(
+            "css-conformance: {}: stopping; nothing more is sent, the reports of what was judged are being written (a second signal ends it at once)",
+            first.0
+        );
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        std::process::exit(i32::from(first.1));
+    });
+    seen
+}
+
+/// Why a target that answered none of its requests cannot be judged (every report says so,
+/// and the exit is 3).
+fn target_fault(traffic: &Traffic) -> Option<String> {
+    (traffic.answered == 0 && traffic.faults > 0).then(|| {
+        format!(
+            "the target answered none of {} request(s); the first: {}",
+            traffic.faults,
+            traffic.first_fault.as_deref().unwrap_or("no answer")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_that_answered_nothing_is_a_fault_and_one_that_answered_once_is_not() {
+        let mut traffic = Traffic {
+            faults: 3,
+            first_fault: Some("connection refused".to_owned()),
+            ..Traffic::default()
+        };
+        let fault = target_fault(&traffic).unwrap_or_default();
+        assert!(
+            fault.contains("none of 3") && fault.contains("connection refused"),
+            "{fault}"
+        );
+        traffic.answered = 1;
+        assert_eq!(target_fault(&traffic), None);
+        assert_eq!(target_fault(&Traffic::default()), None);
+    }
+}
