@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::builder::{EnumValueParser, PossibleValue};
+use clap::builder::{EnumValueParser, PossibleValue, ValueParser};
 use clap::{Arg, ArgAction, ArgMatches, ValueEnum};
 
 use css_conformance::config::profile::{AuthMethod, Origins, Profile};
@@ -63,27 +63,20 @@ fn arg(setting: &Setting) -> Option<Arg> {
         Some(name) => arg.value_name(name),
         None => arg,
     };
-    Some(match setting.value {
-        KeyType::Bool => arg.action(ArgAction::SetTrue),
-        KeyType::List => arg
-            .action(ArgAction::Append)
-            .value_parser(clap::value_parser!(String)),
-        KeyType::Text | KeyType::Yaml => arg
-            .action(ArgAction::Set)
-            .value_parser(clap::value_parser!(String)),
-        KeyType::Path => arg
-            .action(ArgAction::Set)
-            .value_parser(clap::value_parser!(PathBuf)),
-        KeyType::Number => arg
-            .action(ArgAction::Set)
-            .value_parser(clap::value_parser!(f64)),
-        KeyType::Whole => arg
-            .action(ArgAction::Set)
-            .value_parser(clap::value_parser!(u64)),
-        KeyType::Method => arg
-            .action(ArgAction::Set)
-            .value_parser(EnumValueParser::<AuthArg>::new()),
-    })
+    let parser: ValueParser = match setting.value {
+        KeyType::Bool => return Some(arg.action(ArgAction::SetTrue)),
+        KeyType::Text | KeyType::Yaml | KeyType::List => clap::value_parser!(String),
+        KeyType::Path => clap::value_parser!(PathBuf),
+        KeyType::Number => clap::value_parser!(f64).into(),
+        KeyType::Whole => clap::value_parser!(u64).into(),
+        KeyType::Method => EnumValueParser::<AuthArg>::new().into(),
+    };
+    let action = if setting.value == KeyType::List {
+        ArgAction::Append
+    } else {
+        ArgAction::Set
+    };
+    Some(arg.action(action).value_parser(parser))
 }
 
 /// The value a setting's flag was given, in the form `--set` takes (read as [`arg`] parsed it).
