@@ -76,6 +76,43 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// Which bytes an `AsciiSet` encodes, as a table (every byte of every ID of every case the
+/// fuzzer sends is looked up here): made from the set itself, once.
+struct Encodes([bool; 256]);
+
+impl Encodes {
+    fn of(set: &'static AsciiSet) -> Encodes {
+        let mut table = [true; 256];
+        for b in 0..0x80u8 {
+            let one = [b];
+            let text = std::str::from_utf8(&one).unwrap_or_default();
+            table[usize::from(b)] = utf8_percent_encode(text, set).next() != Some(text);
+        }
+        Encodes(table)
+    }
+}
+
+static SEGMENT_BYTES: std::sync::LazyLock<Encodes> =
+    std::sync::LazyLock::new(|| Encodes::of(SEGMENT));
+static QUERY_BYTES: std::sync::LazyLock<Encodes> =
+    std::sync::LazyLock::new(|| Encodes::of(QUERY_VALUE));
+
+/// Appends `text` percent-encoded as `encodes` says (as `utf8_percent_encode` would): each run
+/// of bytes kept copied whole, each other byte as `%XX`.
+fn push_encoded(out: &mut String, text: &str, encodes: &Encodes) {
+    let bytes = text.as_bytes();
+    let mut kept = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        if encodes.0[usize::from(b)] {
+            // A run of kept bytes is ASCII (every other byte is encoded), so it is text.
+            out.push_str(std::str::from_utf8(&bytes[kept..at]).unwrap_or_default());
+            out.push_str(percent_encoding::percent_encode_byte(b));
+            kept = at + 1;
+        }
+    }
+    out.push_str(std::str::from_utf8(&bytes[kept..]).unwrap_or_default());
+}
+
 impl Request {
     /// The method it is sent with.
     pub fn method<'a>(&'a self, spec: &'a Spec) -> &'a str {
@@ -145,7 +182,7 @@ impl Request {
             };
             path.push_str(&rest[..open]);
             match IdParam::from_name(&rest[open + 1..close]) {
-                Some(param) => path.extend(utf8_percent_encode(self.id(param), SEGMENT)),
+                Some(param) => push_encoded(path, self.id(param), &SEGMENT_BYTES),
                 // Not a parameter of this operation: the template text stays.
                 None => path.push_str(&rest[open..=close]),
             }
@@ -168,9 +205,9 @@ impl Request {
             if !query.is_empty() {
                 query.push('&');
             }
-            query.extend(utf8_percent_encode(n, QUERY_VALUE));
+            push_encoded(&mut query, n, &QUERY_BYTES);
             query.push('=');
-            query.extend(utf8_percent_encode(v, QUERY_VALUE));
+            push_encoded(&mut query, v, &QUERY_BYTES);
         }
         query
     }
@@ -211,13 +248,17 @@ pub fn shown_headers<'h>(
 ) -> Vec<(String, String)> {
     headers
         .take(SHOWN_HEADERS)
-        .map(|(name, value)| {
-            (
-                shown_text(name),
-                shown_text(&String::from_utf8_lossy(value)),
-            )
-        })
+        .map(|(name, value)| shown_header(name, value))
         .collect()
+}
+
+/// One header as reports show it (`shown_headers`).
+pub(crate) fn shown_header(name: &str, value: &[u8]) -> (String, String) {
+    let value = match std::str::from_utf8(value) {
+        Ok(text) => shown_text(text),
+        Err(_) => shown_text(&String::from_utf8_lossy(value)),
+    };
+    (shown_text(name), value)
 }
 
 /// `text` cut to `SHOWN_CHARS` characters and made inert, copied once (every answer's
@@ -246,6 +287,34 @@ impl Request {
             extra_query: Vec::new(),
             credentials: Credentials::Valid,
             method: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_queries_are_encoded_as_percent_encoding_does() {
+        let every_ascii: String = (0u8..0x80).map(char::from).collect();
+        let texts = [
+            "",
+            "bcdb711c-a7f0-4007-b8ee-9f13c05f8326",
+            "a b/c?d#e%41",
+            "ä€😀 mixed / ascii",
+            every_ascii.as_str(),
+        ];
+        for text in texts {
+            for (set, encodes) in [(SEGMENT, &SEGMENT_BYTES), (QUERY_VALUE, &QUERY_BYTES)] {
+                let mut fast = String::from("prefix:");
+                push_encoded(&mut fast, text, encodes);
+                assert_eq!(
+                    fast,
+                    format!("prefix:{}", utf8_percent_encode(text, set)),
+                    "{text:?}"
+                );
+            }
         }
     }
 }

@@ -117,11 +117,16 @@ pub(crate) fn seeded_runner(a: u64, b: u64) -> TestRunner {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&low.to_le_bytes());
     bytes[8..].copy_from_slice(&mix(low).to_le_bytes());
-    let config = Config {
+    // Made once: proptest's default clones its failure persistence, to be dropped here.
+    static CONFIG: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+    let config = CONFIG.get_or_init(|| Config {
         failure_persistence: None,
         ..Config::default()
-    };
-    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::XorShift, &bytes))
+    });
+    TestRunner::new_with_rng(
+        config.clone(),
+        TestRng::from_seed(RngAlgorithm::XorShift, &bytes),
+    )
 }
 
 /// One of weighted `options`, as proptest's `Union`, and shrinking as it does (within the
@@ -163,8 +168,8 @@ impl<T: std::fmt::Debug + 'static> Strategy for OneOf<T> {
             })
             .unwrap_or(self.options.len() - 1);
         let seed = runner.rng().next_u64();
-        let mut trees: Vec<Option<Box<dyn ValueTree<Value = T>>>> =
-            std::iter::repeat_with(|| None).take(pick).collect();
+        let mut trees: Vec<Option<Box<dyn ValueTree<Value = T>>>> = Vec::with_capacity(pick + 1);
+        trees.resize_with(pick, || None);
         trees.push(Some(self.options[pick].1.new_tree(runner)?));
         Ok(OneOfTree {
             options: std::sync::Arc::clone(&self.options),
@@ -338,9 +343,17 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
         .collect();
     (lengths, any::<u64>().no_shrink())
         .prop_map(move |(lengths, seed)| {
+            let size = pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Literal(l) => Some(l.len()),
+                    Piece::Class { .. } => None,
+                })
+                .sum::<usize>()
+                + lengths.iter().map(|&n| n as usize).sum::<usize>();
             let mut lengths = lengths.into_iter();
             let mut x = seed | 1;
-            let mut out = String::new();
+            let mut out = String::with_capacity(size);
             for p in &pieces {
                 match p {
                     Piece::Literal(l) => out.push_str(l),
@@ -350,7 +363,7 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
                             x ^= x << 13;
                             x ^= x >> 7;
                             x ^= x << 17;
-                            out.push(chars[(x % chars.len() as u64) as usize]);
+                            out.push(chars[pick(x, chars.len())]);
                         }
                     }
                 }
@@ -358,6 +371,17 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
             out
         })
         .boxed()
+}
+
+/// `x % len`, by a mask where `len` is a power of two (the hex alphabet), since a division
+/// per character was most of the cost of making a long ID.
+fn pick(x: u64, len: usize) -> usize {
+    let len = len as u64;
+    (if len.is_power_of_two() {
+        x & (len - 1)
+    } else {
+        x % len
+    }) as usize
 }
 
 /// A length from `min` to `max` whose excess over `min - 1` falls in each octave (1, 2-3, 4-7,
@@ -501,7 +525,12 @@ pub(crate) fn arb_malformed_id(spec: &Spec, param: IdParam) -> BoxedStrategy<Str
         .unwrap_or_else(|| unreachable!("{param} is a path parameter of the spec"));
     one_of(families.into_iter().map(|f| (1, f)).collect())
         .prop_filter("not of the observed format once decoded", move |v| {
-            !format.is_match(&percent_encoding::percent_decode_str(v).decode_utf8_lossy())
+            // Most have nothing to decode, and decoding nothing costs as much as decoding.
+            if v.contains('%') {
+                !format.is_match(&percent_encoding::percent_decode_str(v).decode_utf8_lossy())
+            } else {
+                !format.is_match(v)
+            }
         })
         .boxed()
 }

@@ -1,28 +1,47 @@
 //! A lean HTTP/1.1 client for plain-http targets on this machine (the built-in stub, a
-//! standalone stub, a local implementation under test): requests go straight onto pooled
-//! keep-alive connections with hyper, without reqwest's URL re-parsing, redirect and retry
-//! layers, which cost the fuzzer more than the stub's answer does. Anything else (TLS,
-//! proxies, other hosts) goes through reqwest.
+//! standalone stub, a local implementation under test). A request is written in one piece
+//! onto a pooled keep-alive connection and its answer read and parsed (`httparse`) by the
+//! task that sent it: no connection task, no channel between the two, no header maps, none
+//! of reqwest's URL re-parsing, redirect and retry layers. The fuzzer spends most of its time
+//! here, so this is its hot path. Anything else (TLS, proxies, other hosts) goes through
+//! reqwest.
+//!
+//! What the target sends is untrusted: the head is bounded (`MAX_HEAD`, `MAX_HEADERS`), the
+//! body cut at `MAX_BODY`, the whole exchange bounded by the request timeout, and bytes that
+//! answer no request (a server that speaks first, or twice) are never taken for an answer.
 
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Mutex;
+use std::task::Poll;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
-
+use crate::contract::request::{SHOWN_HEADERS, shown_header};
 use crate::secret::Secret;
-use crate::text::error_chain;
 
 /// The most of a response body that is read (by this client and by reqwest's path alike); a
 /// longer body is cut there and judged as it is (its connection is closed, not reused).
 pub const MAX_BODY: usize = 1 << 20;
+
+/// The most bytes a response head (status line and headers) may take, as hyper's default
+/// buffer allows; a longer head is a target fault.
+const MAX_HEAD: usize = 8192 + 4096 * 100;
+
+/// The most headers a response may have, as hyper allows by default.
+const MAX_HEADERS: usize = 100;
+
+/// The most bytes of chunk extensions and trailers a chunked body may carry in all.
+const MAX_CHUNK_OVERHEAD: usize = 64 << 10;
+
+/// The room made for each read from the socket.
+const READ_ROOM: usize = 16 << 10;
+
+/// How long a new connection is watched for a server that speaks before it is asked.
+const SPEAKS_FIRST: Duration = Duration::from_millis(2);
+
+/// What a target that answers out of turn is told.
+const OUT_OF_TURN: &str = "the target sent bytes before the request was written, or after an answer that no request asked for (an answer out of turn): a target fault; the connection is dropped";
 
 /// Keep-alive connections to one loopback address.
 #[derive(Debug)]
@@ -31,82 +50,16 @@ pub struct Client {
     authority: String,
     connect_timeout: Duration,
     request_timeout: Duration,
-    idle: Mutex<Vec<Pooled>>,
+    idle: Mutex<Vec<Connection>>,
 }
 
-/// A kept-alive connection, with what it saw.
-type Pooled = (SendRequest<Empty<Bytes>>, Arc<Turns>);
-
-/// What a connection saw of the order of bytes: an answer belongs to the request written
-/// before it, so bytes read while no request had been written are the target's fault.
-#[derive(Debug, Default)]
-struct Turns {
-    /// A request's bytes were written since the last answer was read whole.
-    wrote: AtomicBool,
-    /// Bytes came that no request had asked for yet.
-    stray: AtomicBool,
+/// One connection, and what was read from it that no answer has taken yet (nothing, between
+/// exchanges, on a connection fit to be reused).
+#[derive(Debug)]
+struct Connection {
+    stream: TcpStream,
+    read: Vec<u8>,
 }
-
-/// A stream that tells its `Turns` when it writes and when it reads.
-struct Watched {
-    inner: tokio::net::TcpStream,
-    watch: Arc<Turns>,
-}
-
-impl AsyncRead for Watched {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before && !self.watch.wrote.load(Ordering::SeqCst) {
-            self.watch.stray.store(true, Ordering::SeqCst);
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for Watched {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        // Bytes waiting before a request's first byte is written answer no request. Looked for
-        // only when the socket may be readable: a peek per request was a tenth of the client's
-        // system calls, and readiness known to be clear costs none.
-        if !self.watch.wrote.load(Ordering::SeqCst) && self.inner.poll_read_ready(cx).is_ready() {
-            let mut byte = [0u8; 1];
-            let mut peeked = ReadBuf::new(&mut byte);
-            if let Poll::Ready(Ok(n)) = self.inner.poll_peek(cx, &mut peeked)
-                && n > 0
-            {
-                self.watch.stray.store(true, Ordering::SeqCst);
-            }
-        }
-        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
-            self.watch.wrote.store(true, Ordering::SeqCst);
-        }
-        polled
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// How long a new connection is watched for a server that speaks before it is asked.
-const SPEAKS_FIRST: Duration = Duration::from_millis(2);
-
-/// What a target that answers out of turn is told.
-const OUT_OF_TURN: &str = "the target sent bytes before the request was written, or after an answer that no request asked for (an answer out of turn): a target fault; the connection is dropped";
 
 /// What came back.
 #[derive(Debug)]
@@ -134,9 +87,9 @@ impl Failure {
         }
     }
 
-    fn exchange(message: String) -> Failure {
+    fn exchange(message: impl Into<String>) -> Failure {
         Failure {
-            message,
+            message: message.into(),
             connect: false,
         }
     }
@@ -170,51 +123,18 @@ impl Client {
         request_target: &str,
         headers: &[(String, Secret)],
     ) -> Result<Received, Failure> {
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(request_target)
-            .header(hyper::header::HOST, &self.authority);
-        for (name, value) in headers {
-            request = request.header(name.as_str(), value.expose());
-        }
-        let request = request
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| Failure::connect(format!("cannot form the request: {e}")))?;
-        let (mut sender, watch) = self.connection().await?;
+        let head = request_head(method, request_target, &self.authority, headers)
+            .map_err(|why| Failure::connect(format!("cannot form the request: {why}")))?;
+        let mut connection = self.connection().await?;
         let exchange = async {
-            let response = sender
-                .send_request(request)
+            connection
+                .stream
+                .write_all(&head)
                 .await
-                .map_err(|e| Failure::exchange(error_chain(&e)))?;
-            let header = |name| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let status = response.status().as_u16();
-            let content_type = header(hyper::header::CONTENT_TYPE);
-            let retry_after = header(hyper::header::RETRY_AFTER);
-            let headers = crate::contract::request::shown_headers(
-                response
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_bytes())),
-            );
-            let (body, cut) = read_capped(response.into_body()).await?;
-            Ok((
-                cut,
-                Received {
-                    status,
-                    content_type,
-                    retry_after,
-                    body,
-                    headers,
-                },
-            ))
+                .map_err(|e| Failure::exchange(format!("error writing the request: {e}")))?;
+            connection.answer(method == "HEAD").await
         };
-        let (cut, answer) = tokio::time::timeout(self.request_timeout, exchange)
+        let (answer, reusable) = tokio::time::timeout(self.request_timeout, exchange)
             .await
             .map_err(|_| {
                 Failure::exchange(format!(
@@ -222,43 +142,33 @@ impl Client {
                     self.request_timeout.as_millis()
                 ))
             })??;
-        // An answer that came before its request was written is not its answer.
-        if watch.stray.load(Ordering::SeqCst) {
-            return Err(Failure::exchange(OUT_OF_TURN.to_owned()));
-        }
-        watch.wrote.store(false, Ordering::SeqCst);
-        if !cut
-            && !sender.is_closed()
-            && let Ok(mut idle) = self.idle.lock()
-        {
-            idle.push((sender, watch));
+        if reusable {
+            if connection.read.is_empty() {
+                if let Ok(mut idle) = self.idle.lock() {
+                    idle.push(connection);
+                }
+            } else {
+                // Bytes after the answer answer no request: this answer stands, the
+                // connection goes.
+                tracing::warn!("target fault: {OUT_OF_TURN}");
+            }
         }
         Ok(answer)
     }
 
     /// An idle connection, or a new one. One that received bytes while idle is dropped.
-    async fn connection(&self) -> Result<Pooled, Failure> {
+    async fn connection(&self) -> Result<Connection, Failure> {
         loop {
             let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-            match idle {
-                Some((mut sender, watch))
-                    if !sender.is_closed() && !watch.stray.load(Ordering::SeqCst) =>
-                {
-                    if sender.ready().await.is_ok() && !watch.stray.load(Ordering::SeqCst) {
-                        return Ok((sender, watch));
-                    }
-                }
-                Some((_, watch)) => {
-                    if watch.stray.load(Ordering::SeqCst) {
-                        tracing::warn!("target fault: {OUT_OF_TURN}");
-                    }
-                }
-                None => break,
+            let Some(mut connection) = idle else { break };
+            match connection.idle_state().await {
+                Idle::Quiet => return Ok(connection),
+                Idle::Spoke => tracing::warn!("target fault: {OUT_OF_TURN}"),
+                Idle::Gone => {}
             }
         }
-        let watch = Arc::new(Turns::default());
         let connect = async {
-            let stream = tokio::net::TcpStream::connect(&self.authority)
+            let stream = TcpStream::connect(&self.authority)
                 .await
                 .map_err(|e| Failure::connect(format!("error connecting: {e}")))?;
             let _ = stream.set_nodelay(true);
@@ -268,42 +178,480 @@ impl Client {
             if let Ok(Ok(n)) = tokio::time::timeout(SPEAKS_FIRST, stream.peek(&mut first)).await
                 && n > 0
             {
-                return Err(Failure::exchange(OUT_OF_TURN.to_owned()));
+                return Err(Failure::exchange(OUT_OF_TURN));
             }
-            let watched = Watched {
-                inner: stream,
-                watch: Arc::clone(&watch),
-            };
-            hyper::client::conn::http1::handshake(TokioIo::new(watched))
-                .await
-                .map_err(|e| Failure::connect(error_chain(&e)))
+            Ok(Connection {
+                stream,
+                read: Vec::with_capacity(READ_ROOM),
+            })
         };
-        let (sender, connection) = tokio::time::timeout(self.connect_timeout, connect)
+        tokio::time::timeout(self.connect_timeout, connect)
             .await
             .map_err(|_| {
                 Failure::connect(format!(
                     "error connecting: no connection within {} ms (connect timeout)",
                     self.connect_timeout.as_millis()
                 ))
-            })??;
-        // The connection is driven by a task of its own; it ends when the sender is dropped.
-        tokio::spawn(connection);
-        Ok((sender, watch))
+            })?
     }
 }
 
-/// The body, at most `MAX_BODY` bytes of it, and whether it was cut.
-async fn read_capped(mut body: hyper::body::Incoming) -> Result<(Vec<u8>, bool), Failure> {
-    let mut out = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Failure::exchange(error_chain(&e)))?;
-        if let Ok(data) = frame.into_data()
-            && append_capped(&mut out, &data)
-        {
-            return Ok((out, true));
+/// What an idle connection did while it waited.
+enum Idle {
+    /// Nothing: fit for the next request.
+    Quiet,
+    /// Sent bytes no request asked for.
+    Spoke,
+    /// Was closed, failed, or belongs to a runtime that has ended.
+    Gone,
+}
+
+/// How a response's body is delimited (RFC 9112 section 6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// No body: an answer to HEAD, a 1xx, 204 or 304.
+    Empty,
+    Length(u64),
+    Chunked,
+    /// Until the server closes the connection.
+    Close,
+}
+
+/// What the head of a response says.
+#[derive(Debug)]
+struct Head {
+    status: u16,
+    content_type: Option<String>,
+    retry_after: Option<String>,
+    headers: Vec<(String, String)>,
+    framing: Framing,
+    /// The connection may carry another request after this answer.
+    keep_alive: bool,
+}
+
+impl Connection {
+    /// Whether bytes came (or the connection ended) while it was idle. Readiness known to be
+    /// clear costs no system call: a read shorter than its room clears it.
+    async fn idle_state(&mut self) -> Idle {
+        let ready = std::future::poll_fn(|cx| {
+            Poll::Ready(match self.stream.poll_read_ready(cx) {
+                Poll::Pending => Ok(false),
+                Poll::Ready(Ok(())) => Ok(true),
+                Poll::Ready(Err(_)) => Err(()),
+            })
+        })
+        .await;
+        match ready {
+            Ok(false) => Idle::Quiet,
+            Err(()) => Idle::Gone,
+            Ok(true) => {
+                let mut byte = [0u8; 1];
+                match self.stream.try_read(&mut byte) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Idle::Quiet,
+                    Ok(n) if n > 0 => Idle::Spoke,
+                    _ => Idle::Gone,
+                }
+            }
         }
     }
-    Ok((out, false))
+
+    /// Reads more bytes into `read`; how many (0: the server closed the connection).
+    async fn fill(&mut self) -> Result<usize, Failure> {
+        self.read.reserve(READ_ROOM);
+        self.stream
+            .read_buf(&mut self.read)
+            .await
+            .map_err(|e| Failure::exchange(format!("error reading the answer: {e}")))
+    }
+
+    /// The answer to the request just written, and whether the connection may be reused.
+    /// Informational answers (1xx but 101) are skipped, as hyper does.
+    async fn answer(&mut self, to_head: bool) -> Result<(Received, bool), Failure> {
+        let head = loop {
+            let head = self.head(to_head).await?;
+            if !(100..200).contains(&head.status) || head.status == 101 {
+                break head;
+            }
+        };
+        let (body, whole) = self.body(head.framing).await?;
+        let received = Received {
+            status: head.status,
+            content_type: head.content_type,
+            retry_after: head.retry_after,
+            body,
+            headers: head.headers,
+        };
+        let reusable = whole && head.keep_alive && head.framing != Framing::Close;
+        Ok((received, reusable))
+    }
+
+    /// Reads and parses one response head, and takes it out of `read`.
+    async fn head(&mut self, to_head: bool) -> Result<Head, Failure> {
+        loop {
+            if !self.read.is_empty()
+                && let Some(head) = self.parsed_head(to_head)?
+            {
+                return Ok(head);
+            }
+            if self.fill().await? == 0 {
+                return Err(Failure::exchange(if self.read.is_empty() {
+                    "connection closed before message completed"
+                } else {
+                    "connection closed before the answer's head was complete"
+                }));
+            }
+        }
+    }
+
+    /// The head at the start of `read`, taken out of it, if it is all there. Not async, so
+    /// that the parser's room for headers is no part of the request's future, which the
+    /// fuzzer moves about.
+    fn parsed_head(&mut self, to_head: bool) -> Result<Option<Head>, Failure> {
+        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut fields);
+        match response.parse(&self.read) {
+            Ok(httparse::Status::Complete(length)) => {
+                let head = head_of(&response, to_head)?;
+                self.read.drain(..length);
+                Ok(Some(head))
+            }
+            Ok(httparse::Status::Partial) if self.read.len() >= MAX_HEAD => {
+                Err(Failure::exchange("message head is too large"))
+            }
+            Ok(httparse::Status::Partial) => Ok(None),
+            Err(e) => Err(Failure::exchange(parse_error(e))),
+        }
+    }
+
+    /// The body as `framing` delimits it, at most `MAX_BODY` bytes of it, and whether it was
+    /// read whole (a cut body leaves the rest unread).
+    async fn body(&mut self, framing: Framing) -> Result<(Vec<u8>, bool), Failure> {
+        match framing {
+            Framing::Empty => Ok((Vec::new(), true)),
+            Framing::Length(length) => self.sized(length).await,
+            Framing::Chunked => self.chunked().await,
+            Framing::Close => self.until_closed().await,
+        }
+    }
+
+    async fn sized(&mut self, length: u64) -> Result<(Vec<u8>, bool), Failure> {
+        let wanted = usize::try_from(length).map_or(MAX_BODY, |n| n.min(MAX_BODY));
+        while self.read.len() < wanted {
+            if self.fill().await? == 0 {
+                return Err(Failure::exchange(
+                    "error reading a body from connection: end of file before message length reached",
+                ));
+            }
+        }
+        let body = self.read.drain(..wanted).collect();
+        Ok((body, length <= MAX_BODY as u64))
+    }
+
+    async fn until_closed(&mut self) -> Result<(Vec<u8>, bool), Failure> {
+        let mut body = Vec::new();
+        loop {
+            let full = append_capped(&mut body, &self.read);
+            self.read.clear();
+            if full || self.fill().await? == 0 {
+                return Ok((body, !full));
+            }
+        }
+    }
+
+    /// A chunked body (RFC 9112 section 7.1): its chunks joined, extensions and trailers
+    /// dropped.
+    async fn chunked(&mut self) -> Result<(Vec<u8>, bool), Failure> {
+        let mut body = Vec::new();
+        let mut overhead = 0usize;
+        loop {
+            let size = loop {
+                match httparse::parse_chunk_size(&self.read) {
+                    Ok(httparse::Status::Complete((taken, size))) => {
+                        overhead += taken;
+                        self.read.drain(..taken);
+                        break size;
+                    }
+                    Ok(httparse::Status::Partial) if self.read.len() < MAX_CHUNK_OVERHEAD => {
+                        self.more("a chunk's size").await?;
+                    }
+                    _ => return Err(Failure::exchange("invalid chunk size")),
+                }
+            };
+            if overhead > MAX_CHUNK_OVERHEAD {
+                return Err(Failure::exchange("chunk extensions are too large"));
+            }
+            if size == 0 {
+                self.trailers(overhead).await?;
+                return Ok((body, true));
+            }
+            let mut left = size;
+            while left > 0 {
+                if self.read.is_empty() {
+                    self.more("a chunk").await?;
+                }
+                let here =
+                    usize::try_from(left).map_or(self.read.len(), |l| l.min(self.read.len()));
+                let full = append_capped(&mut body, &self.read[..here]);
+                self.read.drain(..here);
+                left -= here as u64;
+                if full {
+                    return Ok((body, false));
+                }
+            }
+            while self.read.len() < 2 {
+                self.more("a chunk's end").await?;
+            }
+            if &self.read[..2] != b"\r\n" {
+                return Err(Failure::exchange("invalid chunk: no CRLF after its data"));
+            }
+            self.read.drain(..2);
+        }
+    }
+
+    /// Skips the trailer section after the last chunk, up to its empty line.
+    async fn trailers(&mut self, mut overhead: usize) -> Result<(), Failure> {
+        loop {
+            if let Some(end) = self.read.windows(2).position(|w| w == b"\r\n") {
+                self.read.drain(..end + 2);
+                if end == 0 {
+                    return Ok(());
+                }
+                overhead += end + 2;
+            } else if overhead + self.read.len() > MAX_CHUNK_OVERHEAD {
+                return Err(Failure::exchange("chunked trailers are too large"));
+            } else {
+                self.more("the trailers").await?;
+            }
+        }
+    }
+
+    /// Reads more of a chunked body; the connection closing here cuts the body short.
+    async fn more(&mut self, what: &str) -> Result<(), Failure> {
+        if self.fill().await? == 0 {
+            return Err(Failure::exchange(format!(
+                "error reading a body from connection: the connection closed in {what}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The head's status, the headers the target's answer is judged and shown by, and how its
+/// body is framed.
+fn head_of(response: &httparse::Response<'_, '_>, to_head: bool) -> Result<Head, Failure> {
+    let status = response.code.unwrap_or_default();
+    let fields = &*response.headers;
+    let first = |name: &str| {
+        fields
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .and_then(|h| visible(h.value))
+    };
+    let mut chunked = false;
+    let mut encoded = false;
+    let mut length: Option<u64> = None;
+    let mut close = response.version != Some(1);
+    for field in fields {
+        if field.name.eq_ignore_ascii_case("transfer-encoding") {
+            encoded = true;
+            chunked = last_token(field.value).eq_ignore_ascii_case(b"chunked");
+        } else if field.name.eq_ignore_ascii_case("content-length") {
+            let parsed = std::str::from_utf8(field.value)
+                .ok()
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|v| v.parse::<u64>().ok());
+            match (parsed, length) {
+                (Some(n), None) => length = Some(n),
+                (Some(n), Some(m)) if n == m => {}
+                _ => return Err(Failure::exchange("invalid content-length parsed")),
+            }
+        } else if field.name.eq_ignore_ascii_case("connection") {
+            let value = String::from_utf8_lossy(field.value).to_ascii_lowercase();
+            if value.split(',').any(|token| token.trim() == "close") {
+                close = true;
+            } else if value.split(',').any(|token| token.trim() == "keep-alive") {
+                close &= response.version != Some(0);
+            }
+        }
+    }
+    let framing = if to_head || (100..200).contains(&status) || status == 204 || status == 304 {
+        Framing::Empty
+    } else if chunked {
+        Framing::Chunked
+    } else if encoded {
+        Framing::Close
+    } else if let Some(n) = length {
+        Framing::Length(n)
+    } else {
+        Framing::Close
+    };
+    Ok(Head {
+        status,
+        content_type: first("content-type"),
+        retry_after: first("retry-after"),
+        headers: shown(fields),
+        framing,
+        // Both framings at once is a request smuggler's answer: not reused.
+        keep_alive: !(close || encoded && length.is_some() || status == 101),
+    })
+}
+
+/// The headers as reports show them, named in lower case and grouped by name in the order
+/// each name first came, as hyper's header map gave them.
+fn shown(fields: &[httparse::Header<'_>]) -> Vec<(String, String)> {
+    fn lower(name: &str) -> std::borrow::Cow<'_, str> {
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            std::borrow::Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        }
+    }
+    let same =
+        |a: &httparse::Header<'_>, b: &httparse::Header<'_>| a.name.eq_ignore_ascii_case(b.name);
+    let repeated = fields
+        .iter()
+        .enumerate()
+        .any(|(i, field)| fields[..i].iter().any(|earlier| same(earlier, field)));
+    if !repeated {
+        return fields
+            .iter()
+            .take(SHOWN_HEADERS)
+            .map(|field| shown_header(&lower(field.name), field.value))
+            .collect();
+    }
+    let mut shown = Vec::new();
+    for (i, field) in fields.iter().enumerate() {
+        if fields[..i].iter().all(|earlier| !same(earlier, field)) {
+            for later in fields[i..].iter().filter(|later| same(later, field)) {
+                if shown.len() == SHOWN_HEADERS {
+                    return shown;
+                }
+                shown.push(shown_header(&lower(later.name), later.value));
+            }
+        }
+    }
+    shown
+}
+
+/// A header's value as text, if it is visible ASCII (as `HeaderValue::to_str` has it).
+fn visible(value: &[u8]) -> Option<String> {
+    value
+        .iter()
+        .all(|&b| (32..127).contains(&b) || b == b'\t')
+        .then(|| String::from_utf8_lossy(value).into_owned())
+}
+
+/// The last comma-separated token of a header value, trimmed.
+fn last_token(value: &[u8]) -> &[u8] {
+    value
+        .rsplit(|&b| b == b',')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii()
+}
+
+/// What a parse error of a response head is called (hyper's words, which the scheme hint
+/// of `with_scheme_hint` knows).
+fn parse_error(error: httparse::Error) -> &'static str {
+    match error {
+        httparse::Error::Version => "invalid HTTP version parsed",
+        httparse::Error::Status => "invalid HTTP status-code parsed",
+        httparse::Error::TooManyHeaders => "message head is too large",
+        _ => "invalid HTTP header parsed",
+    }
+}
+
+/// The request's head, in one buffer, as hyper wrote it: the request line, `host`, then
+/// each header named in lower case. Refused when a part would not be HTTP.
+fn request_head(
+    method: &str,
+    request_target: &str,
+    authority: &str,
+    headers: &[(String, Secret)],
+) -> Result<Vec<u8>, &'static str> {
+    if method.is_empty() || !method.bytes().all(is_token) {
+        return Err("invalid HTTP method");
+    }
+    if !request_target.starts_with('/')
+        || !all_bytes(request_target.as_bytes(), |b| b.is_ascii_graphic())
+    {
+        return Err("invalid uri character");
+    }
+    let size = headers
+        .iter()
+        .map(|(n, v)| n.len() + v.expose().len() + 4)
+        .sum::<usize>();
+    let mut head =
+        Vec::with_capacity(method.len() + request_target.len() + authority.len() + size + 32);
+    for part in [
+        method,
+        " ",
+        request_target,
+        " HTTP/1.1\r\nhost: ",
+        authority,
+        "\r\n",
+    ] {
+        head.extend_from_slice(part.as_bytes());
+    }
+    for (name, value) in headers {
+        let value = value.expose().as_bytes();
+        if name.is_empty() || !name.bytes().all(is_token) {
+            return Err("invalid HTTP header name");
+        }
+        if !all_bytes(value, |b| (b >= 32 && b != 127) || b == b'\t') {
+            return Err("failed to parse header value");
+        }
+        let at = head.len();
+        head.extend_from_slice(name.as_bytes());
+        head[at..].make_ascii_lowercase();
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value);
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    Ok(head)
+}
+
+/// Whether every byte of `bytes` is `good`, told a block at a time without stopping early,
+/// which the compiler turns into vector instructions (request targets run to kilobytes).
+fn all_bytes(bytes: &[u8], good: impl Fn(u8) -> bool) -> bool {
+    bytes
+        .chunks(32)
+        .all(|block| block.iter().fold(true, |all, &b| all & good(b)))
+}
+
+/// The bytes of an HTTP token (RFC 9110 section 5.6.2), as a table: the check runs for every
+/// byte of every header name sent.
+const TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
+
+fn is_token(b: u8) -> bool {
+    TOKEN[usize::from(b)]
 }
 
 /// Appends what of `data` fits in `MAX_BODY`; true once the body is full (the rest unread).
@@ -330,5 +678,216 @@ mod tests {
         ] {
             assert!(!is_loopback(host), "{host}");
         }
+    }
+
+    #[test]
+    fn a_request_head_is_written_as_hyper_wrote_it_or_refused() {
+        let headers = [("X-Auth-Token".to_owned(), Secret::new("t0k".to_owned()))];
+        let head = request_head(
+            "PUT",
+            "/v1.0/p/retry?retry_mode=abort",
+            "127.0.0.1:9",
+            &headers,
+        );
+        assert_eq!(
+            String::from_utf8(head.unwrap()).unwrap(),
+            "PUT /v1.0/p/retry?retry_mode=abort HTTP/1.1\r\nhost: 127.0.0.1:9\r\nx-auth-token: t0k\r\n\r\n"
+        );
+        let split = [(
+            "X-Auth-Token".to_owned(),
+            Secret::new("a\r\nx: y".to_owned()),
+        )];
+        assert!(request_head("PUT", "/", "h", &split).is_err());
+        let named = [("X Auth".to_owned(), Secret::new("v".to_owned()))];
+        assert!(request_head("PUT", "/", "h", &named).is_err());
+        assert!(request_head("P UT", "/", "h", &[]).is_err());
+        assert!(request_head("PUT", "/a b", "h", &[]).is_err());
+        assert!(request_head("PUT", "http://elsewhere/", "h", &[]).is_err());
+    }
+
+    /// A server on a free loopback port that answers each request head with the next of
+    /// `answers` on one connection, then closes it; and the client to it.
+    async fn scripted(answers: Vec<Vec<u8>>) -> Client {
+        use tokio::io::AsyncBufReadExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let authority = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut stream = tokio::io::BufReader::new(stream);
+            for answer in answers {
+                let mut line = String::new();
+                while line != "\r\n" {
+                    line.clear();
+                    if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                }
+                if stream.get_mut().write_all(&answer).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Client::new(authority, Duration::from_secs(2), Duration::from_secs(2))
+    }
+
+    async fn send(client: &Client, method: &str) -> Result<Received, Failure> {
+        client.send(method, "/x", &[]).await
+    }
+
+    fn idle(client: &Client) -> usize {
+        client.idle.lock().unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn bodies_are_read_by_length_chunks_or_until_closed() {
+        let client = scripted(vec![
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n".to_vec(),
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n".to_vec(),
+            b"HTTP/1.0 400 Bad Request\r\nRetry-After: 7\r\n\r\nto the end".to_vec(),
+        ])
+        .await;
+        let a = send(&client, "PUT").await.unwrap();
+        assert_eq!((a.status, a.body.as_slice()), (403, &b"{}"[..]));
+        assert_eq!(a.content_type.as_deref(), Some("application/json"));
+        assert_eq!(idle(&client), 1, "kept alive");
+        let b = send(&client, "PUT").await.unwrap();
+        assert_eq!((b.status, b.body.as_slice()), (200, &b"abcde"[..]));
+        let c = send(&client, "PUT").await.unwrap();
+        assert_eq!((c.status, c.body.len()), (204, 0));
+        let d = send(&client, "HEAD").await.unwrap();
+        assert_eq!(
+            (d.status, d.body.len()),
+            (200, 0),
+            "an answer to HEAD has no body"
+        );
+        let e = send(&client, "PUT").await.unwrap();
+        assert_eq!((e.status, e.body.as_slice()), (400, &b"to the end"[..]));
+        assert_eq!(e.retry_after.as_deref(), Some("7"));
+        assert_eq!(idle(&client), 0, "a body to the close ends the connection");
+    }
+
+    #[tokio::test]
+    async fn headers_are_shown_in_lower_case_grouped_by_name() {
+        let client = scripted(vec![
+            b"HTTP/1.1 403 Forbidden\r\nA: 1\r\nB: 2\r\na: 3\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ])
+        .await;
+        let a = send(&client, "PUT").await.unwrap();
+        let names = a
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>();
+        assert_eq!(names, ["a=1", "a=3", "b=2", "content-length=0"]);
+    }
+
+    #[tokio::test]
+    async fn broken_answers_are_failures_never_answers() {
+        let too_many = format!(
+            "HTTP/1.1 200 OK\r\n{}\r\n",
+            "X: y\r\n".repeat(MAX_HEADERS + 1)
+        );
+        let cases: [(&[u8], &str); 7] = [
+            (b"SSH-2.0-OpenSSH_9.2p1\r\n", "invalid HTTP version"),
+            (b"HTTP/1.1 2x0 OK\r\n\r\n", "status-code"),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                "content-length",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+                "end of file",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                "chunk size",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY",
+                "CRLF",
+            ),
+            (too_many.as_bytes(), "too large"),
+        ];
+        for (answer, said) in cases {
+            let client = scripted(vec![answer.to_vec()]).await;
+            let failure = send(&client, "PUT").await.unwrap_err();
+            assert!(
+                failure.message.contains(said),
+                "{said}: {}",
+                failure.message
+            );
+            assert!(!failure.connect);
+            assert_eq!(idle(&client), 0);
+        }
+        let client = scripted(Vec::new()).await;
+        let closed = send(&client, "PUT").await.unwrap_err();
+        assert!(
+            closed.message.contains("closed before"),
+            "{}",
+            closed.message
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_body_is_cut_and_its_connection_not_reused() {
+        let mut long = b"HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n".to_vec();
+        long.resize(long.len() + 2_000_000, b'x');
+        let mut chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for _ in 0..40 {
+            chunked.extend_from_slice(b"8000\r\n");
+            chunked.resize(chunked.len() + 0x8000, b'y');
+            chunked.extend_from_slice(b"\r\n");
+        }
+        for answer in [long, chunked] {
+            let client = scripted(vec![answer]).await;
+            let a = send(&client, "PUT").await.unwrap();
+            assert_eq!(a.body.len(), MAX_BODY);
+            assert_eq!(idle(&client), 0);
+        }
+    }
+
+    #[tokio::test]
+    async fn bytes_after_an_answer_are_never_the_next_answer() {
+        let client = scripted(vec![
+            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        ])
+        .await;
+        assert_eq!(send(&client, "PUT").await.unwrap().status, 403);
+        assert_eq!(
+            idle(&client),
+            0,
+            "the connection that answered twice is dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_comes_while_idle_drops_the_connection() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let authority = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            let _ = stream.write_all(ok).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = stream.write_all(ok).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        });
+        let client = Client::new(
+            authority,
+            Duration::from_secs(2),
+            Duration::from_millis(500),
+        );
+        assert_eq!(send(&client, "PUT").await.unwrap().status, 200);
+        assert_eq!(idle(&client), 1);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut connection = client.idle.lock().unwrap().pop().unwrap();
+        assert!(matches!(connection.idle_state().await, Idle::Spoke));
     }
 }
