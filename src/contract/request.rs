@@ -100,14 +100,28 @@ static QUERY_BYTES: std::sync::LazyLock<Encodes> =
 /// Appends `text` percent-encoded as `encodes` says (as `utf8_percent_encode` would): each run
 /// of bytes kept copied whole, each other byte as `%XX`.
 fn push_encoded(out: &mut String, text: &str, encodes: &Encodes) {
+    const BLOCK: usize = 16;
     let bytes = text.as_bytes();
     let mut kept = 0;
-    for (at, &b) in bytes.iter().enumerate() {
-        if encodes.0[usize::from(b)] {
-            // A run of kept bytes is ASCII (every other byte is encoded), so it is text.
-            out.push_str(std::str::from_utf8(&bytes[kept..at]).unwrap_or_default());
-            out.push_str(percent_encoding::percent_encode_byte(b));
-            kept = at + 1;
+    let mut at = 0;
+    while at < bytes.len() {
+        let block = &bytes[at..bytes.len().min(at + BLOCK)];
+        // A block with nothing to encode (most of them) is told without a branch per byte.
+        if !block
+            .iter()
+            .fold(false, |any, &b| any | encodes.0[usize::from(b)])
+        {
+            at += block.len();
+            continue;
+        }
+        for &b in block {
+            if encodes.0[usize::from(b)] {
+                // A run of kept bytes is ASCII (every other byte is encoded), so it is text.
+                out.push_str(std::str::from_utf8(&bytes[kept..at]).unwrap_or_default());
+                out.push_str(percent_encoding::percent_encode_byte(b));
+                kept = at + 1;
+            }
+            at += 1;
         }
     }
     out.push_str(std::str::from_utf8(&bytes[kept..]).unwrap_or_default());
@@ -304,6 +318,7 @@ mod tests {
             "a b/c?d#e%41",
             "ä€😀 mixed / ascii",
             every_ascii.as_str(),
+            &format!("{}/{}ä{}", "a".repeat(40), "b".repeat(15), "c".repeat(17)),
         ];
         for text in texts {
             for (set, encodes) in [(SEGMENT, &SEGMENT_BYTES), (QUERY_VALUE, &QUERY_BYTES)] {

@@ -341,36 +341,92 @@ pub fn arb_matching(pattern: &str) -> BoxedStrategy<String> {
             Piece::Literal(_) => None,
         })
         .collect();
-    (lengths, any::<u64>().no_shrink())
-        .prop_map(move |(lengths, seed)| {
-            let size = pieces
-                .iter()
-                .filter_map(|p| match p {
-                    Piece::Literal(l) => Some(l.len()),
-                    Piece::Class { .. } => None,
-                })
-                .sum::<usize>()
-                + lengths.iter().map(|&n| n as usize).sum::<usize>();
-            let mut lengths = lengths.into_iter();
-            let mut x = seed | 1;
-            let mut out = String::with_capacity(size);
-            for p in &pieces {
-                match p {
-                    Piece::Literal(l) => out.push_str(l),
-                    Piece::Class { chars, .. } => {
-                        for _ in 0..lengths.next().unwrap_or(0) {
-                            // xorshift64: cheap, deterministic filler
-                            x ^= x << 13;
-                            x ^= x >> 7;
-                            x ^= x << 17;
-                            out.push(chars[pick(x, chars.len())]);
-                        }
-                    }
+    Matching {
+        draws: (lengths, any::<u64>().no_shrink()),
+        pieces: std::sync::Arc::new(pieces),
+    }
+    .boxed()
+}
+
+/// The strings of `pieces`, each made from a length per class piece and a seed drawn by
+/// `draws`. A tree makes its string once per value it takes, not on every `current` (a
+/// filter, the maps around it and the fuzzer each ask, and a long ID costs to make).
+#[derive(Debug)]
+struct Matching<S> {
+    draws: S,
+    pieces: std::sync::Arc<Vec<Piece>>,
+}
+
+impl<S: Strategy<Value = (Vec<u32>, u64)>> Strategy for Matching<S> {
+    type Tree = MatchingTree<S::Tree>;
+    type Value = String;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> proptest::strategy::NewTree<Self> {
+        let draws = self.draws.new_tree(runner)?;
+        let current = made(&self.pieces, draws.current());
+        Ok(MatchingTree {
+            draws,
+            pieces: std::sync::Arc::clone(&self.pieces),
+            current,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct MatchingTree<T> {
+    draws: T,
+    pieces: std::sync::Arc<Vec<Piece>>,
+    current: String,
+}
+
+impl<T: ValueTree<Value = (Vec<u32>, u64)>> ValueTree for MatchingTree<T> {
+    type Value = String;
+
+    fn current(&self) -> String {
+        self.current.clone()
+    }
+
+    fn simplify(&mut self) -> bool {
+        let changed = self.draws.simplify();
+        self.current = made(&self.pieces, self.draws.current());
+        changed
+    }
+
+    fn complicate(&mut self) -> bool {
+        let changed = self.draws.complicate();
+        self.current = made(&self.pieces, self.draws.current());
+        changed
+    }
+}
+
+/// The string of `pieces` for one draw of lengths and seed.
+fn made(pieces: &[Piece], (lengths, seed): (Vec<u32>, u64)) -> String {
+    let size = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Literal(l) => Some(l.len()),
+            Piece::Class { .. } => None,
+        })
+        .sum::<usize>()
+        + lengths.iter().map(|&n| n as usize).sum::<usize>();
+    let mut lengths = lengths.into_iter();
+    let mut x = seed | 1;
+    let mut out = String::with_capacity(size);
+    for p in pieces {
+        match p {
+            Piece::Literal(l) => out.push_str(l),
+            Piece::Class { chars, .. } => {
+                for _ in 0..lengths.next().unwrap_or(0) {
+                    // xorshift64: cheap, deterministic filler
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    out.push(chars[pick(x, chars.len())]);
                 }
             }
-            out
-        })
-        .boxed()
+        }
+    }
+    out
 }
 
 /// `x % len`, by a mask where `len` is a power of two (the hex alphabet), since a division
