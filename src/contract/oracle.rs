@@ -143,7 +143,7 @@ impl Judging<'_> {
     /// Records that `clause` was exercised, and a violation unless it `holds`; `expected` is
     /// put into words only for a violation (most exchanges conform).
     fn check(&mut self, clause: &str, holds: bool, expected: &dyn Fn() -> String) {
-        // Most clauses are checked once an answer: one search, not a look and then a second.
+        // Most clauses are checked once per answer: one search, not a look and then a second.
         self.verdict.checked.insert(clause.to_owned());
         if !holds {
             let level = self.spec.clause(clause).map_or(Level::Must, |c| c.level);

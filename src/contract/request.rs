@@ -268,11 +268,10 @@ pub fn shown_headers<'h>(
 
 /// One header as reports show it (`shown_headers`).
 pub(crate) fn shown_header(name: &str, value: &[u8]) -> (String, String) {
-    let value = match std::str::from_utf8(value) {
-        Ok(text) => shown_text(text),
-        Err(_) => shown_text(&String::from_utf8_lossy(value)),
-    };
-    (shown_text(name), value)
+    (
+        shown_text(name),
+        shown_text(&String::from_utf8_lossy(value)),
+    )
 }
 
 /// `text` cut to `SHOWN_CHARS` characters and made inert, copied once (every answer's

@@ -508,17 +508,6 @@ fn shown(fields: &[httparse::Header<'_>]) -> Vec<(String, String)> {
     }
     let same =
         |a: &httparse::Header<'_>, b: &httparse::Header<'_>| a.name.eq_ignore_ascii_case(b.name);
-    let repeated = fields
-        .iter()
-        .enumerate()
-        .any(|(i, field)| fields[..i].iter().any(|earlier| same(earlier, field)));
-    if !repeated {
-        return fields
-            .iter()
-            .take(SHOWN_HEADERS)
-            .map(|field| shown_header(&lower(field.name), field.value))
-            .collect();
-    }
     let mut shown = Vec::new();
     for (i, field) in fields.iter().enumerate() {
         if fields[..i].iter().all(|earlier| !same(earlier, field)) {
