@@ -1,9 +1,10 @@
-//! The fuzzer: seeded generation of drafts from `strategy`, sent with bounded concurrency,
-//! judged by the oracle; each violated clause's first failing case is then shrunk, one
-//! request at a time, to a minimal case that still violates it, sent again `repeats` times
-//! where that is safe (reproduced, or intermittent), and becomes a `Finding` that `replay`
-//! can re-send.
+//! The fuzzer: seeded generation of drafts from `strategy` (the contract's cases, built on the
+//! domain-free core in `generation`), sent with bounded concurrency, judged by the oracle;
+//! each violated clause's first failing case is then shrunk, one request at a time, to a
+//! minimal case that still violates it, sent again `repeats` times where that is safe
+//! (reproduced, or intermittent), and becomes a `Finding` that `replay` can re-send.
 
+pub mod generation;
 pub mod soak;
 pub mod strategy;
 
@@ -245,7 +246,7 @@ impl Summary {
 /// stream of its own, so any one case can be made again alone (to shrink or replay it) and
 /// cases can be generated on another thread than the one sending them.
 pub(crate) fn runner_for(seed: u64, index: u64) -> TestRunner {
-    strategy::seeded_runner(seed, index)
+    generation::seeded_runner(seed, index)
 }
 
 fn tree_at(strategy: &BoxedStrategy<Draft>, seed: u64, index: u64) -> Tree {

@@ -301,6 +301,26 @@ fn each_layer_imports_only_from_the_layers_below() {
     );
 }
 
+/// The fuzzer's generation core, domain-free: it imports nothing of the crate, so it could be
+/// lifted into a crate of its own (the contract's cases are built on it in `strategy`).
+#[test]
+fn the_generation_core_imports_nothing_of_the_crate() {
+    let graph = library_graph(&src());
+    let core: Module = ["engines", "fuzz", "generation"]
+        .map(str::to_owned)
+        .to_vec();
+    let uses = graph
+        .get(&core)
+        .expect("src/engines/fuzz/generation.rs is found");
+    assert!(
+        uses.is_empty(),
+        "generation imports {:?}",
+        uses.iter().map(name).collect::<Vec<_>>()
+    );
+    let strategy: Module = ["engines", "fuzz", "strategy"].map(str::to_owned).to_vec();
+    assert!(graph[&strategy].contains(&core), "the edge to it is seen");
+}
+
 #[test]
 fn an_import_from_a_layer_above_is_found() {
     let files = [

@@ -1,4 +1,184 @@
-//! An endpoint's base URL: what is accepted, and how it is shown.
+//! An endpoint: its base URL (what is accepted, and how it is shown) and the clients that
+//! carry one exchange there (reqwest, or the lean loopback client where nothing stands
+//! between).
+
+use std::time::Duration;
+
+use crate::contract::request::Response;
+use crate::secret::Secret;
+use crate::text::error_chain;
+
+use super::loopback;
+use super::politeness::{Transport, retry_after};
+
+/// Where a target's requests go, and the clients that take them there.
+#[derive(Debug)]
+pub(super) struct Endpoint {
+    /// `scheme://host[:port]` of the base URL.
+    pub(super) origin: String,
+    /// The base URL's path prefix, without a trailing `/`.
+    pub(super) prefix: String,
+    /// The Host header value requests carry (and AK/SK signs).
+    pub(super) host: String,
+    client: reqwest::Client,
+    /// The lean client for a plain-http endpoint on this machine, where nothing stands
+    /// between (no TLS, no proxy).
+    loopback: Option<loopback::Client>,
+}
+
+/// One exchange's outcome: the answer and its `Retry-After`, or the error and whether it
+/// happened before a connection was made.
+pub(super) type Exchanged = Result<(Response, Option<Duration>), (TransportError, bool)>;
+
+impl Endpoint {
+    /// The endpoint at `base_url`, connected as `transport` says.
+    pub(super) fn connect(base_url: &str, transport: &Transport) -> Result<Endpoint, TargetError> {
+        let parsed = parse_endpoint(base_url)?;
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(transport.connect_timeout)
+            .timeout(transport.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_danger_accept_invalid_certs(transport.insecure);
+        if let Some(pem) = &transport.ca_bundle {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| TargetError::Client(format!("the CA bundle: {}", error_chain(&e))))?;
+            if certs.is_empty() {
+                return Err(TargetError::Client(
+                    "the CA bundle holds no PEM certificate".to_owned(),
+                ));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| TargetError::Client(error_chain(&e)))?;
+        // `parse_endpoint` has made sure there is a host.
+        let host = match (parsed.host_str().unwrap_or_default(), parsed.port()) {
+            (h, Some(port)) => format!("{h}:{port}"),
+            (h, None) => h.to_owned(),
+        };
+        let loopback = (parsed.scheme() == "http"
+            && parsed.host_str().is_some_and(loopback::is_loopback))
+        .then(|| {
+            loopback::Client::new(
+                host.clone(),
+                transport.connect_timeout,
+                transport.request_timeout,
+            )
+        });
+        Ok(Endpoint {
+            origin: format!("{}://{host}", parsed.scheme()),
+            prefix: parsed.path().trim_end_matches('/').to_owned(),
+            host,
+            client,
+            loopback,
+        })
+    }
+
+    /// The URL of a request target (path and query) of this endpoint's.
+    pub(super) fn url_of(&self, request_target: &str) -> String {
+        format!("{}{request_target}", self.origin)
+    }
+
+    /// One exchange of `method` on `request_target` (path and query on the wire) with
+    /// `headers`.
+    pub(super) async fn exchange(
+        &self,
+        method: &str,
+        request_target: &str,
+        headers: &[(String, Secret)],
+    ) -> Exchanged {
+        if let Some(client) = &self.loopback {
+            return match client.send(method, request_target, headers).await {
+                Ok(answer) => Ok((
+                    Response {
+                        status: answer.status,
+                        content_type: answer.content_type,
+                        body: answer.body,
+                        headers: answer.headers,
+                    },
+                    answer.retry_after.as_deref().and_then(retry_after),
+                )),
+                Err(failure) => Err((
+                    TransportError {
+                        url: self.url_of(request_target),
+                        message: with_scheme_hint(failure.message),
+                    },
+                    failure.connect,
+                )),
+            };
+        }
+        let url = &self.url_of(request_target);
+        let fail = |e: reqwest::Error| {
+            let connect = e.is_connect();
+            let error = TransportError {
+                url: url.to_owned(),
+                message: with_scheme_hint(error_chain(&e)),
+            };
+            (error, connect)
+        };
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::PUT);
+        let mut builder = self.client.request(method, url);
+        for (name, value) in headers {
+            builder = builder.header(name, value.expose());
+        }
+        let mut response = builder.send().await.map_err(fail)?;
+        let status = response.status().as_u16();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
+        let shown = crate::contract::request::shown_headers(
+            response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_bytes())),
+        );
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(fail)? {
+            if loopback::append_capped(&mut body, &chunk) {
+                break;
+            }
+        }
+        Ok((
+            Response {
+                status,
+                content_type,
+                body,
+                headers: shown,
+            },
+            retry_after,
+        ))
+    }
+}
+
+/// The error, with a hint where TLS met a server that speaks plain HTTP, or the reverse.
+fn with_scheme_hint(message: String) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+        format!(
+            "{message} (hint: the endpoint is https:// but the server seems to speak plain HTTP; try http://)"
+        )
+    } else if lower.contains("invalid http version") {
+        format!(
+            "{message} (hint: the server did not answer in HTTP; if it speaks TLS, the endpoint should be https://)"
+        )
+    } else {
+        message
+    }
+}
+
+/// reqwest is built without a default TLS provider to keep the build lean; ring is ours.
+fn install_crypto_provider() {
+    // Err only means another provider is installed already, which serves as well.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// An endpoint's base URL, if it is one: http or https, no password, no query or fragment.
 pub fn parse_endpoint(base_url: &str) -> Result<reqwest::Url, TargetError> {

@@ -1,6 +1,8 @@
 //! How politely requests go out: within a rate limit, waiting out 429s, retrying network
 //! errors and 5xx a bounded number of times.
 
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How to connect to a target.
@@ -40,13 +42,85 @@ pub struct Politeness {
 }
 
 /// How many retries (of a 5xx or a network error) a run may make in all.
-pub(super) const RETRY_BUDGET: u64 = 10;
+const RETRY_BUDGET: u64 = 10;
 
 /// A target that answered none of this many requests is not sent more: it cannot be judged.
 pub(super) const GIVE_UP_AFTER: u64 = 3;
 
 /// How many times a request may meet 429 before it is given up.
 pub(super) const MAX_THROTTLED: u32 = 5;
+
+/// Politeness at work: the rate limiter, and the retries left.
+#[derive(Debug)]
+pub(super) struct Pacer {
+    politeness: Politeness,
+    limiter: Option<governor::DefaultDirectRateLimiter>,
+    /// Retries of a 5xx or a network error left for the run.
+    retry_budget: AtomicU64,
+    /// Whether a 5xx or a network error is retried at all now (not while shrinking, where
+    /// an answer is an answer).
+    retries_allowed: AtomicBool,
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Pacer {
+            politeness: Politeness::default(),
+            limiter: None,
+            retry_budget: AtomicU64::new(RETRY_BUDGET),
+            retries_allowed: AtomicBool::new(true),
+        }
+    }
+}
+
+impl Pacer {
+    /// Paces as `politeness` says from now on.
+    pub(super) fn set(&mut self, politeness: Politeness) {
+        self.limiter = politeness
+            .max_requests_per_second
+            .filter(|r| *r > 0.0)
+            .and_then(|rps| governor::Quota::with_period(Duration::from_secs_f64(1.0 / rps)))
+            .map(|quota| governor::RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
+        self.politeness = politeness;
+    }
+
+    /// The longest `Retry-After` waited for.
+    pub(super) fn max_retry_after(&self) -> Duration {
+        self.politeness.max_retry_after
+    }
+
+    pub(super) fn allow_retries(&self, retry: bool) {
+        self.retries_allowed.store(retry, Ordering::Relaxed);
+    }
+
+    /// Waits for the rate limit, if there is one.
+    pub(super) async fn pace(&self) {
+        use governor::clock::{Clock as _, DefaultClock};
+        let Some(limiter) = &self.limiter else {
+            return;
+        };
+        while let Err(not_until) = limiter.check() {
+            tokio::time::sleep(not_until.wait_time_from(DefaultClock::default().now())).await;
+        }
+    }
+
+    /// Whether retry `retries + 1` may be made, taking it from the run's budget, so that a
+    /// server failing everything costs a small multiple of a conforming run, not one every
+    /// request.
+    pub(super) fn may_retry(&self, retries: u32) -> bool {
+        retries < self.politeness.retries
+            && self.retries_allowed.load(Ordering::Relaxed)
+            && self
+                .retry_budget
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1))
+                .is_ok()
+    }
+
+    /// The wait before retry `n` (from 0): the backoff, doubled each time, at most 30 s.
+    pub(super) fn backoff(&self, n: u32) -> Duration {
+        (self.politeness.backoff * 2u32.saturating_pow(n)).min(Duration::from_secs(30))
+    }
+}
 
 /// A `Retry-After` value: seconds, or an HTTP date (a date in the past: no wait).
 pub(super) fn retry_after(value: &str) -> Option<Duration> {

@@ -3,6 +3,7 @@
 //! (the rate limit holds), and its failures are the target's, never a clause's.
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -13,9 +14,26 @@ use crate::transport::signing;
 use super::Target;
 
 impl Target {
+    /// Reads the status of a task around each request on it, through the read API.
+    pub fn with_read_api(mut self, read: bool) -> Target {
+        self.observation.read_api = read;
+        self
+    }
+
+    /// Gives an effect `settle` to land.
+    pub(crate) fn with_settle_period(mut self, settle: Duration) -> Target {
+        self.observation.settle = settle;
+        self
+    }
+
+    /// How long an effect may take to land (0 for the built-in stub).
+    pub(crate) fn settle_period(&self) -> Duration {
+        self.observation.settle
+    }
+
     /// Whether the target serves the read API (the profile says so).
     pub(crate) fn reads_tasks(&self) -> bool {
-        self.read_api
+        self.observation.read_api
     }
 
     /// The status the read API gives `task` (`None`: it lists no such task), read page by
@@ -26,7 +44,7 @@ impl Target {
         task: &str,
     ) -> Result<Option<String>, String> {
         let api = &spec.read_api;
-        let mut path = self.prefix.clone();
+        let mut path = self.endpoint.prefix.clone();
         let mut rest = api.path.as_str();
         while let Some(open) = rest.find('{') {
             let Some(close) = rest[open..].find('}').map(|c| open + c) else {
@@ -50,10 +68,11 @@ impl Target {
             let target = format!("{path}?{}", signing::canonical_query(&query));
             let now = time::OffsetDateTime::now_utc();
             let headers = self.headers_for(&api.method, &path, &query, Credentials::Valid, now);
-            self.pace().await;
+            self.pacer.pace().await;
             self.traffic.sent.fetch_add(1, Ordering::Relaxed);
             self.traffic.reads.fetch_add(1, Ordering::Relaxed);
             let (response, _) = self
+                .endpoint
                 .exchange(&api.method, &target, &headers)
                 .await
                 .map_err(|(e, _)| e.to_string())?;
@@ -61,7 +80,7 @@ impl Target {
                 return Err(format!(
                     "{} {}: status {}",
                     api.method,
-                    crate::text::shorten(&self.url_of(&target)),
+                    crate::text::shorten(&self.endpoint.url_of(&target)),
                     response.status
                 ));
             }
