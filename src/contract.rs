@@ -1,4 +1,5 @@
-//! The contract: the operation as the vendor's page documents it, as data (`spec`), and what
+//! The contract: the operation as the vendor's page documents it, as data (`spec`, held
+//! together by `validation`), and what
 //! follows from it alone: what a request and an answer are (`request`), which kind a request
 //! is (`classify`), the oracle's judgement of an answer (`oracle`, `verdict`), the doors by
 //! which a refused request could act (`doors`), the features' clauses (`features`,
@@ -12,4 +13,5 @@ pub mod openapi;
 pub mod oracle;
 pub mod request;
 pub mod spec;
+mod validation;
 pub mod verdict;

@@ -72,66 +72,90 @@ pub async fn accept<C, H, F, B>(
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        // At the cap, the connection that has waited longest for its client (idle, a head
-        // trickling in, an answer unread) makes room; one whose request is being answered
-        // is never cut. When every connection is busy, the new one waits its turn.
-        let permit = match Arc::clone(&permits).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                waiting.evict_longest();
-                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-                    return;
-                };
-                permit
-            }
+        let Some(permit) = room(&permits, &waiting).await else {
+            return;
         };
         let _ = stream.set_nodelay(true);
-        let handler = Arc::new(connection(peer));
+        let handler = connection(peer);
         let slot = waiting.enter();
         let waiting = Arc::clone(&waiting);
         tokio::spawn(async move {
-            let service = {
-                let slot = Arc::clone(&slot);
-                hyper::service::service_fn(move |req| {
-                    slot.busy();
-                    let answer = handler(req);
-                    let slot = Arc::clone(&slot);
-                    async move {
-                        let answer = answer.await;
-                        slot.waits();
-                        Ok::<_, Infallible>(answer)
-                    }
-                })
-            };
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .max_buf_size(limits.max_head_bytes.max(8192))
-                .half_close(true)
-                .preserve_header_case(forwarding)
-                .auto_date_header(!forwarding)
-                .serve_connection(
-                    TokioIo::new(Unstalled::new(stream, limits.header_timeout)),
-                    service,
-                );
-            // A connection's end, however it came (timeout, reset, malformed, evicted), is
-            // the client's business: nothing to report.
-            // An eviction that meets a request just arrived (a race of microseconds)
-            // lets that request be answered; the connection then ends by its timeouts.
-            let mut connection = std::pin::pin!(connection);
-            loop {
-                tokio::select! {
-                    _ = &mut connection => break,
-                    () = slot.evicted.notified() => {
-                        if !slot.is_busy() {
-                            break;
-                        }
-                    }
-                }
-            }
+            serve(stream, limits, forwarding, handler, &slot).await;
             waiting.leave(&slot);
             drop(permit);
         });
+    }
+}
+
+/// Room for one more connection. At the cap, the connection that has waited longest for its
+/// client (idle, a head trickling in, an answer unread) makes room; one whose request is being
+/// answered is never cut. When every connection is busy, the new one waits its turn (`None`:
+/// the server is closing).
+async fn room(
+    permits: &Arc<tokio::sync::Semaphore>,
+    waiting: &Waiting,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    match Arc::clone(permits).try_acquire_owned() {
+        Ok(permit) => Some(permit),
+        Err(_) => {
+            waiting.evict_longest();
+            Arc::clone(permits).acquire_owned().await.ok()
+        }
+    }
+}
+
+/// Serves one connection with `handler` until it ends or, waiting for its client, is evicted.
+async fn serve<H, F, B>(
+    stream: tokio::net::TcpStream,
+    limits: Limits,
+    forwarding: bool,
+    handler: H,
+    slot: &Arc<Seat>,
+) where
+    H: Fn(Request<Body>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<B>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let handler = Arc::new(handler);
+    let service = {
+        let slot = Arc::clone(slot);
+        hyper::service::service_fn(move |req| {
+            slot.busy();
+            let answer = handler(req);
+            let slot = Arc::clone(&slot);
+            async move {
+                let answer = answer.await;
+                slot.waits();
+                Ok::<_, Infallible>(answer)
+            }
+        })
+    };
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_head_bytes.max(8192))
+        .half_close(true)
+        .preserve_header_case(forwarding)
+        .auto_date_header(!forwarding)
+        .serve_connection(
+            TokioIo::new(Unstalled::new(stream, limits.header_timeout)),
+            service,
+        );
+    // A connection's end, however it came (timeout, reset, malformed, evicted), is the
+    // client's business: nothing to report. An eviction that meets a request just arrived (a
+    // race of microseconds) lets that request be answered; the connection then ends by its
+    // timeouts.
+    let mut connection = std::pin::pin!(connection);
+    loop {
+        tokio::select! {
+            _ = &mut connection => break,
+            () = slot.evicted.notified() => {
+                if !slot.is_busy() {
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -34,3 +34,4 @@ mod spec;
 mod standalone;
 mod stub_served;
 mod task_economy;
+mod unusual_framing;

@@ -186,63 +186,14 @@ impl Watch {
         let shown = crate::text::inert(&shorten(uri)).into_owned();
         let method = crate::text::inert(req.method).into_owned();
         let verdict = seen.verdict();
-        // The credentials as the server judged them; not known, only the very same
-        // credentials (a byte-identical signature) are the same.
-        let judged = match seen.credentials {
-            Some(Identity::Nothing) => "none",
-            Some(Identity::Invalid) => "invalid",
-            Some(Identity::Valid) => "valid",
-            None => "unknown",
-        };
-        let exact = seen.credentials.is_none();
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (
-            req.method,
-            uri,
-            req.body,
-            identity(req.headers, exact),
-            judged,
-        )
-            .hash(&mut h);
-        let fingerprint = h.finish();
-        let earlier = self
-            .refused
-            .remove(&fingerprint)
-            .or_else(|| self.older.remove(&fingerprint));
-        if !spec.client_may_repeat(status) {
-            if self.refused.len() >= REMEMBERED {
-                self.older = std::mem::take(&mut self.refused);
-            }
-            self.refused.insert(fingerprint, status);
-        }
+        let earlier = self.recall(spec, fingerprint(req, uri, seen), status);
         let summary = &mut self.summary;
         summary.requests += 1;
         *summary.by_status.entry(status).or_default() += 1;
         tracing::info!(target: "css_conformance::clients", "{method} {shown} -> {status} ({verdict})");
-        let rules = &spec.client_rules;
         // Requests of the operation (another method, or another path, is not its client).
         if seen.operation {
-            let bad_mode = Parts::of_wire(spec, req.method, req.target, Identity::Valid)
-                .is_some_and(|p| classify::retry_mode_fault(spec, &p.retry_mode).is_some());
-            summary.judge(
-                &rules.retry_mode_allowed,
-                bad_mode.then(|| format!("{method} {shown}: retry_mode not as the page allows")),
-            );
-            summary.judge(
-                &rules.no_unchanged_resend,
-                earlier.map(|e| format!("{method} {shown}: re-sent unchanged after a {e}")),
-            );
-            if req
-                .headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-            {
-                summary.judge(
-                    &rules.well_formed_signature,
-                    seen.signature_fault
-                        .map(|f| format!("{method} {shown}: {f}")),
-                );
-            }
+            summary.judge_duties(spec, req, seen, &format!("{method} {shown}"), earlier);
         }
         if let Some(earlier) = earlier {
             summary.resent += 1;
@@ -256,6 +207,81 @@ impl Watch {
             }
         }
     }
+
+    /// The refusal an identical request got before (forgotten now: it is this one's turn), and
+    /// this one remembered if it was refused.
+    fn recall(&mut self, spec: &Spec, fingerprint: u64, status: u16) -> Option<u16> {
+        let earlier = self
+            .refused
+            .remove(&fingerprint)
+            .or_else(|| self.older.remove(&fingerprint));
+        if !spec.client_may_repeat(status) {
+            if self.refused.len() >= REMEMBERED {
+                self.older = std::mem::take(&mut self.refused);
+            }
+            self.refused.insert(fingerprint, status);
+        }
+        earlier
+    }
+}
+
+impl ClientSummary {
+    /// Judges a request of the operation (`what`: its method and target, shown) by the
+    /// client's duties: retry_mode as the page allows, no refusal re-sent unchanged
+    /// (`earlier`), a signature well formed.
+    fn judge_duties(
+        &mut self,
+        spec: &Spec,
+        req: &Incoming<'_>,
+        seen: &Seen<'_>,
+        what: &str,
+        earlier: Option<u16>,
+    ) {
+        let rules = &spec.client_rules;
+        let bad_mode = Parts::of_wire(spec, req.method, req.target, Identity::Valid)
+            .is_some_and(|p| classify::retry_mode_fault(spec, &p.retry_mode).is_some());
+        self.judge(
+            &rules.retry_mode_allowed,
+            bad_mode.then(|| format!("{what}: retry_mode not as the page allows")),
+        );
+        self.judge(
+            &rules.no_unchanged_resend,
+            earlier.map(|e| format!("{what}: re-sent unchanged after a {e}")),
+        );
+        if req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            self.judge(
+                &rules.well_formed_signature,
+                seen.signature_fault.map(|f| format!("{what}: {f}")),
+            );
+        }
+    }
+}
+
+/// Identical requests' fingerprint: method, target, body, who the request says it is, and the
+/// credentials as the server judged them (not known: only the very same credentials, a
+/// byte-identical signature, are the same).
+fn fingerprint(req: &Incoming<'_>, uri: &str, seen: &Seen<'_>) -> u64 {
+    let judged = match seen.credentials {
+        Some(Identity::Nothing) => "none",
+        Some(Identity::Invalid) => "invalid",
+        Some(Identity::Valid) => "valid",
+        None => "unknown",
+    };
+    let exact = seen.credentials.is_none();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        req.method,
+        uri,
+        req.body,
+        identity(req.headers, exact),
+        judged,
+    )
+        .hash(&mut h);
+    h.finish()
 }
 
 /// Who a request says it is: the access key of its signature, or else its token (not the
