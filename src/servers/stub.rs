@@ -1,8 +1,9 @@
 //! The built-in stub: a server that answers the operation as the vendor's page says, from the
 //! spec and a set of fixtures, through the one classifier. Its concepts, one file each:
 //! `answer` (route, classify, respond), `deviation` (deliberate faults, layered around the
-//! classifier), `watch` (the client side of the contract), `server` (a fixed listen address,
-//! shutdown signals), `standalone` (the stub in a process of its own), `fixtures_file` (what
+//! classifier), `watch` (the client side of the contract), `served` (the HTTP/1.1 server
+//! `css-conformance stub` runs), `stopping` (how long it serves: a time, or a signal),
+//! `standalone` (the stub in a process of its own), `fixtures_file` (what
 //! `css-conformance stub --fixtures FILE` reads).
 
 mod answer;
@@ -10,10 +11,10 @@ mod deviation;
 mod fixtures_file;
 mod guesses;
 mod keys;
-mod serve;
-mod server;
+mod served;
 mod standalone;
 mod state;
+mod stopping;
 mod watch;
 
 use std::sync::Arc;
@@ -28,10 +29,10 @@ pub use answer::{Answer, Incoming, Responder, signature_fault};
 pub use deviation::Deviation;
 pub use fixtures_file::load_fixtures;
 pub use keys::{Keys, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, stub_keys};
-pub use serve::{RESET_PATH, Served};
-pub use server::stopped;
+pub use served::{RESET_PATH, Served};
 pub use standalone::Standalone;
 use state::State;
+pub use stopping::stopped;
 pub use watch::{ClientSummary, Seen, Tally, Watch};
 
 /// Serves a stub that accepts `credentials` and serves `fixtures` (conforming unless
