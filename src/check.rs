@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use crate::contract::spec::Spec;
 use crate::engines::fuzz::{self, FuzzOptions};
 use crate::engines::scenarios::preflight;
+use crate::engines::scenarios::run_state::RunState;
 use crate::engines::scenarios::runner::{self, ScenarioOptions};
-use crate::engines::scenarios::session::Session;
 use crate::engines::targets::Opened;
 use crate::grading::baseline::{Baseline, Diff};
 use crate::grading::report::Report;
@@ -65,21 +65,21 @@ pub async fn check(
             indicatif::ProgressBar::hidden()
         }
     };
-    let session =
-        Arc::new(Session::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
-    prove_fixtures(&session).await?;
-    let interrupted = watch_for_signals(session.target.interruption());
-    let run = runner::run(Arc::clone(&session), features, &options.scenarios).await?;
+    let run_state =
+        Arc::new(RunState::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
+    prove_fixtures(&run_state).await?;
+    let interrupted = watch_for_signals(run_state.target.interruption());
+    let run = runner::run(Arc::clone(&run_state), features, &options.scenarios).await?;
     let fuzzed = match options.fuzz {
         Some(mut fuzz) if fuzz.cases > 0 => {
-            fuzz.mutations = session.target.mutations_allowed();
+            fuzz.mutations = run_state.target.mutations_allowed();
             fuzz.progress = bar(Some(fuzz.cases), "fuzz");
-            Some(fuzz::run(spec, &session.target, &fuzz).await)
+            Some(fuzz::run(spec, &run_state.target, &fuzz).await)
         }
         _ => None,
     };
     drop(stub);
-    let traffic = session.target.traffic();
+    let traffic = run_state.target.traffic();
     let report = Report::build(
         spec,
         &run.target,
@@ -111,11 +111,11 @@ pub async fn check(
 
 /// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
 /// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
-async fn prove_fixtures(session: &Session) -> anyhow::Result<()> {
-    if session.target.is_owned_by_us() {
+async fn prove_fixtures(run_state: &RunState) -> anyhow::Result<()> {
+    if run_state.target.is_owned_by_us() {
         return Ok(());
     }
-    let errors = preflight::prove(session).await;
+    let errors = preflight::prove(run_state).await;
     if errors.is_empty() {
         return Ok(());
     }
@@ -125,7 +125,7 @@ async fn prove_fixtures(session: &Session) -> anyhow::Result<()> {
         .collect();
     anyhow::bail!(
         "{} ({}): nothing was judged\n{}",
-        session.target.name(),
+        run_state.target.name(),
         if errors.len() == 1 {
             "1 fixture error".to_owned()
         } else {

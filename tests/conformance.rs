@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use css_conformance::config::profile::{AuthMethod, Profile};
 use css_conformance::contract::{coverage, features, spec::Spec};
+use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
-use css_conformance::engines::scenarios::session::Session;
 use css_conformance::engines::targets;
 use css_conformance::grading::report::{Grade, Report};
 use css_conformance::grading::writer::{self, junit};
@@ -35,15 +35,15 @@ async fn main() -> ExitCode {
     let runs = if profile.is_live() {
         let target = targets::live(&profile, &origins)
             .expect("the CSS_CONFORMANCE_* environment names a usable target");
-        let session = Arc::new(Session::new(Arc::clone(&spec), target));
-        vec![runner::run(session, features, &options).await]
+        let run_state = Arc::new(RunState::new(Arc::clone(&spec), target));
+        vec![runner::run(run_state, features, &options).await]
     } else {
         // The built-in stub, once with token auth and once with AK/SK signing.
         let mut runs = Vec::new();
         for auth in [AuthMethod::Token, AuthMethod::Aksk] {
             let (stub, target) = targets::stub_target(Arc::clone(&spec), None, auth).await;
-            let session = Arc::new(Session::new(Arc::clone(&spec), target));
-            runs.push(runner::run(session, features.clone(), &options).await);
+            let run_state = Arc::new(RunState::new(Arc::clone(&spec), target));
+            runs.push(runner::run(run_state, features.clone(), &options).await);
             drop(stub);
         }
         runs

@@ -12,7 +12,7 @@ use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::grading::baseline::{Baseline, Change, Diff};
 use css_conformance::grading::exit;
 use css_conformance::grading::report::Report;
-use css_conformance::grading::writer::{self, Document, Many, Writer};
+use css_conformance::grading::writer::{self, Document, ManyTargets, Writer};
 
 use super::{CheckArgs, FailOn, TargetArgs, fuzz_options, open_target, save_findings};
 
@@ -83,7 +83,7 @@ async fn run_many(
         .map(|(n, d)| (n.as_str(), &d.document.report))
         .collect();
     let diff = baseline.map(|b| Diff::compare(b, &documents));
-    let many = Many {
+    let many = ManyTargets {
         runs: names
             .iter()
             .cloned()

@@ -195,7 +195,7 @@ impl SpecSource {
         let spec = match &self.spec {
             Some(file) => {
                 let text = std::fs::read_to_string(file).map_err(|reason| {
-                    css_conformance::text::FileError::Read {
+                    css_conformance::file_error::FileError::Read {
                         file: file.clone(),
                         reason,
                     }
@@ -391,12 +391,12 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     /// The limits the flags set.
-    pub fn limits(&self) -> css_conformance::servers::listen::Limits {
-        css_conformance::servers::listen::Limits {
+    pub fn limits(&self) -> css_conformance::servers::http_server::Limits {
+        css_conformance::servers::http_server::Limits {
             max_connections: self.max_connections as usize,
             header_timeout: std::time::Duration::from_secs(self.idle_timeout),
             body_timeout: std::time::Duration::from_secs(self.idle_timeout),
-            ..css_conformance::servers::listen::Limits::default()
+            ..css_conformance::servers::http_server::Limits::default()
         }
     }
 

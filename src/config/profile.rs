@@ -12,7 +12,7 @@ use serde_yaml::Value;
 
 use crate::config::settings::{KeyType, Setting, setting};
 use crate::contract::spec::Spec;
-use crate::text::{FileError, line_of, yaml_error};
+use crate::file_error::{FileError, line_of, yaml_error};
 
 /// A target profile, as read from YAML and overridden by the environment and flags.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

@@ -223,14 +223,14 @@ pub fn check(
     spec: &Spec,
     text: &str,
     file: &std::path::Path,
-) -> Result<(), crate::text::FileError> {
+) -> Result<(), crate::file_error::FileError> {
     let reach = Reach {
         aksk: true,
         foreign_project: Some("0f0f0f0f0f0f4f0f8f0f0f0f0f0f0f0f"),
     };
-    of_spec(spec, reach).map(drop).map_err(|e| crate::text::FileError::Invalid {
+    of_spec(spec, reach).map(drop).map_err(|e| crate::file_error::FileError::Invalid {
         file: file.to_owned(),
-        line: crate::text::line_of(text, &format!("door: {}", e.door), 0),
+        line: crate::file_error::line_of(text, &format!("door: {}", e.door), 0),
         key: "doors".to_owned(),
         message: format!(
             "`{}` is a {} request on a failed task, which a conforming server accepts: a door must be refused",
@@ -315,7 +315,7 @@ fn describe(request: &Request, survey: &Fixtures) -> String {
         };
         if id != own {
             let shown = if survey.knows(id) || id.len() > 40 {
-                crate::text::shorten(id)
+                crate::shown::shorten(id)
             } else {
                 "unknown".to_owned()
             };
@@ -326,7 +326,7 @@ fn describe(request: &Request, survey: &Fixtures) -> String {
         let values: Vec<String> = request
             .retry_mode
             .iter()
-            .map(|v| format!("{:?}", crate::text::shorten(v)))
+            .map(|v| format!("{:?}", crate::shown::shorten(v)))
             .collect();
         parts.push(format!("retry_mode {}", values.join(", ")));
     }

@@ -256,7 +256,7 @@ pub const SHOWN_HEADERS: usize = 32;
 pub(crate) const SHOWN_CHARS: usize = 200;
 
 /// What a server's headers show in a report: the first `SHOWN_HEADERS`, in order, each name
-/// and value cut and made inert (`text::inert`; a value that is not text is shown lossily).
+/// and value cut and made inert (`shown::inert`; a value that is not text is shown lossily).
 pub fn shown_headers<'h>(
     headers: impl Iterator<Item = (&'h str, &'h [u8])>,
 ) -> Vec<(String, String)> {
@@ -279,13 +279,13 @@ pub(crate) fn shown_header(name: &str, value: &[u8]) -> (String, String) {
 pub(crate) fn shown_text(text: &str) -> String {
     // No more bytes than the characters shown: nothing to cut, nothing to count.
     if text.len() <= SHOWN_CHARS {
-        return crate::text::inert(text).into_owned();
+        return crate::shown::inert(text).into_owned();
     }
     let end = text
         .char_indices()
         .nth(SHOWN_CHARS)
         .map_or(text.len(), |(at, _)| at);
-    crate::text::inert(&text[..end]).into_owned()
+    crate::shown::inert(&text[..end]).into_owned()
 }
 
 #[cfg(test)]

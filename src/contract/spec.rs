@@ -7,7 +7,7 @@ use std::path::Path;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::text::FileError;
+use crate::file_error::FileError;
 
 /// The contract shipped with the tool, embedded so an installed binary needs no source tree.
 pub const EMBEDDED: &str = include_str!("../../spec/retry_upgrade_task.yaml");

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use regex::Regex;
 
-use crate::text::line_of;
+use crate::file_error::line_of;
 
 use super::spec::{CLAUSE_ID_PATTERN, Expectation, IdParam, Kind, Spec, SpecError};
 

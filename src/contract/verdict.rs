@@ -97,7 +97,7 @@ impl fmt::Display for Evidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "status {}", self.status)?;
         if let Some(code) = &self.error_code {
-            write!(f, ", error_code {}", crate::text::inert(code))?;
+            write!(f, ", error_code {}", crate::shown::inert(code))?;
         }
         if self.body_excerpt.is_empty() {
             write!(f, ", no body")

@@ -21,7 +21,7 @@ use crate::contract::oracle;
 use crate::contract::request::Request;
 use crate::contract::spec::{Kind, Level, Spec};
 use crate::contract::verdict::Verdict;
-use crate::text::strip_location;
+use crate::file_error::strip_location;
 use crate::transport::target::{Target, TransportError};
 use strategy::{Draft, Scope};
 

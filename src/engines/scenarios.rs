@@ -1,10 +1,10 @@
 //! The feature scenarios against a target: the run of the features (`runner`), their step
-//! definitions (`steps`), what the run's scenarios share (`session`), the plan of which
+//! definitions (`steps`), what the run's scenarios share (`run_state`), the plan of which
 //! scenario gets which failed task and what the effects show (`task_plan`), and the proof of
 //! the fixtures before anything is judged (`preflight`).
 
 pub mod preflight;
+pub mod run_state;
 pub mod runner;
-pub mod session;
 pub mod steps;
 pub mod task_plan;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::file_error::FileError;
 use crate::grading::report::{Grade, Report};
-use crate::text::FileError;
 
 /// The clause verdicts of an earlier run, by target.
 #[derive(Debug, Clone)]

@@ -8,11 +8,11 @@ use serde::Serialize;
 use crate::config::profile::ExpectedDeviation;
 use crate::contract::spec::{Clause, Level, Spec};
 use crate::engines::fuzz::Summary;
-use crate::engines::scenarios::session::ScenarioRecord;
 pub use crate::grading::exit::RunVerdict;
 use crate::records::judgement::ScenarioOutcome;
+use crate::records::judgement::ScenarioRecord;
 use crate::servers::stub::{ClientSummary, Tally};
-use crate::text::shorten;
+use crate::shown::shorten;
 
 /// A clause's grade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

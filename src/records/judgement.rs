@@ -140,6 +140,23 @@ pub struct Needs {
     pub probes: bool,
 }
 
+/// One scenario of a run, with every judgement it made.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRecord {
+    pub feature: String,
+    pub scenario: String,
+    /// `file:line` of the scenario (the Examples row for an outline).
+    pub location: String,
+    pub clauses: Vec<String>,
+    pub outcome: ScenarioOutcome,
+    pub judgements: Vec<Judgement>,
+    /// What it asked of the target.
+    pub needs: Needs,
+    /// From the scenario's start to its end.
+    #[serde(skip)]
+    pub duration: std::time::Duration,
+}
+
 #[cfg(test)]
 impl Judgement {
     /// `Request::sample` on task `t`, answered `status` (and `error_code`) and judged

@@ -26,9 +26,9 @@ use crate::contract::classify::{self, Identity, Partial, Parts, TaskState};
 use crate::contract::oracle;
 use crate::contract::spec::{Kind, Spec};
 use crate::fixtures::{self, Fixtures};
-use crate::servers::listen::{self, Limits};
+use crate::servers::http_server::{self, Limits};
 use crate::servers::stub::{self, ClientSummary, Incoming, Keys, RESET_PATH, Seen, Tally, Watch};
-use crate::text::shorten;
+use crate::shown::shorten;
 
 pub use forward::Upstream;
 
@@ -101,7 +101,7 @@ impl Proxy {
             accepted: Mutex::new(HashSet::new()),
         });
         let shared = Arc::clone(&judge);
-        let accepting = tokio::spawn(listen::accept(listener, limits, true, move |_peer| {
+        let accepting = tokio::spawn(http_server::accept(listener, limits, true, move |_peer| {
             let judge = Arc::clone(&shared);
             let way = Arc::new(forward::Way::new(judge.options.upstream.clone()));
             move |req| {
@@ -157,7 +157,7 @@ async fn exchange(
         .map_or("/", |p| p.as_str())
         .to_owned();
     let method = parts.method.as_str().to_owned();
-    let body = match listen::read_body(body, limits).await {
+    let body = match http_server::read_body(body, limits).await {
         Ok(body) => body,
         Err(status) => {
             let incoming = Incoming {
@@ -167,10 +167,10 @@ async fn exchange(
                 body: &[],
             };
             lock(&judge.watch).observe(&judge.spec, &incoming, status.as_u16(), &Seen::default());
-            return listen::refused(status).map(Either::Right);
+            return http_server::refused(status).map(Either::Right);
         }
     };
-    let headers = listen::header_pairs(&parts.headers);
+    let headers = http_server::header_pairs(&parts.headers);
     let mut upstream = Request::new(Full::new(body.clone()));
     *upstream.method_mut() = parts.method.clone();
     *upstream.uri_mut() = target.parse().unwrap_or_default();
@@ -247,7 +247,7 @@ impl Judge {
     fn read(&self, incoming: &Incoming<'_>) -> Read {
         let spec = &self.spec;
         // A client's text, inert wherever it is shown.
-        let shown = crate::text::inert(&format!(
+        let shown = crate::shown::inert(&format!(
             "{} {}",
             incoming.method,
             shorten(classify::path_and_query(incoming.target))

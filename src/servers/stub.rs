@@ -24,7 +24,7 @@ use httpmock::{HttpMockRequest, MockServer};
 use crate::contract::spec::Spec;
 use crate::fixtures::Fixtures;
 
-pub use crate::servers::listen::Limits;
+pub use crate::servers::http_server::Limits;
 pub use answer::{Answer, Incoming, Responder, signature_fault};
 pub use deviation::Deviation;
 pub use fixtures_file::load_fixtures;

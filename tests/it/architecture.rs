@@ -246,7 +246,7 @@ fn the_library_files_form_no_import_cycle() {
 
 /// The layers, from the bottom: a file imports only from its own layer and those below it.
 const LAYERS: &[&[&str]] = &[
-    &["fixtures", "progress", "secret", "text"],
+    &["file_error", "fixtures", "progress", "secret", "shown"],
     &["contract"],
     &["records"],
     &["config"],

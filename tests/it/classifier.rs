@@ -15,9 +15,9 @@ use css_conformance::contract::request::{Credentials, Request};
 use css_conformance::contract::spec::{Kind, Spec};
 use css_conformance::engines::fuzz::strategy::{Draft, Scope, Slot, arb_draft};
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
-use css_conformance::engines::scenarios::session::ScenarioRecord;
 use css_conformance::engines::targets;
 use css_conformance::fixtures::{Fixtures, generated_failed_task_index};
+use css_conformance::records::judgement::ScenarioRecord;
 use css_conformance::transport::target::{Auth, Target};
 
 /// What the classifier says of `request` on a target with `fixtures`, whose failed tasks
@@ -139,11 +139,13 @@ async fn every_request_the_features_send_is_labelled_as_the_classifier_says() {
     for auth in [AuthMethod::Token, AuthMethod::Aksk] {
         let (stub, target) = targets::stub_target(Arc::clone(&spec), None, auth).await;
         let fixtures = target.fixtures.clone();
-        let session = Arc::new(css_conformance::engines::scenarios::session::Session::new(
-            Arc::clone(&spec),
-            target,
-        ));
-        let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
+        let run_state = Arc::new(
+            css_conformance::engines::scenarios::run_state::RunState::new(
+                Arc::clone(&spec),
+                target,
+            ),
+        );
+        let run = runner::run(run_state, features::embedded(), &ScenarioOptions::default())
             .await
             .unwrap();
         drop(stub);

@@ -13,8 +13,8 @@ use css_conformance::contract::request::{Credentials, Request};
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz;
 use css_conformance::engines::fuzz::strategy::UNKNOWN_UUID;
+use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
-use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::secret::Secret;
 use css_conformance::transport::target::{Auth, Politeness, Target};
@@ -252,17 +252,17 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
     // The whole feature set and a fuzz run (whose shrinking re-judges failing cases) against
     // a server that refuses everything: no request reaches it twice, but for the three
     // repeats of each finding's minimal case, sent on purpose to see whether it reproduces.
-    let session = Arc::new(Session::new(Arc::clone(&spec), target));
+    let run_state = Arc::new(RunState::new(Arc::clone(&spec), target));
     let options = ScenarioOptions {
         concurrency: 4,
         ..ScenarioOptions::default()
     };
-    runner::run(Arc::clone(&session), features::embedded(), &options)
+    runner::run(Arc::clone(&run_state), features::embedded(), &options)
         .await
         .unwrap();
     let summary = fuzz::run(
         &spec,
-        &session.target,
+        &run_state.target,
         &fuzz::FuzzOptions {
             cases: 200,
             seed: 3,

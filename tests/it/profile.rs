@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use css_conformance::config::profile::{AuthMethod, Profile, ProfileError};
 use css_conformance::contract::spec::Spec;
+use css_conformance::file_error::FileError;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::servers::stub::Stub;
 use css_conformance::servers::stub::{STUB_TOKEN, stub_keys};
-use css_conformance::text::FileError;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use css_conformance::contract::features;
 use css_conformance::contract::spec::Spec;
+use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner;
-use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::{Grade, Report};
 use css_conformance::grading::writer::Console;
@@ -405,9 +405,9 @@ async fn suite_through_the_proxy(knows: bool) -> css_conformance::servers::proxy
     )
     .unwrap()
     .allow_mutations(true);
-    let session = Arc::new(Session::new(Arc::clone(&spec), target));
+    let run_state = Arc::new(RunState::new(Arc::clone(&spec), target));
     let run = runner::run(
-        session,
+        run_state,
         features::embedded(),
         &runner::ScenarioOptions::default(),
     )

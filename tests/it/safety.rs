@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use css_conformance::contract::features;
 use css_conformance::contract::spec::Spec;
+use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
-use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::records::judgement::{ScenarioOutcome, Skip};
 use css_conformance::secret::Secret;
@@ -25,8 +25,8 @@ async fn live_like(mutations: bool) -> (Stub, runner::Run) {
     let target = Target::new("live-like", &stub.base_url(), auth, fixtures)
         .unwrap()
         .allow_mutations(mutations);
-    let session = Arc::new(Session::new(spec, target));
-    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
+    let run_state = Arc::new(RunState::new(spec, target));
+    let run = runner::run(run_state, features::embedded(), &ScenarioOptions::default())
         .await
         .unwrap();
     (stub, run)

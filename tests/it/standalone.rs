@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use css_conformance::contract::features;
 use css_conformance::contract::spec::{Kind, Spec};
+use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner::{self, Run, ScenarioOptions};
-use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::{Grade, Report};
 use css_conformance::grading::writer::Console;
@@ -32,8 +32,8 @@ async fn run_standalone(auth: Auth) -> (Arc<Spec>, Run) {
     )
     .unwrap()
     .allow_mutations(true);
-    let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
+    let run_state = Arc::new(RunState::new(Arc::clone(&spec), target));
+    let run = runner::run(run_state, features::embedded(), &ScenarioOptions::default())
         .await
         .expect("the run starts");
     drop(stub);

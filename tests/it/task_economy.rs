@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use css_conformance::contract::features;
 use css_conformance::contract::spec::{Level, Spec};
+use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
-use css_conformance::engines::scenarios::session::Session;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::{Grade, Report};
 use css_conformance::secret::Secret;
@@ -619,8 +619,8 @@ async fn other_methods_answered_200_without_acting_fail_nothing() {
     )
     .unwrap()
     .allow_mutations(true);
-    let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
+    let run_state = Arc::new(RunState::new(Arc::clone(&spec), target));
+    let run = runner::run(run_state, features::embedded(), &ScenarioOptions::default())
         .await
         .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);
@@ -782,8 +782,8 @@ async fn a_read_api_that_never_shows_a_change_raises_no_false_alarm() {
     .unwrap()
     .allow_mutations(true)
     .with_read_api(true);
-    let session = Arc::new(Session::new(Arc::clone(&spec), target));
-    let run = runner::run(session, features::embedded(), &ScenarioOptions::default())
+    let run_state = Arc::new(RunState::new(Arc::clone(&spec), target));
+    let run = runner::run(run_state, features::embedded(), &ScenarioOptions::default())
         .await
         .unwrap();
     let report = Report::build(&spec, &run.target, &run.records, None, &[]);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::contract::request::{Case, Credentials, Request};
 use crate::contract::spec::{IdParam, Kind, Spec};
-use crate::text::{FileError, line_of};
+use crate::file_error::{FileError, line_of};
 use crate::transport::target::Target;
 
 use super::generation::{arb_length, arb_matching, generable, one_of};

@@ -8,7 +8,7 @@ use std::fmt;
 
 use crate::contract::oracle;
 use crate::contract::request::{Credentials, Request};
-use crate::engines::scenarios::session::Session;
+use crate::engines::scenarios::run_state::RunState;
 
 /// What is wrong with the fixtures, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,9 +63,9 @@ impl fmt::Display for FixtureError {
 
 /// The answers to a request with the run's credentials that say they are not the caller's:
 /// a refusal of the credentials or the tenant, or no such cluster.
-fn judge(session: &Session, status: u16, code: Option<String>) -> Option<FixtureError> {
-    let f = &session.target.fixtures;
-    let spec = &session.spec;
+fn judge(run_state: &RunState, status: u16, code: Option<String>) -> Option<FixtureError> {
+    let f = &run_state.target.fixtures;
+    let spec = &run_state.spec;
     let refused_codes = [
         spec.expectation(crate::contract::spec::Kind::InvalidCredentials)
             .error_code
@@ -97,32 +97,32 @@ fn judge(session: &Session, status: u16, code: Option<String>) -> Option<Fixture
     }
 }
 
-/// What is wrong with the session's fixtures, found with one safe request and, where the
+/// What is wrong with the run's fixtures, found with one safe request and, where the
 /// target serves it, the read API (nothing: they may be used). A target that does not
 /// answer is not a fixture error: the run says so itself.
-pub async fn prove(session: &Session) -> Vec<FixtureError> {
-    let f = &session.target.fixtures;
+pub async fn prove(run_state: &RunState) -> Vec<FixtureError> {
+    let f = &run_state.target.fixtures;
     let mut errors = Vec::new();
     let probe = Request {
         project_id: f.project_id.clone(),
         cluster_id: f.cluster_id.clone(),
-        action_id: session.synthetic_id(),
+        action_id: run_state.synthetic_id(),
         retry_mode: Vec::new(),
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
         method: None,
     };
-    if let Ok(answer) = session.target.send(&session.spec, &probe).await
-        && let Some(e) = judge(session, answer.status, oracle::error_code(&answer))
+    if let Ok(answer) = run_state.target.send(&run_state.spec, &probe).await
+        && let Some(e) = judge(run_state, answer.status, oracle::error_code(&answer))
     {
         errors.push(e);
     }
-    if !errors.is_empty() || !session.target.reads_tasks() {
+    if !errors.is_empty() || !run_state.target.reads_tasks() {
         return errors;
     }
-    let api = &session.spec.read_api;
+    let api = &run_state.spec.read_api;
     for task in &f.failed_action_ids {
-        match session.target.task_status(&session.spec, task).await {
+        match run_state.target.task_status(&run_state.spec, task).await {
             Err(why) => {
                 errors.push(FixtureError::Unreadable { why });
                 break;

@@ -1,5 +1,5 @@
 //! Running the features against a target: one cucumber run with the step definitions of
-//! `steps`, whose scenarios reach the run's `Session` (spec, target, records).
+//! `steps`, whose scenarios reach the run's `RunState` (spec, target, records).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -17,11 +17,12 @@ use crate::contract::coverage;
 use crate::contract::doors;
 use crate::contract::features::InMemory;
 use crate::contract::spec::{Kind, Spec};
-use crate::engines::scenarios::session::{self, Assignment, ScenarioRecord, Session};
+use crate::engines::scenarios::run_state::{self, Assignment, RunState};
 use crate::engines::scenarios::steps::Conformance;
 use crate::engines::scenarios::task_plan;
 use crate::engines::targets;
 use crate::fixtures::Fixtures;
+use crate::records::judgement::ScenarioRecord;
 use crate::records::judgement::{ScenarioOutcome, Skip};
 use crate::servers::stub::Deviation;
 use crate::transport::target::Auth;
@@ -71,7 +72,7 @@ pub enum SuiteError {
     CucumberJson { path: PathBuf, reason: io::Error },
 }
 
-/// Runs `features` (those `options.tags` selects) against the session's target; every step
+/// Runs `features` (those `options.tags` selects) against the run's target; every step
 /// of every scenario must match a definition (a step without one fails the run).
 ///
 /// First a survey (the features against a conforming in-process stub) says what each scenario
@@ -80,13 +81,13 @@ pub enum SuiteError {
 /// the server's effects is added to the records. A scenario that cannot run is shown skipped
 /// (its first step names why and matches no step definition).
 pub async fn run(
-    session: Arc<Session>,
+    run_state: Arc<RunState>,
     features: Vec<gherkin::Feature>,
     options: &ScenarioOptions,
 ) -> Result<Run, SuiteError> {
-    let spec = Arc::clone(&session.spec);
+    let spec = Arc::clone(&run_state.spec);
     let features = select(features, options.tags.as_ref());
-    let target = &session.target;
+    let target = &run_state.target;
     let reach = doors::Reach {
         aksk: matches!(target.auth(), Auth::AkSk { .. }),
         foreign_project: target.fixtures.foreign_project_id.as_deref(),
@@ -98,15 +99,15 @@ pub async fn run(
     let facts = facts_of(target);
     let plan = task_plan::Plan::new(&survey, &facts);
     let doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
-    session.set_doors(doors.clone());
+    run_state.set_doors(doors.clone());
     let mut door_results = crate::records::effects::DoorResult::all(&spec, &doors, None);
     let mut fixture_notes = Vec::new();
     for (location, why) in &plan.skipped {
-        session.assign(location, Assignment::Skip(*why));
+        run_state.assign(location, Assignment::Skip(*why));
     }
     for (location, task) in &plan.at_once {
         if let Some(task) = task {
-            session.assign(location, Assignment::Task(task.clone()));
+            run_state.assign(location, Assignment::Task(task.clone()));
         }
     }
     let mut outputs = Outputs::new(options);
@@ -120,7 +121,7 @@ pub async fn run(
         .collect();
     let first = only(&features, |l| at_once.contains(l), &plan.skipped);
     let mut execution_failed =
-        cucumber_run(&session, first, options.concurrency, &mut outputs).await;
+        cucumber_run(&run_state, first, options.concurrency, &mut outputs).await;
 
     // Then those on failed tasks, one at a time.
     if !plan.chained.is_empty() {
@@ -129,15 +130,15 @@ pub async fn run(
             facts: &facts,
             survey: &survey,
         };
-        let chained = run_chained(&session, &features, planned, doors, &mut outputs).await;
+        let chained = run_chained(&run_state, &features, planned, doors, &mut outputs).await;
         execution_failed |= chained.execution_failed;
         door_results = chained.door_results;
         fixture_notes = chained.fixture_notes;
     }
     outputs.finish()?;
-    let records = session.take_records();
+    let records = run_state.take_records();
     Ok(Run {
-        target: session.target.name().to_owned(),
+        target: run_state.target.name().to_owned(),
         records,
         execution_failed,
         doors: door_results,
@@ -177,14 +178,14 @@ struct Chained {
 /// Runs the scenarios on failed tasks one at a time, as `task_plan::Chains` hands out the
 /// target's failed tasks, and judges what the chains showed of the server's effects.
 async fn run_chained(
-    session: &Arc<Session>,
+    run_state: &Arc<RunState>,
     features: &[gherkin::Feature],
     planned: Planned<'_>,
     doors: Vec<doors::Door>,
     outputs: &mut Outputs,
 ) -> Chained {
-    let (spec, target) = (&session.spec, &session.target);
-    let covered: BTreeSet<String> = session
+    let (spec, target) = (&run_state.spec, &run_state.target);
+    let covered: BTreeSet<String> = run_state
         .records_snapshot()
         .iter()
         .flat_map(|r| {
@@ -219,17 +220,18 @@ async fn run_chained(
     let mut execution_failed = false;
     let mut take = || target.take_failed_task();
     while let Some((location, assignment)) = chains.next(&mut take) {
-        session.set_door_group(chains.current_group());
-        execution_failed |= run_one(session, features, location.clone(), assignment, outputs).await;
-        if let Some(record) = session.record_at(&location) {
+        run_state.set_door_group(chains.current_group());
+        execution_failed |=
+            run_one(run_state, features, location.clone(), assignment, outputs).await;
+        if let Some(record) = run_state.record_at(&location) {
             chains.ran(&record, &not_failed_code);
         }
     }
     for (location, assignment) in chains.leftovers() {
-        execution_failed |= run_one(session, features, location, assignment, outputs).await;
+        execution_failed |= run_one(run_state, features, location, assignment, outputs).await;
     }
     let mut fixture_notes = Vec::new();
-    session.amend_records(|records| {
+    run_state.amend_records(|records| {
         fixture_notes = task_plan::judge_effects(spec, &chains, records);
     });
     let (doors, search) = chains.doors();
@@ -250,7 +252,7 @@ async fn run_chained(
 
 /// Runs the one scenario at `location` as `assignment` says (shown skipped, when it says so).
 async fn run_one(
-    session: &Arc<Session>,
+    run_state: &Arc<RunState>,
     features: &[gherkin::Feature],
     location: String,
     assignment: Assignment,
@@ -260,9 +262,9 @@ async fn run_one(
         Assignment::Skip(why) => BTreeMap::from([(location.clone(), *why)]),
         Assignment::Task(_) => BTreeMap::new(),
     };
-    session.assign(&location, assignment);
+    run_state.assign(&location, assignment);
     let one = only(features, |l| l == location, &skipped);
-    cucumber_run(session, one, 1, outputs).await
+    cucumber_run(run_state, one, 1, outputs).await
 }
 
 /// What cucumber writes: its console output (or nothing) and its JSON report, gathered over
@@ -344,7 +346,7 @@ impl io::Write for Shared {
 /// One cucumber run of `features`; whether cucumber counted a failed, undefined or skipped
 /// step (a scenario planned not to run is allowed its skipped steps).
 async fn cucumber_run(
-    session: &Arc<Session>,
+    run_state: &Arc<RunState>,
     features: Vec<gherkin::Feature>,
     concurrency: usize,
     outputs: &mut Outputs,
@@ -382,7 +384,7 @@ async fn cucumber_run(
         .after(|feature, rule, scenario, finished, world| {
             record_scenario(feature, rule, scenario, finished, world).boxed_local()
         });
-    let skipping = Arc::clone(session);
+    let skipping = Arc::clone(run_state);
     let cucumber =
         cucumber::Cucumber::<_, _, _, _, _, cucumber::cli::Empty>::custom(InMemory, runner, writer)
             .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
@@ -391,7 +393,7 @@ async fn cucumber_run(
                     .planned_skip(&coverage::location(feature, scenario))
                     .is_none()
             });
-    let writer = Arc::clone(session).scope(cucumber.run(features)).await;
+    let writer = Arc::clone(run_state).scope(cucumber.run(features)).await;
     let text = json.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
     outputs.add_json(&text);
     writer.execution_has_failed()
@@ -513,15 +515,15 @@ pub async fn survey(
         aksk: true,
         foreign_project: fixtures.foreign_project_id.as_deref(),
     };
-    let session = Arc::new(Session::new(Arc::clone(spec), target).surveying());
-    session.set_doors(doors::of_spec(spec, reach).unwrap_or_default());
+    let run_state = Arc::new(RunState::new(Arc::clone(spec), target).surveying());
+    run_state.set_doors(doors::of_spec(spec, reach).unwrap_or_default());
     let mut outputs = Outputs {
         console: false,
         json: None,
     };
-    cucumber_run(&session, features.to_vec(), 8, &mut outputs).await;
+    cucumber_run(&run_state, features.to_vec(), 8, &mut outputs).await;
     drop(stub);
-    (session.take_records(), fixtures)
+    (run_state.take_records(), fixtures)
 }
 
 async fn record_scenario(
@@ -531,7 +533,7 @@ async fn record_scenario(
     finished: &ScenarioFinished,
     world: Option<&mut Conformance>,
 ) {
-    let Some(session) = session::current() else {
+    let Some(run_state) = run_state::current() else {
         return;
     };
     let crate::engines::scenarios::steps::Record {
@@ -551,7 +553,7 @@ async fn record_scenario(
         ScenarioFinished::StepFailed(..) if no_answer.is_some() => {
             ScenarioOutcome::NoAnswer(no_answer.unwrap_or_default())
         }
-        ScenarioFinished::StepSkipped => match session.planned_skip(&location) {
+        ScenarioFinished::StepSkipped => match run_state.planned_skip(&location) {
             Some(why) => ScenarioOutcome::Skipped(why),
             None => ScenarioOutcome::Failed("a step matches no step definition".to_owned()),
         },
@@ -561,7 +563,7 @@ async fn record_scenario(
         }),
         ScenarioFinished::BeforeHookFailed(info) => ScenarioOutcome::Failed(panic_message(info)),
     };
-    session.record(ScenarioRecord {
+    run_state.record(ScenarioRecord {
         feature: feature.name.clone(),
         scenario: scenario.name.clone(),
         location,
@@ -597,7 +599,7 @@ pub async fn run_against_stub(
         targets::stub_target(Arc::clone(&spec), deviation, AuthMethod::Token).await;
     // What only the read API shows is read there.
     let target = target.with_read_api(deviation.is_some_and(Deviation::shows_in_the_read_api));
-    let run = run(Arc::new(Session::new(spec, target)), features, options).await;
+    let run = run(Arc::new(RunState::new(spec, target)), features, options).await;
     drop(stub);
     run
 }

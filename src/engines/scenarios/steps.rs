@@ -13,7 +13,7 @@ use crate::contract::oracle;
 use crate::contract::request::{Credentials, Request};
 use crate::contract::spec::{IdParam, Kind};
 use crate::contract::verdict::Verdict;
-use crate::engines::scenarios::session::{self, Session, Wants};
+use crate::engines::scenarios::run_state::{self, RunState, Wants};
 use crate::records::judgement::{Judgement, Needs, Skip};
 use crate::transport::target::Auth;
 
@@ -21,7 +21,7 @@ use crate::transport::target::Auth;
 #[derive(cucumber::World)]
 #[world(init = Self::new)]
 pub(crate) struct Conformance {
-    session: Arc<Session>,
+    run_state: Arc<RunState>,
     request: Option<Request>,
     /// What the Given steps set up, before the When step's choices.
     base: Kind,
@@ -31,7 +31,7 @@ pub(crate) struct Conformance {
     consumed: bool,
     /// The request's action_id is a real task of the target.
     uses_real_task: bool,
-    /// `file:line` of the scenario, which the session plans real tasks by.
+    /// `file:line` of the scenario, which the run plans real tasks by.
     location: String,
     /// What the scenario asked of the target.
     needs: Needs,
@@ -55,7 +55,7 @@ pub(crate) struct OutsideRun;
 impl fmt::Debug for Conformance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Conformance")
-            .field("target", &self.session.target.name())
+            .field("target", &self.run_state.target.name())
             .field("request", &self.request)
             .field("base", &self.base)
             .field("judgements", &self.judgements.len())
@@ -65,9 +65,9 @@ impl fmt::Debug for Conformance {
 
 impl Conformance {
     async fn new() -> Result<Self, OutsideRun> {
-        let session = session::current().ok_or(OutsideRun)?;
+        let run_state = run_state::current().ok_or(OutsideRun)?;
         Ok(Conformance {
-            session,
+            run_state,
             request: None,
             base: Kind::Retry,
             malformed: false,
@@ -99,14 +99,14 @@ impl Conformance {
         }
     }
 
-    /// The real task the session planned for this scenario, or `None` with the scenario
+    /// The real task the run planned for this scenario, or `None` with the scenario
     /// skipped: mutations are not allowed, or no task is left for it.
     fn real_task(&mut self, wants: Wants) -> Option<String> {
         match wants {
             Wants::FailedTask => self.needs.failed_task = true,
             Wants::TaskNotFailed => self.needs.task_not_failed = true,
         }
-        match self.session.task_for(&self.location, wants) {
+        match self.run_state.task_for(&self.location, wants) {
             Ok(task) => {
                 self.uses_real_task = true;
                 Some(task)
@@ -163,7 +163,7 @@ impl Conformance {
 
     /// The kind the request's `retry_mode` values make it, for a failed task.
     fn retry_mode_kind(&self, request: &Request) -> Kind {
-        let allowed = &self.session.spec.retry_mode().allowed_values;
+        let allowed = &self.run_state.spec.retry_mode().allowed_values;
         match request.retry_mode.as_slice() {
             [] => Kind::Retry,
             [one] if allowed.contains(one) => Kind::Abort,
@@ -180,7 +180,7 @@ impl Conformance {
         let request = self.request.clone().expect("set above");
         let kind = self.kind(&request);
         if self.uses_real_task {
-            self.session.first_send(&request.action_id, &request);
+            self.run_state.first_send(&request.action_id, &request);
         }
         let task = request.action_id.clone();
         self.send_as(request, kind, &task).await;
@@ -194,28 +194,28 @@ impl Conformance {
     /// Sends `request`, a `kind` request on `task`, and keeps the oracle's judgement of the
     /// answer.
     async fn send_as(&mut self, request: Request, kind: Kind, task: &str) {
-        let session = Arc::clone(&self.session);
-        let url = session.target.url(&session.spec, &request);
-        let accepted_kind = session.spec.expectation(kind).accepts();
+        let run_state = Arc::clone(&self.run_state);
+        let url = run_state.target.url(&run_state.spec, &request);
+        let accepted_kind = run_state.spec.expectation(kind).accepts();
         if self.uses_real_task {
             let what = format!("{kind} request on a real task");
-            session
+            run_state
                 .target
-                .announce_mutation(&session.spec, &request, &what);
+                .announce_mutation(&run_state.spec, &request, &what);
             // A refused request sent on the task before this one may act late: let it land.
-            if accepted_kind && session.settle(task).await {
-                session.forget_task_status(task);
+            if accepted_kind && run_state.settle(task).await {
+                run_state.forget_task_status(task);
             }
         }
         // Where the target lists its tasks, the task's status before and after pins what
         // this request did to it.
-        let reads = self.uses_real_task && session.target.reads_tasks();
+        let reads = self.uses_real_task && run_state.target.reads_tasks();
         let before = match reads {
-            true => session.task_status(task).await,
+            true => run_state.task_status(task).await,
             false => None,
         };
-        let sequence = session.next_sequence();
-        let response = match session.target.send(&session.spec, &request).await {
+        let sequence = run_state.next_sequence();
+        let response = match run_state.target.send(&run_state.spec, &request).await {
             Ok(r) => r,
             Err(e) => {
                 let why = format!("{NO_ANSWER} {kind} request: {e}");
@@ -224,29 +224,29 @@ impl Conformance {
             }
         };
         if self.uses_real_task && !(accepted_kind && response.status == 200) {
-            session.unsettle(task);
+            run_state.unsettle(task);
         }
         let task_status = match (reads, before) {
             // An accepted request's effect is read once it has settled.
-            (true, Some(before)) if request.method.is_none() && response.status == 200 => session
+            (true, Some(before)) if request.method.is_none() && response.status == 200 => run_state
                 .settled_task_status(task)
                 .await
                 .map(|after| (before, after)),
-            (true, Some(before)) => session
+            (true, Some(before)) => run_state
                 .read_task_status(task)
                 .await
                 .map(|after| (before, after)),
             _ => None,
         };
-        let verdict = oracle::judge_request(&session.spec, kind, &request, &response);
+        let verdict = oracle::judge_request(&run_state.spec, kind, &request, &response);
         let shown = crate::records::judgement::Shown::of(
-            session.target.shown_headers(&session.spec, &request),
+            run_state.target.shown_headers(&run_state.spec, &request),
             &response,
         );
         self.judgements.push(Judgement {
-            method: request.method(&session.spec).to_owned(),
+            method: request.method(&run_state.spec).to_owned(),
             url,
-            curl: session.target.curl(&session.spec, &request),
+            curl: run_state.target.curl(&run_state.spec, &request),
             status: response.status,
             error_code: oracle::error_code(&response),
             verdict,
@@ -262,7 +262,7 @@ impl Conformance {
     /// Sends `request` on the scenario's real task unless the run sent it there already
     /// (then the earlier answer stands for it); whether it was sent.
     async fn send_once(&mut self, request: Request, kind: Kind, task: &str) -> bool {
-        if self.skipped.is_some() || !self.session.first_send(task, &request) {
+        if self.skipped.is_some() || !self.run_state.first_send(task, &request) {
             return false;
         }
         self.send_as(request, kind, task).await;
@@ -283,7 +283,7 @@ impl Conformance {
             .last()
             .expect("a When step sends a request before a Then step judges it");
         let verdict = &judgement.verdict;
-        let expectation = self.session.spec.expectation(verdict.kind);
+        let expectation = self.run_state.spec.expectation(verdict.kind);
         assert!(
             agrees(expectation),
             "the feature says \"{wording}\" but the spec expects {:?} for a {} request",
@@ -294,7 +294,7 @@ impl Conformance {
             verdict.passed(),
             "{} {}\n{verdict}",
             judgement.method,
-            crate::text::shorten(&judgement.url)
+            crate::shown::shorten(&judgement.url)
         );
         Some(verdict)
     }
@@ -310,7 +310,7 @@ impl Conformance {
             return;
         }
         for j in &self.judgements {
-            let expectation = self.session.spec.expectation(j.verdict.kind);
+            let expectation = self.run_state.spec.expectation(j.verdict.kind);
             assert!(
                 agrees(expectation),
                 "the feature says \"{wording}\" but the spec expects {:?} for a {} request",
@@ -321,7 +321,7 @@ impl Conformance {
                 j.verdict.passed(),
                 "{} {}\n{}",
                 j.method,
-                crate::text::shorten(&j.url),
+                crate::shown::shorten(&j.url),
                 j.verdict
             );
         }
@@ -377,7 +377,7 @@ pub(crate) struct Record {
 #[given("a failed upgrade task")]
 fn a_failed_task(w: &mut Conformance) {
     if let Some(task) = w.real_task(Wants::FailedTask) {
-        let f = &w.session.target.fixtures;
+        let f = &w.run_state.target.fixtures;
         let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
         w.set_up(Kind::Retry, project, cluster, task);
     }
@@ -388,7 +388,7 @@ fn a_task_not_failed(w: &mut Conformance) {
     // A server that does not conform might act on a real task, failed or not: a configured
     // one, or one an accepted retry or abort of this run took out of the failed state.
     if let Some(task) = w.real_task(Wants::TaskNotFailed) {
-        let f = &w.session.target.fixtures;
+        let f = &w.run_state.target.fixtures;
         let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
         w.set_up(Kind::TaskNotFailed, project, cluster, task);
     }
@@ -396,16 +396,16 @@ fn a_task_not_failed(w: &mut Conformance) {
 
 #[given("an unknown upgrade task")]
 fn an_unknown_task(w: &mut Conformance) {
-    let f = &w.session.target.fixtures;
+    let f = &w.run_state.target.fixtures;
     let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
-    let task = w.session.synthetic_id();
+    let task = w.run_state.synthetic_id();
     w.set_up(Kind::UnknownTask, project, cluster, task);
 }
 
 #[given("an upgrade task of an unknown cluster")]
 fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
-    let project = w.session.target.fixtures.project_id.clone();
-    let (cluster, task) = (w.session.synthetic_id(), w.session.synthetic_id());
+    let project = w.run_state.target.fixtures.project_id.clone();
+    let (cluster, task) = (w.run_state.synthetic_id(), w.run_state.synthetic_id());
     w.set_up(Kind::UnknownCluster, project, cluster, task);
 }
 
@@ -413,19 +413,19 @@ fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
 fn a_failed_task_under_an_unknown_cluster(w: &mut Conformance) {
     // Only a server that ignores cluster_id would act on it; that is the point of asking.
     if let Some(task) = w.real_task(Wants::FailedTask) {
-        let project = w.session.target.fixtures.project_id.clone();
-        let cluster = w.session.synthetic_id();
+        let project = w.run_state.target.fixtures.project_id.clone();
+        let cluster = w.run_state.synthetic_id();
         w.set_up(Kind::UnknownCluster, project, cluster, task);
     }
 }
 
 #[given("an upgrade task in the project of another account")]
 fn a_task_of_another_account(w: &mut Conformance) {
-    let f = &w.session.target.fixtures;
+    let f = &w.run_state.target.fixtures;
     match f.foreign_project_id.clone() {
         Some(project) => {
             let cluster = f.cluster_id.clone();
-            let task = w.session.synthetic_id();
+            let task = w.run_state.synthetic_id();
             w.set_up(Kind::ForeignProject, project, cluster, task);
         }
         None => w.skip(Skip::NoForeignProject),
@@ -450,7 +450,7 @@ fn wrong_credentials(w: &mut Conformance) {
 #[given(regex = r"^I sign it with (a tampered signature|a stale X-Sdk-Date)$")]
 fn signed_wrongly(w: &mut Conformance, how: String) {
     w.needs.aksk = true;
-    if !matches!(w.session.target.auth(), Auth::AkSk { .. }) {
+    if !matches!(w.run_state.target.auth(), Auth::AkSk { .. }) {
         w.skip(Skip::NeedsAkSk);
     }
     if w.skipped.is_none() {
@@ -557,7 +557,7 @@ fn refused(w: &mut Conformance) {
 
 #[then("the response has no body")]
 fn no_body(w: &mut Conformance) {
-    let clause = w.session.spec.rules.empty_success_body.clone();
+    let clause = w.run_state.spec.rules.empty_success_body.clone();
     if let Some(v) = w.judged("the response has no body", |e| e.accepts()) {
         assert!(v.checked.contains(&clause), "{clause} was not exercised");
     }
@@ -565,7 +565,7 @@ fn no_body(w: &mut Conformance) {
 
 #[then("the response carries the error body")]
 fn error_body(w: &mut Conformance) {
-    let clause = w.session.spec.rules.error_body.clone();
+    let clause = w.run_state.spec.rules.error_body.clone();
     if let Some(v) = w.judged("the response carries the error body", |e| !e.accepts()) {
         assert!(v.checked.contains(&clause), "{clause} was not exercised");
     }
@@ -582,14 +582,14 @@ async fn through_every_door(w: &mut Conformance) {
     let Some(base) = w.request.clone() else {
         return;
     };
-    let session = Arc::clone(&w.session);
-    for (_, door) in session.door_group() {
-        let unknown = session.synthetic_id();
-        let request = door.request(&session.target.fixtures, &base.action_id, &unknown);
+    let run_state = Arc::clone(&w.run_state);
+    for (_, door) in run_state.door_group() {
+        let unknown = run_state.synthetic_id();
+        let request = door.request(&run_state.target.fixtures, &base.action_id, &unknown);
         if matches!(
             request.credentials,
             Credentials::TamperedSignature | Credentials::StaleDate
-        ) && !matches!(session.target.auth(), Auth::AkSk { .. })
+        ) && !matches!(run_state.target.auth(), Auth::AkSk { .. })
         {
             continue;
         }
@@ -613,7 +613,7 @@ async fn retry_and_abort_once(w: &mut Conformance) {
     let kind = w.kind(&base);
     for retry_mode in [
         Vec::new(),
-        vec![w.session.spec.retry_mode().allowed_values[0].clone()],
+        vec![w.run_state.spec.retry_mode().allowed_values[0].clone()],
     ] {
         let request = Request {
             retry_mode,

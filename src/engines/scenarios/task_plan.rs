@@ -15,10 +15,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::contract::doors::{self, Door, door_of};
 use crate::contract::spec::{Kind, Level, Settled, Spec};
 use crate::contract::verdict::{Verdict, Violation};
-use crate::engines::scenarios::session::{Assignment, ScenarioRecord};
+use crate::engines::scenarios::run_state::Assignment;
 use crate::fixtures::Fixtures;
 use crate::records::effects::groups::{self, DoorId, Groups, Outcome};
 use crate::records::effects::witness::{self, Sent};
+use crate::records::judgement::ScenarioRecord;
 use crate::records::judgement::{Judgement, Needs, ScenarioOutcome, Skip};
 
 /// What the survey showed of one scenario.
@@ -939,7 +940,7 @@ impl Effects<'_> {
             let expected = format!(
                 "a retry or abort of the task refused after {} {} was accepted (200)",
                 acceptance.method,
-                crate::text::shorten(&acceptance.url)
+                crate::shown::shorten(&acceptance.url)
             );
             let clause = &spec.rules.acceptance_acts;
             self.added

@@ -7,11 +7,11 @@ use crate::contract::spec::Level;
 use crate::engines::fuzz::Summary;
 use crate::grading::baseline::Diff;
 use crate::grading::report::{Grade, Report, RunVerdict};
-use crate::text::shorten;
+use crate::shown::shorten;
 use crate::transport::target::Traffic;
 
 use super::document::Document;
-use super::many::Many;
+use super::many_targets::ManyTargets;
 use super::render::Writer;
 
 /// How many pieces of evidence the console shows per clause.
@@ -31,7 +31,7 @@ impl Writer for Console {
         let mut out: String = doc
             .fixture_notes
             .iter()
-            .map(|n| format!("{}\n", crate::text::inert(n)))
+            .map(|n| format!("{}\n", crate::shown::inert(n)))
             .collect();
         out.push_str(&self.clauses(&doc.report));
         if let Some(line) = crate::records::effects::DoorResult::summary(&doc.doors) {
@@ -49,7 +49,7 @@ impl Writer for Console {
 
     /// The console: the changes since the baseline, the table (quiet: the rows that are not
     /// all PASS), each target's verdict.
-    fn render_many(&self, many: &Many<'_>) -> String {
+    fn render_many(&self, many: &ManyTargets<'_>) -> String {
         let (quiet, colors) = (self.quiet, self.colors);
         let mut out = String::new();
         if let Some(diff) = many.diff {
@@ -72,14 +72,14 @@ impl Writer for Console {
             let all_pass = many
                 .runs
                 .iter()
-                .all(|(_, d)| Many::grade(&d.report, id) == Some(Grade::Pass));
+                .all(|(_, d)| ManyTargets::grade(&d.report, id) == Some(Grade::Pass));
             if quiet && all_pass {
                 continue;
             }
             let _ = write!(out, "{id:<13} {level:<8}");
             for (_, d) in &many.runs {
-                let label = Many::label(&d.report, id);
-                let style = match Many::grade(&d.report, id) {
+                let label = ManyTargets::label(&d.report, id);
+                let style = match ManyTargets::grade(&d.report, id) {
                     Some(Grade::Pass) => console::Style::new().green(),
                     Some(Grade::Fail | Grade::Intermittent) => console::Style::new().red().bold(),
                     Some(Grade::NonStrict) => console::Style::new().yellow(),

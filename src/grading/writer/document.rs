@@ -2,8 +2,8 @@
 //! small renderings several writers share.
 
 use crate::engines::fuzz::Summary;
-use crate::engines::scenarios::session::ScenarioRecord;
 use crate::grading::report::{Grade, Report, RunVerdict};
+use crate::records::judgement::ScenarioRecord;
 use crate::transport::target::Traffic;
 
 /// Everything a run's reports say: the graded clauses, the scenarios with their judgements,

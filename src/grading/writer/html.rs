@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 
 use crate::grading::baseline::{Change, Diff};
 use crate::grading::report::ClauseResult;
-use crate::text::{inert, shorten};
+use crate::shown::{inert, shorten};
 
 use super::document::{Document, fuzz_line, judged_cell, rfc3339, shows};
-use super::many::Many;
+use super::many_targets::ManyTargets;
 use super::render::Writer;
 
 /// `report.html`.
@@ -67,7 +67,7 @@ impl Writer for Html {
     }
 
     /// `report.html`: one self-contained page, the changes first, then the table.
-    fn render_many(&self, many: &Many<'_>) -> String {
+    fn render_many(&self, many: &ManyTargets<'_>) -> String {
         let mut out = format!(
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>css-conformance: {} targets</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>css-conformance: {} targets</h1>\n<p class=\"meta\">{} {} · started {}</p>\n",
             many.runs.len(),
@@ -89,7 +89,7 @@ impl Writer for Html {
         for (id, level) in many.rows() {
             let _ = write!(out, "<tr><td>{}</td><td>{}</td>", esc(id), esc(&level));
             for (_, d) in &many.runs {
-                let label = Many::label(&d.report, id);
+                let label = ManyTargets::label(&d.report, id);
                 let _ = write!(
                     out,
                     "<td class=\"cell {}\">{}</td>",
@@ -185,7 +185,7 @@ fn fuzzing(out: &mut String, f: &crate::engines::fuzz::Summary) {
 /// (status, headers, a body excerpt), the violations and the cURL line; filtered by verdict
 /// with radio buttons and CSS alone (no script: the page reads the same without one).
 fn exchanges(out: &mut String, doc: &Document) {
-    let mut records: Vec<&crate::engines::scenarios::session::ScenarioRecord> = doc
+    let mut records: Vec<&crate::records::judgement::ScenarioRecord> = doc
         .records
         .iter()
         .filter(|r| !r.judgements.is_empty())
@@ -233,7 +233,7 @@ fn exchanges(out: &mut String, doc: &Document) {
 /// the note and the cURL line.
 fn exchange(
     out: &mut String,
-    r: &crate::engines::scenarios::session::ScenarioRecord,
+    r: &crate::records::judgement::ScenarioRecord,
     i: usize,
     j: &crate::records::judgement::Judgement,
     class: &str,

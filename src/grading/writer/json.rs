@@ -7,7 +7,7 @@ use crate::engines::fuzz::Summary;
 use crate::grading::report::ClauseResult;
 
 use super::document::{Document, rfc3339};
-use super::many::{MANY_SCHEMA, Many};
+use super::many_targets::{MANY_SCHEMA, ManyTargets};
 use super::render::Writer;
 
 /// The `schema` value of `report.json`; it changes when a field changes meaning or goes.
@@ -53,7 +53,7 @@ impl Writer for Json {
 
     /// `report.json`: each target's report as its own `report.json` has it, the clause x
     /// target table, the comparison with the baseline, the exit code.
-    fn render_many(&self, many: &Many<'_>) -> String {
+    fn render_many(&self, many: &ManyTargets<'_>) -> String {
         let targets: Vec<serde_json::Value> = many
             .runs
             .iter()
@@ -71,7 +71,7 @@ impl Writer for Json {
                     .runs
                     .iter()
                     .map(|(name, d)| {
-                        let label = Many::label(&d.report, id);
+                        let label = ManyTargets::label(&d.report, id);
                         (name.clone(), serde_json::Value::from(label))
                     })
                     .collect();

@@ -13,12 +13,12 @@ use std::fmt::Write as _;
 use junit_report::{TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder};
 
 use crate::engines::fuzz::Summary;
-use crate::engines::scenarios::session::ScenarioRecord;
 use crate::grading::report::{Grade, Report, RunVerdict, ScenarioResult};
 use crate::records::judgement::ScenarioOutcome;
+use crate::records::judgement::ScenarioRecord;
 
 use super::document::Document;
-use super::many::Many;
+use super::many_targets::ManyTargets;
 use super::render::Writer;
 
 /// `junit.xml`.
@@ -37,7 +37,7 @@ impl Writer for JUnit {
 
     /// `junit.xml`: one testsuite per target, a testcase per clause as graded and one for the
     /// target's verdict.
-    fn render_many(&self, many: &Many<'_>) -> String {
+    fn render_many(&self, many: &ManyTargets<'_>) -> String {
         let suites = many
             .runs
             .iter()
@@ -126,7 +126,7 @@ pub fn xml(suites: Vec<TestSuite>) -> String {
     let xml =
         String::from_utf8(out).unwrap_or_else(|e| unreachable!("quick-xml writes UTF-8: {e}"));
     // Whatever a server's text held, the file parses.
-    crate::text::xml_safe(xml)
+    crate::shown::xml_safe(xml)
 }
 
 /// `[RUT-QUERY-03 RUT-QUERY-04] ABORT is rejected`.

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 
 use crate::grading::baseline::Diff;
 use crate::grading::report::{ClauseResult, Grade};
-use crate::text::shorten;
+use crate::shown::shorten;
 
 use super::document::{Document, fuzz_line, judged_cell, rfc3339, shows};
-use super::many::Many;
+use super::many_targets::ManyTargets;
 use super::render::Writer;
 
 /// `report.md`.
@@ -78,7 +78,7 @@ impl Writer for Markdown {
     }
 
     /// `report.md`.
-    fn render_many(&self, many: &Many<'_>) -> String {
+    fn render_many(&self, many: &ManyTargets<'_>) -> String {
         let mut out = format!(
             "# css-conformance: {} targets\n\n{} {} · started {}\n\n",
             many.runs.len(),
@@ -101,7 +101,7 @@ impl Writer for Markdown {
         for (id, level) in many.rows() {
             let _ = write!(out, "| {id} | {level} |");
             for (_, d) in &many.runs {
-                let label = Many::label(&d.report, id);
+                let label = ManyTargets::label(&d.report, id);
                 let shown = if matches!(label, "FAIL" | "INTERMITTENT") {
                     format!("**{label}**")
                 } else {

@@ -2,12 +2,12 @@
 //! one place.
 
 use super::document::Document;
-use super::many::Many;
+use super::many_targets::ManyTargets;
 
 /// Renders a run's result for one place.
 pub trait Writer {
     /// One target's run.
     fn render(&self, doc: &Document) -> String;
     /// Several targets' runs side by side.
-    fn render_many(&self, many: &Many<'_>) -> String;
+    fn render_many(&self, many: &ManyTargets<'_>) -> String;
 }

@@ -1,9 +1,9 @@
 //! The fixtures file of `css-conformance stub --fixtures FILE`.
 
 use crate::contract::spec::{IdParam, Spec};
+use crate::file_error::{FileError, line_of};
 use crate::fixtures::Fixtures;
 use crate::secret::Secret;
-use crate::text::{FileError, line_of};
 
 use super::keys::Keys;
 

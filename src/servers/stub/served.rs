@@ -20,7 +20,7 @@ use super::answer::{Answer, Incoming};
 use super::guesses::{GUESS_WINDOW, GUESSES_ALLOWED};
 use super::state::State;
 use super::watch::ClientSummary;
-use crate::servers::listen::{self, Limits};
+use crate::servers::http_server::{self, Limits};
 
 /// The stub served on an address of its own until dropped.
 pub struct Served {
@@ -65,7 +65,7 @@ impl Drop for Served {
 
 /// Serves every connection with the stub's answers.
 async fn accept(listener: tokio::net::TcpListener, state: Arc<State>, limits: Limits) {
-    listen::accept(listener, limits, false, move |peer| {
+    http_server::accept(listener, limits, false, move |peer| {
         let state = Arc::clone(&state);
         move |req| {
             let state = Arc::clone(&state);
@@ -84,18 +84,18 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    if listen::head_bytes(&parts) > limits.max_head_bytes {
+    if http_server::head_bytes(&parts) > limits.max_head_bytes {
         let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
         state.observe_refused(parts.method.as_str(), target, status.as_u16());
-        return listen::refused(status);
+        return http_server::refused(status);
     }
-    let headers = listen::header_pairs(&parts.headers);
+    let headers = http_server::header_pairs(&parts.headers);
     let method = parts.method.as_str();
-    let body = match listen::read_body(body, limits).await {
+    let body = match http_server::read_body(body, limits).await {
         Ok(body) => body,
         Err(status) => {
             state.observe_refused(method, target, status.as_u16());
-            return listen::refused(status);
+            return http_server::refused(status);
         }
     };
     let incoming = Incoming {

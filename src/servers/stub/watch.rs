@@ -13,7 +13,7 @@ use std::hash::{Hash as _, Hasher as _};
 
 use crate::contract::request::TOKEN_HEADER;
 use crate::contract::spec::{Kind, Spec};
-use crate::text::shorten;
+use crate::shown::shorten;
 use crate::transport::signing;
 
 use super::answer::Incoming;
@@ -183,8 +183,8 @@ impl Watch {
     ) {
         let uri = path_and_query(req.target);
         // A client's text is as untrusted as a server's: inert wherever it is shown.
-        let shown = crate::text::inert(&shorten(uri)).into_owned();
-        let method = crate::text::inert(req.method).into_owned();
+        let shown = crate::shown::inert(&shorten(uri)).into_owned();
+        let method = crate::shown::inert(req.method).into_owned();
         let verdict = seen.verdict();
         let earlier = self.recall(spec, fingerprint(req, uri, seen), status);
         let summary = &mut self.summary;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::contract::request::Response;
 use crate::secret::Secret;
-use crate::text::error_chain;
+use crate::shown::error_chain;
 
 use super::loopback;
 use super::politeness::{Transport, retry_after};
@@ -229,7 +229,7 @@ pub enum TargetError {
 
 /// A request that got no answer.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", crate::text::shorten(url))]
+#[error("{}: {message}", crate::shown::shorten(url))]
 pub struct TransportError {
     pub url: String,
     pub message: String,

@@ -80,7 +80,7 @@ impl Target {
                 return Err(format!(
                     "{} {}: status {}",
                     api.method,
-                    crate::text::shorten(&self.endpoint.url_of(&target)),
+                    crate::shown::shorten(&self.endpoint.url_of(&target)),
                     response.status
                 ));
             }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::contract::request::{Request, Response};
 use crate::contract::spec::Spec;
-use crate::text::shorten;
+use crate::shown::shorten;
 
 use super::Target;
 use super::endpoint::{Exchanged, TransportError};

@@ -1,27 +1,25 @@
 //! What the scenarios of one run share: the spec, the target, and the record of every
-//! scenario. The step definitions reach the run's session through a task-local, so several
+//! scenario. The step definitions reach the run's state through a task-local, so several
 //! runs against different targets can share a process.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
-
 use crate::contract::doors::Door;
 use crate::contract::request::Request;
 use crate::contract::spec::Spec;
 use crate::records::effects::groups::DoorId;
-use crate::records::judgement::{Judgement, Needs, ScenarioOutcome, Skip};
+use crate::records::judgement::{ScenarioOutcome, ScenarioRecord, Skip};
 use crate::transport::target::Target;
 
 tokio::task_local! {
-    static SESSION: Arc<Session>;
+    static RUN_STATE: Arc<RunState>;
 }
 
 /// What the scenarios of one run share.
 #[derive(Debug)]
-pub struct Session {
+pub struct RunState {
     pub spec: Arc<Spec>,
     pub target: Target,
     records: Mutex<Vec<ScenarioRecord>>,
@@ -44,26 +42,9 @@ pub struct Session {
     progress: indicatif::ProgressBar,
 }
 
-/// One scenario of a run, with every judgement it made.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScenarioRecord {
-    pub feature: String,
-    pub scenario: String,
-    /// `file:line` of the scenario (the Examples row for an outline).
-    pub location: String,
-    pub clauses: Vec<String>,
-    pub outcome: ScenarioOutcome,
-    pub judgements: Vec<Judgement>,
-    /// What it asked of the target.
-    pub needs: Needs,
-    /// From the scenario's start to its end.
-    #[serde(skip)]
-    pub duration: std::time::Duration,
-}
-
-impl Session {
-    pub fn new(spec: Arc<Spec>, target: Target) -> Session {
-        Session {
+impl RunState {
+    pub fn new(spec: Arc<Spec>, target: Target) -> RunState {
+        RunState {
             spec,
             target,
             records: Mutex::new(Vec::new()),
@@ -79,15 +60,15 @@ impl Session {
         }
     }
 
-    /// The session, counting its scenarios on `progress`.
-    pub fn with_progress(mut self, progress: indicatif::ProgressBar) -> Session {
+    /// The run state, counting its scenarios on `progress`.
+    pub fn with_progress(mut self, progress: indicatif::ProgressBar) -> RunState {
         self.progress = progress;
         self
     }
 
-    /// A session that surveys: every scenario takes what it needs from the target, whose
+    /// A run state that surveys: every scenario takes what it needs from the target, whose
     /// tasks are the tool's own.
-    pub(crate) fn surveying(mut self) -> Session {
+    pub(crate) fn surveying(mut self) -> RunState {
         self.survey = true;
         self
     }
@@ -326,9 +307,9 @@ impl Session {
         std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Runs `run` with this as the current session of every step it runs.
-    pub async fn scope<F: Future>(self: Arc<Session>, run: F) -> F::Output {
-        SESSION.scope(self, run).await
+    /// Runs `run` with this as the current run state of every step it runs.
+    pub async fn scope<F: Future>(self: Arc<RunState>, run: F) -> F::Output {
+        RUN_STATE.scope(self, run).await
     }
 }
 
@@ -357,7 +338,7 @@ pub enum Assignment {
     Skip(Skip),
 }
 
-/// The session of the run the calling step belongs to.
-pub fn current() -> Option<Arc<Session>> {
-    SESSION.try_with(Arc::clone).ok()
+/// The state of the run the calling step belongs to.
+pub fn current() -> Option<Arc<RunState>> {
+    RUN_STATE.try_with(Arc::clone).ok()
 }

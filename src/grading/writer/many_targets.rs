@@ -9,7 +9,7 @@ use crate::grading::report::{Grade, Report};
 use super::document::Document;
 
 /// Several targets' documents, each under its name, and the comparison with a baseline.
-pub struct Many<'a> {
+pub struct ManyTargets<'a> {
     pub runs: Vec<(String, &'a Document)>,
     pub diff: Option<&'a Diff>,
     /// When the run of them all started.
@@ -19,7 +19,7 @@ pub struct Many<'a> {
 /// The `schema` value of a run of several targets' `report.json`.
 pub const MANY_SCHEMA: &str = "css-conformance-report-many/1";
 
-impl Many<'_> {
+impl ManyTargets<'_> {
     /// The worst exit code of the targets (3 not judged, 1 not conformant, 0).
     pub fn exit_code(&self) -> u8 {
         crate::grading::exit::worst(self.runs.iter().map(|(_, d)| d.report.exit_code()))
