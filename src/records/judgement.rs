@@ -157,6 +157,21 @@ pub struct ScenarioRecord {
     pub duration: std::time::Duration,
 }
 
+impl ScenarioRecord {
+    /// Where the scenario stands in its features (`file_order`).
+    pub fn file_order(&self) -> (&str, u32) {
+        file_order(&self.location)
+    }
+}
+
+/// Where a scenario's `file:line` stands in its features: the file, then the line as a
+/// number (so `:9` comes before `:10`). Scenarios in this order read the same whatever order
+/// they finished in.
+pub fn file_order(location: &str) -> (&str, u32) {
+    let (file, line) = location.rsplit_once(':').unwrap_or((location, ""));
+    (file, line.parse().unwrap_or(0))
+}
+
 #[cfg(test)]
 impl Judgement {
     /// `Request::sample` on task `t`, answered `status` (and `error_code`) and judged

@@ -301,10 +301,19 @@ impl RunState {
         amend(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
-    /// The records kept so far, taken out; the progress bar is done.
+    /// The records kept so far, taken out in the order the scenarios finished; the progress
+    /// bar is done.
     pub(crate) fn take_records(&self) -> Vec<ScenarioRecord> {
         self.progress.finish_and_clear();
         std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The records, taken out in file order (a scenario run twice keeps its order), so that
+    /// every report lists them alike from run to run.
+    pub(crate) fn take_records_in_file_order(&self) -> Vec<ScenarioRecord> {
+        let mut records = self.take_records();
+        records.sort_by(|a, b| a.file_order().cmp(&b.file_order()));
+        records
     }
 
     /// Runs `run` with this as the current run state of every step it runs.
@@ -341,4 +350,44 @@ pub enum Assignment {
 /// The state of the run the calling step belongs to.
 pub fn current() -> Option<Arc<RunState>> {
     RUN_STATE.try_with(Arc::clone).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::Fixtures;
+    use crate::records::judgement::Needs;
+    use crate::transport::target::Auth;
+
+    fn finished(location: &str) -> ScenarioRecord {
+        ScenarioRecord {
+            feature: "f".to_owned(),
+            scenario: location.to_owned(),
+            location: location.to_owned(),
+            clauses: vec!["RUT-PATH-01".to_owned()],
+            outcome: ScenarioOutcome::Passed,
+            judgements: Vec::new(),
+            needs: Needs::default(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn records_come_out_in_file_order_whatever_order_they_finished_in() {
+        let target = Target::new("t", "http://127.0.0.1:9", Auth::None, Fixtures::builtin())
+            .expect("a target");
+        let run = RunState::new(Arc::new(Spec::embedded()), target);
+        for location in ["b.feature:3", "a.feature:10", "a.feature:9", "b.feature:1"] {
+            run.record(finished(location));
+        }
+        let order: Vec<String> = run
+            .take_records_in_file_order()
+            .into_iter()
+            .map(|r| r.location)
+            .collect();
+        assert_eq!(
+            order,
+            ["a.feature:9", "a.feature:10", "b.feature:1", "b.feature:3"]
+        );
+    }
 }

@@ -136,7 +136,7 @@ pub async fn run(
         fixture_notes = chained.fixture_notes;
     }
     outputs.finish()?;
-    let records = run_state.take_records();
+    let records = run_state.take_records_in_file_order();
     Ok(Run {
         target: run_state.target.name().to_owned(),
         records,

@@ -19,8 +19,9 @@ use crate::engines::scenarios::run_state::Assignment;
 use crate::fixtures::Fixtures;
 use crate::records::effects::groups::{self, DoorId, Groups, Outcome};
 use crate::records::effects::witness::{self, Sent};
-use crate::records::judgement::ScenarioRecord;
-use crate::records::judgement::{Judgement, Needs, ScenarioOutcome, Skip};
+use crate::records::judgement::{
+    Judgement, Needs, ScenarioOutcome, ScenarioRecord, Skip, file_order,
+};
 
 /// What the survey showed of one scenario.
 #[derive(Debug, Clone)]
@@ -96,14 +97,8 @@ pub(crate) fn roles(spec: &Spec, records: &[ScenarioRecord]) -> Vec<Surveyed> {
             }
         })
         .collect();
-    out.sort_by_key(|s| file_order(&s.location));
+    out.sort_by(|a, b| file_order(&a.location).cmp(&file_order(&b.location)));
     out
-}
-
-/// `file:line` in file order: by file, then by line as a number.
-pub(crate) fn file_order(location: &str) -> (String, u32) {
-    let (file, line) = location.rsplit_once(':').unwrap_or((location, ""));
-    (file.to_owned(), line.parse().unwrap_or(0))
 }
 
 /// What the target offers the scenarios.

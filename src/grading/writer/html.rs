@@ -193,10 +193,7 @@ fn exchanges(out: &mut String, doc: &Document) {
     if records.is_empty() {
         return;
     }
-    records.sort_by_key(|r| {
-        let (file, line) = r.location.rsplit_once(':').unwrap_or((&r.location, ""));
-        (file.to_owned(), line.parse::<u32>().unwrap_or(0))
-    });
+    records.sort_by(|a, b| a.file_order().cmp(&b.file_order()));
     let class = |j: &crate::records::judgement::Judgement| {
         if !j.verdict.violations.is_empty() {
             "fail"

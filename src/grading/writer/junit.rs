@@ -62,10 +62,7 @@ pub fn suites(
 ) -> Vec<TestSuite> {
     // In file order, whatever order the scenarios finished in.
     let mut records: Vec<&ScenarioRecord> = records.iter().collect();
-    records.sort_by_key(|r| {
-        let (file, line) = r.location.rsplit_once(':').unwrap_or((&r.location, ""));
-        (file.to_owned(), line.parse::<u32>().unwrap_or(0))
-    });
+    records.sort_by(|a, b| a.file_order().cmp(&b.file_order()));
     let mut by_feature: BTreeMap<&str, Vec<TestCase>> = BTreeMap::new();
     for r in records {
         by_feature
