@@ -131,7 +131,8 @@ fn for_each_scenario<'a>(
     }
 }
 
-fn file_name(feature: &gherkin::Feature) -> String {
+/// The file a feature was read from, as its scenarios' locations name it.
+pub(crate) fn file_name(feature: &gherkin::Feature) -> String {
     feature
         .path
         .as_ref()

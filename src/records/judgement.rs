@@ -173,6 +173,24 @@ pub fn file_order(location: &str) -> (&str, u32) {
 }
 
 #[cfg(test)]
+impl ScenarioRecord {
+    /// A scenario at `location` that passed, judging nothing (unit tests of the order of
+    /// records).
+    pub(crate) fn sample(location: &str) -> ScenarioRecord {
+        ScenarioRecord {
+            feature: "f".to_owned(),
+            scenario: location.to_owned(),
+            location: location.to_owned(),
+            clauses: vec!["RUT-PATH-01".to_owned()],
+            outcome: ScenarioOutcome::Passed,
+            judgements: Vec::new(),
+            needs: Needs::default(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+}
+
+#[cfg(test)]
 impl Judgement {
     /// `Request::sample` on task `t`, answered `status` (and `error_code`) and judged
     /// `verdict` (unit tests of what reads judgements).

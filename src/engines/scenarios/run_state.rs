@@ -356,21 +356,7 @@ pub fn current() -> Option<Arc<RunState>> {
 mod tests {
     use super::*;
     use crate::fixtures::Fixtures;
-    use crate::records::judgement::Needs;
     use crate::transport::target::Auth;
-
-    fn finished(location: &str) -> ScenarioRecord {
-        ScenarioRecord {
-            feature: "f".to_owned(),
-            scenario: location.to_owned(),
-            location: location.to_owned(),
-            clauses: vec!["RUT-PATH-01".to_owned()],
-            outcome: ScenarioOutcome::Passed,
-            judgements: Vec::new(),
-            needs: Needs::default(),
-            duration: std::time::Duration::ZERO,
-        }
-    }
 
     #[test]
     fn records_come_out_in_file_order_whatever_order_they_finished_in() {
@@ -378,7 +364,7 @@ mod tests {
             .expect("a target");
         let run = RunState::new(Arc::new(Spec::embedded()), target);
         for location in ["b.feature:3", "a.feature:10", "a.feature:9", "b.feature:1"] {
-            run.record(finished(location));
+            run.record(ScenarioRecord::sample(location));
         }
         let order: Vec<String> = run
             .take_records_in_file_order()

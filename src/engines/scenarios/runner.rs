@@ -523,7 +523,23 @@ pub async fn survey(
     };
     cucumber_run(&run_state, features.to_vec(), 8, &mut outputs).await;
     drop(stub);
-    (run_state.take_records(), fixtures)
+    (in_run_order(run_state.take_records(), features), fixtures)
+}
+
+/// `records` in the order their scenarios stand in `features` (the features' order, then the
+/// line), whatever order they finished in: the first scenario to send a door names it, and
+/// the same run names it alike every time.
+fn in_run_order(
+    mut records: Vec<ScenarioRecord>,
+    features: &[gherkin::Feature],
+) -> Vec<ScenarioRecord> {
+    let files: Vec<String> = features.iter().map(coverage::file_name).collect();
+    records.sort_by_cached_key(|r| {
+        let (file, line) = r.file_order();
+        let feature = files.iter().position(|f| f == file).unwrap_or(files.len());
+        (feature, line)
+    });
+    records
 }
 
 async fn record_scenario(
@@ -602,4 +618,33 @@ pub async fn run_against_stub(
     let run = run(Arc::new(RunState::new(spec, target)), features, options).await;
     drop(stub);
     run
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::contract::features;
+
+    #[test]
+    fn survey_records_come_out_in_the_features_order_whatever_order_they_finished_in() {
+        let feature = |file: &str| {
+            let text = "Feature: f\n  Scenario: s\n    Given a step\n";
+            features::parse(text, Path::new(file)).expect("a feature")
+        };
+        // Not alphabetical: the order the features are given in, as they run.
+        let features = [feature("b.feature"), feature("a.feature")];
+        let finished = ["a.feature:10", "b.feature:3", "a.feature:9", "b.feature:1"]
+            .map(ScenarioRecord::sample)
+            .to_vec();
+        let order: Vec<String> = in_run_order(finished, &features)
+            .into_iter()
+            .map(|r| r.location)
+            .collect();
+        assert_eq!(
+            order,
+            ["b.feature:1", "b.feature:3", "a.feature:9", "a.feature:10"]
+        );
+    }
 }
