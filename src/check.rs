@@ -175,6 +175,9 @@ fn watch_for_signals(stop: Arc<AtomicBool>) -> Interruption {
 /// Why a target that answered none of its requests cannot be judged (every report says so,
 /// and the exit is 3).
 fn target_fault(traffic: &Traffic) -> Option<String> {
+    if let Some(why) = &traffic.unavailable {
+        return Some(format!("target unavailable: {why}"));
+    }
     (traffic.answered == 0 && traffic.faults > 0).then(|| {
         format!(
             "the target answered none of {} request(s); the first: {}",

@@ -23,6 +23,13 @@ use css_conformance::engines::fuzz::{self as fuzzer, strategy};
 
 pub use target::{DeviationArg, TargetArgs, open_target};
 
+use css_conformance::servers::stub::{Variant, Variants};
+
+/// `--stub-variant`: a comma-separated list of variant names.
+fn parse_variants(list: &str) -> Result<Variants, String> {
+    Variants::parse(list)
+}
+
 pub use css_conformance::grading::exit::{CONFORMANT, NOT_CONFORMANT, NOT_JUDGED, USAGE_ERROR};
 
 #[derive(Parser)]
@@ -114,7 +121,8 @@ pub enum Command {
     /// Write a target profile, list the built-in ones, or list every profile key.
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// List the built-in stub's deliberate deviations, the values of --stub-deviation.
+    /// List the built-in stub's deliberate deviations (the values of --stub-deviation), then
+    /// its conforming variants (the values of --stub-variant).
     ///
     /// Exit: 0.
     Deviations,
@@ -355,6 +363,10 @@ pub struct StubArgs {
         hide_possible_values = true
     )]
     pub stub_deviation: Option<DeviationArg>,
+    /// Conforming variants, comma-separated: choices the page, the vendor's error table or a
+    /// gateway leaves open, made otherwise (`css-conformance deviations` lists them)
+    #[arg(long, value_name = "VARIANT,...", value_parser = parse_variants, default_value = "")]
+    pub stub_variant: Variants,
     /// Log only the clients' faults and the verdict, not every request (about 250 bytes each).
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -622,8 +634,16 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Profile(ProfileCommand::List) => Ok(profile::list()),
         Command::Profile(ProfileCommand::Keys) => Ok(profile::keys()),
         Command::Deviations => {
+            println!("Deviations (--stub-deviation NAME), each breaking the contract on purpose:");
             for d in css_conformance::servers::stub::Deviation::ALL {
-                println!("{:<30}  {}", d.name(), d.describe());
+                println!("  {:<30}  {}", d.name(), d.describe());
+            }
+            println!();
+            println!(
+                "Conforming variants (--stub-variant NAME,...), choices the page leaves open; they compose:"
+            );
+            for v in Variant::ALL {
+                println!("  {:<30}  {}", v.name(), v.describe());
             }
             Ok(CONFORMANT)
         }

@@ -24,7 +24,10 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         Arc::clone(&spec),
         &fixtures,
         &credentials,
-        args.stub_deviation.map(|d| d.0),
+        stub::Behaviour {
+            deviation: args.stub_deviation.map(|d| d.0),
+            variants: args.stub_variant,
+        },
         !args.silent,
         addr,
         args.serve.limits(),
@@ -46,10 +49,13 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     } else {
         "each request is logged with its verdict"
     };
-    let behaviour = match args.stub_deviation {
+    let mut behaviour = match args.stub_deviation {
         None => "conforming".to_owned(),
         Some(d) => format!("DEVIATING on purpose ({}: {})", d.0.name(), d.0.describe()),
     };
+    if !args.stub_variant.is_empty() {
+        behaviour.push_str(&format!(" in the variants {}", args.stub_variant));
+    }
     let failed = &fixtures.failed_action_ids;
     let mut tasks = format!(
         "failed tasks {}",

@@ -215,7 +215,7 @@ pub const SETTINGS: &[Setting] = &[
         ),
         unset: None,
         about: "the target serves GET .../upgrade/detail",
-        doc: "the target serves the read API `GET /v1.0/{project_id}/clusters/{cluster_id}/upgrade/detail`: each task's status is read before and after each request on it, which pins the request that acted and tells \"accepted but did nothing\" apart; read-only, within the rate limit; a read that fails judges nothing",
+        doc: "the target serves the read API `GET /v1.0/{project_id}/clusters/{cluster_id}/upgrade/detail`: each task's status is read before and after each request on it, which pins the request that acted and tells \"accepted but did nothing\" apart; read as the vendor documents it (`offset` from 1, pages as long as the server makes them, the upgrade tasks and then the AZ switchover tasks, `action_mode=AZ_MIGRATION`); read-only, within the rate limit; a read that fails judges nothing and says what the server answered",
     },
     Setting {
         key: "timeouts.settle_ms",
@@ -251,7 +251,7 @@ pub const SETTINGS: &[Setting] = &[
         flag: None,
         unset: None,
         about: "retries of a network error or a 5xx",
-        doc: "retries of a network error or a 5xx (never for a request naming a real task, unless no connection was made)",
+        doc: "retries of a network error or a 5xx other than a gateway's passing 502/503/504 (those are waited out apart, up to 3 times a request); never for a request that may have acted on a real task, unless no connection was made",
     },
     Setting {
         key: "retries.backoff_ms",
@@ -266,8 +266,8 @@ pub const SETTINGS: &[Setting] = &[
         value: KeyType::Whole,
         flag: None,
         unset: None,
-        about: "the longest Retry-After of a 429 waited for",
-        doc: "the longest `Retry-After` of a 429 waited for; a longer one is reported as a target fault",
+        about: "the longest Retry-After waited for",
+        doc: "the longest `Retry-After` waited for: a 429's beyond it is reported as a target fault, a 502/503/504's is cut to it",
     },
     Setting {
         key: "expected_deviations",

@@ -163,12 +163,26 @@ pub(crate) fn split_target(target: &str) -> (&str, &str) {
 /// The decoded path parameters (project_id, cluster_id, action_id) if `path` is of
 /// `template` (the operation's path).
 pub fn route<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
+    route_with(template, path, decode)
+}
+
+/// The path parameters as they came, not decoded, if `path` is of `template`: how a server
+/// that routes on the raw path sees them.
+pub fn route_raw<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
+    route_with(template, path, Cow::Borrowed)
+}
+
+fn route_with<'p>(
+    template: &str,
+    path: &'p str,
+    value: fn(&'p str) -> Cow<'p, str>,
+) -> Option<[Cow<'p, str>; 3]> {
     let mut actual = path.split('/');
     let mut ids: [Cow<'p, str>; 3] = Default::default();
     for t in template.split('/') {
         let a = actual.next()?;
         match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-            Some(name) => ids[IdParam::from_name(name)? as usize] = decode(a),
+            Some(name) => ids[IdParam::from_name(name)? as usize] = value(a),
             None if t == a => {}
             None => return None,
         }

@@ -56,13 +56,28 @@ struct Compiled {
     formats: std::collections::BTreeMap<String, Regex>,
 }
 
-/// The read API: `GET {path}?limit=N&offset=M` answers `{list_field: [{id_field, status_field}]}`.
+/// The read API: `GET {path}?limit=N&offset=M[&listing_param=L]` answers
+/// `{total_field: T, list_field: [{id_field, status_field}]}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReadApi {
     pub method: String,
     pub path: String,
+    /// The `limit` asked for.
     pub page_size: u32,
+    pub offset_param: String,
+    /// The offset of the first task (1: the vendor counts from 1).
+    pub first_offset: u32,
+    /// The largest offset the vendor documents.
+    pub max_offset: u32,
+    pub limit_param: String,
+    /// How many tasks the listing holds in all.
+    pub total_field: String,
+    /// The parameter that chooses a listing; left out: the default one.
+    pub listing_param: String,
+    /// The listings besides the default one, looked in after it.
+    #[serde(default)]
+    pub other_listings: Vec<String>,
     pub list_field: String,
     pub id_field: String,
     pub status_field: String,
@@ -395,9 +410,11 @@ impl fmt::Display for Kind {
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
     pub kind: Kind,
-    /// The vendor's error code for this rejection; what the built-in stub answers with.
+    /// The codes the vendor's error table gives for this rejection, each answered with its
+    /// status in the table: whatever recognises a refusal of this kind accepts each; the
+    /// built-in stub answers with the first, its variants with the others.
     #[serde(default)]
-    pub error_code: Option<String>,
+    pub codes: Vec<String>,
     pub outcomes: Vec<ExpectedAnswer>,
     /// The clause a 200 violates when 200 is not an expected outcome.
     #[serde(default)]
@@ -419,6 +436,20 @@ impl Expectation {
     /// Whether a conforming server accepts this kind of request with 200.
     pub fn accepts(&self) -> bool {
         self.outcomes.iter().any(|o| o.status == 200)
+    }
+
+    /// The vendor's first code for this rejection (what the built-in stub answers with).
+    pub fn code(&self) -> Option<&str> {
+        self.codes.first().map(String::as_str)
+    }
+
+    /// Whether an answer of `status` with `error_code` is one of the vendor's refusals of
+    /// this kind: a code of `codes`, with the status the error table gives it.
+    pub fn is_refusal(&self, spec: &Spec, status: u16, error_code: Option<&str>) -> bool {
+        error_code.is_some_and(|code| {
+            self.codes.iter().any(|c| c == code)
+                && spec.error_code(code).is_some_and(|c| c.status == status)
+        })
     }
 
     /// Whether `status` (with `error_code` if the body had one) is one of the outcomes.

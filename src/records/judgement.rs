@@ -84,6 +84,9 @@ pub enum Skip {
     NoForeignProject,
     /// The failed tasks are kept for clauses no request has judged yet.
     Economy,
+    /// A request that may have acted on its task met a gateway's transient answer (or none):
+    /// it was not sent again, its task is used, and its clause is not judged from it.
+    AnswerLost,
 }
 
 impl fmt::Display for Skip {
@@ -104,6 +107,9 @@ impl fmt::Display for Skip {
             }
             Skip::Economy => {
                 "not run: its clauses are judged already, and the failed tasks are kept for clauses that are not"
+            }
+            Skip::AnswerLost => {
+                "its retry or abort met a transient answer of the way (429/502/503/504 or none) and may have acted: not sent again, its task counted as used; another failed task would judge it"
             }
         })
     }

@@ -207,14 +207,19 @@ async fn exchange(
     let read = judge.read(&incoming);
     judge.after(&incoming, status, &read);
     let (mut head, upstream_body) = answer.into_parts();
-    let content_type = head
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header = |name| {
+        head.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header(CONTENT_TYPE);
+    // What a gateway compressed is judged as it reads; it goes on as it came.
+    let encoding = header(hyper::header::CONTENT_ENCODING);
     head.headers = forward::end_to_end(&head.headers);
     let judging = Arc::clone(judge);
     let tee = forward::Tee::new(upstream_body, KEPT_BODY, timeout, move |body, whole| {
+        let body = crate::transport::target::decoded(body, encoding.as_deref());
         judging.server_side(read, status, content_type, body, whole);
     });
     Response::from_parts(head, Either::Left(tee))

@@ -11,11 +11,14 @@ mod deviation;
 mod fixtures_file;
 mod guesses;
 mod keys;
+mod named;
 mod served;
 mod standalone;
 mod state;
 mod stopping;
+mod variant;
 mod watch;
+mod wire;
 
 use std::sync::Arc;
 
@@ -33,21 +36,23 @@ pub use served::{RESET_PATH, Served};
 pub use standalone::Standalone;
 use state::State;
 pub use stopping::stopped;
+pub use variant::{Behaviour, Variant, Variants};
 pub use watch::{ClientSummary, Seen, Tally, Watch};
 
-/// Serves a stub that accepts `credentials` and serves `fixtures` (conforming unless
-/// `deviation`) on `addr` within `limits`; when `watch`, each request is logged with the
-/// stub's verdict and the client side of the contract is checked.
+/// Serves a stub that accepts `credentials` and serves `fixtures` (conforming, in the ways of
+/// its variants, unless `behaviour` names a deviation) on `addr` within `limits`; when
+/// `watch`, each request is logged with the stub's verdict and the client side of the
+/// contract is checked.
 pub async fn serve(
     spec: Arc<Spec>,
     fixtures: &Fixtures,
     credentials: &Keys,
-    deviation: Option<Deviation>,
+    behaviour: Behaviour,
     watch: bool,
     addr: std::net::SocketAddr,
     limits: Limits,
 ) -> std::io::Result<Served> {
-    let state = Arc::new(State::new(spec, fixtures, credentials, deviation, watch));
+    let state = Arc::new(State::new(spec, fixtures, credentials, behaviour, watch));
     Served::start(state, addr, limits).await
 }
 
@@ -113,7 +118,13 @@ impl Stub {
         deviation: Option<Deviation>,
         watch: bool,
     ) -> Stub {
-        let state = Arc::new(State::new(spec, fixtures, credentials, deviation, watch));
+        let state = Arc::new(State::new(
+            spec,
+            fixtures,
+            credentials,
+            deviation.into(),
+            watch,
+        ));
         let server = MockServer::start_async().await;
         let handler = Arc::clone(&state);
         server

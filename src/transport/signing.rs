@@ -3,9 +3,10 @@
 //! crates; this module only builds the canonical request around them.
 
 use hmac::{Hmac, Mac};
-use percent_encoding::{
-    AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode, utf8_percent_encode,
-};
+use percent_encoding::{percent_decode_str, percent_encode, utf8_percent_encode};
+
+// Everything but the unreserved characters is encoded, in paths and queries alike.
+use crate::contract::request::UNRESERVED_KEPT as UNRESERVED;
 use sha2::{Digest, Sha256};
 
 use crate::secret::Secret;
@@ -16,13 +17,6 @@ pub(crate) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// How far `X-Sdk-Date` may be from the verifier's clock.
 pub(crate) const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
-
-/// Everything but the unreserved characters is encoded, in paths and queries alike.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// A request to sign: the path as on the wire, the query as decoded pairs, the headers the
 /// caller supplies (Host included or not), the body.

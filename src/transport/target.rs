@@ -15,6 +15,7 @@ mod endpoint;
 pub mod loopback;
 mod politeness;
 mod read;
+mod read_error;
 mod refusals;
 mod sending;
 mod traffic;
@@ -29,8 +30,10 @@ use crate::secret::Secret;
 use crate::transport::signing;
 
 pub use auth::Auth;
-pub use endpoint::{TargetError, TransportError, parse_endpoint, without_userinfo};
+pub(crate) use endpoint::decoded;
+pub use endpoint::{TargetError, TransportError, Unanswered, parse_endpoint, without_userinfo};
 pub use politeness::{Politeness, Transport};
+pub use read_error::ReadError;
 pub use traffic::Traffic;
 
 use auth::Signer;
@@ -57,6 +60,12 @@ pub struct Target {
     refusals: Option<Refusals>,
     traffic: Counters,
     observation: Observation,
+    /// Where the read API last listed each task: the listing (0: the default one) and the
+    /// offset of the page.
+    listing_of: std::sync::Mutex<std::collections::BTreeMap<String, (usize, u64)>>,
+    /// The real tasks known to be out of the failed state (accepted with 200, or read so): a
+    /// request on one of them is one a conforming server refuses, safe to send again.
+    not_failed: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Set when the run is interrupted: nothing more is sent.
     interrupted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -103,6 +112,8 @@ impl Target {
             refusals: Some(Refusals::default()),
             traffic: Counters::default(),
             observation: Observation::default(),
+            listing_of: std::sync::Mutex::default(),
+            not_failed: std::sync::Mutex::default(),
             interrupted: std::sync::Arc::default(),
         })
     }
@@ -204,6 +215,22 @@ impl Target {
     /// Takes a failed task that no other scenario of this run has used.
     pub(crate) fn take_failed_task(&self) -> Option<String> {
         self.pool.take()
+    }
+
+    /// Notes what a read or an answer showed of a real task: failed or not.
+    pub(crate) fn note_task(&self, task: &str, failed: bool) {
+        if let Ok(mut known) = self.not_failed.lock() {
+            if failed {
+                known.remove(task);
+            } else if self.fixtures.knows(task) && known.len() < 10_000 {
+                known.insert(task.to_owned());
+            }
+        }
+    }
+
+    /// Whether a real task is known to be out of the failed state.
+    fn known_not_failed(&self, task: &str) -> bool {
+        self.not_failed.lock().is_ok_and(|k| k.contains(task))
     }
 
     /// The URL a request goes to (AK/SK signing puts the query in canonical order).

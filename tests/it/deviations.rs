@@ -121,11 +121,6 @@ async fn the_conforming_stub_passes_every_clause() {
     assert_every_clause_passes(&report_against(None).await);
 }
 
-#[tokio::test]
-async fn a_stub_whose_read_api_shows_changes_late_passes_every_clause() {
-    assert_every_clause_passes(&report_against(Some(Deviation::ReadApiLags)).await);
-}
-
 /// The mutation score of the harness: every deviant stub must be caught by the features
 /// alone, and together the deviations must break every MUST clause and distort every
 /// documented status. Prints the score; fails under 100 %.
@@ -133,10 +128,7 @@ async fn a_stub_whose_read_api_shows_changes_late_passes_every_clause() {
 async fn the_mutation_score_is_100_percent() {
     let spec = Spec::embedded();
     let listed: BTreeSet<Deviation> = MUTANTS.iter().map(|m| m.0).collect();
-    let all: BTreeSet<Deviation> = Deviation::ALL
-        .into_iter()
-        .filter(|d| !d.conforms())
-        .collect();
+    let all: BTreeSet<Deviation> = Deviation::ALL.into_iter().collect();
     assert_eq!(listed, all, "every deviation is in the table");
     assert_eq!(MUTANTS.len(), all.len(), "once");
     assert!(MUTANTS.len() >= 12);

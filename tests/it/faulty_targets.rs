@@ -341,7 +341,8 @@ fn bytes_that_are_not_http_are_a_target_fault() {
 
 #[test]
 fn server_errors_are_non_conformance_after_one_retry() {
-    for status in [500, 502, 503] {
+    // A gateway's 502, 503 or 504 to everything is a target unavailable (`transient.rs`).
+    for status in [500, 501] {
         let server = FaultServer::start(Fault::Status(status, ""));
         let name = format!("status-{status}");
         let o = check(&name, &server.url("http"), &["--fuzz-cases", "0"]);

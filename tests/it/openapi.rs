@@ -192,7 +192,12 @@ fn the_task_examples_are_distinct_failed_tasks_of_the_stub() {
     assert!(values.len() > 10, "{values:?}");
 
     let f = Fixtures::builtin();
-    let stub = Responder::new(std::sync::Arc::clone(&spec), &f, &stub_keys(), None);
+    let stub = Responder::new(
+        std::sync::Arc::clone(&spec),
+        &f,
+        &stub_keys(),
+        Default::default(),
+    );
     let headers = [("X-Auth-Token".to_owned(), STUB_TOKEN.to_owned())];
     for task in values {
         let path = format!(

@@ -17,7 +17,7 @@ use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::fixtures::Fixtures;
 use css_conformance::secret::Secret;
-use css_conformance::transport::target::{Auth, Politeness, Target};
+use css_conformance::transport::target::{Auth, Politeness, Target, Unanswered};
 
 /// What reached the server: when, and the request line with its token.
 type Arrivals = Arc<Mutex<Vec<(Instant, String)>>>;
@@ -197,22 +197,50 @@ async fn a_429_without_retry_after_backs_off_and_a_long_one_gives_up() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_5xx_is_retried_a_bounded_number_of_times_but_not_for_a_real_task() {
     let spec = Spec::embedded();
-    let (server, arrivals) = recording_server(|_| status(503)).await;
+    let (server, arrivals) = recording_server(|_| status(500)).await;
     let target = live(&server, fast_retries(2));
     assert_eq!(
         target.send(&spec, &unknown_task()).await.unwrap().status,
-        503
+        500
     );
     assert_eq!(arrivals.lock().unwrap().len(), 3, "one try and two retries");
     let traffic = target.traffic();
     assert_eq!(traffic.retried, 2);
-    assert!(traffic.first_retry.unwrap().contains("503"));
+    assert!(traffic.first_retry.unwrap().contains("500"));
 
     // A retry of a real failed task may have been acted on: it is not sent twice.
     let mut real = unknown_task();
     real.action_id = Fixtures::builtin().failed_action_ids[0].clone();
-    assert_eq!(target.send(&spec, &real).await.unwrap().status, 503);
+    assert_eq!(target.send(&spec, &real).await.unwrap().status, 500);
     assert_eq!(arrivals.lock().unwrap().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateways_503_is_waited_out_and_one_that_stays_makes_the_target_unavailable() {
+    let spec = Spec::embedded();
+    let (server, arrivals) = recording_server(|_| status(503)).await;
+    let target = live(&server, fast_retries(2));
+    // A retry of a real failed task that meets a 503 may have acted: not sent again, and
+    // without the read API its answer is lost (its task counted as used).
+    let mut real = unknown_task();
+    real.action_id = Fixtures::builtin().failed_action_ids[0].clone();
+    let err = target.send(&spec, &real).await.unwrap_err();
+    assert!(err.is_lost(), "{err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 1);
+    // A request a conforming server refuses is sent again after each 503, three times; then
+    // a request naming nothing is answered 503 too: the target is unavailable.
+    let err = target.send(&spec, &unknown_task()).await.unwrap_err();
+    assert_eq!(err.kind, Unanswered::Unavailable, "{err}");
+    assert_eq!(arrivals.lock().unwrap().len(), 1 + 4 + 4);
+    let traffic = target.traffic();
+    assert_eq!(
+        (traffic.transient, traffic.lost, traffic.retried),
+        (6, 1, 0)
+    );
+    assert!(traffic.unavailable.is_some());
+    // Nothing more goes out.
+    assert!(target.send(&spec, &unknown_task()).await.is_err());
+    assert_eq!(arrivals.lock().unwrap().len(), 9);
 }
 
 #[tokio::test(flavor = "multi_thread")]

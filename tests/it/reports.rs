@@ -216,6 +216,28 @@ struct ReportJson {
     #[serde(default)]
     doors: Vec<DoorJson>,
     fuzz: Option<FuzzJson>,
+    #[serde(default)]
+    traffic: Option<TrafficJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TrafficJson {
+    sent: u64,
+    retried: u64,
+    throttled: u64,
+    transient: u64,
+    lost: u64,
+    #[serde(default)]
+    unavailable: Option<String>,
+    not_resent: u64,
+    repeated: u64,
+    reads: u64,
+    first_retry: Option<String>,
+    answered: u64,
+    faults: u64,
+    first_fault: Option<String>,
 }
 
 #[derive(Deserialize)]

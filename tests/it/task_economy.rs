@@ -42,6 +42,15 @@ fn exe() -> &'static Path {
 
 /// A standalone stub holding exactly the failed tasks above (and a `deviation`).
 fn stub(dir: &Path, deviation: Option<&str>) -> Standalone {
+    let more: Vec<&str> = deviation
+        .into_iter()
+        .flat_map(|d| ["--stub-deviation", d])
+        .collect();
+    stub_with(dir, &more)
+}
+
+/// A standalone stub holding exactly the failed tasks above, started with `more` arguments.
+fn stub_with(dir: &Path, more: &[&str]) -> Standalone {
     let fixtures = dir.join("fixtures.yaml");
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
@@ -50,9 +59,7 @@ fn stub(dir: &Path, deviation: Option<&str>) -> Standalone {
     )
     .unwrap();
     let mut args = vec!["--fixtures", fixtures.to_str().unwrap()];
-    if let Some(d) = deviation {
-        args.extend(["--stub-deviation", d]);
-    }
+    args.extend(more);
     Standalone::start_with(exe(), 120, &args).expect("the stub starts")
 }
 
@@ -544,10 +551,14 @@ fn the_other_kind_second_late_effects_and_abort_that_runs_are_caught() {
 #[test]
 fn a_conforming_stub_and_one_whose_read_api_lags_fail_nothing_and_judge_every_door() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("task-economy-conforming");
-    for (deviation, settle) in [(None, "0"), (Some("read-api-lags"), "2500")] {
+    for (variant, settle) in [(None, "0"), (Some("read-api-lags"), "2500")] {
         for (tasks, read_api) in [(1, true), (2, true), (3, false)] {
-            let dir = dir.join(format!("{deviation:?}"));
-            let served = stub(&dir, deviation);
+            let dir = dir.join(format!("{variant:?}"));
+            let more: Vec<&str> = variant
+                .into_iter()
+                .flat_map(|v| ["--stub-variant", v])
+                .collect();
+            let served = stub_with(&dir, &more);
             let (clauses, _) = check_with(
                 &dir,
                 served.url(),
@@ -561,12 +572,12 @@ fn a_conforming_stub_and_one_whose_read_api_lags_fail_nothing_and_judge_every_do
                 .filter(|(_, (v, _))| matches!(v.as_str(), "FAIL" | "NON-STRICT"))
                 .map(|(id, _)| id)
                 .collect();
-            assert!(failed.is_empty(), "{deviation:?} {tasks}: {failed:?}");
+            assert!(failed.is_empty(), "{variant:?} {tasks}: {failed:?}");
             let verdicts = doors(&dir, tasks, "token", read_api);
             assert!(verdicts.len() >= 20, "{verdicts:?}");
             assert!(
                 verdicts.values().all(|v| v == "harmless"),
-                "{deviation:?} {tasks}: {verdicts:?}"
+                "{variant:?} {tasks}: {verdicts:?}"
             );
         }
     }
@@ -579,7 +590,12 @@ struct OkToOtherMethods {
 
 impl OkToOtherMethods {
     async fn start(spec: Arc<Spec>, fixtures: &Fixtures) -> OkToOtherMethods {
-        let responder = Arc::new(Responder::new(spec, fixtures, &stub_keys(), None));
+        let responder = Arc::new(Responder::new(
+            spec,
+            fixtures,
+            &stub_keys(),
+            Default::default(),
+        ));
         let server = httpmock::MockServer::start_async().await;
         server
             .mock_async(|_when, then| {
@@ -593,6 +609,7 @@ impl OkToOtherMethods {
                             content_type: Some("text/html"),
                             body: "<html>ok</html>".to_owned(),
                             allow: None,
+                            extra_headers: Vec::new(),
                         }
                     };
                     answer.into_httpmock()
@@ -738,7 +755,12 @@ fn aksk_fuzzing_with_repeated_non_ascii_retry_modes_finds_nothing_on_a_conformin
 /// A server of our own whose operation conforms but whose read API is a stale cache: every
 /// configured task is listed FAILED, whatever was done to it. Not a way the issues name.
 async fn stale_read_api(spec: Arc<Spec>, fixtures: &Fixtures) -> httpmock::MockServer {
-    let responder = Arc::new(Responder::new(spec, fixtures, &stub_keys(), None));
+    let responder = Arc::new(Responder::new(
+        spec,
+        fixtures,
+        &stub_keys(),
+        Default::default(),
+    ));
     let listed: Vec<serde_json::Value> = fixtures
         .failed_action_ids
         .iter()
@@ -755,6 +777,7 @@ async fn stale_read_api(spec: Arc<Spec>, fixtures: &Fixtures) -> httpmock::MockS
                         content_type: Some("application/json"),
                         body: body.clone(),
                         allow: None,
+                        extra_headers: Vec::new(),
                     }
                     .into_httpmock()
                 } else {

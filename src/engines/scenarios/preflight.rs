@@ -9,6 +9,7 @@ use std::fmt;
 use crate::contract::oracle;
 use crate::contract::request::{Credentials, Request};
 use crate::engines::scenarios::run_state::RunState;
+use crate::transport::target::ReadError;
 
 /// What is wrong with the fixtures, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub enum FixtureError {
     /// The cluster is not one of the project's.
     Cluster { cluster: String, code: String },
     /// The read API could not be read with the run's credentials.
-    Unreadable { why: String },
+    Unreadable { why: ReadError },
     /// A configured failed task the read API does not list.
     UnknownTask { task: String, cluster: String },
     /// A configured failed task the read API lists in another state.
@@ -45,10 +46,9 @@ impl fmt::Display for FixtureError {
                 f,
                 "cluster {cluster} is not a cluster of the project ({code}): check --cluster-id (fixtures.cluster_id)"
             ),
-            FixtureError::Unreadable { why } => write!(
-                f,
-                "the read API cannot be read with these credentials ({why}): check the token, the project ID and the cluster ID, or leave out --read-api"
-            ),
+            FixtureError::Unreadable { why } => {
+                write!(f, "the read API cannot be read: {why}")
+            }
             FixtureError::UnknownTask { task, cluster } => write!(
                 f,
                 "failed task {task} is not a task of cluster {cluster} (the read API does not list it): check --failed-action-id"
@@ -62,39 +62,35 @@ impl fmt::Display for FixtureError {
 }
 
 /// The answers to a request with the run's credentials that say they are not the caller's:
-/// a refusal of the credentials or the tenant, or no such cluster.
+/// a refusal of the credentials or the tenant, or no such cluster, by any code the vendor's
+/// table gives for it, except the codes it gives for the unknown task the probe names too
+/// (an answer a conforming server gives the probe is never a fixture error).
 fn judge(run_state: &RunState, status: u16, code: Option<String>) -> Option<FixtureError> {
+    use crate::contract::spec::Kind;
     let f = &run_state.target.fixtures;
     let spec = &run_state.spec;
-    let refused_codes = [
-        spec.expectation(crate::contract::spec::Kind::InvalidCredentials)
-            .error_code
-            .clone(),
-        spec.expectation(crate::contract::spec::Kind::ForeignProject)
-            .error_code
-            .clone(),
-    ];
-    let cluster_code = spec
-        .expectation(crate::contract::spec::Kind::UnknownCluster)
-        .error_code
-        .clone();
-    match status {
-        401 => Some(FixtureError::Refused {
+    let code_ref = code.as_deref();
+    let says = |kind: Kind| {
+        spec.expectation(kind).is_refusal(spec, status, code_ref)
+            && !spec
+                .expectation(Kind::UnknownTask)
+                .is_refusal(spec, status, code_ref)
+    };
+    let refused = status == 401
+        || (status == 403 && code.is_none())
+        || says(Kind::InvalidCredentials)
+        || says(Kind::ForeignProject);
+    if refused {
+        return Some(FixtureError::Refused {
             project: f.project_id.clone(),
             status,
             code,
-        }),
-        403 if code.is_none() || refused_codes.contains(&code) => Some(FixtureError::Refused {
-            project: f.project_id.clone(),
-            status,
-            code,
-        }),
-        400 if code.is_some() && code == cluster_code => Some(FixtureError::Cluster {
-            cluster: f.cluster_id.clone(),
-            code: code.unwrap_or_default(),
-        }),
-        _ => None,
+        });
     }
+    says(Kind::UnknownCluster).then(|| FixtureError::Cluster {
+        cluster: f.cluster_id.clone(),
+        code: code.unwrap_or_default(),
+    })
 }
 
 /// What is wrong with the run's fixtures, found with one safe request and, where the

@@ -16,7 +16,7 @@ use crate::config::profile::AuthMethod;
 use crate::contract::coverage;
 use crate::contract::doors;
 use crate::contract::features::InMemory;
-use crate::contract::spec::{Kind, Spec};
+use crate::contract::spec::Spec;
 use crate::engines::scenarios::run_state::{self, Assignment, RunState};
 use crate::engines::scenarios::steps::Conformance;
 use crate::engines::scenarios::task_plan;
@@ -204,11 +204,6 @@ async fn run_chained(
         &target.fixtures,
     );
     target.announce_plan(&lines);
-    let not_failed_code = spec
-        .expectation(Kind::TaskNotFailed)
-        .error_code
-        .clone()
-        .unwrap_or_default();
     let mut chains = task_plan::Chains::new(
         spec,
         planned.plan,
@@ -224,7 +219,7 @@ async fn run_chained(
         execution_failed |=
             run_one(run_state, features, location.clone(), assignment, outputs).await;
         if let Some(record) = run_state.record_at(&location) {
-            chains.ran(&record, &not_failed_code);
+            chains.ran(&record);
         }
     }
     for (location, assignment) in chains.leftovers() {

@@ -217,6 +217,14 @@ impl Conformance {
         let sequence = run_state.next_sequence();
         let response = match run_state.target.send(&run_state.spec, &request).await {
             Ok(r) => r,
+            // It may have acted on its task, and its answer is lost: the task is used, and
+            // nothing is judged from it.
+            Err(e) if e.is_lost() => {
+                tracing::warn!("{kind} request on a real task: {e}");
+                self.consumed = true;
+                self.skip(Skip::AnswerLost);
+                return;
+            }
             Err(e) => {
                 let why = format!("{NO_ANSWER} {kind} request: {e}");
                 self.no_answer = Some(why.clone());

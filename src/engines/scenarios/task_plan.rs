@@ -206,6 +206,8 @@ pub struct Chain {
     spoilt: bool,
     /// A request a conforming server refuses went on it: its witness says what they did.
     carried: bool,
+    /// A request that may have acted on it lost its answer: nothing more is sent on it.
+    lost: bool,
     /// The one `after` scenario and the probes ran on it.
     after_done: bool,
     probes_done: bool,
@@ -398,6 +400,7 @@ impl Chains {
                     consumed: false,
                     spoilt: false,
                     carried: false,
+                    lost: false,
                     after_done: false,
                     probes_done: false,
                     sent: Vec::new(),
@@ -405,7 +408,7 @@ impl Chains {
             }
             let chain = self.current.as_ref()?;
             // A task a request before acted on is no use to what comes next: a fresh one.
-            if chain.spoilt {
+            if chain.spoilt || chain.lost {
                 self.close();
                 continue;
             }
@@ -583,7 +586,7 @@ impl Chains {
     /// What the scenario handed out last did: the clauses it exercised, and whether a request
     /// on its task was accepted (the task is consumed) or refused as not in the failed state
     /// (the task is spoilt: a request before acted on it).
-    pub fn ran(&mut self, record: &ScenarioRecord, not_failed_code: &str) {
+    pub fn ran(&mut self, record: &ScenarioRecord) {
         let seen = self.seen.entry(record.location.clone()).or_insert(0);
         let new = record.judgements.get(*seen..).unwrap_or_default();
         *seen = record.judgements.len();
@@ -591,6 +594,12 @@ impl Chains {
             self.covered.extend(j.verdict.checked.iter().cloned());
         }
         if let Some(c) = self.current.as_mut() {
+            // A request that may have acted lost its answer: the task is used, and says
+            // nothing more.
+            if record.outcome == ScenarioOutcome::Skipped(Skip::AnswerLost) {
+                c.consumed = true;
+                c.lost = true;
+            }
             for j in new
                 .iter()
                 .filter(|j| j.task.as_deref() == Some(c.task.as_str()) && !j.derived)
@@ -599,7 +608,10 @@ impl Chains {
                     c.consumed = true;
                 }
                 // Refused as not failed before any acceptance: a request before acted.
-                if j.error_code.as_deref() == Some(not_failed_code) && !c.consumed {
+                let not_failed = self.spec.expectation(Kind::TaskNotFailed);
+                if not_failed.is_refusal(&self.spec, j.status, j.error_code.as_deref())
+                    && !c.consumed
+                {
                     c.spoilt = true;
                 }
                 c.sent.push(j.clone());
@@ -644,7 +656,8 @@ impl Chains {
             .done
             .iter()
             .rev()
-            .find(|c| c.consumed)
+            // A task whose request lost its answer may still be failed: it stands for none.
+            .find(|c| c.consumed && !c.lost)
             .map(|c| c.task.clone());
         let probes = self.probes_scenario.clone().filter(|_| !self.ran_probes);
         for location in self.after.drain(..).chain(probes) {
@@ -1150,13 +1163,11 @@ fn chain_sequence(chain: &Chain, records: &[ScenarioRecord]) -> Vec<(usize, usiz
 /// Whether a retry or abort that a failed task would accept found its task not failed: refused
 /// as not in the failed state, or read so before it was sent.
 fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
-    let not_failed = spec
-        .expectation(Kind::TaskNotFailed)
-        .error_code
-        .as_deref()
-        .unwrap_or_default();
-    let refused_as_not_failed =
-        judgement.status == 400 && judgement.error_code.as_deref() == Some(not_failed);
+    let refused_as_not_failed = spec.expectation(Kind::TaskNotFailed).is_refusal(
+        spec,
+        judgement.status,
+        judgement.error_code.as_deref(),
+    );
     let read_not_failed = judgement
         .task_status
         .as_ref()
@@ -1313,13 +1324,26 @@ mod tests {
     #[test]
     fn a_retry_refused_as_not_failed_found_its_task_not_failed_and_a_refusal_did_not() {
         let spec = Spec::embedded();
-        let code = spec.expectation(Kind::TaskNotFailed).error_code.clone();
-        let refused_as_not_failed = judgement(Kind::Retry, 400, code.as_deref());
-        assert!(found_not_failed(&spec, &refused_as_not_failed));
+        // Each code the vendor's table gives for a task not failed says so, at its status.
+        let codes = &spec.expectation(Kind::TaskNotFailed).codes;
+        assert!(codes.len() > 1, "{codes:?}");
+        for code in codes {
+            let refused_as_not_failed = judgement(Kind::Retry, 400, Some(code));
+            assert!(found_not_failed(&spec, &refused_as_not_failed), "{code}");
+            assert!(!found_not_failed(
+                &spec,
+                &judgement(Kind::Retry, 403, Some(code))
+            ));
+        }
+        let code = codes.first().cloned();
         // Another error code, or a request a failed task refuses too, says nothing of it.
         assert!(!found_not_failed(
             &spec,
             &judgement(Kind::Retry, 400, Some("CSS.0000"))
+        ));
+        assert!(!found_not_failed(
+            &spec,
+            &judgement(Kind::Retry, 400, Some("CSS.0001"))
         ));
         let refusal = judgement(Kind::InvalidRetryMode, 400, code.as_deref());
         assert!(!found_not_failed(&spec, &refusal));

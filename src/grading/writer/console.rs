@@ -349,6 +349,20 @@ pub fn traffic_lines(traffic: &Traffic) -> String {
             traffic.not_resent
         );
     }
+    if traffic.transient + traffic.lost > 0 {
+        let _ = writeln!(
+            out,
+            "Transient answers: {} waited out (a gateway's 502/503/504, or a connection that ended before any answer; the request then sent again); {} request(s) that may have acted met one and were not sent again (their tasks counted as used, their clauses not judged from them)",
+            traffic.transient, traffic.lost
+        );
+    }
+    if let Some(why) = &traffic.unavailable {
+        let _ = writeln!(
+            out,
+            "Target unavailable: {}; nothing more was sent",
+            crate::shown::inert(why)
+        );
+    }
     if traffic.faults > 0 {
         let _ = writeln!(
             out,

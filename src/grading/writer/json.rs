@@ -46,6 +46,7 @@ impl Writer for Json {
             clauses: &report.clauses,
             doors: &doc.doors,
             fuzz: doc.fuzz.as_ref(),
+            traffic: doc.traffic.as_ref(),
         };
         serde_json::to_string_pretty(&json).unwrap_or_else(|e| unreachable!("plain data: {e}"))
             + "\n"
@@ -111,6 +112,9 @@ struct Schema<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     doors: &'a [crate::records::effects::DoorResult],
     fuzz: Option<&'a Summary>,
+    /// What went on the wire (none: a document of a report alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traffic: Option<&'a crate::transport::target::Traffic>,
 }
 
 #[derive(Serialize)]

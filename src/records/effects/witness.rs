@@ -29,7 +29,7 @@ pub fn outcome(
     group: &[DoorId],
     sent: &[Sent<'_>],
 ) -> (Vec<DoorId>, Outcome) {
-    let not_failed = spec.expectation(Kind::TaskNotFailed).error_code.as_deref();
+    let not_failed = spec.expectation(Kind::TaskNotFailed);
     let api = &spec.read_api;
     let mut before: Vec<DoorId> = Vec::new();
     for s in sent {
@@ -49,8 +49,7 @@ pub fn outcome(
         // The read API showed the task out of the failed state before this request, or it was
         // refused as not in the failed state: a door before it acted.
         let was_not_failed = s.task_status.is_some_and(|(was, _)| !api.is_failed(was));
-        let refused_as_not_failed =
-            s.status == 400 && s.error_code.is_some() && s.error_code == not_failed;
+        let refused_as_not_failed = not_failed.is_refusal(spec, s.status, s.error_code);
         if was_not_failed || refused_as_not_failed {
             return (before, Outcome::Acted);
         }

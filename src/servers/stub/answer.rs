@@ -3,7 +3,6 @@
 //! around the classifier (see `deviation`), and a task it accepted is spent. Independent of
 //! any HTTP server library: the server hands in the method, target, headers and body.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +16,9 @@ use crate::transport::signing;
 
 use super::deviation::Deviation;
 use super::keys::Keys;
+use super::variant::{self, Behaviour, Variant, Variants};
+
+mod read_api;
 
 /// What the stub answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub struct Answer {
     pub body: String,
     /// The methods a 405 names in `Allow` (RFC 9110 requires the header).
     pub allow: Option<String>,
+    /// Headers a variant adds (`Retry-After` of the flaky gateway, `X-Request-Id`).
+    pub extra_headers: Vec<(&'static str, String)>,
 }
 
 impl Answer {
@@ -34,6 +38,9 @@ impl Answer {
         let mut response = httpmock::HttpMockResponse::builder().status(self.status);
         if let Some(allow) = &self.allow {
             response = response.header("allow", allow);
+        }
+        for (name, value) in &self.extra_headers {
+            response = response.header(*name, value);
         }
         if let Some(content_type) = self.content_type {
             response = response
@@ -49,6 +56,7 @@ impl Answer {
             content_type: None,
             body: String::new(),
             allow: None,
+            extra_headers: Vec::new(),
         }
     }
 
@@ -58,6 +66,7 @@ impl Answer {
             content_type: Some("application/json"),
             body,
             allow: None,
+            extra_headers: Vec::new(),
         }
     }
 
@@ -67,6 +76,7 @@ impl Answer {
             content_type: Some("text/plain"),
             body: body.to_owned(),
             allow: None,
+            extra_headers: Vec::new(),
         }
     }
 }
@@ -112,10 +122,16 @@ struct Tasks {
     /// Each listed task's state before its last change, and when it changed (for a read API
     /// that shows a change late).
     before: BTreeMap<String, (Task, Instant)>,
+    /// How many times each listed task was retried.
+    executed: BTreeMap<String, u32>,
+    /// The listed tasks that are AZ switchover tasks (the read API lists them apart).
+    az: std::collections::BTreeSet<String>,
+    /// The listed tasks in the order the read API lists them: as the fixtures give them.
+    order: Vec<String>,
 }
 
 impl Tasks {
-    fn new(fixtures: &Fixtures) -> Tasks {
+    fn new(fixtures: &Fixtures, variants: Variants) -> Tasks {
         let mut listed: BTreeMap<String, Task> = fixtures
             .failed_action_ids
             .iter()
@@ -124,10 +140,28 @@ impl Tasks {
         if let Some(id) = &fixtures.not_failed_action_id {
             listed.insert(id.clone(), Task::Running);
         }
+        // Every second failed task is an AZ switchover task, where a variant says so.
+        let az = fixtures
+            .failed_action_ids
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .filter(|_| variants.has(Variant::AzMigration))
+            .cloned()
+            .collect();
+        let order = fixtures
+            .failed_action_ids
+            .iter()
+            .chain(&fixtures.not_failed_action_id)
+            .cloned()
+            .collect();
         Tasks {
             listed,
+            order,
             late: Vec::new(),
             before: BTreeMap::new(),
+            executed: BTreeMap::new(),
+            az,
             generated_spent: if fixtures.generated_failed_tasks {
                 vec![0; (fixtures::GENERATED_FAILED_TASKS / 64) as usize]
             } else {
@@ -191,6 +225,9 @@ impl Tasks {
         if let Some(state) = self.listed.get_mut(id) {
             self.before.insert(id.to_owned(), (*state, Instant::now()));
             *state = if abort { Task::Aborted } else { Task::Retrying };
+            if !abort {
+                *self.executed.entry(id.to_owned()).or_insert(0) += 1;
+            }
         } else if let Some(n) = fixtures::generated_failed_task_index(id)
             && let Some(word) = self.generated_spent.get_mut((n / 64) as usize)
         {
@@ -206,7 +243,10 @@ pub struct Responder {
     fixtures: Fixtures,
     credentials: Keys,
     deviation: Option<Deviation>,
+    variants: Variants,
     tasks: Mutex<Tasks>,
+    /// Requests so far, for the flaky gateway's turn.
+    requests: AtomicU64,
     /// Requests that named one of the stub's tasks, whatever came of them.
     on_tasks: AtomicU64,
     /// The same, with any method.
@@ -218,14 +258,16 @@ impl Responder {
         spec: std::sync::Arc<Spec>,
         fixtures: &Fixtures,
         credentials: &Keys,
-        deviation: Option<Deviation>,
+        behaviour: Behaviour,
     ) -> Responder {
         Responder {
             spec,
-            tasks: Mutex::new(Tasks::new(fixtures)),
+            tasks: Mutex::new(Tasks::new(fixtures, behaviour.variants)),
             fixtures: fixtures.clone(),
             credentials: credentials.clone(),
-            deviation,
+            deviation: behaviour.deviation,
+            variants: behaviour.variants,
+            requests: AtomicU64::new(0),
             on_tasks: AtomicU64::new(0),
             any_method_on_tasks: AtomicU64::new(0),
         }
@@ -242,7 +284,13 @@ impl Responder {
 
     /// Puts every task back in its state at the start.
     pub(crate) fn reset_tasks(&self) {
-        *self.tasks.lock().unwrap_or_else(|e| e.into_inner()) = Tasks::new(&self.fixtures);
+        *self.tasks.lock().unwrap_or_else(|e| e.into_inner()) =
+            Tasks::new(&self.fixtures, self.variants);
+    }
+
+    /// The conforming variants it answers in.
+    pub(crate) fn variants(&self) -> Variants {
+        self.variants
     }
 
     /// Whether `req` presents credentials the stub accepts.
@@ -264,6 +312,19 @@ impl Responder {
     /// not this operation's path, the gateway answered, or a deviation failed before
     /// classifying it).
     pub fn answer(&self, req: &Incoming<'_>) -> (Answer, Option<Kind>) {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        let (answer, kind) = self.answer_unvaried(req, n);
+        (self.as_varied(answer, n), kind)
+    }
+
+    /// The answer to the `n`th request, before the variants that dress every answer
+    /// (`X-Request-Id`).
+    fn answer_unvaried(&self, req: &Incoming<'_>, n: u64) -> (Answer, Option<Kind>) {
+        if self.variants.has(Variant::FlakyGateway)
+            && let Some(answer) = self.gateway(n)
+        {
+            return (answer, None);
+        }
         let (path, query) = classify::split_target(req.target);
         if let Some(answer) = self.read(req, path, query) {
             return (answer, None);
@@ -272,6 +333,12 @@ impl Responder {
         else {
             return (Answer::plain(404, "no such resource"), None);
         };
+        // A server that routes on the raw path compares the IDs as they came.
+        if self.variants.has(Variant::RawPath)
+            && let Some(ids) = classify::route_raw(&self.spec.operation.path, path)
+        {
+            parts.ids = ids;
+        }
         // The gateway does not route a path with an empty segment to the operation.
         if parts.has_empty_segment()
             && let Some(status) = self.spec.gateway_statuses_for_empty_segments.first()
@@ -367,85 +434,6 @@ impl Responder {
         }
     }
 
-    /// The read API's answer, if `path` is its path: the stub's listed tasks with their
-    /// status (a task retried is RUNNING; one aborted, ABORTED, since the vendor lists no
-    /// status for a terminated task; one that is not failed, RUNNING).
-    fn read(&self, req: &Incoming<'_>, path: &str, query: &str) -> Option<Answer> {
-        let api = &self.spec.read_api;
-        fn param(t: &str) -> Option<&str> {
-            t.strip_prefix('{').and_then(|t| t.strip_suffix('}'))
-        }
-        // Every request comes here first: a path that is not the read API's is told apart
-        // before anything is decoded or kept, most by their last segment alone.
-        if let Some(last) = api.path.rsplit('/').next().filter(|t| param(t).is_none())
-            && path.rsplit('/').next().is_none_or(|a| a != last)
-        {
-            return None;
-        }
-        let mut actual = path.split('/');
-        let is_read = api
-            .path
-            .split('/')
-            .all(|t| actual.next().is_some_and(|a| t == a || param(t).is_some()))
-            && actual.next().is_none();
-        if !is_read {
-            return None;
-        }
-        let ids: BTreeMap<&str, Cow<'_, str>> = api
-            .path
-            .split('/')
-            .zip(path.split('/'))
-            .filter_map(|(t, a)| Some((param(t)?, classify::decode(a))))
-            .collect();
-        let error = |kind: Kind| self.respond(kind);
-        if req.method != api.method {
-            let mut answer = error(Kind::OtherMethod);
-            answer.allow = answer.allow.map(|_| api.method.clone());
-            return Some(answer);
-        }
-        match self.credentials.judge(req) {
-            Identity::Nothing => return Some(error(Kind::MissingCredentials)),
-            Identity::Invalid => return Some(error(Kind::InvalidCredentials)),
-            Identity::Valid => {}
-        }
-        let id = |name: &str| ids.get(name).map_or("", |v| v.as_ref());
-        if id("project_id") != self.fixtures.project_id {
-            return Some(error(Kind::ForeignProject));
-        }
-        if id("cluster_id") != self.fixtures.cluster_id {
-            return Some(error(Kind::UnknownCluster));
-        }
-        let number = |name: &str, default: usize| {
-            classify::query_pairs(query)
-                .find(|(n, _)| n == name)
-                .and_then(|(_, v)| v.parse::<usize>().ok())
-                .unwrap_or(default)
-        };
-        let (limit, offset) = (number("limit", 10).clamp(1, 1000), number("offset", 0));
-        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        tasks.land();
-        let lag = self.deviation.map_or(Duration::ZERO, |d| d.read_lag());
-        let listed: Vec<serde_json::Value> = tasks
-            .listed
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(task, state)| {
-                let status = match tasks.shown(task, *state, lag) {
-                    Task::Failed => api.failed_statuses.first().map_or("FAILED", String::as_str),
-                    Task::Retrying | Task::Running => "RUNNING",
-                    Task::Aborted => "ABORTED",
-                };
-                serde_json::json!({ (api.id_field.as_str()): task, (api.status_field.as_str()): status })
-            })
-            .collect();
-        let body = serde_json::json!({
-            "totalSize": tasks.listed.len(),
-            (api.list_field.as_str()): listed,
-        });
-        Some(Answer::json(200, body.to_string()))
-    }
-
     /// The spec's answer for a `kind` request, as this stub's deviation distorts it; a 405
     /// names the operation's method in `Allow`.
     fn respond(&self, kind: Kind) -> Answer {
@@ -458,24 +446,63 @@ impl Responder {
 
     fn respond_body(&self, kind: Kind) -> Answer {
         let expectation = self.spec.expectation(kind);
-        let status = expectation.outcomes[0].status;
+        // The case's code as the variants choose it, with its status in the vendor's table.
+        let codes = &expectation.codes;
+        let code = codes
+            .get(self.variants.code_index(codes.len()))
+            .and_then(|c| self.spec.error_code(c));
+        let status = code.map_or(expectation.outcomes[0].status, |c| c.status);
         let status = self.deviation.map_or(status, |d| d.status(kind, status));
         if self.deviation == Some(Deviation::BareErrors) && status >= 400 {
             return Answer::empty(status);
         }
-        let Some(code) = &expectation.error_code else {
+        let Some(code) = code else {
             return if self.deviation == Some(Deviation::BodyOnSuccess) {
                 Answer::json(status, r#"{"result":"success"}"#.to_owned())
             } else {
                 Answer::empty(status)
             };
         };
-        let meaning = self
-            .spec
-            .error_code(code)
-            .map_or("", |c| c.meaning.as_str());
-        let body = serde_json::json!({ "error_code": code, "error_msg": meaning });
+        let body = if self.variants.has(Variant::VerboseErrors) {
+            serde_json::json!({
+                "error_code": code.code,
+                "error_msg": format!("{} (Anfrage abgelehnt: 请求被拒绝)", code.meaning),
+                "request_id": format!("{:032x}", self.requests.load(Ordering::Relaxed)),
+                "encoded_authorization_message": null,
+                "details": [],
+            })
+        } else {
+            serde_json::json!({ "error_code": code.code, "error_msg": code.meaning })
+        };
         Answer::json(status, body.to_string())
+    }
+
+    /// The flaky gateway's answer to the `n`th request, if it answers it: before the service
+    /// sees the request (nothing is acted on, nothing classified).
+    fn gateway(&self, n: u64) -> Option<Answer> {
+        let (status, retry_after, body) = variant::gateway_answer(n)?;
+        let mut answer = if body.starts_with('{') {
+            Answer::json(status, body.to_owned())
+        } else {
+            Answer {
+                content_type: Some("text/html"),
+                ..Answer::plain(status, body)
+            }
+        };
+        if let Some(wait) = retry_after {
+            answer.extra_headers.push(("retry-after", wait.to_owned()));
+        }
+        Some(answer)
+    }
+
+    /// `answer` as the variants dress every answer.
+    fn as_varied(&self, mut answer: Answer, n: u64) -> Answer {
+        if self.variants.has(Variant::VerboseErrors) {
+            answer
+                .extra_headers
+                .push(("x-request-id", format!("{n:032x}")));
+        }
+        answer
     }
 }
 

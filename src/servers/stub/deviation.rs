@@ -75,14 +75,12 @@ pub enum Deviation {
     /// An accepted abort runs the task again (the read API shows it RUNNING) instead of
     /// terminating it.
     AbortRunsTask,
-    /// Conforming, but its read API shows a task's new status 1.5 s late, as a cloud's may.
-    ReadApiLags,
 }
 
 /// Each deviation, in the order of the enum: its name on the command line
 /// (`--stub-deviation accepts-upper-case-abort`) and what it does, in a line (the `--help`
 /// text).
-const ROWS: [(Deviation, &str, &str); 31] = [
+const ROWS: [(Deviation, &str, &str); 30] = [
     (
         Deviation::AcceptsAnyRetryMode,
         "accepts-any-retry-mode",
@@ -233,41 +231,11 @@ const ROWS: [(Deviation, &str, &str); 31] = [
         "abort-runs-task",
         "An accepted abort runs the task again (RUNNING) instead of terminating it",
     ),
-    (
-        Deviation::ReadApiLags,
-        "read-api-lags",
-        "Conforming, but the read API shows a task's new status 1.5 s late",
-    ),
 ];
 
+super::named::named!(Deviation, ROWS, 30);
+
 impl Deviation {
-    /// Every deviation, in the order of the enum (which the table's is: checked as it is built).
-    pub const ALL: [Deviation; 31] = {
-        let mut all = [Deviation::AcceptsAnyRetryMode; 31];
-        let mut i = 0;
-        while i < ROWS.len() {
-            assert!(ROWS[i].0 as usize == i, "ROWS is in the order of the enum");
-            all[i] = ROWS[i].0;
-            i += 1;
-        }
-        all
-    };
-
-    /// The name on the command line (`--stub-deviation accepts-upper-case-abort`).
-    pub fn name(self) -> &'static str {
-        ROWS[self as usize].1
-    }
-
-    /// What it does, in a line (the `--help` text).
-    pub fn describe(self) -> &'static str {
-        ROWS[self as usize].2
-    }
-
-    /// The deviation called `name` on the command line.
-    pub fn from_name(name: &str) -> Option<Deviation> {
-        Deviation::ALL.into_iter().find(|d| d.name() == name)
-    }
-
     /// The status it fails with before looking at the request any further, if it does:
     /// `ids` decoded, `path` as on the wire.
     pub(crate) fn fails_first(self, ids: &[Cow<'_, str>; 3], path: &str) -> Option<u16> {
@@ -374,27 +342,13 @@ impl Deviation {
     pub fn settle(self) -> std::time::Duration {
         match self {
             Deviation::ActsLateOnRefusal => std::time::Duration::from_millis(1_500),
-            Deviation::ReadApiLags => std::time::Duration::from_millis(2_500),
             _ => std::time::Duration::ZERO,
         }
     }
 
-    /// How late its read API shows a task's new status.
-    pub(crate) fn read_lag(self) -> std::time::Duration {
-        match self {
-            Deviation::ReadApiLags => std::time::Duration::from_millis(1_500),
-            _ => std::time::Duration::ZERO,
-        }
-    }
-
-    /// Whether only the read API shows it (what an accepted request did, or how late).
+    /// Whether only the read API shows it (what an accepted request did).
     pub(crate) fn shows_in_the_read_api(self) -> bool {
-        matches!(self, Deviation::AbortRunsTask | Deviation::ReadApiLags)
-    }
-
-    /// Whether it conforms to the contract all the same (it differs in timing only).
-    pub fn conforms(self) -> bool {
-        self == Deviation::ReadApiLags
+        self == Deviation::AbortRunsTask
     }
 
     /// The status it answers a `kind` request with, instead of the spec's `status`.
@@ -406,11 +360,5 @@ impl Deviation {
             (Deviation::NotFoundForMalformedId, Kind::MalformedId) => 404,
             _ => status,
         }
-    }
-}
-
-impl std::fmt::Display for Deviation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }

@@ -20,6 +20,7 @@ use super::answer::{Answer, Incoming};
 use super::guesses::{GUESS_WINDOW, GUESSES_ALLOWED};
 use super::state::State;
 use super::watch::ClientSummary;
+use super::wire;
 use crate::servers::http_server::{self, Limits};
 
 /// The stub served on an address of its own until dropped.
@@ -69,7 +70,7 @@ async fn accept(listener: tokio::net::TcpListener, state: Arc<State>, limits: Li
         let state = Arc::clone(&state);
         move |req| {
             let state = Arc::clone(&state);
-            async move { handle(&state, limits, peer.ip(), req).await }
+            async move { wire::Body::of(handle(&state, limits, peer.ip(), req).await) }
         }
     })
     .await;
@@ -107,7 +108,10 @@ async fn handle(
     if target.split('?').next() == Some(RESET_PATH) {
         return reset(state, &incoming, peer);
     }
-    response(state.answer(&incoming), method == "HEAD")
+    let answer = state.answer(&incoming);
+    let mut response = response(answer, method == "HEAD");
+    wire::dress(&mut response, state.responder.variants(), &headers);
+    response
 }
 
 /// The one path besides the API's: `POST` with the stub's credentials starts a new scope for
@@ -167,6 +171,11 @@ fn response(answer: Answer, head: bool) -> Response<Full<Bytes>> {
     }
     if let Some(allow) = answer.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
         headers.insert(ALLOW, allow);
+    }
+    for (name, value) in answer.extra_headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
     response
 }

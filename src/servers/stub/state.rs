@@ -6,9 +6,9 @@ use crate::contract::spec::Spec;
 use crate::fixtures::Fixtures;
 
 use super::answer::{self, Answer, Incoming, Responder};
-use super::deviation::Deviation;
 use super::guesses::Guesses;
 use super::keys::Keys;
+use super::variant::Behaviour;
 use super::watch::{ClientSummary, Seen, Watch};
 
 /// What the server's threads share.
@@ -25,11 +25,11 @@ impl State {
         spec: Arc<Spec>,
         fixtures: &Fixtures,
         credentials: &Keys,
-        deviation: Option<Deviation>,
+        behaviour: Behaviour,
         watch: bool,
     ) -> State {
         State {
-            responder: Responder::new(spec, fixtures, credentials, deviation),
+            responder: Responder::new(spec, fixtures, credentials, behaviour),
             watch: watch.then(|| Mutex::new(Watch::default())),
             guesses: Guesses::default(),
         }

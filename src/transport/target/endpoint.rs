@@ -95,16 +95,17 @@ impl Endpoint {
                     Response {
                         status: answer.status,
                         content_type: answer.content_type,
-                        body: answer.body,
+                        body: decoded(answer.body, answer.content_encoding.as_deref()),
                         headers: answer.headers,
                     },
                     answer.retry_after.as_deref().and_then(retry_after),
                 )),
                 Err(failure) => Err((
-                    TransportError {
-                        url: self.url_of(request_target),
-                        message: with_scheme_hint(failure.message),
-                    },
+                    TransportError::new(
+                        self.url_of(request_target),
+                        with_scheme_hint(failure.message),
+                        Unanswered::Fault,
+                    ),
                     failure.connect,
                 )),
             };
@@ -112,10 +113,11 @@ impl Endpoint {
         let url = &self.url_of(request_target);
         let fail = |e: reqwest::Error| {
             let connect = e.is_connect();
-            let error = TransportError {
-                url: url.to_owned(),
-                message: with_scheme_hint(error_chain(&e)),
-            };
+            let error = TransportError::new(
+                url.to_owned(),
+                with_scheme_hint(error_chain(&e)),
+                Unanswered::Fault,
+            );
             (error, connect)
         };
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::PUT);
@@ -133,6 +135,7 @@ impl Endpoint {
                 .map(str::to_owned)
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
+        let content_encoding = header(reqwest::header::CONTENT_ENCODING);
         let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
         let shown = crate::contract::request::shown_headers(
             response
@@ -150,11 +153,39 @@ impl Endpoint {
             Response {
                 status,
                 content_type,
-                body,
+                body: decoded(body, content_encoding.as_deref()),
                 headers: shown,
             },
             retry_after,
         ))
+    }
+}
+
+/// A body as its `Content-Encoding` says to read it: gzip and deflate decoded (at most
+/// `MAX_BODY` bytes of what they decode to, so that a small bomb stays small); a body that is
+/// not what its coding says, or of a coding no client needs to know, is kept as it came (the
+/// oracle then judges it as sent). A request without `Accept-Encoding` accepts any coding
+/// (RFC 9110 12.5.3), so a gateway may compress any answer.
+pub(crate) fn decoded(body: Vec<u8>, encoding: Option<&str>) -> Vec<u8> {
+    use std::io::Read as _;
+    let Some(encoding) = encoding.map(|e| e.trim().to_ascii_lowercase()) else {
+        return body;
+    };
+    let mut out = Vec::new();
+    let limit = loopback::MAX_BODY as u64;
+    let read = match encoding.as_str() {
+        "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(body.as_slice())
+            .take(limit)
+            .read_to_end(&mut out),
+        "deflate" => flate2::read::ZlibDecoder::new(body.as_slice())
+            .take(limit)
+            .read_to_end(&mut out),
+        // identity, or a coding of no gateway's: as it came.
+        _ => return body,
+    };
+    match read {
+        Ok(_) => out,
+        Err(_) => body,
     }
 }
 
@@ -227,10 +258,37 @@ pub enum TargetError {
     Client(String),
 }
 
-/// A request that got no answer.
+/// A request that got no answer of the operation's.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {message}", crate::shown::shorten(url))]
 pub struct TransportError {
     pub url: String,
     pub message: String,
+    pub kind: Unanswered,
+}
+
+/// Why a request has no answer to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unanswered {
+    /// The target did not answer (a network error, a timeout, throttled beyond the wait).
+    Fault,
+    /// A request that may have acted on a real task got a gateway's transient answer (or
+    /// none): it was not sent again, and whether it acted is unknown or, read through the
+    /// read API, it acted. Its task is used; its clause is not judged from it.
+    Lost,
+    /// Not sent: the target stopped answering anything but transient answers.
+    Unavailable,
+    /// Not sent: the run was interrupted, or the target answered none of the first requests.
+    NotSent,
+}
+
+impl TransportError {
+    pub(super) fn new(url: String, message: String, kind: Unanswered) -> TransportError {
+        TransportError { url, message, kind }
+    }
+
+    /// Whether the request may have acted on its task, its answer lost on the way.
+    pub fn is_lost(&self) -> bool {
+        self.kind == Unanswered::Lost
+    }
 }

@@ -31,8 +31,13 @@ const MAX_HEAD: usize = 8192 + 4096 * 100;
 /// The most headers a response may have, as hyper allows by default.
 const MAX_HEADERS: usize = 100;
 
-/// The most bytes of chunk extensions and trailers a chunked body may carry in all.
+/// The most bytes of chunk-size lines (extensions included) and trailers a chunked body may
+/// carry beyond `CHUNK_OVERHEAD_PER_BYTE` times its data: a server that sends a large body
+/// in small chunks is within it, one that sends little but framing is not.
 const MAX_CHUNK_OVERHEAD: usize = 64 << 10;
+
+/// The chunk framing allowed per byte of data, beyond `MAX_CHUNK_OVERHEAD`.
+const CHUNK_OVERHEAD_PER_BYTE: usize = 8;
 
 /// The room made for each read from the socket.
 const READ_ROOM: usize = 16 << 10;
@@ -67,6 +72,8 @@ pub struct Received {
     pub status: u16,
     pub content_type: Option<String>,
     pub retry_after: Option<String>,
+    /// `Content-Encoding`, if the body came compressed (decoded by the endpoint).
+    pub content_encoding: Option<String>,
     pub body: Vec<u8>,
     /// As reports show them (`exchange::shown_headers`).
     pub headers: Vec<(String, String)>,
@@ -223,6 +230,7 @@ struct Head {
     status: u16,
     content_type: Option<String>,
     retry_after: Option<String>,
+    content_encoding: Option<String>,
     headers: Vec<(String, String)>,
     framing: Framing,
     /// The connection may carry another request after this answer.
@@ -278,6 +286,7 @@ impl Connection {
             status: head.status,
             content_type: head.content_type,
             retry_after: head.retry_after,
+            content_encoding: head.content_encoding,
             body,
             headers: head.headers,
         };
@@ -377,11 +386,12 @@ impl Connection {
                     _ => return Err(Failure::exchange("invalid chunk size")),
                 }
             };
-            if overhead > MAX_CHUNK_OVERHEAD {
+            let allowed = MAX_CHUNK_OVERHEAD + CHUNK_OVERHEAD_PER_BYTE * body.len();
+            if overhead > allowed {
                 return Err(Failure::exchange("chunk extensions are too large"));
             }
             if size == 0 {
-                self.trailers(overhead).await?;
+                self.trailers(overhead, allowed).await?;
                 return Ok((body, true));
             }
             let mut left = size;
@@ -409,7 +419,7 @@ impl Connection {
     }
 
     /// Skips the trailer section after the last chunk, up to its empty line.
-    async fn trailers(&mut self, mut overhead: usize) -> Result<(), Failure> {
+    async fn trailers(&mut self, mut overhead: usize, allowed: usize) -> Result<(), Failure> {
         loop {
             if let Some(end) = self.read.windows(2).position(|w| w == b"\r\n") {
                 self.read.drain(..end + 2);
@@ -417,7 +427,7 @@ impl Connection {
                     return Ok(());
                 }
                 overhead += end + 2;
-            } else if overhead + self.read.len() > MAX_CHUNK_OVERHEAD {
+            } else if overhead + self.read.len() > allowed {
                 return Err(Failure::exchange("chunked trailers are too large"));
             } else {
                 self.more("the trailers").await?;
@@ -489,6 +499,7 @@ fn head_of(response: &httparse::Response<'_, '_>, to_head: bool) -> Result<Head,
         status,
         content_type: first("content-type"),
         retry_after: first("retry-after"),
+        content_encoding: first("content-encoding"),
         headers: shown(fields),
         framing,
         // Both framings at once is a request smuggler's answer: not reused.

@@ -50,6 +50,21 @@ pub(super) const GIVE_UP_AFTER: u64 = 3;
 /// How many times a request may meet 429 before it is given up.
 pub(super) const MAX_THROTTLED: u32 = 5;
 
+/// How many transient answers (502, 503, 504) a request that is safe to send again is sent
+/// again after; and how many times a request that may have acted is read still failed and
+/// sent again.
+pub(super) const MAX_TRANSIENT_WAITS: u32 = 3;
+
+/// Transient answers in a row, across every request, with no other answer between, after
+/// which the target is taken as unavailable (a passing blip gives one or two).
+pub(super) const UNAVAILABLE_AFTER: u64 = 12;
+
+/// Whether `status` is a gateway's passing answer (bad gateway, unavailable, timeout), not
+/// the operation's: waited out, and judged only when it persists. 429 is waited out apart.
+pub(super) fn is_transient(status: u16) -> bool {
+    matches!(status, 502..=504)
+}
+
 /// Politeness at work: the rate limiter, and the retries left.
 #[derive(Debug)]
 pub(super) struct Pacer {

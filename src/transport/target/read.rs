@@ -1,17 +1,21 @@
 //! The companion read API: the status of one of the target's tasks, read before and after a
-//! request on it, so that an effect is pinned to the request that had it. Read-only, polite
-//! (the rate limit holds), and its failures are the target's, never a clause's.
+//! request on it, so that an effect is pinned to the request that had it. Read as the vendor
+//! documents it: `offset` from 1, pages as long as the server makes them (followed by what
+//! came back and the total), the upgrade tasks first and then each other listing (AZ
+//! switchover tasks). Read-only, polite (the rate limit holds, transient answers are waited
+//! out), and its failures are the target's or the fixtures', never a clause's.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-
-use crate::contract::request::Credentials;
+use crate::contract::oracle::ErrorFields;
+use crate::contract::request::{Credentials, encode_unreserved_kept};
 use crate::contract::spec::Spec;
 use crate::transport::signing;
 
 use super::Target;
+use super::read_error::{MAX_PAGES, ReadError, fix_for};
+use super::sending::{Ended, Resend};
 
 impl Target {
     /// Reads the status of a task around each request on it, through the read API.
@@ -36,16 +40,63 @@ impl Target {
         self.observation.read_api
     }
 
-    /// The status the read API gives `task` (`None`: it lists no such task), read page by
-    /// page (at most 10 pages); `Err` says why it could not be read.
+    /// The status the read API gives `task` (`None`: no listing has such a task), looked for
+    /// in the listing it was last found in first, then in each listing page by page.
     pub(crate) async fn task_status(
         &self,
         spec: &Spec,
         task: &str,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, ReadError> {
         let api = &spec.read_api;
+        let path = self.read_path(spec)?;
+        let listings = 1 + api.other_listings.len();
+        // Where the task was found last: its page is read first (a task seldom moves).
+        let last = self
+            .listing_of
+            .lock()
+            .ok()
+            .and_then(|l| l.get(task).copied());
+        if let Some((listing, offset)) = last {
+            let mode = listing
+                .checked_sub(1)
+                .map(|i| api.other_listings[i].as_str());
+            if let Found::Status(status) = self
+                .find_in_listing(spec, &path, mode, task, offset, 1)
+                .await?
+            {
+                return Ok(status);
+            }
+        }
+        let first = last.map_or(0, |(listing, _)| listing);
+        let mut seen = 0;
+        let mut cut = false;
+        for listing in (0..listings).map(|i| (first + i) % listings) {
+            let mode = listing
+                .checked_sub(1)
+                .map(|i| api.other_listings[i].as_str());
+            let start = u64::from(api.first_offset);
+            match self
+                .find_in_listing(spec, &path, mode, task, start, MAX_PAGES)
+                .await?
+            {
+                Found::Status(status) => return Ok(status),
+                Found::Absent { seen: n, cut: c } => {
+                    seen += n;
+                    cut |= c;
+                }
+            }
+        }
+        if cut {
+            return Err(ReadError::TooLong { seen });
+        }
+        Ok(None)
+    }
+
+    /// The read API's path for the run's project and cluster, behind the endpoint's prefix,
+    /// each ID as the vendor's SDK writes it (unreserved characters never encoded).
+    fn read_path(&self, spec: &Spec) -> Result<String, ReadError> {
         let mut path = self.endpoint.prefix.clone();
-        let mut rest = api.path.as_str();
+        let mut rest = spec.read_api.path.as_str();
         while let Some(open) = rest.find('{') {
             let Some(close) = rest[open..].find('}').map(|c| open + c) else {
                 break;
@@ -54,57 +105,209 @@ impl Target {
             let value = match &rest[open + 1..close] {
                 "project_id" => &self.fixtures.project_id,
                 "cluster_id" => &self.fixtures.cluster_id,
-                other => return Err(format!("the read API path names {{{other}}}")),
+                other => {
+                    return Err(ReadError::Malformed {
+                        url: spec.read_api.path.clone(),
+                        why: format!("the read API's path names {{{other}}}"),
+                    });
+                }
             };
-            path.extend(utf8_percent_encode(value, NON_ALPHANUMERIC));
+            encode_unreserved_kept(&mut path, value);
             rest = &rest[close + 1..];
         }
         path.push_str(rest);
-        for page in 0..10u32 {
-            let query = vec![
-                ("limit".to_owned(), api.page_size.to_string()),
-                ("offset".to_owned(), (page * api.page_size).to_string()),
+        Ok(path)
+    }
+
+    /// Looks for `task` in one listing (`mode`: the listing parameter's value, none for the
+    /// default listing), from `offset` on, at most `pages` pages as the server cuts them; where
+    /// it is found is remembered.
+    async fn find_in_listing(
+        &self,
+        spec: &Spec,
+        path: &str,
+        mode: Option<&str>,
+        task: &str,
+        mut offset: u64,
+        pages: u32,
+    ) -> Result<Found, ReadError> {
+        let api = &spec.read_api;
+        let mut seen = 0;
+        for _ in 0..pages {
+            let mut query = vec![
+                (api.limit_param.clone(), api.page_size.to_string()),
+                (api.offset_param.clone(), offset.to_string()),
             ];
+            if let Some(mode) = mode {
+                query.push((api.listing_param.clone(), mode.to_owned()));
+            }
             let target = format!("{path}?{}", signing::canonical_query(&query));
-            let now = time::OffsetDateTime::now_utc();
-            let headers = self.headers_for(&api.method, &path, &query, Credentials::Valid, now);
-            self.pacer.pace().await;
-            self.traffic.sent.fetch_add(1, Ordering::Relaxed);
+            let url = self.endpoint.url_of(&target);
+            let headers = || self.headers_for(&api.method, path, &query, Credentials::Valid, now());
             self.traffic.reads.fetch_add(1, Ordering::Relaxed);
-            let (response, _) = self
-                .endpoint
-                .exchange(&api.method, &target, &headers)
+            let response = match self
+                .exchange_politely(&api.method, &target, &headers, Resend::Safe)
                 .await
-                .map_err(|(e, _)| e.to_string())?;
-            if response.status != 200 {
-                return Err(format!(
-                    "{} {}: status {}",
-                    api.method,
-                    crate::shown::shorten(&self.endpoint.url_of(&target)),
-                    response.status
-                ));
-            }
-            let body: serde_json::Value = serde_json::from_slice(&response.body)
-                .map_err(|e| format!("the read API's answer is not JSON: {e}"))?;
-            let Some(list) = body.get(&api.list_field).and_then(|l| l.as_array()) else {
-                return Err(format!(
-                    "the read API's answer has no list `{}`",
-                    api.list_field
-                ));
+            {
+                Ended::Answer(r) | Ended::Persisting(r) => r,
+                Ended::Fault(e) => {
+                    return Err(ReadError::NoAnswer {
+                        url,
+                        why: e.message,
+                    });
+                }
+                Ended::Unsettled(why) => return Err(ReadError::NoAnswer { url, why }),
             };
-            let found = list
-                .iter()
-                .find(|t| t.get(&api.id_field).and_then(|v| v.as_str()) == Some(task));
-            if let Some(t) = found {
-                return Ok(t
-                    .get(&api.status_field)
-                    .and_then(|s| s.as_str())
-                    .map(str::to_owned));
+            if response.status != 200 {
+                // A listing besides the default one that the server does not serve holds none
+                // of the run's tasks.
+                if mode.is_some() && response.status == 400 {
+                    return Ok(Found::Absent { seen, cut: false });
+                }
+                return Err(self.refused(spec, url, &response));
             }
-            if list.len() < api.page_size as usize {
-                return Ok(None);
+            let page = Page::of(spec, &response.body).map_err(|why| ReadError::Malformed {
+                url: url.clone(),
+                why,
+            })?;
+            if let Some(status) = page.status_of(spec, task) {
+                if let Some(status) = &status {
+                    self.note_task(task, api.is_failed(status));
+                }
+                let listing = mode.map_or(0, |m| {
+                    1 + api.other_listings.iter().position(|l| l == m).unwrap_or(0)
+                });
+                if let Ok(mut found) = self.listing_of.lock() {
+                    found.insert(task.to_owned(), (listing, offset));
+                }
+                return Ok(Found::Status(status));
+            }
+            let n = page.entries.len();
+            seen += n;
+            offset += n as u64;
+            if n == 0 || page.total.is_some_and(|t| seen as u64 >= t) {
+                return Ok(Found::Absent { seen, cut: false });
+            }
+            if offset > u64::from(api.max_offset) {
+                return Ok(Found::Absent { seen, cut: false });
             }
         }
-        Ok(None)
+        Ok(Found::Absent {
+            seen,
+            cut: pages == MAX_PAGES,
+        })
+    }
+
+    /// A refused read, with what the server said and the setting that fits its code.
+    fn refused(
+        &self,
+        spec: &Spec,
+        url: String,
+        response: &crate::contract::request::Response,
+    ) -> ReadError {
+        let error: Option<ErrorFields> = serde_json::from_slice(&response.body).ok();
+        let code = error.as_ref().map(|e| e.error_code.clone());
+        let message = error.map(|e| e.error_msg);
+        let fix = fix_for(
+            spec,
+            (&self.auth, &self.token_env),
+            response.status,
+            code.as_deref(),
+        );
+        ReadError::Refused {
+            url,
+            status: response.status,
+            code,
+            message,
+            fix,
+        }
+    }
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// Where a task was looked for in one listing.
+enum Found {
+    Status(Option<String>),
+    /// Not there: how many tasks were seen, and whether the listing was cut at `MAX_PAGES`.
+    Absent {
+        seen: usize,
+        cut: bool,
+    },
+}
+
+/// One page of a listing.
+struct Page {
+    entries: Vec<serde_json::Value>,
+    total: Option<u64>,
+}
+
+impl Page {
+    fn of(spec: &Spec, body: &[u8]) -> Result<Page, String> {
+        let api = &spec.read_api;
+        let mut body: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+        let total = body.get(&api.total_field).and_then(|t| match t {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        match body.get_mut(&api.list_field).map(serde_json::Value::take) {
+            Some(serde_json::Value::Array(entries)) => Ok(Page { entries, total }),
+            // No task at all may be given as no list.
+            None | Some(serde_json::Value::Null) => Ok(Page {
+                entries: Vec::new(),
+                total,
+            }),
+            Some(_) => Err(format!("`{}` is not a list", api.list_field)),
+        }
+    }
+
+    /// The status of `task` if this page lists it (`Some(None)`: listed without a status).
+    fn status_of(&self, spec: &Spec, task: &str) -> Option<Option<String>> {
+        let api = &spec.read_api;
+        let entry = self
+            .entries
+            .iter()
+            .find(|t| t.get(&api.id_field).and_then(|v| v.as_str()) == Some(task))?;
+        Some(
+            entry
+                .get(&api.status_field)
+                .and_then(|s| s.as_str())
+                .map(str::to_owned),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_read_as_the_vendor_documents_it_whatever_form_its_total_takes() {
+        let spec = Spec::embedded();
+        let body = br#"{"totalSize":"3","detailList":[{"id":"a","status":"FAILED"},{"id":"b"}]}"#;
+        let page = Page::of(&spec, body).expect("a page");
+        assert_eq!((page.entries.len(), page.total), (2, Some(3)));
+        assert_eq!(page.status_of(&spec, "a"), Some(Some("FAILED".to_owned())));
+        assert_eq!(page.status_of(&spec, "b"), Some(None));
+        assert_eq!(page.status_of(&spec, "c"), None);
+        // No task at all may come as no list; a list of another type is not the listing.
+        let empty = Page::of(&spec, br#"{"totalSize":0}"#).expect("a page");
+        assert!(empty.entries.is_empty());
+        assert!(Page::of(&spec, br#"{"detailList":{}}"#).is_err());
+        assert!(Page::of(&spec, b"<html>").is_err());
+    }
+
+    #[test]
+    fn the_read_apis_path_never_encodes_an_unreserved_character() {
+        let mut path = String::new();
+        encode_unreserved_kept(&mut path, "ea244205-d641_45d9.9dcb~AB");
+        assert_eq!(path, "ea244205-d641_45d9.9dcb~AB");
+        path.clear();
+        encode_unreserved_kept(&mut path, "a b/c%");
+        assert_eq!(path, "a%20b%2Fc%25");
     }
 }

@@ -1,16 +1,30 @@
-//! Sending a request: never after an interruption or to a target that answered nothing,
-//! never again once refused (the memory of refusals), within the rate limit, waiting out
-//! 429s and retrying what may be retried; one exchange at the end of it.
+//! Sending a request: never after an interruption or to a target that answered nothing (or
+//! only transient answers), never again once refused (the memory of refusals), within the
+//! rate limit, waiting out 429s and the gateway's transient answers and retrying what may be
+//! retried; one exchange at the end of it.
+//!
+//! A gateway's 429, 502, 503 or 504, or a connection that ends before any answer, is the
+//! way's, not the operation's: a request a conforming server would not act on is sent again
+//! after the wait (`Retry-After` up to the profile's cap, else a backoff); one that may have
+//! acted on a real task is not, and is settled through the read API (still failed: sent again)
+//! or counted as used ([`Unanswered::Lost`]). An answer that is still transient after the
+//! waits is the request's own only when the target answers another request meanwhile; if it
+//! answers nothing but transient answers, the run stops as "target unavailable".
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-use crate::contract::request::{Request, Response};
+use crate::contract::classify::{self, Parts, Site, TaskState};
+use crate::contract::request::{Credentials, Request, Response};
 use crate::contract::spec::Spec;
+use crate::secret::Secret;
 use crate::shown::shorten;
 
 use super::Target;
-use super::endpoint::{Exchanged, TransportError};
-use super::politeness::{GIVE_UP_AFTER, MAX_THROTTLED};
+use super::endpoint::{Exchanged, TransportError, Unanswered};
+use super::politeness::{
+    GIVE_UP_AFTER, MAX_THROTTLED, MAX_TRANSIENT_WAITS, UNAVAILABLE_AFTER, is_transient,
+};
 use super::traffic::remember_first;
 
 /// Whether a request is sent as any other (at most once after a refusal) or again on purpose.
@@ -20,10 +34,30 @@ enum Sending {
     Again,
 }
 
+/// Whether a request may be sent again after a transient answer (or none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resend {
+    /// A read, or a request a conforming server would not act on: it is.
+    Safe,
+    /// It may have acted on a real failed task: not before the task is read still failed.
+    MayAct,
+}
+
+/// How the polite exchange of one request ended.
+pub(super) enum Ended {
+    Answer(Response),
+    /// Still a transient answer after every wait: the request's own, if the target answers
+    /// others.
+    Persisting(Response),
+    /// A transient answer (or none) to a request that may have acted: what came.
+    Unsettled(String),
+    Fault(TransportError),
+}
+
 impl Target {
     /// Sends `request` and returns the answer, politely: within the rate limit, waiting out
-    /// 429s, retrying network errors and 5xx a bounded number of times, and never sending
-    /// again a request that was refused with 400 or 403 (its answer stands).
+    /// 429s and transient answers, retrying network errors and 5xx a bounded number of times,
+    /// and never sending again a request that was refused with 400 or 403 (its answer stands).
     pub async fn send(&self, spec: &Spec, request: &Request) -> Result<Response, TransportError> {
         self.send_as(spec, request, Sending::Once).await
     }
@@ -70,7 +104,7 @@ impl Target {
         }
         let logged = tracing::enabled!(tracing::Level::DEBUG)
             .then(|| shorten(&self.endpoint.url_of(&request_target)).to_owned());
-        let response = self.send_politely(spec, request, &request_target).await;
+        let response = self.send_settled(spec, request, &request_target).await;
         if let Some(url) = logged {
             match &response {
                 Ok(r) => tracing::debug!(
@@ -89,22 +123,194 @@ impl Target {
         response
     }
 
-    /// Why a request is not sent at all: the run was interrupted, or the target answered
-    /// none of the first requests.
+    /// Sends `request` politely and settles what the way left open: a request that may have
+    /// acted and met a transient answer is sent again only once the read API shows its task
+    /// still failed; an answer still transient after the waits is the request's only if the
+    /// target answers another request.
+    async fn send_settled(
+        &self,
+        spec: &Spec,
+        request: &Request,
+        request_target: &str,
+    ) -> Result<Response, TransportError> {
+        let resend = self.resend_of(spec, request);
+        let method = request.method(spec);
+        let headers = || self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
+        let answered = self.traffic.answered.load(Ordering::Relaxed);
+        let mut settled = 0;
+        loop {
+            match self
+                .exchange_politely(method, request_target, &headers, resend)
+                .await
+            {
+                Ended::Answer(r) => {
+                    // A retry or abort accepted: its task is failed no more.
+                    if resend == Resend::MayAct && r.status == 200 {
+                        self.note_task(&request.action_id, false);
+                    }
+                    return Ok(r);
+                }
+                Ended::Fault(e) => return Err(e),
+                Ended::Persisting(r) => {
+                    return self
+                        .unless_unavailable(spec, r, request_target, answered)
+                        .await;
+                }
+                Ended::Unsettled(what) => {
+                    settled += 1;
+                    let still_failed = settled <= MAX_TRANSIENT_WAITS
+                        && self.reads_tasks()
+                        && self.still_failed(spec, &request.action_id).await;
+                    if !still_failed {
+                        return Err(self.lost(request_target, &what));
+                    }
+                    self.traffic.transient.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Whether `request` may be sent again after a transient answer: unless it names a real
+    /// failed task and a conforming server would act on it (the one classifier says).
+    fn resend_of(&self, spec: &Spec, request: &Request) -> Resend {
+        let f = &self.fixtures;
+        let task = |id: &str| {
+            if self.known_not_failed(id) {
+                Some(TaskState::NotFailed)
+            } else if f.failed_action_ids.iter().any(|a| a == id)
+                || (f.generated_failed_tasks
+                    && crate::fixtures::generated_failed_task_index(id).is_some())
+            {
+                Some(TaskState::Failed)
+            } else {
+                None
+            }
+        };
+        let site = Site {
+            project_id: &f.project_id,
+            cluster_id: &f.cluster_id,
+            task: &task,
+        };
+        let kind = classify::classify(spec, &site, &Parts::of(spec, request));
+        if spec.expectation(kind).accepts() {
+            Resend::MayAct
+        } else {
+            Resend::Safe
+        }
+    }
+
+    /// Whether `task` is read still failed once an effect had time to land.
+    async fn still_failed(&self, spec: &Spec, task: &str) -> bool {
+        tokio::time::sleep(self.settle_period()).await;
+        matches!(
+            self.task_status(spec, task).await,
+            Ok(Some(status)) if spec.read_api.is_failed(&status)
+        )
+    }
+
+    /// The error of a request that may have acted and whose answer the way lost.
+    fn lost(&self, request_target: &str, what: &str) -> TransportError {
+        self.traffic.lost.fetch_add(1, Ordering::Relaxed);
+        let read = if self.reads_tasks() {
+            "the read API shows its task no longer failed (or could not be read)"
+        } else {
+            "whether it acted is unknown without --read-api"
+        };
+        TransportError::new(
+            self.endpoint.url_of(request_target),
+            format!(
+                "answer lost on the way ({what}); the request may have acted, so it was not sent again: {read}; its task is counted as used and its clause is not judged from it"
+            ),
+            Unanswered::Lost,
+        )
+    }
+
+    /// `answer`, still transient after every wait, as the request's own answer if the target
+    /// answered another request meanwhile (counted in `answered` since it was first sent) or
+    /// answers one now (a request that names nothing); otherwise the target is unavailable and
+    /// nothing more is sent.
+    async fn unless_unavailable(
+        &self,
+        spec: &Spec,
+        answer: Response,
+        request_target: &str,
+        answered: u64,
+    ) -> Result<Response, TransportError> {
+        if self.traffic.answered.load(Ordering::Relaxed) > answered {
+            return Ok(answer);
+        }
+        if let Some(why) = self.not_sent(request_target) {
+            return Err(why);
+        }
+        let probe = Request {
+            project_id: self.fixtures.project_id.clone(),
+            cluster_id: self.fixtures.cluster_id.clone(),
+            action_id: self.unknown_task_id(),
+            retry_mode: Vec::new(),
+            extra_query: Vec::new(),
+            credentials: Credentials::Valid,
+            method: None,
+        };
+        let probe_target = self.request_target(spec, &probe);
+        let headers = || self.auth_headers(spec, &probe, time::OffsetDateTime::now_utc());
+        let method = probe.method(spec);
+        match self
+            .exchange_politely(method, &probe_target, &headers, Resend::Safe)
+            .await
+        {
+            Ended::Answer(_) => Ok(answer),
+            _ => {
+                let why = format!(
+                    "the target answered {} to {} and to a request naming nothing, after waiting {} times each",
+                    answer.status,
+                    shorten(&self.endpoint.url_of(request_target)),
+                    MAX_TRANSIENT_WAITS
+                );
+                remember_first(&self.traffic.unavailable, || why.clone());
+                Err(TransportError::new(
+                    self.endpoint.url_of(request_target),
+                    format!("target unavailable: {why}"),
+                    Unanswered::Unavailable,
+                ))
+            }
+        }
+    }
+
+    /// A well-formed task ID that names nothing, new each time (it is never sent twice).
+    fn unknown_task_id(&self) -> String {
+        let n = self.traffic.sent.load(Ordering::Relaxed);
+        format!("00000000-0a1a-4000-8000-{:012x}", n & 0xffff_ffff_ffff)
+    }
+
+    /// Why a request is not sent at all: the run was interrupted, the target answered none
+    /// of the first requests, or it is unavailable.
     fn not_sent(&self, request_target: &str) -> Option<TransportError> {
-        let message = if self.interrupted.load(Ordering::SeqCst) {
-            "not sent: the run was interrupted".to_owned()
+        let unavailable = self.traffic.unavailable.lock().ok().and_then(|u| u.clone());
+        let (message, kind) = if self.interrupted.load(Ordering::SeqCst) {
+            (
+                "not sent: the run was interrupted".to_owned(),
+                Unanswered::NotSent,
+            )
         } else if self.traffic.answered.load(Ordering::Relaxed) == 0
             && self.traffic.faults.load(Ordering::Relaxed) >= GIVE_UP_AFTER
         {
-            format!("not sent: the target answered none of the first {GIVE_UP_AFTER} requests")
+            (
+                format!("not sent: the target answered none of the first {GIVE_UP_AFTER} requests"),
+                Unanswered::NotSent,
+            )
+        } else if let Some(why) = unavailable {
+            (
+                format!("not sent: target unavailable: {why}"),
+                Unanswered::Unavailable,
+            )
         } else {
             return None;
         };
-        Some(TransportError {
-            url: self.endpoint.url_of(request_target),
+        Some(TransportError::new(
+            self.endpoint.url_of(request_target),
             message,
-        })
+            kind,
+        ))
     }
 
     /// Counts an answer, or a fault (the first kept).
@@ -119,67 +325,129 @@ impl Target {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// One exchange: the answer and its `Retry-After`, or the error and whether it happened
-    /// before a connection was made.
-    async fn send_once(&self, spec: &Spec, request: &Request, request_target: &str) -> Exchanged {
-        let headers = self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
-        self.endpoint
-            .exchange(request.method(spec), request_target, &headers)
-            .await
-    }
-
-    /// Sends within the rate limit, waiting out 429s and retrying what may be retried.
-    pub(super) async fn send_politely(
+    /// Sends within the rate limit, waiting out 429s and transient answers and retrying what
+    /// may be retried; `headers` are made anew for each attempt (a signature is dated).
+    pub(super) async fn exchange_politely(
         &self,
-        spec: &Spec,
-        request: &Request,
+        method: &str,
         request_target: &str,
-    ) -> Result<Response, TransportError> {
-        // A request naming a real task may have been acted on even if no answer came (asked
-        // only when a retry is in question).
-        let names_a_task = || self.fixtures.knows(&request.action_id);
+        headers: &dyn Fn() -> Vec<(String, Secret)>,
+        resend: Resend,
+    ) -> Ended {
         let pacer = &self.pacer;
-        let (mut retries, mut throttled) = (0, 0);
+        let (mut retries, mut throttled, mut waits) = (0, 0, 0);
         loop {
+            if waits > 0
+                && let Some(why) = self.not_sent(request_target)
+            {
+                return Ended::Fault(why);
+            }
             pacer.pace().await;
             self.traffic.sent.fetch_add(1, Ordering::Relaxed);
-            let attempt = self.send_once(spec, request, request_target).await;
+            let attempt: Exchanged = self
+                .endpoint
+                .exchange(method, request_target, &headers())
+                .await;
+            if let Some(why) = self.streak(&attempt, waits > 0) {
+                return Ended::Fault(why);
+            }
             let wait = match &attempt {
                 Ok((r, retry_after)) if r.status == 429 => {
                     throttled += 1;
                     let wait = retry_after.unwrap_or_else(|| pacer.backoff(throttled - 1));
                     if throttled > MAX_THROTTLED || wait > pacer.max_retry_after() {
-                        return Err(TransportError {
-                            url: self.endpoint.url_of(request_target),
-                            message: format!(
+                        return Ended::Fault(TransportError::new(
+                            self.endpoint.url_of(request_target),
+                            format!(
                                 "throttled: 429 {throttled} time(s), asked to wait {} s",
                                 wait.as_secs()
                             ),
-                        });
+                            Unanswered::Fault,
+                        ));
                     }
                     self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
-                    Some(wait)
+                    wait
                 }
-                Ok((r, _)) if r.status >= 500 && !names_a_task() && pacer.may_retry(retries) => {
+                Ok((r, _)) if is_transient(r.status) && resend == Resend::MayAct => {
+                    return Ended::Unsettled(format!("status {}", r.status));
+                }
+                Ok((r, retry_after)) if is_transient(r.status) => {
+                    if waits >= MAX_TRANSIENT_WAITS {
+                        let Ok((r, _)) = attempt else { unreachable!() };
+                        return Ended::Persisting(r);
+                    }
+                    waits += 1;
+                    self.traffic.transient.fetch_add(1, Ordering::Relaxed);
+                    self.transient_wait(*retry_after, waits - 1)
+                }
+                Ok((r, _))
+                    if r.status >= 500 && resend == Resend::Safe && pacer.may_retry(retries) =>
+                {
                     self.note_retry(format!(
                         "status {} for {}",
                         r.status,
                         self.endpoint.url_of(request_target)
                     ));
                     retries += 1;
-                    Some(pacer.backoff(retries - 1))
+                    pacer.backoff(retries - 1)
                 }
-                Err((e, connect)) if (*connect || !names_a_task()) && pacer.may_retry(retries) => {
+                Err((e, false)) if resend == Resend::MayAct => {
+                    return Ended::Unsettled(e.message.clone());
+                }
+                Err((e, _)) if pacer.may_retry(retries) => {
                     self.note_retry(e.to_string());
                     retries += 1;
-                    Some(pacer.backoff(retries - 1))
+                    pacer.backoff(retries - 1)
                 }
-                _ => None,
+                _ => {
+                    return match attempt {
+                        Ok((r, _)) => Ended::Answer(r),
+                        Err((e, _)) => Ended::Fault(e),
+                    };
+                }
             };
-            match wait {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => return attempt.map(|(r, _)| r).map_err(|(e, _)| e),
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Counts transient answers in a row across every request to requests sent again after
+    /// one (a first transient answer says little: many requests may meet one blip at once;
+    /// another answer ends the streak); at `UNAVAILABLE_AFTER` the target is unavailable and
+    /// nothing more is sent.
+    fn streak(&self, attempt: &Exchanged, again: bool) -> Option<TransportError> {
+        let streak = &self.traffic.streak;
+        match attempt {
+            Ok((r, _)) if is_transient(r.status) && !again => None,
+            Ok((r, _)) if is_transient(r.status) => {
+                let n = streak.fetch_add(1, Ordering::Relaxed) + 1;
+                if n < UNAVAILABLE_AFTER {
+                    return None;
+                }
+                remember_first(&self.traffic.unavailable, || {
+                    format!(
+                        "{n} transient answers in a row (the last: {}), and no other answer between",
+                        r.status
+                    )
+                });
+                self.not_sent("")
             }
+            Ok(_) => {
+                streak.store(0, Ordering::Relaxed);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// The wait before sending again after transient answer `n` (from 0): as `Retry-After`
+    /// says, up to the profile's cap, else the backoff (at least a tenth of a second).
+    fn transient_wait(&self, retry_after: Option<Duration>, n: u32) -> Duration {
+        let pacer = &self.pacer;
+        match retry_after {
+            Some(wait) => wait.min(pacer.max_retry_after()),
+            None => pacer
+                .backoff(n)
+                .max(Duration::from_millis(100) * 2u32.saturating_pow(n)),
         }
     }
 

@@ -13,6 +13,15 @@ pub struct Traffic {
     pub retried: u64,
     /// Waits after a 429.
     pub throttled: u64,
+    /// Waits after a gateway's transient answer (502, 503, 504) or a connection that ended
+    /// before any answer, the request then sent again.
+    pub transient: u64,
+    /// Requests that may have acted on a real task and met a transient answer: not sent
+    /// again; their tasks counted as used, their clauses not judged from them.
+    pub lost: u64,
+    /// Why the run stopped sending: the target answered only transient answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
     /// Requests not sent because the same request had been refused with 400 or 403.
     pub not_resent: u64,
     /// Requests sent again on purpose, to see whether a finding reproduces (in `sent` too).
@@ -36,6 +45,11 @@ pub(super) struct Counters {
     pub(super) sent: AtomicU64,
     pub(super) retried: AtomicU64,
     pub(super) throttled: AtomicU64,
+    pub(super) transient: AtomicU64,
+    pub(super) lost: AtomicU64,
+    pub(super) unavailable: Mutex<Option<String>>,
+    /// Transient answers in a row, across requests, with no other answer between.
+    pub(super) streak: AtomicU64,
     pub(super) not_resent: AtomicU64,
     pub(super) repeated: AtomicU64,
     pub(super) reads: AtomicU64,
@@ -51,6 +65,9 @@ impl Counters {
             sent: c.sent.load(Ordering::Relaxed),
             retried: c.retried.load(Ordering::Relaxed),
             throttled: c.throttled.load(Ordering::Relaxed),
+            transient: c.transient.load(Ordering::Relaxed),
+            lost: c.lost.load(Ordering::Relaxed),
+            unavailable: c.unavailable.lock().ok().and_then(|f| f.clone()),
             not_resent: c.not_resent.load(Ordering::Relaxed),
             repeated: c.repeated.load(Ordering::Relaxed),
             reads: c.reads.load(Ordering::Relaxed),
