@@ -15,6 +15,7 @@ use crate::engines::targets::Opened;
 use crate::grading::baseline::{Baseline, Diff};
 use crate::grading::report::Report;
 use crate::grading::writer::Document;
+use crate::ledger::{Ledger, Used};
 use crate::progress;
 use crate::transport::target::Traffic;
 
@@ -33,6 +34,13 @@ pub struct CheckOptions<'a> {
     pub progress: bool,
     /// An earlier run to compare with.
     pub baseline: Option<&'a Baseline>,
+    /// A non-conformance exits 1 only when a clause fails that did not in the baseline
+    /// (`--fail-on new`).
+    pub fail_on_new: bool,
+    /// The ledger of used tasks, where the target's tasks are kept track of (none: they are
+    /// not), and whether the tasks it holds may be used all the same (`--reuse-tasks`).
+    pub ledger: Option<Ledger>,
+    pub reuse_tasks: bool,
     /// When the run began (the document's start and duration).
     pub started: (time::OffsetDateTime, std::time::Instant),
 }
@@ -67,7 +75,15 @@ pub async fn check(
     };
     let run_state =
         Arc::new(RunState::new(Arc::clone(spec), target).with_progress(bar(None, "scenarios")));
-    prove_fixtures(&run_state).await?;
+    let ledger = options
+        .ledger
+        .as_ref()
+        .filter(|_| !run_state.target.is_owned_by_us());
+    let used_before = match ledger {
+        Some(ledger) if !options.reuse_tasks => ledger.entries()?.0,
+        _ => Vec::new(),
+    };
+    prove_fixtures(&run_state, &used_before).await?;
     let interrupted = watch_for_signals(run_state.target.interruption());
     let run = runner::run(Arc::clone(&run_state), features, &options.scenarios).await?;
     let fuzzed = match options.fuzz {
@@ -79,6 +95,9 @@ pub async fn check(
         _ => None,
     };
     drop(stub);
+    if let Some(ledger) = ledger {
+        ledger.record(&used_now(&run_state.target, options.started.0))?;
+    }
     let traffic = run_state.target.traffic();
     let report = Report::build(
         spec,
@@ -90,10 +109,15 @@ pub async fn check(
     .strict(options.strict)
     .require_complete(options.require_complete)
     .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()))
-    .with_target_fault(target_fault(&traffic));
+    .with_target_fault(target_fault(&traffic))
+    .with_fixture_errors(run.fixture_errors.clone());
     let diff = options
         .baseline
         .map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
+    let report = match &diff {
+        Some(diff) if options.fail_on_new => report.failing_on_new(diff.new_failures()),
+        _ => report,
+    };
     let document = Document::new(
         &report,
         serde_json::to_value(&profile)?,
@@ -109,13 +133,32 @@ pub async fn check(
     Ok(Checked { document, fuzzed })
 }
 
+/// The tasks of `target` this run may have used, as ledger entries of the run begun at `began`.
+fn used_now(target: &crate::transport::target::Target, began: time::OffsetDateTime) -> Vec<Used> {
+    let f = &target.fixtures;
+    let at = crate::shown::rfc3339(time::OffsetDateTime::now_utc());
+    let run = format!("check {}", crate::shown::rfc3339(began));
+    target
+        .used_tasks()
+        .into_iter()
+        .map(|task| Used {
+            endpoint: target.name().to_owned(),
+            project: f.project_id.clone(),
+            cluster: f.cluster_id.clone(),
+            task,
+            at: at.clone(),
+            run: run.clone(),
+        })
+        .collect()
+}
+
 /// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
 /// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
-async fn prove_fixtures(run_state: &RunState) -> anyhow::Result<()> {
+async fn prove_fixtures(run_state: &RunState, used_before: &[Used]) -> anyhow::Result<()> {
     if run_state.target.is_owned_by_us() {
         return Ok(());
     }
-    let errors = preflight::prove(run_state).await;
+    let errors = preflight::prove(run_state, used_before).await;
     if errors.is_empty() {
         return Ok(());
     }

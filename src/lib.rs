@@ -9,8 +9,8 @@
 //! carries requests there (`transport`); the built-in stub and the proxy answer and watch
 //! them (`servers`); the scenarios and the fuzzer decide what to send (`engines`); the grade
 //! per clause and the reports come last (`grading`); `check` runs them in turn for one
-//! target. Small values shared by all (`file_error`, `shown`, `secret`, `fixtures`, `progress`) sit
-//! beneath.
+//! target. Small values shared by all (`file_error`, `shown`, `secret`, `fixtures`, `ledger`,
+//! `progress`) sit beneath.
 //!
 //! ```
 //! use css_conformance::contract::{oracle, request::Response, spec::{Kind, Spec}};
@@ -22,6 +22,7 @@
 
 pub mod file_error;
 pub mod fixtures;
+pub mod ledger;
 pub mod progress;
 pub mod secret;
 pub mod shown;

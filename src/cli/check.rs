@@ -9,10 +9,11 @@ use css_conformance::check::{CheckOptions, Checked, check};
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
-use css_conformance::grading::baseline::{Baseline, Change, Diff};
+use css_conformance::grading::baseline::{Baseline, Diff};
 use css_conformance::grading::exit;
 use css_conformance::grading::report::Report;
 use css_conformance::grading::writer::{self, Document, ManyTargets, Writer};
+use css_conformance::ledger::Ledger;
 
 use super::{CheckArgs, FailOn, TargetArgs, fuzz_options, open_target, save_findings};
 
@@ -47,8 +48,10 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<u8> {
         if let Some(diff) = &document.baseline {
             write_diff(&args.report_dir, diff)?;
         }
-        let code = document.report.exit_code();
-        return Ok(exit_code(code, document.baseline.as_ref(), args.fail_on));
+        if document.report.forgiven() {
+            println!("{FORGIVEN}");
+        }
+        return Ok(document.report.exit_code());
     }
     run_many(&args, &spec, features, baseline.as_ref(), started.0).await
 }
@@ -90,6 +93,7 @@ async fn run_many(
             .zip(runs.iter().map(|d| &d.document))
             .collect(),
         diff: diff.as_ref(),
+        fail_on_new: args.fail_on == FailOn::New,
         started,
     };
     let console = writer::Console {
@@ -114,23 +118,16 @@ async fn run_many(
         dir.display(),
         dir.display()
     );
-    Ok(exit_code(many.exit_code(), diff.as_ref(), args.fail_on))
+    let code = many.exit_code();
+    let worst = runs.iter().map(|d| d.document.report.exit_code());
+    if code == exit::CONFORMANT && exit::worst(worst) != exit::CONFORMANT {
+        println!("{FORGIVEN}");
+    }
+    Ok(code)
 }
 
-/// The exit code: the run's, except that with `--fail-on new` a non-conformance is exit 1
-/// only when a clause fails that did not in the baseline.
-fn exit_code(code: u8, diff: Option<&Diff>, fail_on: FailOn) -> u8 {
-    let (FailOn::New, Some(diff)) = (fail_on, diff) else {
-        return code;
-    };
-    let forgiven = exit::failing_on_new(code, diff.count(Change::NewFailure));
-    if forgiven != code {
-        println!(
-            "Exit 0 although not conformant: --fail-on new, and every clause that fails failed in the baseline too."
-        );
-    }
-    forgiven
-}
+/// What a run says when `--fail-on new` turned its non-conformance into exit 0.
+const FORGIVEN: &str = "Exit 0 although not conformant: --fail-on new, and every clause that fails failed in the baseline too.";
 
 /// The comparison of a one-target run, as `baseline.json` beside its reports.
 fn write_diff(dir: &Path, diff: &Diff) -> anyhow::Result<()> {
@@ -231,6 +228,9 @@ async fn run_target(
         }),
         strict: args.strict,
         require_complete: args.require_complete,
+        fail_on_new: args.fail_on == FailOn::New,
+        ledger: ledger_for(args, opened.profile.endpoint.as_deref()),
+        reuse_tasks: args.reuse_tasks,
         progress: alone,
         baseline,
         started,
@@ -249,6 +249,28 @@ async fn run_target(
     write_reports(args, &document, fuzzed.as_ref(), dir, &junit, alone)?;
     Ok(Done { document })
 }
+
+/// The ledger of used tasks a run against `endpoint` keeps: the file `--ledger` or
+/// `CSS_CONFORMANCE_LEDGER` names, for any endpoint; else the one in the platform's state
+/// directory, for an endpoint on another machine (a server on this one is a test's, whose
+/// tasks are its own).
+fn ledger_for(args: &CheckArgs, endpoint: Option<&str>) -> Option<Ledger> {
+    let named = args.ledger.clone().or_else(|| {
+        std::env::var_os(LEDGER_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(file) = named {
+        return Some(Ledger::at(file));
+    }
+    if css_conformance::engines::targets::on_this_machine(endpoint?) {
+        return None;
+    }
+    Ledger::default_file().map(Ledger::at)
+}
+
+/// The variable that names the ledger's file (as `--ledger` does).
+pub const LEDGER_ENV: &str = "CSS_CONFORMANCE_LEDGER";
 
 /// Makes the report directory and returns the JUnit file's path; a JUnit file that cannot be
 /// written is said before anything is sent.

@@ -126,6 +126,29 @@ pub enum Command {
     ///
     /// Exit: 0.
     Deviations,
+    /// List or clear the ledger of used tasks: the failed tasks earlier runs used, which a run
+    /// refuses before any request (the platform's state directory, --ledger FILE or
+    /// CSS_CONFORMANCE_LEDGER).
+    ///
+    /// Exit: 0; 2 a ledger that cannot be read or written.
+    #[command(subcommand)]
+    Tasks(TasksCommand),
+}
+
+#[derive(Subcommand)]
+pub enum TasksCommand {
+    /// Each used task: when, the endpoint, project, cluster, task, and the run that used it.
+    List {
+        /// The ledger (default: the platform's state directory; also CSS_CONFORMANCE_LEDGER)
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+    },
+    /// Forget every used task.
+    Clear {
+        /// The ledger (default: the platform's state directory; also CSS_CONFORMANCE_LEDGER)
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -262,6 +285,14 @@ pub struct CheckArgs {
     /// endpoint, where a skipped scenario would otherwise leave the verdict incomplete.
     #[arg(long)]
     pub require_complete: bool,
+    /// The ledger of used tasks: each failed task a run used is kept there, and a later run
+    /// refuses it before any request (default: the platform's state directory, for an
+    /// endpoint on another machine; also CSS_CONFORMANCE_LEDGER)
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Use failed tasks the ledger says an earlier run used (for tasks that were restored)
+    #[arg(long)]
+    pub reuse_tasks: bool,
     /// A report.json of an earlier run (of one target or several): what changed since is
     /// shown first (new failures, fixed, new XPASS), target by target.
     #[arg(long, value_name = "REPORT_JSON")]
@@ -632,6 +663,8 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             profile::init(&target, output.as_deref())
         }
         Command::Profile(ProfileCommand::List) => Ok(profile::list()),
+        Command::Tasks(TasksCommand::List { ledger }) => tasks_list(ledger),
+        Command::Tasks(TasksCommand::Clear { ledger }) => tasks_clear(ledger),
         Command::Profile(ProfileCommand::Keys) => Ok(profile::keys()),
         Command::Deviations => {
             println!("Deviations (--stub-deviation NAME), each breaking the contract on purpose:");
@@ -652,4 +685,55 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             spec::openapi(&source, output.as_deref())
         }
     }
+}
+
+/// The ledger `--ledger`, `CSS_CONFORMANCE_LEDGER` or the platform's state directory names.
+fn ledger_named(file: Option<PathBuf>) -> anyhow::Result<css_conformance::ledger::Ledger> {
+    file.or_else(|| {
+        std::env::var_os(check::LEDGER_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+    .or_else(css_conformance::ledger::Ledger::default_file)
+    .map(css_conformance::ledger::Ledger::at)
+    .ok_or_else(|| {
+        anyhow::anyhow!("no ledger: neither HOME nor XDG_STATE_HOME is set; give --ledger FILE")
+    })
+}
+
+/// `tasks list`: each used task, oldest first.
+fn tasks_list(file: Option<PathBuf>) -> anyhow::Result<u8> {
+    use css_conformance::shown::inert;
+    let ledger = ledger_named(file)?;
+    let (entries, skipped) = ledger.entries()?;
+    println!(
+        "{} used task(s) in {}{}",
+        entries.len(),
+        ledger.file.display(),
+        if skipped > 0 {
+            format!(" ({skipped} line(s) that are no entry skipped)")
+        } else {
+            String::new()
+        }
+    );
+    for u in entries {
+        println!(
+            "{}  {}  project {}  cluster {}  task {}  ({})",
+            inert(&u.at),
+            inert(&u.endpoint),
+            inert(&u.project),
+            inert(&u.cluster),
+            inert(&u.task),
+            inert(&u.run)
+        );
+    }
+    Ok(CONFORMANT)
+}
+
+/// `tasks clear`: forgets every used task.
+fn tasks_clear(file: Option<PathBuf>) -> anyhow::Result<u8> {
+    let ledger = ledger_named(file)?;
+    let n = ledger.clear()?;
+    println!("forgot {n} used task(s) ({})", ledger.file.display());
+    Ok(CONFORMANT)
 }

@@ -253,6 +253,19 @@ pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
     }
 }
 
+/// The kind `request` is on a failed task of its own project and cluster: what a retry or an
+/// abort the server accepted there was (a retry with a parameter the page does not define is
+/// that, not a plain retry).
+pub(crate) fn on_a_failed_task(spec: &Spec, request: &Request) -> Kind {
+    let failed = |_: &str| Some(TaskState::Failed);
+    let site = Site {
+        project_id: &request.project_id,
+        cluster_id: &request.cluster_id,
+        task: &failed,
+    };
+    classify(spec, &site, &Parts::of(spec, request))
+}
+
 /// What an observer in the middle (the proxy) knows of the server a request went to: less
 /// than the server itself, so a request may have several readings.
 #[derive(Debug, Clone)]

@@ -26,8 +26,7 @@ pub(crate) struct ErrorFields {
 /// from in front of the operation (one of the spec's gateway statuses for a path with an
 /// empty segment) is judged by no clause and says so in a note (INFO).
 pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Response) -> Verdict {
-    let accepted = request.retry_or_abort();
-    judge_exchange(spec, kind, request.has_empty_segment(), accepted, response)
+    judge_exchange(spec, kind, request.has_empty_segment(), response)
 }
 
 /// Judges `response` as the answer to a request of which only the `readings` are known (what
@@ -40,14 +39,9 @@ pub(crate) fn judge_readings(
     parts: &Parts<'_>,
     response: &Response,
 ) -> Verdict {
-    let accepted = if parts.retry_mode.is_empty() {
-        Kind::Retry
-    } else {
-        Kind::Abort
-    };
     let mut each = readings
         .iter()
-        .map(|kind| judge_exchange(spec, *kind, parts.has_empty_segment(), accepted, response));
+        .map(|kind| judge_exchange(spec, *kind, parts.has_empty_segment(), response));
     let Some(mut verdict) = each.next() else {
         return Verdict {
             note: Some("no reading".to_owned()),
@@ -64,15 +58,11 @@ pub(crate) fn judge_readings(
     verdict
 }
 
-/// `judge_request`, from what it needs of the request: whether a path parameter is empty,
-/// and what it asked for if the server accepted it (a retry, or an abort).
-fn judge_exchange(
-    spec: &Spec,
-    kind: Kind,
-    empty_segment: bool,
-    accepted: Kind,
-    response: &Response,
-) -> Verdict {
+/// `judge_request`, from what it needs of the request: whether a path parameter is empty.
+/// A request is judged by the clauses of its own kind and the rules for every answer only: a
+/// retry with a parameter the page does not define, accepted, judges RUT-QUERY-06, never the
+/// clauses of the page's own two requests.
+fn judge_exchange(spec: &Spec, kind: Kind, empty_segment: bool, response: &Response) -> Verdict {
     if empty_segment
         && spec
             .gateway_statuses_for_empty_segments
@@ -86,18 +76,7 @@ fn judge_exchange(
             ..Verdict::of(kind)
         };
     }
-    let mut verdict = judge(spec, kind, response);
-    // An unknown parameter ignored is a retry (or an abort) that succeeded: it shows that too.
-    if kind == Kind::ExtraParameter && response.status == 200 {
-        let also = judge(spec, accepted, response);
-        verdict.checked.extend(also.checked);
-        for v in also.violations {
-            if !verdict.violates(&v.clause) {
-                verdict.violations.push(v);
-            }
-        }
-    }
-    verdict
+    judge(spec, kind, response)
 }
 
 /// The error code of an answer's error body, if it has the documented one.

@@ -158,16 +158,6 @@ impl Request {
         }
     }
 
-    /// What it is on a failed task when accepted: an abort when it names a `retry_mode`, a
-    /// retry when not.
-    pub(crate) fn retry_or_abort(&self) -> Kind {
-        if self.retry_mode.is_empty() {
-            Kind::Retry
-        } else {
-            Kind::Abort
-        }
-    }
-
     /// Whether a path parameter is empty, so that the path has an empty segment (`//`).
     pub(crate) fn has_empty_segment(&self) -> bool {
         IdParam::ALL.iter().any(|p| self.id(*p).is_empty())

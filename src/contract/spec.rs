@@ -82,6 +82,10 @@ pub struct ReadApi {
     pub id_field: String,
     pub status_field: String,
     pub failed_statuses: Vec<String>,
+    /// Of `failed_statuses`, those in which a retry or abort must not be refused as "not
+    /// failed".
+    #[serde(default)]
+    pub retryable_statuses: Vec<String>,
     /// What the read API shows of an accepted retry or abort, and the clause that judges it.
     #[serde(default)]
     pub after_accepted: Vec<AfterAccepted>,
@@ -172,6 +176,12 @@ impl ReadApi {
     /// Whether a task of `status` can be retried or aborted.
     pub(crate) fn is_failed(&self, status: &str) -> bool {
         self.failed_statuses.iter().any(|s| s == status)
+    }
+
+    /// Whether a task of `status` must be retried or aborted when asked (no server may
+    /// refuse it as not failed).
+    pub(crate) fn is_retryable(&self, status: &str) -> bool {
+        self.retryable_statuses.iter().any(|s| s == status)
     }
 }
 
@@ -559,6 +569,15 @@ impl Spec {
 
     pub fn clause(&self, id: &str) -> Option<&Clause> {
         self.clauses.iter().find(|c| c.id == id)
+    }
+
+    /// Whether an answer of `status` with `error_code` says the task a retry or abort named is
+    /// not usable: not in the failed state, or no such record (a code the vendor's table gives
+    /// for a task not failed, or for an unknown task).
+    pub fn says_task_unusable(&self, status: u16, error_code: Option<&str>) -> bool {
+        [Kind::TaskNotFailed, Kind::UnknownTask]
+            .iter()
+            .any(|k| self.expectation(*k).is_refusal(self, status, error_code))
     }
 
     pub fn expectation(&self, kind: Kind) -> &Expectation {

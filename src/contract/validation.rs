@@ -231,6 +231,15 @@ impl Spec {
                 "a task's failed state cannot be read without at least one status".into(),
             ));
         }
+        let api = &self.read_api;
+        if let Some(s) = api.retryable_statuses.iter().find(|s| !api.is_failed(s)) {
+            return Err(at.invalid(
+                "read_api.retryable_statuses",
+                "retryable_statuses:",
+                0,
+                format!("`{s}` is not one of failed_statuses"),
+            ));
+        }
         for a in &self.read_api.after_accepted {
             if !ids.server.contains(a.clause.as_str()) {
                 return Err(at.invalid(

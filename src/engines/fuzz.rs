@@ -223,6 +223,8 @@ pub struct Summary {
     #[serde(skip)]
     pub observed: BTreeMap<(String, u16, Option<String>), u64>,
     pub findings: Vec<Finding>,
+    /// Findings left out: a gateway's passing answer their repeats did not show again.
+    pub transient_forgotten: u64,
 }
 
 mod seconds {
@@ -235,6 +237,40 @@ mod seconds {
 }
 
 impl Summary {
+    /// Leaves out what a gateway's passing answer (502, 503, 504) showed and its repeats did
+    /// not show again: the way's, not the operation's (a clause fails on a 5xx only when the
+    /// same request still gets it). A steady one (reproduced every time) stays a finding.
+    fn forget_the_ways_passing_answers(&mut self) {
+        let passing = |status: u16| (502..=504).contains(&status);
+        let steady = |f: &Finding| matches!(f.reproduction, Reproduction::Repeated { violated, of } if violated == of);
+        let (forgotten, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|f| {
+                !steady(f)
+                    && f.verdict
+                        .violations
+                        .iter()
+                        .any(|v| passing(v.evidence.status))
+            });
+        self.findings = kept;
+        for f in &forgotten {
+            let transient: Vec<(String, u16, Option<String>)> = self
+                .observed
+                .keys()
+                .filter(|(clause, status, _)| *clause == f.clause && passing(*status))
+                .cloned()
+                .collect();
+            for key in transient {
+                let n = self.observed.remove(&key).unwrap_or(0);
+                if let Some(count) = self.violations.get_mut(&f.clause) {
+                    *count = count.saturating_sub(n);
+                }
+            }
+            self.violations.retain(|_, n| *n > 0);
+            self.transient_forgotten += 1;
+        }
+    }
+
     /// Requests sent per second (what the target had to answer; answers from memory do not
     /// count).
     pub fn cases_per_second(&self) -> f64 {
@@ -336,6 +372,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &FuzzOptions) -> Summary
     let _ = generator.join();
 
     summary.findings = shrink_all(spec, target, options, scope, first_failure).await;
+    summary.forget_the_ways_passing_answers();
     summary.elapsed = started.elapsed();
     let traffic = target.traffic();
     summary.sent = traffic.sent - before.sent;
@@ -395,6 +432,7 @@ impl Summary {
             violations: BTreeMap::new(),
             observed: BTreeMap::new(),
             findings: Vec::new(),
+            transient_forgotten: 0,
         }
     }
 

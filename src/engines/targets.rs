@@ -187,16 +187,21 @@ pub fn transport(profile: &Profile, origins: &Origins) -> Result<Transport, Prof
     })
 }
 
-/// How politely to send to `endpoint`: at the profile's rate, or when it sets none, at the
-/// live default unless the endpoint is on this machine.
-pub fn politeness(profile: &Profile, endpoint: &str) -> Politeness {
-    let on_this_machine = reqwest::Url::parse(endpoint)
+/// Whether `endpoint` is a server on this machine (a stub, a local implementation under test).
+pub fn on_this_machine(endpoint: &str) -> bool {
+    reqwest::Url::parse(endpoint)
         .ok()
         .and_then(|u| {
             u.host_str()
                 .map(crate::transport::target::loopback::is_loopback)
         })
-        .unwrap_or(false);
+        .unwrap_or(false)
+}
+
+/// How politely to send to `endpoint`: at the profile's rate, or when it sets none, at the
+/// live default unless the endpoint is on this machine.
+pub fn politeness(profile: &Profile, endpoint: &str) -> Politeness {
+    let on_this_machine = on_this_machine(endpoint);
     let rps = profile
         .safety
         .max_requests_per_second

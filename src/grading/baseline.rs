@@ -27,6 +27,13 @@ struct Before {
     failed: bool,
 }
 
+impl Before {
+    /// Whether the clause was judged then (any verdict but SKIP and INFO).
+    fn judged(&self) -> bool {
+        !matches!(self.verdict.as_str(), "SKIP" | "INFO")
+    }
+}
+
 /// The fields of a `report.json` the comparison reads.
 #[derive(Deserialize)]
 struct OneReport {
@@ -123,6 +130,8 @@ impl Baseline {
 pub enum Change {
     /// It fails now, and did not.
     NewFailure,
+    /// It was judged then (passed or failed) and is not now (SKIP, INFO).
+    NoLongerJudged,
     /// It failed, and no longer does.
     Fixed,
     /// An expected deviation is gone now, and was not before.
@@ -137,6 +146,7 @@ impl Change {
     pub fn label(self) -> &'static str {
         match self {
             Change::NewFailure => "new failure",
+            Change::NoLongerJudged => "no longer judged",
             Change::Fixed => "fixed",
             Change::NewXpass => "new XPASS",
             Change::Unchanged => "unchanged",
@@ -150,6 +160,8 @@ impl Change {
 pub struct Difference {
     pub target: String,
     pub clause: String,
+    /// MUST, SHOULD or EXTENDED.
+    pub level: crate::contract::spec::Level,
     pub before: Option<String>,
     pub now: String,
     pub change: Change,
@@ -171,9 +183,11 @@ impl Diff {
             for c in &report.clauses {
                 let then = before.and_then(|b| b.get(&c.id));
                 let fails = report.counts(c);
+                let judged_now = !matches!(c.grade, Grade::Skip | Grade::Info);
                 let change = match then {
                     None => Change::NotInBaseline,
                     Some(t) if fails && !t.failed => Change::NewFailure,
+                    Some(t) if !judged_now && t.judged() => Change::NoLongerJudged,
                     Some(t) if !fails && t.failed => Change::Fixed,
                     Some(t) if c.grade == Grade::Xpass && t.verdict != "XPASS" => Change::NewXpass,
                     Some(_) => Change::Unchanged,
@@ -181,6 +195,7 @@ impl Diff {
                 clauses.push(Difference {
                     target: (*name).to_owned(),
                     clause: c.id.clone(),
+                    level: c.level,
                     before: then.map(|t| t.verdict.clone()),
                     now: c.grade.label().to_owned(),
                     change,
@@ -196,6 +211,34 @@ impl Diff {
     /// How many clauses changed so.
     pub fn count(&self, change: Change) -> usize {
         self.clauses.iter().filter(|d| d.change == change).count()
+    }
+
+    /// What `--fail-on new` fails on: the clauses that fail now and did not, and the MUST
+    /// clauses judged then and not now (a run that stopped judging what it did is no better).
+    pub fn new_failures(&self) -> usize {
+        self.clauses
+            .iter()
+            .filter(|d| {
+                d.change == Change::NewFailure
+                    || (d.change == Change::NoLongerJudged
+                        && d.level == crate::contract::spec::Level::Must)
+            })
+            .count()
+    }
+
+    /// `new_failures` of target `name` alone.
+    pub fn new_failures_of(&self, name: &str) -> usize {
+        let of: Vec<Difference> = self
+            .clauses
+            .iter()
+            .filter(|d| d.target == name)
+            .cloned()
+            .collect();
+        Diff {
+            baseline: self.baseline.clone(),
+            clauses: of,
+        }
+        .new_failures()
     }
 
     /// The clauses that changed (all but the unchanged), new failures first.
@@ -217,6 +260,10 @@ impl Diff {
             format!("{} new XPASS", self.count(Change::NewXpass)),
             format!("{} unchanged", self.count(Change::Unchanged)),
         ];
+        let dropped = self.count(Change::NoLongerJudged);
+        if dropped > 0 {
+            parts.push(format!("{dropped} no longer judged"));
+        }
         let absent = self.count(Change::NotInBaseline);
         if absent > 0 {
             parts.push(format!("{absent} not in the baseline"));

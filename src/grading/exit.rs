@@ -18,6 +18,9 @@ pub enum RunVerdict {
     NotJudged,
     /// The run was stopped by a signal before it was done: what was judged so far.
     Interrupted,
+    /// None failed, but a MUST clause was not judged because a fixture of the user's was found
+    /// not usable (a task not failed or unknown): the user's to fix.
+    FixtureError,
 }
 
 pub const CONFORMANT: u8 = 0;
@@ -39,14 +42,26 @@ pub(crate) fn of_verdict(
         RunVerdict::Interrupted => signal_code.unwrap_or(INTERRUPTED),
         RunVerdict::NotJudged => NOT_JUDGED,
         RunVerdict::NotConformant => NOT_CONFORMANT,
+        RunVerdict::FixtureError => USAGE_ERROR,
         RunVerdict::Incomplete if require_complete => NOT_CONFORMANT,
         RunVerdict::Incomplete | RunVerdict::Conformant => CONFORMANT,
     }
 }
 
-/// The exit of several targets' runs: the worst of them.
+/// The exit of several targets' runs: the worst of them (a signal's, then 3 nothing judged,
+/// then 1 a failure, then 2 a fixture of the user's, then 0).
 pub fn worst(codes: impl IntoIterator<Item = u8>) -> u8 {
-    codes.into_iter().max().unwrap_or(CONFORMANT)
+    let rank = |code: u8| match code {
+        CONFORMANT => 0,
+        USAGE_ERROR => 1,
+        NOT_CONFORMANT => 2,
+        NOT_JUDGED => 3,
+        _ => 4,
+    };
+    codes
+        .into_iter()
+        .max_by_key(|c| rank(*c))
+        .unwrap_or(CONFORMANT)
 }
 
 /// The exit with `--fail-on new`: a non-conformance is exit 1 only when a clause fails that
@@ -82,6 +97,7 @@ mod tests {
         assert_eq!(of_verdict(RunVerdict::Incomplete, true, None), 1);
         assert_eq!(of_verdict(RunVerdict::NotConformant, false, None), 1);
         assert_eq!(of_verdict(RunVerdict::NotJudged, false, None), 3);
+        assert_eq!(of_verdict(RunVerdict::FixtureError, true, None), 2);
         assert_eq!(of_verdict(RunVerdict::Interrupted, false, Some(143)), 143);
         assert_eq!(of_verdict(RunVerdict::Interrupted, false, None), 130);
     }
@@ -89,6 +105,9 @@ mod tests {
     #[test]
     fn several_targets_exit_with_the_worst_and_fail_on_new_forgives_only_old_failures() {
         assert_eq!(worst([0, 3, 1]), 3);
+        assert_eq!(worst([2, 1, 0]), 1);
+        assert_eq!(worst([2, 0]), 2);
+        assert_eq!(worst([3, 130]), 130);
         assert_eq!(worst([]), 0);
         assert_eq!(failing_on_new(1, 0), 0);
         assert_eq!(failing_on_new(1, 2), 1);

@@ -114,6 +114,13 @@ pub struct Report {
     /// Whether a MUST clause not judged fails the run (`--require-complete`).
     #[serde(default)]
     pub require_complete: bool,
+    /// The user's fixtures the run found not usable for sure (a task not failed or unknown).
+    #[serde(skip)]
+    pub fixture_errors: Vec<String>,
+    /// With `--fail-on new` and a baseline: how many clauses fail now that did not then (a
+    /// non-conformance without any exits 0).
+    #[serde(skip)]
+    pub new_failures: Option<usize>,
     /// Each scenario's result as the grades count it, by `file:line`.
     #[serde(skip)]
     pub scenario_results: Vec<(String, ScenarioResult)>,
@@ -202,6 +209,8 @@ impl Report {
             target_fault: None,
             interrupted: None,
             require_complete: false,
+            fixture_errors: Vec::new(),
+            new_failures: None,
             scenario_results: Vec::new(),
             outcomes: Vec::new(),
         }
@@ -292,6 +301,19 @@ impl Report {
         self
     }
 
+    /// The same report, knowing which of the user's fixtures the run found not usable.
+    pub fn with_fixture_errors(mut self, errors: Vec<String>) -> Report {
+        self.fixture_errors = errors;
+        self
+    }
+
+    /// The same report, exiting 1 for a non-conformance only when a clause fails that did not
+    /// in the baseline (`--fail-on new`; `new_failures`: how many).
+    pub fn failing_on_new(mut self, new_failures: usize) -> Report {
+        self.new_failures = Some(new_failures);
+        self
+    }
+
     /// The MUST clauses no scenario judged (SKIP, or INFO: only answers not the operation's).
     pub(crate) fn unjudged_must(&self) -> Vec<&str> {
         self.clauses
@@ -314,6 +336,8 @@ impl Report {
             RunVerdict::NotJudged
         } else if !self.must_failures().is_empty() {
             RunVerdict::NotConformant
+        } else if !self.complete() && !self.fixture_errors.is_empty() {
+            RunVerdict::FixtureError
         } else if !self.complete() {
             RunVerdict::Incomplete
         } else {
@@ -325,11 +349,25 @@ impl Report {
     /// nothing, 1 when a clause that counts failed (or, with `--require-complete`, a MUST
     /// clause was not judged), 0 otherwise.
     pub fn exit_code(&self) -> u8 {
-        crate::grading::exit::of_verdict(
-            self.verdict(),
+        let verdict = self.verdict();
+        let code = crate::grading::exit::of_verdict(
+            verdict,
             self.require_complete,
             self.interrupted.as_ref().map(|(_, code)| *code),
-        )
+        );
+        // `--fail-on new` forgives a non-conformance known from the baseline; never an
+        // incomplete run that must be complete (`--require-complete` wins).
+        match self.new_failures {
+            Some(new) if verdict == RunVerdict::NotConformant => {
+                crate::grading::exit::failing_on_new(code, new)
+            }
+            _ => code,
+        }
+    }
+
+    /// Whether `--fail-on new` turned a non-conformance into exit 0.
+    pub fn forgiven(&self) -> bool {
+        self.verdict() == RunVerdict::NotConformant && self.exit_code() == 0
     }
 
     pub fn clause(&self, id: &str) -> Option<&ClauseResult> {

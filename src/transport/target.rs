@@ -66,6 +66,9 @@ pub struct Target {
     /// The real tasks known to be out of the failed state (accepted with 200, or read so): a
     /// request on one of them is one a conforming server refuses, safe to send again.
     not_failed: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// The real tasks a request of this run may have used: accepted with 200, or met a
+    /// transient answer that may have acted (for the ledger of used tasks).
+    used: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Set when the run is interrupted: nothing more is sent.
     interrupted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -114,6 +117,7 @@ impl Target {
             observation: Observation::default(),
             listing_of: std::sync::Mutex::default(),
             not_failed: std::sync::Mutex::default(),
+            used: std::sync::Mutex::default(),
             interrupted: std::sync::Arc::default(),
         })
     }
@@ -226,6 +230,23 @@ impl Target {
                 known.insert(task.to_owned());
             }
         }
+    }
+
+    /// Notes that a request may have used `task` (accepted, or its answer lost).
+    pub(crate) fn note_used(&self, task: &str) {
+        if self.fixtures.knows(task)
+            && let Ok(mut used) = self.used.lock()
+        {
+            used.insert(task.to_owned());
+        }
+    }
+
+    /// The real tasks a request of this run may have used, in order.
+    pub fn used_tasks(&self) -> Vec<String> {
+        self.used
+            .lock()
+            .map(|u| u.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Whether a real task is known to be out of the failed state.

@@ -246,7 +246,14 @@ fn the_library_files_form_no_import_cycle() {
 
 /// The layers, from the bottom: a file imports only from its own layer and those below it.
 const LAYERS: &[&[&str]] = &[
-    &["file_error", "fixtures", "progress", "secret", "shown"],
+    &[
+        "file_error",
+        "fixtures",
+        "ledger",
+        "progress",
+        "secret",
+        "shown",
+    ],
     &["contract"],
     &["records"],
     &["config"],

@@ -83,6 +83,7 @@ const MUTANTS: &[(Deviation, &[&str], u16)] = &[
     (Deviation::AcceptsOtherKindSecond, &["RUT-EFFECT-02"], 400),
     // Seen through the read API only.
     (Deviation::AbortRunsTask, &["RUT-QUERY-02"], 200),
+    (Deviation::RejectsRetryAsNotFailed, &["RUT-QUERY-01"], 200),
 ];
 
 /// Whether the run against `deviation` caught it: not conformant, and each of `clauses` FAIL

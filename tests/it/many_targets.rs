@@ -233,3 +233,98 @@ fn a_baseline_says_what_was_fixed_and_fail_on_new_fails_only_for_new_failures() 
         "{text}"
     );
 }
+
+#[test]
+fn in_ci_the_exit_and_report_json_agree_require_complete_wins_and_a_clause_no_longer_judged_counts()
+{
+    let deviating = tmp("ci-deviating");
+    let (code, _) = stub_run(&deviating, Some("accepts-upper-case-abort"), &[]);
+    assert_eq!(code, Some(1));
+    let before = deviating.join("report.json");
+    let exit_in = |dir: &Path| -> (serde_json::Value, String) {
+        let report: serde_json::Value = serde_json::from_str(&read(dir, "report.json")).unwrap();
+        (report["exit_code"].clone(), read(dir, "junit.xml"))
+    };
+
+    // The baseline's failures only, with --fail-on new: exit 0, and report.json and JUnit say
+    // so too.
+    let same = tmp("ci-same");
+    let (code, text) = stub_run(
+        &same,
+        Some("accepts-upper-case-abort"),
+        &["--baseline", before.to_str().unwrap(), "--fail-on", "new"],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    let (json_exit, junit) = exit_in(&same);
+    assert_eq!(json_exit, 0);
+    let verdict = junit
+        .split("<testcase")
+        .find(|c| c.contains("[verdict] the run"))
+        .expect("a verdict testcase");
+    assert!(!verdict.contains("<failure"), "{verdict}");
+
+    // Fewer clauses judged (a tag selection): every MUST clause judged before and SKIP now is
+    // "no longer judged", which --fail-on new fails on.
+    let fewer = tmp("ci-fewer");
+    let tags = ["--tags", "@RUT-QUERY-03"];
+    let (code, text) = stub_run(
+        &fewer,
+        Some("accepts-upper-case-abort"),
+        &[
+            &["--baseline", before.to_str().unwrap(), "--fail-on", "new"][..],
+            &tags[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("no longer judged"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("no longer judged") && l.contains("RUT-AUTH-01"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("PASS -> SKIP"), "{line}");
+    assert_eq!(exit_in(&fewer).0, 1);
+
+    // An incomplete run with --require-complete fails, --fail-on new or not.
+    let conforming = tmp("ci-conforming");
+    let (code, _) = stub_run(&conforming, None, &["--tags", "@RUT-QUERY-03"]);
+    assert_eq!(code, Some(0));
+    let incomplete = tmp("ci-incomplete");
+    let baseline = conforming.join("report.json");
+    let (code, text) = stub_run(
+        &incomplete,
+        None,
+        &[
+            "--tags",
+            "@RUT-QUERY-03",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--fail-on",
+            "new",
+            "--require-complete",
+        ],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("INCOMPLETE"), "{text}");
+    assert_eq!(exit_in(&incomplete).0, 1);
+}
+
+#[test]
+fn a_must_clause_known_to_deviate_is_named_in_the_verdict() {
+    let dir = tmp("xfail-verdict");
+    let (code, text) = stub_run(
+        &dir,
+        Some("accepts-upper-case-abort"),
+        &[
+            "--set",
+            "expected_deviations=[{clause: RUT-QUERY-03, reason: a ticket}, {clause: RUT-QUERY-04, reason: a ticket}]",
+        ],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("Conformant but for known deviations")
+            && text.contains("RUT-QUERY-03")
+            && !text.contains("Conformant: every MUST clause passed."),
+        "{text}"
+    );
+}

@@ -78,6 +78,8 @@ fn sample() -> Report {
         target_fault: None,
         interrupted: None,
         require_complete: false,
+        fixture_errors: Vec::new(),
+        new_failures: None,
         scenario_results: Vec::new(),
         outcomes: Vec::new(),
     }
@@ -300,6 +302,7 @@ struct FuzzJson {
     per_kind: BTreeMap<String, u64>,
     violations: BTreeMap<String, u64>,
     findings: Vec<serde_json::Value>,
+    transient_forgotten: u64,
 }
 
 const VERDICTS: [&str; 8] = [

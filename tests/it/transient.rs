@@ -110,11 +110,7 @@ fn check(name: &str, url: &str, read_api: bool) -> Checked {
         .env("CSS_CONFORMANCE_TOKEN", STUB_TOKEN)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = crate::common::printed(&output);
     let report = std::fs::read(dir.join("report.json"))
         .map(|t| serde_json::from_slice(&t).unwrap())
         .unwrap_or_else(|e| panic!("{name}: no report.json ({e}):\n{text}"));

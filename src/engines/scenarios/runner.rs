@@ -61,8 +61,13 @@ pub struct Run {
     pub execution_failed: bool,
     /// What each door of a failed task was judged to have done.
     pub doors: Vec<crate::records::effects::DoorResult>,
-    /// What the run showed of the user's fixtures (a task not failed when it began).
+    /// What the run showed of the user's fixtures (a task not failed when it began), and what
+    /// it could not decide (fixture or server?).
     pub fixture_notes: Vec<String>,
+    /// Of those, what a verdict left incomplete by them is the user's to settle (exit 2): a
+    /// fixture found not usable, or a refusal only another task or the read API can tell the
+    /// fixture's from the server's.
+    pub fixture_errors: Vec<String>,
 }
 
 /// A run that could not start.
@@ -102,6 +107,7 @@ pub async fn run(
     run_state.set_doors(doors.clone());
     let mut door_results = crate::records::effects::DoorResult::all(&spec, &doors, None);
     let mut fixture_notes = Vec::new();
+    let mut fixture_errors = Vec::new();
     for (location, why) in &plan.skipped {
         run_state.assign(location, Assignment::Skip(*why));
     }
@@ -134,6 +140,7 @@ pub async fn run(
         execution_failed |= chained.execution_failed;
         door_results = chained.door_results;
         fixture_notes = chained.fixture_notes;
+        fixture_errors = chained.fixture_errors;
     }
     outputs.finish()?;
     let records = run_state.take_records_in_file_order();
@@ -143,6 +150,7 @@ pub async fn run(
         execution_failed,
         doors: door_results,
         fixture_notes,
+        fixture_errors,
     })
 }
 
@@ -173,6 +181,7 @@ struct Chained {
     execution_failed: bool,
     door_results: Vec<crate::records::effects::DoorResult>,
     fixture_notes: Vec<String>,
+    fixture_errors: Vec<String>,
 }
 
 /// Runs the scenarios on failed tasks one at a time, as `task_plan::Chains` hands out the
@@ -225,10 +234,11 @@ async fn run_chained(
     for (location, assignment) in chains.leftovers() {
         execution_failed |= run_one(run_state, features, location, assignment, outputs).await;
     }
-    let mut fixture_notes = Vec::new();
+    let mut fixture_errors = Vec::new();
     run_state.amend_records(|records| {
-        fixture_notes = task_plan::judge_effects(spec, &chains, records);
+        fixture_errors = task_plan::judge_effects(spec, &chains, records);
     });
+    let mut fixture_notes = Vec::new();
     let (doors, search) = chains.doors();
     let door_results = crate::records::effects::DoorResult::all(spec, doors, Some(search));
     if door_results.iter().any(|d| d.unconfirmed) {
@@ -238,10 +248,15 @@ async fn run_chained(
             tasks.join(", ")
         ));
     }
+    // Undecided or not, what the fixtures left unjudged is the user's to settle (another
+    // failed task, or the read API, decides it): it is said first.
+    fixture_errors.extend(fixture_notes);
+    let fixture_notes = fixture_errors.clone();
     Chained {
         execution_failed,
         door_results,
         fixture_notes,
+        fixture_errors,
     }
 }
 

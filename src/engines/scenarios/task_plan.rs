@@ -492,6 +492,14 @@ impl Chains {
                 .collect();
             self.maybe.retain(|l| !worthless.contains(l));
             self.unused.extend(worthless);
+            // A scarce task goes to a consumer worth more first (a MUST clause before a
+            // SHOULD one); the rest wait for a task left over.
+            let best_consumer = self.consumers.iter().map(|c| self.worth(&c.checks)).max();
+            let front = self.maybe.front().map(|l| self.worth(self.checks_of(l)));
+            if front.is_some_and(|f| best_consumer.is_some_and(|c| f < c)) {
+                self.set_stage(Stage::Consumer);
+                return None;
+            }
         }
         let next = self.maybe.pop_front();
         if next.is_none() {
@@ -608,10 +616,7 @@ impl Chains {
                     c.consumed = true;
                 }
                 // Refused as not failed before any acceptance: a request before acted.
-                let not_failed = self.spec.expectation(Kind::TaskNotFailed);
-                if not_failed.is_refusal(&self.spec, j.status, j.error_code.as_deref())
-                    && !c.consumed
-                {
+                if found_not_failed(&self.spec, j) && !c.consumed {
                     c.spoilt = true;
                 }
                 c.sent.push(j.clone());
@@ -906,23 +911,32 @@ impl Effects<'_> {
             }
             None => {}
         }
-        if !found_not_failed(spec, judgement) {
+        let Some(unusable) = found_unusable(spec, judgement) else {
             return;
-        }
+        };
         let kind = judgement.verdict.kind;
-        let why = if opened {
-            // The first request on the task found it not failed: the task was not
-            // failed when the run began (a fixture), not anything the server did.
-            let why = format!(
-                "fixture: task {} was not failed when the run began: the {kind} request that opened its chain was refused as not in the failed state (an earlier run may have used it; give a task in the failed state)",
-                chain.task
-            );
-            self.fixtures.push(why.clone());
-            why
-        } else {
-            format!(
-                "the task was no longer failed when this {kind} request was sent: a request before it on the task acted"
-            )
+        let task = &chain.task;
+        let why = match (opened, &unusable) {
+            // The first request on the task found it not usable: the task was not usable when
+            // the run began (a fixture), not anything the server did.
+            (true, _) => Some(format!(
+                "fixture: task {task} was not usable when the run began: the {kind} request that opened its chain was refused as not in the failed state or unknown (an earlier run may have used it, or the ID is not a failed task of this cluster; give a task in the failed state, --failed-action-id)"
+            )),
+            // The read API showed it in a failed state just before, so no request before it
+            // explains the refusal: the task itself is not usable.
+            (false, Unusable::RefusedWhileRead(status)) => Some(format!(
+                "fixture: task {task} is {status} and this server does not retry it: the {kind} request was refused as not in the failed state while the read API showed {status} just before (the page leaves open whether a {status} task is retried; give a FAILED task, --failed-action-id)"
+            )),
+            (false, _) => None,
+        };
+        let why = match why {
+            Some(why) => {
+                self.fixtures.push(why.clone());
+                why
+            }
+            None => format!(
+                "the task was no longer failed when this {kind} request was sent: a request before it on the task acted (or, without the read API to tell, the task was not usable from the start)"
+            ),
         };
         self.relabels.push((r, j, Kind::TaskNotFailed, why));
     }
@@ -950,7 +964,17 @@ impl Effects<'_> {
                 acceptance.method,
                 crate::shown::shorten(&acceptance.url)
             );
-            let clause = &spec.rules.acceptance_acts;
+            // What an acceptance did is judged by the clause of its own kind: the page's two
+            // requests by RUT-EFFECT-02; a retry with a parameter the page does not define by
+            // the clause that says such a parameter is ignored (the retry succeeds).
+            let acceptance_kind = acceptance.verdict.kind;
+            let clause = match acceptance_kind {
+                Kind::Retry | Kind::Abort => &spec.rules.acceptance_acts,
+                other => match &spec.expectation(other).answered_by {
+                    Some(clause) => clause,
+                    None => continue,
+                },
+            };
             self.added
                 .push((r, effect(spec, judgement, clause, holds, expected)));
             if !holds {
@@ -958,7 +982,7 @@ impl Effects<'_> {
                 self.relabels.push((
                     r,
                     j,
-                    judgement.request.retry_or_abort(),
+                    crate::contract::classify::on_a_failed_task(spec, &judgement.request),
                     "the task was still failed: the retry or abort accepted before it did not take it out of the failed state".to_owned(),
                 ));
             }
@@ -1034,7 +1058,9 @@ impl Effects<'_> {
         if !spec.read_api.is_failed(was) || spec.read_api.is_failed(now) {
             return;
         }
-        let kind = acceptance.request.retry_or_abort();
+        // What an accepted request did judges the clause of its own kind only: a retry with a
+        // parameter the page does not define judges no clause of the page's two requests.
+        let kind = acceptance.verdict.kind;
         let Some(rule) = spec.read_api.after_accepted(kind) else {
             return;
         };
@@ -1160,21 +1186,43 @@ fn chain_sequence(chain: &Chain, records: &[ScenarioRecord]) -> Vec<(usize, usiz
     sequence
 }
 
-/// Whether a retry or abort that a failed task would accept found its task not failed: refused
-/// as not in the failed state, or read so before it was sent.
-fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
-    let refused_as_not_failed = spec.expectation(Kind::TaskNotFailed).is_refusal(
-        spec,
-        judgement.status,
-        judgement.error_code.as_deref(),
-    );
-    let read_not_failed = judgement
-        .task_status
-        .as_ref()
-        .is_some_and(|(was, _)| !spec.read_api.is_failed(was));
+/// How a retry or abort that a failed task would accept found its task not usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Unusable {
+    /// The read API showed it out of the failed state before the request.
+    ReadNotFailed(String),
+    /// Refused as not failed or no such record, the read API showing it in a failed state a
+    /// server may decline to retry (the page leaves open whether a PARTIAL_FAILED task is).
+    RefusedWhileRead(String),
+    /// Refused as not failed or no such record, without the read API.
+    Refused,
+}
+
+/// Whether a retry or abort that a failed task would accept found its task not usable: refused
+/// with a code the vendor's table gives for a task not failed or unknown, or read not failed
+/// before it was sent. A task the read API showed in a status no server may refuse, refused
+/// all the same, is not the task's doing: the refusal stands as the server's.
+fn found_unusable(spec: &Spec, judgement: &Judgement) -> Option<Unusable> {
     let expects_failed =
         judgement.request.method.is_none() && spec.expectation(judgement.verdict.kind).accepts();
-    expects_failed && (refused_as_not_failed || read_not_failed)
+    if !expects_failed {
+        return None;
+    }
+    let api = &spec.read_api;
+    let refused = spec.says_task_unusable(judgement.status, judgement.error_code.as_deref());
+    match judgement.task_status.as_ref().map(|(was, _)| was) {
+        Some(was) if !api.is_failed(was) => Some(Unusable::ReadNotFailed(was.clone())),
+        Some(was) if refused && !api.is_retryable(was) => {
+            Some(Unusable::RefusedWhileRead(was.clone()))
+        }
+        Some(_) => None,
+        None => refused.then_some(Unusable::Refused),
+    }
+}
+
+/// Whether a retry or abort found its task not usable (see `found_unusable`).
+fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
+    found_unusable(spec, judgement).is_some()
 }
 
 /// The clause and the words of a group of doors one of which acted (no task left, and no

@@ -326,7 +326,36 @@ pub fn verdict_line(report: &Report) -> String {
                 }
             )
         }
-        RunVerdict::Conformant => "Conformant: every MUST clause passed.".to_owned(),
+        RunVerdict::FixtureError => {
+            let unjudged = report.unjudged_must();
+            format!(
+                "FIXTURE ERROR: no MUST clause failed, but {} MUST clause(s) were not judged ({}) because of the fixtures given: {}. Not a verdict of conformance; fix them and run again (exit 2).",
+                unjudged.len(),
+                unjudged.join(", "),
+                report
+                    .fixture_errors
+                    .iter()
+                    .map(|e| crate::shown::inert(e).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }
+        RunVerdict::Conformant => {
+            let known: Vec<&str> = report
+                .clauses
+                .iter()
+                .filter(|c| c.level == Level::Must && c.grade == Grade::Xfail)
+                .map(|c| c.id.as_str())
+                .collect();
+            if known.is_empty() {
+                "Conformant: every MUST clause passed.".to_owned()
+            } else {
+                format!(
+                    "Conformant but for known deviations: every MUST clause passed but {}, which fail as the profile's expected_deviations say (XFAIL).",
+                    known.join(", ")
+                )
+            }
+        }
     }
 }
 

@@ -106,6 +106,9 @@ impl Document {
                 RunVerdict::Conformant => "Conformant",
                 RunVerdict::NotConformant => "NOT conformant",
                 RunVerdict::Incomplete => "INCOMPLETE (MUST clauses not judged)",
+                RunVerdict::FixtureError => {
+                    "FIXTURE ERROR (MUST clauses not judged: a fixture was not usable)"
+                }
                 RunVerdict::NotJudged => "NOT JUDGED (the target answered nothing)",
                 RunVerdict::Interrupted => "INTERRUPTED (what was judged before the signal)",
             },
@@ -129,19 +132,7 @@ pub(super) fn fuzz_line(f: &Summary) -> String {
     )
 }
 
-/// `2026-11-27T01:46:18Z`.
-pub(super) fn rfc3339(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub(super) use crate::shown::rfc3339;
 
 /// The profile with any `user:password@` taken out of its endpoint.
 pub(super) fn without_userinfo(mut profile: serde_json::Value) -> serde_json::Value {

@@ -229,8 +229,15 @@ pub(super) fn clause_cases(report: &Report) -> Vec<TestCase> {
     let verdict = super::console::verdict_line(report);
     let mut case = match report.verdict() {
         RunVerdict::Conformant => TestCaseBuilder::success("[verdict] the run", zero),
+        // --fail-on new: a failure the baseline knew; the clauses' testcases still fail.
+        RunVerdict::NotConformant if report.forgiven() => {
+            TestCaseBuilder::success("[verdict] the run", zero)
+        }
         RunVerdict::NotConformant => {
             TestCaseBuilder::failure("[verdict] the run", zero, "non-conformance", &verdict)
+        }
+        RunVerdict::FixtureError => {
+            TestCaseBuilder::error("[verdict] the run", zero, "fixture-error", &verdict)
         }
         RunVerdict::Incomplete if report.require_complete => {
             TestCaseBuilder::failure("[verdict] the run", zero, "incomplete", &verdict)

@@ -12,6 +12,9 @@ use super::document::Document;
 pub struct ManyTargets<'a> {
     pub runs: Vec<(String, &'a Document)>,
     pub diff: Option<&'a Diff>,
+    /// A target's non-conformance exits 1 only when a clause of it fails that did not in the
+    /// baseline (`--fail-on new`).
+    pub fail_on_new: bool,
     /// When the run of them all started.
     pub started: time::OffsetDateTime,
 }
@@ -22,7 +25,22 @@ pub const MANY_SCHEMA: &str = "css-conformance-report-many/1";
 impl ManyTargets<'_> {
     /// The worst exit code of the targets (3 not judged, 1 not conformant, 0).
     pub fn exit_code(&self) -> u8 {
-        crate::grading::exit::worst(self.runs.iter().map(|(_, d)| d.report.exit_code()))
+        crate::grading::exit::worst(self.runs.iter().map(|(name, d)| {
+            let report = &d.report;
+            match self.diff {
+                Some(diff)
+                    if self.fail_on_new
+                        && report.verdict()
+                            == crate::grading::report::RunVerdict::NotConformant =>
+                {
+                    crate::grading::exit::failing_on_new(
+                        report.exit_code(),
+                        diff.new_failures_of(name),
+                    )
+                }
+                _ => report.exit_code(),
+            }
+        }))
     }
 
     /// The clause IDs, in the first target's order, with their level.

@@ -3,7 +3,7 @@
 //! of them acted; the read API can pin the door at once. Pure: it reads what was sent.
 
 use crate::contract::request::Request;
-use crate::contract::spec::{Kind, Spec};
+use crate::contract::spec::Spec;
 use crate::fixtures::Fixtures;
 
 use super::groups::{DoorId, Outcome};
@@ -29,7 +29,6 @@ pub fn outcome(
     group: &[DoorId],
     sent: &[Sent<'_>],
 ) -> (Vec<DoorId>, Outcome) {
-    let not_failed = spec.expectation(Kind::TaskNotFailed);
     let api = &spec.read_api;
     let mut before: Vec<DoorId> = Vec::new();
     for s in sent {
@@ -46,12 +45,41 @@ pub fn outcome(
                 return (tested, Outcome::Pinned { door, before });
             }
         }
-        // The read API showed the task out of the failed state before this request, or it was
-        // refused as not in the failed state: a door before it acted.
-        let was_not_failed = s.task_status.is_some_and(|(was, _)| !api.is_failed(was));
-        let refused_as_not_failed = not_failed.is_refusal(spec, s.status, s.error_code);
-        if was_not_failed || refused_as_not_failed {
+        // The read API showed the task out of the failed state before this request, or a door
+        // was refused with a code the vendor's table gives only for a task not in the failed
+        // state (never for the door's own fault, nor for an unknown task): a door before it
+        // acted.
+        let read_not_failed = s.task_status.is_some_and(|(was, _)| !api.is_failed(was));
+        let door_found_not_failed = door.and_then(|d| doors.get(d)).is_some_and(|d| {
+            let not_failed = crate::contract::spec::Kind::TaskNotFailed;
+            let unknown = crate::contract::spec::Kind::UnknownTask;
+            spec.expectation(not_failed)
+                .is_refusal(spec, s.status, s.error_code)
+                && !spec
+                    .expectation(unknown)
+                    .is_refusal(spec, s.status, s.error_code)
+                && !s
+                    .error_code
+                    .is_some_and(|c| spec.expectation(d.kind).codes.iter().any(|k| k == c))
+        });
+        if read_not_failed || door_found_not_failed {
             return (before, Outcome::Acted);
+        }
+        // The witness (a retry or abort a failed task accepts) refused as the task not usable
+        // (not failed, or no such record): a door before it acted; unless the read API showed
+        // the task still failed just before it, which no door's effect explains (the task
+        // itself was not usable): that tells nothing of the doors.
+        let witness = door.is_none()
+            && s.request.method.is_none()
+            && spec
+                .expectation(crate::contract::classify::on_a_failed_task(spec, s.request))
+                .accepts();
+        if witness && spec.says_task_unusable(s.status, s.error_code) {
+            let outcome = match s.task_status {
+                Some(_) => Outcome::Unknown,
+                None => Outcome::Acted,
+            };
+            return (before, outcome);
         }
         match door {
             Some(door) if !before.contains(&door) => before.push(door),
@@ -97,20 +125,51 @@ mod tests {
         }
     }
 
+    /// Every door, each as a request on the task, and the witness after them: a plain retry.
+    struct Setting {
+        spec: Spec,
+        doors: Vec<Door>,
+        f: Fixtures,
+        group: Vec<DoorId>,
+        requests: Vec<Request>,
+        witness: Request,
+    }
+
+    impl Setting {
+        fn new() -> Setting {
+            let spec = Spec::embedded();
+            let doors = doors(&spec);
+            let f = Fixtures::builtin();
+            let group: Vec<DoorId> = (0..doors.len()).collect();
+            let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
+            let witness = Request {
+                credentials: crate::contract::request::Credentials::Valid,
+                method: None,
+                retry_mode: vec![],
+                extra_query: vec![],
+                ..requests[0].clone()
+            };
+            Setting {
+                spec,
+                doors,
+                f,
+                group,
+                requests,
+                witness,
+            }
+        }
+    }
+
     #[test]
     fn an_accepted_witness_clears_the_group_a_refused_one_says_one_acted() {
-        let spec = Spec::embedded();
-        let doors = doors(&spec);
-        let f = Fixtures::builtin();
-        let group: Vec<DoorId> = (0..doors.len()).collect();
-        let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
-        let witness = Request {
-            credentials: crate::contract::request::Credentials::Valid,
-            method: None,
-            retry_mode: vec![],
-            extra_query: vec![],
-            ..requests[0].clone()
-        };
+        let Setting {
+            spec,
+            doors,
+            f,
+            group,
+            requests,
+            witness,
+        } = Setting::new();
         let mut seq: Vec<Sent> = requests.iter().map(|r| sent(r, 403, None, None)).collect();
         seq.push(sent(&witness, 200, None, None));
         let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq);
@@ -183,5 +242,39 @@ mod tests {
             outcome(&spec, &doors, &f, TASK, &group, &seq).1,
             Outcome::Acted
         );
+    }
+
+    #[test]
+    fn a_refusal_a_fixture_explains_as_well_says_nothing_of_the_doors() {
+        let Setting {
+            spec,
+            doors,
+            f,
+            group,
+            requests,
+            witness,
+        } = Setting::new();
+        let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq).1;
+        // The read API shows the task failed just before the witness, which is refused as not
+        // failed: no door's effect explains that (the task itself is not usable).
+        let failed = ("PARTIAL_FAILED".to_owned(), "PARTIAL_FAILED".to_owned());
+        let mut seq: Vec<Sent> = requests
+            .iter()
+            .map(|r| sent(r, 403, None, Some(&failed)))
+            .collect();
+        seq.push(sent(&witness, 400, Some("CSS.0082"), Some(&failed)));
+        assert_eq!(told(&seq), Outcome::Unknown);
+        // Without the read API, the same refusal is a door's doing as far as this task tells,
+        // whichever code of the table says it (an unknown task's too).
+        let mut seq: Vec<Sent> = requests.iter().map(|r| sent(r, 403, None, None)).collect();
+        seq.push(sent(&witness, 403, Some("CSS.0015"), None));
+        assert_eq!(told(&seq), Outcome::Acted);
+        // A door refused with "no such record" (a malformed ID may be): no sign of an effect.
+        let mut seq: Vec<Sent> = requests
+            .iter()
+            .map(|r| sent(r, 400, Some("CSS.0082"), None))
+            .collect();
+        seq.push(sent(&witness, 200, None, None));
+        assert_eq!(told(&seq), Outcome::Harmless);
     }
 }

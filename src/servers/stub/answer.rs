@@ -448,9 +448,11 @@ impl Responder {
         let expectation = self.spec.expectation(kind);
         // The case's code as the variants choose it, with its status in the vendor's table.
         let codes = &expectation.codes;
-        let code = codes
-            .get(self.variants.code_index(codes.len()))
-            .and_then(|c| self.spec.error_code(c));
+        let code = match self.variants.code_of(kind) {
+            Some(chosen) => codes.iter().find(|c| *c == chosen),
+            None => codes.get(self.variants.code_index(codes.len())),
+        }
+        .and_then(|c| self.spec.error_code(c));
         let status = code.map_or(expectation.outcomes[0].status, |c| c.status);
         let status = self.deviation.map_or(status, |d| d.status(kind, status));
         if self.deviation == Some(Deviation::BareErrors) && status >= 400 {

@@ -75,12 +75,15 @@ pub enum Deviation {
     /// An accepted abort runs the task again (the read API shows it RUNNING) instead of
     /// terminating it.
     AbortRunsTask,
+    /// A plain retry of a failed task is refused as not in the failed state (400 CSS.5090),
+    /// though the read API shows it FAILED: what no fixture explains.
+    RejectsRetryAsNotFailed,
 }
 
 /// Each deviation, in the order of the enum: its name on the command line
 /// (`--stub-deviation accepts-upper-case-abort`) and what it does, in a line (the `--help`
 /// text).
-const ROWS: [(Deviation, &str, &str); 30] = [
+const ROWS: [(Deviation, &str, &str); 31] = [
     (
         Deviation::AcceptsAnyRetryMode,
         "accepts-any-retry-mode",
@@ -231,9 +234,14 @@ const ROWS: [(Deviation, &str, &str); 30] = [
         "abort-runs-task",
         "An accepted abort runs the task again (RUNNING) instead of terminating it",
     ),
+    (
+        Deviation::RejectsRetryAsNotFailed,
+        "rejects-retry-as-not-failed",
+        "A plain retry of a failed task is refused as not in the failed state, though the read API shows it FAILED",
+    ),
 ];
 
-super::named::named!(Deviation, ROWS, 30);
+super::named::named!(Deviation, ROWS, 31);
 
 impl Deviation {
     /// The status it fails with before looking at the request any further, if it does:
@@ -309,6 +317,7 @@ impl Deviation {
         match self {
             Deviation::RejectsRetry if accepted && !aborts => Kind::InvalidRetryMode,
             Deviation::RejectsAbort if accepted && aborts => Kind::InvalidRetryMode,
+            Deviation::RejectsRetryAsNotFailed if accepted && !aborts => Kind::TaskNotFailed,
             _ => kind,
         }
     }
@@ -346,9 +355,13 @@ impl Deviation {
         }
     }
 
-    /// Whether only the read API shows it (what an accepted request did).
+    /// Whether only the read API shows it (what an accepted request did, or that a task it
+    /// refused as not failed was failed).
     pub(crate) fn shows_in_the_read_api(self) -> bool {
-        self == Deviation::AbortRunsTask
+        matches!(
+            self,
+            Deviation::AbortRunsTask | Deviation::RejectsRetryAsNotFailed
+        )
     }
 
     /// The status it answers a `kind` request with, instead of the spec's `status`.

@@ -46,6 +46,10 @@ pub enum Variant {
     SecondCodes,
     /// Each refusal answered with the last code the table gives for its case.
     LastCodes,
+    /// A task not failed or unknown answered 400 CSS.0082 (the record does not exist); another
+    /// project or an unknown cluster 403 CSS.0015 (no resources): one server's choice among
+    /// the table's codes, case by case.
+    RecordNotFound,
     /// Routes on the path as it came: an ID with a percent-encoded character names nothing.
     RawPath,
     /// A gateway in front answers now and then 429, 502, 503 or 504 (with and without
@@ -70,7 +74,7 @@ pub enum Variant {
 }
 
 /// Each variant, in the order of the enum: its name on the command line and what it does.
-const ROWS: [(Variant, &str, &str); 11] = [
+const ROWS: [(Variant, &str, &str); 12] = [
     (
         Variant::SecondCodes,
         "second-codes",
@@ -80,6 +84,11 @@ const ROWS: [(Variant, &str, &str); 11] = [
         Variant::LastCodes,
         "last-codes",
         "Each refusal answered with the last code the vendor's table gives for its case",
+    ),
+    (
+        Variant::RecordNotFound,
+        "record-not-found",
+        "A task not failed or unknown answered 400 CSS.0082; another project or an unknown cluster 403 CSS.0015",
     ),
     (
         Variant::RawPath,
@@ -124,12 +133,16 @@ const ROWS: [(Variant, &str, &str); 11] = [
     ),
 ];
 
-super::named::named!(Variant, ROWS, 11);
+super::named::named!(Variant, ROWS, 12);
 
 impl Variant {
     /// The variants it cannot be combined with: two choices of the same thing.
     fn excludes(self, other: Variant) -> bool {
-        let codes = [Variant::SecondCodes, Variant::LastCodes];
+        let codes = [
+            Variant::SecondCodes,
+            Variant::LastCodes,
+            Variant::RecordNotFound,
+        ];
         self != other && codes.contains(&self) && codes.contains(&other)
     }
 
@@ -184,6 +197,19 @@ impl Variants {
 
     pub fn iter(self) -> impl Iterator<Item = Variant> {
         Variant::ALL.into_iter().filter(move |v| self.has(*v))
+    }
+
+    /// The code a refusal of `kind` is answered with where a variant chooses it case by case.
+    pub(crate) fn code_of(self, kind: crate::contract::spec::Kind) -> Option<&'static str> {
+        use crate::contract::spec::Kind;
+        if !self.has(Variant::RecordNotFound) {
+            return None;
+        }
+        match kind {
+            Kind::TaskNotFailed | Kind::UnknownTask => Some("CSS.0082"),
+            Kind::ForeignProject | Kind::UnknownCluster => Some("CSS.0015"),
+            _ => None,
+        }
     }
 
     /// Which of a case's codes a refusal is answered with: the first, or as a variant says.

@@ -147,6 +147,7 @@ impl Target {
                     // A retry or abort accepted: its task is failed no more.
                     if resend == Resend::MayAct && r.status == 200 {
                         self.note_task(&request.action_id, false);
+                        self.note_used(&request.action_id);
                     }
                     return Ok(r);
                 }
@@ -162,6 +163,7 @@ impl Target {
                         && self.reads_tasks()
                         && self.still_failed(spec, &request.action_id).await;
                     if !still_failed {
+                        self.note_used(&request.action_id);
                         return Err(self.lost(request_target, &what));
                     }
                     self.traffic.transient.fetch_add(1, Ordering::Relaxed);

@@ -7,3 +7,12 @@ pub mod sdk_vectors;
 pub mod served;
 pub mod tiny_server;
 pub mod tls;
+
+/// What a command printed, stdout then stderr, as text.
+pub fn printed(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
