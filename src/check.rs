@@ -127,10 +127,31 @@ pub async fn check(
     )
     .with_records(run.records)
     .with_doors(run.doors)
-    .with_fixture_notes(run.fixture_notes)
+    .with_fixture_notes(with_tasks_spent(
+        run.fixture_notes,
+        &report,
+        &run_state.target,
+    ))
     .with_traffic(traffic)
     .with_baseline(diff);
     Ok(Checked { document, fuzzed })
+}
+
+/// The notes on the fixtures, and, when they left the verdict incomplete, the failed tasks the
+/// run used all the same (they may no longer be failed: the next run needs fresh ones).
+fn with_tasks_spent(
+    mut notes: Vec<String>,
+    report: &Report,
+    target: &crate::transport::target::Target,
+) -> Vec<String> {
+    let used = target.used_tasks();
+    if report.verdict() == crate::grading::exit::RunVerdict::FixtureError && !used.is_empty() {
+        notes.push(format!(
+            "this run used failed task(s) {} all the same: they may no longer be failed; bring fresh ones next time",
+            used.join(", ")
+        ));
+    }
+    notes
 }
 
 /// The tasks of `target` this run may have used, as ledger entries of the run begun at `began`.

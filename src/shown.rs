@@ -92,6 +92,21 @@ pub fn rfc3339(t: time::OffsetDateTime) -> String {
     )
 }
 
+/// A word as a POSIX shell reads it back: as it is when it holds only characters no shell
+/// treats specially, else in single quotes (a quote inside as `'\''`); control characters
+/// made inert first.
+pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./:=@%+,".contains(&b));
+    if plain {
+        return std::borrow::Cow::Borrowed(word);
+    }
+    let word = inert(word);
+    std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,10 +56,13 @@ pub enum Command {
     ///   CSS_CONFORMANCE_TOKEN=... css-conformance check --profile profiles/otc-eu-de.yaml
     ///
     /// Exit: 0 no MUST clause failed; 1 a clause failed (or, with --require-complete, a MUST
-    /// clause was not judged); 2 usage, configuration or fixture error (a token, project or
-    /// cluster the target refuses, a failed task that is not failed: named, nothing judged);
-    /// 3 the target answered nothing. An effect a used-up task would explain as well is
-    /// unconfirmed: not judged, never a failure.
+    /// clause was not judged); 2 usage, configuration or fixture error (a token, project,
+    /// cluster or base URL the target refuses, a task given twice or of the wrong shape, one
+    /// the ledger says an earlier run used: named before anything is sent; a failed task
+    /// found not usable on the way: FIXTURE ERROR, named); 3 the target answered nothing.
+    /// Where the target answers an unknown task as it answers another's project, only
+    /// --read-api or --not-failed-action-id tells a wrong project before a task is tried. An
+    /// effect a used-up task would explain as well is unconfirmed: not judged, never a failure.
     #[command(
         verbatim_doc_comment,
         mut_arg("profile", |a| {
@@ -548,10 +551,18 @@ pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow
     }
     for f in &summary.findings {
         let file = f.save(dir)?;
+        let mut command =
+            vec![css_conformance::shown::shell_word(&file.display().to_string()).into_owned()];
+        command.extend(
+            f.origin
+                .replay_flags()
+                .iter()
+                .map(|w| css_conformance::shown::shell_word(w).into_owned()),
+        );
         println!(
             "  replay {}: css-conformance replay {}",
             f.clause,
-            file.display()
+            command.join(" ")
         );
     }
     Ok(())

@@ -11,6 +11,7 @@ use super::{CONFORMANT, NOT_CONFORMANT, NOT_JUDGED, ReplayArgs, open_target};
 pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
     let finding = Finding::load(&args.finding)?;
+    let (target_args, note) = args.target.or_origin(&finding.origin, &args.finding)?;
     let (
         Opened {
             stub: _stub,
@@ -18,7 +19,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
             ..
         },
         _,
-    ) = open_target(&spec, &args.target.or_origin(&finding.origin)?).await?;
+    ) = open_target(&spec, &target_args).await?;
+    if let Some(note) = note {
+        println!("{note}");
+    }
     println!(
         "Replaying {} [{}] (seed {}, case {}) against {}",
         finding.clause,
@@ -38,6 +42,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
         Replay::NoTask => {
             anyhow::bail!("the case needs a failed task and the target has none left")
         }
+        Replay::NeedsConsent => anyhow::bail!(
+            "the case may retry or abort a task of {} (one of its failed tasks, or a task ID the finding names itself): give --allow-mutations to send it",
+            target.name()
+        ),
         Replay::Judged { url, verdict } => {
             println!("{} {url}\n{verdict}", spec.operation.method);
             Ok(if verdict.violates(&finding.clause) {

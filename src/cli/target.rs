@@ -152,32 +152,58 @@ impl TargetArgs {
         Ok(out)
     }
 
-    /// These arguments, completed with what `origin` says where they say nothing of it.
-    pub fn or_origin(&self, origin: &fuzzer::Origin) -> anyhow::Result<TargetArgs> {
+    /// The target `replay` sends a finding's case to: the one these arguments (and the
+    /// environment) name, as for `check`; a finding file is data, never settings, so what it
+    /// records of its target (endpoint, profile, credentials' variables, TLS, consent) is
+    /// only compared and shown. Without a target named, a finding of the built-in stub is
+    /// replayed on a fresh built-in stub with the deviation it records; one of an endpoint is
+    /// refused, with the command that names it. Also a note to show: where the finding was
+    /// recorded, when that is not the target now.
+    pub fn or_origin(
+        &self,
+        origin: &fuzzer::Origin,
+        file: &std::path::Path,
+    ) -> anyhow::Result<(TargetArgs, Option<String>)> {
         let mut args = self.clone();
-        let names_a_target = args.settings.sets("endpoint") || !args.profile.is_empty();
+        let env_endpoint =
+            std::env::var_os("CSS_CONFORMANCE_ENDPOINT").is_some_and(|v| !v.is_empty());
+        let names_a_target =
+            args.settings.sets("endpoint") || !args.profile.is_empty() || env_endpoint;
+        let recorded = origin.endpoint().map(css_conformance::shown::inert);
+        if names_a_target {
+            let note = recorded.map(|e| {
+                format!(
+                    "The finding was recorded against {e}; replaying against the target the command line names (a finding file's settings are never used)."
+                )
+            });
+            return Ok((args, note));
+        }
+        if recorded.is_some() || origin.profile.is_some() {
+            let flags: Vec<String> = origin
+                .replay_flags()
+                .iter()
+                .map(|f| css_conformance::shown::shell_word(f).into_owned())
+                .collect();
+            anyhow::bail!(
+                "{} was found on {}: a finding file is data, not settings, so name the target as for check (endpoint, credentials, consent), e.g.\n  css-conformance replay {} {}",
+                file.display(),
+                recorded.as_deref().unwrap_or("the profile it records"),
+                css_conformance::shown::shell_word(&file.display().to_string()),
+                flags.join(" ")
+            );
+        }
         if args.stub_deviation.is_none()
-            && !names_a_target
             && let Some(name) = &origin.stub_deviation
         {
             let deviation = Deviation::from_name(name).ok_or_else(|| {
-                anyhow::anyhow!("the finding names an unknown stub deviation `{name}`")
+                anyhow::anyhow!(
+                    "the finding names an unknown stub deviation `{}`",
+                    css_conformance::shown::inert(name)
+                )
             })?;
             args.stub_deviation = Some(DeviationArg(deviation));
         }
-        if !names_a_target {
-            args.profile = origin.profile.clone().into_iter().collect();
-            // What the environment and the flags set then, before the flags given now, which
-            // win: a key they set is left to them.
-            let given: Vec<String> = self.overrides()?.into_iter().map(|(_, k, _)| k).collect();
-            let recorded = origin
-                .settings
-                .iter()
-                .filter(|(key, _)| !given.contains(key))
-                .map(|(key, value)| format!("{key}={value}"));
-            args.set = recorded.chain(self.set.iter().cloned()).collect();
-        }
-        Ok(args)
+        Ok((args, None))
     }
 }
 

@@ -137,6 +137,42 @@ impl Reproduction {
     }
 }
 
+impl Origin {
+    /// The flags of `replay` that name the same target again (the file's origin is shown and
+    /// printed, never used as settings: a finding file is data).
+    pub fn replay_flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if let Some(d) = &self.stub_deviation {
+            flags.extend(["--stub-deviation".to_owned(), d.clone()]);
+        }
+        if let Some(p) = &self.profile {
+            flags.extend(["--profile".to_owned(), p.display().to_string()]);
+        }
+        for (key, value) in &self.settings {
+            match crate::config::settings::setting(key).and_then(|s| s.flag.map(|f| (s, f))) {
+                Some((s, f)) if s.value == crate::config::settings::KeyType::Bool => {
+                    if value == "true" {
+                        flags.push(format!("--{}", f.long));
+                    }
+                }
+                Some((s, f)) if s.value == crate::config::settings::KeyType::List => {
+                    for item in value.split(',').filter(|i| !i.is_empty()) {
+                        flags.extend([format!("--{}", f.long), item.to_owned()]);
+                    }
+                }
+                Some((_, f)) => flags.extend([format!("--{}", f.long), value.clone()]),
+                None => flags.extend(["--set".to_owned(), format!("{key}={value}")]),
+            }
+        }
+        flags
+    }
+
+    /// The endpoint it names, if it names one.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.settings.get("endpoint").map(String::as_str)
+    }
+}
+
 /// The target a finding was found on, as the command line named it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
@@ -716,6 +752,8 @@ pub enum Replay {
     Judged { url: String, verdict: Verdict },
     /// The case needs a failed task and the target has none left.
     NoTask,
+    /// The case may act on a task of a live endpoint, and mutations are not allowed.
+    NeedsConsent,
 }
 
 /// Re-sends a finding's case to `target` and judges the answer anew.
@@ -724,6 +762,12 @@ pub async fn replay(
     target: &Target,
     finding: &Finding,
 ) -> Result<Replay, TransportError> {
+    // A finding file is data, not consent: a case that may act on a task (one of the target's
+    // failed tasks, or an ID the file names itself, which may be a real task) goes to a live
+    // endpoint only with --allow-mutations.
+    if finding.draft.may_act(spec) && !target.is_owned_by_us() && !target.mutations_allowed() {
+        return Ok(Replay::NeedsConsent);
+    }
     let Some(case) = finding.draft.resolve(spec, target) else {
         return Ok(Replay::NoTask);
     };

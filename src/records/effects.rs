@@ -103,14 +103,19 @@ impl DoorResult {
             }
             line.push_str(&format!("; {} acted: {named}", acted.len()));
         }
-        if among > 0 {
+        let unconfirmed = doors.iter().any(|d| d.unconfirmed);
+        if among > 0 && unconfirmed {
+            line.push_str(&format!(
+                "; {among} suspects: one of them acted, or the task was not usable when the run began"
+            ));
+        } else if among > 0 {
             line.push_str(&format!(
                 "; {among} suspects, one of which acted (more failed tasks, or the read API, would pin it)"
             ));
         }
-        if doors.iter().any(|d| d.unconfirmed) {
+        if unconfirmed {
             line.push_str(
-                "; unconfirmed: a task used up by an earlier run would look the same (another failed task, or --read-api, would decide it), so the clause is not judged",
+                "; unconfirmed: a task used up by an earlier run (or not a failed task at all) would look the same (another failed task, or --read-api, would decide it), so the clause is not judged",
             );
         }
         if judged < doors.len() {

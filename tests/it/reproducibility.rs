@@ -271,8 +271,9 @@ fn a_live_endpoints_failed_task_is_never_spent_on_a_repeat() {
 }
 
 /// A finding found on an endpoint given by flags records the endpoint and the auth method
-/// with the rest of what the flags set (no secret), and its replay command, run as printed,
-/// reaches that endpoint again; a flag given to `replay` wins over what the finding recorded.
+/// with the rest of what the flags set (no secret), and its replay command, run as printed
+/// (the flags that name the target again), reaches that endpoint again; `replay` of the file
+/// alone is refused, naming that command: a finding file is data, never settings.
 #[test]
 fn a_finding_records_its_whole_target_and_replays_as_printed() {
     let url = tiny_server::serve(tiny_server::fails_encoded_paths);
@@ -288,7 +289,13 @@ fn a_finding_records_its_whole_target_and_replays_as_printed() {
         .lines()
         .find(|l| l.contains("replay RUT-STATUS-02: css-conformance replay "))
         .unwrap_or_else(|| panic!("no replay line:\n{stdout}"));
-    let file = line.rsplit_once("css-conformance replay ").unwrap().1;
+    let printed: Vec<&str> = line
+        .rsplit_once("css-conformance replay ")
+        .unwrap()
+        .1
+        .split(' ')
+        .collect();
+    let file = printed[0];
     let finding: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let settings = &finding["origin"]["settings"];
     assert_eq!(settings["endpoint"], url.as_str(), "{finding}");
@@ -297,7 +304,8 @@ fn a_finding_records_its_whole_target_and_replays_as_printed() {
 
     // As printed: the same endpoint, without credentials (none are in this environment).
     let replay = Command::new(exe())
-        .args(["replay", file])
+        .arg("replay")
+        .args(&printed)
         .env_remove("CSS_CONFORMANCE_TOKEN")
         .env_remove("CSS_CONFORMANCE_ENDPOINT")
         .output()
@@ -312,9 +320,22 @@ fn a_finding_records_its_whole_target_and_replays_as_printed() {
     assert!(said.contains(&format!("against {url}")), "{said}");
     assert!(said.contains("RUT-STATUS-02 is still violated"), "{said}");
 
-    // A flag wins: token auth, and no token in the environment, is an error naming it.
+    // The file alone names no target: refused, with the command that names it.
     let replay = Command::new(exe())
-        .args(["replay", file, "--auth", "token"])
+        .args(["replay", file])
+        .env_remove("CSS_CONFORMANCE_ENDPOINT")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&replay.stderr);
+    assert_eq!(replay.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a finding file is data") && err.contains(&format!("--endpoint {url}")),
+        "{err}"
+    );
+    // The flags given are the target: token auth, and no token in the environment, is an
+    // error naming it.
+    let replay = Command::new(exe())
+        .args(["replay", file, "--endpoint", &url, "--auth", "token"])
         .env_remove("CSS_CONFORMANCE_TOKEN")
         .output()
         .unwrap();

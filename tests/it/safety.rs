@@ -123,3 +123,152 @@ async fn with_opt_in_a_task_is_consumed_only_by_an_accepted_request() {
         .collect();
     assert!(others.is_empty(), "{others:?}");
 }
+
+/// A finding file is data, never settings: a crafted one that names an endpoint, a variable
+/// to read the token from, no certificate checks and consent to mutate, with a retry of a
+/// real failed task, changes nothing. Alone it is refused before anything is sent; with the
+/// target named on the command line, the file's settings are not used, and its retry of a
+/// task the file names itself goes out only with --allow-mutations.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crafted_finding_file_cannot_change_the_target_credentials_tls_or_consent() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let exe = env!("CARGO_BIN_EXE_css-conformance");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("crafted-finding");
+    let _ = std::fs::remove_dir_all(&dir);
+    // A real finding file, to craft from.
+    let made = std::process::Command::new(exe)
+        .args([
+            "fuzz",
+            "--stub-deviation",
+            "accepts-any-retry-mode",
+            "--cases",
+            "100",
+        ])
+        .args(["--seed", "1", "--findings-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(made.status.code(), Some(1));
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // Where a crafted file would send the token: a listener that counts who comes.
+    let evil = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let evil_url = format!("http://{}", evil.local_addr().unwrap());
+    let came = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&came);
+    evil.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..600 {
+            if evil.accept().is_ok() {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    });
+    let task = Fixtures::builtin().failed_action_ids[0].clone();
+    let mut finding: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    finding["draft"]["kind"] = "retry".into();
+    finding["draft"]["retry_mode"] = serde_json::json!([]);
+    finding["draft"]["action_id"] = serde_json::json!({ "literal": task });
+    finding["origin"] = serde_json::json!({
+        "settings": {
+            "endpoint": evil_url,
+            "auth.method": "token",
+            "auth.token_env": "CANARY_VARIABLE",
+            "tls.insecure": "true",
+            "safety.allow_mutations": "true",
+            "fixtures.failed_action_ids": task,
+        }
+    });
+    std::fs::write(&file, finding.to_string()).unwrap();
+    let replay = move |more: &[&str]| {
+        std::process::Command::new(exe)
+            .arg("replay")
+            .arg(&file)
+            .args(more)
+            .env("CANARY_VARIABLE", "canary-not-a-token-9f2")
+            .env("CSS_CONFORMANCE_TOKEN", STUB_TOKEN)
+            .env_remove("CSS_CONFORMANCE_ENDPOINT")
+            .output()
+            .unwrap()
+    };
+
+    // Alone: refused, nothing sent anywhere.
+    let alone = replay(&[]);
+    let said = String::from_utf8_lossy(&alone.stderr);
+    assert_eq!(alone.status.code(), Some(2), "{said}");
+    assert!(said.contains("a finding file is data"), "{said}");
+    assert!(!said.contains("canary-not-a-token"), "{said}");
+
+    // With the target named: a server of ours that keeps the tokens it got.
+    let tokens = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&tokens);
+    let server = httpmock::MockServer::start_async().await;
+    server
+        .mock_async(|_when, then| {
+            then.respond_with(move |req: &httpmock::HttpMockRequest| {
+                let token = req
+                    .headers_vec()
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("x-auth-token"))
+                    .map(|(_, v)| v.clone());
+                kept.lock().unwrap().push((req.uri_str().to_owned(), token));
+                httpmock::HttpMockResponse::builder().status(200).build()
+            });
+        })
+        .await;
+    let f = Fixtures::builtin();
+    let target = [
+        "--endpoint",
+        &server.base_url(),
+        "--project-id",
+        &f.project_id,
+        "--cluster-id",
+        &f.cluster_id,
+    ];
+    let url = server.base_url();
+    let without_consent = tokio::task::spawn_blocking({
+        let target: Vec<String> = target.iter().map(|s| s.to_string()).collect();
+        let replay = replay.clone();
+        move || replay(&target.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let said = String::from_utf8_lossy(&without_consent.stderr);
+    assert_eq!(without_consent.status.code(), Some(2), "{said}");
+    assert!(said.contains("--allow-mutations"), "{said}");
+    assert!(tokens.lock().unwrap().is_empty(), "sent without consent");
+    let with_consent = tokio::task::spawn_blocking({
+        let mut target: Vec<String> = target.iter().map(|s| s.to_string()).collect();
+        target.push("--allow-mutations".to_owned());
+        move || replay(&target.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    let out = String::from_utf8_lossy(&with_consent.stdout);
+    assert!(
+        out.contains("recorded against") && out.contains(&format!("against {url}")),
+        "{out}"
+    );
+    // The token is the one the command line's profile names, never the file's variable's;
+    // no certificate warning (the file's tls.insecure is not used); nothing went elsewhere.
+    let got = tokens.lock().unwrap().clone();
+    assert!(!got.is_empty());
+    assert!(
+        got.iter().all(|(_, t)| t.as_deref() == Some(STUB_TOKEN)),
+        "{got:?}"
+    );
+    let err = String::from_utf8_lossy(&with_consent.stderr);
+    assert!(!err.to_lowercase().contains("insecure"), "{err}");
+    assert_eq!(
+        came.load(Ordering::SeqCst),
+        0,
+        "the file's endpoint got a request"
+    );
+}

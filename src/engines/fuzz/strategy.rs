@@ -83,6 +83,24 @@ impl Draft {
         self.action_id == Slot::FailedTask
     }
 
+    /// Whether it may act on a task at all: one of the target's failed tasks, or a
+    /// well-formed task ID it names itself (which may be a real task) in a request a
+    /// conforming server would act on if the task were failed.
+    pub(crate) fn may_act(&self, spec: &Spec) -> bool {
+        let names_a_task = match &self.action_id {
+            Slot::FailedTask => true,
+            Slot::Literal(id) => spec
+                .observed_format(crate::contract::spec::IdParam::Action.name())
+                .is_some_and(|re| re.is_match(&crate::contract::classify::decode(id))),
+            Slot::Own | Slot::Unknown => false,
+        };
+        let on_a_failed_task = match self.kind {
+            Kind::MalformedId => false,
+            kind => spec.expectation(kind).accepts() || kind == Kind::UnknownTask,
+        };
+        names_a_task && (on_a_failed_task || self.mutates())
+    }
+
     /// The slot of a path parameter.
     pub(crate) fn slot_mut(&mut self, param: IdParam) -> &mut Slot {
         match param {

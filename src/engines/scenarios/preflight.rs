@@ -85,7 +85,7 @@ impl fmt::Display for FixtureError {
             ),
             FixtureError::NotFailed { task, status } => write!(
                 f,
-                "failed task {task} is {}, not failed: an earlier run may have retried or aborted it; give a task in the failed state (--failed-action-id)",
+                "failed task {task} is {}, not failed: an earlier run may have retried or aborted it, or it never was a failed task; give a task in the failed state (--failed-action-id)",
                 crate::shown::inert(status)
             ),
             FixtureError::Twice { task } => write!(
@@ -106,8 +106,10 @@ impl fmt::Display for FixtureError {
             ),
             FixtureError::Used { used } => write!(
                 f,
-                "failed task {} was used by an earlier run ({}, {}): it is no longer failed; give a task in the failed state (or --reuse-tasks if it was restored)",
-                used.task, used.run, used.at
+                "failed task {} was used by an earlier run (the run that began {}, at {}): it may no longer be failed; give a task in the failed state (or --reuse-tasks if it was restored; `css-conformance tasks list` shows the ledger)",
+                crate::shown::inert(&used.task),
+                crate::shown::inert(used.run.strip_prefix("check ").unwrap_or(&used.run)),
+                crate::shown::inert(&used.at)
             ),
         }
     }
@@ -295,13 +297,15 @@ pub async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
                 errors.push(e);
                 return errors;
             }
-            tracing::warn!(
-                "the target answers an unknown task of project {} and cluster {} as it answers a project or a cluster that is not yours ({} {}): if the project or the cluster is wrong, every task will be found not usable; --read-api or --not-failed-action-id would tell before any task is used",
+            let why = format!(
+                "check the project ({}) and the cluster ({}): the target answers an unknown task of them as it answers a project or a cluster that is not yours ({} {}), so either may be wrong; --read-api or --not-failed-action-id would tell before any task is tried",
                 f.project_id,
                 f.cluster_id,
                 first.0,
-                first.1.as_deref().unwrap_or("")
+                crate::shown::inert(first.1.as_deref().unwrap_or(""))
             );
+            tracing::warn!("{why}");
+            run_state.suspect(why);
         }
     }
     if !errors.is_empty() || !target.reads_tasks() {
@@ -418,7 +422,7 @@ mod tests {
         };
         let errors = used_before("https://css.example", &f, std::slice::from_ref(&used));
         assert_eq!(errors, [FixtureError::Used { used: used.clone() }]);
-        assert!(errors[0].to_string().contains("check 2026-12-05T02:59:00Z"));
+        assert!(errors[0].to_string().contains("began 2026-12-05T02:59:00Z"));
         assert!(used_before("https://other.example", &f, &[used]).is_empty());
     }
 

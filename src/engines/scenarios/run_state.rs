@@ -30,6 +30,9 @@ pub struct RunState {
     /// The last status the read API gave each task (`""`: it lists no such task).
     statuses: Mutex<std::collections::HashMap<String, String>>,
     next_id: AtomicU64,
+    /// What the preflight could not tell of the fixtures, to be said if the run finds a
+    /// fixture not usable (a project or a cluster answered as another's may be wrong).
+    suspicion: Mutex<Option<String>>,
     /// The number of the next request sent.
     next_sequence: AtomicU64,
     /// The doors of the run, and those the scenario that sends doors is to send next.
@@ -52,6 +55,7 @@ impl RunState {
             survey: false,
             statuses: Mutex::new(std::collections::HashMap::new()),
             next_id: AtomicU64::new(1),
+            suspicion: Mutex::new(None),
             next_sequence: AtomicU64::new(0),
             doors: Mutex::new((Vec::new(), Vec::new())),
             sent: Mutex::new(std::collections::HashMap::new()),
@@ -159,6 +163,19 @@ impl RunState {
     }
 
     /// A well-formed UUID that names nothing on the target.
+    /// Keeps what the preflight could not tell of the fixtures.
+    pub(crate) fn suspect(&self, why: String) {
+        *self.suspicion.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    }
+
+    /// What the preflight could not tell of the fixtures, if anything.
+    pub(crate) fn suspicion(&self) -> Option<String> {
+        self.suspicion
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     pub(crate) fn synthetic_id(&self) -> String {
         loop {
             let n = self.next_id.fetch_add(1, Ordering::Relaxed);

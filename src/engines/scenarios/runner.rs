@@ -251,6 +251,10 @@ async fn run_chained(
     // Undecided or not, what the fixtures left unjudged is the user's to settle (another
     // failed task, or the read API, decides it): it is said first.
     fixture_errors.extend(fixture_notes);
+    // What the preflight could not tell comes first: it may be why.
+    if let Some(suspicion) = run_state.suspicion().filter(|_| !fixture_errors.is_empty()) {
+        fixture_errors.insert(0, suspicion);
+    }
     let fixture_notes = fixture_errors.clone();
     Chained {
         execution_failed,

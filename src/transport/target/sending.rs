@@ -315,10 +315,12 @@ impl Target {
         ))
     }
 
-    /// Counts an answer, or a fault (the first kept).
+    /// Counts an answer, or a fault (the first kept); an answer lost on the way is counted as
+    /// such (`lost`), not as a fault.
     fn count(&self, response: &Result<Response, TransportError>) {
         let counter = match response {
             Ok(_) => &self.traffic.answered,
+            Err(e) if e.is_lost() => return,
             Err(e) => {
                 remember_first(&self.traffic.first_fault, || e.message.clone());
                 &self.traffic.faults
