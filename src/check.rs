@@ -90,7 +90,7 @@ pub async fn check(
         Some(mut fuzz) if fuzz.cases > 0 => {
             fuzz.mutations = run_state.target.mutations_allowed();
             fuzz.progress = bar(Some(fuzz.cases), "fuzz");
-            Some(fuzz::run(spec, &run_state.target, &fuzz).await)
+            Some(fuzz::run(spec, &run_state.target, &fuzz).await?)
         }
         _ => None,
     };

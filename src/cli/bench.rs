@@ -150,7 +150,7 @@ async fn fuzz_rate(
     target: &Target,
     options: &fuzz::FuzzOptions,
 ) -> anyhow::Result<f64> {
-    let summary = fuzz::run(spec, target, options).await;
+    let summary = fuzz::run(spec, target, options).await?;
     anyhow::ensure!(
         summary.findings.is_empty(),
         "the stub conforms:\n{}",

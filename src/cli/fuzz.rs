@@ -39,7 +39,7 @@ pub async fn run(args: FuzzArgs) -> anyhow::Result<u8> {
         options.seed,
         options.seed
     );
-    let summary = fuzz::run(&spec, &target, &options).await;
+    let summary = fuzz::run(&spec, &target, &options).await?;
     print!("{}", writer::fuzz_summary(&summary));
     print!("{}", writer::traffic_lines(&target.traffic()));
     let dir = args

@@ -576,6 +576,24 @@ pub struct Tags {
 }
 
 fn parse_tags(expr: &str) -> Result<Tags, String> {
+    // cucumber's parser recurses once a parenthesis or a `not`: bounded before it runs.
+    const DEEPEST: usize = 64;
+    let mut depth = 0usize;
+    let deepest = expr.chars().fold(0usize, |deepest, c| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        deepest.max(depth)
+    });
+    let nots = expr.split_whitespace().filter(|w| *w == "not").count();
+    if expr.len() > 4096 || deepest > DEEPEST || nots > DEEPEST {
+        return Err(format!(
+            "a tag expression is at most 4096 characters, {DEEPEST} parentheses deep and {DEEPEST} `not`s; this one is {} characters, {deepest} deep, with {nots}",
+            expr.len()
+        ));
+    }
     let expression = expr.parse::<TagOperation>().map_err(|e| {
         format!(
             "not a tag expression (column {}: expected {}); e.g. '@RUT-QUERY-03 or not @RUT-AUTH-03'",

@@ -49,7 +49,10 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
     };
     let proxy = Proxy::start(Arc::clone(&spec), options, addr)
         .await
-        .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidInput => anyhow::anyhow!("{e}"),
+            _ => anyhow::anyhow!("--listen {addr}: {e}"),
+        })?;
     let url = proxy.url().to_owned();
     println!("{url}");
     eprintln!(

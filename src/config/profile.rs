@@ -103,6 +103,11 @@ pub struct Safety {
     pub max_requests_per_second: Option<f64>,
 }
 
+/// The slowest and the fastest rate a profile may set (requests per second): one every 1,000 s
+/// at the slowest; a faster one is no limit at all.
+pub const MIN_RATE: f64 = 0.001;
+pub const MAX_RATE: f64 = 1_000_000.0;
+
 /// The rate sent to an endpoint of another machine when the profile sets none: polite to a
 /// production cloud. An endpoint on this machine (a stub, a local implementation) is not
 /// limited unless the profile says so.
@@ -372,7 +377,7 @@ impl Profile {
                 message: "the profile is empty: give at least `endpoint` (or leave out --profile to check the built-in stub)".to_owned(),
             });
         }
-        serde_yaml::from_str(text).map_err(|e| FileError::syntax(file, &e))
+        crate::file_error::from_yaml(file, text)
     }
 
     /// The defaults with the environment applied: the profile of a run without `--profile`.
@@ -472,7 +477,15 @@ impl Profile {
                     Value::Number(n.into())
                 }
             }
-            KeyType::Yaml => serde_yaml::from_str(value).map_err(|e| invalid(yaml_error(&e).2))?,
+            KeyType::Yaml => {
+                if crate::file_error::too_deep(value).is_some() {
+                    return Err(invalid(format!(
+                        "nested more than {} deep",
+                        crate::file_error::MAX_NESTING
+                    )));
+                }
+                serde_yaml::from_str(value).map_err(|e| invalid(yaml_error(&e).2))?
+            }
         };
         let mut tree = serde_yaml::to_value(&*self).map_err(|e| invalid(e.to_string()))?;
         let mut node = &mut tree;
@@ -586,11 +599,31 @@ impl Profile {
             message: message.to_owned(),
         };
         let rps = self.safety.max_requests_per_second.unwrap_or(0.0);
-        if !rps.is_finite() || rps < 0.0 {
+        if !rps.is_finite() || rps < 0.0 || (rps > 0.0 && !(MIN_RATE..=MAX_RATE).contains(&rps)) {
             return Err(invalid(
                 "safety.max_requests_per_second",
-                "must be 0 (no limit) or a positive number",
+                &format!("must be 0 (no limit) or a number from {MIN_RATE} to {MAX_RATE}"),
             ));
+        }
+        // Numbers of a size no run needs, which would overflow or never end.
+        let bounds: [(&str, u64, u64); 6] = [
+            ("timeouts.connect_ms", self.timeouts.connect_ms, 3_600_000),
+            ("timeouts.request_ms", self.timeouts.request_ms, 3_600_000),
+            (
+                "timeouts.settle_ms",
+                self.timeouts.settle_ms.unwrap_or(0),
+                600_000,
+            ),
+            ("retries.max", u64::from(self.retries.max), 20),
+            ("retries.backoff_ms", self.retries.backoff_ms, 600_000),
+            (
+                "retries.max_retry_after_s",
+                self.retries.max_retry_after_s,
+                3_600,
+            ),
+        ];
+        if let Some((key, _, most)) = bounds.iter().find(|(_, v, most)| v > most) {
+            return Err(invalid(key, &format!("must be at most {most}")));
         }
         if self.timeouts.connect_ms == 0 || self.timeouts.request_ms == 0 {
             let key = if self.timeouts.connect_ms == 0 {

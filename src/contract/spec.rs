@@ -531,7 +531,7 @@ impl Spec {
 
     /// Parses and validates contract text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
-        let spec: Spec = serde_yaml::from_str(text).map_err(|e| FileError::syntax(file, &e))?;
+        let spec: Spec = crate::file_error::from_yaml(file, text)?;
         spec.validate(text, file)?;
         Ok(spec)
     }

@@ -105,12 +105,23 @@ impl Spec {
                     format!("`{}` does not appear in the path template", p.name),
                 ));
             }
-            if let Err(e) = Regex::new(&p.observed_format) {
+            let format = match Regex::new(&p.observed_format) {
+                Ok(format) => format,
+                Err(e) => {
+                    return Err(at.invalid(
+                        "path_parameters.observed_format",
+                        &p.observed_format,
+                        0,
+                        format!("not a regular expression: {e}"),
+                    ));
+                }
+            };
+            if let Some(why) = unusable_format(&format, &p.example) {
                 return Err(at.invalid(
                     "path_parameters.observed_format",
                     &p.observed_format,
                     0,
-                    format!("not a regular expression: {e}"),
+                    why,
                 ));
             }
         }
@@ -421,6 +432,28 @@ impl Spec {
             .iter()
             .any(|c| c.code == code && c.status == status)
     }
+}
+
+/// Why a path parameter's format cannot tell a well-formed ID from a malformed one, if it
+/// cannot: it must hold its example, and neither an empty ID nor the example with a space,
+/// a slash or a second copy of itself appended (the malformed families the features and the
+/// fuzzer send must be malformed by it).
+fn unusable_format(format: &Regex, example: &str) -> Option<String> {
+    if !format.is_match(example) {
+        return Some(format!(
+            "does not match the parameter's example `{example}`"
+        ));
+    }
+    let malformed = [
+        String::new(),
+        format!("{example} "),
+        format!("{example}/"),
+        format!("{example}{example}"),
+    ];
+    malformed
+        .iter()
+        .find(|m| format.is_match(m))
+        .map(|m| format!("matches `{m}`, which an ID of this parameter must not be: anchor it (^...$) and leave out what matches anything"))
 }
 
 /// The clauses that judge a kind: what is not the operation by its effect alone

@@ -380,7 +380,19 @@ async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: bool) -> At
 type Tree = Box<dyn ValueTree<Value = Draft>>;
 
 /// Fuzzes `target` and returns the summary with a shrunk finding per violated clause.
-pub async fn run(spec: &Spec, target: &Target, options: &FuzzOptions) -> Summary {
+/// The fuzzer could not make its cases (its generating thread failed): nothing was judged of
+/// them, and the run must not say otherwise.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the fuzzer could not generate its cases ({0}): a format of the spec it cannot use? nothing was judged of them"
+)]
+pub struct GenerationFailed(pub String);
+
+pub async fn run(
+    spec: &Spec,
+    target: &Target,
+    options: &FuzzOptions,
+) -> Result<Summary, GenerationFailed> {
     let started = Instant::now();
     let scope = Scope {
         mutations: options.mutations,
@@ -404,8 +416,16 @@ pub async fn run(spec: &Spec, target: &Target, options: &FuzzOptions) -> Summary
     }
     drop(results);
     options.progress.finish_and_clear();
-    // The thread ends once it has generated every case or the channel closed.
-    let _ = generator.join();
+    // The thread ends once it has generated every case or the channel closed; one that
+    // failed fails the run.
+    if let Err(panic) = generator.join() {
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "it panicked".to_owned());
+        return Err(GenerationFailed(why));
+    }
 
     summary.findings = shrink_all(spec, target, options, scope, first_failure).await;
     summary.forget_the_ways_passing_answers();
@@ -414,7 +434,7 @@ pub async fn run(spec: &Spec, target: &Target, options: &FuzzOptions) -> Summary
     summary.sent = traffic.sent - before.sent;
     summary.from_memory = traffic.not_resent - before.not_resent;
     summary.repeated = traffic.repeated - before.repeated;
-    summary
+    Ok(summary)
 }
 
 /// Cases travel from the generating thread in batches, since a wake-up per case would cost

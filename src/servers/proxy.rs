@@ -91,7 +91,17 @@ impl Proxy {
         addr: SocketAddr,
     ) -> std::io::Result<Proxy> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        let url = format!("http://{}", listener.local_addr()?);
+        let local = listener.local_addr()?;
+        if options.upstream.is_at(local).await {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "--upstream {} is this proxy itself ({local}): each request would be sent on to itself",
+                    options.upstream.url
+                ),
+            ));
+        }
+        let url = format!("http://{local}");
         let limits = options.limits;
         let judge = Arc::new(Judge {
             spec,

@@ -302,7 +302,162 @@ fn rows() -> Vec<Row> {
             env: &[("CSS_CONFORMANCE_TIMEOUTS_REQUEST_MS", "soon")],
             says: &["CSS_CONFORMANCE_TIMEOUTS_REQUEST_MS", "timeouts.request_ms"],
         },
+        Row {
+            name: "flag: a rate of one request in 30,000 years",
+            files: vec![("p.yaml", LIVE.into())],
+            args: &[
+                "check",
+                "--profile",
+                "{dir}/p.yaml",
+                "--max-requests-per-second",
+                "1e-12",
+            ],
+            env: &[("CSS_CONFORMANCE_TOKEN", "hunter2")],
+            says: &[
+                "--max-requests-per-second",
+                "safety.max_requests_per_second",
+                "0.001",
+            ],
+        },
+        Row {
+            name: "environment: a rate of one request in 30,000 years",
+            files: vec![("p.yaml", LIVE.into())],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[
+                ("CSS_CONFORMANCE_TOKEN", "hunter2"),
+                ("CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND", "1e-12"),
+            ],
+            says: &["CSS_CONFORMANCE_SAFETY_MAX_REQUESTS_PER_SECOND", "0.001"],
+        },
+        Row {
+            name: "profile: a rate of one request in 30,000 years",
+            files: vec![(
+                "p.yaml",
+                format!("{LIVE}safety: {{ max_requests_per_second: 1.0e-12 }}\n"),
+            )],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[("CSS_CONFORMANCE_TOKEN", "hunter2")],
+            says: &[r"p\.yaml", "safety.max_requests_per_second", "0.001"],
+        },
+        Row {
+            name: "profile: a timeout of 10^15 ms",
+            files: vec![(
+                "p.yaml",
+                format!("{LIVE}timeouts: {{ request_ms: 1000000000000000 }}\n"),
+            )],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[("CSS_CONFORMANCE_TOKEN", "hunter2")],
+            says: &[r"p\.yaml", "timeouts.request_ms", "at most"],
+        },
+        Row {
+            name: "flag: tags nested 20,000 parentheses deep",
+            files: vec![],
+            args: leaked(vec![
+                "check".to_owned(),
+                "--tags".to_owned(),
+                format!("{}@RUT-AUTH-01{}", "(".repeat(20_000), ")".repeat(20_000)),
+            ]),
+            env: &[],
+            says: &["--tags", "64 parentheses deep"],
+        },
+        Row {
+            name: "flag: tags with 20,000 nots",
+            files: vec![],
+            args: leaked(vec![
+                "check".to_owned(),
+                "--tags".to_owned(),
+                format!("{}@RUT-AUTH-01", "not ".repeat(20_000)),
+            ]),
+            env: &[],
+            says: &["--tags", "not"],
+        },
+        Row {
+            name: "spec: YAML nested 100,000 deep",
+            files: vec![(
+                "s.yaml",
+                format!(
+                    "operation: {}{}\n",
+                    "[".repeat(100_000),
+                    "]".repeat(100_000)
+                ),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[r"s\.yaml:1:", "nested more than 64 deep"],
+        },
+        Row {
+            name: "profile: YAML nested 100,000 deep",
+            files: vec![(
+                "p.yaml",
+                format!("endpoint: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+            )],
+            args: &["check", "--profile", "{dir}/p.yaml"],
+            env: &[],
+            says: &[r"p\.yaml:1:", "nested more than 64 deep"],
+        },
+        Row {
+            name: "spec: a format that matches anything",
+            files: vec![(
+                "s.yaml",
+                spec.replacen(
+                    r#"observed_format: "^[0-9a-f]{32}$""#,
+                    r#"observed_format: ".*""#,
+                    1,
+                ),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &["path_parameters.observed_format", "matches ``"],
+        },
+        Row {
+            name: "spec: a format only the empty ID has",
+            files: vec![(
+                "s.yaml",
+                spec.replacen(
+                    r#"observed_format: "^[0-9a-f]{32}$""#,
+                    r#"observed_format: "^$""#,
+                    1,
+                ),
+            )],
+            args: &["check", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[
+                "path_parameters.observed_format",
+                "does not match the parameter's example",
+            ],
+        },
+        Row {
+            name: "proxy: an upstream that is the proxy itself",
+            files: vec![],
+            args: {
+                let port = std::net::TcpListener::bind("127.0.0.1:0")
+                    .unwrap()
+                    .local_addr()
+                    .unwrap()
+                    .port();
+                leaked(vec![
+                    "proxy".to_owned(),
+                    "--listen".to_owned(),
+                    format!("127.0.0.1:{port}"),
+                    "--upstream".to_owned(),
+                    format!("http://localhost:{port}"),
+                    "--serve-for".to_owned(),
+                    "5".to_owned(),
+                ])
+            },
+            env: &[],
+            says: &["--upstream", "is this proxy itself"],
+        },
     ]
+}
+
+/// Arguments made at run time, kept for the run of the test binary.
+fn leaked(args: Vec<String>) -> &'static [&'static str] {
+    let args: Vec<&'static str> = args
+        .into_iter()
+        .map(|a| &*Box::leak(a.into_boxed_str()))
+        .collect();
+    Box::leak(args.into_boxed_slice())
 }
 
 #[test]

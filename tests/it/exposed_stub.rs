@@ -294,7 +294,7 @@ fn no_secret_reaches_the_log_at_any_level() {
 }
 
 #[test]
-fn guessing_the_reset_credentials_is_slowed_after_five_wrong_ones() {
+fn guessing_the_reset_credentials_costs_time_and_never_locks_the_user_out() {
     let stub = stub();
     let addr = addr(&stub);
     let reset = |token: &str| {
@@ -306,26 +306,34 @@ fn guessing_the_reset_credentials_is_slowed_after_five_wrong_ones() {
             .as_bytes(),
         )
     };
-    // A right one goes through.
-    assert_eq!(
-        status(&reset(css_conformance::servers::stub::STUB_TOKEN)),
-        204
-    );
-    // Five wrong ones are refused, each counted; the sixth is not even checked.
-    for i in 0..5 {
-        assert_eq!(status(&reset(&format!("guess-{i}"))), 403, "guess {i}");
-    }
-    let slowed = reset("guess-5");
-    assert_eq!(status(&slowed), 429, "{slowed}");
-    assert!(
-        slowed.to_ascii_lowercase().contains("retry-after:"),
-        "{slowed}"
-    );
-    // Nor is a right one from the same client, until its window is over: guessing costs time.
-    assert_eq!(
-        status(&reset(css_conformance::servers::stub::STUB_TOKEN)),
-        429
-    );
+    let right = css_conformance::servers::stub::STUB_TOKEN;
+    assert_eq!(status(&reset(right)), 204);
+    // A guesser on 16 connections at once, from as many loopback addresses as it likes: each
+    // wrong guess costs more time than the last (all sources together).
+    let started = std::time::Instant::now();
+    let guessed = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..16 {
+            let (reset, guessed) = (&reset, &guessed);
+            s.spawn(move || {
+                while started.elapsed() < std::time::Duration::from_secs(3) {
+                    assert_eq!(status(&reset(&format!("guess-{t}"))), 403);
+                    guessed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+        // Meanwhile the right credentials go through at once, every time.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        for _ in 0..10 {
+            assert_eq!(status(&reset(right)), 204);
+        }
+    });
+    let guesses = guessed.load(std::sync::atomic::Ordering::Relaxed);
+    let per_second = guesses as f64 / started.elapsed().as_secs_f64();
+    // Measured, not a timing assertion: the figure for the closing note.
+    eprintln!("{guesses} wrong guesses on 16 connections: {per_second:.0}/s");
+    // Bounded by the cost: 16 connections, at least 2 s a guess once 100 are in the window.
+    assert!(guesses < 600, "{guesses} guesses in 3 s");
 }
 
 /// A request head of exactly `size` bytes: the operation, a token, and a padding header.

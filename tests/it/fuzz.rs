@@ -91,7 +91,9 @@ async fn fuzz_deviant(deviation: Deviation, seed: u64) -> (Arc<Spec>, Stub, Targ
         seed,
         ..fuzz::FuzzOptions::default()
     };
-    let summary = fuzz::run(&spec, &target, &options).await;
+    let summary = fuzz::run(&spec, &target, &options)
+        .await
+        .expect("the cases are made");
     (spec, stub, target, summary)
 }
 
@@ -193,7 +195,9 @@ async fn shrinking_keeps_within_its_budget_shared_among_the_findings() {
             shrink_budget: budget,
             ..fuzz::FuzzOptions::default()
         };
-        let summary = fuzz::run(&spec, &target, &options).await;
+        let summary = fuzz::run(&spec, &target, &options)
+            .await
+            .expect("the cases are made");
         // The same cases fail whatever the budget: QUERY-03, -04 and -05.
         assert_eq!(summary.findings.len(), 3, "{}", fuzz_summary(&summary));
         for f in &summary.findings {
@@ -223,7 +227,9 @@ async fn a_conforming_stub_gives_no_findings() {
         seed: 3,
         ..fuzz::FuzzOptions::default()
     };
-    let summary = fuzz::run(&spec, &target, &options).await;
+    let summary = fuzz::run(&spec, &target, &options)
+        .await
+        .expect("the cases are made");
     assert!(summary.findings.is_empty(), "{}", fuzz_summary(&summary));
     assert_eq!(summary.judged, 1000);
 }
@@ -277,7 +283,14 @@ fn the_printed_replay_command_reproduces_as_printed() {
             .lines()
             .find(|l| l.contains("replay RUT-QUERY-03: css-conformance replay "))
             .unwrap_or_else(|| panic!("{args:?}: no replay line:\n{stdout}"));
-        let file = line.rsplit_once("css-conformance replay ").unwrap().1;
+        // The file, then the flags that name the target again.
+        let printed: Vec<&str> = line
+            .rsplit_once("css-conformance replay ")
+            .unwrap()
+            .1
+            .split(' ')
+            .collect();
+        let file = printed[0];
         assert!(std::path::Path::new(file).is_file(), "{file}");
         if args[0] == "check" {
             assert!(
@@ -286,7 +299,8 @@ fn the_printed_replay_command_reproduces_as_printed() {
             );
         }
         let replay = std::process::Command::new(exe)
-            .args(["replay", file])
+            .arg("replay")
+            .args(&printed)
             .output()
             .unwrap();
         let said = String::from_utf8_lossy(&replay.stdout);
@@ -322,7 +336,9 @@ async fn the_fuzzer_counts_what_it_sent_apart_from_what_it_remembered() {
         mutations: false,
         ..fuzz::FuzzOptions::default()
     };
-    let summary = fuzz::run(&spec, &target, &options).await;
+    let summary = fuzz::run(&spec, &target, &options)
+        .await
+        .expect("the cases are made");
     let received = stub.client_summary().requests;
     assert_eq!(summary.sent, received, "{summary:?}");
     assert!(summary.from_memory > 0, "{summary:?}");

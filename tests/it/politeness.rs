@@ -298,7 +298,8 @@ async fn a_request_refused_with_400_or_403_is_never_sent_again_unchanged() {
             ..fuzz::FuzzOptions::default()
         },
     )
-    .await;
+    .await
+    .expect("the cases are made");
     assert!(
         !summary.findings.is_empty(),
         "refusing everything violates clauses"

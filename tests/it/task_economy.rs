@@ -680,7 +680,9 @@ async fn the_fuzzer_spends_a_task_only_on_a_case_a_conforming_server_accepts() {
         mutations: true,
         ..fuzz::FuzzOptions::default()
     };
-    let summary = fuzz::run(&spec, &target, &options).await;
+    let summary = fuzz::run(&spec, &target, &options)
+        .await
+        .expect("the cases are made");
     assert!(summary.findings.is_empty(), "{:?}", summary.violations);
     // The invalid and repeated retry_modes share one task, which stays failed; only the
     // accepted cases take tasks: the other two, then there are none left.

@@ -236,6 +236,9 @@ fn spliced_ids(valid: &BoxedStrategy<String>) -> Vec<BoxedStrategy<String>> {
         (valid.clone(), any::<usize>(), select(LOOK_ALIKES.to_vec()))
             .prop_map(|(v, at, c)| {
                 let mut chars: Vec<char> = v.chars().collect();
+                if chars.is_empty() {
+                    return c.to_string();
+                }
                 let at = at % chars.len();
                 chars[at] = c;
                 chars.into_iter().collect()

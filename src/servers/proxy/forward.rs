@@ -32,6 +32,22 @@ pub struct Upstream {
     connect_timeout: Duration,
 }
 
+impl Upstream {
+    /// Whether it is `local`, the address a server of this process listens on: a name that
+    /// resolves to it, or any address of this machine on its port when it listens on all.
+    pub(crate) async fn is_at(&self, local: std::net::SocketAddr) -> bool {
+        let Ok(resolved) = tokio::net::lookup_host((self.host.as_str(), self.port)).await else {
+            return false;
+        };
+        resolved.into_iter().any(|a| {
+            a == local
+                || (a.port() == local.port()
+                    && local.ip().is_unspecified()
+                    && (a.ip().is_loopback() || a.ip().is_unspecified()))
+        })
+    }
+}
+
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.url)

@@ -36,7 +36,7 @@ pub fn load_fixtures(
     let given: FixturesFile = if text.trim().is_empty() {
         FixturesFile::default()
     } else {
-        serde_yaml::from_str(&text).map_err(|e| FileError::syntax(file, &e))?
+        crate::file_error::from_yaml(file, &text)?
     };
     let check = |key: &str, param: IdParam, value: &str| {
         let fits = spec

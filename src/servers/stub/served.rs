@@ -17,7 +17,6 @@ use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 
 use super::answer::{Answer, Incoming};
-use super::guesses::{GUESS_WINDOW, GUESSES_ALLOWED};
 use super::state::State;
 use super::watch::ClientSummary;
 use super::wire;
@@ -106,7 +105,7 @@ async fn handle(
         body: &body,
     };
     if target.split('?').next() == Some(RESET_PATH) {
-        return reset(state, &incoming, peer);
+        return reset(state, &incoming, peer).await;
     }
     let answer = state.answer(&incoming);
     let mut response = response(answer, method == "HEAD");
@@ -118,35 +117,26 @@ async fn handle(
 /// a client team's next run (every task as at the start, earlier refusals forgotten).
 pub const RESET_PATH: &str = "/css-conformance/reset";
 
-fn reset(state: &State, incoming: &Incoming<'_>, peer: std::net::IpAddr) -> Response<Full<Bytes>> {
-    let mut retry_after = None;
+/// The reset: the right credentials first, answered at once, whoever else is guessing; a
+/// wrong guess only after its cost in time (see `guesses`).
+async fn reset(
+    state: &State,
+    incoming: &Incoming<'_>,
+    peer: std::net::IpAddr,
+) -> Response<Full<Bytes>> {
     let status = if incoming.method != "POST" {
         StatusCode::METHOD_NOT_ALLOWED
-    } else if let Some(wait) = state.guesses.wait(peer) {
-        // Too many wrong credentials from this client: it is not even checked.
-        retry_after = Some(wait);
-        StatusCode::TOO_MANY_REQUESTS
-    } else if !state.responder.authenticates(incoming) {
-        let n = state.guesses.refused(peer);
-        tracing::warn!(
-            "reset refused: wrong credentials from {peer} ({n} in {} s; after {} the client waits)",
-            GUESS_WINDOW.as_secs(),
-            GUESSES_ALLOWED
-        );
-        StatusCode::FORBIDDEN
-    } else {
+    } else if state.responder.authenticates(incoming) {
         state.reset();
         StatusCode::NO_CONTENT
+    } else {
+        let delay = state.guesses.refused();
+        tracing::debug!("reset refused: wrong credentials from {peer}, answered in {delay:?}");
+        tokio::time::sleep(delay).await;
+        StatusCode::FORBIDDEN
     };
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = status;
-    if let Some(wait) = retry_after
-        && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
-    {
-        response
-            .headers_mut()
-            .insert(hyper::header::RETRY_AFTER, value);
-    }
     if status == StatusCode::METHOD_NOT_ALLOWED {
         response
             .headers_mut()
