@@ -247,6 +247,10 @@ pub struct Response {
     /// Its headers as reports show them (`shown_headers`); the oracle reads none of them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+    /// The body was cut at the bound of what is read (`MAX_BODY`): what depends on the whole
+    /// of it (a JSON error body) cannot be judged, and is said to be too large to judge.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// Headers shown to a human: at most this many, each name and value cut to `SHOWN_CHARS`.

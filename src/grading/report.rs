@@ -779,6 +779,7 @@ mod tests {
             content_type: None,
             body: Vec::new(),
             headers: Vec::new(),
+            truncated: false,
         }
     }
 

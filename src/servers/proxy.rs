@@ -229,7 +229,7 @@ async fn exchange(
     head.headers = forward::end_to_end(&head.headers);
     let judging = Arc::clone(judge);
     let tee = forward::Tee::new(upstream_body, KEPT_BODY, timeout, move |body, whole| {
-        let body = crate::transport::target::decoded(body, encoding.as_deref());
+        let (body, _) = crate::transport::target::decoded(body, encoding.as_deref());
         judging.server_side(read, status, content_type, body, whole);
     });
     Response::from_parts(head, Either::Left(tee))
@@ -384,6 +384,7 @@ impl Judge {
             content_type,
             body,
             headers: Vec::new(),
+            truncated: false,
         };
         let mut verdict = oracle::judge_readings(&self.spec, &read.readings, parts, &response);
         if !whole {

@@ -33,6 +33,7 @@ fn answer(status: u16, body: &str) -> Response {
         content_type: None,
         body: body.as_bytes().to_vec(),
         headers: Vec::new(),
+        truncated: false,
     }
 }
 

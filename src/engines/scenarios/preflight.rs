@@ -433,6 +433,7 @@ mod tests {
             content_type: content_type.map(str::to_owned),
             body: body.as_bytes().to_vec(),
             headers: Vec::new(),
+            truncated: false,
         };
         assert!(not_the_api(&answer(200, Some("text/html"), "<html>")));
         assert!(not_the_api(&answer(404, Some("application/json"), "{}")));

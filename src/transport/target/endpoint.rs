@@ -92,11 +92,15 @@ impl Endpoint {
         if let Some(client) = &self.loopback {
             return match client.send(method, request_target, headers).await {
                 Ok(answer) => Ok((
-                    Response {
-                        status: answer.status,
-                        content_type: answer.content_type,
-                        body: decoded(answer.body, answer.content_encoding.as_deref()),
-                        headers: answer.headers,
+                    {
+                        let (body, cut) = decoded(answer.body, answer.content_encoding.as_deref());
+                        Response {
+                            status: answer.status,
+                            content_type: answer.content_type,
+                            body,
+                            headers: answer.headers,
+                            truncated: !answer.whole || cut,
+                        }
                     },
                     answer.retry_after.as_deref().and_then(retry_after),
                 )),
@@ -144,32 +148,37 @@ impl Endpoint {
                 .map(|(k, v)| (k.as_str(), v.as_bytes())),
         );
         let mut body = Vec::new();
+        let mut full = false;
         while let Some(chunk) = response.chunk().await.map_err(fail)? {
             if loopback::append_capped(&mut body, &chunk) {
+                full = true;
                 break;
             }
         }
+        let (body, cut) = decoded(body, content_encoding.as_deref());
         Ok((
             Response {
                 status,
                 content_type,
-                body: decoded(body, content_encoding.as_deref()),
+                body,
                 headers: shown,
+                truncated: full || cut,
             },
             retry_after,
         ))
     }
 }
 
-/// A body as its `Content-Encoding` says to read it: gzip and deflate decoded (at most
+/// A body as its `Content-Encoding` says to read it, and whether what it decodes to was cut
+/// at the bound: gzip and deflate decoded (at most
 /// `MAX_BODY` bytes of what they decode to, so that a small bomb stays small); a body that is
 /// not what its coding says, or of a coding no client needs to know, is kept as it came (the
 /// oracle then judges it as sent). A request without `Accept-Encoding` accepts any coding
 /// (RFC 9110 12.5.3), so a gateway may compress any answer.
-pub(crate) fn decoded(body: Vec<u8>, encoding: Option<&str>) -> Vec<u8> {
+pub(crate) fn decoded(body: Vec<u8>, encoding: Option<&str>) -> (Vec<u8>, bool) {
     use std::io::Read as _;
     let Some(encoding) = encoding.map(|e| e.trim().to_ascii_lowercase()) else {
-        return body;
+        return (body, false);
     };
     let mut out = Vec::new();
     let limit = loopback::MAX_BODY as u64;
@@ -181,11 +190,14 @@ pub(crate) fn decoded(body: Vec<u8>, encoding: Option<&str>) -> Vec<u8> {
             .take(limit)
             .read_to_end(&mut out),
         // identity, or a coding of no gateway's: as it came.
-        _ => return body,
+        _ => return (body, false),
     };
     match read {
-        Ok(_) => out,
-        Err(_) => body,
+        Ok(_) => {
+            let cut = out.len() as u64 == limit;
+            (out, cut)
+        }
+        Err(_) => (body, false),
     }
 }
 

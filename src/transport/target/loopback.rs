@@ -56,6 +56,9 @@ pub struct Client {
     connect_timeout: Duration,
     request_timeout: Duration,
     idle: Mutex<Vec<Connection>>,
+    /// The target sent bytes out of turn once: from then on no connection is reused, and
+    /// every answer waits `QUIET` for bytes after it before it is taken.
+    out_of_turn: std::sync::atomic::AtomicBool,
 }
 
 /// One connection, and what was read from it that no answer has taken yet (nothing, between
@@ -64,7 +67,15 @@ pub struct Client {
 struct Connection {
     stream: TcpStream,
     read: Vec<u8>,
+    /// No exchange has been made on it yet.
+    fresh: bool,
 }
+
+/// How long after the first answer on a connection (and after every answer of a target that
+/// spoke out of turn) bytes that follow are waited for: an answer written before the request
+/// was read (on accept, a moment late), or after another, shows itself here and is never
+/// taken for the answer to a request.
+const QUIET: Duration = Duration::from_millis(20);
 
 /// What came back.
 #[derive(Debug)]
@@ -75,6 +86,8 @@ pub struct Received {
     /// `Content-Encoding`, if the body came compressed (decoded by the endpoint).
     pub content_encoding: Option<String>,
     pub body: Vec<u8>,
+    /// The whole body was read (not cut at `MAX_BODY`).
+    pub whole: bool,
     /// As reports show them (`exchange::shown_headers`).
     pub headers: Vec<(String, String)>,
 }
@@ -119,7 +132,19 @@ impl Client {
             connect_timeout,
             request_timeout,
             idle: Mutex::new(Vec::new()),
+            out_of_turn: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Notes that the target spoke out of turn: the failure of the exchange that saw it.
+    fn spoke_out_of_turn(&self) -> Failure {
+        self.out_of_turn
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        Failure::exchange(OUT_OF_TURN)
+    }
+
+    fn careful(&self) -> bool {
+        self.out_of_turn.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sends `method request_target` with `headers` and reads the answer (the body up to
@@ -149,16 +174,24 @@ impl Client {
                     self.request_timeout.as_millis()
                 ))
             })??;
-        if reusable {
-            if connection.read.is_empty() {
-                if let Ok(mut idle) = self.idle.lock() {
-                    idle.push(connection);
-                }
-            } else {
-                // Bytes after the answer answer no request: this answer stands, the
-                // connection goes.
-                tracing::warn!("target fault: {OUT_OF_TURN}");
-            }
+        // Bytes after a whole answer answer no request, and show that one of the two may not
+        // be this request's: neither is taken, and the connection goes. (After an answer cut
+        // at `MAX_BODY`, what follows is the rest of it.)
+        if answer.whole && !connection.read.is_empty() {
+            return Err(self.spoke_out_of_turn());
+        }
+        if answer.whole
+            && (connection.fresh || self.careful())
+            && connection.speaks_within(QUIET).await
+        {
+            return Err(self.spoke_out_of_turn());
+        }
+        connection.fresh = false;
+        if reusable
+            && !self.careful()
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(connection);
         }
         Ok(answer)
     }
@@ -170,7 +203,11 @@ impl Client {
             let Some(mut connection) = idle else { break };
             match connection.idle_state().await {
                 Idle::Quiet => return Ok(connection),
-                Idle::Spoke => tracing::warn!("target fault: {OUT_OF_TURN}"),
+                Idle::Spoke => {
+                    // Nothing was asked on it: no answer is lost, but the target is watched.
+                    self.spoke_out_of_turn();
+                    tracing::warn!("target fault: {OUT_OF_TURN}");
+                }
                 Idle::Gone => {}
             }
         }
@@ -185,11 +222,12 @@ impl Client {
             if let Ok(Ok(n)) = tokio::time::timeout(SPEAKS_FIRST, stream.peek(&mut first)).await
                 && n > 0
             {
-                return Err(Failure::exchange(OUT_OF_TURN));
+                return Err(self.spoke_out_of_turn());
             }
             Ok(Connection {
                 stream,
                 read: Vec::with_capacity(READ_ROOM),
+                fresh: true,
             })
         };
         tokio::time::timeout(self.connect_timeout, connect)
@@ -238,6 +276,15 @@ struct Head {
 }
 
 impl Connection {
+    /// Whether bytes come within `quiet` (a connection the server closes is quiet).
+    async fn speaks_within(&self, quiet: Duration) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(
+            tokio::time::timeout(quiet, self.stream.peek(&mut byte)).await,
+            Ok(Ok(n)) if n > 0
+        )
+    }
+
     /// Whether bytes came (or the connection ended) while it was idle. Readiness known to be
     /// clear costs no system call: a read shorter than its room clears it.
     async fn idle_state(&mut self) -> Idle {
@@ -288,6 +335,7 @@ impl Connection {
             retry_after: head.retry_after,
             content_encoding: head.content_encoding,
             body,
+            whole,
             headers: head.headers,
         };
         let reusable = whole && head.keep_alive && head.framing != Framing::Close;
@@ -857,12 +905,79 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
         ])
         .await;
-        assert_eq!(send(&client, "PUT").await.unwrap().status, 403);
+        // Two answers to one request: neither is taken for it.
+        let fault = send(&client, "PUT").await.unwrap_err();
+        assert!(fault.message.contains("out of turn"), "{}", fault.message);
         assert_eq!(
             idle(&client),
             0,
             "the connection that answered twice is dropped"
         );
+    }
+
+    /// A server of ours that writes `early` a moment after accepting a connection (before it
+    /// reads the request), then answers the request, then writes `late` a moment after.
+    async fn out_of_turn(early: Option<u64>, late: Option<u64>) -> Client {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let authority = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+                    let refused = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+                    if let Some(ms) = early {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        let _ = stream.write_all(ok).await;
+                    }
+                    let mut buf = [0u8; 4096];
+                    while stream.read(&mut buf).await.is_ok_and(|n| n > 0) {
+                        let _ = stream.write_all(refused).await;
+                        if let Some(ms) = late {
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                            let _ = stream.write_all(ok).await;
+                        }
+                    }
+                });
+            }
+        });
+        Client::new(
+            authority,
+            Duration::from_secs(2),
+            Duration::from_millis(500),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_answer_written_on_accept_or_after_another_is_never_taken_for_one() {
+        // On accept, a moment after the client's watch for a server that speaks first.
+        for ms in [5, 15] {
+            let client = out_of_turn(Some(ms), None).await;
+            for _ in 0..3 {
+                let got = send(&client, "PUT").await;
+                assert!(got.is_err(), "{ms} ms: {:?}", got.map(|a| a.status));
+            }
+        }
+        // After each answer, a moment later: the first exchange sees it; from then on every
+        // exchange is watched, and none is paired with the stray 200.
+        let client = out_of_turn(None, Some(3)).await;
+        for _ in 0..5 {
+            match send(&client, "PUT").await {
+                Ok(a) => assert_eq!(a.status, 403),
+                Err(e) => assert!(e.message.contains("out of turn"), "{}", e.message),
+            }
+        }
+        assert!(client.careful());
+        assert_eq!(idle(&client), 0);
+        // A server that keeps its turn: its connection is reused, and nothing is watched.
+        let client = out_of_turn(None, None).await;
+        for _ in 0..3 {
+            assert_eq!(send(&client, "PUT").await.unwrap().status, 403);
+        }
+        assert_eq!(idle(&client), 1);
+        assert!(!client.careful());
     }
 
     #[tokio::test]

@@ -101,6 +101,7 @@ fn remembered(answer: &Response) -> Response {
         content_type: answer.content_type.clone(),
         body,
         headers: Vec::new(),
+        truncated: false,
     }
 }
 
@@ -129,6 +130,7 @@ mod tests {
                 content_type: Some("application/json".to_owned()),
                 body,
                 headers: Vec::new(),
+                truncated: false,
             };
             let kept = remembered(&answer);
             assert!(kept.body.len() <= 300, "{}", kept.body.len());
@@ -152,6 +154,7 @@ mod tests {
             content_type: None,
             body: tricky,
             headers: Vec::new(),
+            truncated: false,
         };
         let v = |r: &Response| {
             crate::contract::oracle::judge(&spec, kind, r)
