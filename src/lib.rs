@@ -15,7 +15,7 @@
 //! ```
 //! use css_conformance::contract::{oracle, request::Response, spec::{Kind, Spec}};
 //! let spec = Spec::embedded();
-//! let answer = Response { status: 200, content_type: None, body: b"{}".to_vec(), headers: vec![] };
+//! let answer = Response { status: 200, body: b"{}".to_vec(), ..Response::default() };
 //! let verdict = oracle::judge(&spec, Kind::Retry, &answer);
 //! assert!(verdict.violates("RUT-RESP-01"));
 //! ```

@@ -43,7 +43,14 @@ pub struct Profile {
     /// then read before and after each request on it, which pins the request that acted.
     #[serde(default)]
     pub read_api: bool,
+    /// The most pages of one listing the read API is read for a task (unset:
+    /// `READ_API_PAGES`); reaching it is said, never taken for "not listed".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_api_pages: Option<u32>,
 }
+
+/// The pages of a listing read for a task when the profile sets none.
+pub const READ_API_PAGES: u32 = 100;
 
 /// How requests authenticate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -606,7 +613,15 @@ impl Profile {
             ));
         }
         // Numbers of a size no run needs, which would overflow or never end.
-        let bounds: [(&str, u64, u64); 6] = [
+        if self.read_api_pages == Some(0) {
+            return Err(invalid("read_api_pages", "must be at least 1"));
+        }
+        let bounds: [(&str, u64, u64); 7] = [
+            (
+                "read_api_pages",
+                u64::from(self.read_api_pages.unwrap_or(READ_API_PAGES)),
+                10_000,
+            ),
             ("timeouts.connect_ms", self.timeouts.connect_ms, 3_600_000),
             ("timeouts.request_ms", self.timeouts.request_ms, 3_600_000),
             (
@@ -656,8 +671,9 @@ impl Profile {
 /// reference list.
 pub fn in_model_order() -> Vec<&'static Setting> {
     let mut full = Profile::default();
-    // The one key left out of a profile's YAML while unset.
+    // The keys left out of a profile's YAML while unset.
     full.safety.max_requests_per_second = Some(0.0);
+    full.read_api_pages = Some(0);
     let tree = serde_yaml::to_value(&full).unwrap_or_default();
     let mut leaves = Vec::new();
     leaves_of(&tree, "", &mut leaves);

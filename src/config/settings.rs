@@ -218,6 +218,14 @@ pub const SETTINGS: &[Setting] = &[
         doc: "the target serves the read API `GET /v1.0/{project_id}/clusters/{cluster_id}/upgrade/detail`: each task's status is read before and after each request on it, which pins the request that acted and tells \"accepted but did nothing\" apart; read as the vendor documents it (`offset` from 1, pages as long as the server makes them, the upgrade tasks and then the AZ switchover tasks, `action_mode=AZ_MIGRATION`); read-only, within the rate limit; a read that fails judges nothing and says what the server answered",
     },
     Setting {
+        key: "read_api_pages",
+        value: KeyType::Whole,
+        flag: None,
+        unset: Some("`100`"),
+        about: "the most pages of a listing the read API is read for a task",
+        doc: "the most pages of one listing the read API is read for a task (pages as long as the server makes them); reaching it is said as such (a read that could not decide), never as a task not listed",
+    },
+    Setting {
         key: "timeouts.settle_ms",
         value: KeyType::Whole,
         flag: flag(

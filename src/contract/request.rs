@@ -239,7 +239,7 @@ impl Request {
 }
 
 /// An answer as the oracle sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Response {
     pub status: u16,
     pub content_type: Option<String>,

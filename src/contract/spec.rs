@@ -65,6 +65,8 @@ pub struct ReadApi {
     pub path: String,
     /// The `limit` asked for.
     pub page_size: u32,
+    /// The largest `limit` the vendor documents.
+    pub max_limit: u32,
     pub offset_param: String,
     /// The offset of the first task (1: the vendor counts from 1).
     pub first_offset: u32,

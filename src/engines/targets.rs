@@ -47,6 +47,11 @@ pub async fn target(
     };
     let target = target
         .with_read_api(profile.read_api)
+        .with_read_pages(
+            profile
+                .read_api_pages
+                .unwrap_or(crate::config::profile::READ_API_PAGES),
+        )
         .with_settle_period(settle);
     Ok(Opened {
         stub: Some(stub),
@@ -130,6 +135,11 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
         .with_politeness(politeness(profile, &endpoint))
         .with_token_env(&profile.auth.token_env)
         .with_read_api(profile.read_api)
+        .with_read_pages(
+            profile
+                .read_api_pages
+                .unwrap_or(crate::config::profile::READ_API_PAGES),
+        )
         .with_settle_period(Duration::from_millis(
             profile
                 .timeouts

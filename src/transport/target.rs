@@ -81,6 +81,8 @@ struct Observation {
     /// How long an effect may take to land: waited before the request that follows refused
     /// ones on a task, and the longest a read is polled for a change.
     settle: Duration,
+    /// The most pages of one listing read for a task (0: the default).
+    read_pages: u32,
 }
 
 impl Target {

@@ -479,6 +479,32 @@ fn a_quiet_stub_logs_the_clients_faults_and_the_verdict_not_every_request() {
 }
 
 #[test]
+fn a_client_that_repeats_a_fault_thousands_of_times_gets_a_line_for_its_first_ones_then_sums() {
+    let more = [std::ffi::OsStr::new("--quiet")];
+    let (child, host) = serve_with("", "stub-quiet-flood", &more);
+    let refused = format!(
+        "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/00000000-5e57-4000-8000-000000000000/retry HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {}\r\n",
+        css_conformance::servers::stub::STUB_TOKEN
+    );
+    for _ in 0..400 {
+        assert_eq!(send(&host, &refused), 400);
+    }
+    let (code, stderr) = stop(child, libc::SIGTERM);
+    assert_eq!(code, Some(1), "{stderr}");
+    let lines = stderr
+        .lines()
+        .filter(|l| l.contains("client fault"))
+        .count();
+    assert!(lines <= 25, "{lines} lines for 399 faults:\n{stderr}");
+    assert!(
+        stderr.contains("more refusal(s) re-sent unchanged"),
+        "{stderr}"
+    );
+    // The summary on stop counts every one of them.
+    assert!(stderr.contains("399"), "{stderr}");
+}
+
+#[test]
 fn at_the_connection_cap_the_longest_waiting_connection_makes_room_for_a_new_client() {
     // Four connections allowed, a minute's idle timeout: without making room, a fifth
     // client waits for a minute in the backlog.

@@ -66,7 +66,18 @@ pub struct Watch {
     refused: std::collections::HashMap<u64, u16>,
     older: std::collections::HashMap<u64, u16>,
     summary: ClientSummary,
+    /// The client faults logged a line each so far, those said only in a sum since, and when
+    /// the last sum was said: a client that repeats a fault thousands of times a second gets
+    /// a line a fault for its first ones, then one line every `SUM_EVERY`.
+    faults_logged: u64,
+    faults_unsaid: u64,
+    last_sum: Option<std::time::Instant>,
 }
+
+/// How many client faults are logged a line each.
+const FAULTS_LOGGED: u64 = 20;
+/// How often the faults past those are said in a sum.
+const SUM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Refusals remembered per generation (two generations are kept: ~3 MB at most).
 pub const REMEMBERED: usize = 50_000;
@@ -198,10 +209,26 @@ impl Watch {
         if let Some(earlier) = earlier {
             summary.resent += 1;
             let what = format!("{method} {shown}: re-sent unchanged after a {earlier}");
-            tracing::warn!(
-                target: "css_conformance::clients",
-                "client fault: {what}; the page says a {earlier} is not to be repeated unchanged"
-            );
+            if self.faults_logged < FAULTS_LOGGED {
+                self.faults_logged += 1;
+                tracing::warn!(
+                    target: "css_conformance::clients",
+                    "client fault: {what}; the page says a {earlier} is not to be repeated unchanged"
+                );
+            } else {
+                self.faults_unsaid += 1;
+                if self.last_sum.is_none_or(|at| at.elapsed() >= SUM_EVERY) {
+                    tracing::warn!(
+                        target: "css_conformance::clients",
+                        "client faults: {} more refusal(s) re-sent unchanged (the last: {what}); {} in all so far",
+                        self.faults_unsaid,
+                        self.summary.resent
+                    );
+                    self.faults_unsaid = 0;
+                    self.last_sum = Some(std::time::Instant::now());
+                }
+            }
+            let summary = &mut self.summary;
             if summary.examples.len() < 10 {
                 summary.examples.push(what);
             }

@@ -24,6 +24,20 @@ impl Target {
         self
     }
 
+    /// Reads at most `pages` pages of a listing for a task.
+    pub(crate) fn with_read_pages(mut self, pages: u32) -> Target {
+        self.observation.read_pages = pages;
+        self
+    }
+
+    /// The most pages of one listing read for a task.
+    fn read_pages(&self) -> u32 {
+        match self.observation.read_pages {
+            0 => MAX_PAGES,
+            pages => pages,
+        }
+    }
+
     /// Gives an effect `settle` to land.
     pub(crate) fn with_settle_period(mut self, settle: Duration) -> Target {
         self.observation.settle = settle;
@@ -76,7 +90,7 @@ impl Target {
                 .map(|i| api.other_listings[i].as_str());
             let start = u64::from(api.first_offset);
             match self
-                .find_in_listing(spec, &path, mode, task, start, MAX_PAGES)
+                .find_in_listing(spec, &path, mode, task, start, self.read_pages())
                 .await?
             {
                 Found::Status(status) => return Ok(status),
@@ -87,7 +101,10 @@ impl Target {
             }
         }
         if cut {
-            return Err(ReadError::TooLong { seen });
+            return Err(ReadError::TooLong {
+                seen,
+                pages: self.read_pages(),
+            });
         }
         Ok(None)
     }
@@ -158,6 +175,16 @@ impl Target {
                 }
                 Ended::Unsettled(why) => return Err(ReadError::NoAnswer { url, why }),
             };
+            if response.truncated {
+                return Err(ReadError::Malformed {
+                    url,
+                    why: format!(
+                        "its answer is larger than the {} bytes read of one (a page shorter than `limit={}` asks would fit)",
+                        response.body.len(),
+                        api.page_size
+                    ),
+                });
+            }
             if response.status != 200 {
                 // A listing besides the default one that the server does not serve holds none
                 // of the run's tasks.
@@ -194,7 +221,7 @@ impl Target {
         }
         Ok(Found::Absent {
             seen,
-            cut: pages == MAX_PAGES,
+            cut: pages == self.read_pages(),
         })
     }
 

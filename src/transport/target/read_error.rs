@@ -8,9 +8,9 @@ use crate::contract::spec::{Kind, Spec};
 
 use super::auth::Auth;
 
-/// The most pages of one listing read for one task; the offset's documented range (1-1000)
-/// bounds a listing's pages too.
-pub(super) const MAX_PAGES: u32 = 100;
+/// The most pages of one listing read for one task when the profile sets none
+/// (`read_api_pages`); the offset's documented range (1-1000) bounds a listing's pages too.
+pub(super) const MAX_PAGES: u32 = crate::config::profile::READ_API_PAGES;
 
 /// Why the read API could not say a task's status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +27,8 @@ pub enum ReadError {
     },
     /// The answer is not the documented listing.
     Malformed { url: String, why: String },
-    /// The task was not among the first pages of any listing.
-    TooLong { seen: usize },
+    /// The task was not among the first pages of any listing (`read_api_pages` of each).
+    TooLong { seen: usize, pages: u32 },
 }
 
 impl fmt::Display for ReadError {
@@ -55,9 +55,9 @@ impl fmt::Display for ReadError {
             ReadError::Malformed { url, why } => {
                 write!(f, "GET {}: not the documented listing: {why}", short(url))
             }
-            ReadError::TooLong { seen } => write!(
+            ReadError::TooLong { seen, pages } => write!(
                 f,
-                "the task is not among the first {seen} tasks of any listing ({MAX_PAGES} pages each)"
+                "the task is not among the first {seen} tasks of any listing ({pages} pages each, the bound `read_api_pages` sets): not known to be listed or not; raise the bound, or leave out --read-api"
             ),
         }
     }

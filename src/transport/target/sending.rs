@@ -27,6 +27,11 @@ use super::politeness::{
 };
 use super::traffic::remember_first;
 
+/// An answer or a wait this long is said while the run goes on.
+const SLOW: Duration = Duration::from_secs(5);
+/// At most one such notice in this long.
+const SLOW_NOTICE_EVERY: Duration = Duration::from_secs(30);
+
 /// Whether a request is sent as any other (at most once after a refusal) or again on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sending {
@@ -348,10 +353,20 @@ impl Target {
             }
             pacer.pace().await;
             self.traffic.sent.fetch_add(1, Ordering::Relaxed);
+            let began = std::time::Instant::now();
             let attempt: Exchanged = self
                 .endpoint
                 .exchange(method, request_target, &headers())
                 .await;
+            if began.elapsed() >= SLOW {
+                self.say_slow(|| {
+                    format!(
+                        "the target took {:.0} s to answer {method} {}; the run goes on",
+                        began.elapsed().as_secs_f64(),
+                        shorten(&self.endpoint.url_of(request_target))
+                    )
+                });
+            }
             if let Some(why) = self.streak(&attempt, waits > 0) {
                 return Ended::Fault(why);
             }
@@ -360,12 +375,16 @@ impl Target {
                     throttled += 1;
                     let wait = retry_after.unwrap_or_else(|| pacer.backoff(throttled - 1));
                     if throttled > MAX_THROTTLED || wait > pacer.max_retry_after() {
+                        let asked = match retry_after {
+                            Some(asked) => format!("asked to wait {} s", asked.as_secs()),
+                            None => format!(
+                                "no usable Retry-After, the backoff at {} ms",
+                                wait.as_millis()
+                            ),
+                        };
                         return Ended::Fault(TransportError::new(
                             self.endpoint.url_of(request_target),
-                            format!(
-                                "throttled: 429 {throttled} time(s), asked to wait {} s",
-                                wait.as_secs()
-                            ),
+                            format!("throttled: 429 {throttled} time(s), {asked}"),
                             Unanswered::Fault,
                         ));
                     }
@@ -410,8 +429,30 @@ impl Target {
                     };
                 }
             };
+            if wait >= SLOW {
+                self.say_slow(|| {
+                    format!(
+                        "waiting {:.0} s before {method} {} is sent again (the target asked for it, or it is the backoff)",
+                        wait.as_secs_f64(),
+                        shorten(&self.endpoint.url_of(request_target))
+                    )
+                });
+            }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Says on stderr what the run waits for, at most once in `SLOW_NOTICE_EVERY`: a run that
+    /// is slow because its target is says so while it runs.
+    pub(super) fn say_slow(&self, what: impl FnOnce() -> String) {
+        let Ok(mut last) = self.traffic.last_slow_notice.lock() else {
+            return;
+        };
+        if last.is_some_and(|at| at.elapsed() < SLOW_NOTICE_EVERY) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        tracing::warn!("{}", what());
     }
 
     /// Counts transient answers in a row across every request to requests sent again after

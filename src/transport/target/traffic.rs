@@ -50,6 +50,8 @@ pub(super) struct Counters {
     pub(super) unavailable: Mutex<Option<String>>,
     /// Transient answers in a row, across requests, with no other answer between.
     pub(super) streak: AtomicU64,
+    /// When the run last said it was waiting on the target (slow answers, long waits).
+    pub(super) last_slow_notice: Mutex<Option<std::time::Instant>>,
     pub(super) not_resent: AtomicU64,
     pub(super) repeated: AtomicU64,
     pub(super) reads: AtomicU64,

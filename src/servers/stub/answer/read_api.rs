@@ -143,7 +143,7 @@ impl Asked {
             if name == api.offset_param {
                 asked.offset = number(api.max_offset)?;
             } else if name == api.limit_param {
-                asked.limit = number(api.page_size)?;
+                asked.limit = number(api.max_limit)?;
             } else if name == api.listing_param {
                 match value.as_ref() {
                     "UPGRADING" => asked.az = false,
