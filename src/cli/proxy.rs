@@ -63,8 +63,16 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
     let summary = proxy.summary();
     drop(proxy);
     let answered = summary.requests - summary.unanswered;
+    let out_of_turn = if summary.out_of_turn > 0 {
+        format!(
+            ", the upstream spoke out of turn {} time(s) (bytes before a request or after its answer: a fault of the upstream; such an answer was not forwarded, the client got 502)",
+            summary.out_of_turn
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "css-conformance proxy: stopped ({stopped_by}): {} request(s), {answered} answered by the upstream, {} of the operation judged under more than one reading, {} re-sent unchanged after a 400 or 403",
+        "css-conformance proxy: stopped ({stopped_by}): {} request(s), {answered} answered by the upstream{out_of_turn}, {} of the operation judged under more than one reading, {} re-sent unchanged after a 400 or 403",
         summary.requests, summary.ambiguous, summary.clients.resent
     );
     // The upstream answered nothing at all: nothing of the server was judged.

@@ -1,7 +1,9 @@
 //! Serving HTTP/1.1 to clients nobody vouches for, within limits: the accept loop the served
-//! stub and the proxy share. Connections are bounded in number (at the cap, the one that has
-//! waited longest for its client makes room; when all are busy, the rest wait in the listen
-//! backlog), a request head in size and time, an idle keep-alive connection in time, and an
+//! stub and the proxy share. Connections are bounded in number (at the cap, room is made by
+//! evicting, in order, a connection that has sent nothing, a request arriving below the rate
+//! floor, a connection idle past its grace; a request being answered never; when none can go,
+//! the rest wait in the listen backlog), a request head in size and time, an idle keep-alive
+//! connection in time, and an
 //! answer the client does not read in time (its connection ends); a client
 //! that sends its request and half-closes still gets its answer. A request body is read by the
 //! handler, through `read_body`, within the same limits.
@@ -65,68 +67,94 @@ pub async fn accept<C, H, F, B>(
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
-    let waiting = Arc::new(Waiting::default());
+    let seats = Arc::new(Seats::default());
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             // Out of file descriptors, say: wait rather than spin.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let Some(permit) = room(&permits, &waiting).await else {
+        let Some(permit) = room(&permits, &seats).await else {
             return;
         };
         let _ = stream.set_nodelay(true);
         let handler = connection(peer);
-        let slot = waiting.enter();
-        let waiting = Arc::clone(&waiting);
+        let seat = seats.enter();
+        let seats = Arc::clone(&seats);
         tokio::spawn(async move {
-            serve(stream, limits, forwarding, handler, &slot).await;
-            waiting.leave(&slot);
+            serve(stream, limits, forwarding, handler, &seat, &seats).await;
+            seats.leave(&seat);
             drop(permit);
         });
     }
 }
 
-/// Room for one more connection. At the cap, the connection that has waited longest for its
-/// client (idle, a head trickling in, an answer unread) makes room; one whose request is being
-/// answered is never cut. When every connection is busy, the new one waits its turn (`None`:
-/// the server is closing).
+/// Room for one more connection (`None`: the server is closing). At the cap, one connection
+/// makes room, in this order: one that has sent nothing since it was accepted (the oldest);
+/// one whose request arrives slower than the rate floor (the slowest); one idle after an
+/// answer for `IDLE_GRACE` or longer (the longest idle). A request being handled is never cut,
+/// nor one arriving at the floor or faster. When none can go, the new connection waits its
+/// turn, and the choice is made again as connections change.
 async fn room(
     permits: &Arc<tokio::sync::Semaphore>,
-    waiting: &Waiting,
+    seats: &Seats,
 ) -> Option<tokio::sync::OwnedSemaphorePermit> {
-    match Arc::clone(permits).try_acquire_owned() {
-        Ok(permit) => Some(permit),
-        Err(_) => {
-            waiting.evict_longest();
-            Arc::clone(permits).acquire_owned().await.ok()
+    loop {
+        if let Ok(permit) = Arc::clone(permits).try_acquire_owned() {
+            return Some(permit);
+        }
+        seats.evict_one();
+        tokio::select! {
+            permit = Arc::clone(permits).acquire_owned() => return permit.ok(),
+            () = seats.declined.notified() => {}
+            () = tokio::time::sleep(RECONSIDER) => {}
         }
     }
 }
 
-/// Serves one connection with `handler` until it ends or, waiting for its client, is evicted.
+/// A request in progress (head or body) must arrive at `RATE_FLOOR` bytes a second or faster,
+/// counted from its first byte once `RATE_GRACE` has passed (Apache's `mod_reqtimeout`
+/// `MinRate` default): a slower one may be cut to make room at the cap.
+pub const RATE_FLOOR: u64 = 500;
+/// The time a request in progress has before the rate floor applies to it.
+pub const RATE_GRACE: Duration = Duration::from_secs(1);
+/// A connection idle after an answer for less than this is the client's, about to send its
+/// next request: never cut to make room.
+pub const IDLE_GRACE: Duration = Duration::from_secs(1);
+/// How often the choice of a connection to make room is made again while none can go.
+const RECONSIDER: Duration = Duration::from_millis(50);
+
+/// Serves one connection with `handler` until it ends or is evicted to make room.
 async fn serve<H, F, B>(
     stream: tokio::net::TcpStream,
     limits: Limits,
     forwarding: bool,
     handler: H,
-    slot: &Arc<Seat>,
+    seat: &Arc<Seat>,
+    seats: &Seats,
 ) where
     H: Fn(Request<Body>) -> F + Send + Sync + 'static,
     F: Future<Output = Response<B>> + Send + 'static,
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    if !first_byte(&stream, limits.header_timeout, seat, seats).await {
+        return;
+    }
     let handler = Arc::new(handler);
     let service = {
-        let slot = Arc::clone(slot);
-        hyper::service::service_fn(move |req| {
-            slot.busy();
+        let seat = Arc::clone(seat);
+        hyper::service::service_fn(move |mut req: Request<Body>| {
+            if hyper::body::Body::is_end_stream(req.body()) {
+                seat.set(Phase::Handling);
+            } else {
+                req.extensions_mut().insert(Receipt(Arc::clone(&seat)));
+            }
             let answer = handler(req);
-            let slot = Arc::clone(&slot);
+            let seat = Arc::clone(&seat);
             async move {
                 let answer = answer.await;
-                slot.waits();
+                seat.set(Phase::Idle(std::time::Instant::now()));
                 Ok::<_, Infallible>(answer)
             }
         })
@@ -139,132 +167,230 @@ async fn serve<H, F, B>(
         .preserve_header_case(forwarding)
         .auto_date_header(!forwarding)
         .serve_connection(
-            TokioIo::new(Unstalled::new(stream, limits.header_timeout)),
+            TokioIo::new(Unstalled::new(
+                stream,
+                limits.header_timeout,
+                Arc::clone(seat),
+            )),
             service,
         );
     // A connection's end, however it came (timeout, reset, malformed, evicted), is the
-    // client's business: nothing to report. An eviction that meets a request just arrived (a
-    // race of microseconds) lets that request be answered; the connection then ends by its
-    // timeouts.
+    // client's business: nothing to report. An eviction that meets a connection changed since
+    // it was chosen (a request arrived, or sped up) is declined.
     let mut connection = std::pin::pin!(connection);
     loop {
         tokio::select! {
             _ = &mut connection => break,
-            () = slot.evicted.notified() => {
-                if !slot.is_busy() {
+            () = seat.evicted.notified() => {
+                if seat.leaves_if_evictable() {
                     break;
                 }
+                seats.declined.notify_one();
             }
         }
     }
 }
 
-/// The connections being served, each with the moment it began to wait for its client
-/// (accepted, or its last answer given) or none while a request of it is being answered.
-#[derive(Default)]
-struct Waiting {
-    epoch: std::sync::OnceLock<std::time::Instant>,
-    next: std::sync::atomic::AtomicU64,
-    slots: std::sync::Mutex<std::collections::HashMap<u64, Arc<Seat>>>,
+/// Waits for a fresh connection's first byte (true), within `timeout`; false when it closed,
+/// timed out, or was evicted with nothing sent. An eviction finding bytes already waiting
+/// (they arrived before this task looked) is declined: the request is on its way.
+async fn first_byte(
+    stream: &tokio::net::TcpStream,
+    timeout: Duration,
+    seat: &Seat,
+    seats: &Seats,
+) -> bool {
+    let mut byte = [0_u8; 1];
+    tokio::select! {
+        biased;
+        peeked = stream.peek(&mut byte) => match peeked {
+            Ok(0) | Err(_) => false,
+            Ok(_) => {
+                seat.started(0);
+                true
+            }
+        },
+        () = seat.evicted.notified() => {
+            let mut byte = [std::mem::MaybeUninit::new(0_u8); 1];
+            match socket2::SockRef::from(stream).peek(&mut byte) {
+                Ok(n) if n > 0 => {
+                    seat.started(0);
+                    seats.declined.notify_one();
+                    true
+                }
+                _ => {
+                    seat.set(Phase::Leaving);
+                    false
+                }
+            }
+        }
+        () = tokio::time::sleep(timeout) => false,
+    }
 }
 
-/// One connection's entry in `Waiting`.
+/// What a connection is doing, for the choice of one to make room.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// Accepted at this moment; nothing sent yet.
+    Fresh(std::time::Instant),
+    /// A request arriving: its first byte at this moment, and the bytes so far.
+    Receiving(std::time::Instant, u64),
+    /// A whole request being answered.
+    Handling,
+    /// Answered, and nothing sent since this moment.
+    Idle(std::time::Instant),
+    /// Chosen to make room, and leaving.
+    Leaving,
+}
+
+/// Why a connection may go to make room, the first the likeliest: its class, then its rank
+/// within the class (the lower the sooner).
+fn eviction_rank(phase: Phase, now: std::time::Instant) -> Option<(u8, u128)> {
+    match phase {
+        Phase::Fresh(since) => Some((0, oldest_first(since, now))),
+        Phase::Receiving(since, bytes) => {
+            let elapsed = now.saturating_duration_since(since);
+            let floor = u128::from(RATE_FLOOR) * elapsed.as_millis();
+            // Below the floor once the grace is over: bytes * 1000 < floor * ms.
+            (elapsed >= RATE_GRACE && u128::from(bytes) * 1000 < floor).then(|| {
+                (
+                    1,
+                    u128::from(bytes) * 1_000_000 / elapsed.as_millis().max(1),
+                )
+            })
+        }
+        Phase::Idle(since) => {
+            let idle = now.saturating_duration_since(since);
+            (idle >= IDLE_GRACE).then(|| (2, oldest_first(since, now)))
+        }
+        Phase::Handling | Phase::Leaving => None,
+    }
+}
+
+/// A rank that puts the older of two moments first.
+fn oldest_first(since: std::time::Instant, now: std::time::Instant) -> u128 {
+    u128::MAX - now.saturating_duration_since(since).as_micros()
+}
+
+/// The connections being served.
+#[derive(Default)]
+struct Seats {
+    next: std::sync::atomic::AtomicU64,
+    seats: std::sync::Mutex<std::collections::HashMap<u64, Arc<Seat>>>,
+    /// Told when a connection chosen to make room declined (it changed since).
+    declined: tokio::sync::Notify,
+}
+
+/// One connection's entry in `Seats`.
 struct Seat {
     id: u64,
-    epoch: std::time::Instant,
-    /// Microseconds since the epoch when the connection began to wait, `BUSY` while a
-    /// request of it is being answered.
-    since: std::sync::atomic::AtomicU64,
+    phase: std::sync::Mutex<Phase>,
     evicted: tokio::sync::Notify,
 }
 
-const BUSY: u64 = u64::MAX;
+/// A request whose body is still to come: `read_body` marks it handled once read.
+#[derive(Clone)]
+struct Receipt(Arc<Seat>);
 
 impl Seat {
-    fn now(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(BUSY - 1)
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        // A panic elsewhere while holding the lock leaves the phase whole: use it.
+        self.phase
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn is_busy(&self) -> bool {
-        self.since.load(std::sync::atomic::Ordering::Relaxed) == BUSY
+    fn set(&self, phase: Phase) {
+        *self.phase() = phase;
     }
 
-    fn busy(&self) {
-        self.since.store(BUSY, std::sync::atomic::Ordering::Relaxed);
+    /// Bytes of a request arrived: the first of a request starts it.
+    fn started(&self, bytes: u64) {
+        let mut phase = self.phase();
+        *phase = match *phase {
+            Phase::Fresh(_) | Phase::Idle(_) => Phase::Receiving(std::time::Instant::now(), bytes),
+            Phase::Receiving(since, so_far) => {
+                Phase::Receiving(since, so_far.saturating_add(bytes))
+            }
+            // Bytes of the next request while this one is answered (pipelined), or leaving.
+            other @ (Phase::Handling | Phase::Leaving) => other,
+        };
     }
 
-    fn waits(&self) {
-        self.since
-            .store(self.now(), std::sync::atomic::Ordering::Relaxed);
+    /// Marks the connection leaving if it may still go (its phase may have changed since it
+    /// was chosen).
+    fn leaves_if_evictable(&self) -> bool {
+        let mut phase = self.phase();
+        if eviction_rank(*phase, std::time::Instant::now()).is_some() {
+            *phase = Phase::Leaving;
+            true
+        } else {
+            false
+        }
     }
 }
 
-impl Waiting {
+impl Seats {
     fn enter(&self) -> Arc<Seat> {
-        let epoch = *self.epoch.get_or_init(std::time::Instant::now);
         let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let slot = Arc::new(Seat {
+        let seat = Arc::new(Seat {
             id,
-            epoch,
-            since: std::sync::atomic::AtomicU64::new(BUSY),
+            phase: std::sync::Mutex::new(Phase::Fresh(std::time::Instant::now())),
             evicted: tokio::sync::Notify::new(),
         });
-        slot.waits();
-        self.lock().insert(id, Arc::clone(&slot));
-        slot
+        self.lock().insert(id, Arc::clone(&seat));
+        seat
     }
 
-    fn leave(&self, slot: &Seat) {
-        self.lock().remove(&slot.id);
+    fn leave(&self, seat: &Seat) {
+        self.lock().remove(&seat.id);
     }
 
-    /// Ends the connection that has waited longest for its client, if one waits at all.
-    fn evict_longest(&self) {
-        let mut slots = self.lock();
-        let since = slots.values().map(|slot| {
-            (
-                slot.since.load(std::sync::atomic::Ordering::Relaxed),
-                slot.id,
-            )
-        });
-        if let Some(slot) = longest_waiting(since).and_then(|id| slots.remove(&id)) {
-            slot.evicted.notify_one();
+    /// Tells the connection likeliest to go that it should (it checks again, and may
+    /// decline); none when no connection may go.
+    fn evict_one(&self) {
+        let now = std::time::Instant::now();
+        let seats = self.lock();
+        let ranks = seats
+            .values()
+            .filter_map(|seat| Some((eviction_rank(*seat.phase(), now)?, seat.id)));
+        if let Some(seat) = likeliest(ranks).and_then(|id| seats.get(&id)) {
+            seat.evicted.notify_one();
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Arc<Seat>>> {
         // A panic elsewhere while holding the lock leaves the map whole: use it.
-        self.slots
+        self.seats
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-/// Of connections given as (waiting since, id), the one waiting longest; none when every
-/// one is busy.
-fn longest_waiting(since: impl Iterator<Item = (u64, u64)>) -> Option<u64> {
-    since
-        .filter(|&(since, _)| since != BUSY)
-        .min()
-        .map(|(_, id)| id)
+/// Of connections given as (rank, id), the one to go first.
+fn likeliest(ranks: impl Iterator<Item = ((u8, u128), u64)>) -> Option<u64> {
+    ranks.min().map(|(_, id)| id)
 }
 
 /// A client's stream whose writes may not stall: an answer the client does not read within
 /// `timeout` (its receive window full, as a client that pipelines and never reads makes it)
 /// ends the connection, so that it cannot hold one of the server's connections for ever.
+/// It also counts the bytes of each request as they arrive, for the rate floor.
 struct Unstalled {
     inner: tokio::net::TcpStream,
     timeout: Duration,
     /// Set while a write waits for the client to read.
     stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    seat: Arc<Seat>,
 }
 
 impl Unstalled {
-    fn new(inner: tokio::net::TcpStream, timeout: Duration) -> Unstalled {
+    fn new(inner: tokio::net::TcpStream, timeout: Duration, seat: Arc<Seat>) -> Unstalled {
         Unstalled {
             inner,
             timeout,
             stalled: None,
+            seat,
         }
     }
 }
@@ -275,7 +401,14 @@ impl tokio::io::AsyncRead for Unstalled {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let read = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let arrived = buf.filled().len().saturating_sub(before);
+        if arrived > 0 {
+            self.seat
+                .started(u64::try_from(arrived).unwrap_or(u64::MAX));
+        }
+        read
     }
 }
 
@@ -323,10 +456,19 @@ impl tokio::io::AsyncWrite for Unstalled {
 }
 
 /// A request body, read within `limits`: the bytes, or the status to refuse it with (413 too
-/// large or broken off, 408 too slow).
-pub async fn read_body(body: Body, limits: Limits) -> Result<Bytes, StatusCode> {
+/// large or broken off, 408 too slow). Read, the request is whole: its connection is no longer
+/// one that may be cut for a slow request (`parts` are the request's).
+pub async fn read_body(
+    parts: &hyper::http::request::Parts,
+    body: Body,
+    limits: Limits,
+) -> Result<Bytes, StatusCode> {
     let limited = Limited::new(body, limits.max_body_bytes);
-    match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
+    let read = tokio::time::timeout(limits.body_timeout, limited.collect()).await;
+    if let Some(Receipt(seat)) = parts.extensions.get::<Receipt>() {
+        seat.set(Phase::Handling);
+    }
+    match read {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         // Over the limit: 413; malformed (a broken chunk) or broken off: 400.
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
@@ -378,41 +520,58 @@ pub(crate) fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
-    fn the_connection_waiting_longest_makes_room_and_a_busy_one_never_does() {
-        assert_eq!(
-            longest_waiting([(30, 1), (10, 2), (20, 3)].into_iter()),
-            Some(2)
-        );
-        assert_eq!(
-            longest_waiting([(BUSY, 1), (20, 2), (BUSY, 3)].into_iter()),
-            Some(2)
-        );
-        assert_eq!(longest_waiting([(BUSY, 1), (BUSY, 2)].into_iter()), None);
-        assert_eq!(longest_waiting(std::iter::empty()), None);
+    fn a_connection_that_sent_nothing_goes_first_then_the_slowest_request_then_the_longest_idle() {
+        let now = Instant::now();
+        let ago = |ms| now - Duration::from_millis(ms);
+        let rank = |phase| eviction_rank(phase, now);
+        // Fresh: any age, the oldest first.
+        assert!(rank(Phase::Fresh(ago(2000))) < rank(Phase::Fresh(ago(1))));
+        // A request under the floor after its grace: after every fresh one, the slowest first.
+        let slow =
+            rank(Phase::Receiving(ago(2000), 10)).expect("10 bytes in 2 s is under the floor");
+        let slower =
+            rank(Phase::Receiving(ago(2000), 1)).expect("1 byte in 2 s is under the floor");
+        assert!(rank(Phase::Fresh(ago(0))).expect("fresh goes") < slower);
+        assert!(slower < slow);
+        // Idle past its grace: after every slow request.
+        let idle = rank(Phase::Idle(ago(5000))).expect("idle 5 s goes");
+        assert!(slow < idle);
+        assert!(idle < rank(Phase::Idle(ago(1500))).expect("idle 1.5 s goes"));
+        // Never: a request handled, one within its grace, one at the floor, one idle a moment,
+        // one leaving already.
+        assert_eq!(rank(Phase::Handling), None);
+        assert_eq!(rank(Phase::Receiving(ago(900), 0)), None);
+        assert_eq!(rank(Phase::Receiving(ago(2000), 1000)), None);
+        assert_eq!(rank(Phase::Idle(ago(100))), None);
+        assert_eq!(rank(Phase::Leaving), None);
     }
 
     #[tokio::test]
-    async fn an_evicted_connection_leaves_the_table_and_the_next_eviction_takes_another() {
-        let waiting = Waiting::default();
-        let first = waiting.enter();
-        let second = waiting.enter();
-        let busy = waiting.enter();
-        busy.busy();
-        waiting.evict_longest();
-        // The first waited longest (entered first): it is told, and gone from the table.
-        tokio::time::timeout(Duration::from_secs(5), first.evicted.notified())
+    async fn the_likeliest_connection_is_told_and_a_changed_one_declines() {
+        let seats = Seats::default();
+        let handled = seats.enter();
+        handled.set(Phase::Handling);
+        let fresh = seats.enter();
+        seats.evict_one();
+        tokio::time::timeout(Duration::from_secs(5), fresh.evicted.notified())
             .await
-            .expect("the longest waiting connection was not evicted");
-        waiting.evict_longest();
-        tokio::time::timeout(Duration::from_secs(5), second.evicted.notified())
-            .await
-            .expect("the next eviction did not take the next connection");
-        // Only the busy one is left, and it is not cut.
-        waiting.evict_longest();
-        assert_eq!(waiting.lock().len(), 1);
-        waiting.leave(&busy);
-        assert!(waiting.lock().is_empty());
+            .expect("the fresh connection was not told to go");
+        // A request arrived since: it declines, and stays.
+        fresh.started(100);
+        assert!(!fresh.leaves_if_evictable());
+        // Nothing may go now: nobody is told.
+        seats.evict_one();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), handled.evicted.notified())
+                .await
+                .is_err(),
+            "a handled request was told to go"
+        );
+        seats.leave(&handled);
+        seats.leave(&fresh);
+        assert!(seats.lock().is_empty());
     }
 }

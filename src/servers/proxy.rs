@@ -58,6 +58,9 @@ pub struct ProxySummary {
     pub unanswered: u64,
     /// Why the first of them got none.
     pub first_unanswered: Option<String>,
+    /// Times the upstream spoke out of turn (bytes before a request or after its answer); an
+    /// answer that may not be its request's is not forwarded (the client got a 502).
+    pub out_of_turn: u64,
     /// Exchanges of the operation judged under more than one reading.
     pub ambiguous: u64,
     /// The server's clauses, over the exchanges that judged them.
@@ -135,6 +138,7 @@ impl Proxy {
     pub fn summary(&self) -> ProxySummary {
         let mut summary = lock(&self.judge.summary).clone();
         summary.clients = lock(&self.judge.watch).summary().clone();
+        summary.out_of_turn = self.judge.options.upstream.out_of_turn();
         summary
     }
 }
@@ -167,7 +171,7 @@ async fn exchange(
         .map_or("/", |p| p.as_str())
         .to_owned();
     let method = parts.method.as_str().to_owned();
-    let body = match http_server::read_body(body, limits).await {
+    let body = match http_server::read_body(&parts, body, limits).await {
         Ok(body) => body,
         Err(status) => {
             let incoming = Incoming {

@@ -566,6 +566,70 @@ fn an_answer_out_of_turn_is_never_paired_with_another_request() {
 }
 
 #[test]
+fn the_proxy_never_forwards_an_answer_out_of_turn() {
+    let ms = Duration::from_millis;
+    for (name, early, late) in [
+        ("speaks-first", Some(ms(0)), None),
+        ("speaks-first-20ms-late", Some(ms(20)), None),
+        ("answers-twice", None, Some(ms(0))),
+        ("answers-again-3ms-after", None, Some(ms(3))),
+    ] {
+        let (url, stop_server) = out_of_turn_server(early, late);
+        let args = [
+            "proxy",
+            "--upstream",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--serve-for",
+            "60",
+            "--quiet",
+        ]
+        .map(std::ffi::OsStr::new);
+        let (proxy, host) = crate::common::served::spawn(&args);
+        // A task of its own for each request: none repeats a refused one.
+        let request = |i: usize| {
+            format!(
+                "PUT /v1.0/6204a5bd270343b5885144cf9c8c158d/clusters/ea244205-d641-45d9-9dcb-ab2236bcd07e/upgrade/00000000-5e57-4000-8000-00000000000{i}/retry HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {TOKEN}\r\nContent-Length: 0\r\n\r\n"
+            )
+        };
+        // Four requests on one kept connection, then four on connections of their own.
+        let mut statuses = Vec::new();
+        let mut kept = std::net::TcpStream::connect(&host).unwrap();
+        kept.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        for i in 0..4 {
+            kept.write_all(request(i).as_bytes()).unwrap();
+            statuses.push(crate::common::served::read_answer(&mut kept));
+            std::thread::sleep(ms(10));
+        }
+        for i in 4..8 {
+            let mut fresh = std::net::TcpStream::connect(&host).unwrap();
+            fresh
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            fresh.write_all(request(i).as_bytes()).unwrap();
+            statuses.push(crate::common::served::read_answer(&mut fresh));
+        }
+        let (code, stderr) = crate::common::served::stop(proxy, libc::SIGTERM);
+        stop_server.store(true, Ordering::SeqCst);
+        // The server answers 403 to everything: a 200 is its stray answer, forwarded as
+        // another request's.
+        assert!(
+            !statuses.contains(&Some(200)),
+            "{name}: {statuses:?}\n{stderr}"
+        );
+        assert!(
+            statuses.iter().all(|s| matches!(s, Some(403 | 502))),
+            "{name}: {statuses:?}\n{stderr}"
+        );
+        assert!(stderr.contains("out of turn"), "{name}: {stderr}");
+        // The stray answers are the server's fault, never a clause either side broke.
+        assert!(matches!(code, Some(0 | 3)), "{name}: {code:?}\n{stderr}");
+    }
+}
+
+#[test]
 fn an_interrupted_check_writes_what_it_judged_says_so_and_exits_130_or_143() {
     for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let server = FaultServer::start(Fault::Slow(Duration::from_millis(100)));

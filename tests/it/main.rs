@@ -11,6 +11,7 @@ mod classifier;
 mod common;
 mod completeness;
 mod conforming_variants;
+mod connection_cap;
 mod console;
 mod coverage;
 mod deviations;

@@ -91,7 +91,7 @@ async fn handle(
     }
     let headers = http_server::header_pairs(&parts.headers);
     let method = parts.method.as_str();
-    let body = match http_server::read_body(body, limits).await {
+    let body = match http_server::read_body(&parts, body, limits).await {
         Ok(body) => body,
         Err(status) => {
             state.observe_refused(method, target, status.as_u16());

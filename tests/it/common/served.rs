@@ -53,6 +53,27 @@ pub fn send(host: &str, head: &str) -> u16 {
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
 }
 
+/// Reads one whole answer (head and its Content-Length body) from a kept connection: its
+/// status, or none if the connection ended or timed out first.
+pub fn read_answer(stream: &mut TcpStream) -> Option<u16> {
+    let mut read = Vec::new();
+    let mut byte = [0_u8; 1];
+    while !read.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => read.push(byte[0]),
+            _ => return None,
+        }
+    }
+    let head = String::from_utf8_lossy(&read).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap_or(0));
+    let mut body = vec![0_u8; length];
+    stream.read_exact(&mut body).ok()?;
+    head.get(9..12)?.parse().ok()
+}
+
 /// The SDK's request, signed now (the stub checks X-Sdk-Date) for `host`.
 pub fn sdk_request(case: &Case, host: &str, query: &[(String, String)]) -> String {
     signed(case, host, &case.resource_path, query, &case.sk, "")
