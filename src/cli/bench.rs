@@ -1,6 +1,7 @@
 //! `fuzz --bench`: fuzz throughput against the built-in stub and against the stub served by a
 //! separate process on a loopback port, beside a standard load tool's raw request rate against
-//! that same standalone stub; medians of several runs, side by side, in one run.
+//! that same standalone stub, and through the proxy in front of it; medians of several runs,
+//! side by side, in one run.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -66,6 +67,10 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         rates: Vec::new(),
     };
     let mut loads: Vec<Series> = Vec::new();
+    let mut proxied = Series {
+        label: "wrk (one request) raw requests, through the proxy".to_owned(),
+        rates: Vec::new(),
+    };
     // The load tools' requests, rendered once: a target of the stub's fixtures only renders
     // them (wire paths carry no host), nothing is sent to it.
     let renderer = standalone_target("http://127.0.0.1:9")?;
@@ -87,7 +92,7 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
         drop(stub);
 
         let stub = start_standalone()?;
-        for rate in load_tool_rates(stub.url(), &one, &mix, concurrency)? {
+        for rate in load_tool_rates(stub.url(), &one, Some(&mix), concurrency)? {
             let label = format!("{} ({})", rate.tool, rate.requests);
             match loads.iter_mut().find(|l| l.label == label) {
                 Some(series) => series.rates.push(rate.per_second),
@@ -97,10 +102,61 @@ pub async fn run(cases: u64, concurrency: u16) -> anyhow::Result<u8> {
                 }),
             }
         }
+        // The same load through the proxy, in front of that same stub.
+        let proxy = start_proxy(stub.url())?;
+        let through = load_tool_rates(proxy.url(), &one, None, concurrency)?;
+        if let Some(rate) = through.iter().find(|r| r.tool == "wrk") {
+            proxied.rates.push(rate.per_second);
+        }
     }
 
     print_table(&builtin, &standalone, &loads);
+    print_proxied(&proxied, &loads);
     Ok(0)
+}
+
+/// `css-conformance proxy` in its own process, in front of the stub at `upstream`.
+fn start_proxy(upstream: &str) -> anyhow::Result<Standalone> {
+    let exe = std::env::current_exe().context("locating css-conformance itself")?;
+    let args = [
+        "proxy",
+        "--upstream",
+        upstream,
+        "--quiet",
+        "--serve-for",
+        "600",
+    ];
+    Standalone::spawn(&exe, &args).context("starting the proxy")
+}
+
+/// The proxy's rate beside the stub's (wrk, one request, the same connections), and their
+/// ratio round by round: the proxy does a server's work twice per request (both sides) and
+/// judges both, on the same cores as the stub and the load tool.
+fn print_proxied(proxied: &Series, loads: &[Series]) {
+    let Some(direct) = loads.iter().find(|l| l.label == "wrk (one request)") else {
+        return;
+    };
+    println!(
+        "{:<52} {:>12.0}",
+        proxied.label,
+        median(proxied.rates.clone())
+    );
+    let ratios: Vec<f64> = proxied
+        .rates
+        .iter()
+        .zip(&direct.rates)
+        .map(|(through, raw)| 100.0 * through / raw)
+        .collect();
+    println!(
+        "{:<52} {:>11.0}%   (rounds: {})",
+        "  ratio through the proxy / straight to the stub",
+        median(ratios.clone()),
+        ratios
+            .iter()
+            .map(|r| format!("{r:.0}%"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
 }
 
 /// The medians of each series, and the ratio of the standalone fuzz rate to each load
@@ -180,6 +236,9 @@ fn standalone_target(url: &str) -> anyhow::Result<Target> {
     Ok(Target::new("standalone stub", url, auth, Fixtures::builtin())?.owned_by_us())
 }
 
+/// A request as the load tool sends it: its path and query, and its headers.
+type WireRequest = (String, Vec<(String, String)>);
+
 /// How many of the fuzzer's requests the load tool replays, round and round.
 const MIX_CASES: u64 = 2_000;
 
@@ -194,7 +253,7 @@ struct LoadRate {
 /// The first `n` requests of the fuzz run with seed 0, as path and headers on the wire: the
 /// same requests the fuzzer sends, so the load tool's rate for them is the rate the stub can
 /// answer them at, and the ratio is what generating, sending and judging costs on top.
-fn case_mix(spec: &Spec, target: &Target, n: u64) -> Vec<(String, Vec<(String, String)>)> {
+fn case_mix(spec: &Spec, target: &Target, n: u64) -> Vec<WireRequest> {
     let scope = css_conformance::engines::fuzz::strategy::Scope { mutations: true };
     let now = time::OffsetDateTime::now_utc();
     fuzz::drafts(spec, scope, 0, n)
@@ -230,7 +289,7 @@ fn lua_string(text: &str) -> String {
 }
 
 /// A wrk script that sends `mix` round and round, each request pre-formatted once.
-fn wrk_mix_script(method: &str, mix: &[(String, Vec<(String, String)>)]) -> String {
+fn wrk_mix_script(method: &str, mix: &[WireRequest]) -> String {
     let mut lua = String::from("local mix = {\n");
     for (path, headers) in mix {
         let headers: Vec<String> = headers
@@ -262,7 +321,7 @@ fn wrk_mix_script(method: &str, mix: &[(String, Vec<(String, String)>)]) -> Stri
 fn load_tool_rates(
     base: &str,
     one: &str,
-    mix: &[(String, Vec<(String, String)>)],
+    mix: Option<&[WireRequest]>,
     connections: u16,
 ) -> anyhow::Result<Vec<LoadRate>> {
     let url = &format!("{base}{one}");
@@ -277,7 +336,7 @@ fn load_tool_rates(
         &one,
         format!("wrk.method = \"PUT\"\nwrk.headers[\"{TOKEN_HEADER}\"] = \"{STUB_TOKEN}\"\n"),
     )?;
-    std::fs::write(&many, wrk_mix_script("PUT", mix))?;
+    std::fs::write(&many, wrk_mix_script("PUT", mix.unwrap_or_default()))?;
     let wrk = |script: &std::path::Path, url: &str| {
         let mut c = Command::new("wrk");
         c.args([
@@ -305,7 +364,10 @@ fn load_tool_rates(
         ("oha", "one request", oha),
     ];
     let mut rates = Vec::new();
-    for (tool, requests, mut command) in loads.into_iter().filter(|(t, ..)| which(t)) {
+    let wanted = |(tool, requests, _): &(&str, &str, Command)| {
+        which(tool) && (mix.is_some() || *requests == "one request")
+    };
+    for (tool, requests, mut command) in loads.into_iter().filter(wanted) {
         let output = command.output()?;
         let text = String::from_utf8_lossy(&output.stdout);
         let per_second = text

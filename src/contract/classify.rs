@@ -220,12 +220,19 @@ pub struct Site<'a> {
 
 /// The kind of request `parts` is, on `site`.
 pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
+    form_fault(spec, parts).unwrap_or_else(|| on_site(site, parts))
+}
+
+/// What the request itself says it is, whatever server it reaches: another method, missing or
+/// invalid credentials, a malformed ID, a `retry_mode` fault; `None` for a well-formed request
+/// of the operation, whose kind `on_site` tells.
+fn form_fault(spec: &Spec, parts: &Parts<'_>) -> Option<Kind> {
     if parts.method != spec.operation.method {
-        return Kind::OtherMethod;
+        return Some(Kind::OtherMethod);
     }
     match parts.identity {
-        Identity::Nothing => return Kind::MissingCredentials,
-        Identity::Invalid => return Kind::InvalidCredentials,
+        Identity::Nothing => return Some(Kind::MissingCredentials),
+        Identity::Invalid => return Some(Kind::InvalidCredentials),
         Identity::Valid => {}
     }
     if IdParam::ALL.iter().any(|p| {
@@ -233,11 +240,13 @@ pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
             .observed_format(p.name())
             .is_some_and(|re| re.is_match(parts.id(*p)))
     }) {
-        return Kind::MalformedId;
+        return Some(Kind::MalformedId);
     }
-    if let Some(fault) = retry_mode_fault(spec, &parts.retry_mode) {
-        return fault;
-    }
+    retry_mode_fault(spec, &parts.retry_mode)
+}
+
+/// The kind of a well-formed request of the operation (no `form_fault`), on `site`.
+fn on_site(site: &Site<'_>, parts: &Parts<'_>) -> Kind {
     if parts.id(IdParam::Project) != site.project_id {
         return Kind::ForeignProject;
     }
@@ -280,14 +289,14 @@ pub struct Partial<'a> {
 
 /// Every kind `parts` may be, on a server of which only `partial` is known: the one
 /// classifier, asked once for each way the unknowns may be.
-pub fn readings(spec: &Spec, partial: &Partial<'_>, parts: &Parts<'_>) -> BTreeSet<Kind> {
+pub fn readings<'a>(spec: &Spec, partial: &Partial<'a>, parts: &'a Parts<'_>) -> BTreeSet<Kind> {
     let mut kinds = BTreeSet::new();
     // A site is known, or the request's own project and cluster may each be the caller's
     // or not (an empty ID is nobody's: the form checks come before).
-    let own = |param: IdParam, known: Option<&'_ str>| -> Vec<String> {
+    let own = |param: IdParam, known: Option<&'a str>| -> Vec<&'a str> {
         match known {
-            Some(id) => vec![id.to_owned()],
-            None => vec![parts.id(param).to_owned(), String::new()],
+            Some(id) => vec![id],
+            None => vec![parts.id(param), ""],
         }
     };
     let projects = own(IdParam::Project, partial.site.map(|s| s.0));
@@ -295,6 +304,12 @@ pub fn readings(spec: &Spec, partial: &Partial<'_>, parts: &Parts<'_>) -> BTreeS
     let mut reading = parts.clone();
     for identity in &partial.identities {
         reading.identity = *identity;
+        // What the request says of itself is asked once per identity; only a well-formed
+        // request of the operation depends on the site and the task.
+        if let Some(kind) = form_fault(spec, &reading) {
+            kinds.insert(kind);
+            continue;
+        }
         for project in &projects {
             for cluster in &clusters {
                 for state in &partial.task {
@@ -304,7 +319,7 @@ pub fn readings(spec: &Spec, partial: &Partial<'_>, parts: &Parts<'_>) -> BTreeS
                         cluster_id: cluster,
                         task: &task,
                     };
-                    kinds.insert(classify(spec, &site, &reading));
+                    kinds.insert(on_site(&site, &reading));
                 }
             }
         }

@@ -26,7 +26,20 @@ pub(crate) struct ErrorFields {
 /// from in front of the operation (one of the spec's gateway statuses for a path with an
 /// empty segment) is judged by no clause and says so in a note (INFO).
 pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Response) -> Verdict {
-    judge_exchange(spec, kind, request.has_empty_segment(), response)
+    let error = error_fields(response);
+    let judged = Judged {
+        error: error.as_ref(),
+        words: true,
+    };
+    judge_exchange(spec, kind, request.has_empty_segment(), response, judged)
+}
+
+/// What judging an answer takes besides the answer: its body's error fields, read once, and
+/// whether a violation is put into words (its expectation and evidence).
+#[derive(Clone, Copy)]
+struct Judged<'e> {
+    error: Option<&'e ErrorFields>,
+    words: bool,
 }
 
 /// Judges `response` as the answer to a request of which only the `readings` are known (what
@@ -39,9 +52,17 @@ pub(crate) fn judge_readings(
     parts: &Parts<'_>,
     response: &Response,
 ) -> Verdict {
-    let mut each = readings
-        .iter()
-        .map(|kind| judge_exchange(spec, *kind, parts.has_empty_segment(), response));
+    // The body is read once, whatever the number of readings.
+    let error = error_fields(response);
+    // Only what every reading violates is kept: the words of a violation are the first
+    // reading's, the others say which clauses they judged and broke.
+    let mut each = readings.iter().enumerate().map(|(i, kind)| {
+        let judged = Judged {
+            error: error.as_ref(),
+            words: i == 0,
+        };
+        judge_exchange(spec, *kind, parts.has_empty_segment(), response, judged)
+    });
     let Some(mut verdict) = each.next() else {
         return Verdict {
             note: Some("no reading".to_owned()),
@@ -62,7 +83,13 @@ pub(crate) fn judge_readings(
 /// A request is judged by the clauses of its own kind and the rules for every answer only: a
 /// retry with a parameter the page does not define, accepted, judges RUT-QUERY-06, never the
 /// clauses of the page's own two requests.
-fn judge_exchange(spec: &Spec, kind: Kind, empty_segment: bool, response: &Response) -> Verdict {
+fn judge_exchange(
+    spec: &Spec,
+    kind: Kind,
+    empty_segment: bool,
+    response: &Response,
+    judged: Judged<'_>,
+) -> Verdict {
     if empty_segment
         && spec
             .gateway_statuses_for_empty_segments
@@ -76,28 +103,42 @@ fn judge_exchange(spec: &Spec, kind: Kind, empty_segment: bool, response: &Respo
             ..Verdict::of(kind)
         };
     }
-    judge(spec, kind, response)
+    judge_read(spec, kind, response, judged)
 }
 
 /// The error code of an answer's error body, if it has the documented one.
 pub fn error_code(response: &Response) -> Option<String> {
-    serde_json::from_slice::<ErrorFields>(&response.body)
-        .ok()
-        .map(|e| e.error_code)
+    error_fields(response).map(|e| e.error_code)
 }
 
 /// Judges `response` as the answer to a request of `kind`.
 pub fn judge(spec: &Spec, kind: Kind, response: &Response) -> Verdict {
-    let error: Option<ErrorFields> = serde_json::from_slice(&response.body).ok();
+    let error = error_fields(response);
+    let judged = Judged {
+        error: error.as_ref(),
+        words: true,
+    };
+    judge_read(spec, kind, response, judged)
+}
+
+/// The error fields of an answer's body, if it is the documented error body.
+fn error_fields(response: &Response) -> Option<ErrorFields> {
+    serde_json::from_slice(&response.body).ok()
+}
+
+/// `judge`, the body's error fields already read.
+fn judge_read(spec: &Spec, kind: Kind, response: &Response, judged: Judged<'_>) -> Verdict {
     let expectation = spec.expectation(kind);
+    let error = judged.error;
     let mut judging = Judging {
         spec,
         response,
-        error_code: error.as_ref().map(|e| e.error_code.as_str()),
+        error_code: error.map(|e| e.error_code.as_str()),
+        words: judged.words,
         verdict: Verdict::of(kind),
     };
     // The rules for the operation's own answers do not hold for what is not the operation.
-    judging.answer_rules(error.as_ref(), !expectation.not_the_operation);
+    judging.answer_rules(error, !expectation.not_the_operation);
     judging.kind_rules(expectation);
     let status = response.status;
     if let (Some(clause), 200) = (&expectation.never_acts, status) {
@@ -115,6 +156,8 @@ struct Judging<'a> {
     spec: &'a Spec,
     response: &'a Response,
     error_code: Option<&'a str>,
+    /// Whether a violation is put into words; without, only its clause is recorded.
+    words: bool,
     verdict: Verdict,
 }
 
@@ -126,15 +169,28 @@ impl Judging<'_> {
         self.verdict.checked.insert(clause.to_owned());
         if !holds {
             let level = self.spec.clause(clause).map_or(Level::Must, |c| c.level);
+            let evidence = Evidence {
+                status: self.response.status,
+                error_code: self.error_code.map(str::to_owned),
+                body_excerpt: String::new(),
+            };
+            let (expected, evidence) = if self.words {
+                let body_excerpt = excerpt(&self.response.body);
+                (
+                    expected(),
+                    Evidence {
+                        body_excerpt,
+                        ..evidence
+                    },
+                )
+            } else {
+                (String::new(), evidence)
+            };
             self.verdict.violations.push(Violation {
                 clause: clause.to_owned(),
                 level,
-                expected: expected(),
-                evidence: Evidence {
-                    status: self.response.status,
-                    error_code: self.error_code.map(str::to_owned),
-                    body_excerpt: excerpt(&self.response.body),
-                },
+                expected,
+                evidence,
             });
         }
     }

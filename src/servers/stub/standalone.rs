@@ -22,15 +22,19 @@ impl Standalone {
         serve_for_secs: u64,
         more: &[&str],
     ) -> std::io::Result<Standalone> {
+        let serve_for = serve_for_secs.to_string();
+        let args = ["stub", "--silent", "--serve-for", &serve_for];
+        Standalone::spawn(exe, args.iter().chain(more))
+    }
+
+    /// `exe` with `args`, a server of this binary (`stub`, `proxy`) that prints its URL first.
+    pub fn spawn<'a>(
+        exe: &std::path::Path,
+        args: impl IntoIterator<Item = &'a &'a str>,
+    ) -> std::io::Result<Standalone> {
         use std::io::BufRead as _;
         let mut child = std::process::Command::new(exe)
-            .args([
-                "stub",
-                "--silent",
-                "--serve-for",
-                &serve_for_secs.to_string(),
-            ])
-            .args(more)
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()?;
@@ -40,7 +44,7 @@ impl Standalone {
         }
         if url.trim().is_empty() {
             let _ = child.kill();
-            return Err(std::io::Error::other("the stub printed no URL"));
+            return Err(std::io::Error::other("the server printed no URL"));
         }
         Ok(Standalone {
             child,
