@@ -4,9 +4,12 @@ Feature: Every door of a failed task
   spec knows is sent once (the spec's `doors:` and the refused requests of the other
   scenarios): no credentials, wrong credentials, a bad signature, every other method, every
   family of invalid or repeated retry_mode, IDs in another form that name the same task, the
-  task under an unknown cluster or in another account's project. The retry or abort sent
-  after them must still be accepted: else one of them acted, and the next failed tasks find
-  which (half of them on the next task, then a quarter ...), unless the read API showed it.
+  task under an unknown cluster or in another account's project; then the forms the page does
+  not define (the path with a slash at the end, a doubled slash or its words in capitals, a
+  method-override header, a body), which a server may serve as the retry: served so, that
+  one is the task's witness. The retry or abort sent after them must still be accepted: else
+  one of them acted, and the next failed tasks find which (half of them on the next task,
+  then a quarter ...), unless the read API showed it.
   After an accepted retry or abort, neither a retry nor an abort of the task is accepted.
 
   @RUT-EFFECT-01 @RUT-METHOD-01

@@ -18,3 +18,6 @@ Feature: Other methods on the operation's path
       | POST   |
       | DELETE |
       | PATCH  |
+      | HEAD   |
+      | OPTIONS |
+      | TRACE  |

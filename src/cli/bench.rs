@@ -226,6 +226,7 @@ fn one_request_path(spec: &Spec) -> String {
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
         method: None,
+        shape: css_conformance::contract::request::Shape::default(),
     }
     .path_and_query(spec)
 }

@@ -3,7 +3,8 @@
 //! proves every label equals what this function says.
 //!
 //! The order of the checks is the order a server meets the faults in: another method is not
-//! the operation; then credentials; then the form of the IDs; then `retry_mode`; then whose
+//! the operation; a form the page does not define (the path's shape, a method-override
+//! header, a body) may not be routed to it; then credentials; then the form of the IDs; then `retry_mode`; then whose
 //! project and cluster; then the task's state.
 
 use std::borrow::Cow;
@@ -11,7 +12,7 @@ use std::collections::BTreeSet;
 
 use percent_encoding::percent_decode_str;
 
-use crate::contract::request::{Credentials, Request};
+use crate::contract::request::{Credentials, PathForm, Request, Shape};
 use crate::contract::spec::{IdParam, Kind, Spec};
 
 /// The credentials a request presented, as the server judged them.
@@ -55,6 +56,50 @@ pub struct Parts<'a> {
     /// Whether parameters the page does not define came too.
     pub extra_query: bool,
     pub identity: Identity,
+    /// What of its form the page does not define, if anything.
+    pub departure: Option<Departure>,
+}
+
+/// What of a request's form the page does not define, as a server sees it: the path's shape
+/// around the IDs, a method-override header, a body. A server may serve such a request as the
+/// operation or refuse it; refused, it must not act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    Path(PathForm),
+    /// A header that asks for another method (`X-HTTP-Method-Override` and its kin).
+    MethodOverride,
+    Body,
+}
+
+/// The headers that ask a server to take a request for another method than its own.
+pub const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
+    "X-HTTP-Method-Override",
+    "X-HTTP-Method",
+    "X-Method-Override",
+];
+
+impl Departure {
+    /// What `shape` departs in (the path first, then a header, then a body).
+    pub fn of(shape: &Shape) -> Option<Departure> {
+        if shape.path != PathForm::Page {
+            return Some(Departure::Path(shape.path));
+        }
+        let overrides = shape
+            .headers
+            .iter()
+            .any(|(name, _)| is_method_override(name));
+        if overrides {
+            return Some(Departure::MethodOverride);
+        }
+        shape.body.as_ref().map(|_| Departure::Body)
+    }
+}
+
+/// Whether a header named `name` asks for another method.
+pub fn is_method_override(name: &str) -> bool {
+    METHOD_OVERRIDE_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 impl Parts<'_> {
@@ -76,6 +121,7 @@ impl<'a> Parts<'a> {
                 .collect(),
             extra_query: !request.extra_query.is_empty(),
             identity: Identity::of(request.credentials),
+            departure: Departure::of(&request.shape),
         }
     }
 }
@@ -101,7 +147,7 @@ impl<'a> Parts<'a> {
         query: &'a str,
         identity: Identity,
     ) -> Option<Parts<'a>> {
-        let ids = route(&spec.operation.path, path)?;
+        let (ids, form) = route_leniently(&spec.operation.path, path)?;
         let retry_name = spec.retry_mode().name.as_str();
         let mut retry_mode = Vec::new();
         let mut extra_query = false;
@@ -118,7 +164,25 @@ impl<'a> Parts<'a> {
             retry_mode,
             extra_query,
             identity,
+            departure: (form != PathForm::Page).then_some(Departure::Path(form)),
         })
+    }
+
+    /// The same parts, told what the message carried besides its target: a method-override
+    /// header or a body (of any length but none) departs from the page's form.
+    pub(crate) fn with_message<'h>(
+        mut self,
+        mut header_names: impl Iterator<Item = &'h str>,
+        body: &[u8],
+    ) -> Self {
+        if self.departure.is_none() {
+            if header_names.any(is_method_override) {
+                self.departure = Some(Departure::MethodOverride);
+            } else if !body.is_empty() {
+                self.departure = Some(Departure::Body);
+            }
+        }
+        self
     }
 
     /// The same parts, owning their text.
@@ -133,6 +197,7 @@ impl<'a> Parts<'a> {
                 .collect(),
             extra_query: self.extra_query,
             identity: self.identity,
+            departure: self.departure,
         }
     }
 
@@ -172,10 +237,52 @@ pub fn route_raw<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]>
     route_with(template, path, Cow::Borrowed)
 }
 
+/// `route`, and the path's form: a path the template does not match as it is may still be
+/// the operation's with a `/` at the end, a `//` in place of a `/`, or its words in another
+/// case (what a lenient router serves).
+fn route_leniently<'p>(template: &str, path: &'p str) -> Option<([Cow<'p, str>; 3], PathForm)> {
+    if let Some(ids) = route(template, path) {
+        return Some((ids, PathForm::Page));
+    }
+    if let Some(ids) = path.strip_suffix('/').and_then(|p| route(template, p)) {
+        return Some((ids, PathForm::TrailingSlash));
+    }
+    let words = |t: &str, a: &str| t.eq_ignore_ascii_case(a);
+    if let Some(ids) = route_matching(template, path, decode, words) {
+        return Some((ids, PathForm::WordsInCapitals));
+    }
+    // A `//` where the template has a `/`: an empty segment between two of the template's.
+    let merged = path.contains("//").then(|| collapse_slashes(path))?;
+    let ids = route(template, &merged)?;
+    let owned = ids.map(|id| Cow::Owned(id.into_owned()));
+    Some((owned, PathForm::DoubledSlash))
+}
+
+/// `path` with each run of `/` made one.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn route_with<'p>(
     template: &str,
     path: &'p str,
     value: fn(&'p str) -> Cow<'p, str>,
+) -> Option<[Cow<'p, str>; 3]> {
+    route_matching(template, path, value, |t, a| t == a)
+}
+
+/// `route_with`, the template's words compared with the path's by `words`.
+fn route_matching<'p>(
+    template: &str,
+    path: &'p str,
+    value: fn(&'p str) -> Cow<'p, str>,
+    words: fn(&str, &str) -> bool,
 ) -> Option<[Cow<'p, str>; 3]> {
     let mut actual = path.split('/');
     let mut ids: [Cow<'p, str>; 3] = Default::default();
@@ -183,7 +290,7 @@ fn route_with<'p>(
         let a = actual.next()?;
         match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
             Some(name) => ids[IdParam::from_name(name)? as usize] = value(a),
-            None if t == a => {}
+            None if words(t, a) => {}
             None => return None,
         }
     }
@@ -229,6 +336,9 @@ pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
 fn form_fault(spec: &Spec, parts: &Parts<'_>) -> Option<Kind> {
     if parts.method != spec.operation.method {
         return Some(Kind::OtherMethod);
+    }
+    if parts.departure.is_some() {
+        return Some(Kind::OtherShape);
     }
     match parts.identity {
         Identity::Nothing => return Some(Kind::MissingCredentials),
@@ -350,6 +460,7 @@ mod tests {
             extra_query: Vec::new(),
             credentials: Credentials::Valid,
             method: None,
+            shape: crate::contract::request::Shape::default(),
         }
     }
 
@@ -418,5 +529,50 @@ mod tests {
             kind_of(&request("bcdb711c%2Da7f0-4007-b8ee-9f13c05f8326", &[])),
             Kind::Retry
         );
+    }
+
+    #[test]
+    fn a_path_in_another_form_a_body_or_an_override_is_a_form_the_page_does_not_define() {
+        let spec = Spec::embedded();
+        let mut r = request(FAILED, &[]);
+        let wire = |r: &Request| {
+            let target = r.path_and_query(&spec);
+            Parts::of_wire(&spec, "PUT", &target, Identity::Valid)
+                .map(|p| (p.departure, p.id(IdParam::Action).to_owned()))
+        };
+        assert_eq!(wire(&r), Some((None, FAILED.to_owned())));
+        for form in [
+            PathForm::TrailingSlash,
+            PathForm::DoubledSlash,
+            PathForm::WordsInCapitals,
+        ] {
+            r.shape.path = form;
+            let seen = Some(Departure::Path(form));
+            assert_eq!(wire(&r), Some((seen, FAILED.to_owned())), "{form:?}");
+            assert_eq!(Parts::of(&spec, &r).departure, seen);
+            assert_eq!(kind_of(&r), Kind::OtherShape);
+        }
+        // An empty ID makes a `//` of its own: the page's form, with an empty segment.
+        r.shape.path = PathForm::Page;
+        r.cluster_id.clear();
+        assert_eq!(wire(&r), Some((None, FAILED.to_owned())));
+        // A body or a method-override header departs; a content type alone (the SDK sends
+        // one on this bodiless PUT) does not.
+        let target = request(FAILED, &[]).path_and_query(&spec);
+        let told = |names: &[&str], body: &[u8]| {
+            Parts::of_wire(&spec, "PUT", &target, Identity::Valid)
+                .unwrap()
+                .with_message(names.iter().copied(), body)
+                .departure
+        };
+        assert_eq!(told(&["Content-Type"], b""), None);
+        assert_eq!(told(&["Content-Type"], b"{}"), Some(Departure::Body));
+        assert_eq!(
+            told(&["x-http-method-override"], b""),
+            Some(Departure::MethodOverride)
+        );
+        let mut with_body = request(FAILED, &[]);
+        with_body.shape.body = Some((None, "retry_mode=abort".to_owned()));
+        assert_eq!(kind_of(&with_body), Kind::OtherShape);
     }
 }

@@ -3,8 +3,8 @@
 //! classifier says each one's kind; one that a conforming server would accept is no door.
 
 use crate::contract::classify::{self, Parts, Site, TaskState};
-use crate::contract::request::{Credentials, Request};
-use crate::contract::spec::{DoorCredentials, DoorSpec, IdParam, Kind, Spec};
+use crate::contract::request::{Credentials, PathForm, Request, Shape};
+use crate::contract::spec::{DoorCredentials, DoorPath, DoorSpec, IdParam, Kind, Spec};
 use crate::fixtures::Fixtures;
 
 /// One ID of a door's request, relative to the task it is sent on.
@@ -66,6 +66,8 @@ pub struct Door {
     pub retry_mode: Vec<String>,
     pub extra_query: Vec<(String, String)>,
     pub credentials: Credentials,
+    /// What of its form the page does not define (the path's shape, a header, a body).
+    pub shape: Shape,
     /// The kind the classifier says it is on a failed task.
     pub kind: Kind,
 }
@@ -90,6 +92,7 @@ impl Door {
             extra_query: self.extra_query.clone(),
             credentials: self.credentials,
             method: self.method.clone(),
+            shape: self.shape.clone(),
         }
     }
 
@@ -120,6 +123,7 @@ impl Door {
                 Some(DoorCredentials::TamperedSignature) => Credentials::TamperedSignature,
                 Some(DoorCredentials::StaleDate) => Credentials::StaleDate,
             },
+            shape: shape_of(d),
             kind: Kind::Retry,
         };
         door.kind = door.classify(spec, reach);
@@ -161,6 +165,7 @@ impl Door {
             retry_mode: request.retry_mode.clone(),
             extra_query: request.extra_query.clone(),
             credentials: request.credentials,
+            shape: request.shape.clone(),
             kind: Kind::Retry,
         };
         door.kind = door.classify(spec, reach);
@@ -204,6 +209,34 @@ impl Door {
             && mine.retry_mode == request.retry_mode
             && mine.extra_query == request.extra_query
             && mine.credentials == request.credentials
+            && mine.shape == request.shape
+    }
+
+    /// Whether a conforming server may serve it as the retry it names (a form the page does
+    /// not define): its acceptance is no fault, it consumes the task.
+    pub(crate) fn may_be_served(&self, spec: &Spec) -> bool {
+        spec.expectation(self.kind).accepts()
+    }
+}
+
+/// The shape a spec entry gives its door's request.
+fn shape_of(d: &DoorSpec) -> Shape {
+    let path = match d.path {
+        None => PathForm::Page,
+        Some(DoorPath::TrailingSlash) => PathForm::TrailingSlash,
+        Some(DoorPath::DoubledSlash) => PathForm::DoubledSlash,
+        Some(DoorPath::WordsInCapitals) => PathForm::WordsInCapitals,
+    };
+    let headers = d
+        .header
+        .iter()
+        .filter_map(|h| h.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Shape {
+        path,
+        headers,
+        body: d.body.clone().map(|b| (d.content_type.clone(), b)),
     }
 }
 
@@ -276,6 +309,7 @@ pub fn all(spec: &Spec, scenario_doors: Vec<Door>, spec_doors: Vec<Door>) -> Vec
             d.retry_mode.clone(),
             d.extra_query.clone(),
             d.credentials,
+            d.shape.clone(),
         )
     };
     let mut out: Vec<Door> = Vec::new();
@@ -284,17 +318,29 @@ pub fn all(spec: &Spec, scenario_doors: Vec<Door>, spec_doors: Vec<Door>) -> Vec
             out.push(d);
         }
     }
-    // By class, so that a group split between classes tells the clause, then the family.
+    // By class, so that a group split between classes tells the clause, then the family (a
+    // form a server may serve is a refusal's kind, the last of them). On a task, such a door
+    // is sent last (`sending_order`).
     out.sort_by_key(|d| class(spec, d));
     out
 }
 
+/// The order in which the doors of `group` go on a task: a door a server may serve as the
+/// retry last, since served it consumes the task (it is then the task's witness).
+pub fn sending_order(spec: &Spec, group: &mut [(usize, Door)]) {
+    group.sort_by_key(|(_, d)| d.may_be_served(spec));
+}
+
 /// A door's class: the clause that judges what it did (the refusals' first, then what is
-/// not the operation), then its kind.
+/// not the operation and never acts), then its kind.
 pub fn class(spec: &Spec, door: &Door) -> (u8, u8) {
-    let not_the_operation = u8::from(spec.expectation(door.kind).never_acts.is_some());
+    let e = spec.expectation(door.kind);
+    let own_clause = e
+        .never_acts
+        .as_ref()
+        .is_some_and(|c| *c != spec.rules.refusal_leaves_task);
     let kind = Kind::ALL.iter().position(|k| *k == door.kind).unwrap_or(0);
-    (not_the_operation, u8::try_from(kind).unwrap_or(u8::MAX))
+    (u8::from(own_clause), u8::try_from(kind).unwrap_or(u8::MAX))
 }
 
 /// What a scenario's request changes of the plain retry, in a few words.
@@ -437,5 +483,18 @@ mod tests {
             "retry_mode \"ABORT\" (retry_mode.feature:41)"
         );
         assert!(!doors.iter().any(|d| d.name == spec.doors[8].door));
+        // On a task, a form a server may serve goes last: served, it consumes the task.
+        let mut group: Vec<(usize, Door)> = doors.into_iter().enumerate().collect();
+        sending_order(&spec, &mut group);
+        let served = group
+            .iter()
+            .position(|(_, d)| d.may_be_served(&spec))
+            .unwrap();
+        assert!(group[served..].iter().all(|(_, d)| d.may_be_served(&spec)));
+        assert!(
+            group[..served]
+                .iter()
+                .any(|(_, d)| d.kind == Kind::OtherMethod)
+        );
     }
 }

@@ -43,6 +43,40 @@ pub struct Request {
     pub credentials: Credentials,
     /// Another method than the operation's, to ask whether it acts (`None`: the operation's).
     pub method: Option<String>,
+    /// How it departs from the page's form besides the above (`Shape::default()`: it does not).
+    pub shape: Shape,
+}
+
+/// What of a request's form the page does not define: the path's shape, a header beside the
+/// credentials, a body. The page's own request has none of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Shape {
+    pub path: PathForm,
+    /// Headers sent besides the credentials, as (name, value).
+    pub headers: Vec<(String, String)>,
+    /// A body, and the content type it is sent with, if any.
+    pub body: Option<(Option<String>, String)>,
+}
+
+/// The shape of the path around its IDs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum PathForm {
+    /// As the page writes it.
+    #[default]
+    Page,
+    /// A `/` at the end.
+    TrailingSlash,
+    /// `//` between the project's ID and `clusters`.
+    DoubledSlash,
+    /// The path's own words (`v1.0`, `clusters`, `upgrade`, `retry`) in capitals.
+    WordsInCapitals,
+}
+
+impl Shape {
+    /// Whether it is the page's form.
+    pub fn is_page(&self) -> bool {
+        *self == Shape::default()
+    }
 }
 
 /// A request together with the kind the oracle judges it as.
@@ -141,6 +175,14 @@ impl Request {
         self.method.as_deref().unwrap_or(&spec.operation.method)
     }
 
+    /// Its body: empty unless its shape carries one.
+    pub fn body(&self) -> &[u8] {
+        self.shape
+            .body
+            .as_ref()
+            .map_or(b"", |(_, text)| text.as_bytes())
+    }
+
     /// The value of a path parameter, in wire form.
     pub fn id(&self, param: IdParam) -> &str {
         match param {
@@ -188,11 +230,13 @@ impl Request {
             template.len() + self.project_id.len() + self.cluster_id.len() + self.action_id.len(),
         );
         let mut rest = template;
+        let mut nth = 0;
         while let Some(open) = rest.find('{') {
             let Some(close) = rest[open..].find('}').map(|c| open + c) else {
                 break;
             };
-            path.push_str(&rest[..open]);
+            push_words(path, &rest[..open], self.shape.path, nth);
+            nth += 1;
             match IdParam::from_name(&rest[open + 1..close]) {
                 Some(param) => push_encoded(path, self.id(param), &SEGMENT_BYTES),
                 // Not a parameter of this operation: the template text stays.
@@ -200,7 +244,10 @@ impl Request {
             }
             rest = &rest[close + 1..];
         }
-        path.push_str(rest);
+        push_words(path, rest, self.shape.path, nth);
+        if self.shape.path == PathForm::TrailingSlash {
+            path.push('/');
+        }
     }
 
     /// The query parameters in order, decoded: `retry_mode` values, then the extra ones.
@@ -235,6 +282,20 @@ impl Request {
                     .iter()
                     .map(|(n, v)| (n.as_str(), v.as_str())),
             )
+    }
+}
+
+/// Appends the `nth` piece of the path template between IDs (`/clusters/`) in the path's
+/// `form`.
+fn push_words(path: &mut String, words: &str, form: PathForm, nth: usize) {
+    match form {
+        PathForm::WordsInCapitals => path.push_str(&words.to_ascii_uppercase()),
+        // The `/` right after the first ID (the project's) is doubled.
+        PathForm::DoubledSlash if nth == 1 && words.starts_with('/') => {
+            path.push('/');
+            path.push_str(words);
+        }
+        _ => path.push_str(words),
     }
 }
 
@@ -302,6 +363,7 @@ impl Request {
             extra_query: Vec::new(),
             credentials: Credentials::Valid,
             method: None,
+            shape: Shape::default(),
         }
     }
 }

@@ -157,6 +157,26 @@ pub struct DoorSpec {
     pub cluster_id: Option<String>,
     #[serde(default)]
     pub action_id: Option<String>,
+    /// The path's shape around its IDs.
+    #[serde(default)]
+    pub path: Option<DoorPath>,
+    /// A header sent besides the credentials: `Name: value`.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// A body, sent with `content_type` if given.
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// The shape of a door's path (`request::PathForm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorPath {
+    TrailingSlash,
+    DoubledSlash,
+    WordsInCapitals,
 }
 
 /// The credentials a door presents instead of the valid ones.
@@ -370,10 +390,13 @@ pub enum Kind {
     TaskNotFailed,
     /// Another method than the operation's on its path.
     OtherMethod,
+    /// The operation's request in a form the page does not define (the path's shape, a
+    /// method-override header, a body): served as the operation or refused.
+    OtherShape,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Retry,
         Kind::Abort,
         Kind::InvalidRetryMode,
@@ -387,6 +410,7 @@ impl Kind {
         Kind::ExtraParameter,
         Kind::TaskNotFailed,
         Kind::OtherMethod,
+        Kind::OtherShape,
     ];
 }
 
@@ -407,6 +431,7 @@ impl Kind {
             Kind::ExtraParameter => "extra_parameter",
             Kind::TaskNotFailed => "task_not_failed",
             Kind::OtherMethod => "other_method",
+            Kind::OtherShape => "other_shape",
         }
     }
 }
@@ -448,6 +473,12 @@ impl Expectation {
     /// Whether a conforming server accepts this kind of request with 200.
     pub fn accepts(&self) -> bool {
         self.outcomes.iter().any(|o| o.status == 200)
+    }
+
+    /// Whether the built-in stub serves this kind of request (it answers the first outcome):
+    /// a kind a server may serve or refuse (a form the page does not define) it refuses.
+    pub fn served_by_the_stub(&self) -> bool {
+        self.outcomes.first().is_some_and(|o| o.status == 200)
     }
 
     /// The vendor's first code for this rejection (what the built-in stub answers with).

@@ -294,7 +294,8 @@ impl Judge {
                 readings: BTreeSet::new(),
             };
         };
-        let parts = parts.into_owned();
+        let names = incoming.headers.iter().map(|(n, _)| n.as_str());
+        let parts = parts.with_message(names, incoming.body).into_owned();
         let action = parts.id(crate::contract::spec::IdParam::Action).to_owned();
         let partial = Partial {
             identities,

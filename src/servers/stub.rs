@@ -162,6 +162,7 @@ impl Stub {
             extra_query: Vec::new(),
             credentials: crate::contract::request::Credentials::Valid,
             method: None,
+            shape: crate::contract::request::Shape::default(),
         };
         let mut url = self.base_url();
         request.write_path(spec, &mut url);

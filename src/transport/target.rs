@@ -284,7 +284,9 @@ impl Target {
 }
 
 impl Target {
-    /// The headers that authenticate `request`, signed at `now` where AK/SK signs.
+    /// The headers the tool sets on `request`: those that authenticate it (signed at `now`
+    /// where AK/SK signs, over its body), then those of its shape (a method-override header;
+    /// a body's content type).
     pub fn auth_headers(
         &self,
         spec: &Spec,
@@ -296,13 +298,36 @@ impl Target {
             Auth::AkSk { .. } => (self.wire_path(spec, request), request.query_pairs(spec)),
             Auth::None | Auth::Token(_) => (String::new(), Vec::new()),
         };
-        self.headers_for(
+        let signer = Signer {
+            host: &self.endpoint.host,
+            project_id: &self.fixtures.project_id,
+        };
+        let shape = &request.shape;
+        let content_type = shape.body.as_ref().and_then(|(t, _)| t.as_deref());
+        let message = auth::Message {
+            path: &path,
+            query: &query,
+            body: request.body(),
+            content_type,
+        };
+        let mut headers = self.auth.headers(
+            &signer,
             request.method(spec),
-            &path,
-            &query,
+            &message,
             request.credentials,
             now,
-        )
+        );
+        // A signature names the body's content type itself; a token does not.
+        let typed = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        if let (Some(t), false) = (content_type, typed) {
+            headers.push(("Content-Type".to_owned(), Secret::new(t)));
+        }
+        for (name, value) in &shape.headers {
+            headers.push((name.clone(), Secret::new(value.as_str())));
+        }
+        headers
     }
 
     /// The headers that authenticate a `method` request of `path` and `query`.
@@ -318,8 +343,14 @@ impl Target {
             host: &self.endpoint.host,
             project_id: &self.fixtures.project_id,
         };
+        let message = auth::Message {
+            path,
+            query,
+            body: b"",
+            content_type: None,
+        };
         self.auth
-            .headers(&signer, method, path, query, credentials, now)
+            .headers(&signer, method, &message, credentials, now)
     }
 
     /// What the politeness layer did so far.

@@ -78,6 +78,7 @@ const MUTANTS: &[(Deviation, &[&str], u16)] = &[
     (Deviation::ActsOnMalformedId, &["RUT-EFFECT-01"], 400),
     (Deviation::ActsOnUnknownCluster, &["RUT-EFFECT-01"], 400),
     (Deviation::ActsOnForeignProject, &["RUT-EFFECT-01"], 403),
+    (Deviation::ActsOnOtherShape, &["RUT-EFFECT-01"], 400),
     // An effect that lands a second late, caught with the stub's settle period.
     (Deviation::ActsLateOnRefusal, &["RUT-EFFECT-01"], 400),
     (Deviation::AcceptsOtherKindSecond, &["RUT-EFFECT-02"], 400),

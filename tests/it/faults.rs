@@ -103,6 +103,7 @@ fn unknown_task_request() -> css_conformance::contract::request::Request {
         extra_query: Vec::new(),
         credentials: css_conformance::contract::request::Credentials::Valid,
         method: None,
+        shape: css_conformance::contract::request::Shape::default(),
     }
 }
 

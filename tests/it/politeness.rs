@@ -84,6 +84,7 @@ fn unknown_task() -> Request {
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
         method: None,
+        shape: css_conformance::contract::request::Shape::default(),
     }
 }
 

@@ -74,6 +74,7 @@ impl Draft {
                 extra_query: self.extra_query.clone(),
                 credentials: self.credentials,
                 method: None,
+                shape: crate::contract::request::Shape::default(),
             },
         })
     }

@@ -252,6 +252,7 @@ pub async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
         method: None,
+        shape: crate::contract::request::Shape::default(),
     };
     let send = |request: Request| async move { target.send(spec, &request).await.ok() };
     let Some(answer) = send(probe(
@@ -327,6 +328,7 @@ async fn decided_by_a_task_not_failed(run_state: &RunState, first: &Said) -> Opt
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
         method: None,
+        shape: crate::contract::request::Shape::default(),
     };
     let answer = run_state
         .target

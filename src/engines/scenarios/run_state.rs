@@ -220,11 +220,13 @@ impl RunState {
     /// The doors the next doors scenario sends, in order.
     pub(crate) fn door_group(&self) -> Vec<(DoorId, Door)> {
         let doors = self.doors.lock().unwrap_or_else(|e| e.into_inner());
-        doors
+        let mut group: Vec<(DoorId, Door)> = doors
             .1
             .iter()
             .filter_map(|&i| doors.0.get(i).map(|d| (i, d.clone())))
-            .collect()
+            .collect();
+        crate::contract::doors::sending_order(&self.spec, &mut group);
+        group
     }
 
     /// Notes that `request` is sent on the real `task`; `false` if it was already.

@@ -128,6 +128,7 @@ impl Conformance {
             extra_query: Vec::new(),
             credentials: Credentials::Valid,
             method: None,
+            shape: crate::contract::request::Shape::default(),
         });
     }
 
@@ -475,7 +476,7 @@ async fn retry(w: &mut Conformance) {
     w.send(Vec::new()).await;
 }
 
-#[when(regex = r"^I send it with the method (GET|POST|DELETE|PATCH)$")]
+#[when(regex = r"^I send it with the method (GET|POST|DELETE|PATCH|HEAD|OPTIONS|TRACE)$")]
 async fn other_method(w: &mut Conformance, method: String) {
     if w.skipped.is_none() {
         w.request_mut().method = Some(method);

@@ -33,6 +33,15 @@ pub fn outcome(
     let mut before: Vec<DoorId> = Vec::new();
     for s in sent {
         let door = door_of(doors, fixtures, task, s.request).filter(|d| group.contains(d));
+        // A door a conforming server may serve as the retry it names, served so: it is the
+        // witness, accepted (the doors before it left the task failed), and it acted as it may.
+        let served = door
+            .and_then(|d| doors.get(d))
+            .is_some_and(|d| d.may_be_served(spec) && s.status == 200);
+        if let (true, Some(door)) = (served, door) {
+            before.push(door);
+            return (before, Outcome::Harmless);
+        }
         if let Some(door) = door {
             let changed = s
                 .task_status
@@ -145,6 +154,7 @@ mod tests {
             let witness = Request {
                 credentials: crate::contract::request::Credentials::Valid,
                 method: None,
+                shape: crate::contract::request::Shape::default(),
                 retry_mode: vec![],
                 extra_query: vec![],
                 ..requests[0].clone()

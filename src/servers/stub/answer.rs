@@ -329,10 +329,12 @@ impl Responder {
         if let Some(answer) = self.read(req, path, query) {
             return (answer, None);
         }
-        let Some(mut parts) = Parts::of_split(&self.spec, req.method, path, query, Identity::Valid)
+        let Some(parts) = Parts::of_split(&self.spec, req.method, path, query, Identity::Valid)
         else {
             return (Answer::plain(404, "no such resource"), None);
         };
+        let names = req.headers.iter().map(|(n, _)| n.as_str());
+        let mut parts = parts.with_message(names, req.body);
         // A server that routes on the raw path compares the IDs as they came.
         if self.variants.has(Variant::RawPath)
             && let Some(ids) = classify::route_raw(&self.spec.operation.path, path)
@@ -396,7 +398,7 @@ impl Responder {
             task: &state,
         };
         let kind = classify::classify(&self.spec, &site, &parts);
-        let accepted = self.spec.expectation(kind).accepts();
+        let accepted = self.spec.expectation(kind).served_by_the_stub();
         self.act(
             &mut tasks,
             kind,

@@ -67,6 +67,10 @@ pub enum Deviation {
     ActsOnUnknownCluster,
     /// A failed task named under another account's project is refused, but retried.
     ActsOnForeignProject,
+    /// A request in a form the page does not define (a slash at the end of the path, a
+    /// doubled slash, its words in capitals, a method-override header, a body) is refused,
+    /// but the task it names is retried all the same.
+    ActsOnOtherShape,
     /// A refused request that names a failed task acts on it one second later.
     ActsLateOnRefusal,
     /// After an accepted retry, an abort of the task is accepted too (and a retry after an
@@ -83,7 +87,7 @@ pub enum Deviation {
 /// Each deviation, in the order of the enum: its name on the command line
 /// (`--stub-deviation accepts-upper-case-abort`) and what it does, in a line (the `--help`
 /// text).
-const ROWS: [(Deviation, &str, &str); 31] = [
+const ROWS: [(Deviation, &str, &str); 32] = [
     (
         Deviation::AcceptsAnyRetryMode,
         "accepts-any-retry-mode",
@@ -220,6 +224,11 @@ const ROWS: [(Deviation, &str, &str); 31] = [
         "A failed task named under another account's project is refused, but retried",
     ),
     (
+        Deviation::ActsOnOtherShape,
+        "acts-on-other-shape",
+        "A request in a form the page does not define (a slash at the end of the path, a body ...) is refused, but retried",
+    ),
+    (
         Deviation::ActsLateOnRefusal,
         "acts-late-on-refusal",
         "A refused request that names a failed task acts on it one second later",
@@ -241,7 +250,7 @@ const ROWS: [(Deviation, &str, &str); 31] = [
     ),
 ];
 
-super::named::named!(Deviation, ROWS, 31);
+super::named::named!(Deviation, ROWS, 32);
 
 impl Deviation {
     /// The status it fails with before looking at the request any further, if it does:
@@ -336,6 +345,7 @@ impl Deviation {
             Deviation::ActsOnMalformedId => kind == Kind::MalformedId,
             Deviation::ActsOnUnknownCluster => kind == Kind::UnknownCluster,
             Deviation::ActsOnForeignProject => kind == Kind::ForeignProject,
+            Deviation::ActsOnOtherShape => kind == Kind::OtherShape,
             _ => false,
         };
         accepted || through

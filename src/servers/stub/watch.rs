@@ -1,12 +1,12 @@
 //! The client side of the contract, as the stub sees it: a request refused with a status the
 //! page says not to repeat unchanged (400, 403: the spec's `client_may_repeat`) must not come
-//! again unchanged. "Unchanged" is the method, path, query, body and the credentials as the
-//! stub judged them: the token, or the AK of a signature (taken from the header the stub
-//! verifies, `Authorization` before `X-Auth-Token`), with whether they were valid. So a client
-//! that re-signs the same request (a new X-Sdk-Date and signature) still repeats it, and one
-//! that corrects its SK (same AK, now valid) or its token does not. The memory of refusals is
-//! bounded (the most recent `REMEMBERED` to `2 * REMEMBERED`), and `reset` starts a new scope
-//! (a client team's next run of its suite).
+//! again unchanged. "Unchanged" is the method (and a header asking for another), path, query,
+//! body and the credentials as the stub judged them: the token, or the AK of a signature
+//! (taken from the header the stub verifies, `Authorization` before `X-Auth-Token`), with
+//! whether they were valid. So a client that re-signs the same request (a new X-Sdk-Date and
+//! signature) still repeats it, and one that corrects its SK (same AK, now valid) or its token
+//! does not. The memory of refusals is bounded (the most recent `REMEMBERED` to
+//! `2 * REMEMBERED`), and `reset` starts a new scope (a client team's next run of its suite).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash as _, Hasher as _};
@@ -288,9 +288,9 @@ impl ClientSummary {
     }
 }
 
-/// Identical requests' fingerprint: method, target, body, who the request says it is, and the
-/// credentials as the server judged them (not known: only the very same credentials, a
-/// byte-identical signature, are the same).
+/// Identical requests' fingerprint: method, target, body, a method-override header, who the
+/// request says it is, and the credentials as the server judged them (not known: only the very
+/// same credentials, a byte-identical signature, are the same).
 fn fingerprint(req: &Incoming<'_>, uri: &str, seen: &Seen<'_>) -> u64 {
     let judged = match seen.credentials {
         Some(Identity::Nothing) => "none",
@@ -299,11 +299,19 @@ fn fingerprint(req: &Incoming<'_>, uri: &str, seen: &Seen<'_>) -> u64 {
         None => "unknown",
     };
     let exact = seen.credentials.is_none();
+    // A header that asks for another method makes another request.
+    let overrides: Vec<(&str, &str)> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| crate::contract::classify::is_method_override(k))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (
         req.method,
         uri,
         req.body,
+        overrides,
         identity(req.headers, exact),
         judged,
     )

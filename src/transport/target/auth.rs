@@ -42,8 +42,7 @@ impl Auth {
         &self,
         signer: &Signer<'_>,
         method: &str,
-        path: &str,
-        query: &[(String, String)],
+        message: &Message<'_>,
         credentials: Credentials,
         now: time::OffsetDateTime,
     ) -> Vec<(String, Secret)> {
@@ -62,17 +61,23 @@ impl Auth {
                     _ => sk.clone(),
                 };
                 let supplied = vec![
-                    ("Content-Type".to_owned(), "application/json".to_owned()),
+                    (
+                        "Content-Type".to_owned(),
+                        message
+                            .content_type
+                            .unwrap_or("application/json")
+                            .to_owned(),
+                    ),
                     ("X-Project-Id".to_owned(), signer.project_id.to_owned()),
                     ("X-Sdk-Date".to_owned(), signing::sdk_date(date)),
                 ];
                 let unsigned = signing::Unsigned {
                     method,
                     host: signer.host,
-                    path,
-                    query,
+                    path: message.path,
+                    query: message.query,
                     headers: &supplied,
-                    body: b"",
+                    body: message.body,
                 };
                 let signed = signing::sign(&unsigned, ak, &sk);
                 signed
@@ -93,6 +98,15 @@ impl Auth {
             }
         }
     }
+}
+
+/// What a signature covers of a request besides its method and headers.
+pub struct Message<'a> {
+    pub path: &'a str,
+    pub query: &'a [(String, String)],
+    pub body: &'a [u8],
+    /// The body's content type (a signature says JSON when none is given).
+    pub content_type: Option<&'a str>,
 }
 
 /// The signature with its last hex digit changed.

@@ -88,9 +88,10 @@ impl Endpoint {
         method: &str,
         request_target: &str,
         headers: &[(String, Secret)],
+        body: &[u8],
     ) -> Exchanged {
         if let Some(client) = &self.loopback {
-            return match client.send(method, request_target, headers).await {
+            return match client.send(method, request_target, headers, body).await {
                 Ok(answer) => Ok((
                     {
                         let (body, cut) = decoded(answer.body, answer.content_encoding.as_deref());
@@ -128,6 +129,9 @@ impl Endpoint {
         let mut builder = self.client.request(method, url);
         for (name, value) in headers {
             builder = builder.header(name, value.expose());
+        }
+        if !body.is_empty() {
+            builder = builder.body(body.to_vec());
         }
         let mut response = builder.send().await.map_err(fail)?;
         let status = response.status().as_u16();

@@ -154,9 +154,12 @@ impl Client {
         method: &str,
         request_target: &str,
         headers: &[(String, Secret)],
+        body: &[u8],
     ) -> Result<Received, Failure> {
-        let head = request_head(method, request_target, &self.authority, headers)
-            .map_err(|why| Failure::connect(format!("cannot form the request: {why}")))?;
+        let mut head =
+            request_head(method, request_target, &self.authority, headers, body.len())
+                .map_err(|why| Failure::connect(format!("cannot form the request: {why}")))?;
+        head.extend_from_slice(body);
         let mut connection = self.connection().await?;
         let exchange = async {
             connection
@@ -616,6 +619,7 @@ fn request_head(
     request_target: &str,
     authority: &str,
     headers: &[(String, Secret)],
+    body_length: usize,
 ) -> Result<Vec<u8>, &'static str> {
     if method.is_empty() || !method.bytes().all(is_token) {
         return Err("invalid HTTP method");
@@ -655,6 +659,9 @@ fn request_head(
         head.extend_from_slice(b": ");
         head.extend_from_slice(value);
         head.extend_from_slice(b"\r\n");
+    }
+    if body_length > 0 {
+        head.extend_from_slice(format!("content-length: {body_length}\r\n").as_bytes());
     }
     head.extend_from_slice(b"\r\n");
     Ok(head)
@@ -736,6 +743,7 @@ mod tests {
             "/v1.0/p/retry?retry_mode=abort",
             "127.0.0.1:9",
             &headers,
+            0,
         );
         assert_eq!(
             String::from_utf8(head.unwrap()).unwrap(),
@@ -745,12 +753,12 @@ mod tests {
             "X-Auth-Token".to_owned(),
             Secret::new("a\r\nx: y".to_owned()),
         )];
-        assert!(request_head("PUT", "/", "h", &split).is_err());
+        assert!(request_head("PUT", "/", "h", &split, 0).is_err());
         let named = [("X Auth".to_owned(), Secret::new("v".to_owned()))];
-        assert!(request_head("PUT", "/", "h", &named).is_err());
-        assert!(request_head("P UT", "/", "h", &[]).is_err());
-        assert!(request_head("PUT", "/a b", "h", &[]).is_err());
-        assert!(request_head("PUT", "http://elsewhere/", "h", &[]).is_err());
+        assert!(request_head("PUT", "/", "h", &named, 0).is_err());
+        assert!(request_head("P UT", "/", "h", &[], 0).is_err());
+        assert!(request_head("PUT", "/a b", "h", &[], 0).is_err());
+        assert!(request_head("PUT", "http://elsewhere/", "h", &[], 0).is_err());
     }
 
     /// A server on a free loopback port that answers each request head with the next of
@@ -781,7 +789,7 @@ mod tests {
     }
 
     async fn send(client: &Client, method: &str) -> Result<Received, Failure> {
-        client.send(method, "/x", &[]).await
+        client.send(method, "/x", &[], b"").await
     }
 
     fn idle(client: &Client) -> usize {

@@ -163,7 +163,7 @@ impl Target {
             let headers = || self.headers_for(&api.method, path, &query, Credentials::Valid, now());
             self.traffic.reads.fetch_add(1, Ordering::Relaxed);
             let response = match self
-                .exchange_politely(&api.method, &target, &headers, Resend::Safe)
+                .exchange_politely(&api.method, &target, &headers, b"", Resend::Safe)
                 .await
             {
                 Ended::Answer(r) | Ended::Persisting(r) => r,

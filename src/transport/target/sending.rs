@@ -145,7 +145,7 @@ impl Target {
         let mut settled = 0;
         loop {
             match self
-                .exchange_politely(method, request_target, &headers, resend)
+                .exchange_politely(method, request_target, &headers, request.body(), resend)
                 .await
             {
                 Ended::Answer(r) => {
@@ -257,12 +257,13 @@ impl Target {
             extra_query: Vec::new(),
             credentials: Credentials::Valid,
             method: None,
+            shape: crate::contract::request::Shape::default(),
         };
         let probe_target = self.request_target(spec, &probe);
         let headers = || self.auth_headers(spec, &probe, time::OffsetDateTime::now_utc());
         let method = probe.method(spec);
         match self
-            .exchange_politely(method, &probe_target, &headers, Resend::Safe)
+            .exchange_politely(method, &probe_target, &headers, b"", Resend::Safe)
             .await
         {
             Ended::Answer(_) => Ok(answer),
@@ -341,6 +342,7 @@ impl Target {
         method: &str,
         request_target: &str,
         headers: &dyn Fn() -> Vec<(String, Secret)>,
+        body: &[u8],
         resend: Resend,
     ) -> Ended {
         let pacer = &self.pacer;
@@ -356,7 +358,7 @@ impl Target {
             let began = std::time::Instant::now();
             let attempt: Exchanged = self
                 .endpoint
-                .exchange(method, request_target, &headers())
+                .exchange(method, request_target, &headers(), body)
                 .await;
             if began.elapsed() >= SLOW {
                 self.say_slow(|| {
