@@ -17,6 +17,14 @@ tokio::task_local! {
     static RUN_STATE: Arc<RunState>;
 }
 
+/// What went to a task since its last settle wait: refusals of any kind, or only requests in
+/// a form the page does not define (which a server may serve instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unsettled {
+    ByRefusals,
+    ByForms,
+}
+
 /// What the scenarios of one run share.
 #[derive(Debug)]
 pub struct RunState {
@@ -40,7 +48,7 @@ pub struct RunState {
     /// The requests sent on each real task, so that none is sent twice.
     sent: Mutex<std::collections::HashMap<String, Vec<Request>>>,
     /// Real tasks a refused request was sent on since the last wait for effects to land.
-    unsettled: Mutex<std::collections::HashSet<String>>,
+    unsettled: Mutex<std::collections::HashMap<String, Unsettled>>,
     /// Advanced once per scenario finished (hidden unless the caller shows it).
     progress: indicatif::ProgressBar,
 }
@@ -59,7 +67,7 @@ impl RunState {
             next_sequence: AtomicU64::new(0),
             doors: Mutex::new((Vec::new(), Vec::new())),
             sent: Mutex::new(std::collections::HashMap::new()),
-            unsettled: Mutex::new(std::collections::HashSet::new()),
+            unsettled: Mutex::new(std::collections::HashMap::new()),
             progress: indicatif::ProgressBar::hidden(),
         }
     }
@@ -241,21 +249,28 @@ impl RunState {
     }
 
     /// Notes that a refused request went to `task`: an effect it had may land late.
-    pub(crate) fn unsettle(&self, task: &str) {
-        self.unsettled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(task.to_owned());
+    pub(crate) fn unsettle(&self, task: &str, by: Unsettled) {
+        let mut unsettled = self.unsettled.lock().unwrap_or_else(|e| e.into_inner());
+        let was = unsettled.entry(task.to_owned()).or_insert(by);
+        // A refusal of another kind than a form's outweighs the forms'.
+        if by == Unsettled::ByRefusals {
+            *was = by;
+        }
     }
 
     /// Waits the target's settle period if a refused request went to `task` since the last
-    /// wait, so that whatever it did has landed; whether it waited.
-    pub async fn settle(&self, task: &str) -> bool {
-        let waits = self
-            .unsettled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(task);
+    /// wait, so that whatever it did has landed; whether it waited. A request in a form the
+    /// page does not define (`for_a_form`) waits for the other refusals only: the forms go
+    /// one after the other on a task, and the witness after them waits for theirs.
+    pub async fn settle(&self, task: &str, for_a_form: bool) -> bool {
+        let waits = {
+            let mut unsettled = self.unsettled.lock().unwrap_or_else(|e| e.into_inner());
+            match unsettled.get(task) {
+                Some(Unsettled::ByForms) if for_a_form => false,
+                Some(_) => unsettled.remove(task).is_some(),
+                None => false,
+            }
+        };
         let period = self.target.settle_period();
         if waits && !period.is_zero() {
             tokio::time::sleep(period).await;

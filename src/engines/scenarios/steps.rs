@@ -13,7 +13,7 @@ use crate::contract::oracle;
 use crate::contract::request::{Credentials, Request};
 use crate::contract::spec::{IdParam, Kind};
 use crate::contract::verdict::Verdict;
-use crate::engines::scenarios::run_state::{self, RunState, Wants};
+use crate::engines::scenarios::run_state::{self, RunState, Unsettled, Wants};
 use crate::records::judgement::{Judgement, Needs, Skip};
 use crate::transport::target::Auth;
 
@@ -204,7 +204,8 @@ impl Conformance {
                 .target
                 .announce_mutation(&run_state.spec, &request, &what);
             // A refused request sent on the task before this one may act late: let it land.
-            if accepted_kind && run_state.settle(task).await {
+            let a_form = run_state.spec.expectation(kind).not_the_operation;
+            if accepted_kind && run_state.settle(task, a_form).await {
                 run_state.forget_task_status(task);
             }
         }
@@ -233,7 +234,11 @@ impl Conformance {
             }
         };
         if self.uses_real_task && !(accepted_kind && response.status == 200) {
-            run_state.unsettle(task);
+            let by = match run_state.spec.expectation(kind).not_the_operation && accepted_kind {
+                true => Unsettled::ByForms,
+                false => Unsettled::ByRefusals,
+            };
+            run_state.unsettle(task, by);
         }
         let task_status = match (reads, before) {
             // An accepted request's effect is read once it has settled.

@@ -166,7 +166,7 @@ impl Target {
                 .exchange_politely(&api.method, &target, &headers, b"", Resend::Safe)
                 .await
             {
-                Ended::Answer(r) | Ended::Persisting(r) => r,
+                Ended::Answer(r) | Ended::Persisting(r, _) => r,
                 Ended::Fault(e) => {
                     return Err(ReadError::NoAnswer {
                         url,

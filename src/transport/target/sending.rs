@@ -8,8 +8,9 @@
 //! after the wait (`Retry-After` up to the profile's cap, else a backoff); one that may have
 //! acted on a real task is not, and is settled through the read API (still failed: sent again)
 //! or counted as used ([`Unanswered::Lost`]). An answer that is still transient after the
-//! waits is the request's own only when the target answers another request meanwhile; if it
-//! answers nothing but transient answers, the run stops as "target unavailable".
+//! waits is the request's own only when the target serves a request sent after this one first
+//! met a transient answer; if it answers nothing but transient answers, the run stops as
+//! "target unavailable".
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -53,7 +54,8 @@ pub(super) enum Ended {
     Answer(Response),
     /// Still a transient answer after every wait: the request's own, if the target answers
     /// others.
-    Persisting(Response),
+    /// `since`: how many requests had been sent when the first transient answer came.
+    Persisting(Response, u64),
     /// A transient answer (or none) to a request that may have acted: what came.
     Unsettled(String),
     Fault(TransportError),
@@ -141,7 +143,6 @@ impl Target {
         let resend = self.resend_of(spec, request);
         let method = request.method(spec);
         let headers = || self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
-        let answered = self.traffic.answered.load(Ordering::Relaxed);
         let mut settled = 0;
         loop {
             match self
@@ -157,9 +158,9 @@ impl Target {
                     return Ok(r);
                 }
                 Ended::Fault(e) => return Err(e),
-                Ended::Persisting(r) => {
+                Ended::Persisting(r, since) => {
                     return self
-                        .unless_unavailable(spec, r, request_target, answered)
+                        .unless_unavailable(spec, r, request_target, since)
                         .await;
                 }
                 Ended::Unsettled(what) => {
@@ -233,17 +234,18 @@ impl Target {
     }
 
     /// `answer`, still transient after every wait, as the request's own answer if the target
-    /// answered another request meanwhile (counted in `answered` since it was first sent) or
-    /// answers one now (a request that names nothing); otherwise the target is unavailable and
-    /// nothing more is sent.
+    /// served a request sent after this one first met a transient answer (`since` requests
+    /// had been sent then: an answer to one sent before may have been on its way before the
+    /// target went down), or serves one now (a request that names nothing); otherwise the
+    /// target is unavailable and nothing more is sent.
     async fn unless_unavailable(
         &self,
         spec: &Spec,
         answer: Response,
         request_target: &str,
-        answered: u64,
+        since: u64,
     ) -> Result<Response, TransportError> {
-        if self.traffic.answered.load(Ordering::Relaxed) > answered {
+        if self.traffic.last_served.load(Ordering::Relaxed) > since {
             return Ok(answer);
         }
         if let Some(why) = self.not_sent(request_target) {
@@ -347,6 +349,8 @@ impl Target {
     ) -> Ended {
         let pacer = &self.pacer;
         let (mut retries, mut throttled, mut waits) = (0, 0, 0);
+        // How many requests had been sent when this one first met a transient answer.
+        let mut since = None;
         loop {
             if waits > 0
                 && let Some(why) = self.not_sent(request_target)
@@ -354,7 +358,7 @@ impl Target {
                 return Ended::Fault(why);
             }
             pacer.pace().await;
-            self.traffic.sent.fetch_add(1, Ordering::Relaxed);
+            let number = self.traffic.sent.fetch_add(1, Ordering::Relaxed) + 1;
             let began = std::time::Instant::now();
             let attempt: Exchanged = self
                 .endpoint
@@ -371,6 +375,17 @@ impl Target {
             }
             if let Some(why) = self.streak(&attempt, waits > 0) {
                 return Ended::Fault(why);
+            }
+            match &attempt {
+                Ok((r, _)) if is_transient(r.status) => {
+                    since.get_or_insert_with(|| self.traffic.sent.load(Ordering::Relaxed));
+                }
+                Ok((r, _)) if r.status != 429 => {
+                    self.traffic
+                        .last_served
+                        .fetch_max(number, Ordering::Relaxed);
+                }
+                _ => {}
             }
             let wait = match &attempt {
                 Ok((r, retry_after)) if r.status == 429 => {
@@ -399,7 +414,7 @@ impl Target {
                 Ok((r, retry_after)) if is_transient(r.status) => {
                     if waits >= MAX_TRANSIENT_WAITS {
                         let Ok((r, _)) = attempt else { unreachable!() };
-                        return Ended::Persisting(r);
+                        return Ended::Persisting(r, since.unwrap_or(number));
                     }
                     waits += 1;
                     self.traffic.transient.fetch_add(1, Ordering::Relaxed);

@@ -43,6 +43,10 @@ pub(super) struct Counters {
     pub(super) answered: AtomicU64,
     pub(super) faults: AtomicU64,
     pub(super) sent: AtomicU64,
+    /// The highest number (in the order sent, counting from 1) of a request that got an
+    /// answer other than a transient one or a 429: whether the target answered a request
+    /// sent after another met a transient answer.
+    pub(super) last_served: AtomicU64,
     pub(super) retried: AtomicU64,
     pub(super) throttled: AtomicU64,
     pub(super) transient: AtomicU64,
