@@ -49,6 +49,8 @@ pub struct RunState {
     sent: Mutex<std::collections::HashMap<String, Vec<Request>>>,
     /// Real tasks a refused request was sent on since the last wait for effects to land.
     unsettled: Mutex<std::collections::HashMap<String, Unsettled>>,
+    /// Whether the target serves each form door (by name) as the operation.
+    served_forms: Mutex<std::collections::HashMap<String, bool>>,
     /// Advanced once per scenario finished (hidden unless the caller shows it).
     progress: indicatif::ProgressBar,
 }
@@ -68,6 +70,7 @@ impl RunState {
             doors: Mutex::new((Vec::new(), Vec::new())),
             sent: Mutex::new(std::collections::HashMap::new()),
             unsettled: Mutex::new(std::collections::HashMap::new()),
+            served_forms: Mutex::new(std::collections::HashMap::new()),
             progress: indicatif::ProgressBar::hidden(),
         }
     }
@@ -182,6 +185,36 @@ impl RunState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Whether the target serves `door`'s form as the operation, asked once per door where
+    /// the answer costs nothing: on a well-formed task ID that names nothing, the vendor's
+    /// refusal of an unknown task says the form reached the operation.
+    pub(crate) async fn serves(&self, door: &Door) -> bool {
+        if let Some(known) = self
+            .served_forms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&door.name)
+        {
+            return *known;
+        }
+        let unknown = self.synthetic_id();
+        let request = door.request(&self.target.fixtures, &unknown, &unknown);
+        let served = match self.target.send(&self.spec, &request).await {
+            Ok(r) => {
+                let code = crate::contract::oracle::error_code(&r);
+                self.spec
+                    .expectation(crate::contract::spec::Kind::UnknownTask)
+                    .is_refusal(&self.spec, r.status, code.as_deref())
+            }
+            Err(_) => false,
+        };
+        self.served_forms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(door.name.clone(), served);
+        served
     }
 
     pub(crate) fn synthetic_id(&self) -> String {
