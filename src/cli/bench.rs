@@ -147,10 +147,15 @@ fn print_proxied(proxied: &Series, loads: &[Series]) {
         .zip(&direct.rates)
         .map(|(through, raw)| 100.0 * through / raw)
         .collect();
+    print_ratios("  ratio through the proxy / straight to the stub", &ratios);
+}
+
+/// One line of the table: the median of per-round `ratios` (in %), then every round's.
+fn print_ratios(label: &str, ratios: &[f64]) {
     println!(
         "{:<52} {:>11.0}%   (rounds: {})",
-        "  ratio through the proxy / straight to the stub",
-        median(ratios.clone()),
+        label,
+        median(ratios.to_vec()),
         ratios
             .iter()
             .map(|r| format!("{r:.0}%"))
@@ -182,15 +187,9 @@ fn print_table(builtin: &Series, standalone: &Series, loads: &[Series]) {
             .zip(&load.rates)
             .map(|(fuzz, raw)| 100.0 * fuzz / raw)
             .collect::<Vec<_>>();
-        println!(
-            "{:<52} {:>11.0}%   (rounds: {})",
-            format!("  ratio fuzz standalone / {}", load.label),
-            median(ratios.clone()),
-            ratios
-                .iter()
-                .map(|r| format!("{r:.0}%"))
-                .collect::<Vec<_>>()
-                .join(" ")
+        print_ratios(
+            &format!("  ratio fuzz standalone / {}", load.label),
+            &ratios,
         );
     }
     if loads.is_empty() {

@@ -72,13 +72,6 @@ pub enum PathForm {
     WordsInCapitals,
 }
 
-impl Shape {
-    /// Whether it is the page's form.
-    pub fn is_page(&self) -> bool {
-        *self == Shape::default()
-    }
-}
-
 /// A request together with the kind the oracle judges it as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
