@@ -10,9 +10,9 @@ Feature: Every door of a failed task
   one is the task's witness. The retry or abort sent after them must still be accepted: else
   one of them acted, and the next failed tasks find which (half of them on the next task,
   then a quarter ...), unless the read API showed it.
-  After an accepted retry or abort, neither a retry nor an abort of the task is accepted.
+  After an accepted retry or abort, neither a retry nor an abort of the task is accepted. With the read API, the whole cluster is read around each request that may act: no task any request did not name may change (RUT-SCOPE-01).
 
-  @RUT-EFFECT-01 @RUT-METHOD-01
+  @RUT-EFFECT-01 @RUT-METHOD-01 @RUT-SCOPE-01
   Scenario: No door of a failed task acts on it
     Given a failed upgrade task
     When I send it through every door the plan gives it

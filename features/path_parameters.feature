@@ -7,7 +7,9 @@ Feature: The path parameters project_id, cluster_id and action_id
 
   ID cells are JSON strings in wire form: "%2F" goes out as %2F; a space or a non-ASCII
   character is percent-encoded on the way out. (A segment that is exactly ".." cannot be
-  sent: URL libraries resolve it, as the servers in front of the API would.)
+  sent: URL libraries resolve it, as the servers in front of the API would.) The action_id
+  values name no task of the target in any form: a real failed task's ID made malformed is a
+  door (features/doors.feature), sent on the task where its effect is judged.
 
   @RUT-PATH-01 @RUT-PATH-02
   Scenario Outline: A malformed <param> is rejected (<case>)
@@ -21,13 +23,13 @@ Feature: The path parameters project_id, cluster_id and action_id
       | action_id | empty-looking: a tab     | "%09"                                   |
       | action_id | 65 characters            | "a" * 65                                |
       | action_id | 10,000 characters        | "a" * 10000                             |
-      | action_id | upper case               | "BCDB711C-A7F0-4007-B8EE-9F13C05F8326"  |
-      | action_id | an encoded slash         | "bcdb711c%2Fa7f0-4007-b8ee-9f13c05f8326" |
-      | action_id | dot segments, encoded    | "..%2F..%2Fbcdb711c"                    |
-      | action_id | dots inside              | "bcdb711c..a7f0-4007-b8ee-9f13c05f8326" |
-      | action_id | spaces inside            | "bcdb711c a7f0 4007 b8ee 9f13c05f8326"  |
-      | action_id | non-ASCII                | "bcdb711c-ä7f0-4007-b8ee-9f13c05f8326"  |
-      | action_id | an encoded NUL           | "bcdb711c%00"                           |
+      | action_id | upper case               | "5CA1AB1E-0000-4000-8000-00000000C0DE"  |
+      | action_id | an encoded slash         | "5ca1ab1e%2F0000-4000-8000-00000000c0de" |
+      | action_id | dot segments, encoded    | "..%2F..%2F5ca1ab1e"                    |
+      | action_id | dots inside              | "5ca1ab1e..0000-4000-8000-00000000c0de" |
+      | action_id | spaces inside            | "5ca1ab1e 0000 4000 8000 00000000c0de"  |
+      | action_id | non-ASCII                | "5ca1ab1e-ä000-4000-8000-00000000c0de"  |
+      | action_id | an encoded NUL           | "5ca1ab1e%00"                           |
 
     Examples: cluster_id
       | param      | case                   | value                                   |

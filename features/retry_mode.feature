@@ -7,13 +7,13 @@ Feature: retry_mode, the one query parameter
   leading space, "ab" * 3 repeats; `absent` leaves the parameter out; a JSON array gives the
   parameter once per element.
 
-  @RUT-QUERY-01
+  @RUT-QUERY-01 @RUT-SCOPE-01
   Scenario: A failed task is retried when retry_mode is absent
     Given a failed upgrade task
     When I retry it
     Then the task is retried
 
-  @RUT-QUERY-02
+  @RUT-QUERY-02 @RUT-SCOPE-01
   Scenario: A failed task is terminated with retry_mode=abort
     Given a failed upgrade task
     When I abort it

@@ -108,6 +108,7 @@ pub async fn check(
     )
     .strict(options.strict)
     .require_complete(options.require_complete)
+    .with_read_api(run_state.target.reads_tasks())
     .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()))
     .with_target_fault(target_fault(&traffic))
     .with_fixture_errors(run.fixture_errors.clone());

@@ -112,6 +112,15 @@ impl TaskPool {
         task
     }
 
+    /// Whether `task` is one of the pool's that was not handed out yet.
+    pub(crate) fn holds(&self, task: &str) -> bool {
+        self.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|t| t == task)
+    }
+
     /// Forgets `task` as the task kept for refusals, if it is that one (a request on it was
     /// accepted, so it may no longer be failed).
     pub(crate) fn spent_refusal_task(&self, task: &str) {

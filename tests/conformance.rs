@@ -11,7 +11,7 @@ use css_conformance::contract::{coverage, features, spec::Spec};
 use css_conformance::engines::scenarios::run_state::RunState;
 use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::engines::targets;
-use css_conformance::grading::report::{Grade, Report};
+use css_conformance::grading::report::Report;
 use css_conformance::grading::writer::{self, junit};
 use css_conformance::records::judgement::{ScenarioOutcome, Skip};
 
@@ -63,12 +63,7 @@ async fn main() -> ExitCode {
         );
         println!("\n{}", writer::Console::default().clauses(&report));
         suites.extend(junit::suites(&report, &run.records, None, started));
-        let not_passed: Vec<&str> = report
-            .clauses
-            .iter()
-            .filter(|c| c.grade != Grade::Pass)
-            .map(|c| c.id.as_str())
-            .collect();
+        let not_passed: Vec<&str> = report.not_passed().map(|c| c.id.as_str()).collect();
         for r in &run.records {
             match &r.outcome {
                 ScenarioOutcome::Passed => passed += 1,

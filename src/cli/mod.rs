@@ -700,6 +700,11 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             for d in css_conformance::servers::stub::Deviation::ALL {
                 println!("  {:<30}  {}", d.name(), d.describe());
             }
+            let families: Vec<String> = Spec::embedded().families().map(|(n, _)| n).collect();
+            println!(
+                "  acts-through=FAMILY (with `stub`), FAMILY one of the grammar's: {}",
+                families.join(", ")
+            );
             println!();
             println!(
                 "Conforming variants (--stub-variant NAME,...), choices the page leaves open; they compose:"

@@ -27,6 +27,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         stub::Behaviour {
             deviation: args.stub_deviation.map(|d| d.0),
             variants: args.stub_variant,
+            through: args.stub_deviation.and_then(|d| d.1),
         },
         !args.silent,
         addr,
@@ -51,7 +52,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     };
     let mut behaviour = match args.stub_deviation {
         None => "conforming".to_owned(),
-        Some(d) => format!("DEVIATING on purpose ({}: {})", d.0.name(), d.0.describe()),
+        Some(d) => format!("DEVIATING on purpose ({}: {})", d.name(), d.0.describe()),
     };
     if !args.stub_variant.is_empty() {
         behaviour.push_str(&format!(" in the variants {}", args.stub_variant));

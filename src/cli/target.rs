@@ -201,7 +201,7 @@ impl TargetArgs {
                     css_conformance::shown::inert(name)
                 )
             })?;
-            args.stub_deviation = Some(DeviationArg(deviation));
+            args.stub_deviation = Some(DeviationArg(deviation, None));
         }
         Ok((args, None))
     }
@@ -234,19 +234,55 @@ impl ValueEnum for AuthArg {
     }
 }
 
-/// `--stub-deviation`: the library's `Deviation`, named for the command line.
+/// `--stub-deviation`: the library's `Deviation`, named for the command line; for
+/// `acts-through`, the family of the grammar it acts through (`acts-through=FAMILY`, its place
+/// in the embedded spec's grammar), or every family.
 #[derive(Debug, Clone, Copy)]
-pub struct DeviationArg(pub Deviation);
+pub struct DeviationArg(pub Deviation, pub Option<u16>);
+
+impl DeviationArg {
+    /// Its name on the command line.
+    pub fn name(&self) -> String {
+        match self.1.and_then(family_name) {
+            Some(family) => format!("{}={family}", self.0.name()),
+            None => self.0.name().to_owned(),
+        }
+    }
+}
+
+/// The name of the embedded grammar's family at `index`.
+fn family_name(index: u16) -> Option<String> {
+    Spec::embedded()
+        .families()
+        .nth(usize::from(index))
+        .map(|(name, _)| name)
+}
 
 impl ValueEnum for DeviationArg {
     fn value_variants<'a>() -> &'a [Self] {
-        static ALL: std::sync::LazyLock<Vec<DeviationArg>> =
-            std::sync::LazyLock::new(|| Deviation::ALL.into_iter().map(DeviationArg).collect());
+        static ALL: std::sync::LazyLock<Vec<DeviationArg>> = std::sync::LazyLock::new(|| {
+            let families = Spec::embedded().families().count();
+            let through = (0..families)
+                .filter_map(|i| u16::try_from(i).ok())
+                .map(|i| DeviationArg(Deviation::ActsThrough, Some(i)));
+            Deviation::ALL
+                .into_iter()
+                .map(|d| DeviationArg(d, None))
+                .chain(through)
+                .collect()
+        });
         &ALL
     }
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.0.name()).help(self.0.describe()))
+        match self.1 {
+            // One name each, kept for the life of the process (the list is made once).
+            Some(_) => {
+                let name: &'static str = Box::leak(self.name().into_boxed_str());
+                Some(PossibleValue::new(name).hide(true))
+            }
+            None => Some(PossibleValue::new(self.0.name()).help(self.0.describe())),
+        }
     }
 }
 
@@ -285,6 +321,12 @@ pub async fn open_target(
         anyhow::bail!(
             "--stub-deviation applies to the built-in stub, but an endpoint is set ({})",
             origins.of("endpoint")
+        );
+    }
+    if let Some(d) = args.stub_deviation.filter(|d| d.1.is_some()) {
+        anyhow::bail!(
+            "--stub-deviation {}: one family is served by `css-conformance stub` (the built-in stub of check and fuzz acts through every family with `acts-through`)",
+            d.name()
         );
     }
     let deviation = args.stub_deviation.map(|d| d.0);

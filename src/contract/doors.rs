@@ -61,6 +61,8 @@ pub enum DoorSource {
 pub struct Door {
     pub name: String,
     pub origin: DoorSource,
+    /// The grammar's family it comes from (`dimension/family`), for a door of the spec.
+    pub family: Option<String>,
     pub ids: [Id; 3],
     pub method: Option<String>,
     pub retry_mode: Vec<String>,
@@ -97,7 +99,7 @@ impl Door {
     }
 
     /// The door a spec entry describes, if the target can send it.
-    fn from_spec(spec: &Spec, d: &DoorSpec, reach: Reach<'_>) -> Option<Door> {
+    fn from_spec(spec: &Spec, family: &str, d: &DoorSpec, reach: Reach<'_>) -> Option<Door> {
         if d.auth.as_deref() == Some("aksk") && !reach.aksk {
             return None;
         }
@@ -112,6 +114,7 @@ impl Door {
         let mut door = Door {
             name: d.door.clone(),
             origin: DoorSource::Spec,
+            family: Some(family.to_owned()),
             ids,
             method: d.method.clone(),
             retry_mode,
@@ -156,6 +159,7 @@ impl Door {
         let mut door = Door {
             name: format!("{} ({location})", describe(request, survey)),
             origin: DoorSource::Scenario(location.to_owned()),
+            family: None,
             ids: [
                 id(IdParam::Project, &request.project_id, &survey.project_id),
                 id(IdParam::Cluster, &request.cluster_id, &survey.cluster_id),
@@ -212,6 +216,45 @@ impl Door {
             && mine.shape == request.shape
     }
 
+    /// Whether a request a server sees as `parts`, which its classifier calls `kind` on a
+    /// failed task, is of this door's family: the same kind, method, credentials, retry_mode
+    /// values and form, and its IDs in capitals or with the same ending where the door's are
+    /// (a server's view: it tells a JSON body from another body no more than the classifier).
+    pub fn seen_in(
+        &self,
+        spec: &Spec,
+        parts: &crate::contract::classify::Parts<'_>,
+        kind: Kind,
+    ) -> bool {
+        use crate::contract::classify::{Departure, Identity, decode};
+        let method = self.method.as_deref().unwrap_or(&spec.operation.method);
+        let identity = match self.credentials {
+            Credentials::Valid => Identity::Valid,
+            Credentials::Missing => Identity::Nothing,
+            _ => Identity::Invalid,
+        };
+        let ids = IdParam::ALL.iter().all(|p| {
+            let seen = parts.ids[*p as usize].as_ref();
+            match &self.ids[*p as usize] {
+                Id::Upper => seen.chars().any(|c| c.is_ascii_uppercase()),
+                Id::Template(t) => t
+                    .split_once("{id}")
+                    .is_some_and(|(_, end)| seen.ends_with(decode(end).as_ref())),
+                _ => true,
+            }
+        });
+        kind == self.kind
+            && parts.method == method
+            && parts.identity == identity
+            && parts
+                .retry_mode
+                .iter()
+                .map(|v| v.as_ref())
+                .eq(self.retry_mode.iter().map(String::as_str))
+            && parts.departure == Departure::of(&self.shape)
+            && ids
+    }
+
     /// Whether a conforming server may serve it as the retry it names (a form the page does
     /// not define): its acceptance is no fault, it consumes the task.
     pub(crate) fn may_be_served(&self, spec: &Spec) -> bool {
@@ -264,7 +307,7 @@ pub fn check(
     of_spec(spec, reach).map(drop).map_err(|e| crate::file_error::FileError::Invalid {
         file: file.to_owned(),
         line: crate::file_error::line_of(text, &format!("door: {}", e.door), 0),
-        key: "doors".to_owned(),
+        key: "grammar".to_owned(),
         message: format!(
             "`{}` is a {} request on a failed task, which a conforming server accepts: a door must be refused",
             e.door, e.kind
@@ -275,8 +318,8 @@ pub fn check(
 /// The spec's doors the target can send, in the spec's order.
 pub(crate) fn of_spec(spec: &Spec, reach: Reach<'_>) -> Result<Vec<Door>, AcceptedDoor> {
     let mut doors = Vec::new();
-    for d in &spec.doors {
-        let Some(door) = Door::from_spec(spec, d, reach) else {
+    for (family, d) in spec.families() {
+        let Some(door) = Door::from_spec(spec, &family, d, reach) else {
             continue;
         };
         if !door.is_refused(spec) {
@@ -314,8 +357,13 @@ pub fn all(spec: &Spec, scenario_doors: Vec<Door>, spec_doors: Vec<Door>) -> Vec
     };
     let mut out: Vec<Door> = Vec::new();
     for d in scenario_doors.into_iter().chain(spec_doors) {
-        if d.is_refused(spec) && !out.iter().any(|o| shape(o) == shape(&d)) {
-            out.push(d);
+        if !d.is_refused(spec) {
+            continue;
+        }
+        match out.iter_mut().find(|o| shape(o) == shape(&d)) {
+            // A scenario sends the family's request already: it is that family's door.
+            Some(same) => same.family = same.family.take().or(d.family),
+            None => out.push(d),
         }
     }
     // By class, so that a group split between classes tells the clause, then the family (a
@@ -397,7 +445,7 @@ mod tests {
     fn every_door_of_the_embedded_spec_is_refused_and_of_its_family() {
         let spec = Spec::embedded();
         let doors = of_spec(&spec, reach(true)).unwrap();
-        assert_eq!(doors.len(), spec.doors.len());
+        assert_eq!(doors.len(), spec.families().count());
         let kind = |name: &str| doors.iter().find(|d| d.name == name).unwrap().kind;
         assert_eq!(kind("no credentials"), Kind::MissingCredentials);
         assert_eq!(kind("a stale X-Sdk-Date"), Kind::InvalidCredentials);
@@ -428,15 +476,15 @@ mod tests {
         .unwrap();
         assert!(!token.iter().any(|d| d.name.contains("signature")));
         assert!(!token.iter().any(|d| d.ids.contains(&Id::Foreign)));
-        assert_eq!(token.len(), spec.doors.len() - 3);
+        assert_eq!(token.len(), spec.families().count() - 3);
     }
 
     #[test]
     fn a_door_a_conforming_server_accepts_is_refused_by_the_tool() {
         let mut spec = Spec::embedded();
         // An encoded hyphen decodes to the real ID: the plain retry, accepted.
-        spec.doors[0].credentials = None;
-        spec.doors[0].action_id = Some("{id}".into());
+        spec.grammar[0].families[0].credentials = None;
+        spec.grammar[0].families[0].action_id = Some("{id}".into());
         let err = of_spec(&spec, reach(false)).unwrap_err();
         assert_eq!(err.kind, Kind::Retry);
         assert!(err.to_string().contains("no credentials"), "{err}");
@@ -462,9 +510,14 @@ mod tests {
     fn a_scenario_door_the_spec_lists_too_is_kept_once() {
         let spec = Spec::embedded();
         let survey = Fixtures::builtin();
-        let mut request = Door::from_spec(&spec, &spec.doors[8], reach(false))
-            .unwrap()
-            .request(&survey, &survey.failed_action_ids[3], "u");
+        let mut request = Door::from_spec(
+            &spec,
+            "retry_mode/upper-case",
+            &spec.grammar[2].families[0],
+            reach(false),
+        )
+        .unwrap()
+        .request(&survey, &survey.failed_action_ids[3], "u");
         request.action_id = survey.failed_action_ids[3].clone();
         let from_scenario = Door::from_scenario(
             &spec,
@@ -482,7 +535,11 @@ mod tests {
             doors[0].name,
             "retry_mode \"ABORT\" (retry_mode.feature:41)"
         );
-        assert!(!doors.iter().any(|d| d.name == spec.doors[8].door));
+        assert!(
+            !doors
+                .iter()
+                .any(|d| d.name == spec.grammar[2].families[0].door)
+        );
         // On a task, a form a server may serve goes last: served, it consumes the task.
         let mut group: Vec<(usize, Door)> = doors.into_iter().enumerate().collect();
         sending_order(&spec, &mut group);

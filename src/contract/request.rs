@@ -49,17 +49,28 @@ pub struct Request {
 
 /// What of a request's form the page does not define: the path's shape, a header beside the
 /// credentials, a body. The page's own request has none of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Shape {
+    #[serde(default, skip_serializing_if = "PathForm::is_page")]
     pub path: PathForm,
     /// Headers sent besides the credentials, as (name, value).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
     /// A body, and the content type it is sent with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<(Option<String>, String)>,
 }
 
+impl Shape {
+    /// Whether it is the page's own form (no departure at all).
+    pub fn is_plain(&self) -> bool {
+        *self == Shape::default()
+    }
+}
+
 /// The shape of the path around its IDs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PathForm {
     /// As the page writes it.
     #[default]
@@ -70,6 +81,12 @@ pub enum PathForm {
     DoubledSlash,
     /// The path's own words (`v1.0`, `clusters`, `upgrade`, `retry`) in capitals.
     WordsInCapitals,
+}
+
+impl PathForm {
+    fn is_page(&self) -> bool {
+        *self == PathForm::Page
+    }
 }
 
 /// A request together with the kind the oracle judges it as.

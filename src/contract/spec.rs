@@ -33,9 +33,10 @@ pub struct Spec {
     pub expectations: Vec<Expectation>,
     /// The companion read API that lists a cluster's upgrade tasks with their status.
     pub read_api: ReadApi,
-    /// The doors of a failed task, in the order they are sent.
+    /// The grammar of requests: the dimensions a request varies in, each with its families
+    /// (the fuzzer draws from them; each is a door of a failed task).
     #[serde(default)]
-    pub doors: Vec<DoorSpec>,
+    pub grammar: Vec<Dimension>,
     /// Statuses the gateway in front of the operation answers a path with an empty segment
     /// with: not the operation's answer, so reported as INFO and judged by no clause.
     #[serde(default)]
@@ -83,6 +84,11 @@ pub struct ReadApi {
     pub list_field: String,
     pub id_field: String,
     pub status_field: String,
+    /// The field that counts how many times a task was retried (the vendor's `executeTimes`,
+    /// a number or a string of one): the second witness of a retry where the status cannot
+    /// tell (one that failed again at once).
+    #[serde(default)]
+    pub retries_field: Option<String>,
     pub failed_statuses: Vec<String>,
     /// Of `failed_statuses`, those in which a retry or abort must not be refused as "not
     /// failed".
@@ -133,11 +139,23 @@ impl AfterAccepted {
     }
 }
 
-/// One door of a failed task: a change to the plain retry of it that a conforming server
-/// refuses (or that is not the operation). See `doors:` in the spec.
+/// One dimension of the grammar of requests and its families.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dimension {
+    pub dimension: String,
+    pub families: Vec<DoorSpec>,
+}
+
+/// One family of the grammar: a change to the plain retry of a failed task that a conforming
+/// server refuses (or that is not the operation, or that it may serve as the retry); applied
+/// to a real failed task, a door. See `grammar:` in the spec.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DoorSpec {
+    /// Its name in its dimension (`dimension/family` in all).
+    pub family: String,
+    /// Its name as a door, in words.
     pub door: String,
     #[serde(default)]
     pub credentials: Option<DoorCredentials>,
@@ -204,6 +222,44 @@ impl ReadApi {
     /// refuse it as not failed).
     pub(crate) fn is_retryable(&self, status: &str) -> bool {
         self.retryable_statuses.iter().any(|s| s == status)
+    }
+
+    /// Whether a task read as `before` and then as `after` was retried or aborted in between:
+    /// it left the failed state, or its count of retries grew (a retry that failed again at
+    /// once shows no other sign).
+    pub fn acted_between(&self, before: &TaskRead, after: &TaskRead) -> bool {
+        let left_failed = self.is_failed(&before.status) && !self.is_failed(&after.status);
+        let retried = matches!((before.retries, after.retries), (Some(b), Some(a)) if a > b);
+        left_failed || retried
+    }
+}
+
+/// What the read API shows of one task: its status (empty when it is listed without one) and
+/// how many times it was retried, where its entry says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskRead {
+    pub status: String,
+    pub retries: Option<u64>,
+}
+
+impl TaskRead {
+    /// A task read with `status` and no count of retries.
+    pub fn of_status(status: &str) -> TaskRead {
+        TaskRead {
+            status: status.to_owned(),
+            retries: None,
+        }
+    }
+}
+
+impl fmt::Display for TaskRead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.status)?;
+        match self.retries {
+            Some(1) => write!(f, " (retried once)"),
+            Some(n) => write!(f, " (retried {n} times)"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -299,6 +355,8 @@ pub struct Rules {
     pub refusal_leaves_task: String,
     /// What an accepted retry or abort did: took the task out of the failed state.
     pub acceptance_acts: String,
+    /// What any request did to the tasks it did not name: nothing.
+    pub named_task_only: String,
 }
 
 /// The client's duties the stub judges, each by the clause it names.
@@ -326,8 +384,19 @@ impl ClientRules {
     }
 }
 
+impl Spec {
+    /// Every family of the grammar, named `dimension/family`, in the grammar's order.
+    pub fn families(&self) -> impl Iterator<Item = (String, &DoorSpec)> {
+        self.grammar.iter().flat_map(|d| {
+            d.families
+                .iter()
+                .map(move |f| (format!("{}/{}", d.dimension, f.family), f))
+        })
+    }
+}
+
 impl Rules {
-    pub(crate) fn clauses(&self) -> [(&'static str, &str); 7] {
+    pub(crate) fn clauses(&self) -> [(&'static str, &str); 8] {
         [
             ("documented_status", &self.documented_status),
             ("no_server_error", &self.no_server_error),
@@ -336,6 +405,7 @@ impl Rules {
             ("error_code_form", &self.error_code_form),
             ("refusal_leaves_task", &self.refusal_leaves_task),
             ("acceptance_acts", &self.acceptance_acts),
+            ("named_task_only", &self.named_task_only),
         ]
     }
 }
@@ -521,6 +591,10 @@ pub struct Clause {
     pub level: Level,
     pub section: String,
     pub statement: String,
+    /// Judged only through the read API: a run without it leaves the clause unjudged and is
+    /// complete all the same (said as such).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub needs_read_api: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]

@@ -269,12 +269,32 @@ impl Spec {
     /// where the doors are made (`effects::door`).
     fn validate_doors(&self, at: &At) -> Result<(), SpecError> {
         let mut names = BTreeSet::new();
-        for d in &self.doors {
+        let mut families = BTreeSet::new();
+        for (family, d) in self.families() {
             let needle = format!("door: {}", d.door);
+            if !families.insert(family.clone()) {
+                return Err(at.invalid(
+                    "grammar.families.family",
+                    &format!("family: {}", d.family),
+                    0,
+                    format!("family `{family}` is listed twice"),
+                ));
+            }
+            if !family
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_/".contains(c))
+            {
+                return Err(at.invalid(
+                    "grammar.families.family",
+                    &format!("family: {}", d.family),
+                    0,
+                    format!("`{family}`: a family's name is lower-case letters, digits, - and _"),
+                ));
+            }
             let fail = |key: &str, message: String| Err(at.invalid(key, &needle, 0, message));
             if !names.insert(d.door.as_str()) {
                 return Err(at.invalid(
-                    "doors.door",
+                    "grammar.families.door",
                     &needle,
                     1,
                     format!("door `{}` is listed twice", d.door),
@@ -282,23 +302,26 @@ impl Spec {
             }
             if d.method.as_deref() == Some(self.operation.method.as_str()) {
                 return fail(
-                    "doors.method",
+                    "grammar.families.method",
                     format!("`{}` is the operation's own method", self.operation.method),
                 );
             }
             if d.repeat.is_some() && d.retry_mode.as_ref().is_none_or(|v| v.len() != 1) {
                 return fail(
-                    "doors.repeat",
+                    "grammar.families.repeat",
                     "repeats the one retry_mode value; give exactly one".into(),
                 );
             }
             if let Some(auth) = d.auth.as_deref().filter(|a| *a != "aksk") {
-                return fail("doors.auth", format!("`{auth}`: only `aksk` is known"));
+                return fail(
+                    "grammar.families.auth",
+                    format!("`{auth}`: only `aksk` is known"),
+                );
             }
             for (key, value) in [
-                ("doors.project_id", &d.project_id),
-                ("doors.cluster_id", &d.cluster_id),
-                ("doors.action_id", &d.action_id),
+                ("grammar.families.project_id", &d.project_id),
+                ("grammar.families.cluster_id", &d.cluster_id),
+                ("grammar.families.action_id", &d.action_id),
             ] {
                 if let Some(v) = value
                     && !matches!(v.as_str(), "upper" | "unknown" | "foreign")

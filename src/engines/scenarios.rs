@@ -3,6 +3,7 @@
 //! scenario gets which failed task and what the effects show (`task_plan`), and the proof of
 //! the fixtures before anything is judged (`preflight`).
 
+mod cluster_watch;
 pub mod preflight;
 pub mod run_state;
 pub mod runner;

@@ -90,6 +90,9 @@ pub struct ClauseResult {
     /// Whether its failures were all intermittent (kept for grading again when strict).
     #[serde(skip)]
     pub intermittent: bool,
+    /// Judged only through the read API (the spec says so).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub needs_read_api: bool,
 }
 
 /// The result of a run, clause by clause.
@@ -114,6 +117,10 @@ pub struct Report {
     /// Whether a MUST clause not judged fails the run (`--require-complete`).
     #[serde(default)]
     pub require_complete: bool,
+    /// Whether the run read the target's tasks through the read API (as its caller says; not
+    /// by default); without it, a clause only the read API judges is not judged and the run
+    /// is complete without it.
+    pub read_api: bool,
     /// The user's fixtures the run found not usable for sure (a task not failed or unknown).
     #[serde(skip)]
     pub fixture_errors: Vec<String>,
@@ -187,6 +194,7 @@ impl Report {
                     judged_by: evidence.judged_by.into_iter().collect(),
                     judged_scenarios,
                     intermittent: grade == Grade::Intermittent,
+                    needs_read_api: clause.needs_read_api,
                 }
             })
             .collect();
@@ -209,6 +217,7 @@ impl Report {
             target_fault: None,
             interrupted: None,
             require_complete: false,
+            read_api: false,
             fixture_errors: Vec::new(),
             new_failures: None,
             scenario_results: Vec::new(),
@@ -319,8 +328,33 @@ impl Report {
         self.clauses
             .iter()
             .filter(|c| c.level == Level::Must && matches!(c.grade, Grade::Skip | Grade::Info))
+            .filter(|c| self.read_api || !c.needs_read_api)
             .map(|c| c.id.as_str())
             .collect()
+    }
+
+    /// The clauses that did not pass, but for those only the read API judges in a run without
+    /// it (not judged, said apart).
+    pub fn not_passed(&self) -> impl Iterator<Item = &ClauseResult> {
+        let unread = self.unjudged_without_read_api();
+        self.clauses
+            .iter()
+            .filter(move |c| c.grade != Grade::Pass && !unread.contains(&c.id.as_str()))
+    }
+
+    /// The clauses only the read API judges, in a run without it: not judged, said apart.
+    pub fn unjudged_without_read_api(&self) -> Vec<&str> {
+        self.clauses
+            .iter()
+            .filter(|c| !self.read_api && c.needs_read_api && c.grade == Grade::Skip)
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+
+    /// Says whether the run read the target's tasks through the read API.
+    pub fn with_read_api(mut self, read_api: bool) -> Report {
+        self.read_api = read_api;
+        self
     }
 
     /// Whether the verdict is complete: the target answered, and every MUST clause was judged.
@@ -443,14 +477,18 @@ impl Report {
         knows_upstream: bool,
     ) -> Report {
         let rules = &spec.rules;
-        let by_effect: Vec<&String> = [&rules.refusal_leaves_task, &rules.acceptance_acts]
-            .into_iter()
-            .chain(
-                spec.expectations
-                    .iter()
-                    .filter_map(|e| e.never_acts.as_ref()),
-            )
-            .collect();
+        let by_effect: Vec<&String> = [
+            &rules.refusal_leaves_task,
+            &rules.acceptance_acts,
+            &rules.named_task_only,
+        ]
+        .into_iter()
+        .chain(
+            spec.expectations
+                .iter()
+                .filter_map(|e| e.never_acts.as_ref()),
+        )
+        .collect();
         let results = graded(&spec.clauses, server, |clause| {
             if by_effect.contains(&&clause.id) {
                 "not judged: the proxy sees what the server answered, not what it did to a task (`check` judges it with a failed task)"
@@ -520,6 +558,7 @@ fn graded(
                 judged_scenarios: 0,
                 judged_by: Vec::new(),
                 intermittent: false,
+                needs_read_api: clause.needs_read_api,
             }
         })
         .collect()

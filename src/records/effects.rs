@@ -18,14 +18,28 @@ pub struct DoorResult {
     /// The clause that judges what it did.
     pub clause: String,
     /// `harmless`, `acted`, `one of N acted` (each with ` (unconfirmed)` where a used-up task
-    /// would explain it as well), or `not judged`.
+    /// would explain it as well), `served as the operation` (a form the target routes to the
+    /// retry: no door there), or `not judged`.
     pub verdict: String,
     /// Whether what it did could also be a fixture's doing.
     #[serde(skip)]
     pub unconfirmed: bool,
 }
 
+/// The verdict of a door whose form the target serves as the operation.
+pub const SERVED: &str = "served as the operation";
+
 impl DoorResult {
+    /// Says of each door not judged whose form the target serves as the operation
+    /// (`served(name)`) that it is no door there.
+    pub fn mark_served(doors: &mut [DoorResult], served: impl Fn(&str) -> bool) {
+        for d in doors.iter_mut() {
+            if d.verdict == "not judged" && served(&d.door) {
+                d.verdict = SERVED.to_owned();
+            }
+        }
+    }
+
     /// Each door of `doors` as `search` left it.
     pub fn all(
         spec: &crate::contract::spec::Spec,
@@ -71,7 +85,8 @@ impl DoorResult {
             return None;
         }
         let count = |v: &str| doors.iter().filter(|d| d.verdict == v).count();
-        let judged = doors.len() - count("not judged");
+        let served = count(SERVED);
+        let judged = doors.len() - count("not judged") - served;
         let acted: Vec<&str> = doors
             .iter()
             .filter(|d| d.verdict.starts_with("acted"))
@@ -118,10 +133,15 @@ impl DoorResult {
                 "; unconfirmed: a task used up by an earlier run (or not a failed task at all) would look the same (another failed task, or --read-api, would decide it), so the clause is not judged",
             );
         }
-        if judged < doors.len() {
+        if served > 0 {
+            line.push_str(&format!(
+                "; {served} served by the target as the operation (the retry itself there, asked on a task that names nothing: no doors)"
+            ));
+        }
+        if judged + served < doors.len() {
             line.push_str(&format!(
                 "; {} not judged (no failed task carried them, or its witness told nothing)",
-                doors.len() - judged
+                doors.len() - judged - served
             ));
         }
         Some(line)

@@ -1,6 +1,7 @@
 //! What a run records of its scenarios: each request with the verdict on its answer, how
 //! each scenario ended, why one did not run, and what it needed of the target.
 
+use crate::contract::spec::TaskRead;
 use std::fmt;
 
 use serde::Serialize;
@@ -62,10 +63,52 @@ pub struct Judgement {
     /// The status the read API gave the request's task before and after it, where the
     /// target serves it and both reads succeeded.
     #[serde(skip)]
-    pub task_status: Option<(String, String)>,
+    pub task_status: Option<(TaskRead, TaskRead)>,
     /// The exchange as report.html shows it.
     #[serde(skip)]
     pub shown: Shown,
+}
+
+impl Judgement {
+    /// A judgement of what this request did, by `clause`: held, or broken as `expected`
+    /// says (not a request of its own: derived).
+    pub fn effect(
+        &self,
+        spec: &crate::contract::spec::Spec,
+        clause: &str,
+        holds: bool,
+        expected: String,
+    ) -> Judgement {
+        use crate::contract::verdict::{Evidence, Violation};
+        let level = spec
+            .clause(clause)
+            .map_or(crate::contract::spec::Level::Must, |c| c.level);
+        let mut verdict = Verdict {
+            kind: self.verdict.kind,
+            checked: std::collections::BTreeSet::from([clause.to_owned()]),
+            violations: Vec::new(),
+            note: None,
+            unconfirmed: Vec::new(),
+        };
+        if !holds {
+            verdict.violations.push(Violation {
+                clause: clause.to_owned(),
+                level,
+                expected,
+                evidence: Evidence {
+                    status: self.status,
+                    error_code: self.error_code.clone(),
+                    body_excerpt: String::new(),
+                },
+            });
+        }
+        Judgement {
+            verdict,
+            derived: true,
+            task_status: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// Why a scenario did not run against a target.

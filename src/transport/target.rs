@@ -34,6 +34,9 @@ pub(crate) use endpoint::decoded;
 pub use endpoint::{TargetError, TransportError, Unanswered, parse_endpoint, without_userinfo};
 pub use politeness::{Politeness, Transport};
 pub use read_error::ReadError;
+
+/// Every task of the cluster the read API lists, by ID, as read.
+pub(crate) type Cluster = std::collections::BTreeMap<String, crate::contract::spec::TaskRead>;
 pub use traffic::Traffic;
 
 use auth::Signer;
@@ -216,6 +219,20 @@ impl Target {
     /// refusals, the next refusal takes another.
     pub(crate) fn spent_refusal_task(&self, task: &str) {
         self.pool.spent_refusal_task(task);
+    }
+
+    /// Whether a request of this run may have named `task`: the task not failed the user
+    /// gave, or a failed task the run took (handed out to a scenario, the fuzzer or the
+    /// refusals). A failed task still waiting in the pool was named by nothing.
+    pub(crate) fn named_by_the_run(&self, task: &str) -> bool {
+        let f = &self.fixtures;
+        if f.not_failed_action_id.as_deref() == Some(task) {
+            return true;
+        }
+        if f.failed_action_ids.iter().any(|t| t == task) {
+            return !self.pool.holds(task);
+        }
+        f.generated_failed_tasks && crate::fixtures::generated_failed_task_index(task).is_some()
     }
 
     /// Takes a failed task that no other scenario of this run has used.

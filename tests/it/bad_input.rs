@@ -156,12 +156,29 @@ fn rows() -> Vec<Row> {
             says: &["--stub-deviation", "profile init"],
         },
         Row {
+            name: "check with a stub deviation through one family",
+            files: vec![],
+            args: &["check", "--stub-deviation", "acts-through=method/head"],
+            env: &[],
+            says: &[
+                "--stub-deviation acts-through=method/head",
+                "css-conformance stub",
+            ],
+        },
+        Row {
+            name: "a family the grammar does not have",
+            files: vec![],
+            args: &["stub", "--stub-deviation", "acts-through=method/brew"],
+            env: &[],
+            says: &["--stub-deviation", "acts-through=method/brew"],
+        },
+        Row {
             name: "spec: a door a conforming server accepts",
             files: vec![(
                 "s.yaml",
                 spec.replacen(
-                    "{ door: no credentials, credentials: missing }",
-                    "{ door: no credentials, action_id: \"{id}\" }",
+                    "{ family: missing, door: no credentials, credentials: missing }",
+                    "{ family: missing, door: no credentials, action_id: \"{id}\" }",
                     1,
                 ),
             )],
@@ -169,7 +186,7 @@ fn rows() -> Vec<Row> {
             env: &[],
             says: &[
                 r"s\.yaml:\d+:",
-                "`doors`",
+                "`grammar`",
                 "`no credentials` is a retry request",
             ],
         },
@@ -178,14 +195,32 @@ fn rows() -> Vec<Row> {
             files: vec![(
                 "s.yaml",
                 spec.replacen(
-                    "{ door: POST, method: POST }",
-                    "{ door: GET, method: POST }",
+                    "{ family: post, door: POST, method: POST }",
+                    "{ family: post, door: GET, method: POST }",
                     1,
                 ),
             )],
             args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
             env: &[],
-            says: &[r"s\.yaml:\d+:", "doors.door", "listed twice"],
+            says: &[r"s\.yaml:\d+:", "grammar.families.door", "listed twice"],
+        },
+        Row {
+            name: "spec: a family of the grammar listed twice",
+            files: vec![(
+                "s.yaml",
+                spec.replacen(
+                    "{ family: post, door: POST, method: POST }",
+                    "{ family: get, door: POST, method: POST }",
+                    1,
+                ),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[
+                r"s\.yaml:\d+:",
+                "grammar.families.family",
+                "`method/get` is listed twice",
+            ],
         },
         Row {
             name: "spec: a missing required key",
@@ -547,15 +582,15 @@ fn what_spec_lint_accepts_check_runs_and_no_spec_makes_either_panic() {
             ),
         ),
         ("no doors", {
-            let start = spec.find("\ndoors:\n").unwrap();
+            let start = spec.find("\ngrammar:\n").unwrap();
             let end = spec.find("\n# Answers that come from in front").unwrap();
             format!("{}\n{}", &spec[..start], &spec[end..])
         }),
         (
             "a door in two forms",
             spec.replacen(
-                "{ door: GET, method: GET }",
-                "{ door: GET, method: GET, retry_mode: [abort], repeat: 3, cluster_id: upper }",
+                "{ family: get, door: GET, method: GET }",
+                "{ family: get, door: GET, method: GET, retry_mode: [abort], repeat: 3, cluster_id: upper }",
                 1,
             ),
         ),

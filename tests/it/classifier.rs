@@ -126,6 +126,8 @@ fn a_mislabelled_case_is_told_apart() {
         retry_mode: vec!["abort".to_owned()],
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
+        method: None,
+        shape: Default::default(),
     };
     let case = draft.resolve(&spec, &target).unwrap();
     let kind = classified(&spec, &target.fixtures, &BTreeSet::new(), &case.request);

@@ -108,10 +108,7 @@ fn an_incomplete_run_says_so_and_require_complete_fails_it() {
     let all = text(&output);
     assert_eq!(output.status.code(), Some(0), "{all}");
     assert!(all.contains("INCOMPLETE"), "{all}");
-    assert!(
-        !all.contains("Conformant: every MUST clause passed"),
-        "{all}"
-    );
+    assert!(!all.contains("Conformant: every MUST clause"), "{all}");
     let report = json(&reports);
     assert_eq!(report["complete"], false);
     assert_eq!(report["verdict"], "incomplete");

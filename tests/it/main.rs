@@ -21,6 +21,7 @@ mod faults;
 mod faulty_targets;
 mod fixture_mistakes;
 mod fuzz;
+mod grammar;
 mod hostile_text;
 mod many_targets;
 mod msrv;

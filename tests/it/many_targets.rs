@@ -324,7 +324,7 @@ fn a_must_clause_known_to_deviate_is_named_in_the_verdict() {
     assert!(
         text.contains("Conformant but for known deviations")
             && text.contains("RUT-QUERY-03")
-            && !text.contains("Conformant: every MUST clause passed."),
+            && !text.contains("Conformant: every MUST clause"),
         "{text}"
     );
 }

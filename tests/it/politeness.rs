@@ -38,11 +38,23 @@ async fn recording_server(
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("")
                     .to_owned();
+                // What else makes a request another one: a method-override header, a body.
+                let overrides = req
+                    .headers()
+                    .get("x-http-method-override")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let body = String::from_utf8_lossy(req.body_ref()).into_owned();
                 let mut seen = seen.lock().unwrap();
                 let n = seen.len();
                 seen.push((
                     Instant::now(),
-                    format!("{} {} {token}", req.method(), req.uri_str()),
+                    format!(
+                        "{} {} {token} {overrides} {body}",
+                        req.method(),
+                        req.uri_str()
+                    ),
                 ));
                 answer(n)
             });

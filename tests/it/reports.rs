@@ -25,6 +25,7 @@ fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResu
         judged_scenarios: usize::from(grade != Grade::Skip),
         judged_by: Vec::new(),
         intermittent: grade == Grade::Intermittent,
+        needs_read_api: false,
     }
 }
 
@@ -33,6 +34,7 @@ fn sample() -> Report {
     Report {
         target: "http://127.0.0.1:8080".to_owned(),
         strict: false,
+        read_api: true,
         clauses: vec![
             clause("RUT-QUERY-01", Level::Must, Grade::Pass, &[]),
             clause(
@@ -283,6 +285,9 @@ struct ClauseJson {
     judged_scenarios: usize,
     #[serde(default)]
     judged_by: Vec<String>,
+    /// Judged only through the read API (given only when true).
+    #[serde(default)]
+    needs_read_api: bool,
 }
 
 #[derive(Deserialize)]

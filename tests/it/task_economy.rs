@@ -149,10 +149,14 @@ fn check_with(
     (clauses, stderr)
 }
 
-fn not_passed(clauses: &BTreeMap<String, (String, String)>) -> Vec<&str> {
+/// The clauses that did not pass, but for those only the read API judges in a run without it.
+fn not_passed(clauses: &BTreeMap<String, (String, String)>, read_api: bool) -> Vec<&str> {
+    let spec = Spec::embedded();
+    let unread =
+        |id: &str| !read_api && spec.clauses.iter().any(|c| c.id == id && c.needs_read_api);
     clauses
         .iter()
-        .filter(|(_, (v, _))| v != "PASS")
+        .filter(|(id, (v, _))| v != "PASS" && !unread(id))
         .map(|(id, _)| id.as_str())
         .collect()
 }
@@ -175,7 +179,7 @@ fn one_two_three_failed_tasks_judge_what_they_should() {
         // One task: everything but one of the two that each consume a task, and RUT-QUERY-06
         // (a parameter the page does not define, which a server may take as a retry).
         let (one, stderr) = run(1);
-        let left = not_passed(&one);
+        let left = not_passed(&one, read_api);
         assert!(
             left == ["RUT-QUERY-01", "RUT-QUERY-06"] || left == ["RUT-QUERY-02", "RUT-QUERY-06"],
             "{auth}, 1 task: {left:?}"
@@ -187,16 +191,16 @@ fn one_two_three_failed_tasks_judge_what_they_should() {
         // Two: every MUST and EXTENDED clause.
         let (two, _) = run(2);
         for c in &spec.clauses {
-            if c.level != Level::Should {
+            if c.level != Level::Should && (read_api || !c.needs_read_api) {
                 assert_eq!(two[&c.id].0, "PASS", "{auth}, 2 tasks: {}", c.id);
             }
         }
         // Three: every clause.
         let (three, _) = run(3);
         assert!(
-            not_passed(&three).is_empty(),
+            not_passed(&three, read_api).is_empty(),
             "{auth}, 3 tasks: {:?}",
-            not_passed(&three)
+            not_passed(&three, read_api)
         );
     }
 }

@@ -8,7 +8,7 @@ use proptest::sample::select;
 
 use serde::{Deserialize, Serialize};
 
-use crate::contract::request::{Case, Credentials, Request};
+use crate::contract::request::{Case, Credentials, Request, Shape};
 use crate::contract::spec::{IdParam, Kind, Spec};
 use crate::file_error::{FileError, line_of};
 use crate::transport::target::Target;
@@ -27,6 +27,8 @@ pub enum Slot {
     FailedTask,
     /// A well-formed ID that names nothing on the target.
     Unknown,
+    /// The one `Own` or `Unknown` would give, in capitals.
+    Upper,
     /// This exact value, in wire form.
     Literal(String),
 }
@@ -42,6 +44,13 @@ pub struct Draft {
     #[serde(default)]
     pub extra_query: Vec<(String, String)>,
     pub credentials: Credentials,
+    /// Another method than the operation's (a family of the spec's grammar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// A form the page does not define: the path's shape, a header, a body (a family of the
+    /// spec's grammar).
+    #[serde(default, skip_serializing_if = "Shape::is_plain")]
+    pub shape: Shape,
 }
 
 pub use crate::fixtures::{UNKNOWN_PROJECT_ID, UNKNOWN_UUID};
@@ -61,6 +70,9 @@ impl Draft {
                 Slot::FailedTask if consumes => target.take_failed_task()?,
                 Slot::FailedTask => target.refusal_task()?,
                 Slot::Unknown => unknown.to_owned(),
+                // The own ID in capitals where it is the run's, else the unknown one's.
+                Slot::Upper if own.is_empty() => unknown.to_ascii_uppercase(),
+                Slot::Upper => own.to_ascii_uppercase(),
                 Slot::Literal(v) => v.clone(),
             })
         };
@@ -69,12 +81,12 @@ impl Draft {
             request: Request {
                 project_id: pick(&self.project_id, &f.project_id, UNKNOWN_PROJECT_ID)?,
                 cluster_id: pick(&self.cluster_id, &f.cluster_id, UNKNOWN_UUID)?,
-                action_id: pick(&self.action_id, UNKNOWN_UUID, UNKNOWN_UUID)?,
+                action_id: pick(&self.action_id, "", UNKNOWN_UUID)?,
                 retry_mode: self.retry_mode.clone(),
                 extra_query: self.extra_query.clone(),
                 credentials: self.credentials,
-                method: None,
-                shape: crate::contract::request::Shape::default(),
+                method: self.method.clone(),
+                shape: self.shape.clone(),
             },
         })
     }
@@ -93,7 +105,7 @@ impl Draft {
             Slot::Literal(id) => spec
                 .observed_format(crate::contract::spec::IdParam::Action.name())
                 .is_some_and(|re| re.is_match(&crate::contract::classify::decode(id))),
-            Slot::Own | Slot::Unknown => false,
+            Slot::Own | Slot::Unknown | Slot::Upper => false,
         };
         let on_a_failed_task = match self.kind {
             Kind::MalformedId => false,
@@ -353,6 +365,8 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
         retry_mode: Vec::new(),
         extra_query: Vec::new(),
         credentials: Credentials::Valid,
+        method: None,
+        shape: Shape::default(),
     };
     let allowed = spec.retry_mode().allowed_values.clone();
     let any_mode = prop_oneof![Just(Vec::<String>::new()), Just(allowed.clone())].boxed();
@@ -395,6 +409,11 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
         ),
         (1, arb_extra_parameter_draft(spec, &base, &task, scope)),
     ];
+    // Every family of the spec's grammar, on a task that names nothing.
+    let grammar = grammar_drafts(spec);
+    if !grammar.is_empty() {
+        families.push((3, select(grammar).boxed()));
+    }
     if scope.mutations {
         for (kind, retry_mode) in [(Kind::Retry, Vec::new()), (Kind::Abort, allowed)] {
             let draft = Draft {
@@ -407,6 +426,48 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
         }
     }
     one_of(families)
+}
+
+/// Each family of the spec's grammar as a draft on a task that names nothing: the door the
+/// family makes, its IDs by role (the run's own, one that names nothing, either in capitals),
+/// its method, credentials, retry_mode and form.
+pub(crate) fn grammar_drafts(spec: &Spec) -> Vec<Draft> {
+    use crate::contract::doors::{self, Id, Reach};
+    // A signature's faults only a target reached with AK/SK can be sent (through a token
+    // they would be the wrong credentials again): the doors and the features ask them.
+    let reach = Reach {
+        aksk: false,
+        foreign_project: Some(crate::fixtures::UNKNOWN_PROJECT_ID),
+    };
+    let Ok(doors) = doors::of_spec(spec, reach) else {
+        return Vec::new();
+    };
+    let slot = |id: &Id, own: Slot| match id {
+        Id::Real => Some(own),
+        Id::Upper => Some(Slot::Upper),
+        Id::Unknown | Id::Foreign => Some(Slot::Unknown),
+        Id::Template(t) if own == Slot::Unknown => {
+            Some(Slot::Literal(t.replace("{id}", UNKNOWN_UUID)))
+        }
+        Id::Literal(v) => Some(Slot::Literal(v.clone())),
+        Id::Template(_) => None,
+    };
+    doors
+        .iter()
+        .filter_map(|d| {
+            Some(Draft {
+                kind: d.kind,
+                project_id: slot(&d.ids[0], Slot::Own)?,
+                cluster_id: slot(&d.ids[1], Slot::Own)?,
+                action_id: slot(&d.ids[2], Slot::Unknown)?,
+                retry_mode: d.retry_mode.clone(),
+                extra_query: d.extra_query.clone(),
+                credentials: d.credentials,
+                method: d.method.clone(),
+                shape: d.shape.clone(),
+            })
+        })
+        .collect()
 }
 
 /// One `retry_mode` the page does not allow, on `task`.

@@ -342,25 +342,46 @@ async fn decided_by_a_task_not_failed(run_state: &RunState, first: &Said) -> Opt
     })
 }
 
-/// Each configured failed task read through the read API: listed, and failed.
+/// Each configured failed task read through the read API: listed, and failed. The whole
+/// cluster is read once, and kept: what the run's later reads of it compare with.
 async fn read_tasks(run_state: &RunState, mut errors: Vec<FixtureError>) -> Vec<FixtureError> {
     let f = &run_state.target.fixtures;
     let api = &run_state.spec.read_api;
+    let cluster = match run_state
+        .watch
+        .baseline(&run_state.spec, &run_state.target)
+        .await
+    {
+        Ok(cluster) => cluster,
+        Err(why) => {
+            errors.push(FixtureError::Unreadable { why });
+            return errors;
+        }
+    };
     for task in &f.failed_action_ids {
-        match run_state.target.task_status(&run_state.spec, task).await {
-            Err(why) => {
-                errors.push(FixtureError::Unreadable { why });
-                break;
-            }
-            Ok(None) => errors.push(FixtureError::UnknownTask {
+        // A cluster longer than the pages the watch reads: the task is looked for on its own.
+        let read = match cluster.get(task) {
+            Some(read) => Some(read.clone()),
+            None => match run_state.target.task_status(&run_state.spec, task).await {
+                Ok(read) => read,
+                Err(why) => {
+                    errors.push(FixtureError::Unreadable { why });
+                    break;
+                }
+            },
+        };
+        match read.as_ref() {
+            None => errors.push(FixtureError::UnknownTask {
                 task: task.clone(),
                 cluster: f.cluster_id.clone(),
             }),
-            Ok(Some(status)) if !api.is_failed(&status) => errors.push(FixtureError::NotFailed {
-                task: task.clone(),
-                status,
-            }),
-            Ok(Some(_)) => {}
+            Some(read) if !api.is_failed(&read.status) => {
+                errors.push(FixtureError::NotFailed {
+                    task: task.clone(),
+                    status: read.status.clone(),
+                });
+            }
+            Some(_) => {}
         }
     }
     errors

@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::contract::doors::Door;
 use crate::contract::request::Request;
-use crate::contract::spec::Spec;
+use crate::contract::spec::{Spec, TaskRead};
 use crate::records::effects::groups::DoorId;
 use crate::records::judgement::{ScenarioOutcome, ScenarioRecord, Skip};
 use crate::transport::target::Target;
+
+use super::cluster_watch::ClusterWatch;
 
 tokio::task_local! {
     static RUN_STATE: Arc<RunState>;
@@ -35,8 +37,10 @@ pub struct RunState {
     assignments: Mutex<std::collections::BTreeMap<String, Assignment>>,
     /// A survey: every scenario runs, taking what it needs from the target's plenty.
     survey: bool,
-    /// The last status the read API gave each task (`""`: it lists no such task).
-    statuses: Mutex<std::collections::HashMap<String, String>>,
+    /// What the read API last showed of each task (status `""`: it lists no such task).
+    statuses: Mutex<std::collections::HashMap<String, TaskRead>>,
+    /// The whole cluster, read around each request that may act (with the read API).
+    pub(crate) watch: ClusterWatch,
     next_id: AtomicU64,
     /// What the preflight could not tell of the fixtures, to be said if the run finds a
     /// fixture not usable (a project or a cluster answered as another's may be wrong).
@@ -64,6 +68,7 @@ impl RunState {
             assignments: Mutex::new(std::collections::BTreeMap::new()),
             survey: false,
             statuses: Mutex::new(std::collections::HashMap::new()),
+            watch: ClusterWatch::default(),
             next_id: AtomicU64::new(1),
             suspicion: Mutex::new(None),
             next_sequence: AtomicU64::new(0),
@@ -127,9 +132,9 @@ impl RunState {
         }
     }
 
-    /// The status of `task` as last read, or read now (`None`: it could not be read, which
-    /// judges nothing: a target fault, said on stderr).
-    pub(crate) async fn task_status(&self, task: &str) -> Option<String> {
+    /// What the read API showed of `task` last, or shows now (`None`: it could not be read,
+    /// which judges nothing: a target fault, said on stderr).
+    pub(crate) async fn task_status(&self, task: &str) -> Option<TaskRead> {
         let known = self
             .statuses
             .lock()
@@ -150,8 +155,8 @@ impl RunState {
             .remove(task);
     }
 
-    /// The status of `task`, read now through the read API and remembered.
-    pub(crate) async fn read_task_status(&self, task: &str) -> Option<String> {
+    /// What the read API shows of `task` now, remembered.
+    pub(crate) async fn read_task_status(&self, task: &str) -> Option<TaskRead> {
         match self.target.task_status(&self.spec, task).await {
             Ok(status) => {
                 let status = status.unwrap_or_default();
@@ -185,6 +190,16 @@ impl RunState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Whether the run found the target serving the form door called `name` as the operation.
+    pub(crate) fn served_form(&self, name: &str) -> bool {
+        self.served_forms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Whether the target serves `door`'s form as the operation, asked once per door where
@@ -314,7 +329,7 @@ impl RunState {
     /// The status of `task` once it stops changing: read until two reads a poll apart agree
     /// and the task is out of the failed state, or the settle period has passed (a read API
     /// may show a change late).
-    pub(crate) async fn settled_task_status(&self, task: &str) -> Option<String> {
+    pub(crate) async fn settled_task_status(&self, task: &str) -> Option<TaskRead> {
         let period = self.target.settle_period();
         let poll = (period / 5).max(std::time::Duration::from_millis(50));
         let deadline = tokio::time::Instant::now() + period;
@@ -322,7 +337,7 @@ impl RunState {
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(poll).await;
             let now = self.read_task_status(task).await?;
-            if now == last && !self.spec.read_api.is_failed(&now) {
+            if now == last && !self.spec.read_api.is_failed(&now.status) {
                 break;
             }
             last = now;

@@ -22,7 +22,7 @@ use crate::engines::scenarios::steps::Conformance;
 use crate::engines::scenarios::task_plan;
 use crate::engines::targets;
 use crate::fixtures::Fixtures;
-use crate::records::judgement::ScenarioRecord;
+use crate::records::judgement::{Judgement, ScenarioRecord};
 use crate::records::judgement::{ScenarioOutcome, Skip};
 use crate::servers::stub::Deviation;
 use crate::transport::target::Auth;
@@ -80,6 +80,20 @@ pub enum SuiteError {
 /// Runs `features` (those `options.tags` selects) against the run's target; every step
 /// of every scenario must match a definition (a step without one fails the run).
 ///
+/// The cluster watch's judgements, each on the scenario whose request it judged: one that
+/// found a task acted on that the run did not name fails a scenario that had passed.
+fn add_watched(records: &mut [ScenarioRecord], watched: Vec<(String, Judgement)>) {
+    for (location, judgement) in watched {
+        let Some(record) = records.iter_mut().find(|r| r.location == location) else {
+            continue;
+        };
+        if !judgement.verdict.passed() && record.outcome == ScenarioOutcome::Passed {
+            record.outcome = ScenarioOutcome::Failed(judgement.verdict.to_string());
+        }
+        record.judgements.push(judgement);
+    }
+}
+
 /// First a survey (the features against a conforming in-process stub) says what each scenario
 /// needs; the scenarios that need no failed task then run at once, those that do run one at a
 /// time as `task_plan::Chains` hands out the target's failed tasks, and what the chains showed of
@@ -234,13 +248,20 @@ async fn run_chained(
     for (location, assignment) in chains.leftovers() {
         execution_failed |= run_one(run_state, features, location, assignment, outputs).await;
     }
+    // What the requests since the last read of the cluster did to tasks they did not name.
+    run_state.watch.look(spec, &run_state.target).await;
+    let watched = run_state.watch.judged().await;
     let mut fixture_errors = Vec::new();
     run_state.amend_records(|records| {
+        add_watched(records, watched);
         fixture_errors = task_plan::judge_effects(spec, &chains, records);
     });
     let mut fixture_notes = Vec::new();
     let (doors, search) = chains.doors();
-    let door_results = crate::records::effects::DoorResult::all(spec, doors, Some(search));
+    let mut door_results = crate::records::effects::DoorResult::all(spec, doors, Some(search));
+    crate::records::effects::DoorResult::mark_served(&mut door_results, |name| {
+        run_state.served_form(name)
+    });
     if door_results.iter().any(|d| d.unconfirmed) {
         let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
         fixture_notes.push(format!(

@@ -31,6 +31,8 @@ pub(crate) struct Conformance {
     consumed: bool,
     /// The request's action_id is a real task of the target.
     uses_real_task: bool,
+    /// The real task the run gave the scenario (its requests may name it in another form).
+    task: Option<String>,
     /// `file:line` of the scenario, which the run plans real tasks by.
     location: String,
     /// What the scenario asked of the target.
@@ -73,6 +75,7 @@ impl Conformance {
             malformed: false,
             consumed: false,
             uses_real_task: false,
+            task: None,
             location: String::new(),
             needs: Needs::default(),
             judgements: Vec::new(),
@@ -109,6 +112,7 @@ impl Conformance {
         match self.run_state.task_for(&self.location, wants) {
             Ok(task) => {
                 self.uses_real_task = true;
+                self.task = Some(task.clone());
                 Some(task)
             }
             Err(why) => {
@@ -180,10 +184,15 @@ impl Conformance {
         self.request_mut().retry_mode = retry_mode;
         let request = self.request.clone().expect("set above");
         let kind = self.kind(&request);
+        // A request that names the real task in another form (an ID in capitals) goes to it
+        // all the same: it is read, settled and judged as a request on that task.
+        let task = self
+            .task
+            .clone()
+            .unwrap_or_else(|| request.action_id.clone());
         if self.uses_real_task {
-            self.run_state.first_send(&request.action_id, &request);
+            self.run_state.first_send(&task, &request);
         }
-        let task = request.action_id.clone();
         self.send_as(request, kind, &task).await;
         if matches!(kind, Kind::Retry | Kind::Abort)
             && self.judgements.last().is_some_and(|j| j.status == 200)
@@ -212,6 +221,14 @@ impl Conformance {
         // Where the target lists its tasks, the task's status before and after pins what
         // this request did to it.
         let reads = self.uses_real_task && run_state.target.reads_tasks();
+        // The whole cluster is read just before a request that may act: what the requests
+        // since the last read did to other tasks is theirs, what this one does is its own.
+        if reads && accepted_kind {
+            run_state
+                .watch
+                .look(&run_state.spec, &run_state.target)
+                .await;
+        }
         let before = match reads {
             true => run_state.task_status(task).await,
             false => None,
@@ -257,7 +274,8 @@ impl Conformance {
             run_state.target.shown_headers(&run_state.spec, &request),
             &response,
         );
-        self.judgements.push(Judgement {
+        let accepted = accepted_kind && response.status == 200;
+        let judgement = Judgement {
             method: request.method(&run_state.spec).to_owned(),
             url,
             curl: run_state.target.curl(&run_state.spec, &request),
@@ -270,7 +288,18 @@ impl Conformance {
             derived: false,
             task_status,
             shown,
-        });
+        };
+        if reads {
+            run_state.watch.sent(&self.location, &judgement).await;
+            // Read once it has settled (its own task's read waited for that).
+            if accepted {
+                run_state
+                    .watch
+                    .look(&run_state.spec, &run_state.target)
+                    .await;
+            }
+        }
+        self.judgements.push(judgement);
     }
 
     /// Sends `request` on the scenario's real task unless the run sent it there already

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::contract::doors::{self, Door, door_of};
 use crate::contract::spec::{Kind, Level, Settled, Spec};
-use crate::contract::verdict::{Verdict, Violation};
+use crate::contract::verdict::Verdict;
 use crate::engines::scenarios::run_state::Assignment;
 use crate::fixtures::Fixtures;
 use crate::records::effects::groups::{self, DoorId, Groups, Outcome};
@@ -907,7 +907,7 @@ impl Effects<'_> {
                 let clause = effect_clause(spec, judgement);
                 let expected = "the task still failed after it".to_owned();
                 self.added
-                    .push((r, effect(spec, judgement, &clause, true, expected)));
+                    .push((r, judgement.effect(spec, &clause, true, expected)));
             }
             None => {}
         }
@@ -976,7 +976,7 @@ impl Effects<'_> {
                 },
             };
             self.added
-                .push((r, effect(spec, judgement, clause, holds, expected)));
+                .push((r, judgement.effect(spec, clause, holds, expected)));
             if !holds {
                 // The task was taken for one not failed; this request was accepted on it.
                 self.relabels.push((
@@ -1013,10 +1013,8 @@ impl Effects<'_> {
             }
             groups::DoorVerdict::Acted => {
                 let read = match &judgement.task_status {
-                    Some((was, now))
-                        if spec.read_api.is_failed(was) && !spec.read_api.is_failed(now) =>
-                    {
-                        format!("; the read API gave {was:?} before and {now:?} after it")
+                    Some((was, now)) if spec.read_api.acted_between(was, now) => {
+                        format!("; the read API gave {was} before and {now} after it")
                     }
                     _ => String::new(),
                 };
@@ -1041,7 +1039,7 @@ impl Effects<'_> {
             }
             groups::DoorVerdict::Unjudged => return,
         };
-        let mut judged = effect(spec, judgement, &clause, holds, expected.clone());
+        let mut judged = judgement.effect(spec, &clause, holds, expected.clone());
         if !holds && !confirmed {
             unconfirmed(&mut judged, clause, &expected);
         }
@@ -1054,6 +1052,7 @@ impl Effects<'_> {
         let Some((was, now)) = &acceptance.task_status else {
             return;
         };
+        let (was, now) = (&was.status, &now.status);
         // Shown failed still: a lagging read, or no effect, which the second request shows.
         if !spec.read_api.is_failed(was) || spec.read_api.is_failed(now) {
             return;
@@ -1083,7 +1082,7 @@ impl Effects<'_> {
             }
         );
         self.added
-            .push((r, effect(spec, acceptance, &rule.clause, holds, expected)));
+            .push((r, acceptance.effect(spec, &rule.clause, holds, expected)));
     }
 }
 
@@ -1121,47 +1120,6 @@ fn effect_clause(spec: &Spec, judgement: &Judgement) -> String {
         .never_acts
         .clone()
         .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone())
-}
-
-/// A judgement of `about`'s effect by `clause`.
-fn effect(
-    spec: &Spec,
-    about: &Judgement,
-    clause: &str,
-    holds: bool,
-    expected: String,
-) -> Judgement {
-    let level = spec.clause(clause).map_or(Level::Must, |c| c.level);
-    let mut verdict = Verdict {
-        kind: about.verdict.kind,
-        checked: BTreeSet::from([clause.to_owned()]),
-        violations: Vec::new(),
-        note: None,
-        unconfirmed: Vec::new(),
-    };
-    if !holds {
-        verdict.violations.push(Violation {
-            clause: clause.to_owned(),
-            level,
-            expected,
-            evidence: crate::contract::verdict::Evidence {
-                status: about.status,
-                error_code: error_code_of(about).map(str::to_owned),
-                body_excerpt: String::new(),
-            },
-        });
-    }
-    Judgement {
-        verdict,
-        derived: true,
-        task_status: None,
-        ..about.clone()
-    }
-}
-
-/// The error code a judged answer carried.
-fn error_code_of(judgement: &Judgement) -> Option<&str> {
-    judgement.error_code.as_deref()
 }
 
 /// The requests on a chain's task, in the order they were sent: (record, judgement) places,
@@ -1210,7 +1168,7 @@ fn found_unusable(spec: &Spec, judgement: &Judgement) -> Option<Unusable> {
     }
     let api = &spec.read_api;
     let refused = spec.says_task_unusable(judgement.status, judgement.error_code.as_deref());
-    match judgement.task_status.as_ref().map(|(was, _)| was) {
+    match judgement.task_status.as_ref().map(|(was, _)| &was.status) {
         Some(was) if !api.is_failed(was) => Some(Unusable::ReadNotFailed(was.clone())),
         Some(was) if refused && !api.is_retryable(was) => {
             Some(Unusable::RefusedWhileRead(was.clone()))
@@ -1398,7 +1356,10 @@ mod tests {
         assert!(!found_not_failed(&spec, &judgement(Kind::Retry, 200, None)));
         // The read API showing it not failed before the request says so too.
         let mut read = judgement(Kind::Retry, 200, None);
-        read.task_status = Some(("RUNNING".to_owned(), "RUNNING".to_owned()));
+        read.task_status = Some((
+            crate::contract::spec::TaskRead::of_status("RUNNING"),
+            crate::contract::spec::TaskRead::of_status("RUNNING"),
+        ));
         assert!(found_not_failed(&spec, &read));
     }
 }

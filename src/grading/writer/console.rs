@@ -347,13 +347,24 @@ pub fn verdict_line(report: &Report) -> String {
                 .filter(|c| c.level == Level::Must && c.grade == Grade::Xfail)
                 .map(|c| c.id.as_str())
                 .collect();
-            if known.is_empty() {
+            let line = if known.is_empty() {
                 "Conformant: every MUST clause passed.".to_owned()
             } else {
                 format!(
                     "Conformant but for known deviations: every MUST clause passed but {}, which fail as the profile's expected_deviations say (XFAIL).",
                     known.join(", ")
                 )
+            };
+            match report.unjudged_without_read_api().as_slice() {
+                [] => line,
+                unread => format!(
+                    "{} Not judged without the read API: {} (what a request did to the cluster's other tasks; --read-api judges it).",
+                    line.replace(
+                        "every MUST clause passed",
+                        "every MUST clause judged passed"
+                    ),
+                    unread.join(", ")
+                ),
             }
         }
     }

@@ -3,7 +3,7 @@
 //! of them acted; the read API can pin the door at once. Pure: it reads what was sent.
 
 use crate::contract::request::Request;
-use crate::contract::spec::Spec;
+use crate::contract::spec::{Spec, TaskRead};
 use crate::fixtures::Fixtures;
 
 use super::groups::{DoorId, Outcome};
@@ -16,7 +16,7 @@ pub struct Sent<'a> {
     pub status: u16,
     pub error_code: Option<&'a str>,
     /// The read API's status of the task before and after it.
-    pub task_status: Option<&'a (String, String)>,
+    pub task_status: Option<&'a (TaskRead, TaskRead)>,
 }
 
 /// What the requests `sent` on `task`, in order, show of the doors of `group`: the doors
@@ -32,20 +32,23 @@ pub fn outcome(
     let api = &spec.read_api;
     let mut before: Vec<DoorId> = Vec::new();
     for s in sent {
-        let door = door_of(doors, fixtures, task, s.request).filter(|d| group.contains(d));
+        // Any door the read API shows acting is pinned, in the group or not (a refused
+        // scenario's request on the task is a door too); the others count in the group only.
+        let any_door = door_of(doors, fixtures, task, s.request);
+        let door = any_door.filter(|d| group.contains(d));
         // A door a conforming server may serve as the retry it names, served so: it is the
         // witness, accepted (the doors before it left the task failed), and it acted as it may.
-        let served = door
+        let served = any_door
             .and_then(|d| doors.get(d))
             .is_some_and(|d| d.may_be_served(spec) && s.status == 200);
-        if let (true, Some(door)) = (served, door) {
+        if let (true, Some(door)) = (served, any_door) {
             before.push(door);
             return (before, Outcome::Harmless);
         }
-        if let Some(door) = door {
+        if let Some(door) = any_door {
             let changed = s
                 .task_status
-                .is_some_and(|(was, now)| api.is_failed(was) && !api.is_failed(now));
+                .is_some_and(|(was, now)| api.acted_between(was, now));
             // A retry or abort that a refused request was taken for acted, whatever it shows.
             let taken_for_retry = s.request.method.is_none() && s.status == 200;
             if changed || taken_for_retry {
@@ -58,7 +61,9 @@ pub fn outcome(
         // was refused with a code the vendor's table gives only for a task not in the failed
         // state (never for the door's own fault, nor for an unknown task): a door before it
         // acted.
-        let read_not_failed = s.task_status.is_some_and(|(was, _)| !api.is_failed(was));
+        let read_not_failed = s
+            .task_status
+            .is_some_and(|(was, _)| !api.is_failed(&was.status));
         let door_found_not_failed = door.and_then(|d| doors.get(d)).is_some_and(|d| {
             let not_failed = crate::contract::spec::Kind::TaskNotFailed;
             let unknown = crate::contract::spec::Kind::UnknownTask;
@@ -124,7 +129,7 @@ mod tests {
         request: &'a Request,
         status: u16,
         code: Option<&'a str>,
-        read: Option<&'a (String, String)>,
+        read: Option<&'a (TaskRead, TaskRead)>,
     ) -> Sent<'a> {
         Sent {
             request,
@@ -202,14 +207,18 @@ mod tests {
         early.push(sent(&requests[3], 400, Some("CSS.5090"), None));
         assert_eq!(told(&early), (vec![0, 1, 2], Outcome::Acted));
         // A door accepted as a retry acted itself.
+        let upper = doors
+            .iter()
+            .position(|d| d.family.as_deref() == Some("retry_mode/upper-case"))
+            .expect("the grammar has the family");
         let mut taken = early[..2].to_vec();
-        taken.push(sent(&requests[8], 200, None, None));
+        taken.push(sent(&requests[upper], 200, None, None));
         assert_eq!(
             told(&taken),
             (
-                vec![0, 1, 8],
+                vec![0, 1, upper],
                 Outcome::Pinned {
-                    door: 8,
+                    door: upper,
                     before: vec![0, 1]
                 }
             )
@@ -223,8 +232,9 @@ mod tests {
         let f = Fixtures::builtin();
         let group: Vec<DoorId> = (0..doors.len()).collect();
         let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
-        let failed = ("FAILED".to_owned(), "FAILED".to_owned());
-        let changed = ("FAILED".to_owned(), "RUNNING".to_owned());
+        let read = |was: &str, now: &str| (TaskRead::of_status(was), TaskRead::of_status(now));
+        let failed = read("FAILED", "FAILED");
+        let changed = read("FAILED", "RUNNING");
         let mut seq: Vec<Sent> = requests[..3]
             .iter()
             .map(|r| sent(r, 403, None, Some(&failed)))
@@ -237,8 +247,27 @@ mod tests {
                 before: vec![0, 1, 2]
             }
         );
+        // A door that retried the task, which failed again at once: the count of retries
+        // pins it where the status cannot.
+        let counted = |n| TaskRead {
+            status: "FAILED".to_owned(),
+            retries: Some(n),
+        };
+        let again = (counted(0), counted(1));
+        let mut seq: Vec<Sent> = requests[..2]
+            .iter()
+            .map(|r| sent(r, 403, None, Some(&failed)))
+            .collect();
+        seq.push(sent(&requests[2], 403, None, Some(&again)));
+        assert_eq!(
+            outcome(&spec, &doors, &f, TASK, &group, &seq).1,
+            Outcome::Pinned {
+                door: 2,
+                before: vec![0, 1]
+            }
+        );
         // A late effect: every door left it failed at once, the witness found it changed.
-        let late = ("RUNNING".to_owned(), "RUNNING".to_owned());
+        let late = read("RUNNING", "RUNNING");
         let witness = Request {
             credentials: crate::contract::request::Credentials::Valid,
             ..requests[0].clone()
@@ -267,7 +296,10 @@ mod tests {
         let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq).1;
         // The read API shows the task failed just before the witness, which is refused as not
         // failed: no door's effect explains that (the task itself is not usable).
-        let failed = ("PARTIAL_FAILED".to_owned(), "PARTIAL_FAILED".to_owned());
+        let failed = (
+            TaskRead::of_status("PARTIAL_FAILED"),
+            TaskRead::of_status("PARTIAL_FAILED"),
+        );
         let mut seq: Vec<Sent> = requests
             .iter()
             .map(|r| sent(r, 403, None, Some(&failed)))

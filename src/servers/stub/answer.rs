@@ -220,6 +220,18 @@ impl Tasks {
         self.state(&id).is_some().then_some(id)
     }
 
+    /// The first failed task the read API lists after `id` (round the listing), if any.
+    fn failed_neighbour(&self, id: &str) -> Option<String> {
+        let at = self.order.iter().position(|t| t == id).unwrap_or(0);
+        self.order
+            .iter()
+            .cycle()
+            .skip(at + 1)
+            .take(self.order.len())
+            .find(|t| *t != id && self.listed.get(*t) == Some(&Task::Failed))
+            .cloned()
+    }
+
     /// Takes a failed task out of the failed state.
     fn spend(&mut self, id: &str, abort: bool) {
         if let Some(state) = self.listed.get_mut(id) {
@@ -236,6 +248,30 @@ impl Tasks {
     }
 }
 
+/// The doors of the grammar's families a stub acting through `family` acts through (every
+/// family's without one), as a target reached with AK/SK and a project of another account
+/// would send them.
+fn through_doors(
+    spec: &Spec,
+    fixtures: &Fixtures,
+    family: Option<u16>,
+) -> Vec<crate::contract::doors::Door> {
+    let foreign = fixtures
+        .foreign_project_id
+        .clone()
+        .unwrap_or_else(|| crate::fixtures::UNKNOWN_PROJECT_ID.to_owned());
+    let reach = crate::contract::doors::Reach {
+        aksk: true,
+        foreign_project: Some(&foreign),
+    };
+    let name = family.and_then(|i| spec.families().nth(usize::from(i)).map(|(n, _)| n));
+    crate::contract::doors::of_spec(spec, reach)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| name.is_none() || d.family == name)
+        .collect()
+}
+
 /// The stub's answering side: spec, fixtures, the credentials it accepts, its deviation and
 /// the state of its tasks.
 pub struct Responder {
@@ -244,6 +280,8 @@ pub struct Responder {
     credentials: Keys,
     deviation: Option<Deviation>,
     variants: Variants,
+    /// With `Deviation::ActsThrough`: the doors of the families it acts through.
+    through: Vec<crate::contract::doors::Door>,
     tasks: Mutex<Tasks>,
     /// Requests so far, for the flaky gateway's turn.
     requests: AtomicU64,
@@ -260,6 +298,10 @@ impl Responder {
         credentials: &Keys,
         behaviour: Behaviour,
     ) -> Responder {
+        let through = match behaviour.deviation {
+            Some(Deviation::ActsThrough) => through_doors(&spec, fixtures, behaviour.through),
+            _ => Vec::new(),
+        };
         Responder {
             spec,
             tasks: Mutex::new(Tasks::new(fixtures, behaviour.variants)),
@@ -267,6 +309,7 @@ impl Responder {
             credentials: credentials.clone(),
             deviation: behaviour.deviation,
             variants: behaviour.variants,
+            through,
             requests: AtomicU64::new(0),
             on_tasks: AtomicU64::new(0),
             any_method_on_tasks: AtomicU64::new(0),
@@ -399,10 +442,15 @@ impl Responder {
         };
         let kind = classify::classify(&self.spec, &site, &parts);
         let accepted = self.spec.expectation(kind).served_by_the_stub();
+        let through = !accepted
+            && self
+                .through
+                .iter()
+                .any(|d| d.seen_in(&self.spec, &parts, kind));
         self.act(
             &mut tasks,
             kind,
-            accepted,
+            accepted || through,
             aborts,
             parts.id(IdParam::Action),
         );
@@ -426,6 +474,11 @@ impl Responder {
         let as_abort = aborts && self.deviation != Some(Deviation::AbortRunsTask);
         if acts && tasks.state(&action) == Some(TaskState::Failed) {
             tasks.spend(&action, as_abort);
+            if self.deviation == Some(Deviation::ActsOnNeighbour)
+                && let Some(neighbour) = tasks.failed_neighbour(&action)
+            {
+                tasks.spend(&neighbour, false);
+            }
         }
         if let Some(after) = self.deviation.and_then(|d| d.acts_late(kind, accepted))
             && tasks.state(&action) == Some(TaskState::Failed)

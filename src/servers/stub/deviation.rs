@@ -73,6 +73,12 @@ pub enum Deviation {
     ActsOnOtherShape,
     /// A refused request that names a failed task acts on it one second later.
     ActsLateOnRefusal,
+    /// An accepted retry or abort also retries another failed task of the cluster (the next
+    /// one the read API lists), which no request named.
+    ActsOnNeighbour,
+    /// A refused request of one family of the spec's grammar (`acts-through=FAMILY`; of any
+    /// family without one) that names a failed task acts on it all the same.
+    ActsThrough,
     /// After an accepted retry, an abort of the task is accepted too (and a retry after an
     /// accepted abort).
     AcceptsOtherKindSecond,
@@ -87,7 +93,7 @@ pub enum Deviation {
 /// Each deviation, in the order of the enum: its name on the command line
 /// (`--stub-deviation accepts-upper-case-abort`) and what it does, in a line (the `--help`
 /// text).
-const ROWS: [(Deviation, &str, &str); 32] = [
+const ROWS: [(Deviation, &str, &str); 34] = [
     (
         Deviation::AcceptsAnyRetryMode,
         "accepts-any-retry-mode",
@@ -234,6 +240,16 @@ const ROWS: [(Deviation, &str, &str); 32] = [
         "A refused request that names a failed task acts on it one second later",
     ),
     (
+        Deviation::ActsOnNeighbour,
+        "acts-on-neighbour",
+        "An accepted retry or abort also retries another failed task of the cluster, one no request named",
+    ),
+    (
+        Deviation::ActsThrough,
+        "acts-through",
+        "A refused request of one family of the grammar (acts-through=FAMILY; any family without one) acts on its task",
+    ),
+    (
         Deviation::AcceptsOtherKindSecond,
         "accepts-other-kind-second",
         "After an accepted retry an abort is accepted too, and a retry after an abort",
@@ -250,7 +266,7 @@ const ROWS: [(Deviation, &str, &str); 32] = [
     ),
 ];
 
-super::named::named!(Deviation, ROWS, 32);
+super::named::named!(Deviation, ROWS, 34);
 
 impl Deviation {
     /// The status it fails with before looking at the request any further, if it does:
@@ -370,7 +386,9 @@ impl Deviation {
     pub(crate) fn shows_in_the_read_api(self) -> bool {
         matches!(
             self,
-            Deviation::AbortRunsTask | Deviation::RejectsRetryAsNotFailed
+            Deviation::AbortRunsTask
+                | Deviation::RejectsRetryAsNotFailed
+                | Deviation::ActsOnNeighbour
         )
     }
 

@@ -14,6 +14,9 @@ use super::deviation::Deviation;
 pub struct Behaviour {
     pub deviation: Option<Deviation>,
     pub variants: Variants,
+    /// With `Deviation::ActsThrough`: the family of the grammar it acts through (its place
+    /// in `Spec::families`); none: every family.
+    pub through: Option<u16>,
 }
 
 impl From<Option<Deviation>> for Behaviour {
@@ -21,6 +24,7 @@ impl From<Option<Deviation>> for Behaviour {
         Behaviour {
             deviation,
             variants: Variants::NONE,
+            through: None,
         }
     }
 }

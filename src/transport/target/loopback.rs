@@ -179,11 +179,16 @@ impl Client {
             })??;
         // Bytes after a whole answer answer no request, and show that one of the two may not
         // be this request's: neither is taken, and the connection goes. (After an answer cut
-        // at `MAX_BODY`, what follows is the rest of it.)
-        if answer.whole && !connection.read.is_empty() {
+        // at `MAX_BODY`, what follows is the rest of it.) An answer to HEAD that closes its
+        // connection may be followed by the content a careless server sends all the same
+        // (RFC 9110 says it must not): on a connection that ends with it, no other request
+        // can be paired with it, and it is dropped.
+        let head_content = method == "HEAD" && !reusable;
+        if answer.whole && !connection.read.is_empty() && !head_content {
             return Err(self.spoke_out_of_turn());
         }
         if answer.whole
+            && !head_content
             && (connection.fresh || self.careful())
             && connection.speaks_within(QUIET).await
         {
@@ -786,6 +791,24 @@ mod tests {
             }
         });
         Client::new(authority, Duration::from_secs(2), Duration::from_secs(2))
+    }
+
+    #[tokio::test]
+    async fn content_after_an_answer_to_head_is_dropped_only_where_the_connection_ends() {
+        // Closing: the content a careless server sends after the head goes with the connection.
+        let closing = scripted(vec![
+            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_vec(),
+        ])
+        .await;
+        let answer = send(&closing, "HEAD").await.expect("no fault");
+        assert_eq!((answer.status, answer.body.len()), (403, 0));
+        // Kept alive: the same bytes would be taken for the next request's answer: a fault.
+        let kept = scripted(vec![
+            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
+        ])
+        .await;
+        let fault = send(&kept, "HEAD").await.expect_err("out of turn");
+        assert!(fault.message.contains("out of turn"), "{}", fault.message);
     }
 
     async fn send(client: &Client, method: &str) -> Result<Received, Failure> {

@@ -10,12 +10,15 @@ use std::time::Duration;
 
 use crate::contract::oracle::ErrorFields;
 use crate::contract::request::{Credentials, encode_unreserved_kept};
-use crate::contract::spec::Spec;
+use crate::contract::spec::{Spec, TaskRead};
 use crate::transport::signing;
 
-use super::Target;
 use super::read_error::{MAX_PAGES, ReadError, fix_for};
 use super::sending::{Ended, Resend};
+use super::{Cluster, Target};
+
+/// The most pages of one listing a look at the whole cluster reads.
+const WATCH_PAGES: u32 = 10;
 
 impl Target {
     /// Reads the status of a task around each request on it, through the read API.
@@ -54,13 +57,13 @@ impl Target {
         self.observation.read_api
     }
 
-    /// The status the read API gives `task` (`None`: no listing has such a task), looked for
-    /// in the listing it was last found in first, then in each listing page by page.
+    /// What the read API shows of `task` (`None`: no listing has such a task), looked for in
+    /// the listing it was last found in first, then in each listing page by page.
     pub(crate) async fn task_status(
         &self,
         spec: &Spec,
         task: &str,
-    ) -> Result<Option<String>, ReadError> {
+    ) -> Result<Option<TaskRead>, ReadError> {
         let api = &spec.read_api;
         let path = self.read_path(spec)?;
         let listings = 1 + api.other_listings.len();
@@ -74,11 +77,11 @@ impl Target {
             let mode = listing
                 .checked_sub(1)
                 .map(|i| api.other_listings[i].as_str());
-            if let Found::Status(status) = self
+            if let Found::Status(read) = self
                 .find_in_listing(spec, &path, mode, task, offset, 1)
                 .await?
             {
-                return Ok(status);
+                return Ok(Some(read));
             }
         }
         let first = last.map_or(0, |(listing, _)| listing);
@@ -93,7 +96,7 @@ impl Target {
                 .find_in_listing(spec, &path, mode, task, start, self.read_pages())
                 .await?
             {
-                Found::Status(status) => return Ok(status),
+                Found::Status(read) => return Ok(Some(read)),
                 Found::Absent { seen: n, cut: c } => {
                     seen += n;
                     cut |= c;
@@ -148,74 +151,19 @@ impl Target {
         mut offset: u64,
         pages: u32,
     ) -> Result<Found, ReadError> {
-        let api = &spec.read_api;
         let mut seen = 0;
         for _ in 0..pages {
-            let mut query = vec![
-                (api.limit_param.clone(), api.page_size.to_string()),
-                (api.offset_param.clone(), offset.to_string()),
-            ];
-            if let Some(mode) = mode {
-                query.push((api.listing_param.clone(), mode.to_owned()));
-            }
-            let target = format!("{path}?{}", signing::canonical_query(&query));
-            let url = self.endpoint.url_of(&target);
-            let headers = || self.headers_for(&api.method, path, &query, Credentials::Valid, now());
-            self.traffic.reads.fetch_add(1, Ordering::Relaxed);
-            let response = match self
-                .exchange_politely(&api.method, &target, &headers, b"", Resend::Safe)
-                .await
-            {
-                Ended::Answer(r) | Ended::Persisting(r, _) => r,
-                Ended::Fault(e) => {
-                    return Err(ReadError::NoAnswer {
-                        url,
-                        why: e.message,
-                    });
-                }
-                Ended::Unsettled(why) => return Err(ReadError::NoAnswer { url, why }),
+            let Some(page) = self.read_page(spec, path, mode, offset).await? else {
+                return Ok(Found::Absent { seen, cut: false });
             };
-            if response.truncated {
-                return Err(ReadError::Malformed {
-                    url,
-                    why: format!(
-                        "its answer is larger than the {} bytes read of one (a page shorter than `limit={}` asks would fit)",
-                        response.body.len(),
-                        api.page_size
-                    ),
-                });
-            }
-            if response.status != 200 {
-                // A listing besides the default one that the server does not serve holds none
-                // of the run's tasks.
-                if mode.is_some() && response.status == 400 {
-                    return Ok(Found::Absent { seen, cut: false });
-                }
-                return Err(self.refused(spec, url, &response));
-            }
-            let page = Page::of(spec, &response.body).map_err(|why| ReadError::Malformed {
-                url: url.clone(),
-                why,
-            })?;
-            if let Some(status) = page.status_of(spec, task) {
-                if let Some(status) = &status {
-                    self.note_task(task, api.is_failed(status));
-                }
-                let listing = mode.map_or(0, |m| {
-                    1 + api.other_listings.iter().position(|l| l == m).unwrap_or(0)
-                });
-                if let Ok(mut found) = self.listing_of.lock() {
-                    found.insert(task.to_owned(), (listing, offset));
-                }
-                return Ok(Found::Status(status));
+            if let Some(read) = page.read_of(spec, task) {
+                self.found(spec, task, &read, mode, offset);
+                return Ok(Found::Status(read));
             }
             let n = page.entries.len();
             seen += n;
             offset += n as u64;
-            if n == 0 || page.total.is_some_and(|t| seen as u64 >= t) {
-                return Ok(Found::Absent { seen, cut: false });
-            }
-            if offset > u64::from(api.max_offset) {
+            if page.last(spec, seen, offset) {
                 return Ok(Found::Absent { seen, cut: false });
             }
         }
@@ -223,6 +171,128 @@ impl Target {
             seen,
             cut: pages == self.read_pages(),
         })
+    }
+
+    /// Every task the read API lists, in every listing (the upgrade tasks and the AZ
+    /// switchover tasks), each as read: the whole cluster, to see what a request did to tasks
+    /// it did not name.
+    pub(crate) async fn cluster(&self, spec: &Spec) -> Result<Cluster, ReadError> {
+        let api = &spec.read_api;
+        let path = self.read_path(spec)?;
+        let mut cluster = Cluster::new();
+        let modes =
+            std::iter::once(None).chain(api.other_listings.iter().map(|m| Some(m.as_str())));
+        for mode in modes {
+            let mut offset = u64::from(api.first_offset);
+            let mut seen = 0;
+            let mut whole = false;
+            // Pages as long as the server cuts them, at most `WATCH_PAGES` of them (a look is
+            // made around every request that may act: it must stay cheap).
+            for _ in 0..self.read_pages().min(WATCH_PAGES) {
+                let Some(page) = self.read_page(spec, &path, mode, offset).await? else {
+                    whole = true;
+                    break;
+                };
+                for entry in &page.entries {
+                    if let Some(id) = entry.get(&api.id_field).and_then(|v| v.as_str()) {
+                        let read = Page::read_entry(spec, entry);
+                        self.found(spec, id, &read, mode, offset);
+                        cluster.insert(id.to_owned(), read);
+                    }
+                }
+                let n = page.entries.len();
+                seen += n;
+                offset += n as u64;
+                if page.last(spec, seen, offset) {
+                    whole = true;
+                    break;
+                }
+            }
+            if !whole {
+                // Longer than the pages allow: what was read is watched, the rest is not (said
+                // once), and a task beyond it is looked for on its own.
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    tracing::warn!(
+                        "the read API lists more than the {seen} tasks of {} pages: the cluster watch sees those only",
+                        self.read_pages().min(WATCH_PAGES)
+                    );
+                });
+            }
+        }
+        Ok(cluster)
+    }
+
+    /// Remembers where `task` was found and what it showed.
+    fn found(&self, spec: &Spec, task: &str, read: &TaskRead, mode: Option<&str>, offset: u64) {
+        let api = &spec.read_api;
+        if !read.status.is_empty() {
+            self.note_task(task, api.is_failed(&read.status));
+        }
+        let listing = mode.map_or(0, |m| {
+            1 + api.other_listings.iter().position(|l| l == m).unwrap_or(0)
+        });
+        if let Ok(mut found) = self.listing_of.lock() {
+            // Bounded: a listing as long as the pages allow, and no more.
+            if found.len() < 100_000 || found.contains_key(task) {
+                found.insert(task.to_owned(), (listing, offset));
+            }
+        }
+    }
+
+    /// One page of a listing (`None`: a listing besides the default one that the server does
+    /// not serve, which holds none of the run's tasks).
+    async fn read_page(
+        &self,
+        spec: &Spec,
+        path: &str,
+        mode: Option<&str>,
+        offset: u64,
+    ) -> Result<Option<Page>, ReadError> {
+        let api = &spec.read_api;
+        let mut query = vec![
+            (api.limit_param.clone(), api.page_size.to_string()),
+            (api.offset_param.clone(), offset.to_string()),
+        ];
+        if let Some(mode) = mode {
+            query.push((api.listing_param.clone(), mode.to_owned()));
+        }
+        let target = format!("{path}?{}", signing::canonical_query(&query));
+        let url = self.endpoint.url_of(&target);
+        let headers = || self.headers_for(&api.method, path, &query, Credentials::Valid, now());
+        self.traffic.reads.fetch_add(1, Ordering::Relaxed);
+        let response = match self
+            .exchange_politely(&api.method, &target, &headers, b"", Resend::Safe)
+            .await
+        {
+            Ended::Answer(r) | Ended::Persisting(r, _) => r,
+            Ended::Fault(e) => {
+                return Err(ReadError::NoAnswer {
+                    url,
+                    why: e.message,
+                });
+            }
+            Ended::Unsettled(why) => return Err(ReadError::NoAnswer { url, why }),
+        };
+        if response.truncated {
+            return Err(ReadError::Malformed {
+                url,
+                why: format!(
+                    "its answer is larger than the {} bytes read of one (a page shorter than `limit={}` asks would fit)",
+                    response.body.len(),
+                    api.page_size
+                ),
+            });
+        }
+        if response.status != 200 {
+            if mode.is_some() && response.status == 400 {
+                return Ok(None);
+            }
+            return Err(self.refused(spec, url, &response));
+        }
+        Page::of(spec, &response.body)
+            .map(Some)
+            .map_err(|why| ReadError::Malformed { url, why })
     }
 
     /// A refused read, with what the server said and the setting that fits its code.
@@ -257,7 +327,7 @@ fn now() -> time::OffsetDateTime {
 
 /// Where a task was looked for in one listing.
 enum Found {
-    Status(Option<String>),
+    Status(TaskRead),
     /// Not there: how many tasks were seen, and whether the listing was cut at `MAX_PAGES`.
     Absent {
         seen: usize,
@@ -276,11 +346,7 @@ impl Page {
         let api = &spec.read_api;
         let mut body: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
-        let total = body.get(&api.total_field).and_then(|t| match t {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
+        let total = body.get(&api.total_field).and_then(number);
         match body.get_mut(&api.list_field).map(serde_json::Value::take) {
             Some(serde_json::Value::Array(entries)) => Ok(Page { entries, total }),
             // No task at all may be given as no list.
@@ -292,19 +358,48 @@ impl Page {
         }
     }
 
-    /// The status of `task` if this page lists it (`Some(None)`: listed without a status).
-    fn status_of(&self, spec: &Spec, task: &str) -> Option<Option<String>> {
+    /// What this page shows of `task`, if it lists it.
+    fn read_of(&self, spec: &Spec, task: &str) -> Option<TaskRead> {
         let api = &spec.read_api;
         let entry = self
             .entries
             .iter()
             .find(|t| t.get(&api.id_field).and_then(|v| v.as_str()) == Some(task))?;
-        Some(
-            entry
-                .get(&api.status_field)
-                .and_then(|s| s.as_str())
-                .map(str::to_owned),
-        )
+        Some(Page::read_entry(spec, entry))
+    }
+
+    /// What one entry shows of its task: its status (empty if it has none) and its count of
+    /// retries (a number or a string of one).
+    fn read_entry(spec: &Spec, entry: &serde_json::Value) -> TaskRead {
+        let api = &spec.read_api;
+        let status = entry
+            .get(&api.status_field)
+            .and_then(|s| s.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let retries = api
+            .retries_field
+            .as_ref()
+            .and_then(|f| entry.get(f))
+            .and_then(number);
+        TaskRead { status, retries }
+    }
+
+    /// Whether this page is the listing's last: it listed nothing, or all the total says, or
+    /// the next offset is beyond the documented range.
+    fn last(&self, spec: &Spec, seen: usize, next_offset: u64) -> bool {
+        self.entries.is_empty()
+            || self.total.is_some_and(|t| seen as u64 >= t)
+            || next_offset > u64::from(spec.read_api.max_offset)
+    }
+}
+
+/// A count given as a number or as a string of one.
+fn number(value: &serde_json::Value) -> Option<u64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -318,9 +413,17 @@ mod tests {
         let body = br#"{"totalSize":"3","detailList":[{"id":"a","status":"FAILED"},{"id":"b"}]}"#;
         let page = Page::of(&spec, body).expect("a page");
         assert_eq!((page.entries.len(), page.total), (2, Some(3)));
-        assert_eq!(page.status_of(&spec, "a"), Some(Some("FAILED".to_owned())));
-        assert_eq!(page.status_of(&spec, "b"), Some(None));
-        assert_eq!(page.status_of(&spec, "c"), None);
+        assert_eq!(
+            page.read_of(&spec, "a"),
+            Some(TaskRead::of_status("FAILED"))
+        );
+        assert_eq!(page.read_of(&spec, "b"), Some(TaskRead::default()));
+        assert_eq!(page.read_of(&spec, "c"), None);
+        // The count of retries, as a string or a number.
+        let counted = br#"{"detailList":[{"id":"a","status":"FAILED","executeTimes":"2"},{"id":"b","executeTimes":3}]}"#;
+        let page = Page::of(&spec, counted).expect("a page");
+        assert_eq!(page.read_of(&spec, "a").and_then(|r| r.retries), Some(2));
+        assert_eq!(page.read_of(&spec, "b").and_then(|r| r.retries), Some(3));
         // No task at all may come as no list; a list of another type is not the listing.
         let empty = Page::of(&spec, br#"{"totalSize":0}"#).expect("a page");
         assert!(empty.entries.is_empty());

@@ -216,7 +216,7 @@ impl Target {
         tokio::time::sleep(self.settle_period()).await;
         matches!(
             self.task_status(spec, task).await,
-            Ok(Some(status)) if spec.read_api.is_failed(&status)
+            Ok(Some(read)) if spec.read_api.is_failed(&read.status)
         )
     }
 

@@ -7,8 +7,15 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 /// Serves `answer(request line)` -> (status, reason, extra header lines, body) with
-/// `Content-Type: application/json`; returns the base URL.
+/// `Connection: close`, each connection on a thread of its own; the URL to reach it.
 pub fn serve(
+    answer: impl Fn(&str) -> (u16, &'static str, String, String) + Send + Sync + 'static,
+) -> String {
+    serve_heads(move |head| answer(head.lines().next().unwrap_or("")))
+}
+
+/// As `serve`, `answer` given the whole request head (the request line and the headers).
+pub fn serve_heads(
     answer: impl Fn(&str) -> (u16, &'static str, String, String) + Send + Sync + 'static,
 ) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -23,7 +30,7 @@ pub fn serve(
                     return;
                 };
                 let head = String::from_utf8_lossy(&head);
-                let (status, reason, headers, body) = answer(head.lines().next().unwrap_or(""));
+                let (status, reason, headers, body) = answer(&head);
                 let response = format!(
                     "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
                     body.len()
