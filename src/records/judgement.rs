@@ -64,9 +64,21 @@ pub struct Judgement {
     /// target serves it and both reads succeeded.
     #[serde(skip)]
     pub task_status: Option<(TaskRead, TaskRead)>,
+    /// When it was sent, and when the read of its task after it was made (where it was).
+    #[serde(skip)]
+    pub times: Times,
     /// The exchange as report.html shows it.
     #[serde(skip)]
     pub shown: Shown,
+}
+
+/// When a request's task was read anew just before it (not the read after the request
+/// before), when it was sent, and when its task was read after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Times {
+    pub before: Option<std::time::Instant>,
+    pub sent: Option<std::time::Instant>,
+    pub read: Option<std::time::Instant>,
 }
 
 impl Judgement {
@@ -98,7 +110,8 @@ impl Judgement {
                 evidence: Evidence {
                     status: self.status,
                     error_code: self.error_code.clone(),
-                    body_excerpt: String::new(),
+                    // The answer's body as shown, cut as the oracle cuts its excerpts.
+                    body_excerpt: cut(&self.shown.body_excerpt, 80),
                 },
             });
         }
@@ -109,6 +122,15 @@ impl Judgement {
             ..self.clone()
         }
     }
+}
+
+/// `text` cut to `chars` characters, an ellipsis saying so.
+fn cut(text: &str, chars: usize) -> String {
+    let mut out: String = text.chars().take(chars).collect();
+    if text.chars().count() > chars {
+        out.push('…');
+    }
+    out
 }
 
 /// Why a scenario did not run against a target.
@@ -256,6 +278,7 @@ impl Judgement {
             task: Some("t".to_owned()),
             derived: false,
             task_status: None,
+            times: Times::default(),
             shown: Shown::default(),
         }
     }

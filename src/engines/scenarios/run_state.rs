@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::contract::doors::Door;
 use crate::contract::request::Request;
-use crate::contract::spec::{Spec, TaskRead};
+use crate::contract::spec::{Kind, Spec, TaskRead};
 use crate::records::effects::groups::DoorId;
 use crate::records::judgement::{ScenarioOutcome, ScenarioRecord, Skip};
 use crate::transport::target::Target;
@@ -55,6 +55,8 @@ pub struct RunState {
     unsettled: Mutex<std::collections::HashMap<String, Unsettled>>,
     /// Whether the target serves each form door (by name) as the operation.
     served_forms: Mutex<std::collections::HashMap<String, bool>>,
+    /// The clause that judges the effect of the last refused request on each real task.
+    last_clause: Mutex<std::collections::HashMap<String, String>>,
     /// Advanced once per scenario finished (hidden unless the caller shows it).
     progress: indicatif::ProgressBar,
 }
@@ -76,6 +78,7 @@ impl RunState {
             sent: Mutex::new(std::collections::HashMap::new()),
             unsettled: Mutex::new(std::collections::HashMap::new()),
             served_forms: Mutex::new(std::collections::HashMap::new()),
+            last_clause: Mutex::new(std::collections::HashMap::new()),
             progress: indicatif::ProgressBar::hidden(),
         }
     }
@@ -145,6 +148,30 @@ impl RunState {
             Some(status) => Some(status),
             None => self.read_task_status(task).await,
         }
+    }
+
+    /// Notes that a refused `kind` request goes to `task` next; whether the clause that judges
+    /// its effect differs from the one of the refused request before it on the task.
+    pub(crate) fn next_clause(&self, task: &str, kind: Kind) -> bool {
+        let spec = &self.spec;
+        let clause = spec
+            .expectation(kind)
+            .never_acts
+            .clone()
+            .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone());
+        let mut last = self.last_clause.lock().unwrap_or_else(|e| e.into_inner());
+        match last.insert(task.to_owned(), clause.clone()) {
+            Some(before) => before != clause,
+            None => false,
+        }
+    }
+
+    /// Whether a status of `task` read earlier is kept (the next would not be read anew).
+    pub(crate) fn knows_status(&self, task: &str) -> bool {
+        self.statuses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(task)
     }
 
     /// Forgets the status last read of `task`, so that the next is read anew.

@@ -234,7 +234,8 @@ async fn run_chained(
         covered,
         doors,
         &target.fixtures,
-    );
+    )
+    .with_settle(target.settle_period());
     let mut execution_failed = false;
     let mut take = || target.take_failed_task();
     while let Some((location, assignment)) = chains.next(&mut take) {

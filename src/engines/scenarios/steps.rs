@@ -217,6 +217,15 @@ impl Conformance {
             if accepted_kind && run_state.settle(task, a_form).await {
                 run_state.forget_task_status(task);
             }
+            // Between the refusals of one clause and another's, what the first did is let land
+            // and the task read anew: a read API that shows an effect late then never points
+            // across the two clauses.
+            if !accepted_kind
+                && run_state.next_clause(task, kind)
+                && run_state.settle(task, false).await
+            {
+                run_state.forget_task_status(task);
+            }
         }
         // Where the target lists its tasks, the task's status before and after pins what
         // this request did to it.
@@ -229,11 +238,16 @@ impl Conformance {
                 .look(&run_state.spec, &run_state.target)
                 .await;
         }
+        // A read made now (not the one last made after the request before) says when the
+        // task was last seen as it was.
+        let fresh = reads && !run_state.knows_status(task);
         let before = match reads {
             true => run_state.task_status(task).await,
             false => None,
         };
+        let read_before = fresh.then(std::time::Instant::now);
         let sequence = run_state.next_sequence();
+        let sent_at = std::time::Instant::now();
         let response = match run_state.target.send(&run_state.spec, &request).await {
             Ok(r) => r,
             // It may have acted on its task, and its answer is lost: the task is used, and
@@ -269,6 +283,11 @@ impl Conformance {
                 .map(|after| (before, after)),
             _ => None,
         };
+        let times = crate::records::judgement::Times {
+            before: read_before.filter(|_| task_status.is_some()),
+            sent: Some(sent_at),
+            read: task_status.as_ref().map(|_| std::time::Instant::now()),
+        };
         let verdict = oracle::judge_request(&run_state.spec, kind, &request, &response);
         let shown = crate::records::judgement::Shown::of(
             run_state.target.shown_headers(&run_state.spec, &request),
@@ -287,6 +306,7 @@ impl Conformance {
             task: self.uses_real_task.then(|| task.to_owned()),
             derived: false,
             task_status,
+            times,
             shown,
         };
         if reads {

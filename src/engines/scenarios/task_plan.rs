@@ -255,9 +255,18 @@ pub struct Chains {
     seen: BTreeMap<String, usize>,
     /// The plan as a conforming server would have it: every witness accepted.
     predicting: bool,
+    /// How late an effect may show on the target (its settle period).
+    settle: std::time::Duration,
 }
 
 impl Chains {
+    /// Says how late an effect may show on the target: a read API that shows a task changed
+    /// after a door points at every door sent within that time before it.
+    pub fn with_settle(mut self, settle: std::time::Duration) -> Chains {
+        self.settle = settle;
+        self
+    }
+
     /// The chains of `plan`'s scenarios; `covered` are the clauses the scenarios run at once
     /// exercise; `doors` those the scenario that sends doors sends, on the run's `fixtures`.
     pub fn new(
@@ -303,6 +312,7 @@ impl Chains {
             unused: Vec::new(),
             seen: BTreeMap::new(),
             predicting: false,
+            settle: std::time::Duration::ZERO,
         };
         for s in &plan.chained {
             let location = s.location.clone();
@@ -568,6 +578,7 @@ impl Chains {
                         status: j.status,
                         error_code: j.error_code.as_deref(),
                         task_status: j.task_status.as_ref(),
+                        times: j.times,
                     })
                     .collect();
                 witness::outcome(
@@ -577,6 +588,7 @@ impl Chains {
                     &c.task,
                     &c.group,
                     &sent,
+                    self.settle,
                 )
             };
             if !tested.is_empty() || matches!(outcome, Outcome::Pinned { .. }) {
@@ -1211,7 +1223,7 @@ fn among_acted(
         ));
     }
     let expected = format!(
-        "every door on the task left it failed, but the retry or abort after them was refused as not in the failed state: one of these {} doors acted (more failed tasks, or the read API, would pin it): {}",
+        "the task still failed after each door; it left the failed state after them (the retry or abort after them was refused as not failed, or the read API showed it within the time an effect may take to show): one of these {} doors acted (more failed tasks would pin it): {}",
         group.len(),
         names.join("; ")
     );

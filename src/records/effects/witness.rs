@@ -3,8 +3,11 @@
 //! of them acted; the read API can pin the door at once. Pure: it reads what was sent.
 
 use crate::contract::request::Request;
+use std::time::{Duration, Instant};
+
 use crate::contract::spec::{Spec, TaskRead};
 use crate::fixtures::Fixtures;
+use crate::records::judgement::Times;
 
 use super::groups::{DoorId, Outcome};
 use crate::contract::doors::{Door, door_of};
@@ -17,6 +20,8 @@ pub struct Sent<'a> {
     pub error_code: Option<&'a str>,
     /// The read API's status of the task before and after it.
     pub task_status: Option<&'a (TaskRead, TaskRead)>,
+    /// When it was sent, and when the task was read after it.
+    pub times: Times,
 }
 
 /// What the requests `sent` on `task`, in order, show of the doors of `group`: the doors
@@ -28,9 +33,13 @@ pub fn outcome(
     task: &str,
     group: &[DoorId],
     sent: &[Sent<'_>],
+    settle: Duration,
 ) -> (Vec<DoorId>, Outcome) {
     let api = &spec.read_api;
     let mut before: Vec<DoorId> = Vec::new();
+    // Every door sent on the task so far, when; and when the task was last read unchanged.
+    let mut sent_doors: Vec<(DoorId, Option<Instant>)> = Vec::new();
+    let mut last_unchanged: Option<Instant> = None;
     for s in sent {
         // Any door the read API shows acting is pinned, in the group or not (a refused
         // scenario's request on the task is a door too); the others count in the group only.
@@ -45,12 +54,27 @@ pub fn outcome(
             before.push(door);
             return (before, Outcome::Harmless);
         }
+        // A read made anew just before it that showed the task failed clears what was sent
+        // `settle` before it.
+        if s.times.before.is_some()
+            && s.task_status
+                .is_some_and(|(was, _)| api.is_failed(&was.status))
+        {
+            last_unchanged = s.times.before.max(last_unchanged);
+        }
         if let Some(door) = any_door {
+            sent_doors.push((door, s.times.sent));
             let changed = s
                 .task_status
                 .is_some_and(|(was, now)| api.acted_between(was, now));
             // A retry or abort that a refused request was taken for acted, whatever it shows.
             let taken_for_retry = s.request.method.is_none() && s.status == 200;
+            // An effect may show up to `settle` late: every door sent since `settle` before the
+            // last read that showed the task unchanged may be the one.
+            let suspects = lagging_suspects(&sent_doors, last_unchanged, settle);
+            if changed && !taken_for_retry && suspects.len() > 1 {
+                return (suspects, Outcome::Acted);
+            }
             if changed || taken_for_retry {
                 let mut tested = before.clone();
                 tested.push(door);
@@ -61,6 +85,11 @@ pub fn outcome(
         // was refused with a code the vendor's table gives only for a task not in the failed
         // state (never for the door's own fault, nor for an unknown task): a door before it
         // acted.
+        if s.task_status
+            .is_some_and(|(was, now)| !api.acted_between(was, now))
+        {
+            last_unchanged = s.times.read.max(last_unchanged);
+        }
         let read_not_failed = s
             .task_status
             .is_some_and(|(was, _)| !api.is_failed(&was.status));
@@ -107,6 +136,32 @@ pub fn outcome(
     (before, Outcome::Unknown)
 }
 
+/// The doors that may have had an effect a read showed after the last of `sent` (each with
+/// when it was sent): those sent since `settle` before the last read that showed the task
+/// unchanged (all of them before any such read), in the order sent.
+fn lagging_suspects(
+    sent: &[(DoorId, Option<Instant>)],
+    last_unchanged: Option<Instant>,
+    settle: Duration,
+) -> Vec<DoorId> {
+    // Effects that show at once: the last door alone.
+    if settle.is_zero() {
+        return sent.last().map(|(door, _)| vec![*door]).unwrap_or_default();
+    }
+    let since = last_unchanged.map(|r| r.checked_sub(settle).unwrap_or(r));
+    let mut suspects: Vec<DoorId> = Vec::new();
+    for (door, at) in sent {
+        let maybe = match (since, at) {
+            (Some(since), Some(at)) => *at >= since,
+            _ => true,
+        };
+        if maybe && !suspects.contains(door) {
+            suspects.push(*door);
+        }
+    }
+    suspects
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +191,7 @@ mod tests {
             status,
             error_code: code,
             task_status: read,
+            times: Times::default(),
         }
     }
 
@@ -187,7 +243,7 @@ mod tests {
         } = Setting::new();
         let mut seq: Vec<Sent> = requests.iter().map(|r| sent(r, 403, None, None)).collect();
         seq.push(sent(&witness, 200, None, None));
-        let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq);
+        let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq, Duration::ZERO);
         assert_eq!(told(&seq), (group.clone(), Outcome::Harmless));
         seq.pop();
         seq.push(sent(&witness, 400, Some("CSS.5090"), None));
@@ -241,7 +297,7 @@ mod tests {
             .collect();
         seq.push(sent(&requests[3], 405, None, Some(&changed)));
         assert_eq!(
-            outcome(&spec, &doors, &f, TASK, &group, &seq).1,
+            outcome(&spec, &doors, &f, TASK, &group, &seq, Duration::ZERO).1,
             Outcome::Pinned {
                 door: 3,
                 before: vec![0, 1, 2]
@@ -260,7 +316,7 @@ mod tests {
             .collect();
         seq.push(sent(&requests[2], 403, None, Some(&again)));
         assert_eq!(
-            outcome(&spec, &doors, &f, TASK, &group, &seq).1,
+            outcome(&spec, &doors, &f, TASK, &group, &seq, Duration::ZERO).1,
             Outcome::Pinned {
                 door: 2,
                 before: vec![0, 1]
@@ -278,7 +334,7 @@ mod tests {
             .collect();
         seq.push(sent(&witness, 400, Some("CSS.5090"), Some(&late)));
         assert_eq!(
-            outcome(&spec, &doors, &f, TASK, &group, &seq).1,
+            outcome(&spec, &doors, &f, TASK, &group, &seq, Duration::ZERO).1,
             Outcome::Acted
         );
     }
@@ -293,7 +349,7 @@ mod tests {
             requests,
             witness,
         } = Setting::new();
-        let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq).1;
+        let told = |seq: &[Sent]| outcome(&spec, &doors, &f, TASK, &group, seq, Duration::ZERO).1;
         // The read API shows the task failed just before the witness, which is refused as not
         // failed: no door's effect explains that (the task itself is not usable).
         let failed = (
@@ -318,5 +374,78 @@ mod tests {
             .collect();
         seq.push(sent(&witness, 200, None, None));
         assert_eq!(told(&seq), Outcome::Harmless);
+    }
+
+    #[test]
+    fn a_read_api_that_may_show_an_effect_late_points_at_every_door_sent_within_that_time() {
+        let spec = Spec::embedded();
+        let doors = doors(&spec);
+        let f = Fixtures::builtin();
+        let group: Vec<DoorId> = (0..doors.len()).collect();
+        let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
+        let read = |was: &str, now: &str| (TaskRead::of_status(was), TaskRead::of_status(now));
+        let (failed, changed) = (read("FAILED", "FAILED"), read("FAILED", "RUNNING"));
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // Doors 0-3 sent 100 ms apart, each read at once; the change shows after door 3.
+        let seq: Vec<Sent> = (0..4)
+            .map(|i| Sent {
+                request: &requests[i],
+                status: 403,
+                error_code: None,
+                task_status: Some(if i == 3 { &changed } else { &failed }),
+                times: Times {
+                    before: None,
+                    sent: Some(at(100 * i as u64)),
+                    read: Some(at(100 * i as u64 + 10)),
+                },
+            })
+            .collect();
+        // Effects show at once: door 3 is pinned.
+        let told = |settle: u64| {
+            outcome(
+                &spec,
+                &doors,
+                &f,
+                TASK,
+                &group,
+                &seq,
+                Duration::from_millis(settle),
+            )
+        };
+        assert_eq!(
+            told(0).1,
+            Outcome::Pinned {
+                door: 3,
+                before: vec![0, 1, 2]
+            }
+        );
+        // Effects may show 150 ms late: doors 1 and 2 (sent less than 150 ms before the last
+        // read that showed the task unchanged, at 210 ms) may have acted too, door 0 not.
+        assert_eq!(told(150), (vec![1, 2, 3], Outcome::Acted));
+        // 3 s late: any of them.
+        assert_eq!(told(3_000), (vec![0, 1, 2, 3], Outcome::Acted));
+        // Unless the task was read anew, still failed, 3 s after door 2 and just before door 3
+        // (as between the doors of two clauses): then door 3 alone.
+        let mut waited = seq.clone();
+        waited[3].times.before = Some(at(3_300));
+        waited[3].times.sent = Some(at(3_310));
+        waited[3].times.read = Some(at(3_320));
+        assert_eq!(
+            outcome(
+                &spec,
+                &doors,
+                &f,
+                TASK,
+                &group,
+                &waited,
+                Duration::from_millis(3_000)
+            )
+            .1,
+            Outcome::Pinned {
+                door: 3,
+                before: vec![0, 1, 2]
+            }
+        );
     }
 }
