@@ -263,7 +263,7 @@ impl Door {
 }
 
 /// The shape a spec entry gives its door's request.
-fn shape_of(d: &DoorSpec) -> Shape {
+pub(crate) fn shape_of(d: &DoorSpec) -> Shape {
     let path = match d.path {
         None => PathForm::Page,
         Some(DoorPath::TrailingSlash) => PathForm::TrailingSlash,

@@ -186,6 +186,10 @@ pub struct DoorSpec {
     pub body: Option<String>,
     #[serde(default)]
     pub content_type: Option<String>,
+    /// A variation a conforming server serves as the operation (a header HTTP defines that the
+    /// page does not name): fuzzed on IDs that name nothing, never a door.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fuzz_only: bool,
 }
 
 /// The shape of a door's path (`request::PathForm`).
@@ -385,8 +389,20 @@ impl ClientRules {
 }
 
 impl Spec {
-    /// Every family of the grammar, named `dimension/family`, in the grammar's order.
+    /// Every family of the grammar that is a door, named `dimension/family`, in the
+    /// grammar's order.
     pub fn families(&self) -> impl Iterator<Item = (String, &DoorSpec)> {
+        self.all_families().filter(|(_, f)| !f.fuzz_only)
+    }
+
+    /// The grammar's variations a conforming server serves as the operation (`fuzz_only`):
+    /// drawn by the fuzzer on IDs that name nothing, never doors.
+    pub fn variations(&self) -> impl Iterator<Item = (String, &DoorSpec)> {
+        self.all_families().filter(|(_, f)| f.fuzz_only)
+    }
+
+    /// Every family and variation of the grammar, named `dimension/family`.
+    pub(crate) fn all_families(&self) -> impl Iterator<Item = (String, &DoorSpec)> {
         self.grammar.iter().flat_map(|d| {
             d.families
                 .iter()

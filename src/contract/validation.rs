@@ -270,7 +270,7 @@ impl Spec {
     fn validate_doors(&self, at: &At) -> Result<(), SpecError> {
         let mut names = BTreeSet::new();
         let mut families = BTreeSet::new();
-        for (family, d) in self.families() {
+        for (family, d) in self.all_families() {
             let needle = format!("door: {}", d.door);
             if !families.insert(family.clone()) {
                 return Err(at.invalid(

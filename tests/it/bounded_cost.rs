@@ -13,7 +13,7 @@ use crate::common;
 type Seen = Arc<Mutex<HashMap<String, u32>>>;
 
 /// The server; what it received, by request line and what else makes a request another one
-/// (a body, a method-override header).
+/// (a body, a method-override header, `Expect`).
 fn serve() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let counted = Arc::clone(&seen);
@@ -24,7 +24,8 @@ fn serve() -> (String, Seen) {
             let lower = header.to_ascii_lowercase();
             let body =
                 lower.starts_with("content-length:") && lower.trim_end() != "content-length: 0";
-            if body || lower.starts_with("x-http-method-override:") {
+            if body || lower.starts_with("x-http-method-override:") || lower.starts_with("expect:")
+            {
                 key.push_str(&format!(" [{}]", header.trim()));
             }
         }

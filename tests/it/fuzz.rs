@@ -109,6 +109,20 @@ fn the_fuzzer_draws_every_family_of_the_grammar_on_tasks_that_name_nothing() {
                 d.shape.body.as_ref() == Some(&(door.content_type.clone(), b.clone()))
             })
     };
+    // The variations a conforming server serves as the operation, on tasks that name nothing.
+    let variations: Vec<_> = spec.variations().collect();
+    assert!(
+        !variations.is_empty(),
+        "the grammar has fuzz-only variations"
+    );
+    for (name, variation) in variations {
+        assert!(
+            drafts.iter().any(|d| of_family(variation, d)
+                && d.action_id == Slot::Unknown
+                && d.kind == css_conformance::contract::spec::Kind::UnknownTask),
+            "{name}: never drawn"
+        );
+    }
     // A signature's faults (AK/SK only) are the doors' and the features' to send.
     for (family, door) in spec.families().filter(|(_, d)| d.auth.is_none()) {
         let drawn: Vec<&Draft> = drafts.iter().filter(|d| of_family(door, d)).collect();

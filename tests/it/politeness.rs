@@ -38,13 +38,17 @@ async fn recording_server(
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("")
                     .to_owned();
-                // What else makes a request another one: a method-override header, a body.
-                let overrides = req
-                    .headers()
-                    .get("x-http-method-override")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
+                // What else makes a request another one: a method-override header, `Expect`,
+                // a body.
+                let header = |name: &str| {
+                    req.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                let overrides =
+                    format!("{} {}", header("x-http-method-override"), header("expect"));
                 let body = String::from_utf8_lossy(req.body_ref()).into_owned();
                 let mut seen = seen.lock().unwrap();
                 let n = seen.len();

@@ -452,6 +452,19 @@ pub(crate) fn grammar_drafts(spec: &Spec) -> Vec<Draft> {
         Id::Literal(v) => Some(Slot::Literal(v.clone())),
         Id::Template(_) => None,
     };
+    // The variations a conforming server serves as the operation, on a task that names
+    // nothing: what an unknown task gets.
+    let variations = spec.variations().map(|(_, v)| Draft {
+        kind: Kind::UnknownTask,
+        project_id: Slot::Own,
+        cluster_id: Slot::Own,
+        action_id: Slot::Unknown,
+        retry_mode: Vec::new(),
+        extra_query: Vec::new(),
+        credentials: Credentials::Valid,
+        method: None,
+        shape: doors::shape_of(v),
+    });
     doors
         .iter()
         .filter_map(|d| {
@@ -467,6 +480,7 @@ pub(crate) fn grammar_drafts(spec: &Spec) -> Vec<Draft> {
                 shape: d.shape.clone(),
             })
         })
+        .chain(variations)
         .collect()
 }
 
