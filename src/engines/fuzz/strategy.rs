@@ -56,6 +56,21 @@ pub struct Draft {
 pub use crate::fixtures::{UNKNOWN_PROJECT_ID, UNKNOWN_UUID};
 
 impl Draft {
+    /// The plain retry of a task that names nothing, in the run's own project and cluster.
+    pub(crate) fn on_unknown_task() -> Draft {
+        Draft {
+            kind: Kind::UnknownTask,
+            project_id: Slot::Own,
+            cluster_id: Slot::Own,
+            action_id: Slot::Unknown,
+            retry_mode: Vec::new(),
+            extra_query: Vec::new(),
+            credentials: Credentials::Valid,
+            method: None,
+            shape: Shape::default(),
+        }
+    }
+
     /// The concrete case for `target`, or `None` when it needs a failed task and none is left.
     ///
     /// A failed task is consumed only by a case a conforming server accepts: one it refuses
@@ -357,17 +372,7 @@ pub fn arb_draft(spec: &Spec, scope: Scope) -> BoxedStrategy<Draft> {
     } else {
         Slot::Unknown
     };
-    let base = Draft {
-        kind: Kind::UnknownTask,
-        project_id: Slot::Own,
-        cluster_id: Slot::Own,
-        action_id: Slot::Unknown,
-        retry_mode: Vec::new(),
-        extra_query: Vec::new(),
-        credentials: Credentials::Valid,
-        method: None,
-        shape: Shape::default(),
-    };
+    let base = Draft::on_unknown_task();
     let allowed = spec.retry_mode().allowed_values.clone();
     let any_mode = prop_oneof![Just(Vec::<String>::new()), Just(allowed.clone())].boxed();
     let simple = |kind, f| arb_simple(&base, &any_mode, kind, f);
@@ -455,15 +460,8 @@ pub(crate) fn grammar_drafts(spec: &Spec) -> Vec<Draft> {
     // The variations a conforming server serves as the operation, on a task that names
     // nothing: what an unknown task gets.
     let variations = spec.variations().map(|(_, v)| Draft {
-        kind: Kind::UnknownTask,
-        project_id: Slot::Own,
-        cluster_id: Slot::Own,
-        action_id: Slot::Unknown,
-        retry_mode: Vec::new(),
-        extra_query: Vec::new(),
-        credentials: Credentials::Valid,
-        method: None,
         shape: doors::shape_of(v),
+        ..Draft::on_unknown_task()
     });
     doors
         .iter()
