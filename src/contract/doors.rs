@@ -280,6 +280,7 @@ pub(crate) fn shape_of(d: &DoorSpec) -> Shape {
         path,
         headers,
         body: d.body.clone().map(|b| (d.content_type.clone(), b)),
+        version: d.version.unwrap_or_default(),
     }
 }
 

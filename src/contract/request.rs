@@ -6,7 +6,7 @@
 use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use crate::contract::spec::{IdParam, Kind, Spec};
+use crate::contract::spec::{HttpVersion, IdParam, Kind, Spec};
 
 /// The header an IAM token travels in.
 pub const TOKEN_HEADER: &str = "X-Auth-Token";
@@ -48,7 +48,7 @@ pub struct Request {
 }
 
 /// What of a request's form the page does not define: the path's shape, a header beside the
-/// credentials, a body. The page's own request has none of it.
+/// credentials, a body, HTTP/1.0. The page's own request has none of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Shape {
     #[serde(default, skip_serializing_if = "PathForm::is_page")]
@@ -59,6 +59,9 @@ pub struct Shape {
     /// A body, and the content type it is sent with, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<(Option<String>, String)>,
+    /// The version of HTTP it is sent in.
+    #[serde(default, skip_serializing_if = "HttpVersion::is_default")]
+    pub version: HttpVersion,
 }
 
 impl Shape {

@@ -186,10 +186,30 @@ pub struct DoorSpec {
     pub body: Option<String>,
     #[serde(default)]
     pub content_type: Option<String>,
+    /// The HTTP version the request is sent in (`HTTP/1.0`; HTTP/1.1 when not given).
+    #[serde(default)]
+    pub version: Option<HttpVersion>,
     /// A variation a conforming server serves as the operation (a header HTTP defines that the
     /// page does not name): fuzzed on IDs that name nothing, never a door.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fuzz_only: bool,
+}
+
+/// The version of HTTP a request is sent in. Both are HTTP's own: a conforming server serves
+/// the operation in either.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
+pub enum HttpVersion {
+    #[default]
+    #[serde(rename = "HTTP/1.1")]
+    Http11,
+    #[serde(rename = "HTTP/1.0")]
+    Http10,
+}
+
+impl HttpVersion {
+    pub fn is_default(&self) -> bool {
+        *self == HttpVersion::Http11
+    }
 }
 
 /// The shape of a door's path (`request::PathForm`).

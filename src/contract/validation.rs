@@ -282,13 +282,15 @@ impl Spec {
             }
             if !family
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_/".contains(c))
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_/.".contains(c))
             {
                 return Err(at.invalid(
                     "grammar.families.family",
                     &format!("family: {}", d.family),
                     0,
-                    format!("`{family}`: a family's name is lower-case letters, digits, - and _"),
+                    format!(
+                        "`{family}`: a family's name is lower-case letters, digits, -, _ and ."
+                    ),
                 ));
             }
             let fail = |key: &str, message: String| Err(at.invalid(key, &needle, 0, message));

@@ -108,6 +108,7 @@ fn the_fuzzer_draws_every_family_of_the_grammar_on_tasks_that_name_nothing() {
             && door.body.as_ref().is_none_or(|b| {
                 d.shape.body.as_ref() == Some(&(door.content_type.clone(), b.clone()))
             })
+            && door.version.is_none_or(|v| v == d.shape.version)
     };
     // The variations a conforming server serves as the operation, on tasks that name nothing.
     let variations: Vec<_> = spec.variations().collect();

@@ -39,7 +39,7 @@ async fn recording_server(
                     .unwrap_or("")
                     .to_owned();
                 // What else makes a request another one: a method-override header, `Expect`,
-                // a body.
+                // a body, the HTTP version.
                 let header = |name: &str| {
                     req.headers()
                         .get(name)
@@ -55,9 +55,10 @@ async fn recording_server(
                 seen.push((
                     Instant::now(),
                     format!(
-                        "{} {} {token} {overrides} {body}",
+                        "{} {} {token} {overrides} {body} {:?}",
                         req.method(),
-                        req.uri_str()
+                        req.uri_str(),
+                        req.version()
                     ),
                 ));
                 answer(n)

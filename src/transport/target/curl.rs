@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::contract::request::{Credentials, Request, TOKEN_HEADER};
-use crate::contract::spec::Spec;
+use crate::contract::spec::{HttpVersion, Spec};
 
 use super::Target;
 
@@ -21,6 +21,12 @@ impl Target {
                 format!("'{name}: {value}'")
             };
             let _ = write!(line, " -H {shown}");
+        }
+        if let Some((_, body)) = &request.shape.body {
+            let _ = write!(line, " --data-raw '{}'", body.replace('\'', "'\\''"));
+        }
+        if request.shape.version == HttpVersion::Http10 {
+            line.push_str(" --http1.0");
         }
         line
     }

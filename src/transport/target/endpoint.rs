@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use crate::contract::request::Response;
+use crate::contract::spec::HttpVersion;
 use crate::secret::Secret;
 use crate::shown::error_chain;
 
-use super::loopback;
+use super::loopback::{self, Payload};
 use super::politeness::{Transport, retry_after};
 
 /// Where a target's requests go, and the clients that take them there.
@@ -88,10 +89,10 @@ impl Endpoint {
         method: &str,
         request_target: &str,
         headers: &[(String, Secret)],
-        body: &[u8],
+        payload: Payload<'_>,
     ) -> Exchanged {
         if let Some(client) = &self.loopback {
-            return match client.send(method, request_target, headers, body).await {
+            return match client.send(method, request_target, headers, payload).await {
                 Ok(answer) => Ok((
                     {
                         let (body, cut) = decoded(answer.body, answer.content_encoding.as_deref());
@@ -130,8 +131,11 @@ impl Endpoint {
         for (name, value) in headers {
             builder = builder.header(name, value.expose());
         }
-        if !body.is_empty() {
-            builder = builder.body(body.to_vec());
+        if !payload.body.is_empty() {
+            builder = builder.body(payload.body.to_vec());
+        }
+        if payload.version == HttpVersion::Http10 {
+            builder = builder.version(reqwest::Version::HTTP_10);
         }
         let mut response = builder.send().await.map_err(fail)?;
         let status = response.status().as_u16();

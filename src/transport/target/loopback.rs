@@ -18,6 +18,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::contract::request::{SHOWN_HEADERS, shown_header};
+use crate::contract::spec::HttpVersion;
 use crate::secret::Secret;
 
 /// The most of a response body that is read (by this client and by reqwest's path alike); a
@@ -154,12 +155,16 @@ impl Client {
         method: &str,
         request_target: &str,
         headers: &[(String, Secret)],
-        body: &[u8],
+        payload: Payload<'_>,
     ) -> Result<Received, Failure> {
-        let mut head =
-            request_head(method, request_target, &self.authority, headers, body.len())
-                .map_err(|why| Failure::connect(format!("cannot form the request: {why}")))?;
-        head.extend_from_slice(body);
+        let line = RequestLine {
+            method,
+            request_target,
+            version: payload.version,
+        };
+        let mut head = request_head(&line, &self.authority, headers, payload.body.len())
+            .map_err(|why| Failure::connect(format!("cannot form the request: {why}")))?;
+        head.extend_from_slice(payload.body);
         let mut connection = self.connection().await?;
         let exchange = async {
             connection
@@ -169,7 +174,7 @@ impl Client {
                 .map_err(|e| Failure::exchange(format!("error writing the request: {e}")))?;
             connection.answer(method == "HEAD").await
         };
-        let (answer, reusable) = tokio::time::timeout(self.request_timeout, exchange)
+        let (answer, answered_reusable) = tokio::time::timeout(self.request_timeout, exchange)
             .await
             .map_err(|_| {
                 Failure::exchange(format!(
@@ -177,6 +182,9 @@ impl Client {
                     self.request_timeout.as_millis()
                 ))
             })??;
+        // A request in HTTP/1.0 asks for no persistent connection: the server may close it
+        // without saying so.
+        let reusable = answered_reusable && payload.version == HttpVersion::Http11;
         // Bytes after a whole answer answer no request, and show that one of the two may not
         // be this request's: neither is taken, and the connection goes. (After an answer cut
         // at `MAX_BODY`, what follows is the rest of it.) An answer to HEAD that closes its
@@ -619,13 +627,24 @@ fn parse_error(error: httparse::Error) -> &'static str {
 
 /// The request's head, in one buffer, as hyper wrote it: the request line, `host`, then
 /// each header named in lower case. Refused when a part would not be HTTP.
+/// The first line of a request.
+struct RequestLine<'a> {
+    method: &'a str,
+    request_target: &'a str,
+    version: HttpVersion,
+}
+
 fn request_head(
-    method: &str,
-    request_target: &str,
+    line: &RequestLine<'_>,
     authority: &str,
     headers: &[(String, Secret)],
     body_length: usize,
 ) -> Result<Vec<u8>, &'static str> {
+    let RequestLine {
+        method,
+        request_target,
+        ..
+    } = *line;
     if method.is_empty() || !method.bytes().all(is_token) {
         return Err("invalid HTTP method");
     }
@@ -644,7 +663,10 @@ fn request_head(
         method,
         " ",
         request_target,
-        " HTTP/1.1\r\nhost: ",
+        match line.version {
+            HttpVersion::Http11 => " HTTP/1.1\r\nhost: ",
+            HttpVersion::Http10 => " HTTP/1.0\r\nhost: ",
+        },
         authority,
         "\r\n",
     ] {
@@ -721,6 +743,22 @@ pub(crate) fn append_capped(body: &mut Vec<u8>, data: &[u8]) -> bool {
     data.len() >= room
 }
 
+/// What a request carries besides its method, target and headers: its body and the version of
+/// HTTP it is sent in.
+#[derive(Debug, Clone, Copy)]
+pub struct Payload<'a> {
+    pub body: &'a [u8],
+    pub version: HttpVersion,
+}
+
+impl Payload<'_> {
+    /// No body, in HTTP/1.1.
+    pub const NONE: Payload<'static> = Payload {
+        body: b"",
+        version: HttpVersion::Http11,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,9 +781,14 @@ mod tests {
     #[test]
     fn a_request_head_is_written_as_hyper_wrote_it_or_refused() {
         let headers = [("X-Auth-Token".to_owned(), Secret::new("t0k".to_owned()))];
+        let line = |method, request_target, version| RequestLine {
+            method,
+            request_target,
+            version,
+        };
+        let put = |request_target| line("PUT", request_target, HttpVersion::Http11);
         let head = request_head(
-            "PUT",
-            "/v1.0/p/retry?retry_mode=abort",
+            &put("/v1.0/p/retry?retry_mode=abort"),
             "127.0.0.1:9",
             &headers,
             0,
@@ -754,16 +797,22 @@ mod tests {
             String::from_utf8(head.unwrap()).unwrap(),
             "PUT /v1.0/p/retry?retry_mode=abort HTTP/1.1\r\nhost: 127.0.0.1:9\r\nx-auth-token: t0k\r\n\r\n"
         );
+        let old = request_head(&line("PUT", "/r", HttpVersion::Http10), "h", &[], 2);
+        assert_eq!(
+            String::from_utf8(old.unwrap()).unwrap(),
+            "PUT /r HTTP/1.0\r\nhost: h\r\ncontent-length: 2\r\n\r\n"
+        );
         let split = [(
             "X-Auth-Token".to_owned(),
             Secret::new("a\r\nx: y".to_owned()),
         )];
-        assert!(request_head("PUT", "/", "h", &split, 0).is_err());
+        assert!(request_head(&put("/"), "h", &split, 0).is_err());
         let named = [("X Auth".to_owned(), Secret::new("v".to_owned()))];
-        assert!(request_head("PUT", "/", "h", &named, 0).is_err());
-        assert!(request_head("P UT", "/", "h", &[], 0).is_err());
-        assert!(request_head("PUT", "/a b", "h", &[], 0).is_err());
-        assert!(request_head("PUT", "http://elsewhere/", "h", &[], 0).is_err());
+        assert!(request_head(&put("/"), "h", &named, 0).is_err());
+        let spaced = line("P UT", "/", HttpVersion::Http11);
+        assert!(request_head(&spaced, "h", &[], 0).is_err());
+        assert!(request_head(&put("/a b"), "h", &[], 0).is_err());
+        assert!(request_head(&put("http://elsewhere/"), "h", &[], 0).is_err());
     }
 
     /// A server on a free loopback port that answers each request head with the next of
@@ -812,7 +861,7 @@ mod tests {
     }
 
     async fn send(client: &Client, method: &str) -> Result<Received, Failure> {
-        client.send(method, "/x", &[], b"").await
+        client.send(method, "/x", &[], Payload::NONE).await
     }
 
     fn idle(client: &Client) -> usize {

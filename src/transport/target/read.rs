@@ -13,6 +13,7 @@ use crate::contract::request::{Credentials, encode_unreserved_kept};
 use crate::contract::spec::{Spec, TaskRead};
 use crate::transport::signing;
 
+use super::loopback::Payload;
 use super::read_error::{MAX_PAGES, ReadError, fix_for};
 use super::sending::{Ended, Resend};
 use super::{Cluster, Target};
@@ -262,7 +263,7 @@ impl Target {
         let headers = || self.headers_for(&api.method, path, &query, Credentials::Valid, now());
         self.traffic.reads.fetch_add(1, Ordering::Relaxed);
         let response = match self
-            .exchange_politely(&api.method, &target, &headers, b"", Resend::Safe)
+            .exchange_politely(&api.method, &target, &headers, Payload::NONE, Resend::Safe)
             .await
         {
             Ended::Answer(r) | Ended::Persisting(r, _) => r,

@@ -35,8 +35,9 @@ impl Refusals {
     /// past the cap, a new request is not remembered (if it comes again it goes out again).
     pub(super) fn turn(&self, request_target: &str, request: &Request) -> Option<Turn> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        // Headers and a body make another request than the same target without them.
-        let shape = (&request.shape.headers, &request.shape.body);
+        // Headers, a body or another HTTP version make another request than the same target
+        // without them.
+        let shape = &request.shape;
         (request_target, request.credentials, &request.method, shape).hash(&mut h);
         let fingerprint = h.finish();
         let mut memory = self.memory.lock().ok()?;

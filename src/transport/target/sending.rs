@@ -23,6 +23,7 @@ use crate::shown::shorten;
 
 use super::Target;
 use super::endpoint::{Exchanged, TransportError, Unanswered};
+use super::loopback::Payload;
 use super::politeness::{
     GIVE_UP_AFTER, MAX_THROTTLED, MAX_TRANSIENT_WAITS, UNAVAILABLE_AFTER, is_transient,
 };
@@ -143,10 +144,14 @@ impl Target {
         let resend = self.resend_of(spec, request);
         let method = request.method(spec);
         let headers = || self.auth_headers(spec, request, time::OffsetDateTime::now_utc());
+        let payload = Payload {
+            body: request.body(),
+            version: request.shape.version,
+        };
         let mut settled = 0;
         loop {
             match self
-                .exchange_politely(method, request_target, &headers, request.body(), resend)
+                .exchange_politely(method, request_target, &headers, payload, resend)
                 .await
             {
                 Ended::Answer(r) => {
@@ -269,7 +274,7 @@ impl Target {
         let headers = || self.auth_headers(spec, &probe, time::OffsetDateTime::now_utc());
         let method = probe.method(spec);
         match self
-            .exchange_politely(method, &probe_target, &headers, b"", Resend::Safe)
+            .exchange_politely(method, &probe_target, &headers, Payload::NONE, Resend::Safe)
             .await
         {
             Ended::Answer(_) => Ok(answer),
@@ -348,7 +353,7 @@ impl Target {
         method: &str,
         request_target: &str,
         headers: &dyn Fn() -> Vec<(String, Secret)>,
-        body: &[u8],
+        payload: Payload<'_>,
         resend: Resend,
     ) -> Ended {
         let pacer = &self.pacer;
@@ -366,7 +371,7 @@ impl Target {
             let began = std::time::Instant::now();
             let attempt: Exchanged = self
                 .endpoint
-                .exchange(method, request_target, &headers(), body)
+                .exchange(method, request_target, &headers(), payload)
                 .await;
             if began.elapsed() >= SLOW {
                 self.say_slow(|| {
