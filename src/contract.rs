@@ -3,7 +3,8 @@
 //! follows from it alone: what a request and an answer are (`request`), which kind a request
 //! is (`classify`), the oracle's judgement of an answer (`oracle`, `verdict`), the doors by
 //! which a refused request could act (`doors`), the features' clauses (`features`,
-//! `coverage`) and the OpenAPI export (`openapi`).
+//! `coverage`), the OpenAPI export (`openapi`), and the vendor's page as statements the
+//! clauses quote (`page`: `spec trace`, `spec diff`).
 
 pub mod classify;
 pub mod coverage;
@@ -11,6 +12,7 @@ pub mod doors;
 pub mod features;
 pub mod openapi;
 pub mod oracle;
+pub mod page;
 pub mod request;
 pub mod spec;
 mod validation;

@@ -183,13 +183,60 @@ pub enum ProfileCommand {
 
 #[derive(Subcommand)]
 pub enum SpecCommand {
-    /// Validate a contract file and check that the features cover every clause of it.
+    /// Validate a contract file and check that the features cover every clause of it (and,
+    /// with --page, that every clause's quote is on that page).
     ///
     /// Exit 0 when it holds, 2 with each problem (file:line and key) when not.
     ///
     /// Example: css-conformance spec lint --spec my-spec.yaml --features features/
     #[command(verbatim_doc_comment)]
-    Lint(SpecSource),
+    Lint {
+        #[command(flatten)]
+        source: SpecSource,
+        /// A page of the vendor's (reStructuredText) on which every clause's quote must be.
+        #[arg(long, value_name = "PAGE")]
+        page: Option<PathBuf>,
+    },
+    /// List every statement of the vendor's page with the clauses that quote it, then the
+    /// quotes that are not on it.
+    ///
+    /// PAGE is the page in reStructuredText, as the vendor's docs repository publishes it
+    /// (default: the seed edition the embedded spec was traced to, which ships as
+    /// spec/pages/RetryUpgradeTask.rst).
+    ///
+    /// Exit: 0 every statement traced to a clause (or said by the spec to make no rule)
+    /// and every quote on the page; 1 otherwise; 2 a page or spec that cannot be read
+    /// (its line named).
+    ///
+    /// Example: css-conformance spec trace new-edition.rst
+    #[command(verbatim_doc_comment)]
+    Trace {
+        page: Option<PathBuf>,
+        #[command(flatten)]
+        source: SpecSource,
+        #[arg(long, value_enum, default_value_t = PageFormat::Text)]
+        format: PageFormat,
+    },
+    /// The statements added, removed and reworded between two editions of the page, and
+    /// the clauses each touches. Given one page: from the seed edition the embedded spec was
+    /// traced to, to it.
+    ///
+    /// Exit: 0 nothing a clause rests on changed; 1 the ground of a clause changed (re-read
+    /// those clauses against NEW); 2 a page or spec that cannot be read.
+    ///
+    /// Examples:
+    ///   css-conformance spec diff new-edition.rst
+    ///   css-conformance spec diff old-edition.rst new-edition.rst
+    #[command(verbatim_doc_comment)]
+    Diff {
+        /// [OLD] NEW
+        #[arg(value_name = "PAGE", num_args = 1..=2, required = true)]
+        pages: Vec<PathBuf>,
+        #[command(flatten)]
+        source: SpecSource,
+        #[arg(long, value_enum, default_value_t = PageFormat::Text)]
+        format: PageFormat,
+    },
     /// Write the OpenAPI 3.0 document of the operation, generated from the spec.
     ///
     /// Exit: 0 written; 2 a spec that does not load, or features that leave a clause of it
@@ -317,6 +364,15 @@ pub struct CheckArgs {
     pub fuzz: FuzzShared,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// `spec trace --format`, `spec diff --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PageFormat {
+    /// For people, grouped by section.
+    Text,
+    /// One JSON document.
+    Json,
 }
 
 /// `--fail-on`.
@@ -714,7 +770,21 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             }
             Ok(CONFORMANT)
         }
-        Command::Spec(SpecCommand::Lint(source)) => spec::lint(&source),
+        Command::Spec(SpecCommand::Lint { source, page }) => spec::lint(&source, page.as_deref()),
+        Command::Spec(SpecCommand::Trace {
+            page,
+            source,
+            format,
+        }) => spec::trace(&source, page.as_deref(), format),
+        Command::Spec(SpecCommand::Diff {
+            pages,
+            source,
+            format,
+        }) => match pages.as_slice() {
+            [new] => spec::diff(&source, None, new, format),
+            [old, new] => spec::diff(&source, Some(old), new, format),
+            _ => unreachable!("clap takes one or two pages"),
+        },
         Command::Spec(SpecCommand::Openapi { source, output }) => {
             spec::openapi(&source, output.as_deref())
         }

@@ -22,6 +22,13 @@ pub type SpecError = FileError;
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     pub operation: Operation,
+    /// The vendor's page the clauses quote, in the edition they were traced to.
+    #[serde(default)]
+    pub page: Option<PageRef>,
+    /// The page's statements that make no rule, each with why (`spec trace` counts them
+    /// accounted for).
+    #[serde(default)]
+    pub no_rule: Vec<NoRule>,
     pub path_parameters: Vec<PathParameter>,
     pub query_parameters: Vec<QueryParameter>,
     pub request_body: Body,
@@ -631,6 +638,83 @@ pub struct Clause {
     /// complete all the same (said as such).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub needs_read_api: bool,
+    /// The words of the page it rests on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ground: Vec<Ground>,
+}
+
+/// The vendor's page in one edition: its file's name, the edition in words, the SHA-256 of
+/// its bytes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageRef {
+    pub name: String,
+    pub edition: String,
+    pub sha256: String,
+}
+
+/// Words of the page a clause rests on, and where they are.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ground {
+    /// The section, or a table's caption (`Query Parameters`).
+    pub section: String,
+    /// In a table: the row's first cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    /// In a table: the column's heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The page's words, exactly (markup aside): part of a sentence, or a whole cell or
+    /// example.
+    pub quote: String,
+    /// The edition they come from, when not the one `page` names (a page not shipped: the
+    /// words are then ours, `paraphrase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paraphrase: bool,
+}
+
+impl Ground {
+    pub fn place(&self) -> Place {
+        Place {
+            section: self.section.clone(),
+            row: self.row.clone(),
+            column: self.column.clone(),
+        }
+    }
+}
+
+/// Where on the page words are: a section, and in a table a row and a column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Place {
+    pub section: String,
+    pub row: Option<String>,
+    pub column: Option<String>,
+}
+
+/// A statement of the page that makes no rule, and why.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoRule {
+    pub section: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub quote: String,
+    pub why: String,
+}
+
+impl NoRule {
+    pub fn place(&self) -> Place {
+        Place {
+            section: self.section.clone(),
+            row: self.row.clone(),
+            column: self.column.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]

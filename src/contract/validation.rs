@@ -46,6 +46,7 @@ impl Spec {
         self.validate_query(&at)?;
         self.validate_read_api(&at, &ids)?;
         self.validate_doors(&at)?;
+        self.validate_ground(&at)?;
         self.validate_expectations(&at, &ids, &mut judged)?;
         if let Some(c) = self.clauses.iter().find(|c| !judged.contains(&c.id)) {
             return Err(at.invalid(
@@ -57,6 +58,44 @@ impl Spec {
                     c.id
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    /// Each quote has words and a place; the page's digest is one.
+    fn validate_ground(&self, at: &At) -> Result<(), SpecError> {
+        if let Some(page) = &self.page
+            && (page.sha256.len() != 64 || !page.sha256.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(at.invalid(
+                "page.sha256",
+                "sha256:",
+                0,
+                "the page's SHA-256 is 64 hex digits".to_owned(),
+            ));
+        }
+        let clauses = self.clauses.iter().chain(&self.client_clauses);
+        for clause in clauses {
+            for g in &clause.ground {
+                if g.quote.trim().is_empty() || g.section.trim().is_empty() {
+                    return Err(at.invalid(
+                        "clauses.ground",
+                        &format!("id: {}", clause.id),
+                        0,
+                        format!("`{}`: a quote has a section and words", clause.id),
+                    ));
+                }
+            }
+        }
+        for n in &self.no_rule {
+            if n.quote.trim().is_empty() || n.why.trim().is_empty() {
+                return Err(at.invalid(
+                    "no_rule",
+                    "no_rule:",
+                    0,
+                    "a statement that makes no rule has its words and why".to_owned(),
+                ));
+            }
         }
         Ok(())
     }

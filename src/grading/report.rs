@@ -99,6 +99,10 @@ pub struct ClauseResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub target: String,
+    /// The edition of the vendor's page the contract was traced to: what the verdict was
+    /// checked against.
+    #[serde(default)]
+    pub page: Option<crate::contract::spec::PageRef>,
     /// Whether SHOULD and EXTENDED failures, and XPASS, count against conformance.
     pub strict: bool,
     pub clauses: Vec<ClauseResult>,
@@ -198,7 +202,9 @@ impl Report {
                 }
             })
             .collect();
-        Report::of(target, clauses)
+        let mut report = Report::of(target, clauses);
+        report.page = spec.page.clone();
+        report
             .with_outcomes(records)
             // Lenient unless the caller says otherwise: SHOULD and EXTENDED failures are NON-STRICT.
             .strict(false)
@@ -208,6 +214,7 @@ impl Report {
     fn of(target: &str, clauses: Vec<ClauseResult>) -> Report {
         Report {
             target: target.to_owned(),
+            page: None,
             strict: false,
             clauses,
             scenarios_passed: 0,
@@ -355,6 +362,18 @@ impl Report {
     pub fn with_read_api(mut self, read_api: bool) -> Report {
         self.read_api = read_api;
         self
+    }
+
+    /// The page the verdict was checked against, in a line: `Page: NAME, EDITION (sha256 ...)`.
+    pub fn page_line(&self) -> Option<String> {
+        self.page.as_ref().map(|p| {
+            format!(
+                "Checked against the vendor's page {} ({}; sha256 {})",
+                crate::shown::inert(&p.name),
+                crate::shown::inert(&p.edition),
+                crate::shown::inert(&p.sha256[..p.sha256.len().min(12)])
+            )
+        })
     }
 
     /// Whether the verdict is complete: the target answered, and every MUST clause was judged.

@@ -205,6 +205,26 @@ fn rows() -> Vec<Row> {
             says: &[r"s\.yaml:\d+:", "grammar.families.door", "listed twice"],
         },
         Row {
+            name: "spec: a clause's quote without words",
+            files: vec![(
+                "s.yaml",
+                spec.replacen(r#"quote: "Project ID." }"#, r#"quote: " " }"#, 1),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[r"s\.yaml:\d+:", "clauses.ground", "RUT-AUTH-03"],
+        },
+        Row {
+            name: "spec: the page's digest not one",
+            files: vec![(
+                "s.yaml",
+                spec.replacen("  sha256: 8673fac7", "  sha256: zz73fac7", 1),
+            )],
+            args: &["spec", "lint", "--spec", "{dir}/s.yaml"],
+            env: &[],
+            says: &[r"s\.yaml:\d+:", "page.sha256", "64 hex digits"],
+        },
+        Row {
             name: "spec: a family of the grammar listed twice",
             files: vec![(
                 "s.yaml",

@@ -27,6 +27,7 @@ mod many_targets;
 mod msrv;
 mod one_try;
 mod openapi;
+mod page_trace;
 mod politeness;
 mod profile;
 mod proxy;

@@ -33,6 +33,7 @@ fn clause(id: &str, level: Level, grade: Grade, evidence: &[&str]) -> ClauseResu
 fn sample() -> Report {
     Report {
         target: "http://127.0.0.1:8080".to_owned(),
+        page: css_conformance::contract::spec::Spec::embedded().page,
         strict: false,
         read_api: true,
         clauses: vec![
@@ -206,6 +207,7 @@ struct ReportJson {
     schema: String,
     tool: ToolJson,
     target: String,
+    page: PageJson,
     profile: BTreeMap<String, serde_json::Value>,
     seed: Option<u64>,
     started: String,
@@ -222,6 +224,15 @@ struct ReportJson {
     fuzz: Option<FuzzJson>,
     #[serde(default)]
     traffic: Option<TrafficJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct PageJson {
+    name: String,
+    edition: String,
+    sha256: String,
 }
 
 #[derive(Deserialize)]

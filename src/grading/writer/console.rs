@@ -196,6 +196,9 @@ fn totals(report: &Report) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "{}", verdict_line(report));
+    if let Some(page) = report.page_line() {
+        let _ = writeln!(out, "{page}.");
+    }
     if n(Grade::NonStrict) > 0 && !report.strict {
         let _ = writeln!(
             out,

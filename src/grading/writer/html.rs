@@ -35,14 +35,15 @@ impl Writer for Html {
         }
         let _ = writeln!(
             out,
-            "<p class=\"headline {}\">{}</p>\n<p>{}</p>",
+            "<p class=\"headline {}\">{}</p>\n<p>{}</p>\n<p>{}</p>",
             match doc.report.verdict() {
                 crate::grading::report::RunVerdict::Conformant => "ok",
                 crate::grading::report::RunVerdict::Incomplete => "partial",
                 _ => "bad",
             },
             esc(&doc.headline()),
-            esc(&super::console::verdict_line(&doc.report))
+            esc(&super::console::verdict_line(&doc.report)),
+            esc(&doc.report.page_line().unwrap_or_default())
         );
         let _ = writeln!(
             out,

@@ -27,6 +27,7 @@ impl Writer for Json {
                 version: env!("CARGO_PKG_VERSION"),
             },
             target: &report.target,
+            page: report.page.as_ref(),
             profile: &doc.profile,
             seed: doc.fuzz.as_ref().map(|f| f.seed),
             started: rfc3339(doc.started),
@@ -97,6 +98,9 @@ struct Schema<'a> {
     schema: &'static str,
     tool: Tool,
     target: &'a str,
+    /// The edition of the vendor's page the contract was traced to (name, edition, sha256).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<&'a crate::contract::spec::PageRef>,
     profile: &'a serde_json::Value,
     seed: Option<u64>,
     started: String,

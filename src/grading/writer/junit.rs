@@ -253,6 +253,9 @@ pub(super) fn clause_cases(report: &Report) -> Vec<TestCase> {
         }
     };
     case.set_classname("clauses");
+    if let Some(page) = report.page_line() {
+        case.set_system_out(&cdata_safe(&page));
+    }
     cases.push(case.build());
     cases
 }

@@ -24,6 +24,9 @@ impl Writer for Markdown {
         }
         let _ = writeln!(out, "**{}**\n", doc.headline());
         let _ = writeln!(out, "{}\n", super::console::verdict_line(&doc.report));
+        if let Some(page) = doc.report.page_line() {
+            let _ = writeln!(out, "{page}.\n");
+        }
         let _ = writeln!(
             out,
             "{} {} · started {} · {:.2} s{}\n",
