@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use css_conformance::contract::openapi;
-use css_conformance::contract::page::{self, Diff, Page, Trace};
+use css_conformance::contract::page::{self, ChangeKind, Diff, Page, Trace};
 use css_conformance::shown::inert;
 
 use super::{CONFORMANT, NOT_CONFORMANT, PageFormat, SpecSource};
@@ -281,15 +281,16 @@ fn diff_text(d: &Diff) -> String {
         let _ = writeln!(out, "No change: the two pages say the same.");
         return out;
     }
-    let count = |kind| d.changes.iter().filter(|c| c.kind() == kind).count();
+    let count = |kind| d.changes.iter().filter(|c| c.kind == kind).count();
     let touched = d.touched();
     let _ = writeln!(
         out,
-        "{} change(s): {} reworded, {} added, {} removed; {} clause(s) touched{}",
+        "{} change(s): {} reworded, {} added, {} removed, {} moved; {} clause(s) touched{}",
         d.changes.len(),
-        count("reworded"),
-        count("added"),
-        count("removed"),
+        count(ChangeKind::Reworded),
+        count(ChangeKind::Added),
+        count(ChangeKind::Removed),
+        count(ChangeKind::Moved),
         touched.len(),
         if touched.is_empty() {
             String::new()
@@ -323,7 +324,11 @@ fn diff_text(d: &Diff) -> String {
         } else {
             format!("touches {}", c.clauses.join(", "))
         };
-        let _ = writeln!(out, "\n{:<9} {at} ({lines}); {touches}", c.kind());
+        let _ = writeln!(out, "\n{:<9} {at} ({lines}); {touches}", c.kind.name());
+        if let (ChangeKind::Moved, Some(n)) = (c.kind, &c.new) {
+            let _ = writeln!(out, "  = {}", inert(&n.text).replace('\n', " ⏎ "));
+            continue;
+        }
         if let Some(o) = &c.old {
             let _ = writeln!(out, "  - {}", inert(&o.text).replace('\n', " ⏎ "));
         }

@@ -179,7 +179,7 @@ fn statements_a_new_edition_adds_are_untraced_and_a_quote_it_dropped_is_missing(
 fn a_page_that_cannot_be_read_is_exit_2_naming_its_line() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("page-trace");
     std::fs::create_dir_all(&dir).unwrap();
-    let cases: [(&str, &[u8], &str); 3] = [
+    let cases: [(&str, &[u8], &str); 4] = [
         (
             "open-table.rst",
             b"Status Codes\n------------\n\n+-----+-----+\n| 200 | OK. |\n",
@@ -193,7 +193,12 @@ fn a_page_that_cannot_be_read_is_exit_2_naming_its_line() {
         (
             "empty.rst",
             b"",
-            "empty.rst:1: no section with a statement in it",
+            "empty.rst:1: no section heading with a statement under it",
+        ),
+        (
+            "no-heading.rst",
+            b"Just a paragraph. Another sentence.\n",
+            "no-heading.rst:1: no section heading",
         ),
     ];
     for (name, bytes, says) in cases {

@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use crate::contract::spec::{Place, Spec};
 
+use super::edition::Page;
+use super::statement::{Form, Statement, says_nothing};
 use super::trace::clauses;
-use super::{Form, Page, Statement};
 
 /// How alike two statements' words must be to be one statement reworded (at one place, and
 /// moved to another).
@@ -36,6 +37,7 @@ pub struct Diff {
 /// table).
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
+    pub kind: ChangeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old: Option<Statement>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,12 +45,25 @@ pub struct Change {
     pub clauses: Vec<String>,
 }
 
-impl Change {
-    pub fn kind(&self) -> &'static str {
-        match (&self.old, &self.new) {
-            (Some(_), Some(_)) => "reworded",
-            (Some(_), None) => "removed",
-            _ => "added",
+/// What became of a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    /// Other words (at the same place or another).
+    Reworded,
+    /// The same words at another place (a section renamed, a row moved).
+    Moved,
+}
+
+impl ChangeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Reworded => "reworded",
+            ChangeKind::Moved => "moved",
         }
     }
 }
@@ -84,7 +99,7 @@ pub fn diff(spec: &Spec, old: &Page, new: &Page) -> Diff {
             let rests = |s: &Statement| grounds().any(|g| s.holds(&g.place(), &g.quote));
             let beside = |s: &Statement| grounds().any(|g| stands_beside(s, &g.place()));
             let hit = match (o, n) {
-                (None, Some(b)) if super::says_nothing(b) => false,
+                (None, Some(b)) if says_nothing(b) => false,
                 // Reworded: a quote the old words held that the new do not.
                 (Some(a), Some(b)) => grounds().any(|g| {
                     let place = g.place();
@@ -98,7 +113,14 @@ pub fn diff(spec: &Spec, old: &Page, new: &Page) -> Diff {
                 touched.push(clause.id.clone());
             }
         }
+        let kind = match (o, n) {
+            (Some(a), Some(b)) if a.text == b.text => ChangeKind::Moved,
+            (Some(_), Some(_)) => ChangeKind::Reworded,
+            (Some(_), None) => ChangeKind::Removed,
+            _ => ChangeKind::Added,
+        };
         changes.push(Change {
+            kind,
             old: o.cloned(),
             new: n.cloned(),
             clauses: touched,
@@ -246,7 +268,7 @@ mod tests {
             .map(|c| {
                 format!(
                     "{} {:?} {:?}",
-                    c.kind(),
+                    c.kind.name(),
                     c.old.as_ref().map(|s| &s.text),
                     c.new.as_ref().map(|s| &s.text)
                 )

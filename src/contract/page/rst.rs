@@ -4,7 +4,7 @@
 //! are read for the paragraphs inside them. A grid table's spanned cells are read into the
 //! first column they span.
 
-use super::{Form, Statement, words};
+use super::statement::{Form, Statement, words};
 
 /// What stops a page from being read: its line (1-based) and why.
 pub(super) type Unreadable = (usize, String);
@@ -14,10 +14,13 @@ const MAX_LINE: usize = 64 * 1024;
 
 /// The statements of `text`, in the page's order.
 pub(super) fn statements(text: &str) -> Result<Vec<Statement>, Unreadable> {
-    let lines: Vec<&str> = text.lines().collect();
-    if let Some(at) = lines.iter().position(|l| l.len() > MAX_LINE) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(at) = text.lines().position(|l| l.len() > MAX_LINE) {
         return Err((at + 1, format!("a line longer than {MAX_LINE} bytes")));
     }
+    // Tabs stand for spaces to the next multiple of 8, as reStructuredText reads them.
+    let expanded: Vec<std::borrow::Cow<'_, str>> = text.lines().map(expand_tabs).collect();
+    let lines: Vec<&str> = expanded.iter().map(|l| l.as_ref()).collect();
     let mut reader = Reader {
         lines: &lines,
         at: 0,
@@ -193,6 +196,42 @@ impl<'a> Reader<'a> {
         while self.at < self.lines.len() {
             let line: Vec<char> = self.line(self.at).chars().skip(offset).collect();
             match line.first() {
+                Some('+' | '|') if is_partial_border(&line, &bounds) => {
+                    // A separator some cells span. Under the first column, it ends a row and
+                    // the spanning cells go on into the next; elsewhere, the row goes on and a
+                    // cell closed here is followed by another in the same column.
+                    let Some(mut row) = current.take() else {
+                        return Err((
+                            self.at + 1,
+                            "a grid table's row separator before any row".to_owned(),
+                        ));
+                    };
+                    let closed =
+                        |k: usize| segment(&line, &bounds, k).is_none_or(|s| is_rule_segment(&s));
+                    for (column, cell) in row.1.iter_mut().enumerate() {
+                        let text = segment(&line, &bounds, column).unwrap_or_default();
+                        cell.push(if closed(column) {
+                            String::new()
+                        } else {
+                            text.trim().to_owned()
+                        });
+                    }
+                    if closed(0) {
+                        let carried = (0..bounds.len() - 1)
+                            .map(|k| {
+                                if closed(k) {
+                                    Vec::new()
+                                } else {
+                                    row.1[k].clone()
+                                }
+                            })
+                            .collect();
+                        rows.push(row);
+                        current = Some((self.at + 1, carried));
+                    } else {
+                        current = Some(row);
+                    }
+                }
                 Some('+') if is_border(&line) => {
                     if let Some(row) = current.take() {
                         if line.contains(&'=') && header.is_empty() {
@@ -315,19 +354,79 @@ fn cells(line: &[char], bounds: &[usize]) -> Vec<(usize, String)> {
     out
 }
 
-/// A cell's lines as paragraphs (a blank line between them), their markup gone.
+/// A cell's lines as paragraphs (a blank line between them, or a bullet each), their markup
+/// gone.
 fn paragraphs(cell: &[String]) -> Vec<String> {
-    cell.split(|l| l.is_empty())
-        .map(|p| {
-            words(
-                &p.iter()
-                    .map(|l| bullet_text(l))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            )
-        })
-        .filter(|p| !p.is_empty())
-        .collect()
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut flush = |current: &mut String| {
+        let p = words(current);
+        if !p.is_empty() {
+            out.push(p);
+        }
+        current.clear();
+    };
+    for line in cell {
+        if line.is_empty() || is_bullet(line) {
+            flush(&mut current);
+        }
+        current.push(' ');
+        current.push_str(bullet_text(line));
+    }
+    flush(&mut current);
+    out
+}
+
+/// The text of column `column` of a grid line, between its bounds.
+fn segment(line: &[char], bounds: &[usize], column: usize) -> Option<String> {
+    let (from, to) = (bounds[column] + 1, bounds[column + 1]);
+    (to <= line.len()).then(|| line[from..to].iter().collect())
+}
+
+/// A run of `-` or `=` (a cell's closing border).
+fn is_rule_segment(s: &str) -> bool {
+    !s.is_empty() && (s.chars().all(|c| c == '-') || s.chars().all(|c| c == '='))
+}
+
+/// A row separator some cells span: `+` or `|` at every bound, a rule under some columns and
+/// the spanning cells' text under the others.
+fn is_partial_border(line: &[char], bounds: &[usize]) -> bool {
+    let at_bounds = bounds
+        .iter()
+        .all(|&b| matches!(line.get(b), Some('+' | '|')));
+    let segments: Vec<Option<String>> = (0..bounds.len() - 1)
+        .map(|k| segment(line, bounds, k))
+        .collect();
+    let ruled = segments
+        .iter()
+        .flatten()
+        .filter(|s| is_rule_segment(s))
+        .count();
+    at_bounds
+        && bounds.iter().any(|&b| line.get(b) == Some(&'+'))
+        && segments.iter().all(Option::is_some)
+        && ruled > 0
+        && ruled < segments.len()
+}
+
+/// `line` with each tab replaced by spaces to the next multiple of 8.
+fn expand_tabs(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('\t') {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut column = 0;
+    for c in line.chars() {
+        if c == '\t' {
+            let spaces = 8 - column % 8;
+            out.extend(std::iter::repeat_n(' ', spaces));
+            column += spaces;
+        } else {
+            out.push(c);
+            column += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Paragraphs with a label (`Definition:`, a paragraph of its own) joined to the one after.
@@ -350,18 +449,15 @@ fn labelled(paragraphs: Vec<String>) -> Vec<String> {
     out
 }
 
-/// The sentences of `text`: cut after `.`, `!` or `?` followed by a space and a capital,
-/// a digit or a quote.
+/// The sentences of `text`: cut after `.`, `!` or `?` followed by a space and a capital
+/// or a quote (not a digit: "approx. 5 min.").
 pub(super) fn sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut start = 0;
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     for w in chars.windows(3) {
         let [(_, end), (_, space), (next_at, next)] = [w[0], w[1], w[2]];
-        if matches!(end, '.' | '!' | '?')
-            && space == ' '
-            && (next.is_uppercase() || next.is_ascii_digit() || next == '"')
-        {
+        if matches!(end, '.' | '!' | '?') && space == ' ' && (next.is_uppercase() || next == '"') {
             out.push(text[start..next_at].trim().to_owned());
             start = next_at;
         }
@@ -447,7 +543,11 @@ mod tests {
     fn sentences_are_cut_where_one_ends_and_the_next_begins() {
         assert_eq!(
             sentences("Project ID. For details, see x. 2 more? Yes"),
-            ["Project ID.", "For details, see x.", "2 more?", "Yes"]
+            ["Project ID.", "For details, see x. 2 more?", "Yes"]
+        );
+        assert_eq!(
+            sentences("It takes approx. 5 min. Then"),
+            ["It takes approx. 5 min.", "Then"]
         );
         assert_eq!(
             sentences("v1.0 is a version. e.g. this"),
@@ -502,7 +602,7 @@ URI
             splice in "[+|=:`*. \n-a-zé]{0,80}",
             at in 0usize..6_000,
         ) {
-            let seed = super::super::SEED;
+            let seed = super::super::edition::SEED;
             let cut = seed.char_indices().map(|(i, _)| i).find(|&i| i >= cut.min(seed.len())).unwrap_or(seed.len());
             let at = seed.char_indices().map(|(i, _)| i).find(|&i| i >= at.min(seed.len())).unwrap_or(seed.len());
             let text = format!("{}{splice}{}", &seed[..at.min(cut)], &seed[cut.max(at)..]);
@@ -510,6 +610,31 @@ URI
                 proptest::prop_assert!(line >= 1 && line <= text.lines().count() + 1);
             }
         }
+    }
+
+    #[test]
+    fn a_cell_that_spans_rows_is_read_into_each_and_tabs_a_bom_and_bullets_are_read_as_rst_does() {
+        let page = "\u{feff}Things\n======\n\n\t+------+-----+------------------+\n\t| Name | Man | Description      |\n\t+======+=====+==================+\n\t| a_id | Yes | -  one: first.   |\n\t+------+     | -  two: second.  |\n\t| b_id |     +------------------+\n\t|      |     | Approx. 5 min.   |\n\t+------+-----+------------------+\n";
+        let shown: Vec<String> = statements(page)
+            .unwrap()
+            .iter()
+            .map(|s| format!("{} | {}", s.place(), s.text))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "Things · a_id · Name | a_id",
+                "Things · a_id · Man | Yes",
+                "Things · a_id · Description | one: first.",
+                "Things · a_id · Description | two: second.",
+                "Things · b_id · Name | b_id",
+                "Things · b_id · Man | Yes",
+                // The description of a_id spans into b_id's row, above b_id's own.
+                "Things · b_id · Description | one: first.",
+                "Things · b_id · Description | two: second.",
+                "Things · b_id · Description | Approx. 5 min.",
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::contract::spec::{Clause, Level, Spec};
 
-use super::{Page, Statement};
+use super::edition::Page;
+use super::statement::{Statement, says_nothing};
 
 /// Why a labelled part that says `N/A` makes no rule.
 const NOTHING: &str = "a part that says nothing (N/A)";
@@ -85,7 +86,7 @@ pub fn trace(spec: &Spec, page: &Page) -> Trace {
         .map(|s| Traced {
             statement: s.clone(),
             clauses: Vec::new(),
-            no_rule: super::says_nothing(s).then(|| NOTHING.to_owned()),
+            no_rule: says_nothing(s).then(|| NOTHING.to_owned()),
         })
         .collect();
     let (mut missing, mut elsewhere, mut ungrounded, mut off_page) =
