@@ -45,6 +45,31 @@ pub struct CheckOptions<'a> {
     pub started: (time::OffsetDateTime, std::time::Instant),
 }
 
+/// Why a check judged nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The user's fixtures do not hold (a wrong token, project or cluster; a task used up):
+    /// theirs to fix, never the server's failure.
+    #[error("{target} ({}): nothing was judged\n{}", count(errors.len()), errors.iter().map(|e| format!("fixture error: {e}")).collect::<Vec<_>>().join("\n"))]
+    Fixtures { target: String, errors: Vec<String> },
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Scenarios(#[from] crate::engines::scenarios::runner::SuiteError),
+    #[error(transparent)]
+    Fuzz(#[from] fuzz::GenerationFailed),
+    #[error("the profile in force cannot be written into the report")]
+    Profile(#[source] serde_json::Error),
+}
+
+fn count(errors: usize) -> String {
+    if errors == 1 {
+        "1 fixture error".to_owned()
+    } else {
+        format!("{errors} fixture errors")
+    }
+}
+
 /// What checking a target made: the document of its run, and its fuzz summary (the findings
 /// to save).
 pub struct Checked {
@@ -60,7 +85,7 @@ pub async fn check(
     features: Vec<cucumber::gherkin::Feature>,
     opened: Opened,
     options: CheckOptions<'_>,
-) -> anyhow::Result<Checked> {
+) -> Result<Checked, CheckError> {
     let Opened {
         stub,
         target,
@@ -121,7 +146,7 @@ pub async fn check(
     };
     let document = Document::new(
         &report,
-        serde_json::to_value(&profile)?,
+        serde_json::to_value(&profile).map_err(CheckError::Profile)?,
         fuzzed.as_ref(),
         options.started.0,
         options.started.1.elapsed(),
@@ -176,7 +201,7 @@ fn used_now(target: &crate::transport::target::Target, began: time::OffsetDateTi
 
 /// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
 /// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
-async fn prove_fixtures(run_state: &RunState, used_before: &[Used]) -> anyhow::Result<()> {
+async fn prove_fixtures(run_state: &RunState, used_before: &[Used]) -> Result<(), CheckError> {
     if run_state.target.is_owned_by_us() {
         return Ok(());
     }
@@ -184,20 +209,10 @@ async fn prove_fixtures(run_state: &RunState, used_before: &[Used]) -> anyhow::R
     if errors.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = errors
-        .iter()
-        .map(|e| format!("fixture error: {e}"))
-        .collect();
-    anyhow::bail!(
-        "{} ({}): nothing was judged\n{}",
-        run_state.target.name(),
-        if errors.len() == 1 {
-            "1 fixture error".to_owned()
-        } else {
-            format!("{} fixture errors", errors.len())
-        },
-        lines.join("\n")
-    )
+    Err(CheckError::Fixtures {
+        target: run_state.target.name().to_owned(),
+        errors: errors.iter().map(ToString::to_string).collect(),
+    })
 }
 
 /// The signal that interrupted a run and its exit code, once one came.

@@ -107,6 +107,19 @@ pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
 }
 
+/// `url` with any `user:password@` taken out, to be shown.
+///
+/// Whatever stands before the last `@` is taken out, so that a password holding `@` or `/`
+/// (which no URL parser reads as the user meant) is never shown: `https://***@host`.
+pub fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rfind('@') {
+        Some(at) if scheme.is_empty() => format!("***@{}", &rest[at + 1..]),
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,7 +304,9 @@ fn write_reports(
         };
         save_findings(summary, &findings)?;
     }
-    document.write(dir)?;
+    document
+        .write(dir)
+        .map_err(|e| anyhow::anyhow!("--report-dir {e}"))?;
     std::fs::write(junit, writer::JUnit.render(document)).map_err(|e| {
         let flag = if args.junit.is_some() && alone {
             "--junit"

@@ -21,7 +21,7 @@ use css_conformance::contract::spec::Spec;
 use css_conformance::contract::{coverage, features};
 use css_conformance::engines::fuzz::{self as fuzzer, strategy};
 
-pub use target::{DeviationArg, TargetArgs, open_target};
+pub use target::{TargetArgs, open_target};
 
 use css_conformance::servers::stub::{Variant, Variants};
 
@@ -411,7 +411,7 @@ pub struct FuzzArgs {
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub cases: u64,
     /// Requests in flight at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = fuzzer::CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Measure cases/s against the built-in stub and a standalone stub, beside a load tool's
     /// raw rate (wrk or oha, when installed), instead of fuzzing once.
@@ -444,15 +444,8 @@ pub struct StubArgs {
     /// secret_key.
     #[arg(long, value_name = "FILE")]
     pub fixtures: Option<PathBuf>,
-    /// Deviate from the contract on purpose, to see how a client copes
-    /// (`css-conformance deviations` lists them).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "DEVIATION",
-        hide_possible_values = true
-    )]
-    pub stub_deviation: Option<DeviationArg>,
+    #[command(flatten)]
+    pub deviation: target::StubDeviation,
     /// Conforming variants, comma-separated: choices the page, the vendor's error table or a
     /// gateway leaves open, made otherwise (`css-conformance deviations` lists them)
     #[arg(long, value_name = "VARIANT,...", value_parser = parse_variants, default_value = "")]
@@ -610,8 +603,7 @@ pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow
         let mut command =
             vec![css_conformance::shown::shell_word(&file.display().to_string()).into_owned()];
         command.extend(
-            f.origin
-                .replay_flags()
+            target::replay_flags(&f.origin)
                 .iter()
                 .map(|w| css_conformance::shown::shell_word(w).into_owned()),
         );
@@ -740,7 +732,7 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Proxy(args) => proxy::run(args).await,
         Command::Profile(ProfileCommand::Init { target, output }) => {
             // A profile describes an endpoint; the built-in stub's deviations are no key of it.
-            if target.stub_deviation.is_some() {
+            if target.deviation.stub_deviation.is_some() {
                 anyhow::bail!(
                     "--stub-deviation: `profile init` writes a profile of an endpoint, and a deviation of the built-in stub is not one of its keys; use it with `check` or `fuzz`"
                 );

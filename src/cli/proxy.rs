@@ -50,7 +50,7 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
     let proxy = Proxy::start(Arc::clone(&spec), options, addr)
         .await
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidInput => anyhow::anyhow!("{e}"),
+            std::io::ErrorKind::InvalidInput => anyhow::anyhow!("--upstream: {e}"),
             _ => anyhow::anyhow!("--listen {addr}: {e}"),
         })?;
     let url = proxy.url().to_owned();
@@ -59,7 +59,8 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
         "css-conformance proxy: {url} -> {upstream}, {knowing}; each exchange is logged with its verdict; stop with Ctrl-C"
     );
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
-    let stopped_by = stub::stopped(args.serve.serve_for.map(Duration::from_secs)).await;
+    let stopped_by =
+        super::stub::stopped_by(stub::stopped(args.serve.serve_for.map(Duration::from_secs)).await);
     let summary = proxy.summary();
     drop(proxy);
     let answered = summary.requests - summary.unanswered;

@@ -20,21 +20,19 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         None => (fixtures, credentials),
     };
     let addr = args.serve.addr().await?;
-    let stub = stub::serve(
-        Arc::clone(&spec),
-        &fixtures,
-        &credentials,
-        stub::Behaviour {
-            deviation: args.stub_deviation.map(|d| d.0),
+    let stub = stub::Stub::builder()
+        .spec(Arc::clone(&spec))
+        .fixtures(fixtures.clone())
+        .keys(credentials)
+        .behaviour(stub::Behaviour {
+            deviation: args.deviation.stub_deviation.map(|d| d.0),
             variants: args.stub_variant,
-            through: args.stub_deviation.and_then(|d| d.1),
-        },
-        !args.silent,
-        addr,
-        args.serve.limits(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
+            through: args.deviation.stub_deviation.and_then(|d| d.1),
+        })
+        .watching(!args.silent)
+        .serve(addr, args.serve.limits())
+        .await
+        .map_err(|e| anyhow::anyhow!("--listen {addr}: {e}"))?;
     let url = stub.url().to_owned();
     println!("{url}");
     // The built-in token guards nothing and the docs give it; one from a file is not shown.
@@ -50,7 +48,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
     } else {
         "each request is logged with its verdict"
     };
-    let mut behaviour = match args.stub_deviation {
+    let mut behaviour = match args.deviation.stub_deviation {
         None => "conforming".to_owned(),
         Some(d) => format!("DEVIATING on purpose ({}: {})", d.name(), d.0.describe()),
     };
@@ -79,7 +77,7 @@ pub async fn run(args: StubArgs) -> anyhow::Result<u8> {
         fixtures.project_id, fixtures.cluster_id
     );
     let started = (time::OffsetDateTime::now_utc(), std::time::Instant::now());
-    let stopped_by = stub::stopped(args.serve.serve_for.map(Duration::from_secs)).await;
+    let stopped_by = stopped_by(stub::stopped(args.serve.serve_for.map(Duration::from_secs)).await);
     let summary = stub.client_summary();
     if args.silent {
         eprintln!("css-conformance stub: stopped ({stopped_by})");
@@ -113,7 +111,9 @@ pub fn show_verdict(
             started.0,
             started.1.elapsed(),
         );
-        document.write(dir)?;
+        document
+            .write(dir)
+            .map_err(|e| anyhow::anyhow!("--report-dir {e}"))?;
         let junit = dir.join("junit.xml");
         std::fs::write(&junit, writer::JUnit.render(&document))
             .map_err(|e| anyhow::anyhow!("--report-dir {}: {e}", junit.display()))?;
@@ -123,4 +123,13 @@ pub fn show_verdict(
         );
     }
     Ok(())
+}
+
+/// What stopped a server, as its flag or the signal's name.
+pub fn stopped_by(stopped: stub::Stopped) -> &'static str {
+    match stopped {
+        stub::Stopped::TimeServed => "--serve-for",
+        stub::Stopped::CtrlC => "Ctrl-C",
+        stub::Stopped::Sigterm => "SIGTERM",
+    }
 }

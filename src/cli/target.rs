@@ -13,6 +13,7 @@ use css_conformance::config::settings::{KeyType, SETTINGS, Setting};
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz as fuzzer;
 use css_conformance::engines::targets::{self, Opened};
+use css_conformance::records::findings::Origin;
 use css_conformance::servers::stub::Deviation;
 use css_conformance::transport::target::without_userinfo;
 
@@ -29,8 +30,15 @@ pub struct TargetArgs {
     /// (repeatable; `profile keys` lists them).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Use a built-in stub that deviates from the contract on purpose, to see what a finding
-    /// looks like (`css-conformance deviations` lists them).
+    #[command(flatten)]
+    pub deviation: StubDeviation,
+}
+
+/// `--stub-deviation`, the one definition `check`, `fuzz`, `replay` and `stub` share.
+#[derive(clap::Args, Clone, Copy, Default)]
+pub struct StubDeviation {
+    /// Serve a built-in stub that deviates from the contract on purpose: to see what a finding
+    /// looks like, or how a client copes (`css-conformance deviations` lists them).
     #[arg(
         long,
         value_enum,
@@ -179,8 +187,7 @@ impl TargetArgs {
             return Ok((args, note));
         }
         if recorded.is_some() || origin.profile.is_some() {
-            let flags: Vec<String> = origin
-                .replay_flags()
+            let flags: Vec<String> = replay_flags(origin)
                 .iter()
                 .map(|f| css_conformance::shown::shell_word(f).into_owned())
                 .collect();
@@ -192,7 +199,7 @@ impl TargetArgs {
                 flags.join(" ")
             );
         }
-        if args.stub_deviation.is_none()
+        if args.deviation.stub_deviation.is_none()
             && let Some(name) = &origin.stub_deviation
         {
             let deviation = Deviation::from_name(name).ok_or_else(|| {
@@ -201,7 +208,7 @@ impl TargetArgs {
                     css_conformance::shown::inert(name)
                 )
             })?;
-            args.stub_deviation = Some(DeviationArg(deviation, None));
+            args.deviation.stub_deviation = Some(DeviationArg(deviation, None));
         }
         Ok((args, None))
     }
@@ -317,19 +324,19 @@ pub async fn open_target(
             origins.of("tls.insecure")
         );
     }
-    if profile.is_live() && args.stub_deviation.is_some() {
+    if profile.is_live() && args.deviation.stub_deviation.is_some() {
         anyhow::bail!(
             "--stub-deviation applies to the built-in stub, but an endpoint is set ({})",
             origins.of("endpoint")
         );
     }
-    if let Some(d) = args.stub_deviation.filter(|d| d.1.is_some()) {
+    if let Some(d) = args.deviation.stub_deviation.filter(|d| d.1.is_some()) {
         anyhow::bail!(
             "--stub-deviation {}: one family is served by `css-conformance stub` (the built-in stub of check and fuzz acts through every family with `acts-through`)",
             d.name()
         );
     }
-    let deviation = args.stub_deviation.map(|d| d.0);
+    let deviation = args.deviation.stub_deviation.map(|d| d.0);
     let origin = fuzzer::Origin {
         stub_deviation: deviation.map(|d| d.name().to_owned()),
         // A file by its absolute path; a built-in profile by its name.
@@ -359,6 +366,35 @@ pub async fn open_target(
         targets::target(spec, profile, &origins, deviation).await?,
         origin,
     ))
+}
+
+/// The flags of `replay` that name the same target again (the file's origin is shown and
+/// printed, never used as settings: a finding file is data).
+pub fn replay_flags(origin: &Origin) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let Some(d) = &origin.stub_deviation {
+        flags.extend(["--stub-deviation".to_owned(), d.clone()]);
+    }
+    if let Some(p) = &origin.profile {
+        flags.extend(["--profile".to_owned(), p.display().to_string()]);
+    }
+    for (key, value) in &origin.settings {
+        match css_conformance::config::settings::setting(key).and_then(|s| s.flag.map(|f| (s, f))) {
+            Some((s, f)) if s.value == css_conformance::config::settings::KeyType::Bool => {
+                if value == "true" {
+                    flags.push(format!("--{}", f.long));
+                }
+            }
+            Some((s, f)) if s.value == css_conformance::config::settings::KeyType::List => {
+                for item in value.split(',').filter(|i| !i.is_empty()) {
+                    flags.extend([format!("--{}", f.long), item.to_owned()]);
+                }
+            }
+            Some((_, f)) => flags.extend([format!("--{}", f.long), value.clone()]),
+            None => flags.extend(["--set".to_owned(), format!("{key}={value}")]),
+        }
+    }
+    flags
 }
 
 #[cfg(test)]

@@ -39,24 +39,34 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
-/// A feature file that did not parse.
+/// A feature file that could not be read or did not parse: the file, the words, the cause.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: {message}")]
+#[error("{}: {message}", file.display())]
 pub struct FeatureError {
     pub file: PathBuf,
     pub message: String,
+    #[source]
+    cause: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl FeatureError {
+    fn new(file: &Path, cause: impl std::error::Error + Send + Sync + 'static) -> FeatureError {
+        FeatureError {
+            file: file.to_owned(),
+            message: cause.to_string(),
+            cause: Box::new(cause),
+        }
+    }
 }
 
 /// Parses one feature's text, with its Scenario Outlines expanded; `file` names it.
 pub fn parse(text: &str, file: &Path) -> Result<gherkin::Feature, FeatureError> {
-    let fail = |message: String| FeatureError {
-        file: file.to_owned(),
-        message,
-    };
-    let mut feature =
-        gherkin::Feature::parse(text, GherkinEnv::default()).map_err(|e| fail(e.to_string()))?;
+    let mut feature = gherkin::Feature::parse(text, GherkinEnv::default())
+        .map_err(|e| FeatureError::new(file, e))?;
     feature.path = Some(file.to_owned());
-    feature.expand_examples().map_err(|e| fail(e.to_string()))
+    feature
+        .expand_examples()
+        .map_err(|e| FeatureError::new(file, e))
 }
 
 /// The embedded features, parsed.
@@ -72,10 +82,7 @@ pub fn embedded() -> Vec<gherkin::Feature> {
 
 /// Every `*.feature` file in `dir`, sorted by name and parsed.
 pub fn load_dir(dir: &Path) -> Result<Vec<gherkin::Feature>, FeatureError> {
-    let read_err = |e: std::io::Error| FeatureError {
-        file: dir.to_owned(),
-        message: e.to_string(),
-    };
+    let read_err = |e: std::io::Error| FeatureError::new(dir, e);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(read_err)?
         .filter_map(Result::ok)
@@ -86,10 +93,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<gherkin::Feature>, FeatureError> {
     files
         .iter()
         .map(|file| {
-            let text = std::fs::read_to_string(file).map_err(|e| FeatureError {
-                file: file.clone(),
-                message: e.to_string(),
-            })?;
+            let text = std::fs::read_to_string(file).map_err(|e| FeatureError::new(file, e))?;
             parse(&text, file)
         })
         .collect()

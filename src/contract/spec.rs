@@ -814,6 +814,15 @@ impl Spec {
             .unwrap_or_else(|| unreachable!("validation ensures every kind has an expectation"))
     }
 
+    /// The clause that judges what a request of `kind` did to its task: another method never
+    /// acts (its own clause); any other refused request leaves the task failed.
+    pub fn effect_clause(&self, kind: Kind) -> &str {
+        self.expectation(kind)
+            .never_acts
+            .as_deref()
+            .unwrap_or(&self.rules.refusal_leaves_task)
+    }
+
     pub(crate) fn path_parameter(&self, name: &str) -> Option<&PathParameter> {
         self.path_parameters.iter().find(|p| p.name == name)
     }

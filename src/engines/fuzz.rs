@@ -9,21 +9,20 @@ pub mod soak;
 pub mod strategy;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
-use serde::{Deserialize, Serialize};
 
 use crate::contract::oracle;
 use crate::contract::request::Request;
 use crate::contract::spec::{Kind, Level, Spec};
 use crate::contract::verdict::Verdict;
-use crate::file_error::strip_location;
 use crate::transport::target::{Target, TransportError};
 use strategy::{Draft, Scope};
+
+pub use crate::records::findings::{Finding, FindingError, Origin, Reproduction, Summary};
 
 /// How to fuzz.
 #[derive(Debug, Clone)]
@@ -55,7 +54,7 @@ impl Default for FuzzOptions {
         FuzzOptions {
             cases: 300,
             seed: 0,
-            concurrency: 16,
+            concurrency: usize::from(CONCURRENCY),
             mutations: true,
             max_shrink_steps: 256,
             shrink_budget: SHRINK_BUDGET,
@@ -69,208 +68,11 @@ impl Default for FuzzOptions {
 /// The default `FuzzOptions::shrink_budget`: four findings' worth of `max_shrink_steps`.
 pub const SHRINK_BUDGET: u32 = 1024;
 
+/// The default `FuzzOptions::concurrency` (and `fuzz --concurrency`).
+pub const CONCURRENCY: u16 = 16;
+
 /// The default `FuzzOptions::repeats`.
 pub const REPEATS: u32 = 3;
-
-/// A minimal case that violates a clause, with all it takes to replay it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    /// The tool that found it, e.g. `css-conformance 0.1.0`.
-    pub tool: String,
-    pub clause: String,
-    pub level: Level,
-    pub seed: u64,
-    /// The generated case's position in the seeded sequence, before shrinking.
-    pub case_index: u64,
-    pub shrink_steps: u32,
-    /// The shrunk case, by role: replay resolves it against the target anew.
-    pub draft: Draft,
-    pub target: String,
-    pub method: String,
-    pub url: String,
-    pub curl: String,
-    pub verdict: Verdict,
-    /// Whether the case violated the clause again when sent again.
-    #[serde(default)]
-    pub reproduction: Reproduction,
-    /// How to reach the target it was found on again (replay uses it unless told otherwise).
-    #[serde(default)]
-    pub origin: Origin,
-}
-
-/// Whether a finding's case violated its clause again when sent again (`FuzzOptions::repeats`
-/// times, after the answer that made it a finding).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum Reproduction {
-    /// Attempt again and answered `of` times, violating the clause `violated` of them.
-    Repeated { violated: u32, of: u32 },
-    /// Not sent again, for `why`.
-    NotRepeated { why: String },
-}
-
-impl Default for Reproduction {
-    /// What a finding file written before repeats were made says.
-    fn default() -> Self {
-        Reproduction::NotRepeated {
-            why: "the finding file records no repeats".to_owned(),
-        }
-    }
-}
-
-impl Reproduction {
-    /// Whether the case did not violate the clause every time it was sent again: a finding
-    /// graded apart (INTERMITTENT), whose replay may not show it.
-    pub fn intermittent(&self) -> bool {
-        matches!(self, Reproduction::Repeated { violated, of } if violated < of)
-    }
-
-    /// `reproduced 3/3`, `intermittent 1/3`, or `not repeated: why`.
-    pub fn label(&self) -> String {
-        match self {
-            Reproduction::Repeated { violated, of } if violated == of => {
-                format!("reproduced {violated}/{of}")
-            }
-            Reproduction::Repeated { violated, of } => format!("intermittent {violated}/{of}"),
-            Reproduction::NotRepeated { why } => format!("not repeated: {why}"),
-        }
-    }
-}
-
-impl Origin {
-    /// The flags of `replay` that name the same target again (the file's origin is shown and
-    /// printed, never used as settings: a finding file is data).
-    pub fn replay_flags(&self) -> Vec<String> {
-        let mut flags = Vec::new();
-        if let Some(d) = &self.stub_deviation {
-            flags.extend(["--stub-deviation".to_owned(), d.clone()]);
-        }
-        if let Some(p) = &self.profile {
-            flags.extend(["--profile".to_owned(), p.display().to_string()]);
-        }
-        for (key, value) in &self.settings {
-            match crate::config::settings::setting(key).and_then(|s| s.flag.map(|f| (s, f))) {
-                Some((s, f)) if s.value == crate::config::settings::KeyType::Bool => {
-                    if value == "true" {
-                        flags.push(format!("--{}", f.long));
-                    }
-                }
-                Some((s, f)) if s.value == crate::config::settings::KeyType::List => {
-                    for item in value.split(',').filter(|i| !i.is_empty()) {
-                        flags.extend([format!("--{}", f.long), item.to_owned()]);
-                    }
-                }
-                Some((_, f)) => flags.extend([format!("--{}", f.long), value.clone()]),
-                None => flags.extend(["--set".to_owned(), format!("{key}={value}")]),
-            }
-        }
-        flags
-    }
-
-    /// The endpoint it names, if it names one.
-    pub fn endpoint(&self) -> Option<&str> {
-        self.settings.get("endpoint").map(String::as_str)
-    }
-}
-
-/// The target a finding was found on, as the command line named it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Origin {
-    /// The built-in stub's deliberate deviation, by its command-line name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stub_deviation: Option<String>,
-    /// The profile file, made absolute.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<PathBuf>,
-    /// The profile keys the environment and the flags set (the endpoint without any
-    /// `user:password@`, the auth method, the project ...), as `--set` takes them. Profile
-    /// keys name the variables that hold secrets, never the secrets.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub settings: BTreeMap<String, String>,
-}
-
-impl Finding {
-    /// Reads a finding file.
-    pub fn load(file: &Path) -> Result<Finding, FindingError> {
-        let text = std::fs::read_to_string(file).map_err(|e| FindingError {
-            file: file.to_owned(),
-            message: e.to_string(),
-        })?;
-        serde_json::from_str(&text).map_err(|e| FindingError {
-            file: file.to_owned(),
-            message: format!(
-                "line {} column {}: not a finding: {}",
-                e.line(),
-                e.column(),
-                strip_location(&e.to_string())
-            ),
-        })
-    }
-
-    /// Writes it as pretty JSON into `dir`, returning the file's path.
-    pub fn save(&self, dir: &Path) -> Result<PathBuf, FindingError> {
-        let file = dir.join(format!(
-            "{}-seed{}-case{}.json",
-            self.clause, self.seed, self.case_index
-        ));
-        let fail = |e: &dyn std::fmt::Display| FindingError {
-            file: file.clone(),
-            message: e.to_string(),
-        };
-        std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
-        let json = serde_json::to_string_pretty(self).map_err(|e| fail(&e))?;
-        std::fs::write(&file, json + "\n").map_err(|e| fail(&e))?;
-        Ok(file)
-    }
-}
-
-/// A finding file that could not be read or written.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}: {message}")]
-pub struct FindingError {
-    pub file: PathBuf,
-    pub message: String,
-}
-
-/// What a fuzz run did and found.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub seed: u64,
-    pub cases: u64,
-    /// Cases judged (answered, by the target or from the memory of its refusals).
-    pub judged: u64,
-    /// Requests that went on the wire, shrinking and retries included.
-    pub sent: u64,
-    /// Requests sent again on purpose to see whether findings reproduce (in `sent` too).
-    pub repeated: u64,
-    /// Cases answered from the memory of the target's refusals: the same request had been
-    /// refused with 400 or 403, so it was not sent again.
-    pub from_memory: u64,
-    /// Cases not sent because no failed task was left.
-    pub without_task: u64,
-    pub transport_errors: u64,
-    pub first_transport_error: Option<String>,
-    #[serde(with = "seconds")]
-    pub elapsed: Duration,
-    pub per_kind: BTreeMap<Kind, u64>,
-    /// How many cases violated each clause.
-    pub violations: BTreeMap<String, u64>,
-    /// The same, by what was observed: (clause, status, error code) -> cases.
-    #[serde(skip)]
-    pub observed: BTreeMap<(String, u16, Option<String>), u64>,
-    pub findings: Vec<Finding>,
-    /// Findings left out: a gateway's passing answer their repeats did not show again.
-    pub transient_forgotten: u64,
-}
-
-mod seconds {
-    pub(crate) fn serialize<S: serde::Serializer>(
-        d: &std::time::Duration,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-}
 
 impl Summary {
     /// Leaves out what a gateway's passing answer (502, 503, 504) showed and its repeats did
@@ -305,12 +107,6 @@ impl Summary {
             self.violations.retain(|_, n| *n > 0);
             self.transient_forgotten += 1;
         }
-    }
-
-    /// Requests sent per second (what the target had to answer; answers from memory do not
-    /// count).
-    pub fn cases_per_second(&self) -> f64 {
-        self.sent as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }
 
@@ -746,6 +542,7 @@ impl Shrinking<'_> {
             shrink_steps: case.steps,
             draft: case.draft,
             target: target.name().to_owned(),
+            ephemeral_target: target.is_ephemeral(),
             method: spec.operation.method.clone(),
             url: target.url(spec, &request),
             curl: target.curl(spec, &request),

@@ -4,8 +4,11 @@
 //! the fixtures before anything is judged (`preflight`).
 
 mod cluster_watch;
+pub mod describe;
+pub mod plan;
 pub mod preflight;
 pub mod run_state;
 pub mod runner;
 pub mod steps;
+pub mod survey;
 pub mod task_plan;

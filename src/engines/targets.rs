@@ -239,7 +239,12 @@ pub async fn stub_target(
     auth: AuthMethod,
 ) -> (Stub, Target) {
     let fixtures = Fixtures::builtin();
-    let stub = Stub::start(spec, &fixtures, &stub::stub_keys(), deviation).await;
+    let stub = Stub::builder()
+        .spec(spec)
+        .fixtures(fixtures.clone())
+        .deviation(deviation)
+        .start()
+        .await;
     let mut name = match deviation {
         None => BUILT_IN_STUB.to_owned(),
         Some(d) => format!("{BUILT_IN_STUB}, deviating: {}", d.name()),
@@ -260,6 +265,7 @@ pub async fn stub_target(
     };
     let target = Target::new(name, &stub.base_url(), auth, fixtures)
         .unwrap_or_else(|e| unreachable!("the stub's own URL is valid: {e}"))
+        .ephemeral()
         .owned_by_us()
         // The stub knows how late its effects land.
         .with_settle_period(deviation.map_or(Duration::ZERO, Deviation::settle));

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::config::profile::ExpectedDeviation;
 use crate::contract::spec::{Clause, Level, Spec};
-use crate::engines::fuzz::Summary;
 pub use crate::grading::exit::RunVerdict;
+use crate::records::clients::{ClientSummary, Tally};
+use crate::records::findings::Summary;
 use crate::records::judgement::ScenarioOutcome;
 use crate::records::judgement::ScenarioRecord;
-use crate::servers::stub::{ClientSummary, Tally};
 use crate::shown::shorten;
 
 /// A clause's grade.

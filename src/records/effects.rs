@@ -9,6 +9,7 @@
 //! out and the steps send the requests.
 
 pub mod groups;
+pub mod judge;
 pub mod witness;
 
 /// What one door was judged to have done, for the reports.
@@ -17,25 +18,72 @@ pub struct DoorResult {
     pub door: String,
     /// The clause that judges what it did.
     pub clause: String,
-    /// `harmless`, `acted`, `one of N acted` (each with ` (unconfirmed)` where a used-up task
-    /// would explain it as well), `served as the operation` (a form the target routes to the
-    /// retry: no door there), or `not judged`.
-    pub verdict: String,
-    /// Whether what it did could also be a fixture's doing.
-    #[serde(skip)]
-    pub unconfirmed: bool,
+    pub verdict: DoorVerdict,
 }
 
-/// The verdict of a door whose form the target serves as the operation.
-pub const SERVED: &str = "served as the operation";
+/// What a door was judged to have done; in report.json, in words: `harmless`, `acted`,
+/// `one of N acted` (each with ` (unconfirmed)` where a used-up task would explain it as
+/// well), `served as the operation` (a form the target routes to the retry: no door there),
+/// or `not judged`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorVerdict {
+    Harmless,
+    Acted {
+        unconfirmed: bool,
+    },
+    /// One of a group of `of` doors acted.
+    AmongActed {
+        of: usize,
+        unconfirmed: bool,
+    },
+    Served,
+    NotJudged,
+}
+
+impl DoorVerdict {
+    /// Whether what it did could also be a fixture's doing.
+    pub fn unconfirmed(self) -> bool {
+        matches!(
+            self,
+            DoorVerdict::Acted { unconfirmed: true }
+                | DoorVerdict::AmongActed {
+                    unconfirmed: true,
+                    ..
+                }
+        )
+    }
+}
+
+impl std::fmt::Display for DoorVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let doubt = if self.unconfirmed() {
+            " (unconfirmed)"
+        } else {
+            ""
+        };
+        match self {
+            DoorVerdict::Harmless => f.write_str("harmless"),
+            DoorVerdict::Acted { .. } => write!(f, "acted{doubt}"),
+            DoorVerdict::AmongActed { of, .. } => write!(f, "one of {of} acted{doubt}"),
+            DoorVerdict::Served => f.write_str("served as the operation"),
+            DoorVerdict::NotJudged => f.write_str("not judged"),
+        }
+    }
+}
+
+impl serde::Serialize for DoorVerdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 impl DoorResult {
     /// Says of each door not judged whose form the target serves as the operation
     /// (`served(name)`) that it is no door there.
     pub fn mark_served(doors: &mut [DoorResult], served: impl Fn(&str) -> bool) {
         for d in doors.iter_mut() {
-            if d.verdict == "not judged" && served(&d.door) {
-                d.verdict = SERVED.to_owned();
+            if d.verdict == DoorVerdict::NotJudged && served(&d.door) {
+                d.verdict = DoorVerdict::Served;
             }
         }
     }
@@ -57,23 +105,16 @@ impl DoorResult {
                 ) && search.is_some_and(|s| !s.confirmed(i));
                 DoorResult {
                     door: d.name.clone(),
-                    clause: spec
-                        .expectation(d.kind)
-                        .never_acts
-                        .clone()
-                        .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone()),
-                    verdict: {
-                        let doubt = if unconfirmed { " (unconfirmed)" } else { "" };
-                        match verdict {
-                            Some(groups::DoorVerdict::Harmless) => "harmless".to_owned(),
-                            Some(groups::DoorVerdict::Acted) => format!("acted{doubt}"),
-                            Some(groups::DoorVerdict::AmongActed(g)) => {
-                                format!("one of {} acted{doubt}", g.len())
-                            }
-                            Some(groups::DoorVerdict::Unjudged) | None => "not judged".to_owned(),
-                        }
+                    clause: spec.effect_clause(d.kind).to_owned(),
+                    verdict: match verdict {
+                        Some(groups::DoorVerdict::Harmless) => DoorVerdict::Harmless,
+                        Some(groups::DoorVerdict::Acted) => DoorVerdict::Acted { unconfirmed },
+                        Some(groups::DoorVerdict::AmongActed(g)) => DoorVerdict::AmongActed {
+                            of: g.len(),
+                            unconfirmed,
+                        },
+                        Some(groups::DoorVerdict::Unjudged) | None => DoorVerdict::NotJudged,
                     },
-                    unconfirmed,
                 }
             })
             .collect()
@@ -84,22 +125,22 @@ impl DoorResult {
         if doors.is_empty() {
             return None;
         }
-        let count = |v: &str| doors.iter().filter(|d| d.verdict == v).count();
-        let served = count(SERVED);
-        let judged = doors.len() - count("not judged") - served;
+        let count = |v: DoorVerdict| doors.iter().filter(|d| d.verdict == v).count();
+        let served = count(DoorVerdict::Served);
+        let judged = doors.len() - count(DoorVerdict::NotJudged) - served;
         let acted: Vec<&str> = doors
             .iter()
-            .filter(|d| d.verdict.starts_with("acted"))
+            .filter(|d| matches!(d.verdict, DoorVerdict::Acted { .. }))
             .map(|d| d.door.as_str())
             .collect();
         let among = doors
             .iter()
-            .filter(|d| d.verdict.starts_with("one of"))
+            .filter(|d| matches!(d.verdict, DoorVerdict::AmongActed { .. }))
             .count();
         let mut line = format!(
             "Doors: {judged} of {} judged for what they did to a failed task: {} harmless",
             doors.len(),
-            count("harmless")
+            count(DoorVerdict::Harmless)
         );
         if !acted.is_empty() {
             // A few by name; every one is in report.json's doors[].
@@ -118,7 +159,7 @@ impl DoorResult {
             }
             line.push_str(&format!("; {} acted: {named}", acted.len()));
         }
-        let unconfirmed = doors.iter().any(|d| d.unconfirmed);
+        let unconfirmed = doors.iter().any(|d| d.verdict.unconfirmed());
         if among > 0 && unconfirmed {
             line.push_str(&format!(
                 "; {among} suspects: one of them acted, or the task was not usable when the run began"

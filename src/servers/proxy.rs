@@ -99,7 +99,7 @@ impl Proxy {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!(
-                    "--upstream {} is this proxy itself ({local}): each request would be sent on to itself",
+                    "the upstream {} is this proxy itself ({local}): each request would be sent on to itself",
                     options.upstream.url
                 ),
             ));

@@ -35,26 +35,9 @@ pub use keys::{Keys, STUB_ACCESS_KEY, STUB_SECRET_KEY, STUB_TOKEN, stub_keys};
 pub use served::{RESET_PATH, Served};
 pub use standalone::Standalone;
 use state::State;
-pub use stopping::stopped;
+pub use stopping::{Stopped, stopped};
 pub use variant::{Behaviour, Variant, Variants};
 pub use watch::{ClientSummary, Seen, Tally, Watch};
-
-/// Serves a stub that accepts `credentials` and serves `fixtures` (conforming, in the ways of
-/// its variants, unless `behaviour` names a deviation) on `addr` within `limits`; when
-/// `watch`, each request is logged with the stub's verdict and the client side of the
-/// contract is checked.
-pub async fn serve(
-    spec: Arc<Spec>,
-    fixtures: &Fixtures,
-    credentials: &Keys,
-    behaviour: Behaviour,
-    watch: bool,
-    addr: std::net::SocketAddr,
-    limits: Limits,
-) -> std::io::Result<Served> {
-    let state = Arc::new(State::new(spec, fixtures, credentials, behaviour, watch));
-    Served::start(state, addr, limits).await
-}
 
 /// A running built-in stub (an in-process httpmock server with one handler). Dropping it
 /// returns the server to httpmock's pool.
@@ -97,34 +80,71 @@ pub struct Stub {
     state: Arc<State>,
 }
 
-impl Stub {
-    /// Starts a stub that accepts `credentials` and serves `fixtures`, conforming unless
-    /// `deviation`.
-    pub async fn start(
-        spec: Arc<Spec>,
-        fixtures: &Fixtures,
-        credentials: &Keys,
-        deviation: Option<Deviation>,
-    ) -> Stub {
-        Stub::start_watching(spec, fixtures, credentials, deviation, false).await
+/// What a stub will be (`Stub::builder`).
+#[derive(Default)]
+pub struct Builder {
+    spec: Option<Arc<Spec>>,
+    fixtures: Option<Fixtures>,
+    keys: Option<Keys>,
+    behaviour: Behaviour,
+    watch: bool,
+}
+
+impl Builder {
+    /// The contract it answers from (default: the embedded spec).
+    pub fn spec(mut self, spec: Arc<Spec>) -> Builder {
+        self.spec = Some(spec);
+        self
     }
 
-    /// `start`, and when `watch` log each request with the stub's verdict on it and check
-    /// the client side of the contract (see `client_summary`).
-    pub async fn start_watching(
-        spec: Arc<Spec>,
-        fixtures: &Fixtures,
-        credentials: &Keys,
-        deviation: Option<Deviation>,
-        watch: bool,
-    ) -> Stub {
-        let state = Arc::new(State::new(
+    /// Its project, cluster and tasks (default: `Fixtures::builtin()`).
+    pub fn fixtures(mut self, fixtures: Fixtures) -> Builder {
+        self.fixtures = Some(fixtures);
+        self
+    }
+
+    /// The credentials it accepts (default: `stub_keys()`).
+    pub fn keys(mut self, keys: Keys) -> Builder {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// A deliberate deviation (default: none, conforming).
+    pub fn deviation(mut self, deviation: Option<Deviation>) -> Builder {
+        self.behaviour.deviation = deviation;
+        self
+    }
+
+    /// Its deviation, conforming variants and the family it acts through, at once.
+    pub fn behaviour(mut self, behaviour: Behaviour) -> Builder {
+        self.behaviour = behaviour;
+        self
+    }
+
+    /// Whether it logs each request with its verdict and checks the client side of the
+    /// contract (see `Stub::client_summary`).
+    pub fn watching(mut self, watch: bool) -> Builder {
+        self.watch = watch;
+        self
+    }
+
+    fn state(self) -> Arc<State> {
+        let spec = self.spec.unwrap_or_else(|| Arc::new(Spec::embedded()));
+        let fixtures = self.fixtures.unwrap_or_else(Fixtures::builtin);
+        let keys = self.keys.unwrap_or_else(stub_keys);
+        Arc::new(State::new(
             spec,
-            fixtures,
-            credentials,
-            deviation.into(),
-            watch,
-        ));
+            &fixtures,
+            &keys,
+            self.behaviour,
+            self.watch,
+        ))
+    }
+
+    /// Starts it in process (an httpmock server from its pool, returned when the stub is
+    /// dropped).
+    pub async fn start(self) -> Stub {
+        let state = self.state();
         let server = MockServer::start_async().await;
         let handler = Arc::clone(&state);
         server
@@ -137,11 +157,28 @@ impl Stub {
         Stub { server, state }
     }
 
+    /// Serves it on `addr` within `limits`, in HTTP/1.1 of its own (`css-conformance stub`).
+    pub async fn serve(
+        self,
+        addr: std::net::SocketAddr,
+        limits: Limits,
+    ) -> std::io::Result<Served> {
+        Served::start(self.state(), addr, limits).await
+    }
+}
+
+impl Stub {
+    /// A stub to configure, then start (in process) or serve (on an address of its own), as
+    /// wiremock's `MockServer::builder()`: by default the embedded spec, the built-in fixtures
+    /// and credentials, conforming, not watching its clients.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
     /// A conforming stub for a client team's tests: the built-in fixtures and credentials
     /// (`STUB_TOKEN`, `STUB_ACCESS_KEY`/`STUB_SECRET_KEY`), watching its clients.
     pub async fn start_for_clients() -> Stub {
-        let spec = Arc::new(Spec::embedded());
-        Stub::start_watching(spec, &Fixtures::builtin(), &stub_keys(), None, true).await
+        Stub::builder().watching(true).start().await
     }
 
     /// What it serves: its project, cluster and failed tasks.

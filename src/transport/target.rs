@@ -29,15 +29,16 @@ use crate::fixtures::{Fixtures, TaskPool};
 use crate::secret::Secret;
 use crate::transport::signing;
 
+pub use crate::shown::without_userinfo;
 pub use auth::Auth;
 pub(crate) use endpoint::decoded;
-pub use endpoint::{TargetError, TransportError, Unanswered, parse_endpoint, without_userinfo};
+pub use endpoint::{TargetError, TransportError, Unanswered, parse_endpoint};
 pub use politeness::{Politeness, Transport};
 pub use read_error::ReadError;
 
 /// Every task of the cluster the read API lists, by ID, as read.
 pub(crate) type Cluster = std::collections::BTreeMap<String, crate::contract::spec::TaskRead>;
-pub use traffic::Traffic;
+pub use crate::records::traffic::Traffic;
 
 use auth::Signer;
 use consent::Consent;
@@ -50,6 +51,8 @@ use traffic::Counters;
 #[derive(Debug)]
 pub struct Target {
     name: String,
+    /// A stub started for the run alone (gone with it): its URLs reach nothing afterwards.
+    ephemeral: bool,
     endpoint: Endpoint,
     auth: Auth,
     /// The variable the token comes from, named in cURL reproductions.
@@ -110,6 +113,7 @@ impl Target {
     ) -> Result<Target, TargetError> {
         Ok(Target {
             name: name.into(),
+            ephemeral: false,
             endpoint: Endpoint::connect(base_url, transport)?,
             auth,
             token_env: DEFAULT_TOKEN_ENV.to_owned(),
@@ -125,6 +129,17 @@ impl Target {
             used: std::sync::Mutex::default(),
             interrupted: std::sync::Arc::default(),
         })
+    }
+
+    /// A target that lives only as long as the run (the built-in stub).
+    pub(crate) fn ephemeral(mut self) -> Target {
+        self.ephemeral = true;
+        self
+    }
+
+    /// Whether it lives only as long as the run.
+    pub fn is_ephemeral(&self) -> bool {
+        self.ephemeral
     }
 
     /// Sends as `politeness` says.

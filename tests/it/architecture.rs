@@ -343,6 +343,129 @@ fn an_import_from_a_layer_above_is_found() {
     assert_eq!(wrong, ["contract imports grading, a layer above it"]);
 }
 
+/// What `grading/` reads: the leaves, the contract, the records and the configuration; never
+/// the engines, the transport or the servers that make the records.
+const GRADING_READS: &[&str] = &[
+    "file_error",
+    "fixtures",
+    "ledger",
+    "progress",
+    "secret",
+    "shown",
+    "contract",
+    "records",
+    "config",
+    "grading",
+];
+
+/// Each import of a `grading` file from outside `GRADING_READS`.
+fn grading_violations(graph: &BTreeMap<Module, BTreeSet<Module>>) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (module, uses) in graph
+        .iter()
+        .filter(|(m, _)| m.first().is_some_and(|t| t == "grading"))
+    {
+        for used in uses {
+            if !used
+                .first()
+                .is_some_and(|t| GRADING_READS.contains(&t.as_str()))
+            {
+                wrong.push(format!(
+                    "{} imports {}, which makes records",
+                    name(module),
+                    name(used)
+                ));
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn grading_reads_the_records_not_what_makes_them() {
+    let wrong = grading_violations(&library_graph(&src()));
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_grading_file_that_reads_the_transport_is_found() {
+    let files = [
+        (
+            "lib.rs",
+            "pub mod grading;\npub mod records;\npub mod transport;\n",
+        ),
+        ("records.rs", "pub struct Traffic;\n"),
+        ("transport.rs", "pub use crate::records::Traffic;\n"),
+        ("grading.rs", "pub mod writer;\n"),
+        ("grading/writer.rs", "use crate::records::Traffic;\n"),
+    ];
+    let reads = Scratch::of(&files, "grading-ok").graph();
+    assert_eq!(grading_violations(&reads), Vec::<String>::new());
+    let mut wrong = files;
+    wrong[4].1 = "use crate::transport::Traffic;\n";
+    let found = grading_violations(&Scratch::of(&wrong, "grading-wrong").graph());
+    assert_eq!(
+        found,
+        ["grading::writer imports transport, which makes records"]
+    );
+}
+
+/// The files outside `cli/` where a flag is written: the settings table, which defines every
+/// setting's flag, and the launcher of the binary's own servers, whose flags are the command
+/// line it runs.
+const FLAG_HOMES: &[&str] = &["config/settings.rs", "servers/stub/standalone.rs"];
+
+/// Each string literal of the library's code (outside `cli/`, `main.rs` and `FLAG_HOMES`)
+/// that starts with a flag (`"--name`): a message that names a setting gets its flag from the
+/// table; an error names none (the binary words it).
+fn flag_literals(src: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in rust_files(src) {
+        let rel = file.strip_prefix(src).unwrap();
+        let shown = rel.to_string_lossy().replace('\\', "/");
+        if rel.starts_with("cli") || shown == "main.rs" || FLAG_HOMES.contains(&shown.as_str()) {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(&file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("\"--") {
+                let after = &rest[at + 3..];
+                if after.starts_with(|c: char| c.is_ascii_lowercase()) {
+                    found.push(format!("{shown}:{}: {}", n + 1, line.trim()));
+                    break;
+                }
+                rest = after;
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn flags_are_written_only_by_the_command_line_and_the_settings_table() {
+    let found = flag_literals(&src());
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn a_flag_written_in_library_code_is_found() {
+    let files = [
+        ("lib.rs", "pub mod grading;\npub mod cli;\n"),
+        ("grading.rs", "pub const NOT_A_FLAG: &str = \"--\";\n"),
+        ("cli/mod.rs", "pub const FLAG: &str = \"--report-dir\";\n"),
+    ];
+    let scratch = Scratch::of(&files, "flags-ok");
+    assert_eq!(flag_literals(&scratch.0.join("src")), Vec::<String>::new());
+    let mut wrong = files;
+    wrong[1].1 = "pub fn fail() -> String {\n    format!(\"--report-dir {}: unwritable\", 1)\n}\n";
+    let scratch = Scratch::of(&wrong, "flags-wrong");
+    assert_eq!(
+        flag_literals(&scratch.0.join("src")),
+        ["grading.rs:2: format!(\"--report-dir {}: unwritable\", 1)"]
+    );
+}
+
 /// A small crate of `files` (path, text) under a temporary directory, removed when dropped.
 struct Scratch(PathBuf);
 

@@ -372,12 +372,16 @@ fn the_printed_replay_command_reproduces_as_printed() {
 async fn the_fuzzer_counts_what_it_sent_apart_from_what_it_remembered() {
     use css_conformance::fixtures::Fixtures;
     use css_conformance::secret::Secret;
-    use css_conformance::servers::stub::stub_keys;
     use css_conformance::transport::target::Auth;
     let spec = Arc::new(Spec::embedded());
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false;
-    let stub = Stub::start_watching(Arc::clone(&spec), &fixtures, &stub_keys(), None, true).await;
+    let stub = Stub::builder()
+        .spec(Arc::clone(&spec))
+        .fixtures(fixtures.clone())
+        .watching(true)
+        .start()
+        .await;
     // A live-like target: refusals are remembered and not sent again.
     let target = Target::new(
         "live-like",

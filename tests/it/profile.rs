@@ -10,8 +10,8 @@ use css_conformance::config::profile::{AuthMethod, Profile, ProfileError};
 use css_conformance::contract::spec::Spec;
 use css_conformance::file_error::FileError;
 use css_conformance::fixtures::Fixtures;
+use css_conformance::servers::stub::STUB_TOKEN;
 use css_conformance::servers::stub::Stub;
-use css_conformance::servers::stub::{STUB_TOKEN, stub_keys};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -177,7 +177,11 @@ fn closed_port() -> u16 {
 async fn flags_win_over_the_environment_which_wins_over_the_file() {
     let spec = Arc::new(Spec::embedded());
     let fixtures = Fixtures::builtin();
-    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_keys(), None).await;
+    let stub = Stub::builder()
+        .spec(Arc::clone(&spec))
+        .fixtures(fixtures.clone())
+        .start()
+        .await;
     let file_endpoint = format!("http://127.0.0.1:{}", closed_port());
     let flag_endpoint = format!("http://127.0.0.1:{}", closed_port());
     let file = write(

@@ -387,7 +387,7 @@ fn a_bad_upstream_is_exit_2_naming_the_flag() {
 /// (and judges only what every reading agrees on).
 async fn suite_through_the_proxy(knows: bool) -> css_conformance::servers::proxy::ProxySummary {
     let spec = Arc::new(Spec::embedded());
-    let stub = Stub::start(Arc::clone(&spec), &Fixtures::builtin(), &stub_keys(), None).await;
+    let stub = Stub::builder().spec(Arc::clone(&spec)).start().await;
     let options = ProxyOptions {
         upstream: Upstream::new(&stub.base_url(), None).unwrap(),
         limits: stub::Limits::default(),

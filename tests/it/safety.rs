@@ -11,15 +11,19 @@ use css_conformance::engines::scenarios::runner::{self, ScenarioOptions};
 use css_conformance::fixtures::Fixtures;
 use css_conformance::records::judgement::{ScenarioOutcome, Skip};
 use css_conformance::secret::Secret;
+use css_conformance::servers::stub::STUB_TOKEN;
 use css_conformance::servers::stub::Stub;
-use css_conformance::servers::stub::{STUB_TOKEN, stub_keys};
 use css_conformance::transport::target::{Auth, Target};
 
 async fn live_like(mutations: bool) -> (Stub, runner::Run) {
     let spec = Arc::new(Spec::embedded());
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false; // a live target lists its failed tasks
-    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_keys(), None).await;
+    let stub = Stub::builder()
+        .spec(Arc::clone(&spec))
+        .fixtures(fixtures.clone())
+        .start()
+        .await;
     // A target as a live endpoint is configured: not the tool's own stub.
     let auth = Auth::Token(Secret::new(STUB_TOKEN));
     let target = Target::new("live-like", &stub.base_url(), auth, fixtures)

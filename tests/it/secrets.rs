@@ -74,13 +74,13 @@ async fn canary_credentials_appear_in_no_output() {
     let mut all = String::new();
     for (i, auth) in methods.iter().enumerate() {
         // A deviant server, so that findings, evidence and cURL lines are printed too.
-        let stub = Stub::start(
-            Arc::clone(&spec),
-            &fixtures,
-            &credentials,
-            Some(Deviation::AcceptsAnyRetryMode),
-        )
-        .await;
+        let stub = Stub::builder()
+            .spec(Arc::clone(&spec))
+            .fixtures(fixtures.clone())
+            .keys(credentials.clone())
+            .deviation(Some(Deviation::AcceptsAnyRetryMode))
+            .start()
+            .await;
         let run_dir = out_dir.join(format!("run{i}"));
         let mut console = String::new();
         for args in [

@@ -673,7 +673,11 @@ async fn the_fuzzer_spends_a_task_only_on_a_case_a_conforming_server_accepts() {
     let mut fixtures = Fixtures::builtin();
     fixtures.generated_failed_tasks = false;
     fixtures.failed_action_ids.truncate(3);
-    let stub = Stub::start(Arc::clone(&spec), &fixtures, &stub_keys(), None).await;
+    let stub = Stub::builder()
+        .spec(Arc::clone(&spec))
+        .fixtures(fixtures.clone())
+        .start()
+        .await;
     let auth = Auth::Token(Secret::new(STUB_TOKEN));
     let target = Target::new("three tasks", &stub.base_url(), auth, fixtures.clone())
         .unwrap()
@@ -828,7 +832,9 @@ async fn a_read_api_that_never_shows_a_change_raises_no_false_alarm() {
     // The second request on each task, not the stale read, judged what the first did.
     assert_eq!(report.clause("RUT-EFFECT-02").unwrap().grade, Grade::Pass);
     assert!(
-        run.doors.iter().all(|d| d.verdict == "harmless"),
+        run.doors
+            .iter()
+            .all(|d| d.verdict == css_conformance::records::effects::DoorVerdict::Harmless),
         "{:?}",
         run.doors
     );

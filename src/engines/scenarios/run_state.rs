@@ -154,11 +154,7 @@ impl RunState {
     /// its effect differs from the one of the refused request before it on the task.
     pub(crate) fn next_clause(&self, task: &str, kind: Kind) -> bool {
         let spec = &self.spec;
-        let clause = spec
-            .expectation(kind)
-            .never_acts
-            .clone()
-            .unwrap_or_else(|| spec.rules.refusal_leaves_task.clone());
+        let clause = spec.effect_clause(kind).to_owned();
         let mut last = self.last_clause.lock().unwrap_or_else(|e| e.into_inner());
         match last.insert(task.to_owned(), clause.clone()) {
             Some(before) => before != clause,

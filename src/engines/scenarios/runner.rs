@@ -17,8 +17,11 @@ use crate::contract::coverage;
 use crate::contract::doors;
 use crate::contract::features::InMemory;
 use crate::contract::spec::Spec;
+use crate::engines::scenarios::describe::describe;
+use crate::engines::scenarios::plan::Plan;
 use crate::engines::scenarios::run_state::{self, Assignment, RunState};
 use crate::engines::scenarios::steps::Conformance;
+use crate::engines::scenarios::survey::{Facts, Role, Surveyed, roles};
 use crate::engines::scenarios::task_plan;
 use crate::engines::targets;
 use crate::fixtures::Fixtures;
@@ -114,9 +117,9 @@ pub async fn run(
     // A spec whose door a conforming server accepts was refused when the run started.
     let spec_doors = doors::of_spec(&spec, reach).unwrap_or_default();
     let (records, survey_fixtures) = survey(&spec, &features).await;
-    let survey = task_plan::roles(&spec, &records);
+    let survey = roles(&spec, &records);
     let facts = facts_of(target);
-    let plan = task_plan::Plan::new(&survey, &facts);
+    let plan = Plan::new(&survey, &facts);
     let doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
     run_state.set_doors(doors.clone());
     let mut door_results = crate::records::effects::DoorResult::all(&spec, &doors, None);
@@ -169,8 +172,8 @@ pub async fn run(
 }
 
 /// What the task plan knows of `target`: what it allows and what its fixtures hold.
-fn facts_of(target: &crate::transport::target::Target) -> task_plan::Facts {
-    task_plan::Facts {
+fn facts_of(target: &crate::transport::target::Target) -> Facts {
+    Facts {
         mutations: target.mutations_allowed(),
         failed_tasks: (!target.fixtures.generated_failed_tasks)
             .then_some(target.fixtures.failed_action_ids.len()),
@@ -185,9 +188,9 @@ fn facts_of(target: &crate::transport::target::Target) -> task_plan::Facts {
 /// The plan of a run, with what it was made from.
 #[derive(Clone, Copy)]
 struct Planned<'a> {
-    plan: &'a task_plan::Plan,
-    facts: &'a task_plan::Facts,
-    survey: &'a [task_plan::Surveyed],
+    plan: &'a Plan,
+    facts: &'a Facts,
+    survey: &'a [Surveyed],
 }
 
 /// What the scenarios on failed tasks showed.
@@ -217,7 +220,7 @@ async fn run_chained(
                 .flat_map(|j| j.verdict.checked.iter().cloned())
         })
         .collect();
-    let lines = task_plan::describe(
+    let lines = describe(
         spec,
         planned.plan,
         planned.facts,
@@ -255,7 +258,7 @@ async fn run_chained(
     let mut fixture_errors = Vec::new();
     run_state.amend_records(|records| {
         add_watched(records, watched);
-        fixture_errors = task_plan::judge_effects(spec, &chains, records);
+        fixture_errors = chains.judge(spec, records);
     });
     let mut fixture_notes = Vec::new();
     let (doors, search) = chains.doors();
@@ -263,7 +266,7 @@ async fn run_chained(
     crate::records::effects::DoorResult::mark_served(&mut door_results, |name| {
         run_state.served_form(name)
     });
-    if door_results.iter().any(|d| d.unconfirmed) {
+    if door_results.iter().any(|d| d.verdict.unconfirmed()) {
         let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
         fixture_notes.push(format!(
             "fixture or server? the request after the doors on {} was refused as not in the failed state: a door acted, or the task was not failed when the run began (an earlier run may have used it). Not judged: give another failed task, or --read-api (the read API shows each task's state), to decide",
@@ -503,7 +506,7 @@ pub fn select(
 /// task (as the survey saw them), then the spec's doors none of them sends.
 fn run_doors(
     spec: &Spec,
-    plan: &task_plan::Plan,
+    plan: &Plan,
     records: &[ScenarioRecord],
     survey: &Fixtures,
     reach: doors::Reach<'_>,
@@ -512,7 +515,7 @@ fn run_doors(
     let refused: BTreeSet<&str> = plan
         .chained
         .iter()
-        .filter(|s| matches!(s.role, task_plan::Role::Refused { .. }))
+        .filter(|s| matches!(s.role, Role::Refused { .. }))
         .map(|s| s.location.as_str())
         .collect();
     let mut scenario_doors = Vec::new();

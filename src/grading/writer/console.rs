@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 
 use crate::contract::spec::Level;
-use crate::engines::fuzz::Summary;
 use crate::grading::baseline::Diff;
 use crate::grading::report::{Grade, Report, RunVerdict};
+use crate::records::findings::Summary;
+use crate::records::traffic::Traffic;
 use crate::shown::shorten;
-use crate::transport::target::Traffic;
 
 use super::document::Document;
 use super::many_targets::ManyTargets;
@@ -455,7 +455,7 @@ pub fn fuzz_summary(summary: &Summary) -> String {
             let _ = writeln!(out, "  expected {}; got {}", v.expected, v.evidence);
         }
         let _ = writeln!(out, "  {} {}", f.method, shorten(&f.url));
-        if f.target.starts_with(crate::engines::targets::BUILT_IN_STUB) {
+        if f.ephemeral_target {
             // Its port closed with the run: a cURL line would reach nothing.
             let _ = writeln!(
                 out,

@@ -1,10 +1,10 @@
 //! What every writer renders: `Document`, a run's result, and the `Writer` trait; with the
 //! small renderings several writers share.
 
-use crate::engines::fuzz::Summary;
 use crate::grading::report::{Grade, Report, RunVerdict};
+use crate::records::findings::Summary;
 use crate::records::judgement::ScenarioRecord;
-use crate::transport::target::Traffic;
+use crate::records::traffic::Traffic;
 
 /// Everything a run's reports say: the graded clauses, the scenarios with their judgements,
 /// the fuzzer's summary, what the politeness layer did, and what the run was (profile, time).
@@ -137,7 +137,7 @@ pub(super) use crate::shown::rfc3339;
 /// The profile with any `user:password@` taken out of its endpoint.
 pub(super) fn without_userinfo(mut profile: serde_json::Value) -> serde_json::Value {
     if let Some(serde_json::Value::String(endpoint)) = profile.get_mut("endpoint") {
-        *endpoint = crate::transport::target::without_userinfo(endpoint);
+        *endpoint = crate::shown::without_userinfo(endpoint);
     }
     profile
 }

@@ -161,7 +161,7 @@ fn clause_table(out: &mut String, doc: &Document) {
 }
 
 /// The fuzzer's totals and each finding with its reproduction.
-fn fuzzing(out: &mut String, f: &crate::engines::fuzz::Summary) {
+fn fuzzing(out: &mut String, f: &crate::records::findings::Summary) {
     let _ = writeln!(out, "<h2>Fuzzing</h2>\n<p>{}</p>", esc(&fuzz_line(f)));
     for finding in &f.findings {
         let _ = writeln!(

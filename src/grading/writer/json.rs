@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::engines::fuzz::Summary;
 use crate::grading::report::ClauseResult;
+use crate::records::findings::Summary;
 
 use super::document::{Document, rfc3339};
 use super::many_targets::{MANY_SCHEMA, ManyTargets};
@@ -118,7 +118,7 @@ struct Schema<'a> {
     fuzz: Option<&'a Summary>,
     /// What went on the wire (none: a document of a report alone).
     #[serde(skip_serializing_if = "Option::is_none")]
-    traffic: Option<&'a crate::transport::target::Traffic>,
+    traffic: Option<&'a crate::records::traffic::Traffic>,
 }
 
 #[derive(Serialize)]

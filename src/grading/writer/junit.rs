@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 
 use junit_report::{TestCase, TestCaseBuilder, TestSuite, TestSuiteBuilder};
 
-use crate::engines::fuzz::Summary;
 use crate::grading::report::{Grade, Report, RunVerdict, ScenarioResult};
+use crate::records::findings::Summary;
 use crate::records::judgement::ScenarioOutcome;
 use crate::records::judgement::ScenarioRecord;
 

@@ -11,11 +11,11 @@ use super::render::Writer;
 impl Document {
     /// Writes `report.json`, `report.md` and `report.html` into `dir`, returning their paths.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, WriteError> {
-        let fail = |path: &Path, e: &dyn std::fmt::Display| WriteError {
+        let fail = |path: &Path, cause: std::io::Error| WriteError {
             path: path.to_owned(),
-            message: e.to_string(),
+            cause,
         };
-        std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+        std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
         let writers: [(&str, &dyn Writer); 3] = [
             ("report.json", &Json),
             ("report.md", &Markdown),
@@ -24,17 +24,18 @@ impl Document {
         let mut written = Vec::new();
         for (name, writer) in writers {
             let path = dir.join(name);
-            std::fs::write(&path, writer.render(self)).map_err(|e| fail(&path, &e))?;
+            std::fs::write(&path, writer.render(self)).map_err(|e| fail(&path, e))?;
             written.push(path);
         }
         Ok(written)
     }
 }
 
-/// A report directory that could not be written.
+/// A report directory that could not be written (the binary names its flag).
 #[derive(Debug, thiserror::Error)]
-#[error("--report-dir {}: {message}", path.display())]
+#[error("{}: {cause}", path.display())]
 pub struct WriteError {
     pub path: PathBuf,
-    pub message: String,
+    #[source]
+    pub cause: std::io::Error,
 }

@@ -96,13 +96,12 @@ impl Upstream {
             let mut roots = Vec::new();
             if let Some(pem) = ca_bundle {
                 for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
-                    roots.push(
-                        cert.map_err(|e| TargetError::Client(format!("the CA bundle: {e}")))?,
-                    );
+                    roots
+                        .push(cert.map_err(|e| TargetError::client_because("the CA bundle: ", e))?);
                 }
                 if roots.is_empty() {
-                    return Err(TargetError::Client(
-                        "the CA bundle holds no PEM certificate".to_owned(),
+                    return Err(TargetError::client(
+                        "the CA bundle holds no PEM certificate",
                     ));
                 }
             }
@@ -110,10 +109,10 @@ impl Upstream {
                 roots,
                 Arc::clone(&provider),
             )
-            .map_err(|e| TargetError::Client(format!("TLS: {e}")))?;
+            .map_err(|e| TargetError::client_because("TLS: ", e))?;
             let config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
-                .map_err(|e| TargetError::Client(format!("TLS: {e}")))?
+                .map_err(|e| TargetError::client_because("TLS: ", e))?
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(verifier))
                 .with_no_client_auth();

@@ -3,17 +3,26 @@
 
 use std::time::Duration;
 
+/// What stopped a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The time it was to serve for passed.
+    TimeServed,
+    CtrlC,
+    Sigterm,
+}
+
 /// Waits until `serve_for` has passed, Ctrl-C or SIGTERM, and says which.
-pub async fn stopped(serve_for: Option<Duration>) -> &'static str {
+pub async fn stopped(serve_for: Option<Duration>) -> Stopped {
     tokio::select! {
         () = async {
             match serve_for {
                 Some(d) => tokio::time::sleep(d).await,
                 None => std::future::pending().await,
             }
-        } => "--serve-for",
-        _ = tokio::signal::ctrl_c() => "Ctrl-C",
-        () = terminated() => "SIGTERM",
+        } => Stopped::TimeServed,
+        _ = tokio::signal::ctrl_c() => Stopped::CtrlC,
+        () = terminated() => Stopped::Sigterm,
     }
 }
 

@@ -8,11 +8,11 @@
 //! does not. The memory of refusals is bounded (the most recent `REMEMBERED` to
 //! `2 * REMEMBERED`), and `reset` starts a new scope (a client team's next run of its suite).
 
-use std::collections::BTreeMap;
 use std::hash::{Hash as _, Hasher as _};
 
 use crate::contract::request::TOKEN_HEADER;
 use crate::contract::spec::{Kind, Spec};
+pub use crate::records::clients::{ClientSummary, Tally};
 use crate::shown::shorten;
 use crate::transport::signing;
 
@@ -82,31 +82,6 @@ const SUM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 /// Refusals remembered per generation (two generations are kept: ~3 MB at most).
 pub const REMEMBERED: usize = 50_000;
 
-/// What the stub's clients did, for the summary on shutdown.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientSummary {
-    pub requests: u64,
-    pub by_status: BTreeMap<u16, u64>,
-    /// Requests re-sent unchanged after a 400 or 403.
-    pub resent: u64,
-    /// The first few re-sent requests, described.
-    pub examples: Vec<String>,
-    /// Requests (any method) that named one of the stub's tasks.
-    pub on_tasks: u64,
-    /// Each client clause: the requests that gave occasion to judge it, and its violations.
-    pub clauses: BTreeMap<String, Tally>,
-}
-
-/// One clause, over the requests (or exchanges) seen.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Requests it applied to.
-    pub judged: u64,
-    pub violated: u64,
-    /// The first few violations, described.
-    pub examples: Vec<String>,
-}
-
 impl ClientSummary {
     /// Counts one request against `clause`; `violation` says how it broke it, if it did.
     fn judge(&mut self, clause: &str, violation: Option<String>) {
@@ -114,19 +89,6 @@ impl ClientSummary {
             .entry(clause.to_owned())
             .or_default()
             .count(violation);
-    }
-}
-
-impl Tally {
-    /// Counts one occasion to judge the clause; `violation` says how it was broken, if it was.
-    pub fn count(&mut self, violation: Option<String>) {
-        self.judged += 1;
-        if let Some(what) = violation {
-            self.violated += 1;
-            if self.examples.len() < 10 {
-                self.examples.push(what);
-            }
-        }
     }
 }
 

@@ -29,7 +29,7 @@ pub(super) struct Endpoint {
 
 /// One exchange's outcome: the answer and its `Retry-After`, or the error and whether it
 /// happened before a connection was made.
-pub(super) type Exchanged = Result<(Response, Option<Duration>), (TransportError, bool)>;
+pub(super) type Exchanged = Result<(Response, Option<Duration>), TransportError>;
 
 impl Endpoint {
     /// The endpoint at `base_url`, connected as `transport` says.
@@ -43,17 +43,17 @@ impl Endpoint {
             .tls_danger_accept_invalid_certs(transport.insecure);
         if let Some(pem) = &transport.ca_bundle {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| TargetError::Client(format!("the CA bundle: {}", error_chain(&e))))?;
+                .map_err(|e| TargetError::client_because("the CA bundle: ", e))?;
             if certs.is_empty() {
-                return Err(TargetError::Client(
-                    "the CA bundle holds no PEM certificate".to_owned(),
+                return Err(TargetError::client(
+                    "the CA bundle holds no PEM certificate",
                 ));
             }
             builder = builder.tls_certs_merge(certs);
         }
         let client = builder
             .build()
-            .map_err(|e| TargetError::Client(error_chain(&e)))?;
+            .map_err(|e| TargetError::client_because("", e))?;
         // `parse_endpoint` has made sure there is a host.
         let host = match (parsed.host_str().unwrap_or_default(), parsed.port()) {
             (h, Some(port)) => format!("{h}:{port}"),
@@ -106,25 +106,19 @@ impl Endpoint {
                     },
                     answer.retry_after.as_deref().and_then(retry_after),
                 )),
-                Err(failure) => Err((
-                    TransportError::new(
-                        self.url_of(request_target),
-                        with_scheme_hint(failure.message),
-                        Unanswered::Fault,
-                    ),
+                Err(failure) => Err(TransportError::fault(
+                    self.url_of(request_target),
+                    with_scheme_hint(failure.message.clone()),
                     failure.connect,
+                    failure,
                 )),
             };
         }
         let url = &self.url_of(request_target);
         let fail = |e: reqwest::Error| {
             let connect = e.is_connect();
-            let error = TransportError::new(
-                url.to_owned(),
-                with_scheme_hint(error_chain(&e)),
-                Unanswered::Fault,
-            );
-            (error, connect)
+            let message = with_scheme_hint(error_chain(&e));
+            TransportError::fault(url.to_owned(), message, connect, e)
         };
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::PUT);
         let mut builder = self.client.request(method, url);
@@ -234,7 +228,7 @@ fn install_crypto_provider() {
 /// An endpoint's base URL, if it is one: http or https, no password, no query or fragment.
 pub fn parse_endpoint(base_url: &str) -> Result<reqwest::Url, TargetError> {
     let endpoint = |message: &str| TargetError::Endpoint {
-        url: without_userinfo(base_url),
+        url: crate::shown::without_userinfo(base_url),
         message: message.to_owned(),
     };
     let parsed = reqwest::Url::parse(base_url).map_err(|e| endpoint(&e.to_string()))?;
@@ -256,35 +250,53 @@ pub fn parse_endpoint(base_url: &str) -> Result<reqwest::Url, TargetError> {
     Ok(parsed)
 }
 
-/// `url` with any `user:password@` taken out, to be shown.
-///
-/// Whatever stands before the last `@` is taken out, so that a password holding `@` or `/`
-/// (which no URL parser reads as the user meant) is never shown: `https://***@host`.
-pub fn without_userinfo(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    match rest.rfind('@') {
-        Some(at) if scheme.is_empty() => format!("***@{}", &rest[at + 1..]),
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
-}
-
 /// A target that could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error("endpoint `{url}`: {message}")]
     Endpoint { url: String, message: String },
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
+    #[error("cannot build the HTTP client: {what}")]
+    Client {
+        what: String,
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
 }
 
-/// A request that got no answer of the operation's.
+impl TargetError {
+    /// The client cannot be built for `what` (its cause's chain in the words).
+    pub(crate) fn client(what: impl Into<String>) -> TargetError {
+        TargetError::Client {
+            what: what.into(),
+            cause: None,
+        }
+    }
+
+    /// The client cannot be built: `context` and the `cause`, kept.
+    pub(crate) fn client_because(
+        context: &str,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> TargetError {
+        TargetError::Client {
+            what: format!("{context}{}", error_chain(&cause)),
+            cause: Some(Box::new(cause)),
+        }
+    }
+}
+
+/// A request that got no answer of the operation's: why (`kind`), in words (`message`, the
+/// cause's chain included), whether it ended before a connection was made, and the cause
+/// itself where there is one (`source()`).
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {message}", crate::shown::shorten(url))]
 pub struct TransportError {
     pub url: String,
     pub message: String,
     pub kind: Unanswered,
+    /// It ended before a connection was made: nothing reached the target.
+    pub before_connection: bool,
+    #[source]
+    cause: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 /// Why a request has no answer to judge.
@@ -304,7 +316,29 @@ pub enum Unanswered {
 
 impl TransportError {
     pub(super) fn new(url: String, message: String, kind: Unanswered) -> TransportError {
-        TransportError { url, message, kind }
+        TransportError {
+            url,
+            message,
+            kind,
+            before_connection: false,
+            cause: None,
+        }
+    }
+
+    /// A network fault of the exchange with `url`, its `cause` kept.
+    pub(super) fn fault(
+        url: String,
+        message: String,
+        before_connection: bool,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> TransportError {
+        TransportError {
+            url,
+            message,
+            kind: Unanswered::Fault,
+            before_connection,
+            cause: Some(Box::new(cause)),
+        }
     }
 
     /// Whether the request may have acted on its task, its answer lost on the way.

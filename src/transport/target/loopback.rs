@@ -94,7 +94,8 @@ pub struct Received {
 }
 
 /// Why no answer came, and whether it was before a connection was made.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
 pub struct Failure {
     pub message: String,
     pub connect: bool,

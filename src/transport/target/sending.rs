@@ -440,10 +440,10 @@ impl Target {
                     retries += 1;
                     pacer.backoff(retries - 1)
                 }
-                Err((e, false)) if resend == Resend::MayAct => {
+                Err(e) if !e.before_connection && resend == Resend::MayAct => {
                     return Ended::Unsettled(e.message.clone());
                 }
-                Err((e, _)) if pacer.may_retry(retries) => {
+                Err(e) if pacer.may_retry(retries) => {
                     self.note_retry(e.to_string());
                     retries += 1;
                     pacer.backoff(retries - 1)
@@ -451,7 +451,7 @@ impl Target {
                 _ => {
                     return match attempt {
                         Ok((r, _)) => Ended::Answer(r),
-                        Err((e, _)) => Ended::Fault(e),
+                        Err(e) => Ended::Fault(e),
                     };
                 }
             };
