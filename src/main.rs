@@ -52,10 +52,24 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(cli.command)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain(&e));
             ExitCode::from(USAGE_ERROR)
         }
     }
+}
+
+/// An error and its causes, each cause shown once: a library error keeps its cause (as
+/// `source()`) and may say it in its own words too.
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let said = cause.to_string();
+        if !out.contains(&said) {
+            out.push_str(": ");
+            out.push_str(&said);
+        }
+    }
+    out
 }
 
 /// Logs go to stderr through `tracing`, filtered by RUST_LOG (e.g.

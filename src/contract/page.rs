@@ -11,6 +11,6 @@ mod statement;
 mod trace;
 
 pub use diff::{Change, ChangeKind, Diff, diff};
-pub use edition::{MAX_STATEMENTS, Page, PageError, SEED};
+pub use edition::{MAX_PAGE_BYTES, MAX_STATEMENTS, Page, PageError, SEED};
 pub use statement::{Form, Statement, says_nothing, words};
 pub use trace::{Quote, Trace, Traced, trace};

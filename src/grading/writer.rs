@@ -10,6 +10,7 @@ pub mod json;
 pub mod junit;
 mod many_targets;
 mod markdown;
+pub mod page_text;
 mod render;
 mod report_dir;
 

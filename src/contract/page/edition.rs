@@ -24,22 +24,64 @@ pub struct Page {
     pub statements: Vec<Statement>,
 }
 
-/// A page that cannot be read, with the line that stops it.
+/// The largest page read (the vendor's pages are some kilobytes).
+pub const MAX_PAGE_BYTES: u64 = 4 << 20;
+
+/// A page that cannot be read, with the line that stops it (and the cause, where there is
+/// one).
 #[derive(Debug, thiserror::Error)]
-#[error("{name}:{line}: {message}")]
+#[error("{name}{}: {message}", at_line(*line))]
 pub struct PageError {
     pub name: String,
     pub line: usize,
     pub message: String,
+    #[source]
+    cause: Option<std::io::Error>,
+}
+
+/// `:LINE`, or nothing for a page not read at all (line 0).
+fn at_line(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}")
+    }
 }
 
 impl Page {
+    /// Reads the page in `file`, within `MAX_PAGE_BYTES`.
+    pub fn read(file: &std::path::Path) -> Result<Page, PageError> {
+        use std::io::Read as _;
+        let name = file.display().to_string();
+        let fail = |line: usize, message: String, cause: Option<std::io::Error>| PageError {
+            name: crate::shown::inert(&name).into_owned(),
+            line,
+            message,
+            cause,
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(file)
+            .and_then(|f| f.take(MAX_PAGE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| fail(0, "cannot read".to_owned(), Some(e)))?;
+        if bytes.len() as u64 > MAX_PAGE_BYTES {
+            let message = format!("larger than {} MiB: not a page", MAX_PAGE_BYTES >> 20);
+            return Err(fail(1, message, None));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
+            fail(line, "not UTF-8 text".to_owned(), None)
+        })?;
+        Page::parse(&text, &name)
+    }
+
     /// Reads `text` (reStructuredText) into its statements; `name` says what it was read from.
     pub fn parse(text: &str, name: &str) -> Result<Page, PageError> {
         let statements = rst::statements(text).map_err(|(line, message)| PageError {
             name: name.to_owned(),
             line,
             message,
+            cause: None,
         })?;
         if statements.len() > MAX_STATEMENTS {
             return Err(PageError {
@@ -48,6 +90,7 @@ impl Page {
                 message: format!(
                     "more than {MAX_STATEMENTS} statements: not one page of the API reference"
                 ),
+                cause: None,
             });
         }
         if statements.iter().all(|s| s.section.is_empty()) {
@@ -55,6 +98,7 @@ impl Page {
                 name: name.to_owned(),
                 line: 1,
                 message: "no section heading with a statement under it: not a page of the vendor's API reference in reStructuredText".to_owned(),
+                cause: None,
             });
         }
         Ok(Page {

@@ -169,68 +169,23 @@ impl<'a> Reader<'a> {
         let start = self.at;
         let border = self.line(start);
         let offset = indent_of(border);
-        let chars: Vec<char> = border.chars().skip(offset).collect();
-        if !is_border(&chars) {
-            return Err((
-                start + 1,
-                "a line that starts with `+` and is no grid table's border".to_owned(),
-            ));
-        }
-        let bounds: Vec<usize> = chars
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c == '+')
-            .map(|(i, _)| i)
-            .collect();
-        if bounds.len() < 2 {
-            return Err((
-                start + 1,
-                "a grid table's border with fewer than two `+`".to_owned(),
-            ));
-        }
+        let bounds = grid_bounds(border, offset).map_err(|why| (start + 1, why.to_owned()))?;
         let section = self.caption.take().unwrap_or_else(|| self.section.clone());
         let mut header: Vec<String> = Vec::new();
-        let mut rows: Vec<(usize, Vec<Vec<String>>)> = Vec::new();
-        let mut current: Option<(usize, Vec<Vec<String>>)> = None;
+        let mut rows: Vec<Row> = Vec::new();
+        let mut current: Option<Row> = None;
         self.at += 1;
         while self.at < self.lines.len() {
             let line: Vec<char> = self.line(self.at).chars().skip(offset).collect();
             match line.first() {
                 Some('+' | '|') if is_partial_border(&line, &bounds) => {
-                    // A separator some cells span. Under the first column, it ends a row and
-                    // the spanning cells go on into the next; elsewhere, the row goes on and a
-                    // cell closed here is followed by another in the same column.
-                    let Some(mut row) = current.take() else {
+                    let Some(row) = current.take() else {
                         return Err((
                             self.at + 1,
                             "a grid table's row separator before any row".to_owned(),
                         ));
                     };
-                    let closed =
-                        |k: usize| segment(&line, &bounds, k).is_none_or(|s| is_rule_segment(&s));
-                    for (column, cell) in row.1.iter_mut().enumerate() {
-                        let text = segment(&line, &bounds, column).unwrap_or_default();
-                        cell.push(if closed(column) {
-                            String::new()
-                        } else {
-                            text.trim().to_owned()
-                        });
-                    }
-                    if closed(0) {
-                        let carried = (0..bounds.len() - 1)
-                            .map(|k| {
-                                if closed(k) {
-                                    Vec::new()
-                                } else {
-                                    row.1[k].clone()
-                                }
-                            })
-                            .collect();
-                        rows.push(row);
-                        current = Some((self.at + 1, carried));
-                    } else {
-                        current = Some(row);
-                    }
+                    current = Some(spanned(row, &line, &bounds, self.at + 1, &mut rows));
                 }
                 Some('+') if is_border(&line) => {
                     if let Some(row) = current.take() {
@@ -328,6 +283,56 @@ impl<'a> Reader<'a> {
             line: at + 1,
         });
     }
+}
+
+/// A grid table's row being read: the index of its first line, each column's lines.
+type Row = (usize, Vec<Vec<String>>);
+
+/// The columns' bounds a grid table's top border (from `offset`) gives.
+fn grid_bounds(border: &str, offset: usize) -> Result<Vec<usize>, &'static str> {
+    let chars: Vec<char> = border.chars().skip(offset).collect();
+    if !is_border(&chars) {
+        return Err("a line that starts with `+` and is no grid table's border");
+    }
+    let bounds: Vec<usize> = chars
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c == '+')
+        .map(|(i, _)| i)
+        .collect();
+    if bounds.len() < 2 {
+        return Err("a grid table's border with fewer than two `+`");
+    }
+    Ok(bounds)
+}
+
+/// `row` at a separator some cells span (`line`). Under the first column it ends the row
+/// (pushed to `rows`) and the spanning cells go on into the next, which starts at `next`;
+/// elsewhere the row goes on, and a cell closed here is followed by another in its column.
+fn spanned(mut row: Row, line: &[char], bounds: &[usize], next: usize, rows: &mut Vec<Row>) -> Row {
+    let closed = |k: usize| segment(line, bounds, k).is_none_or(|s| is_rule_segment(&s));
+    for (column, cell) in row.1.iter_mut().enumerate() {
+        let text = segment(line, bounds, column).unwrap_or_default();
+        cell.push(if closed(column) {
+            String::new()
+        } else {
+            text.trim().to_owned()
+        });
+    }
+    if !closed(0) {
+        return row;
+    }
+    let carried = (0..bounds.len() - 1)
+        .map(|k| {
+            if closed(k) {
+                Vec::new()
+            } else {
+                row.1[k].clone()
+            }
+        })
+        .collect();
+    rows.push(row);
+    (next, carried)
 }
 
 /// The cells of one line of a grid table's row, by the columns' bounds; a bound the line does

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::contract::spec::{Clause, Level, Spec};
+use crate::contract::spec::{Clause, Level, NoRule, Spec};
 
 use super::edition::Page;
 use super::statement::{Statement, says_nothing};
@@ -80,7 +80,7 @@ pub(super) fn clauses(spec: &Spec) -> impl Iterator<Item = &Clause> {
 
 /// Traces `page` against the quotes of `spec`.
 pub fn trace(spec: &Spec, page: &Page) -> Trace {
-    let mut statements: Vec<Traced> = page
+    let statements = page
         .statements
         .iter()
         .map(|s| Traced {
@@ -89,9 +89,34 @@ pub fn trace(spec: &Spec, page: &Page) -> Trace {
             no_rule: says_nothing(s).then(|| NOTHING.to_owned()),
         })
         .collect();
-    let (mut missing, mut elsewhere, mut ungrounded, mut off_page) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let edition = spec
+        .page
+        .as_ref()
+        .filter(|p| p.sha256.eq_ignore_ascii_case(&page.sha256))
+        .map(|p| p.edition.clone());
+    let mut trace = Trace {
+        page: page.name.clone(),
+        sha256: page.sha256.clone(),
+        edition,
+        statements,
+        missing: Vec::new(),
+        elsewhere: Vec::new(),
+        ungrounded: Vec::new(),
+        off_page: Vec::new(),
+    };
     for clause in clauses(spec) {
+        trace.ground(clause);
+    }
+    for no_rule in &spec.no_rule {
+        trace.no_rule(no_rule);
+    }
+    trace
+}
+
+impl Trace {
+    /// Marks the statements `clause` quotes; notes its quotes not on the page, those of
+    /// another edition, and whether it is grounded at all.
+    fn ground(&mut self, clause: &Clause) {
         let mut grounded = false;
         for ground in &clause.ground {
             let quote = Quote {
@@ -102,13 +127,14 @@ pub fn trace(spec: &Spec, page: &Page) -> Trace {
                 paraphrase: ground.paraphrase,
             };
             if ground.edition.is_some() {
-                elsewhere.push(quote);
+                self.elsewhere.push(quote);
                 continue;
             }
             grounded = true;
             let place = ground.place();
             let mut found = false;
-            for t in statements
+            for t in self
+                .statements
                 .iter_mut()
                 .filter(|t| t.statement.holds(&place, &ground.quote))
             {
@@ -118,22 +144,25 @@ pub fn trace(spec: &Spec, page: &Page) -> Trace {
                 }
             }
             if !found {
-                missing.push(quote);
+                self.missing.push(quote);
             }
         }
         match (grounded, clause.level) {
             (true, _) => {}
             (false, Level::Extended) if clause.ground.is_empty() => {
-                off_page.push(clause.id.clone())
+                self.off_page.push(clause.id.clone())
             }
             (false, Level::Extended) => {}
-            (false, _) => ungrounded.push(clause.id.clone()),
+            (false, _) => self.ungrounded.push(clause.id.clone()),
         }
     }
-    for no_rule in &spec.no_rule {
+
+    /// Marks the statements the spec says make no rule (a stale entry is a quote missing).
+    fn no_rule(&mut self, no_rule: &NoRule) {
         let place = no_rule.place();
         let mut found = false;
-        for t in statements
+        for t in self
+            .statements
             .iter_mut()
             .filter(|t| t.statement.holds(&place, &no_rule.quote))
         {
@@ -141,7 +170,7 @@ pub fn trace(spec: &Spec, page: &Page) -> Trace {
             t.no_rule.get_or_insert_with(|| no_rule.why.clone());
         }
         if !found {
-            missing.push(Quote {
+            self.missing.push(Quote {
                 clause: String::new(),
                 place: place_of(&no_rule.section, &no_rule.row, &no_rule.column),
                 quote: no_rule.quote.clone(),
@@ -149,21 +178,6 @@ pub fn trace(spec: &Spec, page: &Page) -> Trace {
                 paraphrase: false,
             });
         }
-    }
-    let edition = spec
-        .page
-        .as_ref()
-        .filter(|p| p.sha256.eq_ignore_ascii_case(&page.sha256))
-        .map(|p| p.edition.clone());
-    Trace {
-        page: page.name.clone(),
-        sha256: page.sha256.clone(),
-        edition,
-        statements,
-        missing,
-        elsewhere,
-        ungrounded,
-        off_page,
     }
 }
 
