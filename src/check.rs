@@ -137,13 +137,7 @@ pub async fn check(
     .interrupted_by(interrupted.lock().ok().and_then(|s| s.clone()))
     .with_target_fault(target_fault(&traffic))
     .with_fixture_errors(run.fixture_errors.clone());
-    let diff = options
-        .baseline
-        .map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
-    let report = match &diff {
-        Some(diff) if options.fail_on_new => report.failing_on_new(diff.new_failures()),
-        _ => report,
-    };
+    let (report, diff) = against_baseline(report, options.baseline, options.fail_on_new);
     let document = Document::new(
         &report,
         serde_json::to_value(&profile).map_err(CheckError::Profile)?,
@@ -161,6 +155,21 @@ pub async fn check(
     .with_traffic(traffic)
     .with_baseline(diff);
     Ok(Checked { document, fuzzed })
+}
+
+/// `report` beside the baseline, if one was given (failing only on what is new, with
+/// `--fail-on new`).
+fn against_baseline(
+    report: Report,
+    baseline: Option<&Baseline>,
+    fail_on_new: bool,
+) -> (Report, Option<Diff>) {
+    let diff = baseline.map(|b| Diff::compare(b, &[(report.target.as_str(), &report)]));
+    let report = match &diff {
+        Some(diff) if fail_on_new => report.failing_on_new(diff.new_failures()),
+        _ => report,
+    };
+    (report, diff)
 }
 
 /// The notes on the fixtures, and, when they left the verdict incomplete, the failed tasks the

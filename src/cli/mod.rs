@@ -10,18 +10,22 @@ mod proxy;
 mod replay;
 mod spec;
 mod stub;
+mod tags;
 mod target;
+mod tasks;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cucumber::gherkin::tagexpr::TagOperation;
 
 use css_conformance::contract::spec::Spec;
-use css_conformance::contract::{coverage, features};
-use css_conformance::engines::fuzz::{self as fuzzer, strategy};
+use css_conformance::engines::fuzz as fuzzer;
 
+pub use spec::{SpecCommand, SpecSource};
+pub use tags::Tags;
+use tags::parse_tags;
 pub use target::{TargetArgs, open_target};
+pub use tasks::TasksCommand;
 
 use css_conformance::servers::stub::{Variant, Variants};
 
@@ -139,22 +143,6 @@ pub enum Command {
 }
 
 #[derive(Subcommand)]
-pub enum TasksCommand {
-    /// Each used task: when, the endpoint, project, cluster, task, and the run that used it.
-    List {
-        /// The ledger (default: the platform's state directory; also CSS_CONFORMANCE_LEDGER)
-        #[arg(long, value_name = "FILE")]
-        ledger: Option<PathBuf>,
-    },
-    /// Forget every used task.
-    Clear {
-        /// The ledger (default: the platform's state directory; also CSS_CONFORMANCE_LEDGER)
-        #[arg(long, value_name = "FILE")]
-        ledger: Option<PathBuf>,
-    },
-}
-
-#[derive(Subcommand)]
 pub enum ProfileCommand {
     /// Write a commented profile from the flags given (and a profile, and the environment),
     /// every other key commented out with its default.
@@ -179,129 +167,6 @@ pub enum ProfileCommand {
     /// List every profile key: its flag, its environment variable, what it is. `--set
     /// KEY=VALUE` sets any of them.
     Keys,
-}
-
-#[derive(Subcommand)]
-pub enum SpecCommand {
-    /// Validate a contract file and check that the features cover every clause of it (and,
-    /// with --page, that every clause's quote is on that page).
-    ///
-    /// Exit 0 when it holds, 2 with each problem (file:line and key) when not.
-    ///
-    /// Example: css-conformance spec lint --spec my-spec.yaml --features features/
-    #[command(verbatim_doc_comment)]
-    Lint {
-        #[command(flatten)]
-        source: SpecSource,
-        /// A page of the vendor's (reStructuredText) on which every clause's quote must be.
-        #[arg(long, value_name = "PAGE")]
-        page: Option<PathBuf>,
-    },
-    /// List every statement of the vendor's page with the clauses that quote it, then the
-    /// quotes that are not on it.
-    ///
-    /// PAGE is the page in reStructuredText, as the vendor's docs repository publishes it
-    /// (default: the seed edition the embedded spec was traced to, which ships as
-    /// spec/pages/RetryUpgradeTask.rst).
-    ///
-    /// Exit: 0 every statement traced to a clause (or said by the spec to make no rule)
-    /// and every quote on the page; 1 otherwise; 2 a page or spec that cannot be read
-    /// (its line named).
-    ///
-    /// Example: css-conformance spec trace new-edition.rst
-    #[command(verbatim_doc_comment)]
-    Trace {
-        page: Option<PathBuf>,
-        #[command(flatten)]
-        source: SpecSource,
-        #[arg(long, value_enum, default_value_t = PageFormat::Text)]
-        format: PageFormat,
-    },
-    /// The statements added, removed and reworded between two editions of the page, and
-    /// the clauses each touches. Given one page: from the seed edition the embedded spec was
-    /// traced to, to it.
-    ///
-    /// Exit: 0 nothing a clause rests on changed; 1 the ground of a clause changed (re-read
-    /// those clauses against NEW); 2 a page or spec that cannot be read.
-    ///
-    /// Examples:
-    ///   css-conformance spec diff new-edition.rst
-    ///   css-conformance spec diff old-edition.rst new-edition.rst
-    #[command(verbatim_doc_comment)]
-    Diff {
-        /// [OLD] NEW
-        #[arg(value_name = "PAGE", num_args = 1..=2, required = true)]
-        pages: Vec<PathBuf>,
-        #[command(flatten)]
-        source: SpecSource,
-        #[arg(long, value_enum, default_value_t = PageFormat::Text)]
-        format: PageFormat,
-    },
-    /// Write the OpenAPI 3.0 document of the operation, generated from the spec.
-    ///
-    /// Exit: 0 written; 2 a spec that does not load, or features that leave a clause of it
-    /// uncovered.
-    ///
-    /// Examples:
-    ///   css-conformance spec openapi > retry-upgrade-task.openapi.json
-    ///   schemathesis run retry-upgrade-task.openapi.json --url https://css.eu-de.otc.t-systems.com
-    #[command(
-        verbatim_doc_comment,
-        mut_arg("features", |a| a.help(
-            "A folder of .feature files the spec is checked against before it is exported (the export is refused when they leave a clause uncovered)"
-        ))
-    )]
-    Openapi {
-        #[command(flatten)]
-        source: SpecSource,
-        /// Write to this file instead of stdout.
-        #[arg(long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
-}
-
-#[derive(clap::Args)]
-pub struct SpecSource {
-    /// A contract file to use instead of the embedded spec/retry_upgrade_task.yaml.
-    #[arg(long, value_name = "FILE")]
-    pub spec: Option<PathBuf>,
-    /// A folder of .feature files to use instead of the embedded ones (they must cover the spec).
-    #[arg(long, value_name = "DIR")]
-    pub features: Option<PathBuf>,
-}
-
-impl SpecSource {
-    /// The spec and the features, which must cover every clause of it.
-    pub fn load(&self) -> anyhow::Result<(Spec, Vec<cucumber::gherkin::Feature>)> {
-        let spec = match &self.spec {
-            Some(file) => {
-                let text = std::fs::read_to_string(file).map_err(|reason| {
-                    css_conformance::file_error::FileError::Read {
-                        file: file.clone(),
-                        reason,
-                    }
-                })?;
-                let spec = Spec::parse(&text, file)?;
-                // The fuzzer asks whether it can generate values of the spec's formats.
-                strategy::check_formats(&spec, &text, file)?;
-                css_conformance::contract::doors::check(&spec, &text, file)?;
-                spec
-            }
-            None => Spec::embedded(),
-        };
-        let features = match &self.features {
-            Some(dir) => features::load_dir(dir)?,
-            None => features::embedded(),
-        };
-        let gaps = coverage::gaps(&spec, &features);
-        for gap in &gaps {
-            eprintln!("coverage: {gap}");
-        }
-        if !gaps.is_empty() {
-            anyhow::bail!("the features do not cover the spec ({} gaps)", gaps.len());
-        }
-        Ok((spec, features))
-    }
 }
 
 #[derive(clap::Args)]
@@ -366,16 +231,6 @@ pub struct CheckArgs {
     pub target: TargetArgs,
 }
 
-/// `spec trace --format`, `spec diff --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PageFormat {
-    /// For people, grouped by section.
-    Text,
-    /// One JSON document.
-    Json,
-}
-
-/// `--fail-on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     /// Every clause that counts against conformance.
@@ -616,110 +471,6 @@ pub fn save_findings(summary: &fuzzer::Summary, dir: &std::path::Path) -> anyhow
     Ok(())
 }
 
-/// A tag expression as given and as cucumber reads it: `@a and not (@b or @c)`.
-#[derive(Debug, Clone)]
-pub struct Tags {
-    pub raw: String,
-    pub expression: TagOperation,
-}
-
-fn parse_tags(expr: &str) -> Result<Tags, String> {
-    // cucumber's parser recurses once a parenthesis or a `not`: bounded before it runs.
-    const DEEPEST: usize = 64;
-    let mut depth = 0usize;
-    let deepest = expr.chars().fold(0usize, |deepest, c| {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        deepest.max(depth)
-    });
-    let nots = expr.split_whitespace().filter(|w| *w == "not").count();
-    if expr.len() > 4096 || deepest > DEEPEST || nots > DEEPEST {
-        return Err(format!(
-            "a tag expression is at most 4096 characters, {DEEPEST} parentheses deep and {DEEPEST} `not`s; this one is {} characters, {deepest} deep, with {nots}",
-            expr.len()
-        ));
-    }
-    let expression = expr.parse::<TagOperation>().map_err(|e| {
-        format!(
-            "not a tag expression (column {}: expected {}); e.g. '@RUT-QUERY-03 or not @RUT-AUTH-03'",
-            e.location.column, e.expected
-        )
-    })?;
-    Ok(Tags {
-        raw: expr.to_owned(),
-        expression,
-    })
-}
-
-impl Tags {
-    /// The error for an expression that selects no scenario of `features`, naming the tags
-    /// near the ones it names that no scenario has.
-    pub fn selects_nothing(&self, features: &[cucumber::gherkin::Feature]) -> anyhow::Error {
-        let known: std::collections::BTreeSet<&str> = features
-            .iter()
-            .flat_map(|f| {
-                f.tags
-                    .iter()
-                    .chain(f.rules.iter().flat_map(|r| r.tags.iter()))
-                    .chain(f.scenarios.iter().flat_map(|s| s.tags.iter()))
-                    .chain(
-                        f.rules
-                            .iter()
-                            .flat_map(|r| r.scenarios.iter().flat_map(|s| s.tags.iter())),
-                    )
-            })
-            .map(String::as_str)
-            .collect();
-        let mut hints = Vec::new();
-        for word in self
-            .raw
-            .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
-        {
-            let Some(tag) = word.strip_prefix('@') else {
-                continue;
-            };
-            if known.contains(tag) {
-                continue;
-            }
-            let mut near: Vec<(usize, &str)> = known
-                .iter()
-                .map(|k| {
-                    let d = if k.eq_ignore_ascii_case(tag) {
-                        0
-                    } else {
-                        strsim::levenshtein(&k.to_ascii_uppercase(), &tag.to_ascii_uppercase())
-                            .max(1)
-                    };
-                    (d, *k)
-                })
-                .filter(|(d, _)| *d <= 3)
-                .collect();
-            near.sort();
-            let near: Vec<String> = near.iter().take(3).map(|(_, k)| format!("@{k}")).collect();
-            hints.push(if near.is_empty() {
-                format!("no scenario has @{tag}")
-            } else {
-                format!(
-                    "no scenario has @{tag}; did you mean {}?",
-                    near.join(" or ")
-                )
-            });
-        }
-        anyhow::anyhow!(
-            "--tags '{}' selects no scenario{}; tags are case-sensitive, and every clause ID is one (e.g. @RUT-AUTH-01)",
-            self.raw,
-            if hints.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", hints.join("; "))
-            }
-        )
-    }
-}
-
 /// Runs a command and says its exit code.
 pub async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
@@ -740,8 +491,8 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             profile::init(&target, output.as_deref())
         }
         Command::Profile(ProfileCommand::List) => Ok(profile::list()),
-        Command::Tasks(TasksCommand::List { ledger }) => tasks_list(ledger),
-        Command::Tasks(TasksCommand::Clear { ledger }) => tasks_clear(ledger),
+        Command::Tasks(TasksCommand::List { ledger }) => tasks::list(ledger),
+        Command::Tasks(TasksCommand::Clear { ledger }) => tasks::clear(ledger),
         Command::Profile(ProfileCommand::Keys) => Ok(profile::keys()),
         Command::Deviations => {
             println!("Deviations (--stub-deviation NAME), each breaking the contract on purpose:");
@@ -781,55 +532,4 @@ pub async fn run(command: Command) -> anyhow::Result<u8> {
             spec::openapi(&source, output.as_deref())
         }
     }
-}
-
-/// The ledger `--ledger`, `CSS_CONFORMANCE_LEDGER` or the platform's state directory names.
-fn ledger_named(file: Option<PathBuf>) -> anyhow::Result<css_conformance::ledger::Ledger> {
-    file.or_else(|| {
-        std::env::var_os(check::LEDGER_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
-    .or_else(css_conformance::ledger::Ledger::default_file)
-    .map(css_conformance::ledger::Ledger::at)
-    .ok_or_else(|| {
-        anyhow::anyhow!("no ledger: neither HOME nor XDG_STATE_HOME is set; give --ledger FILE")
-    })
-}
-
-/// `tasks list`: each used task, oldest first.
-fn tasks_list(file: Option<PathBuf>) -> anyhow::Result<u8> {
-    use css_conformance::shown::inert;
-    let ledger = ledger_named(file)?;
-    let (entries, skipped) = ledger.entries()?;
-    println!(
-        "{} used task(s) in {}{}",
-        entries.len(),
-        ledger.file.display(),
-        if skipped > 0 {
-            format!(" ({skipped} line(s) that are no entry skipped)")
-        } else {
-            String::new()
-        }
-    );
-    for u in entries {
-        println!(
-            "{}  {}  project {}  cluster {}  task {}  ({})",
-            inert(&u.at),
-            inert(&u.endpoint),
-            inert(&u.project),
-            inert(&u.cluster),
-            inert(&u.task),
-            inert(&u.run)
-        );
-    }
-    Ok(CONFORMANT)
-}
-
-/// `tasks clear`: forgets every used task.
-fn tasks_clear(file: Option<PathBuf>) -> anyhow::Result<u8> {
-    let ledger = ledger_named(file)?;
-    let n = ledger.clear()?;
-    println!("forgot {n} used task(s) ({})", ledger.file.display());
-    Ok(CONFORMANT)
 }

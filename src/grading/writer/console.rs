@@ -295,27 +295,7 @@ pub fn verdict_line(report: &Report) -> String {
                 .as_deref()
                 .unwrap_or("the target answered nothing")
         ),
-        RunVerdict::NotConformant => {
-            let all_must = must
-                .iter()
-                .all(|id| report.clause(id).is_some_and(|c| c.level == Level::Must));
-            let what = if report.strict {
-                "clauses failed (strict)"
-            } else if all_must {
-                "MUST clauses failed"
-            } else {
-                // A served stub's or a proxy's client clauses count whatever their level.
-                "clauses failed"
-            };
-            let named: Vec<String> = must
-                .iter()
-                .map(|id| match report.clause(id) {
-                    Some(c) if c.grade == Grade::Intermittent => format!("{id} (intermittently)"),
-                    _ => (*id).to_owned(),
-                })
-                .collect();
-            format!("NOT conformant: {what}: {}", named.join(", "))
-        }
+        RunVerdict::NotConformant => not_conformant_line(report, &must),
         RunVerdict::Incomplete => {
             let unjudged = report.unjudged_must();
             format!(
@@ -343,33 +323,59 @@ pub fn verdict_line(report: &Report) -> String {
                     .join("; ")
             )
         }
-        RunVerdict::Conformant => {
-            let known: Vec<&str> = report
-                .clauses
-                .iter()
-                .filter(|c| c.level == Level::Must && c.grade == Grade::Xfail)
-                .map(|c| c.id.as_str())
-                .collect();
-            let line = if known.is_empty() {
-                "Conformant: every MUST clause passed.".to_owned()
-            } else {
-                format!(
-                    "Conformant but for known deviations: every MUST clause passed but {}, which fail as the profile's expected_deviations say (XFAIL).",
-                    known.join(", ")
-                )
-            };
-            match report.unjudged_without_read_api().as_slice() {
-                [] => line,
-                unread => format!(
-                    "{} Not judged without the read API: {} (what a request did to the cluster's other tasks; --read-api judges it).",
-                    line.replace(
-                        "every MUST clause passed",
-                        "every MUST clause judged passed"
-                    ),
-                    unread.join(", ")
-                ),
-            }
-        }
+        RunVerdict::Conformant => conformant_line(report),
+    }
+}
+
+/// The verdict of a run that broke clauses, naming them.
+fn not_conformant_line(report: &Report, must: &[&str]) -> String {
+    let all_must = must
+        .iter()
+        .all(|id| report.clause(id).is_some_and(|c| c.level == Level::Must));
+    let what = if report.strict {
+        "clauses failed (strict)"
+    } else if all_must {
+        "MUST clauses failed"
+    } else {
+        // A served stub's or a proxy's client clauses count whatever their level.
+        "clauses failed"
+    };
+    let named: Vec<String> = must
+        .iter()
+        .map(|id| match report.clause(id) {
+            Some(c) if c.grade == Grade::Intermittent => format!("{id} (intermittently)"),
+            _ => (*id).to_owned(),
+        })
+        .collect();
+    format!("NOT conformant: {what}: {}", named.join(", "))
+}
+
+/// The verdict of a conformant run, with the known deviations and what the read API judges.
+fn conformant_line(report: &Report) -> String {
+    let known: Vec<&str> = report
+        .clauses
+        .iter()
+        .filter(|c| c.level == Level::Must && c.grade == Grade::Xfail)
+        .map(|c| c.id.as_str())
+        .collect();
+    let line = if known.is_empty() {
+        "Conformant: every MUST clause passed.".to_owned()
+    } else {
+        format!(
+            "Conformant but for known deviations: every MUST clause passed but {}, which fail as the profile's expected_deviations say (XFAIL).",
+            known.join(", ")
+        )
+    };
+    match report.unjudged_without_read_api().as_slice() {
+        [] => line,
+        unread => format!(
+            "{} Not judged without the read API: {} (what a request did to the cluster's other tasks; --read-api judges it).",
+            line.replace(
+                "every MUST clause passed",
+                "every MUST clause judged passed"
+            ),
+            unread.join(", ")
+        ),
     }
 }
 

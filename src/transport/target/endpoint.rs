@@ -91,29 +91,56 @@ impl Endpoint {
         headers: &[(String, Secret)],
         payload: Payload<'_>,
     ) -> Exchanged {
-        if let Some(client) = &self.loopback {
-            return match client.send(method, request_target, headers, payload).await {
-                Ok(answer) => Ok((
-                    {
-                        let (body, cut) = decoded(answer.body, answer.content_encoding.as_deref());
-                        Response {
-                            status: answer.status,
-                            content_type: answer.content_type,
-                            body,
-                            headers: answer.headers,
-                            truncated: !answer.whole || cut,
-                        }
-                    },
-                    answer.retry_after.as_deref().and_then(retry_after),
-                )),
-                Err(failure) => Err(TransportError::fault(
-                    self.url_of(request_target),
-                    with_scheme_hint(failure.message.clone()),
-                    failure.connect,
-                    failure,
-                )),
-            };
+        match &self.loopback {
+            Some(client) => {
+                let sent = client.send(method, request_target, headers, payload).await;
+                self.loopback_answer(request_target, sent)
+            }
+            None => {
+                self.reqwest_exchange(method, request_target, headers, payload)
+                    .await
+            }
         }
+    }
+
+    /// What the loopback client's exchange on `request_target` came to.
+    fn loopback_answer(
+        &self,
+        request_target: &str,
+        sent: Result<loopback::Received, loopback::Failure>,
+    ) -> Exchanged {
+        match sent {
+            Ok(answer) => {
+                let (body, cut) = decoded(answer.body, answer.content_encoding.as_deref());
+                let response = Response {
+                    status: answer.status,
+                    content_type: answer.content_type,
+                    body,
+                    headers: answer.headers,
+                    truncated: !answer.whole || cut,
+                };
+                Ok((
+                    response,
+                    answer.retry_after.as_deref().and_then(retry_after),
+                ))
+            }
+            Err(failure) => Err(TransportError::fault(
+                self.url_of(request_target),
+                with_scheme_hint(failure.message.clone()),
+                failure.connect,
+                failure,
+            )),
+        }
+    }
+
+    /// One exchange through reqwest (TLS, or an endpoint elsewhere than this machine).
+    async fn reqwest_exchange(
+        &self,
+        method: &str,
+        request_target: &str,
+        headers: &[(String, Secret)],
+        payload: Payload<'_>,
+    ) -> Exchanged {
         let url = &self.url_of(request_target);
         let fail = |e: reqwest::Error| {
             let connect = e.is_connect();
