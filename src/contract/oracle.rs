@@ -31,8 +31,34 @@ pub fn judge_request(spec: &Spec, kind: Kind, request: &Request, response: &Resp
         error: error.as_ref(),
         words: true,
     };
-    judge_exchange(spec, kind, request.has_empty_segment(), response, judged)
+    judge_exchange(
+        spec,
+        kind,
+        gateway_statuses(spec, request),
+        response,
+        judged,
+    )
 }
+
+/// What a gateway in front of the operation may answer `request` with, and why (a path with
+/// an empty segment; a form of the grammar a gateway may not serve, such as HTTP/1.0).
+fn gateway_statuses<'s>(spec: &'s Spec, request: &Request) -> Option<(&'s [u16], &'static str)> {
+    if request.has_empty_segment() {
+        return Some((&spec.gateway_statuses_for_empty_segments, EMPTY_SEGMENT));
+    }
+    let version = request.shape.version;
+    spec.variations()
+        .map(|(_, v)| v)
+        .find(|v| !version.is_default() && v.version == Some(version))
+        .map(|v| {
+            (
+                v.gateway_statuses.as_slice(),
+                "a request in another version of HTTP",
+            )
+        })
+}
+
+const EMPTY_SEGMENT: &str = "a path with an empty segment";
 
 /// What judging an answer takes besides the answer: its body's error fields, read once, and
 /// whether a violation is put into words (its expectation and evidence).
@@ -61,7 +87,11 @@ pub(crate) fn judge_readings(
             error: error.as_ref(),
             words: i == 0,
         };
-        judge_exchange(spec, *kind, parts.has_empty_segment(), response, judged)
+        let gateway = parts.has_empty_segment().then_some((
+            spec.gateway_statuses_for_empty_segments.as_slice(),
+            EMPTY_SEGMENT,
+        ));
+        judge_exchange(spec, *kind, gateway, response, judged)
     });
     let Some(mut verdict) = each.next() else {
         return Verdict {
@@ -86,18 +116,16 @@ pub(crate) fn judge_readings(
 fn judge_exchange(
     spec: &Spec,
     kind: Kind,
-    empty_segment: bool,
+    gateway: Option<(&[u16], &str)>,
     response: &Response,
     judged: Judged<'_>,
 ) -> Verdict {
-    if empty_segment
-        && spec
-            .gateway_statuses_for_empty_segments
-            .contains(&response.status)
+    if let Some((statuses, form)) = gateway
+        && statuses.contains(&response.status)
     {
         return Verdict {
             note: Some(format!(
-                "status {} for a path with an empty segment: the gateway's answer, in front of the operation, not the operation's",
+                "status {} for {form}: the gateway's answer, in front of the operation, not the operation's",
                 response.status
             )),
             ..Verdict::of(kind)
@@ -290,6 +318,27 @@ fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gateways_505_to_http_1_0_is_not_the_operations_answer_and_to_http_1_1_it_is() {
+        let spec = Spec::embedded();
+        let refused = Response {
+            status: 505,
+            ..Response::default()
+        };
+        let mut old = Request::sample();
+        old.shape.version = crate::contract::spec::HttpVersion::Http10;
+        let verdict = judge_request(&spec, Kind::UnknownTask, &old, &refused);
+        assert!(verdict.passed(), "{verdict}");
+        assert!(
+            verdict
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("another version of HTTP"))
+        );
+        let verdict = judge_request(&spec, Kind::UnknownTask, &Request::sample(), &refused);
+        assert!(!verdict.passed(), "{verdict}");
+    }
 
     fn answer(status: u16, body: &str) -> Response {
         Response {

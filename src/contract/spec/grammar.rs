@@ -57,6 +57,11 @@ pub struct DoorSpec {
     /// page does not name): fuzzed on IDs that name nothing, never a door.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fuzz_only: bool,
+    /// Statuses a gateway in front of the operation may answer a request of this form with
+    /// (HTTP's own: `505` for a version it does not serve): not the operation's answer, so
+    /// judged by no clause (INFO).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateway_statuses: Vec<u16>,
 }
 
 /// The version of HTTP a request is sent in. Both are HTTP's own: a conforming server serves
