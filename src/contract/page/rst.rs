@@ -560,6 +560,14 @@ mod tests {
         );
     }
 
+    /// Each statement as `place | words`.
+    fn shown(statements: &[Statement]) -> Vec<String> {
+        statements
+            .iter()
+            .map(|s| format!("{} | {}", s.place(), s.text))
+            .collect()
+    }
+
     #[test]
     fn a_grid_table_is_read_cell_by_cell_under_its_caption() {
         let page = "\
@@ -580,10 +588,7 @@ URI
    +------+-----------+-----------------------+
 ";
         let got = statements(page).unwrap();
-        let shown: Vec<String> = got
-            .iter()
-            .map(|s| format!("{} | {}", s.place(), s.text))
-            .collect();
+        let shown = shown(&got);
         assert_eq!(
             shown,
             [
@@ -620,11 +625,7 @@ URI
     #[test]
     fn a_cell_that_spans_rows_is_read_into_each_and_tabs_a_bom_and_bullets_are_read_as_rst_does() {
         let page = "\u{feff}Things\n======\n\n\t+------+-----+------------------+\n\t| Name | Man | Description      |\n\t+======+=====+==================+\n\t| a_id | Yes | -  one: first.   |\n\t+------+     | -  two: second.  |\n\t| b_id |     +------------------+\n\t|      |     | Approx. 5 min.   |\n\t+------+-----+------------------+\n";
-        let shown: Vec<String> = statements(page)
-            .unwrap()
-            .iter()
-            .map(|s| format!("{} | {}", s.place(), s.text))
-            .collect();
+        let shown = shown(&statements(page).unwrap());
         assert_eq!(
             shown,
             [

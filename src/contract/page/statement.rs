@@ -33,12 +33,7 @@ pub enum Form {
 impl Statement {
     /// Where it is, in words: `Query Parameters · retry_mode · Description`.
     pub fn place(&self) -> String {
-        let mut place = self.section.clone();
-        for part in [&self.row, &self.column].into_iter().flatten() {
-            place.push_str(" · ");
-            place.push_str(part);
-        }
-        place
+        Place::of(&self.section, &self.row, &self.column).to_string()
     }
 
     /// Whether `quote`, at `place`, rests on this statement.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::contract::spec::{Clause, Level, NoRule, Spec};
+use crate::contract::spec::{Clause, Level, NoRule, Place, Spec};
 
 use super::edition::Page;
 use super::statement::{Statement, says_nothing};
@@ -121,7 +121,7 @@ impl Trace {
         for ground in &clause.ground {
             let quote = Quote {
                 clause: clause.id.clone(),
-                place: place_of(&ground.section, &ground.row, &ground.column),
+                place: ground.place().to_string(),
                 quote: ground.quote.clone(),
                 edition: ground.edition.clone(),
                 paraphrase: ground.paraphrase,
@@ -131,18 +131,11 @@ impl Trace {
                 continue;
             }
             grounded = true;
-            let place = ground.place();
-            let mut found = false;
-            for t in self
-                .statements
-                .iter_mut()
-                .filter(|t| t.statement.holds(&place, &ground.quote))
-            {
-                found = true;
+            let found = self.mark(&ground.place(), &ground.quote, |t| {
                 if !t.clauses.contains(&clause.id) {
                     t.clauses.push(clause.id.clone());
                 }
-            }
+            });
             if !found {
                 self.missing.push(quote);
             }
@@ -157,37 +150,35 @@ impl Trace {
         }
     }
 
-    /// Marks the statements the spec says make no rule (a stale entry is a quote missing).
-    fn no_rule(&mut self, no_rule: &NoRule) {
-        let place = no_rule.place();
+    /// Applies `mark` to each statement that holds `quote` at `place`; whether one did.
+    fn mark(&mut self, place: &Place, quote: &str, mut mark: impl FnMut(&mut Traced)) -> bool {
         let mut found = false;
         for t in self
             .statements
             .iter_mut()
-            .filter(|t| t.statement.holds(&place, &no_rule.quote))
+            .filter(|t| t.statement.holds(place, quote))
         {
             found = true;
-            t.no_rule.get_or_insert_with(|| no_rule.why.clone());
+            mark(t);
         }
+        found
+    }
+
+    /// Marks the statements the spec says make no rule (a stale entry is a quote missing).
+    fn no_rule(&mut self, no_rule: &NoRule) {
+        let found = self.mark(&no_rule.place(), &no_rule.quote, |t| {
+            t.no_rule.get_or_insert_with(|| no_rule.why.clone());
+        });
         if !found {
             self.missing.push(Quote {
                 clause: String::new(),
-                place: place_of(&no_rule.section, &no_rule.row, &no_rule.column),
+                place: no_rule.place().to_string(),
                 quote: no_rule.quote.clone(),
                 edition: None,
                 paraphrase: false,
             });
         }
     }
-}
-
-fn place_of(section: &str, row: &Option<String>, column: &Option<String>) -> String {
-    let mut place = section.to_owned();
-    for part in [row, column].into_iter().flatten() {
-        place.push_str(" · ");
-        place.push_str(part);
-    }
-    place
 }
 
 #[cfg(test)]

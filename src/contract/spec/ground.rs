@@ -38,11 +38,7 @@ pub struct Ground {
 
 impl Ground {
     pub fn place(&self) -> Place {
-        Place {
-            section: self.section.clone(),
-            row: self.row.clone(),
-            column: self.column.clone(),
-        }
+        Place::of(&self.section, &self.row, &self.column)
     }
 }
 
@@ -52,6 +48,27 @@ pub struct Place {
     pub section: String,
     pub row: Option<String>,
     pub column: Option<String>,
+}
+
+impl Place {
+    pub fn of(section: &str, row: &Option<String>, column: &Option<String>) -> Place {
+        Place {
+            section: section.to_owned(),
+            row: row.clone(),
+            column: column.clone(),
+        }
+    }
+}
+
+/// `Query Parameters · retry_mode · Description`.
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.section)?;
+        for part in [&self.row, &self.column].into_iter().flatten() {
+            write!(f, " · {part}")?;
+        }
+        Ok(())
+    }
 }
 
 /// A statement of the page that makes no rule, and why.
@@ -69,10 +86,6 @@ pub struct NoRule {
 
 impl NoRule {
     pub fn place(&self) -> Place {
-        Place {
-            section: self.section.clone(),
-            row: self.row.clone(),
-            column: self.column.clone(),
-        }
+        Place::of(&self.section, &self.row, &self.column)
     }
 }
