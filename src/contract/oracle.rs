@@ -47,9 +47,12 @@ fn gateway_statuses<'s>(spec: &'s Spec, request: &Request) -> Option<(&'s [u16],
         return Some((&spec.gateway_statuses_for_empty_segments, EMPTY_SEGMENT));
     }
     let version = request.shape.version;
+    if version.is_default() {
+        return None;
+    }
     spec.variations()
         .map(|(_, v)| v)
-        .find(|v| !version.is_default() && v.version == Some(version))
+        .find(|v| v.version == Some(version))
         .map(|v| {
             (
                 v.gateway_statuses.as_slice(),

@@ -281,13 +281,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_read_api_pins_the_door_after_which_the_task_changed() {
-        let spec = Spec::embedded();
-        let doors = doors(&spec);
+    /// The spec's doors, all of them as one group, and their requests on `TASK`.
+    fn every_door(spec: &Spec) -> (Vec<Door>, Vec<DoorId>, Vec<Request>) {
+        let doors = doors(spec);
         let f = Fixtures::builtin();
         let group: Vec<DoorId> = (0..doors.len()).collect();
         let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
+        (doors, group, requests)
+    }
+
+    #[test]
+    fn the_read_api_pins_the_door_after_which_the_task_changed() {
+        let spec = Spec::embedded();
+        let (doors, group, requests) = every_door(&spec);
+        let f = Fixtures::builtin();
         let read = |was: &str, now: &str| (TaskRead::of_status(was), TaskRead::of_status(now));
         let failed = read("FAILED", "FAILED");
         let changed = read("FAILED", "RUNNING");
@@ -379,10 +386,8 @@ mod tests {
     #[test]
     fn a_read_api_that_may_show_an_effect_late_points_at_every_door_sent_within_that_time() {
         let spec = Spec::embedded();
-        let doors = doors(&spec);
+        let (doors, group, requests) = every_door(&spec);
         let f = Fixtures::builtin();
-        let group: Vec<DoorId> = (0..doors.len()).collect();
-        let requests: Vec<Request> = doors.iter().map(|d| d.request(&f, TASK, "u")).collect();
         let read = |was: &str, now: &str| (TaskRead::of_status(was), TaskRead::of_status(now));
         let (failed, changed) = (read("FAILED", "FAILED"), read("FAILED", "RUNNING"));
         let t0 = Instant::now();
