@@ -1,6 +1,8 @@
-//! Where a run goes and how: every setting of a target in one table (`settings`), and the
-//! target profile made from a file, the built-in profiles, the environment and the flags
-//! (`profile`).
+//! Where a run goes and how: the target profile made from a file, the built-in profiles, the
+//! environment and the flags (`profile`), every key of it set as the table of settings
+//! (`crate::settings`) says.
 
+mod built_in;
+mod origins;
 pub mod profile;
-pub mod settings;
+mod yaml_tree;

@@ -22,9 +22,9 @@
 //!
 //! The way of a request, one layer each, every layer importing only from those above it here:
 //! small values shared by all (`file_error`, `fixtures`, `ledger`, `progress`, `secret`,
-//! `shown`); the contract says what a request is and how its answer is judged (`contract`:
+//! `shown`, and `settings`: every setting's key, variable and flag, in one table); the contract says what a request is and how its answer is judged (`contract`:
 //! the spec as data, the one classifier that says which kind a request is, the oracle); the
-//! run records what it sent and saw, and what grading reads (`records`); the settings say
+//! run records what it sent and saw, and what grading reads (`records`); the profile says
 //! where and how (`config`); the target carries requests there (`transport`); the built-in
 //! stub and the proxy answer and watch them (`servers`); the scenarios and the fuzzer decide
 //! what to send (`engines`); the grade per clause and the reports (`grading`); `check` runs
@@ -43,6 +43,7 @@ pub mod fixtures;
 pub mod ledger;
 pub mod progress;
 pub mod secret;
+pub mod settings;
 pub mod shown;
 
 // The layers, from the bottom (rustfmt keeps each group's order).

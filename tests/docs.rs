@@ -158,7 +158,7 @@ fn the_reference_lists_every_setting_as_the_table_makes_it_and_every_stub_deviat
             );
         }
     }
-    for setting in css_conformance::config::settings::SETTINGS {
+    for setting in css_conformance::settings::SETTINGS {
         assert!(
             made.contains(&format!("| `{}` |", setting.key)),
             "{}",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use css_conformance::config::profile::AuthMethod;
-use css_conformance::contract::request::{Credentials, Request, TOKEN_HEADER};
+use css_conformance::contract::request::{Request, TOKEN_HEADER};
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz;
 use css_conformance::engines::fuzz::strategy::UNKNOWN_UUID;
@@ -217,16 +217,11 @@ async fn fuzz_rate(
 /// The wire path of the one request the load tools repeat: a retry of an unknown task.
 fn one_request_path(spec: &Spec) -> String {
     let fixtures = Fixtures::builtin();
-    Request {
-        project_id: fixtures.project_id,
-        cluster_id: fixtures.cluster_id,
-        action_id: UNKNOWN_UUID.to_owned(),
-        retry_mode: Vec::new(),
-        extra_query: Vec::new(),
-        credentials: Credentials::Valid,
-        method: None,
-        shape: css_conformance::contract::request::Shape::default(),
-    }
+    Request::retry(
+        fixtures.project_id,
+        fixtures.cluster_id,
+        UNKNOWN_UUID.to_owned(),
+    )
     .path_and_query(spec)
 }
 

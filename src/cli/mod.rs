@@ -20,6 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz as fuzzer;
+use css_conformance::settings::options;
 
 pub use spec::{SpecCommand, SpecSource};
 pub use tags::Tags;
@@ -180,7 +181,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Count SHOULD and EXTENDED failures (NON-STRICT) and XPASS against conformance.
-    #[arg(long)]
+    #[arg(long = options::STRICT.0)]
     pub strict: bool,
     /// Print only the summary lines and failures, not every clause.
     #[arg(long, short = 'q', conflicts_with = "verbose")]
@@ -198,7 +199,7 @@ pub struct CheckArgs {
     pub tags: Option<Tags>,
     /// Fail the run (exit 1) when a MUST clause was not judged: for CI against a live
     /// endpoint, where a skipped scenario would otherwise leave the verdict incomplete.
-    #[arg(long)]
+    #[arg(long = options::REQUIRE_COMPLETE.0)]
     pub require_complete: bool,
     /// The ledger of used tasks: each failed task a run used is kept there, and a later run
     /// refuses it before any request (default: the platform's state directory, for an
@@ -206,7 +207,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
     /// Use failed tasks the ledger says an earlier run used (for tasks that were restored)
-    #[arg(long)]
+    #[arg(long = options::REUSE_TASKS.0)]
     pub reuse_tasks: bool,
     /// A report.json of an earlier run (of one target or several): what changed since is
     /// shown first (new failures, fixed, new XPASS), target by target.
@@ -255,7 +256,7 @@ pub struct FuzzShared {
     /// Send each finding's minimal case K more times, to say whether it reproduces:
     /// "reproduced 3/3", or "intermittent 1/3" (graded INTERMITTENT). Only cases safe to
     /// repeat: never one that uses a live endpoint's failed task. 0: no repeats.
-    #[arg(long, value_name = "K", default_value_t = fuzzer::REPEATS,
+    #[arg(long = options::REPEAT.0, value_name = "K", default_value_t = fuzzer::REPEATS,
           value_parser = clap::value_parser!(u32).range(0..=20))]
     pub repeat: u32,
 }
@@ -375,13 +376,13 @@ pub struct ProxyArgs {
     /// The upstream is a css-conformance stub serving these fixtures (the stub's --fixtures
     /// file, or `builtin`): the proxy then knows its project, cluster, tasks and credentials,
     /// and judges as much as the stub could.
-    #[arg(long, value_name = "FILE|builtin")]
+    #[arg(long = options::STUB_FIXTURES.0, value_name = "FILE|builtin")]
     pub stub_fixtures: Option<PathBuf>,
     /// Trust these PEM certificates too, for an https upstream.
     #[arg(long, value_name = "FILE")]
     pub ca_bundle: Option<PathBuf>,
     /// The server's SHOULD and EXTENDED failures count too (the client's always do).
-    #[arg(long)]
+    #[arg(long = options::STRICT.0)]
     pub strict: bool,
     /// Seconds the upstream may take to answer a request (then the client gets 504).
     #[arg(long, value_name = "SECONDS", default_value_t = 30,

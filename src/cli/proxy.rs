@@ -7,7 +7,7 @@ use std::time::Duration;
 use css_conformance::contract::spec::Spec;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::grading::report::Report;
-use css_conformance::servers::proxy::{Proxy, ProxyOptions, Upstream};
+use css_conformance::servers::proxy::{Proxy, ProxyOptions, ProxySummary, Upstream};
 use css_conformance::servers::stub::{self, load_fixtures, stub_keys};
 
 use super::ProxyArgs;
@@ -15,32 +15,8 @@ use super::stub::show_verdict;
 
 pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
     let spec = Arc::new(Spec::embedded());
-    let ca_bundle = match &args.ca_bundle {
-        Some(file) => Some(
-            std::fs::read(file)
-                .map_err(|e| anyhow::anyhow!("--ca-bundle {}: {e}", file.display()))?,
-        ),
-        None => None,
-    };
-    let upstream = Upstream::new(&args.upstream, ca_bundle.as_deref())
-        .map_err(|e| anyhow::anyhow!("--upstream: {e}"))?;
-    let knows = match args.stub_fixtures.as_deref() {
-        None => None,
-        Some(file) if file.as_os_str() == "builtin" => Some((Fixtures::builtin(), stub_keys())),
-        Some(file) => Some(load_fixtures(
-            file,
-            &spec,
-            Fixtures::builtin(),
-            stub_keys(),
-        )?),
-    };
+    let options = options_of(&args, &spec)?;
     let addr = args.serve.addr().await?;
-    let options = ProxyOptions {
-        upstream,
-        limits: args.serve.limits(),
-        upstream_timeout: Duration::from_secs(args.upstream_timeout),
-        knows,
-    };
     let upstream = options.upstream.url.clone();
     let knowing = if options.knows.is_some() {
         "judging as one who knows the stub's fixtures and credentials"
@@ -64,17 +40,9 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
     let summary = proxy.summary();
     drop(proxy);
     let answered = summary.requests - summary.unanswered;
-    let out_of_turn = if summary.out_of_turn > 0 {
-        format!(
-            ", the upstream spoke out of turn {} time(s) (bytes before a request or after its answer: a fault of the upstream; such an answer was not forwarded, the client got 502)",
-            summary.out_of_turn
-        )
-    } else {
-        String::new()
-    };
     eprintln!(
-        "css-conformance proxy: stopped ({stopped_by}): {} request(s), {answered} answered by the upstream{out_of_turn}, {} of the operation judged under more than one reading, {} re-sent unchanged after a 400 or 403",
-        summary.requests, summary.ambiguous, summary.clients.resent
+        "css-conformance proxy: stopped ({stopped_by}): {}",
+        stopped_line(&summary)
     );
     // The upstream answered nothing at all: nothing of the server was judged.
     let fault = (summary.requests > 0 && answered == 0).then(|| {
@@ -99,6 +67,48 @@ pub async fn run(args: ProxyArgs) -> anyhow::Result<u8> {
     show_verdict(&report, args.serve.report_dir.as_deref(), started, "proxy")?;
     eprintln!("css-conformance proxy: {}", sides(&spec, &report));
     Ok(report.exit_code())
+}
+
+/// The proxy's options from the command line: the upstream (and the CA bundle it is trusted
+/// by), the limits, and what it knows of a stub upstream.
+fn options_of(args: &ProxyArgs, spec: &Spec) -> anyhow::Result<ProxyOptions> {
+    let ca_bundle = match &args.ca_bundle {
+        Some(file) => Some(
+            std::fs::read(file)
+                .map_err(|e| anyhow::anyhow!("--ca-bundle {}: {e}", file.display()))?,
+        ),
+        None => None,
+    };
+    let upstream = Upstream::new(&args.upstream, ca_bundle.as_deref())
+        .map_err(|e| anyhow::anyhow!("--upstream: {e}"))?;
+    let knows = match args.stub_fixtures.as_deref() {
+        None => None,
+        Some(file) if file.as_os_str() == "builtin" => Some((Fixtures::builtin(), stub_keys())),
+        Some(file) => Some(load_fixtures(file, spec, Fixtures::builtin(), stub_keys())?),
+    };
+    Ok(ProxyOptions {
+        upstream,
+        limits: args.serve.limits(),
+        upstream_timeout: Duration::from_secs(args.upstream_timeout),
+        knows,
+    })
+}
+
+/// What the proxy saw, said when it stops.
+fn stopped_line(summary: &ProxySummary) -> String {
+    let answered = summary.requests - summary.unanswered;
+    let out_of_turn = if summary.out_of_turn > 0 {
+        format!(
+            ", the upstream spoke out of turn {} time(s) (bytes before a request or after its answer: a fault of the upstream; such an answer was not forwarded, the client got 502)",
+            summary.out_of_turn
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{} request(s), {answered} answered by the upstream{out_of_turn}, {} of the operation judged under more than one reading, {} re-sent unchanged after a 400 or 403",
+        summary.requests, summary.ambiguous, summary.clients.resent
+    )
 }
 
 /// Which side broke which clauses: the server (upstream) or its clients.

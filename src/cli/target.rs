@@ -1,5 +1,5 @@
 //! The target options of `check`, `fuzz`, `replay` and `profile init`: `--profile`, a flag
-//! for each setting that has one (made from the settings table, `config::settings`), `--set`
+//! for each setting that has one (made from the settings table, `settings`), `--set`
 //! for any key, `--stub-deviation`; and the profile and target they make.
 
 use std::path::PathBuf;
@@ -9,12 +9,12 @@ use clap::builder::{EnumValueParser, PossibleValue, ValueParser};
 use clap::{Arg, ArgAction, ArgMatches, ValueEnum};
 
 use css_conformance::config::profile::{AuthMethod, Origins, Profile};
-use css_conformance::config::settings::{KeyType, SETTINGS, Setting};
 use css_conformance::contract::spec::Spec;
 use css_conformance::engines::fuzz as fuzzer;
 use css_conformance::engines::targets::{self, Opened};
 use css_conformance::records::findings::Origin;
 use css_conformance::servers::stub::Deviation;
+use css_conformance::settings::{KeyType, SETTINGS, Setting, options};
 use css_conformance::transport::target::without_userinfo;
 
 #[derive(clap::Args, Clone)]
@@ -22,7 +22,7 @@ pub struct TargetArgs {
     /// A target profile: a YAML file or a built-in one by name (`profile list`): endpoint,
     /// project_id, auth, fixtures, safety, timeouts, tls, retries, expected_deviations.
     /// Without one (and without CSS_CONFORMANCE_ENDPOINT) the target is the built-in stub.
-    #[arg(long, value_name = "FILE|NAME")]
+    #[arg(long = options::PROFILE.0, value_name = "FILE|NAME")]
     pub profile: Vec<PathBuf>,
     #[command(flatten)]
     pub settings: SettingFlags,
@@ -379,13 +379,13 @@ pub fn replay_flags(origin: &Origin) -> Vec<String> {
         flags.extend(["--profile".to_owned(), p.display().to_string()]);
     }
     for (key, value) in &origin.settings {
-        match css_conformance::config::settings::setting(key).and_then(|s| s.flag.map(|f| (s, f))) {
-            Some((s, f)) if s.value == css_conformance::config::settings::KeyType::Bool => {
+        match css_conformance::settings::setting(key).and_then(|s| s.flag.map(|f| (s, f))) {
+            Some((s, f)) if s.value == css_conformance::settings::KeyType::Bool => {
                 if value == "true" {
                     flags.push(format!("--{}", f.long));
                 }
             }
-            Some((s, f)) if s.value == css_conformance::config::settings::KeyType::List => {
+            Some((s, f)) if s.value == css_conformance::settings::KeyType::List => {
                 for item in value.split(',').filter(|i| !i.is_empty()) {
                     flags.extend([format!("--{}", f.long), item.to_owned()]);
                 }
@@ -395,77 +395,4 @@ pub fn replay_flags(origin: &Origin) -> Vec<String> {
         }
     }
     flags
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::{CommandFactory, Parser};
-
-    use super::*;
-
-    #[derive(clap::Parser)]
-    struct Line {
-        #[command(flatten)]
-        target: TargetArgs,
-    }
-
-    #[test]
-    fn every_setting_with_a_flag_is_set_by_it_as_its_key() {
-        let mut argv = vec!["x".to_owned()];
-        for s in SETTINGS {
-            let Some(flag) = s.flag else { continue };
-            argv.push(format!("--{}", flag.long));
-            match s.value {
-                KeyType::Bool => {}
-                KeyType::Method => argv.push("aksk".into()),
-                KeyType::Number => argv.push("2.5".into()),
-                KeyType::Whole => argv.push("7".into()),
-                KeyType::List => argv.extend(["a".into(), format!("--{}", flag.long), "b".into()]),
-                KeyType::Text | KeyType::Path | KeyType::Yaml => argv.push("v".into()),
-            }
-        }
-        let line = Line::try_parse_from(&argv).unwrap();
-        let overrides = line.target.overrides().unwrap();
-        let flagged = SETTINGS.iter().filter(|s| s.flag.is_some()).count();
-        assert_eq!(overrides.len(), flagged, "{overrides:?}");
-        let value = |key: &str| {
-            overrides
-                .iter()
-                .find(|(_, k, _)| k == key)
-                .map(|(_, _, v)| v.as_str())
-        };
-        assert_eq!(value("fixtures.failed_action_ids"), Some("a,b"));
-        assert_eq!(value("auth.method"), Some("aksk"));
-        assert_eq!(value("safety.max_requests_per_second"), Some("2.5"));
-        assert_eq!(value("read_api"), Some("true"));
-        // The order of the table, which is the order of `--help`.
-        let keys: Vec<&str> = overrides.iter().map(|(_, k, _)| k.as_str()).collect();
-        let table: Vec<&str> = SETTINGS
-            .iter()
-            .filter(|s| s.flag.is_some())
-            .map(|s| s.key)
-            .collect();
-        assert_eq!(keys, table);
-        // Every flag and its value reach a profile.
-        let mut profile = Profile::default();
-        for (flag, key, value) in overrides {
-            profile
-                .apply_flag(&mut Origins::default(), &key, &value, &flag)
-                .unwrap();
-        }
-        assert_eq!(profile.timeouts.settle_ms, Some(7));
-        assert!(profile.tls.insecure);
-    }
-
-    #[test]
-    fn a_flag_given_nothing_sets_nothing_and_a_wrong_value_is_refused_by_name() {
-        let line = Line::try_parse_from(["x"]).unwrap();
-        assert!(line.target.overrides().unwrap().is_empty());
-        let err = Line::try_parse_from(["x", "--settle-ms", "soon"])
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(err.contains("'--settle-ms <MS>'"), "{err}");
-        Line::command().debug_assert();
-    }
 }

@@ -10,9 +10,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
-use crate::config::settings::{KeyType, Setting, setting};
+pub use crate::config::built_in::BUILT_IN;
+use crate::config::built_in::built_in;
+pub use crate::config::origins::{Missing, Origins, ProfileError};
+use crate::config::yaml_tree::{leaves_of, node_at, yaml_value};
 use crate::contract::spec::Spec;
-use crate::file_error::{FileError, line_of, yaml_error};
+use crate::file_error::{FileError, yaml_error};
+use crate::settings::{KeyType, Setting, setting};
+
+use crate::settings::options::PROFILE;
 
 /// A target profile, as read from YAML and overridden by the environment and flags.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -202,123 +208,6 @@ impl ExpectedDeviation {
     }
 }
 
-/// Something a live target still needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Missing {
-    /// What it is, in words.
-    pub what: String,
-    /// How to give it.
-    pub how: String,
-}
-
-impl std::fmt::Display for Missing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.what, self.how)
-    }
-}
-
-/// A profile that cannot be used, with where the fault is.
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    /// The file cannot be read or is not a profile's YAML.
-    #[error(transparent)]
-    File(#[from] FileError),
-    /// A live target without everything it needs: each item, with every way to give it.
-    #[error("{}", incomplete(.endpoint, .origin, .missing))]
-    Incomplete {
-        endpoint: String,
-        origin: String,
-        missing: Vec<Missing>,
-    },
-    /// A bad value for a key; `origin` says where it was set (`file:line`, an environment
-    /// variable, or a flag).
-    #[error("{origin}: key `{key}`: {message}")]
-    Invalid {
-        origin: String,
-        key: String,
-        message: String,
-    },
-}
-
-fn incomplete(endpoint: &str, origin: &str, missing: &[Missing]) -> String {
-    let mut out = format!(
-        "the target {endpoint} ({origin}) is incomplete; still needed ({}):",
-        missing.len()
-    );
-    for m in missing {
-        out.push_str("\n  - ");
-        out.push_str(&m.to_string());
-    }
-    // What a complete verdict needs besides, said once so that the next run is the last.
-    out.push_str(
-        "\nFor a complete verdict, give also two failed upgrade tasks of that cluster \
-         (--failed-action-id ID, twice) and --allow-mutations (a run uses up the tasks it is \
-         given: bring fresh ones each run), and --read-api to pin what each request did; \
-         docs/live-endpoint.md goes through it step by step.",
-    );
-    out
-}
-
-/// Where each key's value came from, to name it in errors.
-#[derive(Debug, Clone, Default)]
-pub struct Origins {
-    file: Option<(PathBuf, String)>,
-    overridden: BTreeMap<String, String>,
-}
-
-impl Origins {
-    /// The keys the environment or a flag set, in order.
-    pub fn overridden(&self) -> impl Iterator<Item = &str> {
-        self.overridden.keys().map(String::as_str)
-    }
-
-    /// Where the profile came from: its file, or none.
-    pub fn source(&self) -> String {
-        match &self.file {
-            Some((file, _)) => format!("profile {}", file.display()),
-            None => "no --profile".to_owned(),
-        }
-    }
-
-    /// `file:line` of the key in the profile, or the variable or flag that set it.
-    pub fn of(&self, key: &str) -> String {
-        if let Some(o) = self.overridden.get(key) {
-            return o.clone();
-        }
-        match &self.file {
-            Some((file, text)) => {
-                let leaf = key.rsplit('.').next().unwrap_or(key);
-                let line = line_of(text, &format!("{leaf}:"), 0);
-                if line == 0 {
-                    format!("{} (not set there)", file.display())
-                } else {
-                    format!("{}:{line}", file.display())
-                }
-            }
-            None => "defaults (no --profile)".to_owned(),
-        }
-    }
-}
-
-/// The example profiles, built into the binary: `--profile otc-eu-de` works from anywhere.
-pub const BUILT_IN: &[(&str, &str)] = &[
-    ("otc-eu-de", include_str!("../../profiles/otc-eu-de.yaml")),
-    ("otc-eu-nl", include_str!("../../profiles/otc-eu-nl.yaml")),
-    (
-        "huawei-ap-southeast-1",
-        include_str!("../../profiles/huawei-ap-southeast-1.yaml"),
-    ),
-];
-
-/// The built-in profile `name` names (with or without `.yaml`), if any.
-pub(crate) fn built_in(name: &str) -> Option<&'static str> {
-    let name = name.strip_suffix(".yaml").unwrap_or(name);
-    BUILT_IN
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, text)| *text)
-}
-
 impl Profile {
     /// Reads a profile: a file, or else one of the built-in profiles by name.
     pub fn load(file: &Path) -> Result<(Profile, Origins), ProfileError> {
@@ -381,7 +270,9 @@ impl Profile {
                 file: file.to_owned(),
                 line: 1,
                 key: "endpoint".to_owned(),
-                message: "the profile is empty: give at least `endpoint` (or leave out --profile to check the built-in stub)".to_owned(),
+                message: format!(
+                    "the profile is empty: give at least `endpoint` (or leave out {PROFILE} to check the built-in stub)"
+                ),
             });
         }
         crate::file_error::from_yaml(file, text)
@@ -680,50 +571,6 @@ pub fn in_model_order() -> Vec<&'static Setting> {
     leaves.iter().filter_map(|leaf| setting(leaf)).collect()
 }
 
-/// The dotted paths of a YAML tree's leaves (a sequence is one), in order.
-fn leaves_of(node: &Value, at: &str, out: &mut Vec<String>) {
-    match node {
-        Value::Mapping(map) => {
-            for (key, value) in map {
-                let key = key.as_str().unwrap_or_default();
-                let path = if at.is_empty() {
-                    key.to_owned()
-                } else {
-                    format!("{at}.{key}")
-                };
-                leaves_of(value, &path, out);
-            }
-        }
-        _ => out.push(at.to_owned()),
-    }
-}
-
-/// A key's value in flow-style YAML (`None` when unset).
-fn yaml_value(node: &Value) -> Option<String> {
-    match node {
-        Value::Null => None,
-        Value::Sequence(items) if items.is_empty() => Some("[]".to_owned()),
-        Value::Sequence(items) if items.iter().all(Value::is_string) => {
-            let each: Vec<String> = items.iter().filter_map(scalar).collect();
-            Some(format!("[{}]", each.join(", ")))
-        }
-        Value::Sequence(_) | Value::Mapping(_) => serde_json::to_string(node).ok(),
-        other => scalar(other),
-    }
-}
-
-/// The node of key `path` (dotted) in a profile's YAML tree.
-fn node_at<'t>(tree: &'t Value, path: &str) -> Option<&'t Value> {
-    path.split('.').try_fold(tree, |node, part| node.get(part))
-}
-
-/// A scalar as YAML writes it (quoted where it must be).
-fn scalar(value: &Value) -> Option<String> {
-    serde_yaml::to_string(value)
-        .ok()
-        .map(|s| s.trim_end().to_owned())
-}
-
 /// The variable a token is read from unless a profile names another.
 pub(crate) const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
 
@@ -746,7 +593,7 @@ impl AuthMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::settings::SETTINGS;
+    use crate::settings::SETTINGS;
 
     #[test]
     fn every_key_round_trips_through_the_model() {

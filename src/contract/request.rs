@@ -183,6 +183,21 @@ fn push_encoded(out: &mut String, text: &str, encodes: &Encodes) {
 }
 
 impl Request {
+    /// The plain retry of task `action_id` of cluster `cluster_id` in project `project_id`,
+    /// with valid credentials: no query, no body, the operation's method.
+    pub fn retry(project_id: String, cluster_id: String, action_id: String) -> Request {
+        Request {
+            project_id,
+            cluster_id,
+            action_id,
+            retry_mode: Vec::new(),
+            extra_query: Vec::new(),
+            credentials: Credentials::Valid,
+            method: None,
+            shape: Shape::default(),
+        }
+    }
+
     /// The method it is sent with.
     pub fn method<'a>(&'a self, spec: &'a Spec) -> &'a str {
         self.method.as_deref().unwrap_or(&spec.operation.method)
@@ -368,16 +383,7 @@ pub(crate) fn shown_text(text: &str) -> String {
 impl Request {
     /// A retry of task `t` of cluster `c` in project `p`, with valid credentials (unit tests).
     pub(crate) fn sample() -> Request {
-        Request {
-            project_id: "p".to_owned(),
-            cluster_id: "c".to_owned(),
-            action_id: "t".to_owned(),
-            retry_mode: Vec::new(),
-            extra_query: Vec::new(),
-            credentials: Credentials::Valid,
-            method: None,
-            shape: Shape::default(),
-        }
+        Request::retry("p".to_owned(), "c".to_owned(), "t".to_owned())
     }
 }
 

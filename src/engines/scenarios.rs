@@ -4,6 +4,7 @@
 //! the fixtures before anything is judged (`preflight`).
 
 mod cluster_watch;
+mod cucumber_run;
 pub mod describe;
 pub mod plan;
 pub mod preflight;
@@ -12,3 +13,4 @@ pub mod runner;
 pub mod steps;
 pub mod survey;
 pub mod task_plan;
+pub mod world;

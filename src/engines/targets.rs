@@ -6,15 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::profile::{self, AuthMethod, Missing, Origins, Profile, ProfileError};
-use crate::config::settings;
 use crate::contract::spec::Spec;
 use crate::fixtures::Fixtures;
 use crate::secret::Secret;
 use crate::servers::stub::{self, Deviation, Stub};
+use crate::settings;
 
 use crate::transport::target::{
     Auth, Politeness, Target, TargetError, Transport, parse_endpoint, without_userinfo,
 };
+
+use crate::settings::flag;
 
 /// A target to run against, with the profile it came from.
 pub struct Opened {
@@ -110,22 +112,7 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
             missing,
         });
     };
-    let fixtures = Fixtures {
-        project_id,
-        cluster_id,
-        failed_action_ids: profile.fixtures.failed_action_ids.clone(),
-        not_failed_action_id: profile.fixtures.not_failed_action_id.clone(),
-        // Without a project of another account, one that names nothing stands in for it
-        // (RUT-AUTH-03: the credentials belong to neither; the fuzzer sends it too).
-        foreign_project_id: Some(
-            profile
-                .fixtures
-                .foreign_project_id
-                .clone()
-                .unwrap_or_else(|| crate::fixtures::UNKNOWN_PROJECT_ID.to_owned()),
-        ),
-        generated_failed_tasks: false,
-    };
+    let fixtures = fixtures_of(profile, project_id, cluster_id);
     profile.validate(origins)?;
     let transport = transport(profile, origins)?;
     let target = Target::with_transport(&endpoint, &endpoint, auth, fixtures, &transport)
@@ -148,6 +135,26 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
         )))
 }
 
+/// The fixtures of a live target: the profile's, in the project and cluster given.
+fn fixtures_of(profile: &Profile, project_id: String, cluster_id: String) -> Fixtures {
+    Fixtures {
+        project_id,
+        cluster_id,
+        failed_action_ids: profile.fixtures.failed_action_ids.clone(),
+        not_failed_action_id: profile.fixtures.not_failed_action_id.clone(),
+        // Without a project of another account, one that names nothing stands in for it
+        // (RUT-AUTH-03: the credentials belong to neither; the fuzzer sends it too).
+        foreign_project_id: Some(
+            profile
+                .fixtures
+                .foreign_project_id
+                .clone()
+                .unwrap_or_else(|| crate::fixtures::UNKNOWN_PROJECT_ID.to_owned()),
+        ),
+        generated_failed_tasks: false,
+    }
+}
+
 /// The credentials, read from the environment variables the profile names; or each variable
 /// that is unset or empty.
 pub fn credentials(profile: &Profile, origins: &Origins) -> Result<Auth, Vec<Missing>> {
@@ -157,8 +164,9 @@ pub fn credentials(profile: &Profile, origins: &Origins) -> Result<Auth, Vec<Mis
         _ => Err(Missing {
             what: format!("the {what} (auth.method is {method})"),
             how: format!(
-                "the environment variable {var}, unset or empty (named by `{key}`, {}; --auth for another method)",
-                origins.of(key)
+                "the environment variable {var}, unset or empty (named by `{key}`, {}; {} for another method)",
+                origins.of(key),
+                const { flag("auth.method") }
             ),
         }),
     };

@@ -12,6 +12,10 @@ pub mod groups;
 pub mod judge;
 pub mod witness;
 
+use crate::settings::{Flag, flag};
+
+const READ_API: &Flag = flag("read_api");
+
 /// What one door was judged to have done, for the reports.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DoorResult {
@@ -170,9 +174,9 @@ impl DoorResult {
             ));
         }
         if unconfirmed {
-            line.push_str(
-                "; unconfirmed: a task used up by an earlier run (or not a failed task at all) would look the same (another failed task, or --read-api, would decide it), so the clause is not judged",
-            );
+            line.push_str(&format!(
+                "; unconfirmed: a task used up by an earlier run (or not a failed task at all) would look the same (another failed task, or {READ_API}, would decide it), so the clause is not judged",
+            ));
         }
         if served > 0 {
             line.push_str(&format!(

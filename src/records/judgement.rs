@@ -9,6 +9,14 @@ use serde::Serialize;
 use crate::contract::request::{Request, Response, SHOWN_CHARS, shown_text};
 use crate::contract::verdict::Verdict;
 
+use crate::settings::{Flag, flag};
+
+const ALLOW_MUTATIONS: &Flag = flag("safety.allow_mutations");
+const FAILED_TASKS: &Flag = flag("fixtures.failed_action_ids");
+const AUTH: &Flag = flag("auth.method");
+const NOT_FAILED_TASK: &Flag = flag("fixtures.not_failed_action_id");
+const FOREIGN_PROJECT: &Flag = flag("fixtures.foreign_project_id");
+
 /// An exchange as the HTML report shows it to a human: the headers the tool set (each
 /// credential as the variable that holds it) and what came back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -156,27 +164,31 @@ pub enum Skip {
 
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Skip::Mutating => {
-                "mutating: it retries or aborts a real task; give --allow-mutations and failed tasks (--failed-action-id ID, two of them) to run it"
-            }
-            Skip::NoTaskLeft => {
-                "no failed upgrade task left to consume: give more with --failed-action-id ID (a run uses up the tasks it retries or aborts: bring fresh ones each run)"
-            }
-            Skip::NeedsAkSk => "needs AK/SK credentials (--auth aksk)",
-            Skip::NoTaskNotFailed => {
-                "no task that is not failed is configured (--not-failed-action-id ID)"
-            }
-            Skip::NoForeignProject => {
-                "no project of another account is configured (--foreign-project-id ID)"
-            }
-            Skip::Economy => {
-                "not run: its clauses are judged already, and the failed tasks are kept for clauses that are not"
-            }
-            Skip::AnswerLost => {
-                "its retry or abort met a transient answer of the way (429/502/503/504 or none) and may have acted: not sent again, its task counted as used; another failed task would judge it"
-            }
-        })
+        match self {
+            Skip::Mutating => write!(
+                f,
+                "mutating: it retries or aborts a real task; give {ALLOW_MUTATIONS} and failed tasks ({FAILED_TASKS} ID, two of them) to run it"
+            ),
+            Skip::NoTaskLeft => write!(
+                f,
+                "no failed upgrade task left to consume: give more with {FAILED_TASKS} ID (a run uses up the tasks it retries or aborts: bring fresh ones each run)"
+            ),
+            Skip::NeedsAkSk => write!(f, "needs AK/SK credentials ({AUTH} aksk)"),
+            Skip::NoTaskNotFailed => write!(
+                f,
+                "no task that is not failed is configured ({NOT_FAILED_TASK} ID)"
+            ),
+            Skip::NoForeignProject => write!(
+                f,
+                "no project of another account is configured ({FOREIGN_PROJECT} ID)"
+            ),
+            Skip::Economy => f.write_str(
+                "not run: its clauses are judged already, and the failed tasks are kept for clauses that are not",
+            ),
+            Skip::AnswerLost => f.write_str(
+                "its retry or abort met a transient answer of the way (429/502/503/504 or none) and may have acted: not sent again, its task counted as used; another failed task would judge it",
+            ),
+        }
     }
 }
 

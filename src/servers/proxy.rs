@@ -10,6 +10,7 @@
 //! the first `KEPT_BODY` bytes of an answer kept for judging, the rest streamed through).
 
 mod forward;
+mod tee;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::SocketAddr;
@@ -153,7 +154,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-type ProxyBody = Either<forward::Tee, Full<Bytes>>;
+type ProxyBody = Either<tee::Tee, Full<Bytes>>;
 
 /// One exchange: the request read within the limits, sent on, its answer streamed back, and
 /// both judged.
@@ -188,28 +189,13 @@ async fn exchange(
     let mut upstream = Request::new(Full::new(body.clone()));
     *upstream.method_mut() = parts.method.clone();
     *upstream.uri_mut() = target.parse().unwrap_or_default();
-    *upstream.headers_mut() = forward::end_to_end(&parts.headers);
+    *upstream.headers_mut() = tee::end_to_end(&parts.headers);
     // The case of the header names as received travels here.
     *upstream.extensions_mut() = parts.extensions;
     let timeout = judge.options.upstream_timeout;
     let answer = match way.send(upstream, timeout).await {
         Ok(answer) => answer,
-        Err(none) => {
-            let why = none.why;
-            tracing::warn!(
-                "{method} {}: no answer from the upstream: {why}",
-                shorten(&target)
-            );
-            let mut summary = lock(&judge.summary);
-            summary.unanswered += 1;
-            summary.first_unanswered.get_or_insert(why.clone());
-            let status = if none.timed_out {
-                StatusCode::GATEWAY_TIMEOUT
-            } else {
-                StatusCode::BAD_GATEWAY
-            };
-            return unanswered(status, &why).map(Either::Right);
-        }
+        Err(none) => return no_answer(judge, &method, &target, none).map(Either::Right),
     };
     let incoming = Incoming {
         method: &method,
@@ -230,13 +216,37 @@ async fn exchange(
     let content_type = header(CONTENT_TYPE);
     // What a gateway compressed is judged as it reads; it goes on as it came.
     let encoding = header(hyper::header::CONTENT_ENCODING);
-    head.headers = forward::end_to_end(&head.headers);
+    head.headers = tee::end_to_end(&head.headers);
     let judging = Arc::clone(judge);
-    let tee = forward::Tee::new(upstream_body, KEPT_BODY, timeout, move |body, whole| {
+    let tee = tee::Tee::new(upstream_body, KEPT_BODY, timeout, move |body, whole| {
         let (body, _) = crate::transport::target::decoded(body, encoding.as_deref());
         judging.server_side(read, status, content_type, body, whole);
     });
     Response::from_parts(head, Either::Left(tee))
+}
+
+/// The upstream gave no answer to `method target`: said, counted, and answered by the proxy
+/// (504 when it took too long, 502 otherwise).
+fn no_answer(
+    judge: &Judge,
+    method: &str,
+    target: &str,
+    none: forward::NoAnswer,
+) -> Response<Full<Bytes>> {
+    let why = none.why;
+    tracing::warn!(
+        "{method} {}: no answer from the upstream: {why}",
+        shorten(target)
+    );
+    let mut summary = lock(&judge.summary);
+    summary.unanswered += 1;
+    summary.first_unanswered.get_or_insert(why.clone());
+    let status = if none.timed_out {
+        StatusCode::GATEWAY_TIMEOUT
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    unanswered(status, &why)
 }
 
 /// The proxy's own answer when the upstream gave none.

@@ -252,6 +252,7 @@ const LAYERS: &[&[&str]] = &[
         "ledger",
         "progress",
         "secret",
+        "settings",
         "shown",
     ],
     &["contract"],
@@ -406,14 +407,37 @@ fn a_grading_file_that_reads_the_transport_is_found() {
 }
 
 /// The files outside `cli/` where a flag is written: the settings table, which defines every
-/// setting's flag, and the launcher of the binary's own servers, whose flags are the command
-/// line it runs.
-const FLAG_HOMES: &[&str] = &["config/settings.rs", "servers/stub/standalone.rs"];
+/// setting's flag and names the command line's options the library's texts name; the launcher
+/// of the binary's own servers, whose flags are the command line it runs; and the cURL line of
+/// a finding, whose flags are cURL's.
+const FLAG_HOMES: &[&str] = &[
+    "settings.rs",
+    "servers/stub/standalone.rs",
+    "transport/target/curl.rs",
+];
 
-/// Each string literal of the library's code (outside `cli/`, `main.rs` and `FLAG_HOMES`)
-/// that starts with a flag (`"--name`): a message that names a setting gets its flag from the
-/// table; an error names none (the binary words it).
+/// A file's text before its test module (tests may write anything).
+fn before_tests(text: &str) -> &str {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim() == "#[cfg(test)]"
+            && text[at + line.len()..]
+                .trim_start()
+                .starts_with("mod tests")
+        {
+            return &text[..at];
+        }
+        at += line.len();
+    }
+    text
+}
+
+/// Each string literal of the library's code (outside `cli/`, `main.rs`, `FLAG_HOMES` and
+/// the test modules) that names a flag (`--name`, anywhere in it): a text that names a
+/// setting's flag or an option of the command line gets it from the table
+/// (`settings::flag`, `settings::options`); an error names none (the binary words it).
 fn flag_literals(src: &Path) -> Vec<String> {
+    let flag = regex::Regex::new(r"--[a-z]").unwrap();
     let mut found = Vec::new();
     for file in rust_files(src) {
         let rel = file.strip_prefix(src).unwrap();
@@ -421,16 +445,14 @@ fn flag_literals(src: &Path) -> Vec<String> {
         if rel.starts_with("cli") || shown == "main.rs" || FLAG_HOMES.contains(&shown.as_str()) {
             continue;
         }
-        let code = code_of(&std::fs::read_to_string(&file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            let mut rest = line;
-            while let Some(at) = rest.find("\"--") {
-                let after = &rest[at + 3..];
-                if after.starts_with(|c: char| c.is_ascii_lowercase()) {
-                    found.push(format!("{shown}:{}: {}", n + 1, line.trim()));
-                    break;
-                }
-                rest = after;
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = before_tests(&text);
+        for (what, range) in stretches(code) {
+            let literal = &code[range.clone()];
+            if what == Stretch::Literal && flag.is_match(literal) {
+                let line = code[..range.start].lines().count().max(1);
+                let first = code[..range.start].ends_with('\n') as usize;
+                found.push(format!("{shown}:{}: {literal}", line + first));
             }
         }
     }
@@ -447,18 +469,184 @@ fn flags_are_written_only_by_the_command_line_and_the_settings_table() {
 fn a_flag_written_in_library_code_is_found() {
     let files = [
         ("lib.rs", "pub mod grading;\npub mod cli;\n"),
-        ("grading.rs", "pub const NOT_A_FLAG: &str = \"--\";\n"),
+        (
+            "grading.rs",
+            "pub const NOT_A_FLAG: &str = \"--\";\n// give --read-api\npub const URL: &str = \"https://x//y\";\n",
+        ),
         ("cli/mod.rs", "pub const FLAG: &str = \"--report-dir\";\n"),
     ];
     let scratch = Scratch::of(&files, "flags-ok");
     assert_eq!(flag_literals(&scratch.0.join("src")), Vec::<String>::new());
     let mut wrong = files;
-    wrong[1].1 = "pub fn fail() -> String {\n    format!(\"--report-dir {}: unwritable\", 1)\n}\n";
+    wrong[1].1 = "pub fn fail() -> String {\n    format!(\"--report-dir {}: unwritable\", 1)\n}\n\npub const HINT: &str =\n    \"give a failed task (--failed-action-id)\";\n";
     let scratch = Scratch::of(&wrong, "flags-wrong");
     assert_eq!(
         flag_literals(&scratch.0.join("src")),
-        ["grading.rs:2: format!(\"--report-dir {}: unwritable\", 1)"]
+        [
+            "grading.rs:2: \"--report-dir {}: unwritable\"",
+            "grading.rs:6: \"give a failed task (--failed-action-id)\""
+        ]
     );
+}
+
+/// The most lines a source file may have before its test module.
+const MAX_FILE_LINES: usize = 600;
+
+/// The most lines a function may take, from its `fn` line to its closing brace.
+const MAX_FUNCTION_LINES: usize = 80;
+
+/// Each file under `src` longer than `MAX_FILE_LINES` before its test module, with its length.
+fn long_files(src: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in rust_files(src) {
+        let lines = code_of(&std::fs::read_to_string(&file).unwrap())
+            .lines()
+            .count();
+        if lines > MAX_FILE_LINES {
+            let rel = file.strip_prefix(src).unwrap().to_string_lossy();
+            found.push(format!("{rel}: {lines} lines before its tests"));
+        }
+    }
+    found
+}
+
+/// What a stretch of code the scanner found is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stretch {
+    Comment,
+    /// A string or character literal, its quotes included.
+    Literal,
+}
+
+/// The comments and the string and character literals of `code`, in order, each with its
+/// byte range (every delimiter is ASCII, so each range starts and ends on a character).
+fn stretches(code: &str) -> Vec<(Stretch, std::ops::Range<usize>)> {
+    let b = code.as_bytes();
+    let find = |from: usize, what: &[u8]| {
+        (from..b.len())
+            .find(|&j| b[j..].starts_with(what))
+            .map_or(b.len(), |j| j + what.len())
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let next = b.get(i + 1).copied();
+        let word_before = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        let found = match b[i] {
+            b'/' if next == Some(b'/') => Some((Stretch::Comment, find(i, b"\n"))),
+            b'/' if next == Some(b'*') => Some((Stretch::Comment, find(i + 2, b"*/"))),
+            b'r' if matches!(next, Some(b'"' | b'#')) && !word_before => {
+                let hashes = b[i + 1..].iter().take_while(|&&h| h == b'#').count();
+                (b.get(i + 1 + hashes) == Some(&b'"')).then(|| {
+                    let close: Vec<u8> = std::iter::once(b'"')
+                        .chain(std::iter::repeat_n(b'#', hashes))
+                        .collect();
+                    (Stretch::Literal, find(i + 2 + hashes, &close))
+                })
+            }
+            b'"' => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                Some((Stretch::Literal, (j + 1).min(b.len())))
+            }
+            b'\'' if next == Some(b'\\') => Some((Stretch::Literal, find(i + 2, b"'"))),
+            b'\'' if b.get(i + 2) == Some(&b'\'') => Some((Stretch::Literal, i + 3)),
+            _ => None,
+        };
+        match found {
+            Some((what, end)) => {
+                out.push((what, i..end));
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// `code` with the insides of its comments, strings and character literals blanked (newlines
+/// kept), so that a brace counted is a brace of the code.
+fn blanked(code: &str) -> String {
+    let mut out = code.as_bytes().to_vec();
+    for (_, range) in stretches(code) {
+        for byte in &mut out[range.start + 1..range.end.saturating_sub(1).max(range.start + 1)] {
+            if *byte != b'\n' {
+                *byte = b' ';
+            }
+        }
+    }
+    // Only ASCII bytes were written, over whole stretches of characters.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Each function of the files under `src` (tests included) longer than `MAX_FUNCTION_LINES`,
+/// with its length.
+fn long_functions(src: &Path) -> Vec<String> {
+    let item = regex::Regex::new(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)").unwrap();
+    let mut found = Vec::new();
+    for file in rust_files(src) {
+        let code = blanked(&std::fs::read_to_string(&file).unwrap());
+        for m in item.captures_iter(&code) {
+            let start = m.get(0).unwrap().start();
+            // The body's brace, unless a `;` ends the item first (a declaration).
+            let Some(open) = code[start..].find(['{', ';']).map(|at| start + at) else {
+                continue;
+            };
+            if code.as_bytes()[open] == b';' {
+                continue;
+            }
+            let close = closing(&code, open);
+            let line = code[..start].lines().count().max(1);
+            let lines = code[start..=close.min(code.len() - 1)].lines().count();
+            if lines > MAX_FUNCTION_LINES {
+                let rel = file.strip_prefix(src).unwrap().to_string_lossy();
+                found.push(format!("{rel}:{line} {}: {lines} lines", &m[1]));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_source_file_is_over_600_lines_apart_from_its_tests() {
+    let found = long_files(&src());
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn no_function_in_src_is_over_80_lines() {
+    let found = long_functions(&src());
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn a_long_file_and_a_long_function_are_found() {
+    let body = |n: usize| "    let _ = 1;\n".repeat(n);
+    // 80 lines of function, and a long test module, which does not count.
+    let short = format!("pub fn short() {{\n{}}}\n", body(78));
+    let tests = format!(
+        "#[cfg(test)]\nmod tests {{\n{}}}\n",
+        "    // a test\n".repeat(700)
+    );
+    let ok = format!("{short}{tests}");
+    let scratch = Scratch::of(&[("lib.rs", &ok)], "long-ok");
+    let src = scratch.0.join("src");
+    assert_eq!(long_files(&src), Vec::<String>::new());
+    assert_eq!(long_functions(&src), Vec::<String>::new());
+
+    // One line more in the function, with braces in a string, a character and a comment that
+    // must not end it early; and code instead of the test module.
+    let long = format!(
+        "pub fn long() {{\n    let _ = \"}}\";\n    let _ = '}}';\n    // }}\n{}}}\n",
+        body(76)
+    );
+    let wrong = format!("{long}{}", "const _: u8 = 0;\n".repeat(600));
+    let scratch = Scratch::of(&[("lib.rs", &wrong)], "long-wrong");
+    let src = scratch.0.join("src");
+    assert_eq!(long_functions(&src), ["lib.rs:1 long: 81 lines"]);
+    assert_eq!(long_files(&src), ["lib.rs: 681 lines before its tests"]);
 }
 
 /// A small crate of `files` (path, text) under a temporary directory, removed when dropped.

@@ -12,6 +12,7 @@ use css_conformance::file_error::FileError;
 use css_conformance::fixtures::Fixtures;
 use css_conformance::servers::stub::STUB_TOKEN;
 use css_conformance::servers::stub::Stub;
+use css_conformance::settings::{KeyType, SETTINGS};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -162,6 +163,68 @@ fn a_bad_flag_value_is_a_usage_error_naming_the_flag() {
         ),
         "{text}"
     );
+}
+
+/// Every setting that has a flag is set by it as its key: `profile init` given every flag
+/// (a list flag twice) writes a profile that holds each value given. (clap's own checks of the
+/// flags run in every debug build of the binary, this one included.)
+#[test]
+fn every_setting_with_a_flag_is_set_by_it_as_its_key() {
+    let manifest = root().join("Cargo.toml");
+    let mut args: Vec<String> = vec!["profile".into(), "init".into()];
+    let mut expected = Vec::new();
+    for s in SETTINGS {
+        let Some(flag) = s.flag else { continue };
+        let long = format!("--{}", flag.long);
+        let (given, value): (Vec<String>, String) = match s.value {
+            KeyType::Bool => (vec![], "true".into()),
+            KeyType::Method => (vec!["aksk".into()], "aksk".into()),
+            KeyType::Number => (vec!["2.5".into()], "2.5".into()),
+            KeyType::Whole => (vec!["7".into()], "7".into()),
+            KeyType::List => (vec!["a".into(), long.clone(), "b".into()], "a,b".into()),
+            KeyType::Path => {
+                let path = manifest.to_string_lossy().into_owned();
+                (vec![path.clone()], path)
+            }
+            _ if s.key == "endpoint" => (
+                vec!["https://css.example.com".into()],
+                "https://css.example.com".into(),
+            ),
+            KeyType::Text | KeyType::Yaml => {
+                (vec![format!("{}-v", flag.long)], format!("{}-v", flag.long))
+            }
+        };
+        args.push(long);
+        args.extend(given);
+        expected.push((s.key, value));
+    }
+    assert!(expected.len() >= 10, "{expected:?}");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = binary(&args, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let written = String::from_utf8_lossy(&output.stdout);
+    let profile: Profile = serde_yaml::from_str(&written).unwrap();
+    for (key, value) in expected {
+        assert_eq!(
+            profile.value_text(key).as_deref(),
+            Some(value.as_str()),
+            "{key}\n{written}"
+        );
+    }
+}
+
+/// A flag given nothing sets nothing; a wrong value is refused naming the flag and its value.
+#[test]
+fn a_flag_given_nothing_sets_nothing_and_a_wrong_value_is_refused_by_name() {
+    let output = binary(&["profile", "init"], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let written = String::from_utf8_lossy(&output.stdout);
+    let profile: Profile = serde_yaml::from_str(&written).unwrap();
+    assert_eq!(profile, Profile::default(), "{written}");
+    let output = binary(&["profile", "init", "--settle-ms", "soon"], &[]);
+    let text = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("'--settle-ms <MS>'"), "{text}");
 }
 
 /// A port nothing listens on.

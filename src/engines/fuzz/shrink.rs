@@ -16,6 +16,8 @@ use super::case::{Attempt, Tree, send, send_as, tree_at};
 use super::options::FuzzOptions;
 use crate::records::findings::{Finding, Reproduction};
 
+use crate::settings::options::REPEAT;
+
 /// Walks `tree` from `best` (a value and the answer that violates) to simpler values, sending
 /// each candidate (`send`) at most once and keeping the simplest that still `violates`; at
 /// most `max_steps` sends, and a bounded number of visits to candidates answered before.
@@ -187,7 +189,7 @@ impl Shrinking<'_> {
             why: why.to_owned(),
         };
         if self.options.repeats == 0 {
-            return not_repeated("repeats are off (--repeat 0)");
+            return not_repeated(&format!("repeats are off ({REPEAT} 0)"));
         }
         if draft.mutates() && !self.target.is_owned_by_us() {
             return not_repeated(UNSAFE_TO_REPEAT);

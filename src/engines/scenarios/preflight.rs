@@ -9,14 +9,21 @@
 
 use std::fmt;
 
-use crate::config::settings::setting;
 use crate::contract::oracle;
-use crate::contract::request::{Credentials, Request, Response};
+use crate::contract::request::{Request, Response};
 use crate::contract::spec::{IdParam, Kind, Spec};
 use crate::engines::scenarios::run_state::RunState;
 use crate::fixtures::Fixtures;
 use crate::ledger::Used;
+use crate::settings::setting;
 use crate::transport::target::ReadError;
+
+use crate::settings::options::REUSE_TASKS;
+use crate::settings::{Flag, flag};
+
+const FAILED_TASKS: &Flag = flag("fixtures.failed_action_ids");
+const READ_API: &Flag = flag("read_api");
+const NOT_FAILED_TASK: &Flag = flag("fixtures.not_failed_action_id");
 
 /// What is wrong with the fixtures, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,11 +88,11 @@ impl fmt::Display for FixtureError {
             }
             FixtureError::UnknownTask { task, cluster } => write!(
                 f,
-                "failed task {task} is not a task of cluster {cluster} (the read API does not list it): check --failed-action-id"
+                "failed task {task} is not a task of cluster {cluster} (the read API does not list it): check {FAILED_TASKS}"
             ),
             FixtureError::NotFailed { task, status } => write!(
                 f,
-                "failed task {task} is {}, not failed: an earlier run may have retried or aborted it, or it never was a failed task; give a task in the failed state (--failed-action-id)",
+                "failed task {task} is {}, not failed: an earlier run may have retried or aborted it, or it never was a failed task; give a task in the failed state ({FAILED_TASKS})",
                 crate::shown::inert(status)
             ),
             FixtureError::Twice { task } => write!(
@@ -106,7 +113,7 @@ impl fmt::Display for FixtureError {
             ),
             FixtureError::Used { used } => write!(
                 f,
-                "failed task {} was used by an earlier run (the run that began {}, at {}): it may no longer be failed; give a task in the failed state (or --reuse-tasks if it was restored; `css-conformance tasks list` shows the ledger)",
+                "failed task {} was used by an earlier run (the run that began {}, at {}): it may no longer be failed; give a task in the failed state (or {REUSE_TASKS} if it was restored; `css-conformance tasks list` shows the ledger)",
                 crate::shown::inert(&used.task),
                 crate::shown::inert(used.run.strip_prefix("check ").unwrap_or(&used.run)),
                 crate::shown::inert(&used.at)
@@ -244,15 +251,8 @@ pub async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
     if !errors.is_empty() {
         return errors;
     }
-    let probe = |project: &str, cluster: &str, action: String| Request {
-        project_id: project.to_owned(),
-        cluster_id: cluster.to_owned(),
-        action_id: action,
-        retry_mode: Vec::new(),
-        extra_query: Vec::new(),
-        credentials: Credentials::Valid,
-        method: None,
-        shape: crate::contract::request::Shape::default(),
+    let probe = |project: &str, cluster: &str, action: String| {
+        Request::retry(project.to_owned(), cluster.to_owned(), action)
     };
     let send = |request: Request| async move { target.send(spec, &request).await.ok() };
     let Some(answer) = send(probe(
@@ -299,7 +299,7 @@ pub async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
                 return errors;
             }
             let why = format!(
-                "check the project ({}) and the cluster ({}): the target answers an unknown task of them as it answers a project or a cluster that is not yours ({} {}), so either may be wrong; --read-api or --not-failed-action-id would tell before any task is tried",
+                "check the project ({}) and the cluster ({}): the target answers an unknown task of them as it answers a project or a cluster that is not yours ({} {}), so either may be wrong; {READ_API} or {NOT_FAILED_TASK} would tell before any task is tried",
                 f.project_id,
                 f.cluster_id,
                 first.0,
@@ -320,16 +320,7 @@ pub async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
 async fn decided_by_a_task_not_failed(run_state: &RunState, first: &Said) -> Option<FixtureError> {
     let f = &run_state.target.fixtures;
     let task = f.not_failed_action_id.clone()?;
-    let request = Request {
-        project_id: f.project_id.clone(),
-        cluster_id: f.cluster_id.clone(),
-        action_id: task,
-        retry_mode: Vec::new(),
-        extra_query: Vec::new(),
-        credentials: Credentials::Valid,
-        method: None,
-        shape: crate::contract::request::Shape::default(),
-    };
+    let request = Request::retry(f.project_id.clone(), f.cluster_id.clone(), task);
     let answer = run_state
         .target
         .send(&run_state.spec, &request)

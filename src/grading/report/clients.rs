@@ -9,6 +9,8 @@ use crate::shown::shorten;
 use super::Report;
 use super::grade::{ClauseResult, Grade};
 
+use crate::settings::options::STUB_FIXTURES;
+
 impl Report {
     /// The client side of a served stub's run: each client clause of `spec` graded from what
     /// the stub's clients did, strictly (the stub is asked to check its clients, so a SHOULD
@@ -48,11 +50,13 @@ impl Report {
         .collect();
         let results = graded(&spec.clauses, server, |clause| {
             if by_effect.contains(&&clause.id) {
-                "not judged: the proxy sees what the server answered, not what it did to a task (`check` judges it with a failed task)"
+                "not judged: the proxy sees what the server answered, not what it did to a task (`check` judges it with a failed task)".to_owned()
             } else if knows_upstream {
-                "not judged: no exchange through the proxy gave occasion to"
+                "not judged: no exchange through the proxy gave occasion to".to_owned()
             } else {
-                "not judged: no exchange settled it (judged only where every reading of a request agrees; --stub-fixtures tells what a stub upstream knows)"
+                format!(
+                    "not judged: no exchange settled it (judged only where every reading of a request agrees; {STUB_FIXTURES} tells what a stub upstream knows)"
+                )
             }
         });
         let mut report = Report::of(target, results)
@@ -72,13 +76,14 @@ impl Report {
 fn client_results(spec: &Spec, summary: &ClientSummary, no_429: &'static str) -> Vec<ClauseResult> {
     let rules = &spec.client_rules;
     graded(&spec.client_clauses, &summary.clauses, |clause| {
-        if clause.id == rules.honours_retry_after {
+        let why = if clause.id == rules.honours_retry_after {
             no_429
         } else if clause.id == rules.well_formed_signature {
             "not judged: no AK/SK request came"
         } else {
             "not judged: no request of the operation came"
-        }
+        };
+        why.to_owned()
     })
 }
 
@@ -87,7 +92,7 @@ fn client_results(spec: &Spec, summary: &ClientSummary, no_429: &'static str) ->
 fn graded(
     clauses: &[Clause],
     tallies: &BTreeMap<String, Tally>,
-    not_judged: impl Fn(&Clause) -> &'static str,
+    not_judged: impl Fn(&Clause) -> String,
 ) -> Vec<ClauseResult> {
     clauses
         .iter()
@@ -103,7 +108,7 @@ fn graded(
             } else if tally.judged > 0 {
                 (Grade::Pass, Vec::new())
             } else {
-                (Grade::Skip, vec![not_judged(clause).to_owned()])
+                (Grade::Skip, vec![not_judged(clause)])
             };
             ClauseResult {
                 id: clause.id.clone(),

@@ -14,6 +14,9 @@ use super::document::Document;
 use super::many_targets::ManyTargets;
 use super::render::Writer;
 
+use crate::settings::flag;
+use crate::settings::options::{REQUIRE_COMPLETE, STRICT};
+
 /// How many pieces of evidence the console shows per clause.
 const EVIDENCE_SHOWN: usize = 3;
 
@@ -202,7 +205,7 @@ fn totals(report: &Report) -> String {
     if n(Grade::NonStrict) > 0 && !report.strict {
         let _ = writeln!(
             out,
-            "NON-STRICT: SHOULD or EXTENDED clauses failed; --strict counts them."
+            "NON-STRICT: SHOULD or EXTENDED clauses failed; {STRICT} counts them."
         );
     }
     if n(Grade::Xpass) > 0 {
@@ -303,9 +306,9 @@ pub fn verdict_line(report: &Report) -> String {
                 unjudged.len(),
                 unjudged.join(", "),
                 if report.require_complete {
-                    "; --require-complete fails the run"
+                    format!("; {REQUIRE_COMPLETE} fails the run")
                 } else {
-                    " (--require-complete makes this fail the run)"
+                    format!(" ({REQUIRE_COMPLETE} makes this fail the run)")
                 }
             )
         }
@@ -369,12 +372,13 @@ fn conformant_line(report: &Report) -> String {
     match report.unjudged_without_read_api().as_slice() {
         [] => line,
         unread => format!(
-            "{} Not judged without the read API: {} (what a request did to the cluster's other tasks; --read-api judges it).",
+            "{} Not judged without the read API: {} (what a request did to the cluster's other tasks; {} judges it).",
             line.replace(
                 "every MUST clause passed",
                 "every MUST clause judged passed"
             ),
-            unread.join(", ")
+            unread.join(", "),
+            const { flag("read_api") }
         ),
     }
 }

@@ -12,6 +12,11 @@ use crate::fixtures::Fixtures;
 use crate::records::effects::groups::{self, DoorId, Groups};
 use crate::records::judgement::{Judgement, ScenarioOutcome, ScenarioRecord};
 
+use crate::settings::{Flag, flag};
+
+const FAILED_TASKS: &Flag = flag("fixtures.failed_action_ids");
+const READ_API: &Flag = flag("read_api");
+
 /// What the chains showed of the server's effects, added to the records of the requests
 /// they judge: each door is judged by what the search over the tasks found of it (harmless,
 /// pinned, or one of a group of which one acted); after an accepted retry or abort every
@@ -193,12 +198,12 @@ impl Judge<'_> {
             // The first request on the task found it not usable: the task was not usable when
             // the run began (a fixture), not anything the server did.
             (true, _) => Some(format!(
-                "fixture: task {task} was not usable when the run began: the {kind} request that opened its chain was refused as not in the failed state or unknown (an earlier run may have used it, or the ID is not a failed task of this cluster; give a task in the failed state, --failed-action-id)"
+                "fixture: task {task} was not usable when the run began: the {kind} request that opened its chain was refused as not in the failed state or unknown (an earlier run may have used it, or the ID is not a failed task of this cluster; give a task in the failed state, {FAILED_TASKS})"
             )),
             // The read API showed it in a failed state just before, so no request before it
             // explains the refusal: the task itself is not usable.
             (false, Unusable::RefusedWhileRead(status)) => Some(format!(
-                "fixture: task {task} is {status} and this server does not retry it: the {kind} request was refused as not in the failed state while the read API showed {status} just before (the page leaves open whether a {status} task is retried; give a FAILED task, --failed-action-id)"
+                "fixture: task {task} is {status} and this server does not retry it: the {kind} request was refused as not in the failed state while the read API showed {status} just before (the page leaves open whether a {status} task is retried; give a FAILED task, {FAILED_TASKS})"
             )),
             (false, _) => None,
         };
@@ -490,7 +495,7 @@ fn unconfirmed(judged: &mut Judgement, clause: String, expected: &str) {
     judged.verdict.checked.clear();
     judged.verdict.unconfirmed.push(clause);
     judged.verdict.note = Some(format!(
-        "unconfirmed: {expected}; a failed task that was not failed when the run began (used up by an earlier run) would be refused the same way; another failed task, or --read-api, would decide it"
+        "unconfirmed: {expected}; a failed task that was not failed when the run began (used up by an earlier run) would be refused the same way; another failed task, or {READ_API}, would decide it"
     ));
 }
 

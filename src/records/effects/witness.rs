@@ -5,7 +5,7 @@
 use crate::contract::request::Request;
 use std::time::{Duration, Instant};
 
-use crate::contract::spec::{Spec, TaskRead};
+use crate::contract::spec::{Kind, ReadApi, Spec, TaskRead};
 use crate::fixtures::Fixtures;
 use crate::records::judgement::Times;
 
@@ -64,65 +64,20 @@ pub fn outcome(
         }
         if let Some(door) = any_door {
             sent_doors.push((door, s.times.sent));
-            let changed = s
-                .task_status
-                .is_some_and(|(was, now)| api.acted_between(was, now));
-            // A retry or abort that a refused request was taken for acted, whatever it shows.
-            let taken_for_retry = s.request.method.is_none() && s.status == 200;
             // An effect may show up to `settle` late: every door sent since `settle` before the
             // last read that showed the task unchanged may be the one.
             let suspects = lagging_suspects(&sent_doors, last_unchanged, settle);
-            if changed && !taken_for_retry && suspects.len() > 1 {
-                return (suspects, Outcome::Acted);
-            }
-            if changed || taken_for_retry {
-                let mut tested = before.clone();
-                tested.push(door);
-                return (tested, Outcome::Pinned { door, before });
+            if let Some(told) = pinned(api, s, door, &before, suspects) {
+                return told;
             }
         }
-        // The read API showed the task out of the failed state before this request, or a door
-        // was refused with a code the vendor's table gives only for a task not in the failed
-        // state (never for the door's own fault, nor for an unknown task): a door before it
-        // acted.
         if s.task_status
             .is_some_and(|(was, now)| !api.acted_between(was, now))
         {
             last_unchanged = s.times.read.max(last_unchanged);
         }
-        let read_not_failed = s
-            .task_status
-            .is_some_and(|(was, _)| !api.is_failed(&was.status));
-        let door_found_not_failed = door.and_then(|d| doors.get(d)).is_some_and(|d| {
-            let not_failed = crate::contract::spec::Kind::TaskNotFailed;
-            let unknown = crate::contract::spec::Kind::UnknownTask;
-            spec.expectation(not_failed)
-                .is_refusal(spec, s.status, s.error_code)
-                && !spec
-                    .expectation(unknown)
-                    .is_refusal(spec, s.status, s.error_code)
-                && !s
-                    .error_code
-                    .is_some_and(|c| spec.expectation(d.kind).codes.iter().any(|k| k == c))
-        });
-        if read_not_failed || door_found_not_failed {
-            return (before, Outcome::Acted);
-        }
-        // The witness (a retry or abort a failed task accepts) refused as the task not usable
-        // (not failed, or no such record): a door before it acted; unless the read API showed
-        // the task still failed just before it, which no door's effect explains (the task
-        // itself was not usable): that tells nothing of the doors.
-        let witness = door.is_none()
-            && s.request.method.is_none()
-            && spec
-                .expectation(crate::contract::classify::on_a_failed_task(spec, s.request))
-                .accepts();
-        if witness && spec.says_task_unusable(s.status, s.error_code) {
-            let outcome = match s.task_status {
-                Some(_) => Outcome::Unknown,
-                None => Outcome::Acted,
-            };
-            return (before, outcome);
+        if let Some(told) = refusal_tells(spec, doors, door, s) {
+            return (before, told);
         }
         match door {
             Some(door) if !before.contains(&door) => before.push(door),
@@ -134,6 +89,90 @@ pub fn outcome(
         }
     }
     (before, Outcome::Unknown)
+}
+
+/// What `s` (which sent `door` of the group, if it did) tells of the doors sent before it,
+/// if it tells anything.
+fn refusal_tells(
+    spec: &Spec,
+    doors: &[Door],
+    door: Option<DoorId>,
+    s: &Sent<'_>,
+) -> Option<Outcome> {
+    let api = &spec.read_api;
+    // The read API showed the task out of the failed state before this request, or a door
+    // was refused with a code the vendor's table gives only for a task not in the failed
+    // state (never for the door's own fault, nor for an unknown task): a door before it
+    // acted.
+    let read_not_failed = s
+        .task_status
+        .is_some_and(|(was, _)| !api.is_failed(&was.status));
+    let door_found_not_failed = door
+        .and_then(|d| doors.get(d))
+        .is_some_and(|d| refused_as_not_failed(spec, d, s));
+    if read_not_failed || door_found_not_failed {
+        return Some(Outcome::Acted);
+    }
+    // The witness (a retry or abort a failed task accepts) refused as the task not usable
+    // (not failed, or no such record): a door before it acted; unless the read API showed
+    // the task still failed just before it, which no door's effect explains (the task
+    // itself was not usable): that tells nothing of the doors.
+    if door.is_none() && is_witness(spec, s) && spec.says_task_unusable(s.status, s.error_code) {
+        return Some(match s.task_status {
+            Some(_) => Outcome::Unknown,
+            None => Outcome::Acted,
+        });
+    }
+    None
+}
+
+/// What `s`, which sent `door`, pins on it: the read API showed the task acted on (on
+/// `door`, or on one of `suspects` when an effect may have shown late), or a refused request
+/// was taken for a retry or abort (it acted, whatever the read shows); `before` are the doors
+/// sent on the task before it.
+fn pinned(
+    api: &ReadApi,
+    s: &Sent<'_>,
+    door: DoorId,
+    before: &[DoorId],
+    suspects: Vec<DoorId>,
+) -> Option<(Vec<DoorId>, Outcome)> {
+    let changed = s
+        .task_status
+        .is_some_and(|(was, now)| api.acted_between(was, now));
+    let taken_for_retry = s.request.method.is_none() && s.status == 200;
+    if changed && !taken_for_retry && suspects.len() > 1 {
+        return Some((suspects, Outcome::Acted));
+    }
+    if !(changed || taken_for_retry) {
+        return None;
+    }
+    let mut tested = before.to_vec();
+    tested.push(door);
+    let before = before.to_vec();
+    Some((tested, Outcome::Pinned { door, before }))
+}
+
+/// Whether `door`, answered as `s` was, was refused with a code the vendor's table gives only
+/// for a task not in the failed state: never for the door's own fault, nor for an unknown task.
+fn refused_as_not_failed(spec: &Spec, door: &Door, s: &Sent<'_>) -> bool {
+    let refused_as = |kind: Kind| {
+        spec.expectation(kind)
+            .is_refusal(spec, s.status, s.error_code)
+    };
+    refused_as(Kind::TaskNotFailed)
+        && !refused_as(Kind::UnknownTask)
+        && !s
+            .error_code
+            .is_some_and(|c| spec.expectation(door.kind).codes.iter().any(|k| k == c))
+}
+
+/// Whether `s` is a witness: a retry or abort (no door) a failed task accepts.
+fn is_witness(spec: &Spec, s: &Sent<'_>) -> bool {
+    s.request.method.is_none()
+        && spec
+            .expectation(crate::contract::classify::on_a_failed_task(spec, s.request))
+            .accepts()
 }
 
 /// The doors that may have had an effect a read showed after the last of `sent` (each with

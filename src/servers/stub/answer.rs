@@ -3,15 +3,14 @@
 //! around the classifier (see `deviation`), and a task it accepted is spent. Independent of
 //! any HTTP server library: the server hands in the method, target, headers and body.
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::contract::classify::{self, Identity, Parts, Site, TaskState};
 use crate::contract::request::TOKEN_HEADER;
 use crate::contract::spec::{IdParam, Kind, Spec};
-use crate::fixtures::{self, Fixtures};
+use crate::fixtures::Fixtures;
 use crate::transport::signing;
 
 use super::deviation::Deviation;
@@ -19,6 +18,9 @@ use super::keys::Keys;
 use super::variant::{self, Behaviour, Variant, Variants};
 
 mod read_api;
+mod tasks;
+
+use tasks::{Task, Tasks};
 
 /// What the stub answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,151 +101,6 @@ impl<'a> Incoming<'a> {
             target: req.uri_str(),
             headers: req.headers_vec(),
             body: req.body_ref(),
-        }
-    }
-}
-
-/// The state of the stub's own tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Task {
-    Failed,
-    Retrying,
-    Aborted,
-    Running,
-}
-
-/// The listed tasks by state, and which generated failed tasks have been spent (a bit each,
-/// so the stub's memory does not grow with the number of requests).
-struct Tasks {
-    listed: BTreeMap<String, Task>,
-    generated_spent: Vec<u64>,
-    /// Effects still to land: when, on which task, whether as an abort.
-    late: Vec<(Instant, String, bool)>,
-    /// Each listed task's state before its last change, and when it changed (for a read API
-    /// that shows a change late).
-    before: BTreeMap<String, (Task, Instant)>,
-    /// How many times each listed task was retried.
-    executed: BTreeMap<String, u32>,
-    /// The listed tasks that are AZ switchover tasks (the read API lists them apart).
-    az: std::collections::BTreeSet<String>,
-    /// The listed tasks in the order the read API lists them: as the fixtures give them.
-    order: Vec<String>,
-}
-
-impl Tasks {
-    fn new(fixtures: &Fixtures, variants: Variants) -> Tasks {
-        let mut listed: BTreeMap<String, Task> = fixtures
-            .failed_action_ids
-            .iter()
-            .map(|id| (id.clone(), Task::Failed))
-            .collect();
-        if let Some(id) = &fixtures.not_failed_action_id {
-            listed.insert(id.clone(), Task::Running);
-        }
-        // Every second failed task is an AZ switchover task, where a variant says so.
-        let az = fixtures
-            .failed_action_ids
-            .iter()
-            .skip(1)
-            .step_by(2)
-            .filter(|_| variants.has(Variant::AzMigration))
-            .cloned()
-            .collect();
-        let order = fixtures
-            .failed_action_ids
-            .iter()
-            .chain(&fixtures.not_failed_action_id)
-            .cloned()
-            .collect();
-        Tasks {
-            listed,
-            order,
-            late: Vec::new(),
-            before: BTreeMap::new(),
-            executed: BTreeMap::new(),
-            az,
-            generated_spent: if fixtures.generated_failed_tasks {
-                vec![0; (fixtures::GENERATED_FAILED_TASKS / 64) as usize]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    /// The state of `id`, if the stub holds such a task.
-    fn state(&self, id: &str) -> Option<TaskState> {
-        if let Some(task) = self.listed.get(id) {
-            return Some(if *task == Task::Failed {
-                TaskState::Failed
-            } else {
-                TaskState::NotFailed
-            });
-        }
-        let n = fixtures::generated_failed_task_index(id)?;
-        let word = self.generated_spent.get((n / 64) as usize)?;
-        Some(if word & (1 << (n % 64)) == 0 {
-            TaskState::Failed
-        } else {
-            TaskState::NotFailed
-        })
-    }
-
-    /// Lands the late effects that are due.
-    fn land(&mut self) {
-        let now = Instant::now();
-        let due: Vec<(String, bool)> = self
-            .late
-            .iter()
-            .filter(|(at, _, _)| *at <= now)
-            .map(|(_, id, abort)| (id.clone(), *abort))
-            .collect();
-        self.late.retain(|(at, _, _)| *at > now);
-        for (id, abort) in due {
-            if self.state(&id) == Some(TaskState::Failed) {
-                self.spend(&id, abort);
-            }
-        }
-    }
-
-    /// The state of a listed task as a read API `lag` late shows it.
-    fn shown(&self, id: &str, state: Task, lag: Duration) -> Task {
-        match self.before.get(id) {
-            Some((old, at)) if at.elapsed() < lag => *old,
-            _ => state,
-        }
-    }
-
-    /// The task a malformed ID names, as a careless server finds it: the ID in lower case and
-    /// without the spaces around it.
-    fn named(&self, id: &str) -> Option<String> {
-        let id = id.trim().to_ascii_lowercase();
-        self.state(&id).is_some().then_some(id)
-    }
-
-    /// The first failed task the read API lists after `id` (round the listing), if any.
-    fn failed_neighbour(&self, id: &str) -> Option<String> {
-        let at = self.order.iter().position(|t| t == id).unwrap_or(0);
-        self.order
-            .iter()
-            .cycle()
-            .skip(at + 1)
-            .take(self.order.len())
-            .find(|t| *t != id && self.listed.get(*t) == Some(&Task::Failed))
-            .cloned()
-    }
-
-    /// Takes a failed task out of the failed state.
-    fn spend(&mut self, id: &str, abort: bool) {
-        if let Some(state) = self.listed.get_mut(id) {
-            self.before.insert(id.to_owned(), (*state, Instant::now()));
-            *state = if abort { Task::Aborted } else { Task::Retrying };
-            if !abort {
-                *self.executed.entry(id.to_owned()).or_insert(0) += 1;
-            }
-        } else if let Some(n) = fixtures::generated_failed_task_index(id)
-            && let Some(word) = self.generated_spent.get_mut((n / 64) as usize)
-        {
-            *word |= 1 << (n % 64);
         }
     }
 }
@@ -372,24 +229,10 @@ impl Responder {
         if let Some(answer) = self.read(req, path, query) {
             return (answer, None);
         }
-        let Some(parts) = Parts::of_split(&self.spec, req.method, path, query, Identity::Valid)
-        else {
-            return (Answer::plain(404, "no such resource"), None);
+        let mut parts = match self.routed(req, path, query) {
+            Ok(parts) => parts,
+            Err(answer) => return (answer, None),
         };
-        let names = req.headers.iter().map(|(n, _)| n.as_str());
-        let mut parts = parts.with_message(names, req.body);
-        // A server that routes on the raw path compares the IDs as they came.
-        if self.variants.has(Variant::RawPath)
-            && let Some(ids) = classify::route_raw(&self.spec.operation.path, path)
-        {
-            parts.ids = ids;
-        }
-        // The gateway does not route a path with an empty segment to the operation.
-        if parts.has_empty_segment()
-            && let Some(status) = self.spec.gateway_statuses_for_empty_segments.first()
-        {
-            return (Answer::plain(*status, "no route"), None);
-        }
         let names_a_task = self
             .tasks
             .lock()
@@ -418,6 +261,17 @@ impl Responder {
         if let Some(d) = self.deviation {
             d.distort(&self.spec, own, &mut parts);
         }
+        let aborts = !parts.retry_mode.is_empty();
+        let (kind, accepted) = self.classify_and_act(&parts, own);
+        let answered_as = self
+            .deviation
+            .map_or(kind, |d| d.answer_as(kind, accepted, aborts));
+        (self.respond(answered_as), Some(kind))
+    }
+
+    /// The kind of request `parts` is, told against the stub's tasks (as its deviation sees
+    /// them), and what it does to the task it names; whether its kind is accepted.
+    fn classify_and_act(&self, parts: &Parts, own: [&str; 2]) -> (Kind, bool) {
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         tasks.land();
         let aborts = !parts.retry_mode.is_empty();
@@ -440,13 +294,13 @@ impl Responder {
             cluster_id: own[1],
             task: &state,
         };
-        let kind = classify::classify(&self.spec, &site, &parts);
+        let kind = classify::classify(&self.spec, &site, parts);
         let accepted = self.spec.expectation(kind).served_by_the_stub();
         let through = !accepted
             && self
                 .through
                 .iter()
-                .any(|d| d.seen_in(&self.spec, &parts, kind));
+                .any(|d| d.seen_in(&self.spec, parts, kind));
         self.act(
             &mut tasks,
             kind,
@@ -454,11 +308,36 @@ impl Responder {
             aborts,
             parts.id(IdParam::Action),
         );
-        drop(tasks);
-        let answered_as = self
-            .deviation
-            .map_or(kind, |d| d.answer_as(kind, accepted, aborts));
-        (self.respond(answered_as), Some(kind))
+        (kind, accepted)
+    }
+
+    /// The parts of the request the gateway routes to the operation, or the gateway's answer
+    /// (no route to a path not the operation's, or with an empty segment).
+    fn routed<'a>(
+        &self,
+        req: &Incoming<'a>,
+        path: &'a str,
+        query: &'a str,
+    ) -> Result<Parts<'a>, Answer> {
+        let Some(parts) = Parts::of_split(&self.spec, req.method, path, query, Identity::Valid)
+        else {
+            return Err(Answer::plain(404, "no such resource"));
+        };
+        let names = req.headers.iter().map(|(n, _)| n.as_str());
+        let mut parts = parts.with_message(names, req.body);
+        // A server that routes on the raw path compares the IDs as they came.
+        if self.variants.has(Variant::RawPath)
+            && let Some(ids) = classify::route_raw(&self.spec.operation.path, path)
+        {
+            parts.ids = ids;
+        }
+        // The gateway does not route a path with an empty segment to the operation.
+        if parts.has_empty_segment()
+            && let Some(status) = self.spec.gateway_statuses_for_empty_segments.first()
+        {
+            return Err(Answer::plain(*status, "no route"));
+        }
+        Ok(parts)
     }
 
     /// What a request of `kind` does to the task it names (`named`), as the stub (and its

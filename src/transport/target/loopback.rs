@@ -17,9 +17,14 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::contract::request::{SHOWN_HEADERS, shown_header};
 use crate::contract::spec::HttpVersion;
 use crate::secret::Secret;
+
+mod head;
+mod request;
+
+use head::{Framing, Head, head_of, parse_error};
+use request::{RequestLine, request_head};
 
 /// The most of a response body that is read (by this client and by reqwest's path alike); a
 /// longer body is cut there and judged as it is (its connection is closed, not reused).
@@ -268,30 +273,6 @@ enum Idle {
     Gone,
 }
 
-/// How a response's body is delimited (RFC 9112 section 6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Framing {
-    /// No body: an answer to HEAD, a 1xx, 204 or 304.
-    Empty,
-    Length(u64),
-    Chunked,
-    /// Until the server closes the connection.
-    Close,
-}
-
-/// What the head of a response says.
-#[derive(Debug)]
-struct Head {
-    status: u16,
-    content_type: Option<String>,
-    retry_after: Option<String>,
-    content_encoding: Option<String>,
-    headers: Vec<(String, String)>,
-    framing: Framing,
-    /// The connection may carry another request after this answer.
-    keep_alive: bool,
-}
-
 impl Connection {
     /// Whether bytes come within `quiet` (a connection the server closes is quiet).
     async fn speaks_within(&self, quiet: Duration) -> bool {
@@ -385,7 +366,7 @@ impl Connection {
         let mut response = httparse::Response::new(&mut fields);
         match response.parse(&self.read) {
             Ok(httparse::Status::Complete(length)) => {
-                let head = head_of(&response, to_head)?;
+                let head = head_of(&response, to_head).map_err(Failure::exchange)?;
                 self.read.drain(..length);
                 Ok(Some(head))
             }
@@ -509,232 +490,6 @@ impl Connection {
         }
         Ok(())
     }
-}
-
-/// The head's status, the headers the target's answer is judged and shown by, and how its
-/// body is framed.
-fn head_of(response: &httparse::Response<'_, '_>, to_head: bool) -> Result<Head, Failure> {
-    let status = response.code.unwrap_or_default();
-    let fields = &*response.headers;
-    let first = |name: &str| {
-        fields
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .and_then(|h| visible(h.value))
-    };
-    let mut chunked = false;
-    let mut encoded = false;
-    let mut length: Option<u64> = None;
-    let mut close = response.version != Some(1);
-    for field in fields {
-        if field.name.eq_ignore_ascii_case("transfer-encoding") {
-            encoded = true;
-            chunked = last_token(field.value).eq_ignore_ascii_case(b"chunked");
-        } else if field.name.eq_ignore_ascii_case("content-length") {
-            let parsed = std::str::from_utf8(field.value)
-                .ok()
-                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|v| v.parse::<u64>().ok());
-            match (parsed, length) {
-                (Some(n), None) => length = Some(n),
-                (Some(n), Some(m)) if n == m => {}
-                _ => return Err(Failure::exchange("invalid content-length parsed")),
-            }
-        } else if field.name.eq_ignore_ascii_case("connection") {
-            let value = String::from_utf8_lossy(field.value).to_ascii_lowercase();
-            if value.split(',').any(|token| token.trim() == "close") {
-                close = true;
-            } else if value.split(',').any(|token| token.trim() == "keep-alive") {
-                close &= response.version != Some(0);
-            }
-        }
-    }
-    let framing = if to_head || (100..200).contains(&status) || status == 204 || status == 304 {
-        Framing::Empty
-    } else if chunked {
-        Framing::Chunked
-    } else if encoded {
-        Framing::Close
-    } else if let Some(n) = length {
-        Framing::Length(n)
-    } else {
-        Framing::Close
-    };
-    Ok(Head {
-        status,
-        content_type: first("content-type"),
-        retry_after: first("retry-after"),
-        content_encoding: first("content-encoding"),
-        headers: shown(fields),
-        framing,
-        // Both framings at once is a request smuggler's answer: not reused.
-        keep_alive: !(close || encoded && length.is_some() || status == 101),
-    })
-}
-
-/// The headers as reports show them, named in lower case and grouped by name in the order
-/// each name first came, as hyper's header map gave them.
-fn shown(fields: &[httparse::Header<'_>]) -> Vec<(String, String)> {
-    fn lower(name: &str) -> std::borrow::Cow<'_, str> {
-        if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            std::borrow::Cow::Owned(name.to_ascii_lowercase())
-        } else {
-            std::borrow::Cow::Borrowed(name)
-        }
-    }
-    let same =
-        |a: &httparse::Header<'_>, b: &httparse::Header<'_>| a.name.eq_ignore_ascii_case(b.name);
-    let mut shown = Vec::new();
-    for (i, field) in fields.iter().enumerate() {
-        if fields[..i].iter().all(|earlier| !same(earlier, field)) {
-            for later in fields[i..].iter().filter(|later| same(later, field)) {
-                if shown.len() == SHOWN_HEADERS {
-                    return shown;
-                }
-                shown.push(shown_header(&lower(later.name), later.value));
-            }
-        }
-    }
-    shown
-}
-
-/// A header's value as text, if it is visible ASCII (as `HeaderValue::to_str` has it).
-fn visible(value: &[u8]) -> Option<String> {
-    value
-        .iter()
-        .all(|&b| (32..127).contains(&b) || b == b'\t')
-        .then(|| String::from_utf8_lossy(value).into_owned())
-}
-
-/// The last comma-separated token of a header value, trimmed.
-fn last_token(value: &[u8]) -> &[u8] {
-    value
-        .rsplit(|&b| b == b',')
-        .next()
-        .unwrap_or_default()
-        .trim_ascii()
-}
-
-/// What a parse error of a response head is called (hyper's words, which the scheme hint
-/// of `with_scheme_hint` knows).
-fn parse_error(error: httparse::Error) -> &'static str {
-    match error {
-        httparse::Error::Version => "invalid HTTP version parsed",
-        httparse::Error::Status => "invalid HTTP status-code parsed",
-        httparse::Error::TooManyHeaders => "message head is too large",
-        _ => "invalid HTTP header parsed",
-    }
-}
-
-/// The request's head, in one buffer, as hyper wrote it: the request line, `host`, then
-/// each header named in lower case. Refused when a part would not be HTTP.
-/// The first line of a request.
-struct RequestLine<'a> {
-    method: &'a str,
-    request_target: &'a str,
-    version: HttpVersion,
-}
-
-fn request_head(
-    line: &RequestLine<'_>,
-    authority: &str,
-    headers: &[(String, Secret)],
-    body_length: usize,
-) -> Result<Vec<u8>, &'static str> {
-    let RequestLine {
-        method,
-        request_target,
-        ..
-    } = *line;
-    if method.is_empty() || !method.bytes().all(is_token) {
-        return Err("invalid HTTP method");
-    }
-    if !request_target.starts_with('/')
-        || !all_bytes(request_target.as_bytes(), |b| b.is_ascii_graphic())
-    {
-        return Err("invalid uri character");
-    }
-    let size = headers
-        .iter()
-        .map(|(n, v)| n.len() + v.expose().len() + 4)
-        .sum::<usize>();
-    let mut head =
-        Vec::with_capacity(method.len() + request_target.len() + authority.len() + size + 32);
-    for part in [
-        method,
-        " ",
-        request_target,
-        match line.version {
-            HttpVersion::Http11 => " HTTP/1.1\r\nhost: ",
-            HttpVersion::Http10 => " HTTP/1.0\r\nhost: ",
-        },
-        authority,
-        "\r\n",
-    ] {
-        head.extend_from_slice(part.as_bytes());
-    }
-    for (name, value) in headers {
-        let value = value.expose().as_bytes();
-        if name.is_empty() || !name.bytes().all(is_token) {
-            return Err("invalid HTTP header name");
-        }
-        if !all_bytes(value, |b| (b >= 32 && b != 127) || b == b'\t') {
-            return Err("failed to parse header value");
-        }
-        let at = head.len();
-        head.extend_from_slice(name.as_bytes());
-        head[at..].make_ascii_lowercase();
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value);
-        head.extend_from_slice(b"\r\n");
-    }
-    if body_length > 0 {
-        head.extend_from_slice(format!("content-length: {body_length}\r\n").as_bytes());
-    }
-    head.extend_from_slice(b"\r\n");
-    Ok(head)
-}
-
-/// Whether every byte of `bytes` is `good`, told a block at a time without stopping early,
-/// which the compiler turns into vector instructions (request targets run to kilobytes).
-fn all_bytes(bytes: &[u8], good: impl Fn(u8) -> bool) -> bool {
-    bytes
-        .chunks(32)
-        .all(|block| block.iter().fold(true, |all, &b| all & good(b)))
-}
-
-/// The bytes of an HTTP token (RFC 9110 section 5.6.2), as a table: the check runs for every
-/// byte of every header name sent.
-const TOKEN: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
-        b += 1;
-    }
-    table
-};
-
-fn is_token(b: u8) -> bool {
-    TOKEN[usize::from(b)]
 }
 
 /// Appends what of `data` fits in `MAX_BODY`; true once the body is full (the rest unread).

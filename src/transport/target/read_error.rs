@@ -3,10 +3,14 @@
 
 use std::fmt;
 
-use crate::config::settings::setting;
 use crate::contract::spec::{Kind, Spec};
+use crate::settings::setting;
 
 use super::auth::Auth;
+
+use crate::settings::{Flag, flag};
+
+const READ_API: &Flag = flag("read_api");
 
 /// The most pages of one listing read for one task when the profile sets none
 /// (`read_api_pages`); the offset's documented range (1-1000) bounds a listing's pages too.
@@ -57,7 +61,7 @@ impl fmt::Display for ReadError {
             }
             ReadError::TooLong { seen, pages } => write!(
                 f,
-                "the task is not among the first {seen} tasks of any listing ({pages} pages each, the bound `read_api_pages` sets): not known to be listed or not; raise the bound, or leave out --read-api"
+                "the task is not among the first {seen} tasks of any listing ({pages} pages each, the bound `read_api_pages` sets): not known to be listed or not; raise the bound, or leave out {READ_API}"
             ),
         }
     }
@@ -95,12 +99,12 @@ pub(super) fn fix_for(
     }
     if status == 404 {
         return format!(
-            "the endpoint serves no read API at this path: check {}, or leave out --read-api",
+            "the endpoint serves no read API at this path: check {}, or leave out {READ_API}",
             ways("endpoint")
         );
     }
     format!(
-        "it does not read as the vendor documents it; leave out --read-api ({})",
+        "it does not read as the vendor documents it; leave out {READ_API} ({})",
         ways("read_api")
     )
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::contract::classify::{self, Parts, Site, TaskState};
-use crate::contract::request::{Credentials, Request, Response};
+use crate::contract::request::{Request, Response};
 use crate::contract::spec::Spec;
 use crate::secret::Secret;
 use crate::shown::shorten;
@@ -28,6 +28,8 @@ use super::politeness::{
     GIVE_UP_AFTER, MAX_THROTTLED, MAX_TRANSIENT_WAITS, UNAVAILABLE_AFTER, is_transient,
 };
 use super::traffic::remember_first;
+
+use crate::settings::flag;
 
 /// An answer or a wait this long is said while the run goes on.
 const SLOW: Duration = Duration::from_secs(5);
@@ -60,6 +62,16 @@ pub(super) enum Ended {
     /// A transient answer (or none) to a request that may have acted: what came.
     Unsettled(String),
     Fault(TransportError),
+}
+
+/// What one request has met so far: retries of a 5xx or a network error, 429s, waits out of a
+/// transient answer, and how many requests had been sent when it first met a transient answer.
+#[derive(Debug, Default)]
+struct Tally {
+    retries: u32,
+    throttled: u32,
+    waits: u32,
+    since: Option<u64>,
 }
 
 impl Target {
@@ -229,9 +241,12 @@ impl Target {
     fn lost(&self, request_target: &str, what: &str) -> TransportError {
         self.traffic.lost.fetch_add(1, Ordering::Relaxed);
         let read = if self.reads_tasks() {
-            "the read API shows its task no longer failed (or could not be read)"
+            "the read API shows its task no longer failed (or could not be read)".to_owned()
         } else {
-            "whether it acted is unknown without --read-api"
+            format!(
+                "whether it acted is unknown without {}",
+                const { flag("read_api") }
+            )
         };
         TransportError::new(
             self.endpoint.url_of(request_target),
@@ -260,16 +275,11 @@ impl Target {
         if let Some(why) = self.not_sent(request_target) {
             return Err(why);
         }
-        let probe = Request {
-            project_id: self.fixtures.project_id.clone(),
-            cluster_id: self.fixtures.cluster_id.clone(),
-            action_id: self.unknown_task_id(),
-            retry_mode: Vec::new(),
-            extra_query: Vec::new(),
-            credentials: Credentials::Valid,
-            method: None,
-            shape: crate::contract::request::Shape::default(),
-        };
+        let probe = Request::retry(
+            self.fixtures.project_id.clone(),
+            self.fixtures.cluster_id.clone(),
+            self.unknown_task_id(),
+        );
         let probe_target = self.request_target(spec, &probe);
         let headers = || self.auth_headers(spec, &probe, time::OffsetDateTime::now_utc());
         let method = probe.method(spec);
@@ -356,38 +366,35 @@ impl Target {
         payload: Payload<'_>,
         resend: Resend,
     ) -> Ended {
-        let pacer = &self.pacer;
-        let (mut retries, mut throttled, mut waits) = (0, 0, 0);
-        // How many requests had been sent when this one first met a transient answer.
-        let mut since = None;
+        let mut tally = Tally::default();
         loop {
-            if waits > 0
+            if tally.waits > 0
                 && let Some(why) = self.not_sent(request_target)
             {
                 return Ended::Fault(why);
             }
-            pacer.pace().await;
+            self.pacer.pace().await;
             let number = self.traffic.sent.fetch_add(1, Ordering::Relaxed) + 1;
             let began = std::time::Instant::now();
             let attempt: Exchanged = self
                 .endpoint
                 .exchange(method, request_target, &headers(), payload)
                 .await;
-            if began.elapsed() >= SLOW {
-                self.say_slow(|| {
-                    format!(
-                        "the target took {:.0} s to answer {method} {}; the run goes on",
-                        began.elapsed().as_secs_f64(),
-                        shorten(&self.endpoint.url_of(request_target))
-                    )
-                });
-            }
-            if let Some(why) = self.streak(&attempt, waits > 0) {
+            self.say_slow_after(began.elapsed(), || {
+                format!(
+                    "the target took {:.0} s to answer {method} {}; the run goes on",
+                    began.elapsed().as_secs_f64(),
+                    shorten(&self.endpoint.url_of(request_target))
+                )
+            });
+            if let Some(why) = self.streak(&attempt, tally.waits > 0) {
                 return Ended::Fault(why);
             }
             match &attempt {
                 Ok((r, _)) if is_transient(r.status) => {
-                    since.get_or_insert_with(|| self.traffic.sent.load(Ordering::Relaxed));
+                    tally
+                        .since
+                        .get_or_insert_with(|| self.traffic.sent.load(Ordering::Relaxed));
                 }
                 Ok((r, _)) if r.status != 429 => {
                     self.traffic
@@ -396,75 +403,93 @@ impl Target {
                 }
                 _ => {}
             }
-            let wait = match &attempt {
-                Ok((r, retry_after)) if r.status == 429 => {
-                    throttled += 1;
-                    let wait = retry_after.unwrap_or_else(|| pacer.backoff(throttled - 1));
-                    if throttled > MAX_THROTTLED || wait > pacer.max_retry_after() {
-                        let asked = match retry_after {
-                            Some(asked) => format!("asked to wait {} s", asked.as_secs()),
-                            None => format!(
-                                "no usable Retry-After, the backoff at {} ms",
-                                wait.as_millis()
-                            ),
-                        };
-                        return Ended::Fault(TransportError::new(
-                            self.endpoint.url_of(request_target),
-                            format!("throttled: 429 {throttled} time(s), {asked}"),
-                            Unanswered::Fault,
-                        ));
-                    }
-                    self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
-                    wait
-                }
-                Ok((r, _)) if is_transient(r.status) && resend == Resend::MayAct => {
-                    return Ended::Unsettled(format!("status {}", r.status));
-                }
-                Ok((r, retry_after)) if is_transient(r.status) => {
-                    if waits >= MAX_TRANSIENT_WAITS {
-                        let Ok((r, _)) = attempt else { unreachable!() };
-                        return Ended::Persisting(r, since.unwrap_or(number));
-                    }
-                    waits += 1;
-                    self.traffic.transient.fetch_add(1, Ordering::Relaxed);
-                    self.transient_wait(*retry_after, waits - 1)
-                }
-                Ok((r, _))
-                    if r.status >= 500 && resend == Resend::Safe && pacer.may_retry(retries) =>
-                {
-                    self.note_retry(format!(
-                        "status {} for {}",
-                        r.status,
-                        self.endpoint.url_of(request_target)
-                    ));
-                    retries += 1;
-                    pacer.backoff(retries - 1)
-                }
-                Err(e) if !e.before_connection && resend == Resend::MayAct => {
-                    return Ended::Unsettled(e.message.clone());
-                }
-                Err(e) if pacer.may_retry(retries) => {
-                    self.note_retry(e.to_string());
-                    retries += 1;
-                    pacer.backoff(retries - 1)
-                }
-                _ => {
-                    return match attempt {
-                        Ok((r, _)) => Ended::Answer(r),
-                        Err(e) => Ended::Fault(e),
-                    };
-                }
+            let wait = match self.next_wait(attempt, &mut tally, request_target, resend, number) {
+                Ok(wait) => wait,
+                Err(ended) => return ended,
             };
-            if wait >= SLOW {
-                self.say_slow(|| {
-                    format!(
-                        "waiting {:.0} s before {method} {} is sent again (the target asked for it, or it is the backoff)",
-                        wait.as_secs_f64(),
-                        shorten(&self.endpoint.url_of(request_target))
-                    )
-                });
-            }
+            self.say_slow_after(wait, || {
+                format!(
+                    "waiting {:.0} s before {method} {} is sent again (the target asked for it, or it is the backoff)",
+                    wait.as_secs_f64(),
+                    shorten(&self.endpoint.url_of(request_target))
+                )
+            });
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// How long to wait before `attempt` (the `number`th request sent) is sent again, or how
+    /// the exchange ended: an answer, a fault, a transient answer that persists, or one to a
+    /// request that may have acted.
+    fn next_wait(
+        &self,
+        attempt: Exchanged,
+        tally: &mut Tally,
+        request_target: &str,
+        resend: Resend,
+        number: u64,
+    ) -> Result<Duration, Ended> {
+        let pacer = &self.pacer;
+        match attempt {
+            Ok((r, retry_after)) if r.status == 429 => {
+                tally.throttled += 1;
+                let wait = retry_after.unwrap_or_else(|| pacer.backoff(tally.throttled - 1));
+                if tally.throttled > MAX_THROTTLED || wait > pacer.max_retry_after() {
+                    let asked = match retry_after {
+                        Some(asked) => format!("asked to wait {} s", asked.as_secs()),
+                        None => format!(
+                            "no usable Retry-After, the backoff at {} ms",
+                            wait.as_millis()
+                        ),
+                    };
+                    return Err(Ended::Fault(TransportError::new(
+                        self.endpoint.url_of(request_target),
+                        format!("throttled: 429 {} time(s), {asked}", tally.throttled),
+                        Unanswered::Fault,
+                    )));
+                }
+                self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
+                Ok(wait)
+            }
+            Ok((r, _)) if is_transient(r.status) && resend == Resend::MayAct => {
+                Err(Ended::Unsettled(format!("status {}", r.status)))
+            }
+            Ok((r, retry_after)) if is_transient(r.status) => {
+                if tally.waits >= MAX_TRANSIENT_WAITS {
+                    return Err(Ended::Persisting(r, tally.since.unwrap_or(number)));
+                }
+                tally.waits += 1;
+                self.traffic.transient.fetch_add(1, Ordering::Relaxed);
+                Ok(self.transient_wait(retry_after, tally.waits - 1))
+            }
+            Ok((r, _))
+                if r.status >= 500 && resend == Resend::Safe && pacer.may_retry(tally.retries) =>
+            {
+                self.note_retry(format!(
+                    "status {} for {}",
+                    r.status,
+                    self.endpoint.url_of(request_target)
+                ));
+                tally.retries += 1;
+                Ok(pacer.backoff(tally.retries - 1))
+            }
+            Err(e) if !e.before_connection && resend == Resend::MayAct => {
+                Err(Ended::Unsettled(e.message.clone()))
+            }
+            Err(e) if pacer.may_retry(tally.retries) => {
+                self.note_retry(e.to_string());
+                tally.retries += 1;
+                Ok(pacer.backoff(tally.retries - 1))
+            }
+            Ok((r, _)) => Err(Ended::Answer(r)),
+            Err(e) => Err(Ended::Fault(e)),
+        }
+    }
+
+    /// Says `what` (as `say_slow` does) when `took` is long enough to be worth saying.
+    fn say_slow_after(&self, took: Duration, what: impl FnOnce() -> String) {
+        if took >= SLOW {
+            self.say_slow(what);
         }
     }
 

@@ -59,7 +59,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "endpoint",
         value: KeyType::Text,
-        flag: flag(
+        flag: valued(
             "endpoint",
             "URL",
             "The endpoint to check (wins over the profile and CSS_CONFORMANCE_ENDPOINT)",
@@ -71,7 +71,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "project_id",
         value: KeyType::Text,
-        flag: flag("project-id", "ID", "The project the credentials act on"),
+        flag: valued("project-id", "ID", "The project the credentials act on"),
         unset: None,
         about: "the project the credentials act on",
         doc: "the project the credentials act on (required with `endpoint`)",
@@ -79,7 +79,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "fixtures.cluster_id",
         value: KeyType::Text,
-        flag: flag(
+        flag: valued(
             "cluster-id",
             "ID",
             "A cluster of that project (fixtures.cluster_id)",
@@ -91,7 +91,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "fixtures.failed_action_ids",
         value: KeyType::List,
-        flag: flag(
+        flag: valued(
             "failed-action-id",
             "ID",
             "A task of the cluster in the FAILED state that mutating scenarios may consume (with --allow-mutations); repeatable (fixtures.failed_action_ids)",
@@ -103,7 +103,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "fixtures.not_failed_action_id",
         value: KeyType::Text,
-        flag: flag(
+        flag: valued(
             "not-failed-action-id",
             "ID",
             "A task of the cluster that exists and is not failed (fixtures.not_failed_action_id)",
@@ -115,7 +115,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "fixtures.foreign_project_id",
         value: KeyType::Text,
-        flag: flag(
+        flag: valued(
             "foreign-project-id",
             "ID",
             "A project these credentials may not act on (fixtures.foreign_project_id)",
@@ -127,7 +127,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "auth.method",
         value: KeyType::Method,
-        flag: flag(
+        flag: valued(
             "auth",
             "METHOD",
             "How requests authenticate (secrets come from the variables the profile names)",
@@ -174,7 +174,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "safety.max_requests_per_second",
         value: KeyType::Number,
-        flag: flag(
+        flag: valued(
             "max-requests-per-second",
             "N",
             "The most requests per second to the endpoint (0: no limit; default 5, or no limit for an endpoint on this machine: 127.0.0.1, ::1, localhost)",
@@ -186,7 +186,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "tls.ca_bundle",
         value: KeyType::Path,
-        flag: flag(
+        flag: valued(
             "ca-bundle",
             "FILE",
             "PEM certificates to trust besides the system's",
@@ -228,7 +228,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "timeouts.settle_ms",
         value: KeyType::Whole,
-        flag: flag(
+        flag: valued(
             "settle-ms",
             "MS",
             "How long a retry or abort may take to land on a task, in ms: waited before the request that follows refused ones on a task, and the longest a task's status is polled (timeouts.settle_ms; default 3000 for a live endpoint, 0 for the built-in stub)",
@@ -287,7 +287,7 @@ pub const SETTINGS: &[Setting] = &[
     },
 ];
 
-const fn flag(long: &'static str, value_name: &'static str, help: &'static str) -> Option<Flag> {
+const fn valued(long: &'static str, value_name: &'static str, help: &'static str) -> Option<Flag> {
     Some(Flag {
         long,
         value_name: Some(value_name),
@@ -306,6 +306,77 @@ const fn switch(long: &'static str, help: &'static str) -> Option<Flag> {
 /// The setting of profile key `key`.
 pub fn setting(key: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// The flag of the setting of profile key `key`, for a text that names it (`{}` shows it as
+/// typed: `--read-api`). Written `const { flag("read_api") }`, a key not in the table, or one
+/// without a flag, is a compile error.
+pub const fn flag(key: &str) -> &'static Flag {
+    let mut i = 0;
+    while i < SETTINGS.len() {
+        if same(SETTINGS[i].key, key) {
+            match &SETTINGS[i].flag {
+                Some(flag) => return flag,
+                None => panic!("the setting has no flag"),
+            }
+        }
+        i += 1;
+    }
+    panic!("no setting has this key")
+}
+
+/// Whether `a` and `b` are the same text (`==` in a `const fn`).
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl std::fmt::Display for Flag {
+    /// As typed: `--read-api`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--{}", self.long)
+    }
+}
+
+/// An option of the command line that is no setting of a target (it is about the run, the
+/// report or the proxy) and that the library's texts name: the command line declares it by
+/// this name (`#[arg(long = options::STRICT.0)]`), so the two never part. `{}` shows it as
+/// typed: `--strict`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opt(pub &'static str);
+
+impl std::fmt::Display for Opt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "--{}", self.0)
+    }
+}
+
+/// The command line's options that the library's texts name.
+pub mod options {
+    use crate::settings::Opt;
+
+    /// `check`: SHOULD and EXTENDED failures count against conformance.
+    pub const STRICT: Opt = Opt("strict");
+    /// `check`: a MUST clause not judged fails the run.
+    pub const REQUIRE_COMPLETE: Opt = Opt("require-complete");
+    /// `check`: use failed tasks the ledger says an earlier run used.
+    pub const REUSE_TASKS: Opt = Opt("reuse-tasks");
+    /// `fuzz`: how many times a finding's minimal case is sent again.
+    pub const REPEAT: Opt = Opt("repeat");
+    /// `proxy`: what a stub upstream knows.
+    pub const STUB_FIXTURES: Opt = Opt("stub-fixtures");
+    /// A target profile's file or name.
+    pub const PROFILE: Opt = Opt("profile");
 }
 
 impl Setting {
@@ -373,6 +444,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_texts_flag_is_the_tables() {
+        const READ_API: &Flag = flag("read_api");
+        assert_eq!(READ_API.to_string(), "--read-api");
+        assert_eq!(
+            flag("fixtures.failed_action_ids").to_string(),
+            "--failed-action-id"
+        );
+        assert_eq!(options::STRICT.to_string(), "--strict");
+        // A key not in the table (the compile error of `const { flag(..) }`, met at run time).
+        assert!(std::panic::catch_unwind(|| flag("read-api")).is_err());
+        assert!(std::panic::catch_unwind(|| flag("retries.max")).is_err());
     }
 
     #[test]

@@ -1,0 +1,112 @@
+//! What is wrong with a profile, and where each key's value came from (to name it in errors).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::file_error::{FileError, line_of};
+
+use crate::settings::flag;
+use crate::settings::options::PROFILE;
+
+/// Something a live target still needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// What it is, in words.
+    pub what: String,
+    /// How to give it.
+    pub how: String,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.how)
+    }
+}
+
+/// A profile that cannot be used, with where the fault is.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The file cannot be read or is not a profile's YAML.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A live target without everything it needs: each item, with every way to give it.
+    #[error("{}", incomplete(.endpoint, .origin, .missing))]
+    Incomplete {
+        endpoint: String,
+        origin: String,
+        missing: Vec<Missing>,
+    },
+    /// A bad value for a key; `origin` says where it was set (`file:line`, an environment
+    /// variable, or a flag).
+    #[error("{origin}: key `{key}`: {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+}
+
+fn incomplete(endpoint: &str, origin: &str, missing: &[Missing]) -> String {
+    let mut out = format!(
+        "the target {endpoint} ({origin}) is incomplete; still needed ({}):",
+        missing.len()
+    );
+    for m in missing {
+        out.push_str("\n  - ");
+        out.push_str(&m.to_string());
+    }
+    // What a complete verdict needs besides, said once so that the next run is the last.
+    let (tasks, mutations, read_api) = (
+        flag("fixtures.failed_action_ids"),
+        flag("safety.allow_mutations"),
+        flag("read_api"),
+    );
+    out.push_str(&format!(
+        "\nFor a complete verdict, give also two failed upgrade tasks of that cluster \
+         ({tasks} ID, twice) and {mutations} (a run uses up the tasks it is \
+         given: bring fresh ones each run), and {read_api} to pin what each request did; \
+         docs/live-endpoint.md goes through it step by step.",
+    ));
+    out
+}
+
+/// Where each key's value came from, to name it in errors.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    pub(super) file: Option<(PathBuf, String)>,
+    pub(super) overridden: BTreeMap<String, String>,
+}
+
+impl Origins {
+    /// The keys the environment or a flag set, in order.
+    pub fn overridden(&self) -> impl Iterator<Item = &str> {
+        self.overridden.keys().map(String::as_str)
+    }
+
+    /// Where the profile came from: its file, or none.
+    pub fn source(&self) -> String {
+        match &self.file {
+            Some((file, _)) => format!("profile {}", file.display()),
+            None => format!("no {PROFILE}"),
+        }
+    }
+
+    /// `file:line` of the key in the profile, or the variable or flag that set it.
+    pub fn of(&self, key: &str) -> String {
+        if let Some(o) = self.overridden.get(key) {
+            return o.clone();
+        }
+        match &self.file {
+            Some((file, text)) => {
+                let leaf = key.rsplit('.').next().unwrap_or(key);
+                let line = line_of(text, &format!("{leaf}:"), 0);
+                if line == 0 {
+                    format!("{} (not set there)", file.display())
+                } else {
+                    format!("{}:{line}", file.display())
+                }
+            }
+            None => format!("defaults (no {PROFILE})"),
+        }
+    }
+}
