@@ -212,27 +212,9 @@ fn every_conforming_variant_alone_and_every_two_together_is_judged_conformant() 
             .map(|(auth, read)| (s.clone(), auth, read))
         })
         .collect();
-    // Three runs at a time: each a stub and a check, mostly waiting on each other.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let runs = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((set, auth, read)) = cases.get(i) else {
-                        break;
-                    };
-                    let done = run(&dir, set, auth, *read);
-                    runs.lock().unwrap().push((i, done));
-                }
-            });
-        }
-    });
-    let mut runs = runs.into_inner().unwrap();
-    runs.sort_by_key(|(i, _)| *i);
+    let runs = crate::common::each_at_once(&cases, |(set, auth, read)| run(&dir, set, auth, *read));
     println!("variants | auth | read API | exit | MUST judged | requests | lost | wall s");
-    for (_, r) in &runs {
+    for r in &runs {
         println!(
             "{} | {} | {} | {:?} | {}/{} | {} | {} | {:.1}",
             r.variants,
@@ -248,8 +230,8 @@ fn every_conforming_variant_alone_and_every_two_together_is_judged_conformant() 
     }
     let failed: Vec<String> = runs
         .iter()
-        .filter(|(_, r)| !r.problems.is_empty())
-        .map(|(_, r)| {
+        .filter(|r| !r.problems.is_empty())
+        .map(|r| {
             format!(
                 "{} {} read_api={}: {}",
                 r.variants,

@@ -204,22 +204,12 @@ fn every_common_fixture_mistake_is_named_as_the_users_and_uses_up_no_task_it_nee
         .flat_map(|v| [false, true].map(move |r| (v, r)))
         .flat_map(|(v, r)| (0..rows).map(move |i| (v, r, i)))
         .collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let wrong = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            scope.spawn(|| {
-                while let Some(&(variant, read_api, i)) =
-                    cases.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                {
-                    if let Some(w) = try_mistake(&dir, variant, read_api, i) {
-                        wrong.lock().unwrap().push(w);
-                    }
-                }
-            });
-        }
-    });
-    let wrong = wrong.into_inner().unwrap();
+    let wrong: Vec<String> = crate::common::each_at_once(&cases, |&(variant, read_api, i)| {
+        try_mistake(&dir, variant, read_api, i)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
