@@ -118,8 +118,8 @@ pub struct Safety {
 
 /// The slowest and the fastest rate a profile may set (requests per second): one every 1,000 s
 /// at the slowest; a faster one is no limit at all.
-pub const MIN_RATE: f64 = 0.001;
-pub const MAX_RATE: f64 = 1_000_000.0;
+pub(crate) const MIN_RATE: f64 = 0.001;
+pub(crate) const MAX_RATE: f64 = 1_000_000.0;
 
 /// The rate sent to an endpoint of another machine when the profile sets none: polite to a
 /// production cloud. An endpoint on this machine (a stub, a local implementation) is not

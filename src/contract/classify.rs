@@ -72,7 +72,7 @@ pub enum Departure {
 }
 
 /// The headers that ask a server to take a request for another method than its own.
-pub const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
+pub(crate) const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
     "X-HTTP-Method-Override",
     "X-HTTP-Method",
     "X-Method-Override",
@@ -96,7 +96,7 @@ impl Departure {
 }
 
 /// Whether a header named `name` asks for another method.
-pub fn is_method_override(name: &str) -> bool {
+pub(crate) fn is_method_override(name: &str) -> bool {
     METHOD_OVERRIDE_HEADERS
         .iter()
         .any(|h| h.eq_ignore_ascii_case(name))
@@ -233,7 +233,7 @@ pub fn route<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
 
 /// The path parameters as they came, not decoded, if `path` is of `template`: how a server
 /// that routes on the raw path sees them.
-pub fn route_raw<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
+pub(crate) fn route_raw<'p>(template: &str, path: &'p str) -> Option<[Cow<'p, str>; 3]> {
     route_with(template, path, Cow::Borrowed)
 }
 

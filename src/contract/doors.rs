@@ -220,7 +220,7 @@ impl Door {
     /// failed task, is of this door's family: the same kind, method, credentials, retry_mode
     /// values and form, and its IDs in capitals or with the same ending where the door's are
     /// (a server's view: it tells a JSON body from another body no more than the classifier).
-    pub fn seen_in(
+    pub(crate) fn seen_in(
         &self,
         spec: &Spec,
         parts: &crate::contract::classify::Parts<'_>,
@@ -376,7 +376,7 @@ pub fn all(spec: &Spec, scenario_doors: Vec<Door>, spec_doors: Vec<Door>) -> Vec
 
 /// The order in which the doors of `group` go on a task: a door a server may serve as the
 /// retry last, since served it consumes the task (it is then the task's witness).
-pub fn sending_order(spec: &Spec, group: &mut [(usize, Door)]) {
+pub(crate) fn sending_order(spec: &Spec, group: &mut [(usize, Door)]) {
     group.sort_by_key(|(_, d)| d.may_be_served(spec));
 }
 

@@ -66,7 +66,7 @@ pub struct Shape {
 
 impl Shape {
     /// Whether it is the page's own form (no departure at all).
-    pub fn is_plain(&self) -> bool {
+    pub(crate) fn is_plain(&self) -> bool {
         *self == Shape::default()
     }
 }

@@ -300,7 +300,7 @@ impl Expectation {
 
     /// Whether the built-in stub serves this kind of request (it answers the first outcome):
     /// a kind a server may serve or refuse (a form the page does not define) it refuses.
-    pub fn served_by_the_stub(&self) -> bool {
+    pub(crate) fn served_by_the_stub(&self) -> bool {
         self.outcomes.first().is_some_and(|o| o.status == 200)
     }
 
@@ -311,7 +311,7 @@ impl Expectation {
 
     /// Whether an answer of `status` with `error_code` is one of the vendor's refusals of
     /// this kind: a code of `codes`, with the status the error table gives it.
-    pub fn is_refusal(&self, spec: &Spec, status: u16, error_code: Option<&str>) -> bool {
+    pub(crate) fn is_refusal(&self, spec: &Spec, status: u16, error_code: Option<&str>) -> bool {
         error_code.is_some_and(|code| {
             self.codes.iter().any(|c| c == code)
                 && spec.error_code(code).is_some_and(|c| c.status == status)
@@ -437,7 +437,7 @@ impl Spec {
     /// Whether an answer of `status` with `error_code` says the task a retry or abort named is
     /// not usable: not in the failed state, or no such record (a code the vendor's table gives
     /// for a task not failed, or for an unknown task).
-    pub fn says_task_unusable(&self, status: u16, error_code: Option<&str>) -> bool {
+    pub(crate) fn says_task_unusable(&self, status: u16, error_code: Option<&str>) -> bool {
         [Kind::TaskNotFailed, Kind::UnknownTask]
             .iter()
             .any(|k| self.expectation(*k).is_refusal(self, status, error_code))
@@ -452,7 +452,7 @@ impl Spec {
 
     /// The clause that judges what a request of `kind` did to its task: another method never
     /// acts (its own clause); any other refused request leaves the task failed.
-    pub fn effect_clause(&self, kind: Kind) -> &str {
+    pub(crate) fn effect_clause(&self, kind: Kind) -> &str {
         self.expectation(kind)
             .never_acts
             .as_deref()

@@ -227,7 +227,7 @@ impl Diff {
     }
 
     /// `new_failures` of target `name` alone.
-    pub fn new_failures_of(&self, name: &str) -> usize {
+    pub(crate) fn new_failures_of(&self, name: &str) -> usize {
         let of: Vec<Difference> = self
             .clauses
             .iter()

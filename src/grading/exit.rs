@@ -66,7 +66,7 @@ pub fn worst(codes: impl IntoIterator<Item = u8>) -> u8 {
 
 /// The exit with `--fail-on new`: a non-conformance is exit 1 only when a clause fails that
 /// did not in the baseline.
-pub fn failing_on_new(code: u8, new_failures: usize) -> u8 {
+pub(crate) fn failing_on_new(code: u8, new_failures: usize) -> u8 {
     if code == NOT_CONFORMANT && new_failures == 0 {
         CONFORMANT
     } else {

@@ -223,12 +223,12 @@ impl Report {
 
     /// The same report, for a target that answered nothing: `why`.
     /// The report of a run a signal stopped: never conformant, whatever it judged.
-    pub fn interrupted_by(mut self, signal: Option<(String, u8)>) -> Report {
+    pub(crate) fn interrupted_by(mut self, signal: Option<(String, u8)>) -> Report {
         self.interrupted = signal;
         self
     }
 
-    pub fn with_target_fault(mut self, why: Option<String>) -> Report {
+    pub(crate) fn with_target_fault(mut self, why: Option<String>) -> Report {
         self.target_fault = why;
         self
     }
@@ -240,14 +240,14 @@ impl Report {
     }
 
     /// The same report, knowing which of the user's fixtures the run found not usable.
-    pub fn with_fixture_errors(mut self, errors: Vec<String>) -> Report {
+    pub(crate) fn with_fixture_errors(mut self, errors: Vec<String>) -> Report {
         self.fixture_errors = errors;
         self
     }
 
     /// The same report, exiting 1 for a non-conformance only when a clause fails that did not
     /// in the baseline (`--fail-on new`; `new_failures`: how many).
-    pub fn failing_on_new(mut self, new_failures: usize) -> Report {
+    pub(crate) fn failing_on_new(mut self, new_failures: usize) -> Report {
         self.new_failures = Some(new_failures);
         self
     }
@@ -272,7 +272,7 @@ impl Report {
     }
 
     /// The clauses only the read API judges, in a run without it: not judged, said apart.
-    pub fn unjudged_without_read_api(&self) -> Vec<&str> {
+    pub(crate) fn unjudged_without_read_api(&self) -> Vec<&str> {
         self.clauses
             .iter()
             .filter(|c| !self.read_api && c.needs_read_api && c.grade == Grade::Skip)
@@ -287,7 +287,7 @@ impl Report {
     }
 
     /// The page the verdict was checked against, in a line: `Page: NAME, EDITION (sha256 ...)`.
-    pub fn page_line(&self) -> Option<String> {
+    pub(crate) fn page_line(&self) -> Option<String> {
         self.page.as_ref().map(|p| {
             format!(
                 "Checked against the vendor's page {} ({}; sha256 {})",

@@ -84,7 +84,7 @@ impl serde::Serialize for DoorVerdict {
 impl DoorResult {
     /// Says of each door not judged whose form the target serves as the operation
     /// (`served(name)`) that it is no door there.
-    pub fn mark_served(doors: &mut [DoorResult], served: impl Fn(&str) -> bool) {
+    pub(crate) fn mark_served(doors: &mut [DoorResult], served: impl Fn(&str) -> bool) {
         for d in doors.iter_mut() {
             if d.verdict == DoorVerdict::NotJudged && served(&d.door) {
                 d.verdict = DoorVerdict::Served;

@@ -138,7 +138,7 @@ impl Target {
     }
 
     /// Whether it lives only as long as the run.
-    pub fn is_ephemeral(&self) -> bool {
+    pub(crate) fn is_ephemeral(&self) -> bool {
         self.ephemeral
     }
 
@@ -208,7 +208,7 @@ impl Target {
 
     /// Whether its tasks are the tool's own (the built-in stub): a case that uses a failed task
     /// may then be sent again with a fresh one, to see whether a finding reproduces.
-    pub fn is_owned_by_us(&self) -> bool {
+    pub(crate) fn is_owned_by_us(&self) -> bool {
         self.consent.owned
     }
 
@@ -276,7 +276,7 @@ impl Target {
     }
 
     /// The real tasks a request of this run may have used, in order.
-    pub fn used_tasks(&self) -> Vec<String> {
+    pub(crate) fn used_tasks(&self) -> Vec<String> {
         self.used
             .lock()
             .map(|u| u.iter().cloned().collect())

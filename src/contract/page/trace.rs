@@ -43,7 +43,7 @@ pub struct Traced {
 }
 
 impl Traced {
-    pub fn is_untraced(&self) -> bool {
+    pub(crate) fn is_untraced(&self) -> bool {
         self.clauses.is_empty() && self.no_rule.is_none()
     }
 }

@@ -76,7 +76,7 @@ pub enum HttpVersion {
 }
 
 impl HttpVersion {
-    pub fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         *self == HttpVersion::Http11
     }
 }

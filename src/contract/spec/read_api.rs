@@ -109,7 +109,7 @@ impl ReadApi {
     /// Whether a task read as `before` and then as `after` was retried or aborted in between:
     /// it left the failed state, or its count of retries grew (a retry that failed again at
     /// once shows no other sign).
-    pub fn acted_between(&self, before: &TaskRead, after: &TaskRead) -> bool {
+    pub(crate) fn acted_between(&self, before: &TaskRead, after: &TaskRead) -> bool {
         let left_failed = self.is_failed(&before.status) && !self.is_failed(&after.status);
         let retried = matches!((before.retries, after.retries), (Some(b), Some(a)) if a > b);
         left_failed || retried

@@ -176,7 +176,11 @@ fn shape_of(param: IdParam) -> String {
 }
 
 /// The tasks of `fixtures` at `endpoint` the ledger says an earlier run used.
-pub fn used_before(endpoint: &str, fixtures: &Fixtures, ledger: &[Used]) -> Vec<FixtureError> {
+pub(crate) fn used_before(
+    endpoint: &str,
+    fixtures: &Fixtures,
+    ledger: &[Used],
+) -> Vec<FixtureError> {
     fixtures
         .failed_action_ids
         .iter()
@@ -242,7 +246,7 @@ fn judge(spec: &Spec, fixtures: &Fixtures, (status, code): &Said) -> Option<Fixt
 /// `ledger`), then with one safe request and, where the target serves it, the read API
 /// (nothing: they may be used). A target that does not answer is not a fixture error: the run
 /// says so itself.
-pub async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
+pub(crate) async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
     let spec = &run_state.spec;
     let target = &run_state.target;
     let f = &target.fixtures;

@@ -84,7 +84,7 @@ impl RunState {
     }
 
     /// The run state, counting its scenarios on `progress`.
-    pub fn with_progress(mut self, progress: indicatif::ProgressBar) -> RunState {
+    pub(crate) fn with_progress(mut self, progress: indicatif::ProgressBar) -> RunState {
         self.progress = progress;
         self
     }

@@ -113,7 +113,7 @@ impl Chains {
 
     /// Says how late an effect may show on the target: a read API that shows a task changed
     /// after a door points at every door sent within that time before it.
-    pub fn with_settle(mut self, settle: std::time::Duration) -> Chains {
+    pub(crate) fn with_settle(mut self, settle: std::time::Duration) -> Chains {
         self.settle = settle;
         self
     }

@@ -52,31 +52,37 @@ impl Document {
     }
 
     /// The same document, with what the run showed of the user's fixtures.
-    pub fn with_fixture_notes(mut self, notes: Vec<String>) -> Document {
+    pub(crate) fn with_fixture_notes(mut self, notes: Vec<String>) -> Document {
         self.fixture_notes = notes;
         self
     }
 
     /// The same document, with what each door was judged to have done.
-    pub fn with_doors(mut self, doors: Vec<crate::records::effects::DoorResult>) -> Document {
+    pub(crate) fn with_doors(
+        mut self,
+        doors: Vec<crate::records::effects::DoorResult>,
+    ) -> Document {
         self.doors = doors;
         self
     }
 
     /// The same document, with what changed since a baseline.
-    pub fn with_baseline(mut self, diff: Option<crate::grading::baseline::Diff>) -> Document {
+    pub(crate) fn with_baseline(
+        mut self,
+        diff: Option<crate::grading::baseline::Diff>,
+    ) -> Document {
         self.baseline = diff;
         self
     }
 
     /// The same document, with the scenarios' records.
-    pub fn with_records(mut self, records: Vec<ScenarioRecord>) -> Document {
+    pub(crate) fn with_records(mut self, records: Vec<ScenarioRecord>) -> Document {
         self.records = records;
         self
     }
 
     /// The same document, with what the politeness layer did.
-    pub fn with_traffic(mut self, traffic: Traffic) -> Document {
+    pub(crate) fn with_traffic(mut self, traffic: Traffic) -> Document {
         self.traffic = Some(traffic);
         self
     }

@@ -450,7 +450,7 @@ fn found_unusable(spec: &Spec, judgement: &Judgement) -> Option<Unusable> {
 }
 
 /// Whether a retry or abort found its task not usable (see `found_unusable`).
-pub fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
+pub(crate) fn found_not_failed(spec: &Spec, judgement: &Judgement) -> bool {
     found_unusable(spec, judgement).is_some()
 }
 

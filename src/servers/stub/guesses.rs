@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// The window over which wrong guesses are counted.
 pub const GUESS_WINDOW: Duration = Duration::from_secs(10);
 /// What each wrong guess in the window adds to the next one's delay.
-pub const COST_PER_GUESS: Duration = Duration::from_millis(20);
+pub(crate) const COST_PER_GUESS: Duration = Duration::from_millis(20);
 /// The longest a wrong guess is held.
 pub const LONGEST_DELAY: Duration = Duration::from_secs(2);
 

@@ -161,7 +161,7 @@ pub struct Variants(u32);
 
 impl Variants {
     /// No variant: the plain stub.
-    pub const NONE: Variants = Variants(0);
+    pub(crate) const NONE: Variants = Variants(0);
 
     /// The set of `variants`, or the first two that exclude each other.
     pub fn of(variants: &[Variant]) -> Result<Variants, (Variant, Variant)> {

@@ -509,7 +509,7 @@ pub struct Payload<'a> {
 
 impl Payload<'_> {
     /// No body, in HTTP/1.1.
-    pub const NONE: Payload<'static> = Payload {
+    pub(crate) const NONE: Payload<'static> = Payload {
         body: b"",
         version: HttpVersion::Http11,
     };
