@@ -496,6 +496,16 @@ impl Profile {
             key: key.to_owned(),
             message: message.to_owned(),
         };
+        // A secret pasted where its variable's name goes is refused without being shown.
+        for (key, name) in [
+            ("auth.token_env", &self.auth.token_env),
+            ("auth.ak_env", &self.auth.ak_env),
+            ("auth.sk_env", &self.auth.sk_env),
+        ] {
+            if !is_variable_name(name) {
+                return Err(invalid(key, NOT_A_VARIABLE));
+            }
+        }
         let rps = self.safety.max_requests_per_second.unwrap_or(0.0);
         if !rps.is_finite() || rps < 0.0 || (rps > 0.0 && !(MIN_RATE..=MAX_RATE).contains(&rps)) {
             return Err(invalid(
@@ -571,6 +581,23 @@ pub fn in_model_order() -> Vec<&'static Setting> {
     leaves.iter().filter_map(|leaf| setting(leaf)).collect()
 }
 
+/// What a `auth.*_env` value that names no environment variable is told.
+pub(crate) const NOT_A_VARIABLE: &str = "must name an environment variable (letters, digits and `_`, e.g. CSS_CONFORMANCE_TOKEN); the value given is not shown: it may be the secret itself";
+
+/// Whether `name` is an environment variable's name: letters, digits and `_`, not starting
+/// with a digit, at most 128 characters.
+pub(crate) fn is_variable_name(name: &str) -> bool {
+    name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A variable's name as messages show it: only one in capitals (as variables are named); a
+/// name with small letters may be a secret key pasted in its place, and is not shown.
+pub(crate) fn shown_variable(name: &str) -> Option<&str> {
+    (is_variable_name(name) && !name.bytes().any(|b| b.is_ascii_lowercase())).then_some(name)
+}
+
 /// The variable a token is read from unless a profile names another.
 pub(crate) const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
 
@@ -593,6 +620,27 @@ impl AuthMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_given_as_a_variables_name_is_refused_and_never_shown() {
+        let mut profile = Profile::default();
+        let token = "MIIEhwYJKoZIhvcNAQcCoIIEeDCCBHQCAQExDTALBglghkgBZQMEAgEwggLoBgkqhkiG9w0BBwGgggLZBIIC+==";
+        profile.auth.token_env = token.to_owned();
+        let said = profile
+            .validate(&Origins::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            said.contains("auth.token_env") && !said.contains(token),
+            "{said}"
+        );
+        // A secret key looks like a name, but not like a variable's: not shown.
+        let sk = "Wq3eRt7yUi9oPa1sDf5gHj2kLz8xCv4bNm6QwErT";
+        assert!(is_variable_name(sk));
+        assert_eq!(shown_variable(sk), None);
+        assert_eq!(shown_variable("CLOUD_SDK_SK"), Some("CLOUD_SDK_SK"));
+        assert!(Profile::default().validate(&Origins::default()).is_ok());
+    }
     use crate::settings::SETTINGS;
 
     #[test]

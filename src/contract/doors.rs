@@ -195,6 +195,18 @@ impl Door {
     }
 
     /// Whether a conforming server refuses it (or it is not the operation).
+    /// Whether it is a door at all for the run's `fixtures`: an ID in capitals differs from
+    /// the plain request only where the ID has small letters (one of digits in capitals is
+    /// the ID itself, and the door the plain retry, which a conforming server accepts). For
+    /// the task's ID, every failed task must have one.
+    pub(crate) fn applies_to(&self, fixtures: &Fixtures) -> bool {
+        let differs = |id: &str| id.bytes().any(|b| b.is_ascii_lowercase());
+        let [p, c, a] = &self.ids;
+        (*p != Id::Upper || differs(&fixtures.project_id))
+            && (*c != Id::Upper || differs(&fixtures.cluster_id))
+            && (*a != Id::Upper || fixtures.failed_action_ids.iter().all(|t| differs(t)))
+    }
+
     pub(crate) fn is_refused(&self, spec: &Spec) -> bool {
         let e = spec.expectation(self.kind);
         e.not_the_operation || !e.accepts()

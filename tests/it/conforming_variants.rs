@@ -285,3 +285,57 @@ fn a_second_run_on_used_tasks_is_the_users_to_settle_whichever_code_says_so() {
         }
     }
 }
+
+/// IDs of digits alone (the page states no format; a server may well give such IDs): an ID in
+/// capitals is then the ID itself, so that door is the plain retry, not sent as a door, and
+/// the fuzzer makes no such case. A conforming server is Conformant, with the read API and
+/// without.
+#[test]
+fn ids_without_letters_are_no_door_in_capitals() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ids-without-letters");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (project, cluster) = (
+        "01234567890123456789012345678901",
+        "11111111-2222-4333-8444-555555555555",
+    );
+    let tasks = [
+        "12345678-0000-4000-8000-000000000001",
+        "12345678-0000-4000-8000-000000000002",
+    ];
+    let fixtures = dir.join("fixtures.yaml");
+    std::fs::write(
+        &fixtures,
+        format!(
+            "project_id: \"{project}\"\ncluster_id: \"{cluster}\"\nfailed_action_ids: [\"{}\", \"{}\"]\n",
+            tasks[0], tasks[1]
+        ),
+    )
+    .unwrap();
+    let exe = Path::new(env!("CARGO_BIN_EXE_css-conformance"));
+    for read_api in [false, true] {
+        let stub = Standalone::start_with(exe, 300, &["--fixtures", fixtures.to_str().unwrap()])
+            .expect("the stub starts");
+        let output = Command::new(exe)
+            .args(["check", "--quiet", "--endpoint", stub.url()])
+            .args(["--project-id", project, "--cluster-id", cluster])
+            .args(tasks.iter().flat_map(|t| ["--failed-action-id", t]))
+            .args(["--allow-mutations", "--fuzz-cases", "300"])
+            .args(read_api.then_some("--read-api"))
+            .arg("--report-dir")
+            .arg(dir.join(format!("reports-{read_api}")))
+            .env("CSS_CONFORMANCE_TOKEN", STUB_TOKEN)
+            .output()
+            .unwrap();
+        let text = crate::common::printed(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "read API {read_api}:\n{text}"
+        );
+        assert!(
+            !text.contains("in upper case"),
+            "read API {read_api}:\n{text}"
+        );
+    }
+}

@@ -48,6 +48,8 @@ impl Draft {
                 Slot::Unknown => unknown.to_owned(),
                 // The own ID in capitals where it is the run's, else the unknown one's.
                 Slot::Upper if own.is_empty() => unknown.to_ascii_uppercase(),
+                // An ID without small letters is itself in capitals: no such case here.
+                Slot::Upper if !own.bytes().any(|b| b.is_ascii_lowercase()) => return None,
                 Slot::Upper => own.to_ascii_uppercase(),
                 Slot::Literal(v) => v.clone(),
             })

@@ -110,7 +110,8 @@ pub async fn run(
     let survey = roles(&spec, &records);
     let facts = facts_of(target);
     let plan = Plan::new(&survey, &facts);
-    let doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
+    let mut doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
+    doors.retain(|d| d.applies_to(&target.fixtures));
     run_state.set_doors(doors.clone());
     let mut door_results = crate::records::effects::DoorResult::all(&spec, &doors, None);
     let mut fixture_notes = Vec::new();
