@@ -2,6 +2,7 @@
 //! environment and the flags (`profile`), every key of it set as the table of settings
 //! (`crate::settings`) says.
 
+mod auth;
 mod built_in;
 mod origins;
 pub mod profile;

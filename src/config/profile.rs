@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
+pub use crate::config::auth::AuthMethod;
 pub use crate::config::built_in::BUILT_IN;
 use crate::config::built_in::built_in;
 pub use crate::config::origins::{Missing, Origins, ProfileError};
@@ -18,6 +19,7 @@ use crate::contract::spec::Spec;
 use crate::file_error::{FileError, yaml_error};
 use crate::settings::{KeyType, Setting, setting};
 
+use crate::secret::{NOT_A_VARIABLE, is_variable_name};
 use crate::settings::options::PROFILE;
 
 /// A target profile, as read from YAML and overridden by the environment and flags.
@@ -57,19 +59,6 @@ pub struct Profile {
 
 /// The pages of a listing read for a task when the profile sets none.
 pub const READ_API_PAGES: u32 = 100;
-
-/// How requests authenticate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuthMethod {
-    /// An IAM token in `X-Auth-Token`, read from the variable `token_env` names.
-    #[default]
-    Token,
-    /// AK/SK request signing (SDK-HMAC-SHA256), keys read from `ak_env` and `sk_env`.
-    Aksk,
-    /// No credentials at all.
-    None,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -497,14 +486,14 @@ impl Profile {
             message: message.to_owned(),
         };
         // A secret pasted where its variable's name goes is refused without being shown.
-        for (key, name) in [
-            ("auth.token_env", &self.auth.token_env),
-            ("auth.ak_env", &self.auth.ak_env),
-            ("auth.sk_env", &self.auth.sk_env),
-        ] {
-            if !is_variable_name(name) {
-                return Err(invalid(key, NOT_A_VARIABLE));
-            }
+        let a = &self.auth;
+        let names = [
+            ("token", &a.token_env),
+            ("ak", &a.ak_env),
+            ("sk", &a.sk_env),
+        ];
+        if let Some((which, _)) = names.iter().find(|(_, n)| !is_variable_name(n)) {
+            return Err(invalid(&format!("auth.{which}_env"), NOT_A_VARIABLE));
         }
         let rps = self.safety.max_requests_per_second.unwrap_or(0.0);
         if !rps.is_finite() || rps < 0.0 || (rps > 0.0 && !(MIN_RATE..=MAX_RATE).contains(&rps)) {
@@ -581,45 +570,13 @@ pub fn in_model_order() -> Vec<&'static Setting> {
     leaves.iter().filter_map(|leaf| setting(leaf)).collect()
 }
 
-/// What a `auth.*_env` value that names no environment variable is told.
-pub(crate) const NOT_A_VARIABLE: &str = "must name an environment variable (letters, digits and `_`, e.g. CSS_CONFORMANCE_TOKEN); the value given is not shown: it may be the secret itself";
-
-/// Whether `name` is an environment variable's name: letters, digits and `_`, not starting
-/// with a digit, at most 128 characters.
-pub(crate) fn is_variable_name(name: &str) -> bool {
-    name.len() <= 128
-        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// A variable's name as messages show it: only one in capitals (as variables are named); a
-/// name with small letters may be a secret key pasted in its place, and is not shown.
-pub(crate) fn shown_variable(name: &str) -> Option<&str> {
-    (is_variable_name(name) && !name.bytes().any(|b| b.is_ascii_lowercase())).then_some(name)
-}
-
 /// The variable a token is read from unless a profile names another.
 pub(crate) const DEFAULT_TOKEN_ENV: &str = "CSS_CONFORMANCE_TOKEN";
-
-impl std::fmt::Display for AuthMethod {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl AuthMethod {
-    pub fn name(self) -> &'static str {
-        match self {
-            AuthMethod::Token => "token",
-            AuthMethod::Aksk => "aksk",
-            AuthMethod::None => "none",
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::SETTINGS;
 
     #[test]
     fn a_secret_given_as_a_variables_name_is_refused_and_never_shown() {
@@ -634,14 +591,8 @@ mod tests {
             said.contains("auth.token_env") && !said.contains(token),
             "{said}"
         );
-        // A secret key looks like a name, but not like a variable's: not shown.
-        let sk = "Wq3eRt7yUi9oPa1sDf5gHj2kLz8xCv4bNm6QwErT";
-        assert!(is_variable_name(sk));
-        assert_eq!(shown_variable(sk), None);
-        assert_eq!(shown_variable("CLOUD_SDK_SK"), Some("CLOUD_SDK_SK"));
         assert!(Profile::default().validate(&Origins::default()).is_ok());
     }
-    use crate::settings::SETTINGS;
 
     #[test]
     fn every_key_round_trips_through_the_model() {

@@ -160,24 +160,28 @@ fn fixtures_of(profile: &Profile, project_id: String, cluster_id: String) -> Fix
 pub fn credentials(profile: &Profile, origins: &Origins) -> Result<Auth, Vec<Missing>> {
     let method = profile.auth.method.name();
     let read = |key: &str, var: &str, what: &str| {
-        let set = profile::is_variable_name(var)
+        let set = crate::secret::is_variable_name(var)
             .then(|| std::env::var(var).ok())
             .flatten();
         match set {
             Some(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
             _ => Err(Missing {
                 what: format!("the {what} (auth.method is {method})"),
-                how: match profile::shown_variable(var) {
+                how: match crate::secret::shown_variable(var) {
                     Some(var) => format!(
                         "the environment variable {var}, unset or empty (named by `{key}`, {}; {} for another method)",
                         origins.of(key),
                         const { flag("auth.method") }
                     ),
-                    None if profile::is_variable_name(var) => format!(
+                    None if crate::secret::is_variable_name(var) => format!(
                         "the environment variable `{key}` names ({}; its name has small letters and is not shown, in case it is the secret itself), unset or empty",
                         origins.of(key)
                     ),
-                    None => format!("`{key}` ({}) {}", origins.of(key), profile::NOT_A_VARIABLE),
+                    None => format!(
+                        "`{key}` ({}) {}",
+                        origins.of(key),
+                        crate::secret::NOT_A_VARIABLE
+                    ),
                 },
             }),
         }
