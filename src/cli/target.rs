@@ -310,6 +310,32 @@ pub fn load_profile(args: &TargetArgs) -> anyhow::Result<(Profile, Origins)> {
     Ok((profile, origins))
 }
 
+/// Says which of the user's fixtures a run against the built-in stub does not use (it serves
+/// its own project, cluster and tasks): a forgotten endpoint is not a silent one.
+fn warn_unused_fixtures(profile: &Profile, origins: &Origins) {
+    if profile.is_live() {
+        return;
+    }
+    let keys = [
+        "project_id",
+        "fixtures.cluster_id",
+        "fixtures.failed_action_ids",
+        "fixtures.not_failed_action_id",
+        "fixtures.foreign_project_id",
+    ];
+    let unused: Vec<String> = keys
+        .into_iter()
+        .filter(|key| profile.value_text(key).is_some_and(|v| !v.is_empty()))
+        .map(|key| format!("`{key}` ({})", origins.of(key)))
+        .collect();
+    if !unused.is_empty() {
+        eprintln!(
+            "warning: no endpoint is given, so the target is the built-in stub, which serves its own project, cluster and tasks: {} not used (--endpoint names the target to check)",
+            unused.join(", ")
+        );
+    }
+}
+
 /// The target the profile, the environment and the flags name (flags win), or a fresh
 /// built-in stub when none names an endpoint.
 pub async fn open_target(
@@ -324,6 +350,7 @@ pub async fn open_target(
             origins.of("tls.insecure")
         );
     }
+    warn_unused_fixtures(&profile, &origins);
     if profile.is_live() && args.deviation.stub_deviation.is_some() {
         anyhow::bail!(
             "--stub-deviation applies to the built-in stub, but an endpoint is set ({})",

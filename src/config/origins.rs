@@ -30,11 +30,13 @@ pub enum ProfileError {
     #[error(transparent)]
     File(#[from] FileError),
     /// A live target without everything it needs: each item, with every way to give it.
-    #[error("{}", incomplete(.endpoint, .origin, .missing))]
+    #[error("{}", incomplete(.endpoint, .origin, .missing, .also))]
     Incomplete {
         endpoint: String,
         origin: String,
         missing: Vec<Missing>,
+        /// What a complete verdict needs besides that was not given either.
+        also: Also,
     },
     /// A bad value for a key; `origin` says where it was set (`file:line`, an environment
     /// variable, or a flag).
@@ -46,7 +48,16 @@ pub enum ProfileError {
     },
 }
 
-fn incomplete(endpoint: &str, origin: &str, missing: &[Missing]) -> String {
+/// What a complete verdict needs besides a target that answers, and whether it was given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Also {
+    /// Two failed tasks (or more) were given.
+    pub tasks: bool,
+    pub mutations: bool,
+    pub read_api: bool,
+}
+
+fn incomplete(endpoint: &str, origin: &str, missing: &[Missing], also: &Also) -> String {
     let mut out = format!(
         "the target {endpoint} ({origin}) is incomplete; still needed ({}):",
         missing.len()
@@ -55,18 +66,27 @@ fn incomplete(endpoint: &str, origin: &str, missing: &[Missing]) -> String {
         out.push_str("\n  - ");
         out.push_str(&m.to_string());
     }
-    // What a complete verdict needs besides, said once so that the next run is the last.
+    // What a complete verdict needs besides and was not given, said once so that the next
+    // run is the last.
     let (tasks, mutations, read_api) = (
         flag("fixtures.failed_action_ids"),
         flag("safety.allow_mutations"),
         flag("read_api"),
     );
-    out.push_str(&format!(
-        "\nFor a complete verdict, give also two failed upgrade tasks of that cluster \
-         ({tasks} ID, twice) and {mutations} (a run uses up the tasks it is \
-         given: bring fresh ones each run), and {read_api} to pin what each request did; \
-         docs/live-endpoint.md goes through it step by step.",
-    ));
+    let wanted = [
+        (!also.tasks).then(|| {
+            format!("two failed upgrade tasks of that cluster ({tasks} ID, twice; a run uses up the tasks it is given: bring fresh ones each run)")
+        }),
+        (!also.mutations).then(|| format!("{mutations} (to let the run use them)")),
+        (!also.read_api).then(|| format!("{read_api} (to pin what each request did)")),
+    ];
+    let wanted: Vec<String> = wanted.into_iter().flatten().collect();
+    if !wanted.is_empty() {
+        out.push_str(&format!(
+            "\nFor a complete verdict, give also {}; docs/live-endpoint.md goes through it step by step.",
+            wanted.join(", ")
+        ));
+    }
     out
 }
 

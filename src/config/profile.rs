@@ -13,7 +13,7 @@ use serde_yaml::Value;
 pub use crate::config::auth::AuthMethod;
 pub use crate::config::built_in::BUILT_IN;
 use crate::config::built_in::built_in;
-pub use crate::config::origins::{Missing, Origins, ProfileError};
+pub use crate::config::origins::{Also, Missing, Origins, ProfileError};
 use crate::config::yaml_tree::{leaves_of, node_at, yaml_value};
 use crate::contract::spec::Spec;
 use crate::file_error::{FileError, yaml_error};

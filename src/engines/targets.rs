@@ -110,6 +110,11 @@ pub fn live(profile: &Profile, origins: &Origins) -> Result<Target, ProfileError
             endpoint: without_userinfo(&endpoint),
             origin: origins.source(),
             missing,
+            also: profile::Also {
+                tasks: profile.fixtures.failed_action_ids.len() >= 2,
+                mutations: profile.safety.allow_mutations,
+                read_api: profile.read_api,
+            },
         });
     };
     let fixtures = fixtures_of(profile, project_id, cluster_id);

@@ -227,6 +227,35 @@ fn a_flag_given_nothing_sets_nothing_and_a_wrong_value_is_refused_by_name() {
     assert!(text.contains("'--settle-ms <MS>'"), "{text}");
 }
 
+/// Fixtures given without an endpoint are the user's forgotten endpoint, not silence: the
+/// built-in stub serves its own IDs, and the run says which of the user's it does not use.
+#[test]
+fn fixtures_without_an_endpoint_are_said_to_be_unused() {
+    let output = binary(
+        &[
+            "fuzz",
+            "--cases",
+            "1",
+            "--project-id",
+            "0123456789abcdef0123456789abcdef",
+            "--failed-action-id",
+            "aaaaaaaa-0000-4000-8000-000000000003",
+        ],
+        &[],
+    );
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(said.contains("no endpoint is given"), "{said}");
+    assert!(said.contains("`project_id` (--project-id)"), "{said}");
+    assert!(
+        said.contains("`fixtures.failed_action_ids` (--failed-action-id)"),
+        "{said}"
+    );
+    // Nothing to say when no fixture is given.
+    let quiet = binary(&["fuzz", "--cases", "1"], &[]);
+    assert!(!text(&quiet).contains("not used"), "{}", text(&quiet));
+}
+
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
