@@ -47,6 +47,14 @@ impl Id {
     }
 }
 
+/// `id` in capitals, if that is another ID: one without small letters (digits alone) is
+/// itself in capitals, and a request that names it so is the plain one.
+pub(crate) fn in_capitals(id: &str) -> Option<String> {
+    id.bytes()
+        .any(|b| b.is_ascii_lowercase())
+        .then(|| id.to_ascii_uppercase())
+}
+
 /// Where a door comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DoorSource {
@@ -200,7 +208,7 @@ impl Door {
     /// the ID itself, and the door the plain retry, which a conforming server accepts). For
     /// the task's ID, every failed task must have one.
     pub(crate) fn applies_to(&self, fixtures: &Fixtures) -> bool {
-        let differs = |id: &str| id.bytes().any(|b| b.is_ascii_lowercase());
+        let differs = |id: &str| in_capitals(id).is_some();
         let [p, c, a] = &self.ids;
         (*p != Id::Upper || differs(&fixtures.project_id))
             && (*c != Id::Upper || differs(&fixtures.cluster_id))

@@ -49,8 +49,7 @@ impl Draft {
                 // The own ID in capitals where it is the run's, else the unknown one's.
                 Slot::Upper if own.is_empty() => unknown.to_ascii_uppercase(),
                 // An ID without small letters is itself in capitals: no such case here.
-                Slot::Upper if !own.bytes().any(|b| b.is_ascii_lowercase()) => return None,
-                Slot::Upper => own.to_ascii_uppercase(),
+                Slot::Upper => crate::contract::doors::in_capitals(own)?,
                 Slot::Literal(v) => v.clone(),
             })
         };

@@ -99,10 +99,12 @@ impl Conformance {
             read: task_status.as_ref().map(|_| std::time::Instant::now()),
         };
         let accepted = accepted_kind && response.status == 200;
-        let mut judgement = judgement_of(&run_state, kind, request, &response, times);
-        judgement.sequence = sequence;
-        judgement.task = self.uses_real_task.then(|| task.to_owned());
-        judgement.task_status = task_status;
+        let judgement = Judgement {
+            sequence,
+            task: self.uses_real_task.then(|| task.to_owned()),
+            task_status,
+            ..judgement_of(&run_state, kind, request, &response, times)
+        };
         if reads {
             run_state.watch.sent(&self.location, &judgement).await;
             // Read once it has settled (its own task's read waited for that).
