@@ -108,7 +108,14 @@ pub async fn check(
         Some(ledger) if !options.reuse_tasks => ledger.entries()?.0,
         _ => Vec::new(),
     };
-    prove_fixtures(&run_state, &used_before).await?;
+    let default_ledger = Ledger::default_file();
+    let earlier = preflight::Earlier {
+        used: &used_before,
+        file: ledger
+            .map(|l| l.file.as_path())
+            .filter(|file| Some(*file) != default_ledger.as_deref()),
+    };
+    prove_fixtures(&run_state, &earlier).await?;
     let interrupted = watch_for_signals(run_state.target.interruption());
     let run = runner::run(Arc::clone(&run_state), features, &options.scenarios).await?;
     let fuzzed = match options.fuzz {
@@ -191,7 +198,7 @@ fn with_tasks_spent(
 
 /// The tasks of `target` this run may have used, as ledger entries of the run begun at `began`.
 fn used_now(target: &crate::transport::target::Target, began: time::OffsetDateTime) -> Vec<Used> {
-    let f = &target.fixtures;
+    let f = target.fixtures();
     let at = crate::shown::rfc3339(time::OffsetDateTime::now_utc());
     let run = format!("check {}", crate::shown::rfc3339(began));
     target
@@ -210,11 +217,14 @@ fn used_now(target: &crate::transport::target::Target, began: time::OffsetDateTi
 
 /// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
 /// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
-async fn prove_fixtures(run_state: &RunState, used_before: &[Used]) -> Result<(), CheckError> {
+async fn prove_fixtures(
+    run_state: &RunState,
+    earlier: &preflight::Earlier<'_>,
+) -> Result<(), CheckError> {
     if run_state.target.is_owned_by_us() {
         return Ok(());
     }
-    let errors = preflight::prove(run_state, used_before).await;
+    let errors = preflight::prove(run_state, earlier).await;
     if errors.is_empty() {
         return Ok(());
     }

@@ -63,10 +63,21 @@ impl Fixtures {
 
     /// Whether `id` names any task or cluster these fixtures know.
     pub fn knows(&self, id: &str) -> bool {
+        self.knows_given(id, |t| self.failed_action_ids.iter().any(|a| a == t))
+    }
+
+    /// `knows`, with `listed` saying whether an ID is one of `failed_action_ids` (a caller
+    /// that asks often looks them up in an index of its own).
+    pub(crate) fn knows_given(&self, id: &str, listed: impl Fn(&str) -> bool) -> bool {
         id == self.cluster_id
-            || self.failed_action_ids.iter().any(|a| a == id)
             || self.not_failed_action_id.as_deref() == Some(id)
-            || (self.generated_failed_tasks && generated_failed_task_index(id).is_some())
+            || self.failed_given(id, listed)
+    }
+
+    /// Whether `id` is a failed task of these fixtures: listed (`listed` says), or of the
+    /// generated family where the target holds it.
+    pub(crate) fn failed_given(&self, id: &str, listed: impl Fn(&str) -> bool) -> bool {
+        listed(id) || (self.generated_failed_tasks && generated_failed_task_index(id).is_some())
     }
 }
 

@@ -371,6 +371,8 @@ pub mod options {
     pub const REQUIRE_COMPLETE: Opt = Opt("require-complete");
     /// `check`: use failed tasks the ledger says an earlier run used.
     pub const REUSE_TASKS: Opt = Opt("reuse-tasks");
+    /// `check`, `tasks`: the ledger of used tasks' file.
+    pub const LEDGER: Opt = Opt("ledger");
     /// `fuzz`: how many times a finding's minimal case is sent again.
     pub const REPEAT: Opt = Opt("repeat");
     /// `proxy`: what a stub upstream knows.

@@ -204,7 +204,7 @@ pub struct CheckArgs {
     /// The ledger of used tasks: each failed task a run used is kept there, and a later run
     /// refuses it before any request (default: the platform's state directory, for an
     /// endpoint on another machine; also CSS_CONFORMANCE_LEDGER)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = options::LEDGER.0, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
     /// Use failed tasks the ledger says an earlier run used (for tasks that were restored)
     #[arg(long = options::REUSE_TASKS.0)]

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use css_conformance::settings::options;
 
 use super::{CONFORMANT, check};
 
@@ -11,13 +12,13 @@ pub enum TasksCommand {
     /// Each used task: when, the endpoint, project, cluster, task, and the run that used it.
     List {
         /// The ledger (default: the platform's state directory; also CSS_CONFORMANCE_LEDGER)
-        #[arg(long, value_name = "FILE")]
+        #[arg(long = options::LEDGER.0, value_name = "FILE")]
         ledger: Option<PathBuf>,
     },
     /// Forget every used task.
     Clear {
         /// The ledger (default: the platform's state directory; also CSS_CONFORMANCE_LEDGER)
-        #[arg(long, value_name = "FILE")]
+        #[arg(long = options::LEDGER.0, value_name = "FILE")]
         ledger: Option<PathBuf>,
     },
 }

@@ -57,7 +57,10 @@ pub struct Target {
     auth: Auth,
     /// The variable the token comes from, named in cURL reproductions.
     token_env: String,
-    pub fixtures: Fixtures,
+    fixtures: Fixtures,
+    /// The fixtures' listed failed tasks, to look one up without reading the whole list (the
+    /// fuzzer asks for every case).
+    listed_failed: std::collections::HashSet<String>,
     pool: TaskPool,
     consent: Consent,
     pacer: Pacer,
@@ -71,10 +74,10 @@ pub struct Target {
     listing_of: std::sync::Mutex<std::collections::BTreeMap<String, (usize, u64)>>,
     /// The real tasks known to be out of the failed state (accepted with 200, or read so): a
     /// request on one of them is one a conforming server refuses, safe to send again.
-    not_failed: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    not_failed: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The real tasks a request of this run may have used: accepted with 200, or met a
     /// transient answer that may have acted (for the ledger of used tasks).
-    used: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    used: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Set when the run is interrupted: nothing more is sent.
     interrupted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -118,6 +121,7 @@ impl Target {
             auth,
             token_env: DEFAULT_TOKEN_ENV.to_owned(),
             pool: TaskPool::new(&fixtures),
+            listed_failed: fixtures.failed_action_ids.iter().cloned().collect(),
             fixtures,
             consent: Consent::live(),
             pacer: Pacer::default(),
@@ -129,6 +133,24 @@ impl Target {
             used: std::sync::Mutex::default(),
             interrupted: std::sync::Arc::default(),
         })
+    }
+
+    /// The IDs known to exist on the target.
+    pub fn fixtures(&self) -> &Fixtures {
+        &self.fixtures
+    }
+
+    /// Whether `task` is a failed task of the fixtures: listed, or of the generated family
+    /// where the target holds it.
+    pub(crate) fn fixture_failed(&self, task: &str) -> bool {
+        self.fixtures
+            .failed_given(task, |t| self.listed_failed.contains(t))
+    }
+
+    /// Whether `id` names a task or the cluster of the fixtures (`Fixtures::knows`, looked up).
+    fn knows(&self, id: &str) -> bool {
+        self.fixtures
+            .knows_given(id, |t| self.listed_failed.contains(t))
     }
 
     /// A target that lives only as long as the run (the built-in stub).
@@ -244,7 +266,7 @@ impl Target {
         if f.not_failed_action_id.as_deref() == Some(task) {
             return true;
         }
-        if f.failed_action_ids.iter().any(|t| t == task) {
+        if self.listed_failed.contains(task) {
             return !self.pool.holds(task);
         }
         f.generated_failed_tasks && crate::fixtures::generated_failed_task_index(task).is_some()
@@ -260,7 +282,7 @@ impl Target {
         if let Ok(mut known) = self.not_failed.lock() {
             if failed {
                 known.remove(task);
-            } else if self.fixtures.knows(task) && known.len() < 10_000 {
+            } else if self.knows(task) && known.len() < 10_000 {
                 known.insert(task.to_owned());
             }
         }
@@ -268,7 +290,7 @@ impl Target {
 
     /// Notes that a request may have used `task` (accepted, or its answer lost).
     pub(crate) fn note_used(&self, task: &str) {
-        if self.fixtures.knows(task)
+        if self.knows(task)
             && let Ok(mut used) = self.used.lock()
         {
             used.insert(task.to_owned());
@@ -277,10 +299,13 @@ impl Target {
 
     /// The real tasks a request of this run may have used, in order.
     pub(crate) fn used_tasks(&self) -> Vec<String> {
-        self.used
+        let mut used: Vec<String> = self
+            .used
             .lock()
             .map(|u| u.iter().cloned().collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        used.sort_unstable();
+        used
     }
 
     /// Whether a real task is known to be out of the failed state.
@@ -416,6 +441,45 @@ mod tests {
             assert!(!err.to_string().contains("SECRET"), "{endpoint}: {err}");
         }
         assert_eq!(without_userinfo("https://host/p"), "https://host/p");
+    }
+
+    #[test]
+    fn a_failed_task_is_looked_up_as_the_fixtures_list_it() {
+        let mut fixtures = Fixtures::builtin();
+        fixtures.failed_action_ids = vec!["t-1".to_owned(), "t-2".to_owned()];
+        fixtures.generated_failed_tasks = false;
+        let listed = Target::new("x", "http://127.0.0.1:9", Auth::None, fixtures.clone()).unwrap();
+        let generated = crate::fixtures::generated_failed_task(7);
+        for (id, failed) in [
+            ("t-1", true),
+            ("t-2", true),
+            ("t-3", false),
+            (&generated, false),
+        ] {
+            assert_eq!(listed.fixture_failed(id), failed, "{id}");
+            assert_eq!(listed.knows(id), fixtures.knows(id), "{id}");
+        }
+        // The cluster and the task not failed are known, but not failed.
+        let not_failed = fixtures.not_failed_action_id.clone().unwrap();
+        for id in [&fixtures.cluster_id, &not_failed] {
+            assert!(listed.knows(id) && !listed.fixture_failed(id), "{id}");
+        }
+        fixtures.generated_failed_tasks = true;
+        let family = Target::new("x", "http://127.0.0.1:9", Auth::None, fixtures).unwrap();
+        assert!(family.fixture_failed(&generated) && family.knows(&generated));
+        assert!(!family.fixture_failed("t-3"));
+    }
+
+    #[test]
+    fn the_used_tasks_come_in_order() {
+        let target =
+            Target::new("x", "http://127.0.0.1:9", Auth::None, Fixtures::builtin()).unwrap();
+        let tasks = &target.fixtures().failed_action_ids;
+        for task in [&tasks[3], &tasks[1], &tasks[2], &tasks[1]] {
+            target.note_used(task);
+        }
+        target.note_used("not-a-task-of-the-fixtures");
+        assert_eq!(target.used_tasks(), [&tasks[1..4]].concat());
     }
 
     #[test]

@@ -104,7 +104,7 @@ fn every_generated_case_is_labelled_as_the_classifier_says() {
             let case = draft
                 .resolve(&spec, &target)
                 .expect("a failed task to spare");
-            let kind = classified(&spec, &target.fixtures, &none, &case.request);
+            let kind = classified(&spec, target.fixtures(), &none, &case.request);
             prop_assert_eq!(kind, draft.kind, "{:?}", case.request);
             Ok(())
         });
@@ -130,7 +130,7 @@ fn a_mislabelled_case_is_told_apart() {
         shape: Default::default(),
     };
     let case = draft.resolve(&spec, &target).unwrap();
-    let kind = classified(&spec, &target.fixtures, &BTreeSet::new(), &case.request);
+    let kind = classified(&spec, target.fixtures(), &BTreeSet::new(), &case.request);
     assert_eq!(kind, Kind::Abort);
     assert_ne!(kind, draft.kind);
 }
@@ -140,7 +140,7 @@ async fn every_request_the_features_send_is_labelled_as_the_classifier_says() {
     let spec = Arc::new(Spec::embedded());
     for auth in [AuthMethod::Token, AuthMethod::Aksk] {
         let (stub, target) = targets::stub_target(Arc::clone(&spec), None, auth).await;
-        let fixtures = target.fixtures.clone();
+        let fixtures = target.fixtures().clone();
         let run_state = Arc::new(
             css_conformance::engines::scenarios::run_state::RunState::new(
                 Arc::clone(&spec),

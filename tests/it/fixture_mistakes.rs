@@ -228,10 +228,13 @@ fn a_second_run_on_the_tasks_the_first_used_is_refused_before_any_request() {
             again.contains("was used by an earlier run") && again.contains("--reuse-tasks"),
             "{again}"
         );
+        // The ledger is the run's own file: the way to list it names that file.
+        let ledger = dir.join("ledger.jsonl");
+        let list_it = format!("`css-conformance tasks list --ledger {}`", ledger.display());
+        assert!(again.contains(&list_it), "{list_it} in {again}");
         // Nothing was sent: no report of a run.
         assert!(!dir.join("again").join("report.json").exists());
         // The ledger lists them, and forgets them when cleared.
-        let ledger = dir.join("ledger.jsonl");
         let list = Command::new(env!("CARGO_BIN_EXE_css-conformance"))
             .args(["tasks", "list", "--ledger"])
             .arg(&ledger)

@@ -38,7 +38,7 @@ impl Draft {
     /// (an invalid or repeated retry_mode) goes to the task the target keeps for refusals, so
     /// that any number of them spend no task.
     pub fn resolve(&self, spec: &Spec, target: &Target) -> Option<Case> {
-        let f = &target.fixtures;
+        let f = target.fixtures();
         let consumes = spec.expectation(self.kind).accepts();
         let pick = |slot: &Slot, own: &str, unknown: &str| -> Option<String> {
             Some(match slot {

@@ -18,7 +18,7 @@ use crate::ledger::Used;
 use crate::settings::setting;
 use crate::transport::target::ReadError;
 
-use crate::settings::options::REUSE_TASKS;
+use crate::settings::options::{LEDGER, REUSE_TASKS};
 use crate::settings::{Flag, flag};
 
 const FAILED_TASKS: &Flag = flag("fixtures.failed_action_ids");
@@ -54,7 +54,11 @@ pub enum FixtureError {
     /// The endpoint does not answer as the CSS API does.
     NotTheApi { endpoint: String, answer: String },
     /// An earlier run used the task (the ledger of used tasks says so).
-    Used { used: Used },
+    Used {
+        used: Used,
+        /// The ledger's file, where it is not the default one (`tasks list` needs it named).
+        ledger: Option<std::path::PathBuf>,
+    },
 }
 
 /// The flag (or way) a profile key is given by.
@@ -111,12 +115,16 @@ impl fmt::Display for FixtureError {
                 "{endpoint} does not answer as the CSS API does: a retry of a task that does not exist got {answer}, not the vendor's JSON error (400 or 403 with error_code and error_msg); check the base URL ({})",
                 ways("endpoint")
             ),
-            FixtureError::Used { used } => write!(
+            FixtureError::Used { used, ledger } => write!(
                 f,
-                "failed task {} was used by an earlier run (the run that began {}, at {}): it may no longer be failed; give a task in the failed state (or {REUSE_TASKS} if it was restored; `css-conformance tasks list` shows the ledger)",
+                "failed task {} was used by an earlier run (the run that began {}, at {}): it may no longer be failed; give a task in the failed state (or {REUSE_TASKS} if it was restored; `css-conformance tasks list{}` shows the ledger)",
                 crate::shown::inert(&used.task),
                 crate::shown::inert(used.run.strip_prefix("check ").unwrap_or(&used.run)),
-                crate::shown::inert(&used.at)
+                crate::shown::inert(&used.at),
+                ledger.as_ref().map_or(String::new(), |file| format!(
+                    " {LEDGER} {}",
+                    crate::shown::inert(&file.display().to_string())
+                ))
             ),
         }
     }
@@ -175,21 +183,31 @@ fn shape_of(param: IdParam) -> String {
     }
 }
 
+/// What the ledger says earlier runs used, and its file where it is not the default one.
+pub struct Earlier<'a> {
+    pub used: &'a [Used],
+    pub file: Option<&'a std::path::Path>,
+}
+
 /// The tasks of `fixtures` at `endpoint` the ledger says an earlier run used.
 pub(crate) fn used_before(
     endpoint: &str,
     fixtures: &Fixtures,
-    ledger: &[Used],
+    ledger: &Earlier<'_>,
 ) -> Vec<FixtureError> {
     fixtures
         .failed_action_ids
         .iter()
         .filter_map(|task| {
             let used = ledger
+                .used
                 .iter()
                 .rev()
                 .find(|u| u.is(endpoint, &fixtures.project_id, &fixtures.cluster_id, task))?;
-            Some(FixtureError::Used { used: used.clone() })
+            Some(FixtureError::Used {
+                used: used.clone(),
+                ledger: ledger.file.map(std::path::Path::to_path_buf),
+            })
         })
         .collect()
 }
@@ -246,10 +264,10 @@ fn judge(spec: &Spec, fixtures: &Fixtures, (status, code): &Said) -> Option<Fixt
 /// `ledger`), then with one safe request and, where the target serves it, the read API
 /// (nothing: they may be used). A target that does not answer is not a fixture error: the run
 /// says so itself.
-pub(crate) async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureError> {
+pub(crate) async fn prove(run_state: &RunState, ledger: &Earlier<'_>) -> Vec<FixtureError> {
     let spec = &run_state.spec;
     let target = &run_state.target;
-    let f = &target.fixtures;
+    let f = target.fixtures();
     let mut errors = without_requests(spec, f);
     errors.extend(used_before(target.name(), f, ledger));
     if !errors.is_empty() {
@@ -322,7 +340,7 @@ pub(crate) async fn prove(run_state: &RunState, ledger: &[Used]) -> Vec<FixtureE
 /// With a task that is not failed: a retry of it on the run's project and cluster is refused
 /// as not failed (400) where they are right, as another's (403) where they are not.
 async fn decided_by_a_task_not_failed(run_state: &RunState, first: &Said) -> Option<FixtureError> {
-    let f = &run_state.target.fixtures;
+    let f = run_state.target.fixtures();
     let task = f.not_failed_action_id.clone()?;
     let request = Request::retry(f.project_id.clone(), f.cluster_id.clone(), task);
     let answer = run_state
@@ -340,7 +358,7 @@ async fn decided_by_a_task_not_failed(run_state: &RunState, first: &Said) -> Opt
 /// Each configured failed task read through the read API: listed, and failed. The whole
 /// cluster is read once, and kept: what the run's later reads of it compare with.
 async fn read_tasks(run_state: &RunState, mut errors: Vec<FixtureError>) -> Vec<FixtureError> {
-    let f = &run_state.target.fixtures;
+    let f = run_state.target.fixtures();
     let api = &run_state.spec.read_api;
     let cluster = match run_state
         .watch
@@ -438,10 +456,35 @@ mod tests {
             at: "2026-12-05T03:00:00Z".to_owned(),
             run: "check 2026-12-05T02:59:00Z".to_owned(),
         };
-        let errors = used_before("https://css.example", &f, std::slice::from_ref(&used));
-        assert_eq!(errors, [FixtureError::Used { used: used.clone() }]);
-        assert!(errors[0].to_string().contains("began 2026-12-05T02:59:00Z"));
-        assert!(used_before("https://other.example", &f, &[used]).is_empty());
+        let ledger = Earlier {
+            used: std::slice::from_ref(&used),
+            file: None,
+        };
+        let errors = used_before("https://css.example", &f, &ledger);
+        assert_eq!(
+            errors,
+            [FixtureError::Used {
+                used: used.clone(),
+                ledger: None
+            }]
+        );
+        let said = errors[0].to_string();
+        assert!(said.contains("began 2026-12-05T02:59:00Z"), "{said}");
+        assert!(
+            said.contains("`css-conformance tasks list` shows"),
+            "{said}"
+        );
+        assert!(used_before("https://other.example", &f, &ledger).is_empty());
+        // A ledger of the user's own is named, so that `tasks list` reads that one.
+        let own = Earlier {
+            file: Some(std::path::Path::new("/tmp/our ledger.jsonl")),
+            ..ledger
+        };
+        let said = used_before("https://css.example", &f, &own)[0].to_string();
+        assert!(
+            said.contains("`css-conformance tasks list --ledger /tmp/our ledger.jsonl` shows"),
+            "{said}"
+        );
     }
 
     #[test]

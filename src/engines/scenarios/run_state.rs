@@ -108,7 +108,7 @@ impl RunState {
     /// cannot run.
     pub(crate) fn task_for(&self, location: &str, wants: Wants) -> Result<String, Skip> {
         if self.survey {
-            let fixtures = &self.target.fixtures;
+            let fixtures = self.target.fixtures();
             return match wants {
                 Wants::FailedTask => self.target.take_failed_task().ok_or(Skip::NoTaskLeft),
                 Wants::TaskNotFailed => fixtures
@@ -238,7 +238,7 @@ impl RunState {
             return *known;
         }
         let unknown = self.synthetic_id();
-        let request = door.request(&self.target.fixtures, &unknown, &unknown);
+        let request = door.request(self.target.fixtures(), &unknown, &unknown);
         let served = match self.target.send(&self.spec, &request).await {
             Ok(r) => {
                 let code = crate::contract::oracle::error_code(&r);
@@ -259,7 +259,7 @@ impl RunState {
         loop {
             let n = self.next_id.fetch_add(1, Ordering::Relaxed);
             let id = format!("{:08x}-5e57-4000-8000-{n:012x}", n & 0xffff_ffff);
-            if !self.target.fixtures.knows(&id) {
+            if !self.target.fixtures().knows(&id) {
                 return id;
             }
         }

@@ -102,7 +102,7 @@ pub async fn run(
     let target = &run_state.target;
     let reach = doors::Reach {
         aksk: matches!(target.auth(), Auth::AkSk { .. }),
-        foreign_project: target.fixtures.foreign_project_id.as_deref(),
+        foreign_project: target.fixtures().foreign_project_id.as_deref(),
     };
     // A spec whose door a conforming server accepts was refused when the run started.
     let spec_doors = doors::of_spec(&spec, reach).unwrap_or_default();
@@ -111,7 +111,7 @@ pub async fn run(
     let facts = facts_of(target);
     let plan = Plan::new(&survey, &facts);
     let mut doors = run_doors(&spec, &plan, &records, &survey_fixtures, reach, spec_doors);
-    doors.retain(|d| d.applies_to(&target.fixtures));
+    doors.retain(|d| d.applies_to(target.fixtures()));
     run_state.set_doors(doors.clone());
     let mut door_results = crate::records::effects::DoorResult::all(&spec, &doors, None);
     let mut fixture_notes = Vec::new();
@@ -166,10 +166,10 @@ pub async fn run(
 fn facts_of(target: &crate::transport::target::Target) -> Facts {
     Facts {
         mutations: target.mutations_allowed(),
-        failed_tasks: (!target.fixtures.generated_failed_tasks)
-            .then_some(target.fixtures.failed_action_ids.len()),
-        task_not_failed: target.fixtures.not_failed_action_id.clone(),
-        foreign_project: target.fixtures.foreign_project_id.is_some(),
+        failed_tasks: (!target.fixtures().generated_failed_tasks)
+            .then_some(target.fixtures().failed_action_ids.len()),
+        task_not_failed: target.fixtures().not_failed_action_id.clone(),
+        foreign_project: target.fixtures().foreign_project_id.is_some(),
         aksk: matches!(target.auth(), Auth::AkSk { .. }),
         // The built-in stub's tasks are failed by construction; elsewhere the read API shows it.
         tasks_proven: target.reads_tasks() || target.is_owned_by_us(),
@@ -218,7 +218,7 @@ async fn run_chained(
         planned.survey,
         &covered,
         &doors,
-        &target.fixtures,
+        target.fixtures(),
     );
     target.announce_plan(&lines);
     let mut chains = task_plan::Chains::new(
@@ -227,7 +227,7 @@ async fn run_chained(
         planned.facts,
         covered,
         doors,
-        &target.fixtures,
+        target.fixtures(),
     )
     .with_settle(target.settle_period());
     let mut execution_failed = false;
@@ -387,7 +387,7 @@ pub async fn survey(
     features: &[gherkin::Feature],
 ) -> (Vec<ScenarioRecord>, Fixtures) {
     let (stub, target) = targets::stub_target(Arc::clone(spec), None, AuthMethod::Aksk).await;
-    let fixtures = target.fixtures.clone();
+    let fixtures = target.fixtures().clone();
     let reach = doors::Reach {
         aksk: true,
         foreign_project: fixtures.foreign_project_id.as_deref(),

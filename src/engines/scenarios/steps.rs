@@ -50,7 +50,7 @@ fn one_value(cell: &str) -> String {
 #[given("a failed upgrade task")]
 fn a_failed_task(w: &mut Conformance) {
     if let Some(task) = w.real_task(Wants::FailedTask) {
-        let f = &w.run_state.target.fixtures;
+        let f = w.run_state.target.fixtures();
         let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
         w.set_up(Kind::Retry, project, cluster, task);
     }
@@ -61,7 +61,7 @@ fn a_task_not_failed(w: &mut Conformance) {
     // A server that does not conform might act on a real task, failed or not: a configured
     // one, or one an accepted retry or abort of this run took out of the failed state.
     if let Some(task) = w.real_task(Wants::TaskNotFailed) {
-        let f = &w.run_state.target.fixtures;
+        let f = w.run_state.target.fixtures();
         let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
         w.set_up(Kind::TaskNotFailed, project, cluster, task);
     }
@@ -69,7 +69,7 @@ fn a_task_not_failed(w: &mut Conformance) {
 
 #[given("an unknown upgrade task")]
 fn an_unknown_task(w: &mut Conformance) {
-    let f = &w.run_state.target.fixtures;
+    let f = w.run_state.target.fixtures();
     let (project, cluster) = (f.project_id.clone(), f.cluster_id.clone());
     let task = w.run_state.synthetic_id();
     w.set_up(Kind::UnknownTask, project, cluster, task);
@@ -77,7 +77,7 @@ fn an_unknown_task(w: &mut Conformance) {
 
 #[given("an upgrade task of an unknown cluster")]
 fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
-    let project = w.run_state.target.fixtures.project_id.clone();
+    let project = w.run_state.target.fixtures().project_id.clone();
     let (cluster, task) = (w.run_state.synthetic_id(), w.run_state.synthetic_id());
     w.set_up(Kind::UnknownCluster, project, cluster, task);
 }
@@ -86,7 +86,7 @@ fn a_task_of_an_unknown_cluster(w: &mut Conformance) {
 fn a_failed_task_under_an_unknown_cluster(w: &mut Conformance) {
     // Only a server that ignores cluster_id would act on it; that is the point of asking.
     if let Some(task) = w.real_task(Wants::FailedTask) {
-        let project = w.run_state.target.fixtures.project_id.clone();
+        let project = w.run_state.target.fixtures().project_id.clone();
         let cluster = w.run_state.synthetic_id();
         w.set_up(Kind::UnknownCluster, project, cluster, task);
     }
@@ -94,7 +94,7 @@ fn a_failed_task_under_an_unknown_cluster(w: &mut Conformance) {
 
 #[given("an upgrade task in the project of another account")]
 fn a_task_of_another_account(w: &mut Conformance) {
-    let f = &w.run_state.target.fixtures;
+    let f = w.run_state.target.fixtures();
     match f.foreign_project_id.clone() {
         Some(project) => {
             let cluster = f.cluster_id.clone();
@@ -264,7 +264,7 @@ async fn through_every_door(w: &mut Conformance) {
             continue;
         }
         let unknown = run_state.synthetic_id();
-        let request = door.request(&run_state.target.fixtures, &base.action_id, &unknown);
+        let request = door.request(run_state.target.fixtures(), &base.action_id, &unknown);
         if matches!(
             request.credentials,
             Credentials::TamperedSignature | Credentials::StaleDate

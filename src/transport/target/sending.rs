@@ -202,10 +202,7 @@ impl Target {
         let task = |id: &str| {
             if self.known_not_failed(id) {
                 Some(TaskState::NotFailed)
-            } else if f.failed_action_ids.iter().any(|a| a == id)
-                || (f.generated_failed_tasks
-                    && crate::fixtures::generated_failed_task_index(id).is_some())
-            {
+            } else if self.fixture_failed(id) {
                 Some(TaskState::Failed)
             } else {
                 None
