@@ -108,21 +108,13 @@ pub async fn check(
         Some(ledger) if !options.reuse_tasks => ledger.entries()?.0,
         _ => Vec::new(),
     };
-    let default_ledger = Ledger::default_file();
-    let earlier = preflight::Earlier {
-        used: &used_before,
-        file: ledger
-            .map(|l| l.file.as_path())
-            .filter(|file| Some(*file) != default_ledger.as_deref()),
-    };
-    prove_fixtures(&run_state, &earlier).await?;
+    prove_fixtures(&run_state, &used_before, ledger).await?;
     let interrupted = watch_for_signals(run_state.target.interruption());
-    let run = runner::run(Arc::clone(&run_state), features, &options.scenarios).await?;
+    let mut run = runner::run(Arc::clone(&run_state), features, &options.scenarios).await?;
     let fuzzed = match options.fuzz {
         Some(mut fuzz) if fuzz.cases > 0 => {
-            fuzz.mutations = run_state.target.mutations_allowed();
             fuzz.progress = bar(Some(fuzz.cases), "fuzz");
-            Some(fuzz::run(spec, &run_state.target, &fuzz).await?)
+            Some(fuzz_after(spec, &run_state, fuzz, &mut run.fixture_errors).await?)
         }
         _ => None,
     };
@@ -162,6 +154,26 @@ pub async fn check(
     .with_traffic(traffic)
     .with_baseline(diff);
     Ok(Checked { document, fuzzed })
+}
+
+/// The fuzz budget, after the scenarios. Where they did not lift the preflight's doubt, the
+/// cases with the answer a project or a cluster that is not the caller's gets are not judged,
+/// and the doubt is said first among the fixture errors.
+async fn fuzz_after(
+    spec: &Spec,
+    run_state: &RunState,
+    mut fuzz: FuzzOptions,
+    fixture_errors: &mut Vec<String>,
+) -> Result<fuzz::Summary, CheckError> {
+    fuzz.mutations = run_state.target.mutations_allowed();
+    fuzz.set_aside = run_state.suspicion();
+    let summary = fuzz::run(spec, &run_state.target, &fuzz).await?;
+    if let Some(suspicion) = fuzz.set_aside.filter(|_| summary.set_aside > 0)
+        && !fixture_errors.contains(&suspicion.why)
+    {
+        fixture_errors.insert(0, suspicion.why);
+    }
+    Ok(summary)
 }
 
 /// `report` beside the baseline, if one was given (failing only on what is new, with
@@ -217,14 +229,23 @@ fn used_now(target: &crate::transport::target::Target, began: time::OffsetDateTi
 
 /// Proves a live endpoint's fixtures before anything is judged: a wrong token, project or
 /// cluster, or a task an earlier run used up, is the user's to fix, never the server's failure.
+/// `used_before`: the tasks `ledger` says earlier runs used.
 async fn prove_fixtures(
     run_state: &RunState,
-    earlier: &preflight::Earlier<'_>,
+    used_before: &[Used],
+    ledger: Option<&Ledger>,
 ) -> Result<(), CheckError> {
     if run_state.target.is_owned_by_us() {
         return Ok(());
     }
-    let errors = preflight::prove(run_state, earlier).await;
+    let default_ledger = Ledger::default_file();
+    let earlier = preflight::Earlier {
+        used: used_before,
+        file: ledger
+            .map(|l| l.file.as_path())
+            .filter(|file| Some(*file) != default_ledger.as_deref()),
+    };
+    let errors = preflight::prove(run_state, &earlier).await;
     if errors.is_empty() {
         return Ok(());
     }

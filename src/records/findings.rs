@@ -189,6 +189,14 @@ pub struct Summary {
     pub findings: Vec<Finding>,
     /// Findings left out: a gateway's passing answer their repeats did not show again.
     pub transient_forgotten: u64,
+    /// Cases whose violations were set aside: their answer is the one a project or a cluster
+    /// that is not the caller's gets, and the run could not tell its own from another's.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub set_aside: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 mod seconds {
@@ -201,6 +209,28 @@ mod seconds {
 }
 
 impl Summary {
+    /// A run of `cases` cases seeded with `seed`, before anything is sent.
+    pub fn new(seed: u64, cases: u64) -> Summary {
+        Summary {
+            seed,
+            cases,
+            judged: 0,
+            sent: 0,
+            repeated: 0,
+            from_memory: 0,
+            without_task: 0,
+            transport_errors: 0,
+            first_transport_error: None,
+            elapsed: Duration::ZERO,
+            per_kind: BTreeMap::new(),
+            violations: BTreeMap::new(),
+            observed: BTreeMap::new(),
+            findings: Vec::new(),
+            transient_forgotten: 0,
+            set_aside: 0,
+        }
+    }
+
     /// Requests sent per second (what the target had to answer; answers from memory do not
     /// count).
     pub fn cases_per_second(&self) -> f64 {

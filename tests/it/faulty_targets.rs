@@ -454,8 +454,10 @@ fn a_self_signed_certificate_is_refused_unless_trusted_or_insecure() {
         &url,
         &["--ca-bundle", pem.to_str().unwrap(), "--fuzz-cases", "20"],
     );
+    // Judged: a verdict (the server answers 403 CSS.0015 to everything, as it would a
+    // cluster not the caller's: the run may say it cannot tell its own from another's).
     assert!(
-        matches!(trusted.code, Some(0 | 1)),
+        matches!(trusted.code, Some(0..=2)),
         "judged: {}",
         trusted.text
     );
@@ -467,7 +469,7 @@ fn a_self_signed_certificate_is_refused_unless_trusted_or_insecure() {
 
     let insecure = check("tls-insecure", &url, &["--insecure", "--fuzz-cases", "20"]);
     assert!(
-        matches!(insecure.code, Some(0 | 1)),
+        matches!(insecure.code, Some(0..=2)),
         "judged: {}",
         insecure.text
     );

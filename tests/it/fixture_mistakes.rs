@@ -284,3 +284,45 @@ fn a_server_that_refuses_a_retry_of_a_task_its_read_api_shows_failed_is_still_no
         "{text}"
     );
 }
+
+/// A server that checks the caller's project and cluster before anything else answers a run
+/// on a wrong one 403 CSS.0015 whatever it asks, as it answers an unknown task of the right
+/// one. Without the read API or a task that is not failed the run cannot tell which, and says
+/// so (exit 2, naming the project and the cluster), with failed tasks or without: never NOT
+/// conformant, even with --strict.
+#[test]
+fn the_answer_a_wrong_cluster_would_get_is_a_fixture_question_never_a_failure() {
+    let url = crate::common::tiny_server::serve(|_| crate::common::tiny_server::not_found());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("site-first");
+    let _ = std::fs::remove_dir_all(&dir);
+    for tasks in [true, false] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_css-conformance"));
+        command
+            .args(["check", "--quiet", "--strict", "--fuzz-cases", "50"])
+            .args(["--endpoint", &url, "--project-id", PROJECT])
+            .args(["--cluster-id", CLUSTER]);
+        if tasks {
+            command
+                .arg("--allow-mutations")
+                .args(TASKS.iter().flat_map(|t| ["--failed-action-id", t]));
+        }
+        let output = command
+            .arg("--report-dir")
+            .arg(dir.join(tasks.to_string()))
+            .env("CSS_CONFORMANCE_TOKEN", "a-token")
+            .env("CSS_CONFORMANCE_LEDGER", dir.join("ledger.jsonl"))
+            .output()
+            .unwrap();
+        let text = crate::common::printed(&output);
+        assert_eq!(output.status.code(), Some(2), "tasks {tasks}:\n{text}");
+        let doubt = format!("check the project ({PROJECT}) and the cluster ({CLUSTER})");
+        assert!(
+            text.contains("FIXTURE ERROR") && text.contains(&doubt),
+            "tasks {tasks}:\n{text}"
+        );
+        assert!(
+            !text.contains("NOT conformant") && !text.contains("FINDING"),
+            "tasks {tasks}:\n{text}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use crate::contract::oracle;
 use crate::contract::request::Request;
 use crate::contract::spec::Spec;
 use crate::contract::verdict::Verdict;
+use crate::records::suspect::Suspicion;
 use crate::transport::target::Target;
 
 use super::generation;
@@ -45,13 +46,27 @@ pub(super) enum Attempt {
     Transport(String),
 }
 
-pub(super) async fn send(spec: &Spec, target: &Target, draft: &Draft) -> Attempt {
-    send_as(spec, target, draft, false).await
+/// Sends `draft` and judges the answer; a violation with the answer `aside` names (one a
+/// project or a cluster that is not the caller's gets, where the run could not tell its own
+/// from another's) is set aside, not judged.
+pub(super) async fn send(
+    spec: &Spec,
+    target: &Target,
+    draft: &Draft,
+    aside: Option<&Suspicion>,
+) -> Attempt {
+    send_as(spec, target, draft, false, aside).await
 }
 
 /// `send`, or (`again`) a send on purpose of a case already answered, to see whether it
 /// reproduces.
-pub(super) async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: bool) -> Attempt {
+pub(super) async fn send_as(
+    spec: &Spec,
+    target: &Target,
+    draft: &Draft,
+    again: bool,
+    aside: Option<&Suspicion>,
+) -> Attempt {
     let Some(case) = draft.resolve(spec, target) else {
         return Attempt::NoTask;
     };
@@ -67,8 +82,12 @@ pub(super) async fn send_as(spec: &Spec, target: &Target, draft: &Draft, again: 
             if response.status == 200 && case.request.method.is_none() {
                 target.spent_refusal_task(&case.request.action_id);
             }
+            let mut verdict = oracle::judge_request(spec, case.kind, &case.request, &response);
+            if let Some(suspicion) = aside {
+                suspicion.set_aside_in(&mut verdict);
+            }
             Attempt::Judged {
-                verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
+                verdict,
                 request: Box::new(case.request),
             }
         }

@@ -2,6 +2,7 @@
 //! budgets, and the defaults `check` and `fuzz` share.
 
 use crate::records::findings::Origin;
+use crate::records::suspect::Suspicion;
 
 /// How to fuzz.
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub struct FuzzOptions {
     pub origin: Origin,
     /// Advanced once per case sent (hidden unless the caller shows it).
     pub progress: indicatif::ProgressBar,
+    /// The answer a project or a cluster that is not the caller's gets, where the run could
+    /// not tell its own from another's: a violation with it is set aside, not judged.
+    pub set_aside: Option<Suspicion>,
 }
 
 impl Default for FuzzOptions {
@@ -40,6 +44,7 @@ impl Default for FuzzOptions {
             repeats: REPEATS,
             origin: Origin::default(),
             progress: indicatif::ProgressBar::hidden(),
+            set_aside: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! concurrency, counted and judged; each violated clause's first failing case shrunk after.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt as _;
 
@@ -32,7 +32,7 @@ pub async fn run(
     let scope = Scope {
         mutations: options.mutations,
     };
-    let mut summary = Summary::empty(options);
+    let mut summary = Summary::new(options.seed, options.cases);
     let before = target.traffic();
     // The first failing case of each clause in the seeded order, with the request and the
     // verdict, shrunk once the sending is done.
@@ -41,7 +41,7 @@ pub async fn run(
     let mut results = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
         .flat_map(futures::stream::iter)
         .map(|(index, draft)| async move {
-            let sent = send(spec, target, &draft).await;
+            let sent = send(spec, target, &draft, options.set_aside.as_ref()).await;
             (index, draft.kind, sent)
         })
         .buffer_unordered(options.concurrency.max(1));
@@ -106,27 +106,6 @@ fn generate(
 }
 
 impl Summary {
-    /// A run of `options` before anything is sent.
-    fn empty(options: &FuzzOptions) -> Summary {
-        Summary {
-            seed: options.seed,
-            cases: options.cases,
-            judged: 0,
-            sent: 0,
-            repeated: 0,
-            from_memory: 0,
-            without_task: 0,
-            transport_errors: 0,
-            first_transport_error: None,
-            elapsed: Duration::ZERO,
-            per_kind: BTreeMap::new(),
-            violations: BTreeMap::new(),
-            observed: BTreeMap::new(),
-            findings: Vec::new(),
-            transient_forgotten: 0,
-        }
-    }
-
     /// Counts what came of case `index`, keeping each violated clause's first failing case in
     /// the seeded order (whatever order the answers came in).
     fn count(
@@ -150,6 +129,7 @@ impl Summary {
             Attempt::Judged { verdict, request } => (verdict, request),
         };
         self.judged += 1;
+        self.set_aside += u64::from(!verdict.unconfirmed.is_empty());
         for v in &verdict.violations {
             *self.violations.entry(v.clause.clone()).or_default() += 1;
             let seen = (

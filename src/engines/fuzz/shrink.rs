@@ -142,6 +142,7 @@ impl Shrinking<'_> {
         repeated: &mut Repeats,
     ) -> Finding {
         let (spec, target) = (self.spec, self.target);
+        let aside = self.options.set_aside.as_ref();
         let original = tree.current();
         let first_seen = Attempt::Judged {
             request: first.request,
@@ -166,7 +167,7 @@ impl Shrinking<'_> {
             tree.as_mut(),
             (original, first_seen),
             max_steps,
-            |draft: Draft| async move { send(spec, target, &draft).await },
+            |draft: Draft| async move { send(spec, target, &draft, aside).await },
             |sent: &Attempt| self.violates(sent),
         )
         .await;
@@ -209,7 +210,8 @@ impl Shrinking<'_> {
             let sent = match earlier {
                 Some(sent) => sent,
                 None => {
-                    let sent = send_as(self.spec, self.target, draft, true).await;
+                    let aside = self.options.set_aside.as_ref();
+                    let sent = send_as(self.spec, self.target, draft, true, aside).await;
                     if let Some(r) = &request {
                         repeated.entry(r.clone()).or_default().push(sent.clone());
                     }

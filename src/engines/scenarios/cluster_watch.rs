@@ -57,7 +57,7 @@ impl ClusterWatch {
         let now = match target.cluster(spec).await {
             Ok(now) => now,
             Err(why) => {
-                tracing::warn!("target fault: the read API, reading the whole cluster: {why}");
+                target.say_read_fault("the read API, reading the whole cluster", &why);
                 return;
             }
         };

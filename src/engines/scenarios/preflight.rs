@@ -15,6 +15,7 @@ use crate::contract::spec::{IdParam, Kind, Spec};
 use crate::engines::scenarios::run_state::RunState;
 use crate::fixtures::Fixtures;
 use crate::ledger::Used;
+use crate::records::suspect::Suspicion;
 use crate::settings::setting;
 use crate::transport::target::ReadError;
 
@@ -328,7 +329,11 @@ pub(crate) async fn prove(run_state: &RunState, ledger: &Earlier<'_>) -> Vec<Fix
                 crate::shown::inert(first.1.as_deref().unwrap_or(""))
             );
             tracing::warn!("{why}");
-            run_state.suspect(why);
+            run_state.suspect(Suspicion {
+                why,
+                status: first.0,
+                error_code: first.1.clone(),
+            });
         }
     }
     if !errors.is_empty() || !target.reads_tasks() {

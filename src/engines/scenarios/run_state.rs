@@ -11,6 +11,7 @@ use crate::contract::request::Request;
 use crate::contract::spec::{Kind, Spec, TaskRead};
 use crate::records::effects::groups::DoorId;
 use crate::records::judgement::{ScenarioOutcome, ScenarioRecord, Skip};
+use crate::records::suspect::Suspicion;
 use crate::transport::target::Target;
 
 use super::cluster_watch::ClusterWatch;
@@ -44,7 +45,7 @@ pub struct RunState {
     next_id: AtomicU64,
     /// What the preflight could not tell of the fixtures, to be said if the run finds a
     /// fixture not usable (a project or a cluster answered as another's may be wrong).
-    suspicion: Mutex<Option<String>>,
+    suspicion: Mutex<Option<Suspicion>>,
     /// The number of the next request sent.
     next_sequence: AtomicU64,
     /// The doors of the run, and those the scenario that sends doors is to send next.
@@ -190,7 +191,7 @@ impl RunState {
                 Some(status)
             }
             Err(why) => {
-                tracing::warn!("target fault: the read API: {why}");
+                self.target.say_read_fault("the read API", &why);
                 None
             }
         }
@@ -203,16 +204,23 @@ impl RunState {
 
     /// A well-formed UUID that names nothing on the target.
     /// Keeps what the preflight could not tell of the fixtures.
-    pub(crate) fn suspect(&self, why: String) {
-        *self.suspicion.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    pub(crate) fn suspect(&self, suspicion: Suspicion) {
+        *self.suspicion.lock().unwrap_or_else(|e| e.into_inner()) = Some(suspicion);
     }
 
-    /// What the preflight could not tell of the fixtures, if anything.
-    pub(crate) fn suspicion(&self) -> Option<String> {
+    /// What the preflight could not tell of the fixtures, if anything (and nothing since
+    /// told it).
+    pub(crate) fn suspicion(&self) -> Option<Suspicion> {
         self.suspicion
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The run showed what the preflight could not tell: its project and cluster are the
+    /// caller's.
+    pub(crate) fn clear_suspicion(&self) {
+        *self.suspicion.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Whether the run found the target serving the form door called `name` as the operation.

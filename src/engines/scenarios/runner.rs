@@ -23,6 +23,7 @@ use crate::engines::targets;
 use crate::fixtures::Fixtures;
 use crate::records::judgement::ScenarioOutcome;
 use crate::records::judgement::{Judgement, ScenarioRecord};
+use crate::records::suspect::Suspicion;
 use crate::servers::stub::Deviation;
 use crate::transport::target::Auth;
 
@@ -265,9 +266,11 @@ async fn what_the_chains_showed(
     run_state.watch.look(spec, &run_state.target).await;
     let watched = run_state.watch.judged().await;
     let mut fixture_errors = Vec::new();
+    let mut set_aside = 0;
     run_state.amend_records(|records| {
         add_watched(records, watched);
         fixture_errors = chains.judge(spec, records);
+        set_aside = set_aside_suspect_answers(run_state, records);
     });
     let mut fixture_notes = Vec::new();
     let (doors, search) = chains.doors();
@@ -285,11 +288,30 @@ async fn what_the_chains_showed(
     // Undecided or not, what the fixtures left unjudged is the user's to settle (another
     // failed task, or the read API, decides it): it is said first.
     fixture_errors.extend(fixture_notes);
-    // What the preflight could not tell comes first: it may be why.
-    if let Some(suspicion) = run_state.suspicion().filter(|_| !fixture_errors.is_empty()) {
-        fixture_errors.insert(0, suspicion);
+    // What the preflight could not tell comes first: it may be why (and is, where answers
+    // were set aside for it).
+    if let Some(suspicion) = run_state
+        .suspicion()
+        .filter(|_| set_aside > 0 || !fixture_errors.is_empty())
+    {
+        fixture_errors.insert(0, suspicion.why);
     }
     (door_results, fixture_errors)
+}
+
+/// Where the preflight could not tell the run's project and cluster from another's, and no
+/// request on them was accepted since: the violations with the answer another's gets are set
+/// aside (not judged); once one was accepted, the suspicion is lifted for the rest of the run.
+fn set_aside_suspect_answers(run_state: &RunState, records: &mut [ScenarioRecord]) -> usize {
+    let Some(suspicion) = run_state.suspicion() else {
+        return 0;
+    };
+    let f = run_state.target.fixtures();
+    if Suspicion::refuted(records, &f.project_id, &f.cluster_id) {
+        run_state.clear_suspicion();
+        return 0;
+    }
+    suspicion.set_aside_in_records(records)
 }
 
 /// Runs the one scenario at `location` as `assignment` says (shown skipped, when it says so).

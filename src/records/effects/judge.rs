@@ -65,7 +65,10 @@ impl Effects {
 }
 
 /// Each touched record's outcome as its judgements now stand (`Some(why)`: relabelled so).
-fn outcomes_follow(records: &mut [ScenarioRecord], touched: BTreeMap<usize, Option<String>>) {
+pub(crate) fn outcomes_follow(
+    records: &mut [ScenarioRecord],
+    touched: BTreeMap<usize, Option<String>>,
+) {
     // The outcome follows the judgements as they now stand.
     for (r, why) in touched {
         let record = &mut records[r];

@@ -22,6 +22,22 @@ use super::{Cluster, Target};
 const WATCH_PAGES: u32 = 10;
 
 impl Target {
+    /// Says a fault of the read API (`what` failed: `why`) on stderr: the first of the run as
+    /// a warning, the others at debug level only (a target that stopped answering would
+    /// otherwise repeat it for every read; the report says what was not judged).
+    pub(crate) fn say_read_fault(&self, what: &str, why: &ReadError) {
+        let before = self.traffic.read_faults.fetch_add(1, Ordering::Relaxed);
+        if before == 0 {
+            tracing::warn!(
+                "target fault: {what}: {why} (later faults of the read API are said at debug level only)"
+            );
+        } else {
+            tracing::debug!("target fault: {what}: {why}");
+        }
+    }
+}
+
+impl Target {
     /// Reads the status of a task around each request on it, through the read API.
     pub fn with_read_api(mut self, read: bool) -> Target {
         self.observation.read_api = read;

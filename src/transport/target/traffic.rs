@@ -28,6 +28,8 @@ pub(super) struct Counters {
     pub(super) not_resent: AtomicU64,
     pub(super) repeated: AtomicU64,
     pub(super) reads: AtomicU64,
+    /// Reads of the read API that got no usable answer (said on stderr the first time).
+    pub(super) read_faults: AtomicU64,
     pub(super) first_retry: Mutex<Option<String>>,
     pub(super) first_fault: Mutex<Option<String>>,
 }
