@@ -66,49 +66,34 @@ fn an_incomplete_target_lists_everything_still_needed_at_once() {
     }
     // Given all of it, by flags and the variable the README names, nothing is missing (the
     // endpoint is then unreachable: exit 3, not 2).
-    let (code, text) = run(
-        &[
-            "check",
-            "--endpoint",
-            "http://127.0.0.1:9",
-            "--project-id",
-            "6204a5bd270343b5885144cf9c8c158d",
-            "--cluster-id",
-            "ea244205-d641-45d9-9dcb-ab2236bcd07e",
-            "--fuzz-cases",
-            "0",
-        ],
-        &[("CSS_CONFORMANCE_TOKEN", "t")],
-    );
+    let given = [
+        "check",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--project-id",
+        "6204a5bd270343b5885144cf9c8c158d",
+        "--cluster-id",
+        "ea244205-d641-45d9-9dcb-ab2236bcd07e",
+        "--fuzz-cases",
+        "0",
+    ];
+    let token = [("CSS_CONFORMANCE_TOKEN", "t")];
+    let (code, text) = run(&given, &token);
     assert_eq!(code, Some(3), "{text}");
     // With the read API and failed tasks too: exit 3 all the same, and the read API's faults
     // said once, not once for every read the run tried.
-    let (code, text) = run(
-        &[
-            "check",
-            "--endpoint",
-            "http://127.0.0.1:9",
-            "--project-id",
-            "6204a5bd270343b5885144cf9c8c158d",
-            "--cluster-id",
-            "ea244205-d641-45d9-9dcb-ab2236bcd07e",
-            "--failed-action-id",
-            "bcdb711c-a7f0-4007-b8ee-00000000c001",
-            "--failed-action-id",
-            "bcdb711c-a7f0-4007-b8ee-00000000c002",
-            "--allow-mutations",
-            "--read-api",
-            "--fuzz-cases",
-            "0",
-        ],
-        &[("CSS_CONFORMANCE_TOKEN", "t")],
-    );
+    let tasks = [
+        "--failed-action-id",
+        "bcdb711c-a7f0-4007-b8ee-00000000c001",
+        "--failed-action-id",
+        "bcdb711c-a7f0-4007-b8ee-00000000c002",
+        "--allow-mutations",
+        "--read-api",
+    ];
+    let (code, text) = run(&[&given[..], &tasks[..]].concat(), &token);
     assert_eq!(code, Some(3), "{text}");
-    assert_eq!(
-        text.matches("target fault: the read API").count(),
-        1,
-        "{text}"
-    );
+    let said = text.matches("target fault: the read API").count();
+    assert_eq!(said, 1, "{text}");
 }
 
 #[test]
