@@ -224,7 +224,7 @@ pub struct CheckArgs {
     )]
     pub fail_on: FailOn,
     /// Generated cases to send after the features (0: none; default 300, or 0 with --tags).
-    #[arg(long, value_name = "N")]
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub fuzz_cases: Option<u64>,
     #[command(flatten)]
     pub fuzz: FuzzShared,
@@ -251,12 +251,12 @@ pub struct FuzzShared {
     pub findings_dir: Option<PathBuf>,
     /// The most requests spent shrinking findings, shared among them (each at most 256);
     /// 0 reports each violated clause's first failing case as it was generated.
-    #[arg(long, value_name = "N", default_value_t = fuzzer::SHRINK_BUDGET)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = fuzzer::SHRINK_BUDGET)]
     pub shrink_budget: u32,
     /// Send each finding's minimal case K more times, to say whether it reproduces:
     /// "reproduced 3/3", or "intermittent 1/3" (graded INTERMITTENT). Only cases safe to
     /// repeat: never one that uses a live endpoint's failed task. 0: no repeats.
-    #[arg(long = options::REPEAT.0, value_name = "K", default_value_t = fuzzer::REPEATS,
+    #[arg(long = options::REPEAT.0, allow_negative_numbers = true, value_name = "K", default_value_t = fuzzer::REPEATS,
           value_parser = clap::value_parser!(u32).range(0..=20))]
     pub repeat: u32,
 }
@@ -264,10 +264,15 @@ pub struct FuzzShared {
 #[derive(clap::Args)]
 pub struct FuzzArgs {
     /// How many cases to generate and send.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 1000,
+        value_name = "N"
+    )]
     pub cases: u64,
     /// Requests in flight at once.
-    #[arg(long, default_value_t = fuzzer::CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = fuzzer::CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Measure cases/s against the built-in stub and a standalone stub, beside a load tool's
     /// raw rate (wrk or oha, when installed), instead of fuzzing once.
@@ -323,19 +328,19 @@ pub struct ServeArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<String>,
     /// Stop after this many seconds (default: serve until Ctrl-C or SIGTERM).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECONDS")]
     pub serve_for: Option<u64>,
     /// On stop, write the verdict (the stub's: on its clients; the proxy's: on both sides)
     /// here as junit.xml, report.json, report.md and report.html.
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     /// Client connections served at once; more wait until one closes.
-    #[arg(long, value_name = "N", default_value_t = 512,
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub max_connections: u32,
     /// Seconds a request head or body may take to arrive, and a connection may stay idle
     /// between requests, before it is closed (a body too slow gets 408).
-    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+    #[arg(long, allow_negative_numbers = true, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout: u64,
 }
@@ -385,7 +390,7 @@ pub struct ProxyArgs {
     #[arg(long = options::STRICT.0)]
     pub strict: bool,
     /// Seconds the upstream may take to answer a request (then the client gets 504).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+    #[arg(long, allow_negative_numbers = true, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub upstream_timeout: u64,
     /// Log only the faults of either side (a client's or the server's violations) and the

@@ -79,6 +79,9 @@ fn arg(setting: &Setting) -> Option<Arg> {
         KeyType::Whole => clap::value_parser!(u64).into(),
         KeyType::Method => EnumValueParser::<AuthArg>::new().into(),
     };
+    // A negative number is the flag's value, refused by its parser or the setting's check
+    // with the flag named (not "unexpected argument").
+    let arg = arg.allow_negative_numbers(matches!(setting.value, KeyType::Number | KeyType::Whole));
     let action = if setting.value == KeyType::List {
         ArgAction::Append
     } else {

@@ -42,6 +42,9 @@ pub async fn target(
             profile,
         });
     }
+    // The built-in stub is held to the same settings as a live target: a value no run could
+    // use is said, not ignored.
+    profile.validate(origins)?;
     let (stub, target) = stub_target(Arc::clone(spec), deviation, profile.auth.method).await;
     let settle = match profile.timeouts.settle_ms {
         Some(ms) => Duration::from_millis(ms),

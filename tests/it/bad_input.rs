@@ -142,6 +142,27 @@ fn rows() -> Vec<Row> {
             says: &["--seed", "a seed is a whole number from 0"],
         },
         Row {
+            name: "a negative whole number: the flag's value, refused as such",
+            files: vec![],
+            args: &["check", "--settle-ms", "-5"],
+            env: &[],
+            says: &["invalid value '-5' for '--settle-ms <MS>'"],
+        },
+        Row {
+            name: "a negative count of the command line's own",
+            files: vec![],
+            args: &["fuzz", "--cases", "-1"],
+            env: &[],
+            says: &["invalid value '-1' for '--cases <N>'"],
+        },
+        Row {
+            name: "a negative rate, refused for the built-in stub too",
+            files: vec![],
+            args: &["check", "--max-requests-per-second", "-5"],
+            env: &[],
+            says: &["--max-requests-per-second: key `safety.max_requests_per_second`: must be 0"],
+        },
+        Row {
             name: "an unwritable --junit, said before anything is sent",
             files: vec![("f", "a file, not a folder".into())],
             args: &["check", "--junit", "{dir}/f/junit.xml"],
