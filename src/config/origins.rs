@@ -113,20 +113,53 @@ impl Origins {
 
     /// `file:line` of the key in the profile, or the variable or flag that set it.
     pub fn of(&self, key: &str) -> String {
-        if let Some(o) = self.overridden.get(key) {
-            return o.clone();
-        }
-        match &self.file {
-            Some((file, text)) => {
-                let leaf = key.rsplit('.').next().unwrap_or(key);
-                let line = line_of(text, &format!("{leaf}:"), 0);
-                if line == 0 {
-                    format!("{} (not set there)", file.display())
-                } else {
-                    format!("{}:{line}", file.display())
-                }
-            }
+        self.set_at(key).unwrap_or_else(|| match &self.file {
+            Some((file, _)) => format!("{} (not set there)", file.display()),
             None => format!("defaults (no {PROFILE})"),
+        })
+    }
+
+    /// Where `key` was set (`of`), or `None` where it keeps its default.
+    pub fn set_at(&self, key: &str) -> Option<String> {
+        if let Some(o) = self.overridden.get(key) {
+            return Some(o.clone());
         }
+        let (file, text) = self.file.as_ref()?;
+        let leaf = key.rsplit('.').next().unwrap_or(key);
+        let line = line_of(text, &format!("{leaf}:"), 0);
+        (line > 0).then(|| format!("{}:{line}", file.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_set_where_a_line_or_a_flag_says_else_it_keeps_its_default() {
+        let text = "auth:\n  token_env: MY_TOKEN\n".to_owned();
+        let mut origins = Origins {
+            file: Some((PathBuf::from("p.yaml"), text)),
+            overridden: BTreeMap::new(),
+        };
+        assert_eq!(
+            origins.set_at("auth.token_env").as_deref(),
+            Some("p.yaml:2")
+        );
+        assert_eq!(origins.set_at("auth.ak_env"), None);
+        assert_eq!(origins.of("auth.ak_env"), "p.yaml (not set there)");
+        origins
+            .overridden
+            .insert("auth.ak_env".to_owned(), "--set auth.ak_env=A".to_owned());
+        assert_eq!(
+            origins.set_at("auth.ak_env").as_deref(),
+            Some("--set auth.ak_env=A")
+        );
+        let none = Origins::default();
+        assert_eq!(none.set_at("auth.token_env"), None);
+        assert!(
+            none.of("auth.token_env")
+                .starts_with("defaults (no --profile)")
+        );
     }
 }

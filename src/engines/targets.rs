@@ -177,8 +177,11 @@ pub fn credentials(profile: &Profile, origins: &Origins) -> Result<Auth, Vec<Mis
                 what: format!("the {what} (auth.method is {method})"),
                 how: match crate::secret::shown_variable(var) {
                     Some(var) => format!(
-                        "the environment variable {var}, unset or empty (named by `{key}`, {}; {} for another method)",
-                        origins.of(key),
+                        "the environment variable {var}, unset or empty ({}; {} for another method)",
+                        match origins.set_at(key) {
+                            Some(at) => format!("named by `{key}` at {at}"),
+                            None => format!("the default of `{key}`"),
+                        },
                         const { flag("auth.method") }
                     ),
                     None if crate::secret::is_variable_name(var) => format!(
