@@ -46,8 +46,12 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<u8> {
             "the case may retry or abort a task of {} (one of its failed tasks, or a task ID the finding names itself): give --allow-mutations to send it",
             target.name()
         ),
-        Replay::Judged { url, verdict } => {
-            println!("{} {url}\n{verdict}", spec.operation.method);
+        Replay::Judged {
+            method,
+            url,
+            verdict,
+        } => {
+            println!("{method} {url}\n{verdict}");
             Ok(if verdict.violates(&finding.clause) {
                 println!("{} is still violated.", finding.clause);
                 NOT_CONFORMANT

@@ -330,6 +330,29 @@ pub fn classify(spec: &Spec, site: &Site<'_>, parts: &Parts<'_>) -> Kind {
     form_fault(spec, parts).unwrap_or_else(|| on_site(site, parts))
 }
 
+/// The kinds a server may take a request of `kind` as, on `site`: `kind`, and where its only
+/// fault of form is its `retry_mode` and it names no failed task of the caller's (another
+/// project, an unknown cluster, an unknown task or one not failed), what it is on the site as
+/// well: the page does not say which of the two a server checks first.
+/// `parts` is asked for only then.
+pub fn either_first<'p>(
+    site: &Site<'_>,
+    kind: Kind,
+    parts: impl FnOnce() -> Parts<'p>,
+) -> BTreeSet<Kind> {
+    let mut kinds = BTreeSet::from([kind]);
+    if matches!(kind, Kind::InvalidRetryMode | Kind::RepeatedRetryMode) {
+        let there = on_site(site, &parts());
+        if matches!(
+            there,
+            Kind::ForeignProject | Kind::UnknownCluster | Kind::UnknownTask | Kind::TaskNotFailed
+        ) {
+            kinds.insert(there);
+        }
+    }
+    kinds
+}
+
 /// What the request itself says it is, whatever server it reaches: another method, missing or
 /// invalid credentials, a malformed ID, a `retry_mode` fault; `None` for a well-formed request
 /// of the operation, whose kind `on_site` tells.
@@ -480,6 +503,55 @@ mod tests {
             task: &task,
         };
         classify(&spec, &site, &Parts::of(&spec, request))
+    }
+
+    /// `either_first` of `request`, of the kind the classifier gives it, on the tests' site.
+    fn either_way(request: &Request) -> Vec<Kind> {
+        let spec = Spec::embedded();
+        let task = |id: &str| match id {
+            FAILED => Some(TaskState::Failed),
+            DONE => Some(TaskState::NotFailed),
+            _ => None,
+        };
+        let site = Site {
+            project_id: "6204a5bd270343b5885144cf9c8c158d",
+            cluster_id: "ea244205-d641-45d9-9dcb-ab2236bcd07e",
+            task: &task,
+        };
+        let kind = kind_of(request);
+        either_first(&site, kind, || Parts::of(&spec, request))
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn a_bad_retry_mode_where_no_failed_task_is_may_be_refused_for_either() {
+        let unknown = "00000000-5e57-4000-8000-000000000000";
+        assert_eq!(
+            either_way(&request(unknown, &["ABORT"])),
+            [Kind::InvalidRetryMode, Kind::UnknownTask]
+        );
+        assert_eq!(
+            either_way(&request(DONE, &["abort", "x"])),
+            [Kind::RepeatedRetryMode, Kind::TaskNotFailed]
+        );
+        let mut elsewhere = request(FAILED, &["x"]);
+        elsewhere.cluster_id = unknown.to_owned();
+        assert_eq!(
+            either_way(&elsewhere),
+            [Kind::InvalidRetryMode, Kind::UnknownCluster]
+        );
+        // On a failed task of the caller's, only the bad retry_mode can be why; and another
+        // fault of form, or none, is one kind.
+        assert_eq!(
+            either_way(&request(FAILED, &["x"])),
+            [Kind::InvalidRetryMode]
+        );
+        assert_eq!(either_way(&request(unknown, &[])), [Kind::UnknownTask]);
+        assert_eq!(
+            either_way(&request("not-a-uuid", &["x"])),
+            [Kind::MalformedId]
+        );
     }
 
     #[test]

@@ -81,21 +81,61 @@ pub(crate) fn judge_readings(
     parts: &Parts<'_>,
     response: &Response,
 ) -> Verdict {
+    let gateway = parts.has_empty_segment().then_some((
+        spec.gateway_statuses_for_empty_segments.as_slice(),
+        EMPTY_SEGMENT,
+    ));
+    every_one(each_reading(spec, readings, gateway, response))
+}
+
+/// `judge_request` of a request a server may take as any of `readings` (one whose
+/// `retry_mode` is not allowed, on a task that is not a failed one of the caller's: the page
+/// does not say which a server checks first). An answer one reading allows passes; one that
+/// none allows is judged by what they all say it broke, or else (each broke another clause:
+/// a 200, say) by the first reading.
+pub fn judge_request_as(
+    spec: &Spec,
+    readings: &BTreeSet<Kind>,
+    request: &Request,
+    response: &Response,
+) -> Verdict {
+    let mut each = each_reading(spec, readings, gateway_statuses(spec, request), response);
+    if let Some(allowed) = each.iter().position(Verdict::passed) {
+        return each.swap_remove(allowed);
+    }
+    let first = each.first().cloned();
+    let all = every_one(each);
+    match first {
+        Some(first) if all.violations.is_empty() => first,
+        _ => all,
+    }
+}
+
+/// The verdict of each of `readings` on `response`, the first with its words.
+fn each_reading(
+    spec: &Spec,
+    readings: &BTreeSet<Kind>,
+    gateway: Option<(&[u16], &'static str)>,
+    response: &Response,
+) -> Vec<Verdict> {
     // The body is read once, whatever the number of readings.
     let error = error_fields(response);
-    // Only what every reading violates is kept: the words of a violation are the first
-    // reading's, the others say which clauses they judged and broke.
-    let mut each = readings.iter().enumerate().map(|(i, kind)| {
-        let judged = Judged {
-            error: error.as_ref(),
-            words: i == 0,
-        };
-        let gateway = parts.has_empty_segment().then_some((
-            spec.gateway_statuses_for_empty_segments.as_slice(),
-            EMPTY_SEGMENT,
-        ));
-        judge_exchange(spec, *kind, gateway, response, judged)
-    });
+    readings
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let judged = Judged {
+                error: error.as_ref(),
+                words: i == 0,
+            };
+            judge_exchange(spec, *kind, gateway, response, judged)
+        })
+        .collect()
+}
+
+/// What every verdict judges and violates, with the first's words.
+fn every_one(verdicts: Vec<Verdict>) -> Verdict {
+    let mut each = verdicts.into_iter();
     let Some(mut verdict) = each.next() else {
         return Verdict {
             note: Some("no reading".to_owned()),
@@ -359,6 +399,31 @@ mod tests {
     fn violated(kind: Kind, response: Response) -> Vec<String> {
         let v = judge(&Spec::embedded(), kind, &response);
         v.violations.into_iter().map(|v| v.clause).collect()
+    }
+
+    #[test]
+    fn an_answer_one_reading_allows_passes_and_one_none_allows_fails() {
+        let spec = Spec::embedded();
+        let both = BTreeSet::from([Kind::InvalidRetryMode, Kind::UnknownTask]);
+        let judged = |response: Response| {
+            let v = judge_request_as(&spec, &both, &Request::sample(), &response);
+            v.violations
+                .into_iter()
+                .map(|v| v.clause)
+                .collect::<Vec<_>>()
+        };
+        let unknown = r#"{"error_code":"CSS.0015","error_msg":"No resources are found"}"#;
+        // The unknown task's refusal, which the bad retry_mode alone would not allow.
+        assert_eq!(
+            violated(Kind::InvalidRetryMode, answer(403, unknown)),
+            ["RUT-QUERY-04"]
+        );
+        assert!(judged(answer(403, unknown)).is_empty());
+        assert!(judged(answer(400, ERR400)).is_empty());
+        // Accepted: no reading allows it, each broke its own clause; the first one's stand.
+        assert_eq!(judged(answer(200, "")), ["RUT-QUERY-03", "RUT-QUERY-04"]);
+        // A refusal without the vendor's body: what every reading says it broke.
+        assert_eq!(judged(answer(403, "")), ["RUT-ERR-01"]);
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub(super) async fn send_as(
             if response.status == 200 && case.request.method.is_none() {
                 target.spent_refusal_task(&case.request.action_id);
             }
-            let mut verdict = oracle::judge_request(spec, case.kind, &case.request, &response);
+            // A request a server may take two ways is judged by what both say.
+            let readings = target.readings(spec, &case.request, case.kind);
+            let mut verdict = oracle::judge_request_as(spec, &readings, &case.request, &response);
             if let Some(suspicion) = aside {
                 suspicion.set_aside_in(&mut verdict);
             }

@@ -10,8 +10,12 @@ use crate::records::findings::Finding;
 /// What a replay showed.
 #[derive(Debug, Clone)]
 pub enum Replay {
-    /// The answer, judged anew.
-    Judged { url: String, verdict: Verdict },
+    /// The answer, judged anew, to the request sent (its method and URL).
+    Judged {
+        method: String,
+        url: String,
+        verdict: Verdict,
+    },
     /// The case needs a failed task and the target has none left.
     NoTask,
     /// The case may act on a task of a live endpoint, and mutations are not allowed.
@@ -34,8 +38,11 @@ pub async fn replay(
         return Ok(Replay::NoTask);
     };
     let response = target.send(spec, &case.request).await?;
+    // Judged as the fuzzer judged it: by every way a server may take it.
+    let readings = target.readings(spec, &case.request, case.kind);
     Ok(Replay::Judged {
+        method: case.request.method(spec).to_owned(),
         url: target.url(spec, &case.request),
-        verdict: oracle::judge_request(spec, case.kind, &case.request, &response),
+        verdict: oracle::judge_request_as(spec, &readings, &case.request, &response),
     })
 }

@@ -258,7 +258,7 @@ impl Shrinking<'_> {
             draft: case.draft,
             target: target.name().to_owned(),
             ephemeral_target: target.is_ephemeral(),
-            method: spec.operation.method.clone(),
+            method: request.method(spec).to_owned(),
             url: target.url(spec, &request),
             curl: target.curl(spec, &request),
             verdict,
@@ -320,6 +320,45 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), sent.len(), "a value sent twice: {sent:?}");
+    }
+
+    #[test]
+    fn a_finding_shows_the_method_its_request_was_sent_with() {
+        let spec = Spec::embedded();
+        let target = Target::new(
+            "t",
+            "http://127.0.0.1:9",
+            crate::transport::target::Auth::None,
+            crate::fixtures::Fixtures::builtin(),
+        )
+        .unwrap();
+        let options = FuzzOptions::default();
+        let shrinking = Shrinking {
+            spec: &spec,
+            target: &target,
+            options: &options,
+            clause: "RUT-STATUS-02",
+        };
+        let mut request = crate::contract::request::Request::sample();
+        request.method = Some("HEAD".to_owned());
+        let case = Shrunk {
+            index: 0,
+            draft: Draft::on_unknown_task(),
+            seen: Attempt::Judged {
+                request: Box::new(request),
+                verdict: crate::contract::verdict::Verdict::of(
+                    crate::contract::spec::Kind::OtherMethod,
+                ),
+            },
+            steps: 0,
+        };
+        let finding = shrinking.finding(case, Reproduction::default());
+        assert_eq!(finding.method, "HEAD");
+        assert!(
+            finding.curl.starts_with("curl -sS -I '"),
+            "{}",
+            finding.curl
+        );
     }
 
     #[test]

@@ -97,7 +97,8 @@ fn leftover_lines(mut chains: Chains, doors: &[Door], facts: &Facts) -> Vec<Stri
         .into_iter()
         .map(|(why, locations)| format!("{why}: {}", locations.join(", ")))
         .collect();
-    if !doors.is_empty() && facts.failed_tasks.is_some() {
+    // With the read API each door is seen for itself: no halving to speak of.
+    if !doors.is_empty() && facts.failed_tasks.is_some() && !facts.tasks_proven {
         lines.push(format!(
             "if a door acts (the request after the doors refused), the next failed tasks halve the suspects: {} tasks pin one door of {} without the read API",
             1 + doors.len().next_power_of_two().trailing_zeros(),

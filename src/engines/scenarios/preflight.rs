@@ -37,6 +37,14 @@ pub enum FixtureError {
     },
     /// The cluster is not one of the project's.
     Cluster { cluster: String, code: String },
+    /// A task that is not failed is refused as another's: the project or the cluster is not
+    /// the caller's.
+    ProjectOrCluster {
+        project: String,
+        cluster: String,
+        status: u16,
+        code: Option<String>,
+    },
     /// The read API could not be read with the run's credentials.
     Unreadable { why: ReadError },
     /// A configured failed task the read API does not list.
@@ -81,6 +89,20 @@ impl fmt::Display for FixtureError {
                     .map(|c| format!(" {}", crate::shown::inert(c)))
                     .unwrap_or_default(),
                 ways("project_id")
+            ),
+            FixtureError::ProjectOrCluster {
+                project,
+                cluster,
+                status,
+                code,
+            } => write!(
+                f,
+                "the target refuses a task that is not failed of project {project}, cluster {cluster} with {status}{}, as it refuses a project or a cluster that is not yours: check the project ID ({}), the cluster ID ({}), and that the token (or the AK/SK) belongs to the project",
+                code.as_ref()
+                    .map(|c| format!(" {}", crate::shown::inert(c)))
+                    .unwrap_or_default(),
+                ways("project_id"),
+                ways("fixtures.cluster_id")
             ),
             FixtureError::Cluster { cluster, code } => write!(
                 f,
@@ -353,8 +375,9 @@ async fn decided_by_a_task_not_failed(run_state: &RunState, first: &Said) -> Opt
         .send(&run_state.spec, &request)
         .await
         .ok()?;
-    (answer.status == 403).then(|| FixtureError::Refused {
-        project: format!("{} (or cluster {})", f.project_id, f.cluster_id),
+    (answer.status == 403).then(|| FixtureError::ProjectOrCluster {
+        project: f.project_id.clone(),
+        cluster: f.cluster_id.clone(),
         status: first.0,
         code: first.1.clone(),
     })

@@ -281,7 +281,7 @@ async fn what_the_chains_showed(
     if door_results.iter().any(|d| d.verdict.unconfirmed()) {
         let tasks: Vec<&str> = chains.chains().iter().map(|c| c.task.as_str()).collect();
         fixture_notes.push(format!(
-            "fixture or server? the request after the doors on {} was refused as not in the failed state: a door acted, or the task was not failed when the run began (an earlier run may have used it). Not judged: give another failed task, or {READ_API} (the read API shows each task's state), to decide",
+            "fixture or server? the request after the doors on {} was refused as for a task not failed or not found: a door acted, or the task was not usable when the run began (an earlier run may have used it, or its ID, the project or the cluster is not right). Not judged: give another failed task, or {READ_API} (the read API shows each task's state), to decide",
             tasks.join(", ")
         ));
     }

@@ -13,7 +13,11 @@ impl Target {
     /// `css-conformance replay` makes anew, by `$CSS_CONFORMANCE_AUTHORIZATION`).
     pub fn curl(&self, spec: &Spec, request: &Request) -> String {
         let url = self.url(spec, request).replace('\'', "'\\''");
-        let mut line = format!("curl -sS -i -X {} '{url}'", request.method(spec));
+        // cURL sends HEAD with -I (with -X HEAD it would wait for a body that never comes).
+        let mut line = match request.method(spec) {
+            "HEAD" => format!("curl -sS -I '{url}'"),
+            method => format!("curl -sS -i -X {method} '{url}'"),
+        };
         for (name, value) in self.shown_headers(spec, request) {
             let shown = if value.starts_with('$') {
                 format!("\"{name}: {value}\"")

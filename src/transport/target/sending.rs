@@ -12,12 +12,13 @@
 //! met a transient answer; if it answers nothing but transient answers, the run stops as
 //! "target unavailable".
 
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::contract::classify::{self, Parts, Site, TaskState};
 use crate::contract::request::{Request, Response};
-use crate::contract::spec::Spec;
+use crate::contract::spec::{Kind, Spec};
 use crate::secret::Secret;
 use crate::shown::shorten;
 
@@ -198,7 +199,30 @@ impl Target {
     /// Whether `request` may be sent again after a transient answer: unless it names a real
     /// failed task and a conforming server would act on it (the one classifier says).
     fn resend_of(&self, spec: &Spec, request: &Request) -> Resend {
-        let f = &self.fixtures;
+        self.on_site(|site| {
+            let kind = classify::classify(spec, site, &Parts::of(spec, request));
+            let e = spec.expectation(kind);
+            // A form the page does not define is told before the task: it may act only on a
+            // failed task the fixtures name.
+            let on_a_failed_task = (site.task)(&request.action_id) == Some(TaskState::Failed);
+            if e.accepts() && (!e.not_the_operation || on_a_failed_task) {
+                Resend::MayAct
+            } else {
+                Resend::Safe
+            }
+        })
+    }
+
+    /// The kinds a server may take `request` (of `kind`) as on this target
+    /// (`classify::either_first`).
+    pub(crate) fn readings(&self, spec: &Spec, request: &Request, kind: Kind) -> BTreeSet<Kind> {
+        self.on_site(|site| classify::either_first(site, kind, || Parts::of(spec, request)))
+    }
+
+    /// `f` of the target's site: its project and cluster, and each task's state as the
+    /// fixtures and the run know it.
+    fn on_site<R>(&self, f: impl FnOnce(&Site<'_>) -> R) -> R {
+        let fixtures = &self.fixtures;
         let task = |id: &str| {
             if self.known_not_failed(id) {
                 Some(TaskState::NotFailed)
@@ -208,21 +232,11 @@ impl Target {
                 None
             }
         };
-        let site = Site {
-            project_id: &f.project_id,
-            cluster_id: &f.cluster_id,
+        f(&Site {
+            project_id: &fixtures.project_id,
+            cluster_id: &fixtures.cluster_id,
             task: &task,
-        };
-        let kind = classify::classify(spec, &site, &Parts::of(spec, request));
-        let e = spec.expectation(kind);
-        // A form the page does not define is told before the task: it may act only on a
-        // failed task the fixtures name.
-        let on_a_failed_task = task(&request.action_id) == Some(TaskState::Failed);
-        if e.accepts() && (!e.not_the_operation || on_a_failed_task) {
-            Resend::MayAct
-        } else {
-            Resend::Safe
-        }
+        })
     }
 
     /// Whether `task` is read still failed once an effect had time to land.
