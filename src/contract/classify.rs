@@ -490,36 +490,30 @@ mod tests {
     const FAILED: &str = "bcdb711c-a7f0-4007-b8ee-9f13c05f8326";
     const DONE: &str = "5ba5e5c1-0000-4000-8000-00000000d0e5";
 
-    fn kind_of(request: &Request) -> Kind {
-        let spec = Spec::embedded();
+    /// `f` of the tests' site: FAILED is failed, DONE is not, any other task is unknown.
+    fn on_site_of_tests<R>(f: impl FnOnce(&Site<'_>) -> R) -> R {
         let task = |id: &str| match id {
             FAILED => Some(TaskState::Failed),
             DONE => Some(TaskState::NotFailed),
             _ => None,
         };
-        let site = Site {
+        f(&Site {
             project_id: "6204a5bd270343b5885144cf9c8c158d",
             cluster_id: "ea244205-d641-45d9-9dcb-ab2236bcd07e",
             task: &task,
-        };
-        classify(&spec, &site, &Parts::of(&spec, request))
+        })
+    }
+
+    fn kind_of(request: &Request) -> Kind {
+        let spec = Spec::embedded();
+        on_site_of_tests(|site| classify(&spec, site, &Parts::of(&spec, request)))
     }
 
     /// `either_first` of `request`, of the kind the classifier gives it, on the tests' site.
     fn either_way(request: &Request) -> Vec<Kind> {
         let spec = Spec::embedded();
-        let task = |id: &str| match id {
-            FAILED => Some(TaskState::Failed),
-            DONE => Some(TaskState::NotFailed),
-            _ => None,
-        };
-        let site = Site {
-            project_id: "6204a5bd270343b5885144cf9c8c158d",
-            cluster_id: "ea244205-d641-45d9-9dcb-ab2236bcd07e",
-            task: &task,
-        };
         let kind = kind_of(request);
-        either_first(&site, kind, || Parts::of(&spec, request))
+        on_site_of_tests(|site| either_first(site, kind, || Parts::of(&spec, request)))
             .into_iter()
             .collect()
     }
