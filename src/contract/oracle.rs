@@ -99,6 +99,10 @@ pub fn judge_request_as(
     request: &Request,
     response: &Response,
 ) -> Verdict {
+    // One reading (nearly every request): as `judge_request`, without the comparing.
+    if let (1, Some(kind)) = (readings.len(), readings.first()) {
+        return judge_request(spec, *kind, request, response);
+    }
     let mut each = each_reading(spec, readings, gateway_statuses(spec, request), response);
     if let Some(allowed) = each.iter().position(Verdict::passed) {
         return each.swap_remove(allowed);

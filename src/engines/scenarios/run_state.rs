@@ -202,7 +202,6 @@ impl RunState {
         self.next_sequence.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// A well-formed UUID that names nothing on the target.
     /// Keeps what the preflight could not tell of the fixtures.
     pub(crate) fn suspect(&self, suspicion: Suspicion) {
         *self.suspicion.lock().unwrap_or_else(|e| e.into_inner()) = Some(suspicion);
@@ -263,6 +262,7 @@ impl RunState {
         served
     }
 
+    /// A well-formed UUID that names nothing on the target.
     pub(crate) fn synthetic_id(&self) -> String {
         loop {
             let n = self.next_id.fetch_add(1, Ordering::Relaxed);

@@ -165,12 +165,12 @@ pub async fn run(
 
 /// What the task plan knows of `target`: what it allows and what its fixtures hold.
 fn facts_of(target: &crate::transport::target::Target) -> Facts {
+    let f = target.fixtures();
     Facts {
         mutations: target.mutations_allowed(),
-        failed_tasks: (!target.fixtures().generated_failed_tasks)
-            .then_some(target.fixtures().failed_action_ids.len()),
-        task_not_failed: target.fixtures().not_failed_action_id.clone(),
-        foreign_project: target.fixtures().foreign_project_id.is_some(),
+        failed_tasks: (!f.generated_failed_tasks).then_some(f.failed_action_ids.len()),
+        task_not_failed: f.not_failed_action_id.clone(),
+        foreign_project: f.foreign_project_id.is_some(),
         aksk: matches!(target.auth(), Auth::AkSk { .. }),
         // The built-in stub's tasks are failed by construction; elsewhere the read API shows it.
         tasks_proven: target.reads_tasks() || target.is_owned_by_us(),
